@@ -1,0 +1,93 @@
+"""The command line: the only place that prints or exits.
+
+Runtime commands live in ``clonebot/cli/<name>.py``. Commands that need the training
+stack (prepare, train, demo, eval, retrain) are registered by the ``training`` package
+through the ``clonebot.commands`` entry-point group, so ``clonebot/`` never imports
+``training/`` and a runtime-only install still gets a working CLI.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import click
+
+from clonebot import __version__
+from clonebot.config import Settings, load_settings
+from clonebot.errors import CloneBotError
+
+
+class AppContext:
+    """What every command gets: the settings, read once, lazily."""
+
+    def __init__(self, config_path: Path | None):
+        self.config_path = config_path
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config_path)
+        return self._settings
+
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+class CloneBotGroup(click.Group):
+    """Turns our named errors into one line on stderr and a non-zero exit."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except CloneBotError as e:
+            click.echo(f"error: {e}", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=CloneBotGroup)
+@click.version_option(__version__, prog_name="clonebot")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="TOML config file (default: ./config.toml if present).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log more (never secrets).")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
+    """clonebot: a Telegram userbot that answers as your personal clone."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    ctx.obj = AppContext(config_path)
+
+
+def _register_builtin() -> None:
+    from clonebot.cli import adapters, bot, chat, pii
+
+    for mod in (pii, chat, bot, adapters):
+        mod.register(cli)
+
+
+def _register_plugins() -> None:
+    for ep in entry_points(group="clonebot.commands"):
+        ep.load()(cli)
+
+
+def main() -> None:
+    # Quieter third-party start-up noise; our own errors still reach stderr.
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    _register_builtin()
+    _register_plugins()
+    cli(prog_name="clonebot")

@@ -1,0 +1,217 @@
+"""Configuration: a TOML file, ``CLONEBOT_...`` environment overrides, and secrets.
+
+Precedence (highest first): keyword arguments, environment (``CLONEBOT_BOT__DEFAULT_MODE``;
+nested keys joined by ``__``), a git-ignored ``.env`` file, the TOML file (``--config FILE``,
+else ``./config.toml`` if present), the defaults below. ``config.example.toml`` documents
+every key; a test keeps the two in step.
+
+Secrets (``telegram.api_id``, ``telegram.api_hash``, ``telegram.phone``) belong in the
+environment or in ``.env`` (git-ignored), never in a committed file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from clonebot.errors import ConfigError
+
+DEFAULT_CONFIG = Path("config.toml")
+Mode = Literal["draft", "approve", "auto"]
+
+
+class _Section(BaseModel):
+    model_config = {"extra": "forbid", "validate_assignment": True}
+
+
+class Paths(_Section):
+    model_config = {"extra": "forbid", "validate_assignment": True, "validate_default": True}
+
+    data_dir: Path = Path("~/.local/share/clonebot")
+    cache_dir: Path = Path("~/.cache/clonebot")
+    runs_dir: Path = Path("runs")
+    dataset_dir: Path = Path("data/dataset")
+
+    @field_validator("data_dir", "cache_dir", "runs_dir", "dataset_dir")
+    @classmethod
+    def _expand(cls, v: Path) -> Path:
+        return Path(os.path.expandvars(str(v))).expanduser()
+
+
+class ModelSettings(_Section):
+    base_model: str = "mistralai/Mistral-7B-v0.1"
+    revision: str | None = None
+    # Allow running a 7B model on CPU anyway (hours per step); off so the owner gets a
+    # clear refusal instead of silence.
+    allow_large_on_cpu: bool = False
+
+
+class PrepareSettings(_Section):
+    owner_id: int | None = None
+    session_gap_hours: float = Field(4.0, gt=0)
+    max_turns: int = Field(5, ge=2, le=64)
+    include_groups: bool = False
+    include_chats: list[int | str] = []
+    exclude_chats: list[int | str] = []
+    eval_fraction: float = Field(0.1, ge=0, lt=1)
+    scrub_pii: bool = True
+
+
+class PIISettings(_Section):
+    denylist: list[str] = []
+    names: bool = False
+
+
+class TrainSettings(_Section):
+    lora_r: int = Field(16, ge=1)
+    lora_alpha: int = Field(32, ge=1)
+    lora_dropout: float = Field(0.05, ge=0, lt=1)
+    target_modules: list[str] = [
+        "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj",
+    ]
+    learning_rate: float = Field(2e-4, gt=0)
+    epochs: float = Field(2.0, gt=0)
+    max_steps: int = -1
+    batch_size: int = Field(4, ge=1)
+    grad_accum: int = Field(4, ge=1)
+    max_seq_len: int = Field(512, ge=16)
+    warmup_ratio: float = Field(0.03, ge=0, lt=1)
+    weight_decay: float = Field(0.0, ge=0)
+    eval_steps: int = Field(50, ge=1)
+    save_steps: int = Field(100, ge=1)
+    logging_steps: int = Field(10, ge=1)
+    seed: int = 42
+    gradient_checkpointing: bool = True
+    # CUDA-only; switched to adamw_torch on CPU.
+    optim: str = "paged_adamw_8bit"
+
+
+class GenerateSettings(_Section):
+    backend: Literal["local", "openai"] = "local"
+    openai_base_url: str = "http://127.0.0.1:8000/v1"
+    openai_model: str = "clone"
+    max_new_tokens: int = Field(80, ge=1)
+    temperature: float = Field(0.7, ge=0)
+    top_p: float = Field(0.9, gt=0, le=1)
+    top_k: int = Field(50, ge=0)
+    repetition_penalty: float = Field(1.15, ge=1)
+    no_repeat_ngram_size: int = Field(4, ge=0)
+    candidates: int = Field(1, ge=1)
+    context_turns: int = Field(5, ge=1)
+
+
+class ChatRule(_Section):
+    chat: int | str
+    mode: Mode | None = None
+
+    @field_validator("chat")
+    @classmethod
+    def _chat(cls, v: int | str) -> int | str:
+        if isinstance(v, str):
+            v = v.strip()
+            if v.lstrip("-").isdigit():
+                return int(v)
+            if not v.startswith("@") or len(v) < 2:
+                raise ValueError("chat must be a numeric id or an @username")
+            return v.lower()
+        return v
+
+
+class BotSettings(_Section):
+    default_mode: Mode = "approve"
+    chats: list[ChatRule] = []
+    control_chat: int | str = "me"
+    debounce_seconds: float = Field(5.0, ge=0)
+    approval_ttl_minutes: float = Field(720.0, gt=0)
+    per_chat_per_hour: int = Field(20, ge=0)
+    global_per_hour: int = Field(60, ge=0)
+    auto_delay_min_seconds: float = Field(3.0, ge=0)
+    auto_delay_max_seconds: float = Field(15.0, ge=0)
+    typing_chars_per_second: float = Field(8.0, gt=0)
+    flood_pause_minutes: float = Field(30.0, ge=0)
+    history_turns: int = Field(5, ge=1)
+
+    @model_validator(mode="after")
+    def _delays(self) -> "BotSettings":
+        if self.auto_delay_max_seconds < self.auto_delay_min_seconds:
+            raise ValueError("auto_delay_max_seconds must be >= auto_delay_min_seconds")
+        return self
+
+
+class TelegramSettings(_Section):
+    api_id: int | None = None
+    api_hash: SecretStr | None = None
+    phone: SecretStr | None = None
+    session_name: str = "clonebot"
+    flood_sleep_threshold: int = Field(60, ge=0)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CLONEBOT_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="forbid",
+    )
+
+    paths: Paths = Paths()
+    model: ModelSettings = ModelSettings()
+    prepare: PrepareSettings = PrepareSettings()
+    pii: PIISettings = PIISettings()
+    train: TrainSettings = TrainSettings()
+    generate: GenerateSettings = GenerateSettings()
+    bot: BotSettings = BotSettings()
+    telegram: TelegramSettings = TelegramSettings()
+
+    _toml_file: ClassVar[Path | None] = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, dotenv_settings]
+        if cls._toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=cls._toml_file))
+        return tuple(sources)
+
+
+def _describe(err: ValidationError) -> str:
+    first = err.errors()[0]
+    where = ".".join(str(p) for p in first.get("loc", ())) or "config"
+    more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
+    return f"{where}: {first.get('msg')}{more}"
+
+
+def load_settings(path: Path | str | None = None, **overrides: Any) -> Settings:
+    """Read settings; ``path=None`` uses ``./config.toml`` when it exists."""
+    toml: Path | None
+    if path is not None:
+        toml = Path(path).expanduser()
+        if not toml.is_file():
+            raise ConfigError(f"config file not found: {toml}")
+    else:
+        toml = DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None
+
+    cls = type("LoadedSettings", (Settings,), {"_toml_file": toml})
+    try:
+        return cls(**overrides)
+    except ValidationError as e:
+        src = f" in {toml}" if toml else ""
+        raise ConfigError(f"invalid configuration{src}: {_describe(e)}") from None
+    except (OSError, ValueError) as e:  # tomllib.TOMLDecodeError is a ValueError
+        raise ConfigError(f"cannot read config {toml}: {e}") from None

@@ -1,0 +1,29 @@
+"""Small, named errors. Library code raises these; only the CLI prints and exits."""
+
+
+class CloneBotError(Exception):
+    """Base class: the CLI turns any of these into one line on stderr and exit code 1."""
+
+
+class ConfigError(CloneBotError):
+    """The configuration file or an override is missing or invalid."""
+
+
+class ExportError(CloneBotError):
+    """A Telegram export cannot be read: unreadable, invalid JSON, wrong schema, no owner."""
+
+
+class DatasetError(CloneBotError):
+    """A prepared dataset is missing, empty or inconsistent."""
+
+
+class ModelError(CloneBotError):
+    """A base model or adapter cannot be loaded or used here."""
+
+
+class FormatMismatchError(ModelError):
+    """An adapter was trained with a different prompt format than this code renders."""
+
+
+class TelegramError(CloneBotError):
+    """Login, session or Telegram API trouble the owner has to act on."""

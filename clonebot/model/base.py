@@ -1,0 +1,38 @@
+"""The generation interface the bot and eval depend on (never on transformers directly).
+
+A backend turns a list of turns (``{"role": "user"|"clone", "content": str}``, the last
+one from the other person) into ``n`` candidate Clone replies. The local backend runs
+base + LoRA adapter in-process; a remote one (an OpenAI-compatible server such as vLLM
+serving the base model with the adapter) can be added without touching callers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Protocol, runtime_checkable
+
+Turn = Mapping[str, str]
+
+
+@runtime_checkable
+class ReplyGenerator(Protocol):
+    def generate(self, turns: Sequence[Turn], n: int = 1) -> list[str]:
+        """Return ``n`` non-empty candidate replies (fewer only if the model gave nothing)."""
+        ...
+
+
+class ScriptedGenerator:
+    """A generator that replays canned replies: for tests and dry runs (after simonw/llm)."""
+
+    def __init__(self, replies: Iterable[str]):
+        self._replies = list(replies)
+        self._i = 0
+        self.calls: list[list[dict]] = []
+
+    def generate(self, turns: Sequence[Turn], n: int = 1) -> list[str]:
+        self.calls.append([dict(t) for t in turns])
+        out = []
+        for _ in range(n):
+            out.append(self._replies[self._i % len(self._replies)])
+            self._i += 1
+        return out

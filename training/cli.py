@@ -1,0 +1,25 @@
+"""Registers the training commands on the ``clonebot`` CLI (entry point ``clonebot.commands``).
+
+One module per command under ``training/commands/``; each exposes ``register(cli)``.
+Commands import their heavy dependencies (torch, transformers, datasets) lazily so that
+``clonebot --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+COMMANDS = ("prepare", "train", "demo", "eval", "retrain")
+
+
+def register(cli: click.Group) -> None:
+    for name in COMMANDS:
+        try:
+            mod = importlib.import_module(f"training.commands.{name}")
+        except ModuleNotFoundError as e:
+            if e.name == f"training.commands.{name}":
+                continue  # not written yet
+            raise
+        mod.register(cli)
