@@ -1,9 +1,97 @@
-"""`clonebot adapters` commands (stub: filled in by its issue)."""
+"""`clonebot adapters list | use VERSION | rollback`: pick which trained adapter the bot runs."""
 
 from __future__ import annotations
 
+import math
+from pathlib import Path
+
 import click
+
+from clonebot import adapters as av
+from clonebot.cli import AppContext, pass_app
+
+# Headline metrics shown by `list`, in this order, when a run has them.
+_SHOWN = ("eval_loss", "eval_perplexity", "adapter_ppl", "chrf", "eos_stop_rate")
+
+
+def _fmt(v: object) -> str:
+    if isinstance(v, float):
+        if math.isnan(v) or math.isinf(v):
+            return str(v)
+        return f"{v:.3f}" if abs(v) < 1000 else f"{v:.0f}"
+    return str(v)
+
+
+def format_versions(versions: list[av.Version]) -> str:
+    if not versions:
+        return "no adapter versions yet (train one: clonebot retrain EXPORT, or clonebot train)"
+    rows = [("", "VERSION", "CREATED", "BASE MODEL", "METRICS")]
+    for v in versions:
+        shown = [f"{k}={_fmt(v.metrics[k])}" for k in _SHOWN if k in v.metrics]
+        rows.append(
+            ("*" if v.current else "", v.name, (v.created or "?")[:19], v.base_model or "?",
+             " ".join(shown) or "-")
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(r[:4], widths)) + "  " + r[4] for r in rows
+    ]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _runs_dir(app: AppContext, runs_dir: Path | None) -> Path:
+    return runs_dir if runs_dir is not None else app.settings.paths.runs_dir
+
+
+_runs_opt = click.option(
+    "--runs-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Runs directory (default: paths.runs_dir from config).",
+)
+
+
+@click.group("adapters")
+def adapters() -> None:
+    """List trained adapter versions, promote one, or roll back."""
+
+
+@adapters.command("list")
+@_runs_opt
+@pass_app
+def list_cmd(app: AppContext, runs_dir: Path | None) -> None:
+    """Show every version; * marks the one the bot uses."""
+    rd = _runs_dir(app, runs_dir)
+    click.echo(format_versions(av.list_versions(rd)))
+
+
+@adapters.command("use")
+@click.argument("version")
+@_runs_opt
+@pass_app
+def use_cmd(app: AppContext, version: str, runs_dir: Path | None) -> None:
+    """Promote VERSION (name, unique prefix like v002, or its path) to current."""
+    rd = _runs_dir(app, runs_dir)
+    before = av.current_adapter(rd)
+    path = av.promote(rd, version, reason="adapters use")
+    if before is not None and before.name == path.name:
+        click.echo(f"{path.name} is already current")
+    else:
+        click.echo(f"current adapter: {path.name} (was {before.name if before else 'none'})")
+        click.echo("a running bot picks it up on /reload or SIGHUP")
+
+
+@adapters.command("rollback")
+@_runs_opt
+@pass_app
+def rollback_cmd(app: AppContext, runs_dir: Path | None) -> None:
+    """Go back to the previously promoted version."""
+    rd = _runs_dir(app, runs_dir)
+    before = av.current_adapter(rd)
+    path = av.rollback(rd)
+    click.echo(f"rolled back: {before.name if before else 'none'} -> {path.name}")
+    click.echo("a running bot picks it up on /reload or SIGHUP")
 
 
 def register(cli: click.Group) -> None:
-    pass
+    cli.add_command(adapters)
