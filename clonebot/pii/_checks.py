@@ -1,0 +1,112 @@
+"""Checksums no well-kept library covers (SNILS, TRON, TON, bech32m).
+
+Luhn, IBAN, INN and classic Bitcoin addresses come from python-stdnum.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import binascii
+
+from stdnum import bitcoin as _btc
+from stdnum import iban as _iban
+from stdnum import luhn as _luhn
+from stdnum.ru import inn as _inn
+
+_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_B58_INDEX = {c: i for i, c in enumerate(_B58)}
+_BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+_BECH32_INDEX = {c: i for i, c in enumerate(_BECH32)}
+_BECH32M_CONST = 0x2BC830A3
+
+
+def luhn_ok(digits: str) -> bool:
+    return _luhn.is_valid(digits)
+
+
+def iban_ok(compact: str) -> bool:
+    return _iban.is_valid(compact)
+
+
+def inn_ok(digits: str) -> bool:
+    return _inn.is_valid(digits)
+
+
+def snils_ok(digits: str) -> bool:
+    """SNILS: 9 digits + 2 check digits (weights 9..1, mod 101, 100/101 -> 00)."""
+    if len(digits) != 11 or not digits.isdigit():
+        return False
+    body = digits[:9]
+    if int(body) <= 1001998:  # checksums are defined only above 001-001-998
+        return False
+    s = sum(int(c) * (9 - i) for i, c in enumerate(body))
+    if s > 101:
+        s %= 101
+    check = 0 if s in (100, 101) else s
+    return check == int(digits[9:])
+
+
+def b58check_decode(s: str) -> bytes | None:
+    n = 0
+    for c in s:
+        i = _B58_INDEX.get(c)
+        if i is None:
+            return None
+        n = n * 58 + i
+    raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    raw = b"\x00" * (len(s) - len(s.lstrip("1"))) + raw
+    if len(raw) < 5:
+        return None
+    body, check = raw[:-4], raw[-4:]
+    if hashlib.sha256(hashlib.sha256(body).digest()).digest()[:4] != check:
+        return None
+    return body
+
+
+def _bech32_polymod(values: list[int]) -> int:
+    gen = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
+    chk = 1
+    for v in values:
+        top = chk >> 25
+        chk = (chk & 0x1FFFFFF) << 5 ^ v
+        for i in range(5):
+            if (top >> i) & 1:
+                chk ^= gen[i]
+    return chk
+
+
+def btc_ok(addr: str) -> bool:
+    if _btc.is_valid(addr):
+        return True
+    # stdnum knows bech32 (segwit v0) but not bech32m (taproot, bc1p...).
+    a = addr.lower()
+    if not a.startswith("bc1p") or len(a) != 62:
+        return False
+    try:
+        data = [_BECH32_INDEX[c] for c in a[3:]]
+    except KeyError:
+        return False
+    hrp = [ord(c) >> 5 for c in "bc"] + [0] + [ord(c) & 31 for c in "bc"]
+    return _bech32_polymod(hrp + data) == _BECH32M_CONST
+
+
+def tron_ok(addr: str) -> bool:
+    body = b58check_decode(addr)
+    return body is not None and len(body) == 21 and body[0] == 0x41
+
+
+def crc16_xmodem(data: bytes) -> int:
+    return binascii.crc_hqx(data, 0)
+
+
+def ton_ok(addr: str) -> bool:
+    """User-friendly TON address: 36 bytes (tag, workchain, 32-byte hash, CRC16-XMODEM)."""
+    s = addr.replace("+", "-").replace("/", "_")
+    try:
+        raw = base64.urlsafe_b64decode(s)
+    except (binascii.Error, ValueError):
+        return False
+    if len(raw) != 36 or (raw[0] & 0x3F) != 0x11:
+        return False
+    return crc16_xmodem(raw[:34]) == int.from_bytes(raw[34:], "big")
