@@ -1,0 +1,99 @@
+"""One generation at a time, in a worker thread, so the event loop keeps receiving updates.
+
+Jobs run in submission order. A reload is a job like any other: the generation that is
+running when it arrives finishes on the old model, everything queued after it uses the new
+one. The model object lives only in the worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from clonebot.model.base import ReplyGenerator
+
+log = logging.getLogger(__name__)
+
+GeneratorFactory = Callable[[Path | None], ReplyGenerator]
+
+
+class GenerationWorker:
+    def __init__(self, factory: GeneratorFactory):
+        self._factory = factory
+        self._q: queue.Queue = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._gen: ReplyGenerator | None = None
+        self.adapter_dir: Path | None = None
+        self.loads = 0
+        self.generations = 0
+        self.busy = False
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="clonebot-generate", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Let the running job finish (up to ``timeout``) and end the thread."""
+        if self._thread is not None:
+            self._q.put(None)
+            self._thread.join(timeout)
+            self._thread = None
+
+    async def load(self, adapter_dir: Path | None) -> Path | None:
+        """(Re)load the generator; queued behind the job in flight."""
+        return await self._submit("load", adapter_dir)
+
+    async def generate(self, turns: Sequence[dict], n: int = 1) -> list[str]:
+        return await self._submit("generate", ([dict(t) for t in turns], n))
+
+    @property
+    def pending(self) -> int:
+        return self._q.qsize()
+
+    async def _submit(self, kind: str, arg: Any) -> Any:
+        self.start()
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        self._q.put((kind, arg, fut, loop))
+        return await fut
+
+    def _run(self) -> None:
+        while True:
+            job = self._q.get()
+            if job is None:
+                return
+            kind, arg, fut, loop = job
+            self.busy = True
+            try:
+                if kind == "load":
+                    gen = self._factory(arg)  # a failed load keeps the old generator
+                    self._gen, self.adapter_dir = gen, arg
+                    self.loads += 1
+                    result: Any = arg
+                else:
+                    if self._gen is None:
+                        raise RuntimeError("no model loaded")
+                    turns, n = arg
+                    result = [r for r in self._gen.generate(turns, n=n) if r and r.strip()]
+                    self.generations += 1
+            except BaseException as e:  # reported to the awaiting coroutine
+                loop.call_soon_threadsafe(_set, fut, None, e)
+            else:
+                loop.call_soon_threadsafe(_set, fut, result, None)
+            finally:
+                self.busy = False
+
+
+def _set(fut: asyncio.Future, result: Any, exc: BaseException | None) -> None:
+    if fut.cancelled():
+        return
+    if exc is not None:
+        fut.set_exception(exc)
+    else:
+        fut.set_result(result)

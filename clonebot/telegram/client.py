@@ -1,0 +1,121 @@
+"""The client-adapter boundary: the only calls the runtime makes to Telegram.
+
+``TelethonAdapter`` implements it with Telethon 1.x calls that exist from 1.39 to 1.45
+(``send_message``, ``get_messages``, ``get_entity``, ``action``, raw ``SaveDraftRequest``).
+Tests use a recording fake with the same methods. Telethon's flood errors pass through
+unchanged (re-exported here) so the runtime can react to them.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol
+
+from telethon import TelegramClient, functions, types, utils
+from telethon.errors import FloodWaitError, PeerFloodError, RPCError
+
+from clonebot.telegram.messages import ChatInfo, Msg
+
+__all__ = [
+    "ClientAdapter", "TelethonAdapter", "FloodWaitError", "PeerFloodError", "RPCError",
+    "chat_info_from_entity", "msg_from_message",
+]
+
+log = logging.getLogger(__name__)
+
+
+class ClientAdapter(Protocol):
+    self_id: int
+
+    async def get_chat(self, chat: int | str) -> ChatInfo: ...
+
+    async def history(self, chat_id: int, limit: int) -> list[Msg]:
+        """The last ``limit`` messages, oldest first."""
+        ...
+
+    async def owner_has_written(self, chat_id: int) -> bool: ...
+
+    async def send_message(self, chat_id: int, text: str, reply_to: int | None = None) -> int:
+        """Send and return the new message id."""
+        ...
+
+    async def save_draft(self, chat_id: int, text: str) -> None: ...
+
+    def typing(self, chat_id: int) -> AbstractAsyncContextManager: ...
+
+    async def find_sent(self, chat_id: int, text: str, since: float) -> int | None:
+        """Id of an outgoing message with exactly ``text`` sent at/after ``since``, if any."""
+        ...
+
+
+def chat_info_from_entity(ent: object) -> ChatInfo:
+    peer_id = utils.get_peer_id(ent)
+    name = utils.get_display_name(ent) or ""
+    username = getattr(ent, "username", None)
+    if not username and getattr(ent, "usernames", None):  # newer layers: collectible names
+        active = [u.username for u in ent.usernames if getattr(u, "active", False)]
+        username = active[0] if active else None
+    uname = f"@{username.lower()}" if username else None
+    if isinstance(ent, types.User):
+        kind = "self" if ent.is_self else "bot" if ent.bot else "user"
+    elif isinstance(ent, types.Channel):
+        kind = "group" if ent.megagroup or getattr(ent, "gigagroup", False) else "channel"
+    else:  # types.Chat, ChatForbidden, ...
+        kind = "group"
+    return ChatInfo(id=peer_id, kind=kind, name=name, username=uname)
+
+
+def msg_from_message(m: types.Message) -> Msg:
+    return Msg(
+        id=m.id,
+        chat_id=m.chat_id,
+        sender_id=m.sender_id,
+        out=bool(m.out),
+        text=m.message or "",
+        date=m.date.timestamp() if m.date else 0.0,
+        reply_to=m.reply_to_msg_id,
+    )
+
+
+class TelethonAdapter:
+    def __init__(self, client: TelegramClient, self_id: int):
+        self.client = client
+        self.self_id = self_id
+        self._chats: dict[int | str, ChatInfo] = {}
+
+    async def get_chat(self, chat: int | str) -> ChatInfo:
+        if chat in self._chats:
+            return self._chats[chat]
+        ent = await self.client.get_entity(chat)
+        info = chat_info_from_entity(ent)
+        self._chats[chat] = self._chats[info.id] = info
+        return info
+
+    async def history(self, chat_id: int, limit: int) -> list[Msg]:
+        msgs = await self.client.get_messages(chat_id, limit=limit)
+        return [msg_from_message(m) for m in reversed(msgs) if isinstance(m, types.Message)]
+
+    async def owner_has_written(self, chat_id: int) -> bool:
+        mine = await self.client.get_messages(chat_id, limit=1, from_user="me")
+        return len(mine) > 0
+
+    async def send_message(self, chat_id: int, text: str, reply_to: int | None = None) -> int:
+        target = "me" if chat_id == self.self_id else chat_id
+        m = await self.client.send_message(target, text, reply_to=reply_to, link_preview=False)
+        return m.id
+
+    async def save_draft(self, chat_id: int, text: str) -> None:
+        peer = await self.client.get_input_entity(chat_id)
+        await self.client(functions.messages.SaveDraftRequest(peer=peer, message=text))
+
+    def typing(self, chat_id: int) -> AbstractAsyncContextManager:
+        return self.client.action(chat_id, "typing")
+
+    async def find_sent(self, chat_id: int, text: str, since: float) -> int | None:
+        async for m in self.client.iter_messages(chat_id, limit=50):
+            if m.date and m.date.timestamp() < since - 60:  # clock skew slack
+                break
+            if m.out and (m.message or "") == text:
+                return m.id
+        return None

@@ -1,0 +1,27 @@
+"""Plain data the runtime works with, decoupled from Telethon's classes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+ChatKind = Literal["user", "bot", "self", "group", "channel"]
+
+
+@dataclass(frozen=True)
+class ChatInfo:
+    id: int
+    kind: ChatKind
+    name: str = ""
+    username: str | None = None  # lower case, with the leading "@"
+
+
+@dataclass(frozen=True)
+class Msg:
+    id: int
+    chat_id: int
+    sender_id: int | None
+    out: bool
+    text: str
+    date: float  # unix seconds
+    reply_to: int | None = None
