@@ -1,0 +1,566 @@
+"""The bot's handlers, driven with real Telethon events built offline, against the fake adapter."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from telethon import events
+from telethon.errors import FloodWaitError, PeerFloodError
+
+from clonebot.approval.store import ApprovalStore
+from clonebot.telegram.messages import Msg
+from clonebot.telegram.handlers import control, incoming
+from fixtures_telegram import (
+    ALICE, BOB, CHANNEL, GROUP, OWNER, SOME_BOT, STRANGER, ManualClock, bot_settings,
+    build_event, make_env, offline_client,
+)
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+# --- the offline events are real Telethon events ----------------------------------------------
+
+def test_offline_events_behave_like_live_ones():
+    async def go():
+        client = offline_client()
+        ev = build_event(client, msg_id=7, chat_id=ALICE, text="hi", out=False)
+        assert isinstance(ev, events.NewMessage.Event)
+        assert (ev.chat_id, ev.sender_id, ev.raw_text, ev.is_private, ev.out) == (
+            ALICE, ALICE, "hi", True, False)
+        inc, outg = events.NewMessage(incoming=True), events.NewMessage(outgoing=True)
+        await inc.resolve(client)
+        await outg.resolve(client)
+        assert inc.filter(ev) and not outg.filter(ev)
+        mine = build_event(client, msg_id=8, chat_id=OWNER, text="ok", out=True, reply_to=7)
+        assert outg.filter(mine) and not inc.filter(mine)
+        assert (mine.chat_id, mine.reply_to_msg_id) == (OWNER, 7)
+        assert incoming.event().incoming is True and control.event().outgoing is True
+
+    run(go())
+
+
+# --- approve mode ------------------------------------------------------------------------------
+
+def test_approve_ok_sends_once_and_records_decision(tmp_path):
+    async def go():
+        env = await make_env(tmp_path)
+        await env.incoming(ALICE, "are you coming tonight?")
+        await env.settle()
+        assert env.fake.sent_to(ALICE) == []  # approve never sends by itself
+        post, post_id = env.last_suggestion_post()
+        assert "Alice (@alice)" in post and "are you coming tonight?" in post
+        assert "sure, see you at 7" in post
+        sid = post.split()[1].lstrip("#")
+        assert len(sid) == 4 and env.store.get(sid).pending
+        await env.command("ok", reply_to=post_id)
+        await env.settle()
+        await env.command("ok", reply_to=post_id)  # a second ok must not send again
+        await env.settle()
+        assert env.fake.sent_to(ALICE) == ["sure, see you at 7"]
+        assert "no longer pending: sent" in env.fake.posts()[-1]
+        [d] = env.store.decisions()
+        assert (d.decision, d.final_text, d.suggestion) == ("sent", "sure, see you at 7",
+                                                             "sure, see you at 7")
+        assert d.prompt_turns[-1] == {"role": "user", "content": "are you coming tonight?"}
+        assert d.decided_at >= d.created_at
+        await env.close()
+
+    run(go())
+
+
+def test_approve_edit_reply_text_no_and_id_forms(tmp_path):
+    async def go():
+        env = await make_env(tmp_path, replies=["r1", "r2", "r3"])
+        await env.incoming(ALICE, "one")
+        await env.settle()
+        post, pid = env.last_suggestion_post()
+        sid = post.split()[1].lstrip("#")
+        await env.command(f"edit #{sid} actually, 8 works better")  # by id, no reply
+        await env.settle()
+        assert env.fake.sent_to(ALICE) == ["actually, 8 works better"]
+
+        await env.incoming(ALICE, "two")
+        await env.settle()
+        _, pid = env.last_suggestion_post()
+        await env.command("on my way", reply_to=pid)  # a plain reply = send that text
+        await env.settle()
+        assert env.fake.sent_to(ALICE)[-1] == "on my way"
+
+        await env.incoming(ALICE, "three")
+        await env.settle()
+        await env.command("no")  # the only pending one
+        await env.settle()
+        assert len(env.fake.sent_to(ALICE)) == 2
+        kinds = [(d.decision, d.final_text) for d in env.store.decisions()]
+        assert kinds == [("edited", "actually, 8 works better"), ("edited", "on my way"),
+                         ("rejected", None)]
+        await env.close()
+
+    run(go())
+
+
+def test_regen_makes_a_new_candidate_in_the_same_thread(tmp_path):
+    async def go():
+        env = await make_env(tmp_path, replies=["first try", "second try"])
+        await env.incoming(ALICE, "dinner?")
+        await env.settle()
+        _, pid = env.last_suggestion_post()
+        await env.command("regen", reply_to=pid)
+        await env.settle()
+        post2, pid2 = env.last_suggestion_post()
+        assert pid2 != pid and "second try" in post2
+        await env.command("ok", reply_to=pid2)
+        await env.settle()
+        assert env.fake.sent_to(ALICE) == ["second try"]
+        d1, d2 = env.store.decisions()
+        assert (d1.decision, d2.decision) == ("regenerated", "sent")
+        assert d1.thread == d2.thread and d1.prompt_turns == d2.prompt_turns
+        await env.close()
+
+    run(go())
+
+
+def test_ambiguous_ok_asks_and_notes_are_ignored(tmp_path):
+    async def go():
+        env = await make_env(tmp_path, chats=[{"chat": ALICE}, {"chat": BOB}])
+        await env.incoming(ALICE, "hi")
+        await env.incoming(BOB, "hello")
+        await env.settle()
+        n_posts = len(env.fake.posts())
+        await env.command("buy milk, call mum")  # an ordinary note in Saved Messages
+        await env.settle()
+        assert len(env.fake.posts()) == n_posts
+        await env.command("ok")
+        await env.settle()
+        assert "2 suggestions pending" in env.fake.posts()[-1]
+        assert env.fake.sent_to(ALICE) == env.fake.sent_to(BOB) == []
+        await env.close()
+
+    run(go())
+
+
+@pytest.mark.parametrize("echo", ["before", "after"])
+def test_bot_tells_its_own_posts_apart(tmp_path, echo):
+    async def go():
+        # the reply text is a command word: if the bot mistook its own echo, it would act on it
+        env = await make_env(tmp_path, replies=["no"], echo=echo)
+        await env.incoming(ALICE, "shall we?")
+        await env.settle()
+        post, pid = env.last_suggestion_post()
+        sid = post.split()[1].lstrip("#")
+        assert env.store.get(sid).pending  # its own post did not count as an answer
+        # even a post of ours without the prefix is known by its id after a restart
+        ev = build_event(env.client, msg_id=pid, chat_id=OWNER, text="no", out=True)
+        await control.handle(ev, env.bot)
+        assert env.store.get(sid).pending
+        await env.command("ok", reply_to=pid)
+        await env.settle()
+        # the echo of the sent "no" in Alice's chat is not "the owner wrote"
+        assert env.store.get(sid).decision == "sent"
+        assert env.fake.sent_to(ALICE) == ["no"]
+        await env.close()
+
+    run(go())
+
+
+# --- draft mode ----------------------------------------------------------------------------------
+
+def test_draft_mode_saves_draft_and_learns_what_owner_sent(tmp_path):
+    async def go():
+        env = await make_env(tmp_path, replies=["yes!", "maybe later"])
+        await env.incoming(BOB, "coffee?")  # @bob is draft mode in the settings
+        await env.settle()
+        assert env.fake.drafts == {BOB: "yes!"}
+        assert env.fake.sent_to(BOB) == [] and env.fake.posts() == []
+        await env.owner_writes(BOB, "yes!")  # sent the draft as is
+        await env.incoming(BOB, "now?")
+        await env.settle()
+        assert env.fake.drafts[BOB] == "maybe later"
+        await env.owner_writes(BOB, "give me 10 minutes")
+        got = [(d.decision, d.final_text, d.note) for d in env.store.decisions()]
+        assert got == [("sent", "yes!", "draft"), ("edited", "give me 10 minutes", "draft")]
+        assert env.fake.sent_to(BOB) == []  # the bot itself never sends in draft mode
+        await env.close()
+
+    run(go())
+
+
+# --- auto mode ---------------------------------------------------------------------------------
+
+def test_auto_mode_types_waits_then_sends(tmp_path):
+    async def go():
+        env = await make_env(tmp_path, chats=[{"chat": ALICE, "mode": "auto"}],
+                             auto_delay_min_seconds=3, auto_delay_max_seconds=4)
+        t0 = env.clock.now()
+        await env.incoming(ALICE, "you there?")
+        await env.settle()
+        assert env.fake.sent_to(ALICE) == ["sure, see you at 7"]
+        assert env.fake.typing_log == [ALICE]
+        assert env.clock.now() - t0 >= 3 + len("sure, see you at 7") / 8.0 - 1e-6
+        assert env.fake.posts() == []
+        [rec] = env.store.sent_log()
+        assert (rec.by, rec.state, rec.chat_id) == ("auto", "done", ALICE)
+        await env.close()
+
+    run(go())
+
+
+@pytest.mark.parametrize("reply, shown", [
+    ("write me at alice.smith@example.com", "email"),
+    ("it's about Project Falcon, shh", "Project Falcon"[:2]),
+])
+def test_auto_falls_back_to_approve_on_pii(tmp_path, reply, shown):
+    async def go():
+        env = await make_env(tmp_path, replies=[reply], chats=[{"chat": ALICE, "mode": "auto"}])
+        await env.incoming(ALICE, "how do I reach you?")
+        await env.settle()
+        assert env.fake.sent_to(ALICE) == []
+        post, pid = env.last_suggestion_post()
+        assert "PII found" in post and shown in post
+        warning = post.splitlines()[1]
+        assert "alice.smith@example.com" not in warning and "Project Falcon" not in warning
+        await env.command("ok", reply_to=pid)  # the owner may still approve it
+        await env.settle()
+        assert env.fake.sent_to(ALICE) == [reply]
+        await env.close()
+
+    run(go())
+
+
+def test_auto_rate_cap_falls_back_to_approve(tmp_path):
+    async def go():
+        env = await make_env(tmp_path, chats=[{"chat": ALICE, "mode": "auto"}],
+                             per_chat_per_hour=1)
+        await env.incoming(ALICE, "a")
+        await env.settle()
+        await env.incoming(ALICE, "b")
+        await env.settle()
+        assert len(env.fake.sent_to(ALICE)) == 1
+        post, _ = env.last_suggestion_post()
+        assert "per-chat cap" in post
+        await env.close()
+
+    run(go())
+
+
+# --- cancel when the owner writes first ---------------------------------------------------------
+
+def test_owner_writing_cancels_pending_approval(tmp_path):
+    async def go():
+        env = await make_env(tmp_path)
+        await env.incoming(ALICE, "call me?")
+        await env.settle()
+        _, pid = env.last_suggestion_post()
+        await env.owner_writes(ALICE, "calling you now")
+        await env.command("ok", reply_to=pid)
+        await env.settle()
+        assert env.fake.sent_to(ALICE) == []
+        assert "no longer pending: rejected (owner replied)" in env.fake.posts()[-1]
+        [d] = env.store.decisions()
+        assert (d.decision, d.final_text) == ("rejected", "calling you now")
+        await env.close()
+
+    run(go())
+
+
+def test_owner_writing_during_debounce_or_auto_delay_cancels(tmp_path):
+    async def go():
+        clock = ManualClock()
+        env = await make_env(tmp_path, clock=clock, chats=[{"chat": ALICE, "mode": "auto"}],
+                             debounce_seconds=5, auto_delay_min_seconds=10,
+                             auto_delay_max_seconds=10)
+        await env.incoming(ALICE, "hello?")
+        await clock.advance(2)
+        await env.owner_writes(ALICE, "hi!")  # during the debounce
+        await clock.advance(10)
+        await env.settle()
+        assert env.bot.worker.generations == 0
+
+        await env.incoming(ALICE, "still there?")
+        await clock.advance(6)  # debounce over, generation, now in the auto delay
+        for _ in range(50):
+            if env.store.pending(ALICE):
+                break
+            await asyncio.sleep(0.01)
+        assert env.store.pending(ALICE) and env.fake.typing_log == []
+        await env.owner_writes(ALICE, "yes, here")
+        await clock.advance(60)
+        await env.settle()
+        assert env.fake.sent_to(ALICE) == []
+        assert env.store.decisions()[-1].final_text == "yes, here"
+        await env.close()
+
+    run(go())
+
+
+# --- who gets a reply ---------------------------------------------------------------------------
+
+def test_allow_list_and_chat_kinds(tmp_path):
+    async def go():
+        settings = bot_settings(tmp_path, chats=[{"chat": ALICE}, {"chat": STRANGER},
+                                                 {"chat": SOME_BOT}, {"chat": "@news"}])
+        env = await make_env(tmp_path, settings=settings)
+        await env.incoming(BOB, "not listed")
+        await env.incoming(STRANGER, "listed, but the owner never wrote there: first message")
+        await env.incoming(SOME_BOT, "a bot")
+        await env.incoming(-GROUP, "a group that is not listed", sender_id=BOB)
+        await env.incoming(-1_000_000_000_000 - CHANNEL, "a channel post", post=True)
+        await env.settle()
+        assert env.fake.posts() == [] and env.bot.worker.generations == 0
+        await env.incoming(ALICE, "listed")
+        await env.settle()
+        assert env.bot.worker.generations == 1
+        await env.close()
+
+    run(go())
+
+
+def test_empty_allow_list_answers_nobody_and_groups_need_listing(tmp_path):
+    async def go():
+        env = await make_env(tmp_path, settings=bot_settings(tmp_path, chats=[]))
+        await env.incoming(ALICE, "hi")
+        await env.settle()
+        assert env.bot.worker.generations == 0
+        await env.command("/status")
+        assert "allow-list: empty" in env.fake.posts()[-1]
+        await env.close()
+        env = await make_env(tmp_path / "2")  # the standard list has the group -777
+        await env.incoming(-GROUP, "dinner at 8?", sender_id=BOB)
+        await env.settle()
+        post, _ = env.last_suggestion_post()
+        assert "Family" in post
+        await env.close()
+
+    run(go())
+
+
+def test_debounce_answers_a_burst_once(tmp_path):
+    async def go():
+        clock = ManualClock()
+        env = await make_env(tmp_path, clock=clock, debounce_seconds=5)
+        for text in ("wait", "I have a question", "are you free tomorrow?"):
+            await env.incoming(ALICE, text)
+            await clock.advance(2)
+        await clock.advance(0.5)  # 2.5 s after the last one
+        assert env.bot.worker.generations == 0
+        await clock.advance(3)
+        await env.settle()
+        assert env.bot.worker.generations == 1
+        [call] = env.gens[None].calls
+        assert call[-1] == {"role": "user",
+                            "content": "wait\nI have a question\nare you free tomorrow?"}
+        assert len(env.store.pending(ALICE)) == 1
+        await env.close()
+
+    run(go())
+
+
+# --- control commands ---------------------------------------------------------------------------
+
+def test_pause_resume_mode_status(tmp_path):
+    async def go():
+        env = await make_env(tmp_path)
+        await env.command("/pause")
+        await env.incoming(ALICE, "hi")
+        await env.settle()
+        assert env.bot.worker.generations == 0
+        await env.command("/resume")
+        await env.command("/mode @stranger auto")
+        assert "not on the allow-list" in env.fake.posts()[-1]
+        await env.command("/mode @nobody auto")
+        assert "unknown chat" in env.fake.posts()[-1]
+        await env.command("/mode alice loud")
+        assert "unknown mode" in env.fake.posts()[-1]
+        await env.command("/mode @alice draft")
+        await env.incoming(ALICE, "hi again")
+        await env.settle()
+        assert env.fake.drafts.get(ALICE) == "sure, see you at 7"
+        await env.command(f"/pause {ALICE}")
+        await env.incoming(ALICE, "paused chat")
+        await env.settle()
+        assert env.bot.worker.generations == 1
+        await env.command("/status")
+        status = env.fake.posts()[-1]
+        assert "running" in status and "(paused)" in status and "draft" in status
+        await env.close()
+
+    run(go())
+
+
+def test_approvals_expire(tmp_path):
+    async def go():
+        env = await make_env(tmp_path, approval_ttl_minutes=1)
+        await env.incoming(ALICE, "hi")
+        await env.settle()
+        _, pid = env.last_suggestion_post()
+        await env.clock.advance(61)
+        await env.command("ok", reply_to=pid)
+        await env.settle()
+        assert env.fake.sent_to(ALICE) == []
+        assert "expired" in env.fake.posts()[-1]
+        await env.incoming(ALICE, "hello?")
+        await env.settle()
+        await env.clock.advance(120)
+        env.bot.sweep()
+        assert [d.decision for d in env.store.decisions()] == ["expired", "expired"]
+        await env.close()
+
+    run(go())
+
+
+# --- flood errors --------------------------------------------------------------------------------
+
+def test_short_flood_wait_sleeps_and_retries(tmp_path):
+    async def go():
+        env = await make_env(tmp_path, chats=[{"chat": ALICE, "mode": "auto"}])
+        env.fake.send_errors.append(FloodWaitError(request=None, capture=5))
+        t0 = env.clock.now()
+        await env.incoming(ALICE, "hi")
+        await env.settle()
+        assert env.fake.sent_to(ALICE) == ["sure, see you at 7"]
+        assert env.clock.now() - t0 >= 5
+        await env.close()
+
+    run(go())
+
+
+def test_long_flood_wait_pauses_auto_mode(tmp_path):
+    async def go():
+        env = await make_env(tmp_path, chats=[{"chat": ALICE, "mode": "auto"}])
+        env.fake.send_errors.append(FloodWaitError(request=None, capture=3600))
+        await env.incoming(ALICE, "hi")
+        await env.settle()
+        assert env.fake.sent_to(ALICE) == []
+        post, pid = env.last_suggestion_post()
+        assert "flood wait of 3600s" in post
+        await env.incoming(ALICE, "hello??")
+        await env.settle()
+        post, pid = env.last_suggestion_post()
+        assert "auto paused" in post and env.fake.sent_to(ALICE) == []
+        await env.command("/status")
+        assert "auto: paused until" in env.fake.posts()[-1]
+        await env.close()
+
+    run(go())
+
+
+def test_peer_flood_switches_auto_off_and_tells_owner(tmp_path):
+    async def go():
+        env = await make_env(tmp_path, chats=[{"chat": ALICE, "mode": "auto"}])
+        env.fake.send_errors.append(PeerFloodError(request=None))
+        await env.incoming(ALICE, "hi")
+        await env.settle()
+        post, _ = env.last_suggestion_post()
+        assert "PeerFlood" in post and env.fake.sent_to(ALICE) == []
+        assert env.store.get_flag("auto_disabled") is True
+        await env.incoming(ALICE, "hi again")
+        await env.settle()
+        assert env.fake.sent_to(ALICE) == []
+        await env.command("/resume")
+        await env.incoming(ALICE, "and now?")
+        await env.settle()
+        assert env.fake.sent_to(ALICE) == ["sure, see you at 7"]
+        await env.close()
+
+    run(go())
+
+
+# --- durability ----------------------------------------------------------------------------------
+
+def test_pending_approval_survives_restart(tmp_path):
+    async def go():
+        env = await make_env(tmp_path)
+        await env.incoming(ALICE, "still on for friday?")
+        await env.settle()
+        _, pid = env.last_suggestion_post()
+        fake = env.fake
+        await env.close()  # the process goes away
+        env2 = await make_env(tmp_path, fake=fake, clock=env.clock)
+        assert env2.store is not env.store
+        await env2.command("ok", reply_to=pid)
+        await env2.settle()
+        assert fake.sent_to(ALICE) == ["sure, see you at 7"]
+        assert env2.store.decisions()[0].decision == "sent"
+        await env2.close()
+
+    run(go())
+
+
+def test_crash_between_send_and_mark_never_double_sends(tmp_path):
+    async def go():
+        env = await make_env(tmp_path)
+        await env.incoming(ALICE, "ping")
+        await env.settle()
+        _, pid = env.last_suggestion_post()
+
+        def crash(*a, **k):
+            raise SystemExit("kill -9 right after the message went out")
+
+        env.store.finish_send = crash
+        with pytest.raises(SystemExit):
+            await env.bot.on_control(
+                Msg(env.fake.next_id(), OWNER, OWNER, True, "ok", env.clock.now(), pid))
+        fake = env.fake
+        assert fake.sent_to(ALICE) == ["sure, see you at 7"]
+        env.bot.worker.stop()
+        env.store.close()  # no clean shutdown
+
+        env2 = await make_env(tmp_path, fake=fake, clock=env.clock)  # start() reconciles
+        assert env2.store.in_doubt() == []
+        await env2.command("ok", reply_to=pid)
+        await env2.settle()
+        assert fake.sent_to(ALICE) == ["sure, see you at 7"]  # still exactly once
+        [d] = env2.store.decisions()
+        assert d.decision == "sent"
+        await env2.close()
+
+    run(go())
+
+
+def test_crash_after_intent_before_send_reoffers_instead_of_sending(tmp_path):
+    async def go():
+        env = await make_env(tmp_path)
+        await env.incoming(ALICE, "ping")
+        await env.settle()
+        [s] = env.store.pending(ALICE)
+        claim = env.store.begin_send(s.id, s.suggestion, now=env.clock.now(), by="owner",
+                                     decision="sent")
+        assert claim.status == "new"
+        # a second claim on the same suggestion is never "new"
+        assert env.store.begin_send(s.id, s.suggestion, now=env.clock.now(), by="owner",
+                                    decision="sent").status == "in_doubt"
+        fake = env.fake
+        env.bot.worker.stop()
+        env.store.close()
+        env2 = await make_env(tmp_path, fake=fake, clock=env.clock)
+        assert fake.sent_to(ALICE) == []  # not found in the chat: not sent blindly
+        post, pid = env2.last_suggestion_post()
+        assert "interrupted" in post and s.id in post
+        await env2.command("ok", reply_to=pid)
+        await env2.settle()
+        assert fake.sent_to(ALICE) == ["sure, see you at 7"]
+        await env2.close()
+
+    run(go())
+
+
+def test_store_reopens_with_state(tmp_path):
+    path = tmp_path / "s.sqlite"
+    st = ApprovalStore(path)
+    s = st.create(chat_id=1, mode="approve", prompt_turns=[{"role": "user", "content": "x"}],
+                  suggestion="y", now=10.0, ttl_seconds=60)
+    st.set_chat_mode(1, "auto")
+    st.set_flag("paused", True)
+    st.close()
+    st2 = ApprovalStore(path)
+    assert st2.get(s.id).pending and st2.chat_state(1) == ("auto", False)
+    assert st2.get_flag("paused") is True
+    assert [x.id for x in st2.expire_due(70.0)] == [s.id]
+    [d] = st2.decisions()
+    assert (d.decision, d.created_at, d.decided_at, d.final_text) == ("expired", 10.0, 70.0, None)
+    with pytest.raises(ValueError):
+        st2.decide(s.id, "approved", now=1)
+    st2.close()
