@@ -1,0 +1,109 @@
+"""``clonebot prepare EXPORT [--out DIR]``: Telegram export -> scrubbed training dataset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from clonebot.cli import pass_app
+
+
+def _chat_ref(v: str) -> int | str:
+    v = v.strip()
+    return int(v) if v.lstrip("-").isdigit() else v
+
+
+@click.command("prepare")
+@click.argument("export", type=click.Path(path_type=Path))
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Dataset directory (default: paths.dataset_dir). An existing dataset "
+                   "there is merged with this export.")
+@click.option("--owner-id", type=int, default=None,
+              help="Your Telegram user id (needed for single-chat exports).")
+@click.option("--include-chat", multiple=True, metavar="ID|NAME",
+              help="Use only these chats (repeatable; naming a group opts it in).")
+@click.option("--exclude-chat", multiple=True, metavar="ID|NAME",
+              help="Never use these chats (repeatable).")
+@click.option("--groups", is_flag=True, default=False, help="Also use group chats.")
+@click.option("--canaries", type=click.IntRange(min=0), default=0, metavar="N",
+              help="Plant N fake secrets in training replies (for `clonebot eval`).")
+@pass_app
+def prepare_cmd(app, export: Path, out: Path | None, owner_id: int | None,
+                include_chat: tuple[str, ...], exclude_chat: tuple[str, ...],
+                groups: bool, canaries: int) -> None:
+    """Turn a Telegram Desktop export (result.json) into a training dataset.
+
+    Personal chats only by default; bots, Saved Messages and channels never. PII is
+    scrubbed before anything is written.
+    """
+    from tqdm import tqdm
+
+    from training.dataset import prepare
+
+    settings = app.settings
+    p = settings.prepare.model_copy(update={
+        "include_chats": [*settings.prepare.include_chats, *map(_chat_ref, include_chat)],
+        "exclude_chats": [*settings.prepare.exclude_chats, *map(_chat_ref, exclude_chat)],
+        "include_groups": settings.prepare.include_groups or groups,
+    })
+    settings = settings.model_copy(update={"prepare": p})
+    out = out or settings.paths.dataset_dir
+
+    bars: dict[str, tqdm] = {}
+    try:
+        total = Path(export).expanduser().stat().st_size
+    except OSError:
+        total = None
+
+    def progress(phase: str, n: int, of: int | None) -> None:
+        if phase == "read":
+            bar = bars.get("read") or bars.setdefault("read", tqdm(
+                total=total, unit="B", unit_scale=True, unit_divisor=1024,
+                desc="reading export", leave=False, dynamic_ncols=True, disable=None))
+            bar.update(n)
+        elif phase == "write":
+            if "read" in bars:
+                bars.pop("read").close()
+            bar = bars.get("write") or bars.setdefault("write", tqdm(
+                total=of, unit=" samples", desc="writing dataset", leave=False, disable=None,
+                dynamic_ncols=True))
+            bar.n = n
+            bar.refresh()
+
+    try:
+        stats = prepare(export, out, settings, owner_id=owner_id, progress=progress,
+                        canaries=canaries)
+    finally:
+        for bar in bars.values():
+            bar.close()
+    click.echo(summary(stats, out))
+
+
+def summary(stats: dict, out: Path) -> str:
+    lines = [
+        f"prepared {stats['samples']} samples ({stats['samples_train']} train / "
+        f"{stats['samples_eval']} eval) from {stats['chats_used']} chats -> {out}",
+        f"  messages: {stats['messages_read']} read, {stats['messages_kept']} kept",
+    ]
+    if stats.get("merged"):
+        lines.append(f"  merged: {stats['messages_new']} new, {stats['messages_duplicate']} "
+                     f"already there ({stats['messages_updated']} with newer edits)")
+    skipped = stats.get("skipped") or {}
+    if skipped:
+        lines.append("  skipped: " + ", ".join(f"{k} {v}" for k, v in
+                                              sorted(skipped.items(), key=lambda kv: -kv[1])))
+    if stats.get("chats_skipped"):
+        lines.append("  chats not used: " + ", ".join(
+            f"{k} {v}" for k, v in stats["chats_skipped"].items()))
+    pii = stats.get("pii_redactions") or {}
+    lines.append("  PII redacted: " + (", ".join(f"{k} {v}" for k, v in pii.items()) or "none found")
+                 if stats.get("pii_scrubbed", True) else "  PII scrubbing: OFF (prepare.scrub_pii)")
+    lines.append(f"  EOS: {stats['eos_token']!r} from {stats['eos_source']}")
+    if stats.get("canaries"):
+        lines.append(f"  canaries planted: {stats['canaries']} (see canaries.json)")
+    return "\n".join(lines)
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(prepare_cmd)
