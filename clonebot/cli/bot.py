@@ -1,9 +1,111 @@
-"""`clonebot bot` commands (stub: filled in by its issue)."""
+"""`clonebot login | logout | run | feedback export`: the userbot on the owner's account."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import tempfile
+from pathlib import Path
+
 import click
+
+from clonebot.cli import AppContext, pass_app
+
+
+def _eos_from_dataset(app: AppContext) -> str | None:
+    stats = app.settings.paths.dataset_dir / "stats.json"
+    try:
+        return json.loads(stats.read_text()).get("eos_token")
+    except (OSError, ValueError):
+        return None
 
 
 def register(cli: click.Group) -> None:
-    pass
+    @cli.command()
+    @pass_app
+    def login(app: AppContext) -> None:
+        """Log in to Telegram (api_id/api_hash from config or env; phone, code, 2FA prompts)."""
+        from clonebot.telegram.session import login as do_login
+        from clonebot.telegram.session import session_path
+
+        settings = app.settings
+        who = asyncio.run(
+            do_login(
+                settings,
+                phone=lambda: click.prompt("Phone number (international format, +...)"),
+                code=lambda: click.prompt("Login code (sent to your Telegram app)"),
+                password=lambda: click.prompt("2FA password", hide_input=True),
+            )
+        )
+        click.echo(f"logged in as {who}; session file {session_path(settings)} (mode 0600)")
+        click.echo("keep that file secret: it is a full login to your account")
+
+    @cli.command()
+    @pass_app
+    def logout(app: AppContext) -> None:
+        """End the Telegram session and delete the session file."""
+        from clonebot.telegram.session import logout as do_logout
+
+        if asyncio.run(do_logout(app.settings)):
+            click.echo("logged out; session file deleted")
+        else:
+            click.echo("session file deleted, but Telegram did not confirm the logout: end the "
+                       "session in Telegram > Settings > Devices", err=True)
+
+    @cli.command()
+    @click.option("--adapter", "adapter_dir", type=click.Path(file_okay=False, path_type=Path),
+                  default=None, help="Run dir of the adapter (default: the promoted one).")
+    @pass_app
+    def run(app: AppContext, adapter_dir: Path | None) -> None:
+        """Run the clone on your account (SIGHUP or /reload picks up a promoted adapter)."""
+        from clonebot.runtime.run import run_bot
+
+        settings = app.settings
+        if not settings.bot.chats:
+            click.echo("warning: the allow-list (bot.chats) is empty: nobody gets a reply; "
+                       "control commands still work", err=True)
+        old = os.umask(0o077)  # the store and session journals stay private
+        try:
+            asyncio.run(run_bot(settings, adapter_dir, on_status=lambda s: click.echo(s, err=True)))
+        finally:
+            os.umask(old)
+        click.echo("stopped", err=True)
+
+    @cli.group()
+    def feedback() -> None:
+        """What the owner's approval decisions teach."""
+
+    @feedback.command("export")
+    @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                  help="JSONL file to write (default: stdout).")
+    @click.option("--eos", default=None,
+                  help="EOS token for prompt_text (default: from the dataset's stats.json).")
+    @pass_app
+    def export(app: AppContext, out: Path | None, eos: str | None) -> None:
+        """Write preference pairs (prompt, chosen, rejected) as JSONL for DPO-style training."""
+        from clonebot.approval.feedback import preference_pairs
+        from clonebot.approval.store import ApprovalStore
+        from clonebot.errors import CloneBotError
+        from clonebot.runtime.run import store_path
+
+        path = store_path(app.settings)
+        if not path.exists():
+            raise CloneBotError(f"no approval store at {path}: run the bot in approve mode first")
+        eos = eos or _eos_from_dataset(app)
+        with ApprovalStore(path) as store:
+            decisions = store.decisions()
+        lines = [json.dumps(p, ensure_ascii=False) + "\n" for p in preference_pairs(decisions, eos)]
+        if out is None:
+            click.echo("".join(lines), nl=False)
+        else:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    f.writelines(lines)
+                os.replace(tmp, out)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        click.echo(f"{len(lines)} preference pairs from {len(decisions)} decisions", err=True)

@@ -1,0 +1,146 @@
+"""Login, logout and the session file.
+
+The ``.session`` file is an SQLite database holding the account's login key in plain
+text: whoever has it *is* the owner on Telegram. It lives in ``paths.data_dir`` (mode
+0700) and is created under umask 077 so it is 0600 from the first byte (SQLite gives its
+journal the database's mode). Nothing here logs the api_hash, phone number or codes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+
+from telethon import TelegramClient, errors
+
+from clonebot.config import Settings
+from clonebot.errors import ConfigError, TelegramError
+
+log = logging.getLogger(__name__)
+
+API_HELP = (
+    "get api_id and api_hash at https://my.telegram.org (API development tools), then set "
+    "CLONEBOT_TELEGRAM__API_ID and CLONEBOT_TELEGRAM__API_HASH in the environment or .env"
+)
+
+
+def session_path(settings: Settings) -> Path:
+    return settings.paths.data_dir / f"{settings.telegram.session_name}.session"
+
+
+def mask_phone(phone: str) -> str:
+    digits = phone.strip()
+    return digits[:2] + "*" * max(0, len(digits) - 4) + digits[-2:] if len(digits) > 4 else "***"
+
+
+@contextmanager
+def _private_umask():
+    old = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def secure_session_files(path: Path) -> None:
+    for p in (path, Path(f"{path}-journal"), Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if p.exists() and stat.S_IMODE(p.stat().st_mode) != 0o600:
+            p.chmod(0o600)
+
+
+def make_client(settings: Settings) -> TelegramClient:
+    tg = settings.telegram
+    if tg.api_id is None or tg.api_hash is None:
+        raise ConfigError(f"telegram.api_id / telegram.api_hash are not set: {API_HELP}")
+    path = session_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with _private_umask():
+        client = TelegramClient(
+            str(path),
+            tg.api_id,
+            tg.api_hash.get_secret_value(),
+            flood_sleep_threshold=tg.flood_sleep_threshold,
+            auto_reconnect=True,
+            connection_retries=10,
+            retry_delay=5,
+        )
+    secure_session_files(path)
+    return client
+
+
+async def login(
+    settings: Settings,
+    *,
+    phone: Callable[[], str],
+    code: Callable[[], str],
+    password: Callable[[], str],
+) -> str:
+    """Interactive login through callbacks (the CLI prompts). Returns the account's label."""
+    client = make_client(settings)
+    try:
+        await client.connect()
+        if not await client.is_user_authorized():
+            number = (settings.telegram.phone.get_secret_value() if settings.telegram.phone
+                      else phone()).strip()
+            try:
+                sent = await client.send_code_request(number)
+                for attempt in range(3):
+                    try:
+                        await client.sign_in(number, code().strip(), phone_code_hash=sent.phone_code_hash)
+                        break
+                    except errors.PhoneCodeInvalidError:
+                        if attempt == 2:
+                            raise TelegramError("the login code was wrong three times") from None
+                    except errors.SessionPasswordNeededError:
+                        for attempt2 in range(3):
+                            try:
+                                await client.sign_in(password=password())
+                                break
+                            except errors.PasswordHashInvalidError:
+                                if attempt2 == 2:
+                                    raise TelegramError("the 2FA password was wrong three times") from None
+                        break
+            except errors.ApiIdInvalidError:
+                raise ConfigError(f"Telegram rejected api_id/api_hash: {API_HELP}") from None
+            except errors.PhoneNumberInvalidError:
+                raise TelegramError(f"invalid phone number {mask_phone(number)}") from None
+            except errors.PhoneCodeExpiredError:
+                raise TelegramError("the login code expired; run clonebot login again") from None
+            except errors.FloodWaitError as e:
+                raise TelegramError(f"Telegram asks to wait {e.seconds}s before the next login") from None
+        me = await client.get_me()
+        if me is None:
+            raise TelegramError("login did not complete")
+        name = " ".join(x for x in (me.first_name, me.last_name) if x)
+        return f"{name} (@{me.username})" if me.username else name or str(me.id)
+    except (OSError, ConnectionError) as e:
+        raise TelegramError(f"cannot reach Telegram: {e}") from None
+    finally:
+        await client.disconnect()
+        secure_session_files(session_path(settings))
+
+
+async def logout(settings: Settings) -> bool:
+    """End the session on Telegram's side, then delete the file. True if Telegram confirmed."""
+    path = session_path(settings)
+    if not path.exists():
+        raise TelegramError(f"not logged in (no session file at {path})")
+    confirmed = False
+    client = make_client(settings)
+    try:
+        await client.connect()
+        if await client.is_user_authorized():
+            confirmed = bool(await client.log_out())
+    except (OSError, ConnectionError, errors.RPCError) as e:
+        log.warning("could not end the session on Telegram's side: %s", type(e).__name__)
+    finally:
+        if client.is_connected():
+            await client.disconnect()
+    for p in (path, Path(f"{path}-journal"), Path(f"{path}-wal"), Path(f"{path}-shm")):
+        p.unlink(missing_ok=True)
+    return confirmed
+

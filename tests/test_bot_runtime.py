@@ -1,0 +1,256 @@
+"""Hot reload, the generation worker, feedback export, session safety and the bot CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import stat
+import threading
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from clonebot.adapters import promote
+from clonebot.approval.feedback import preference_pairs
+from clonebot.approval.store import ApprovalStore
+from clonebot.cli import _register_builtin, cli
+from clonebot.config import Settings
+from clonebot.model.base import ScriptedGenerator
+from clonebot.runtime import commands
+from clonebot.runtime.run import install_signal_handlers, remove_signal_handlers, store_path
+from clonebot.runtime.worker import GenerationWorker
+from fixtures_telegram import ALICE, BOB, SlowScripted, make_env
+
+_register_builtin()
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def _version(runs, name):
+    d = runs / name
+    d.mkdir(parents=True)
+    (d / "clonebot.json").write_text("{}")
+    return d
+
+
+# --- hot reload -------------------------------------------------------------------------------
+
+def test_reload_finishes_in_flight_generation_on_the_old_adapter(tmp_path):
+    async def go():
+        runs = tmp_path / "runs"
+        v1, v2 = _version(runs, "v001-a"), _version(runs, "v002-b")
+        promote(runs, v1.name)
+        gate = threading.Event()
+
+        def factory(path):
+            return SlowScripted([f"reply from {path.name}"], gate if path == v1 else None)
+
+        env = await make_env(tmp_path, factory=factory, adapter_dir=v1)
+        env.bot.adapter_arg = None  # like `clonebot run` without --adapter: follow CURRENT
+        await env.incoming(ALICE, "hi")
+        for _ in range(100):  # generation on v1 is now running (held by the gate)
+            if env.bot.worker.busy:
+                break
+            await asyncio.sleep(0.01)
+        assert env.bot.worker.busy
+        promote(runs, v2.name)
+        await env.command("/reload")
+        await env.incoming(BOB, "hello")  # receiving updates is not blocked meanwhile
+        await asyncio.sleep(0.05)
+        assert env.bot.worker.adapter_dir == v1 and env.bot.worker.loads == 1
+        gate.set()
+        await env.settle()
+        post_alice = [p for p in env.fake.posts() if "Alice" in p][0]
+        assert "reply from v001-a" in post_alice  # the in-flight one finished on v1
+        assert env.fake.drafts[BOB] == "reply from v002-b"  # queued after the reload: v2
+        assert env.bot.worker.adapter_dir == v2
+        assert any("reloaded adapter v002-b" in p for p in env.fake.posts())
+        await env.close()
+
+    run(go())
+
+
+def test_failed_reload_keeps_the_old_model(tmp_path):
+    async def go():
+        runs = tmp_path / "runs"
+        v1 = _version(runs, "v001-a")
+        broken = _version(runs, "v002-broken")
+
+        def factory(path):
+            if path == broken:
+                raise RuntimeError("adapter weights missing")
+            return ScriptedGenerator(["still v1"])
+
+        env = await make_env(tmp_path, factory=factory, adapter_dir=v1)
+        env.bot.adapter_arg = None
+        promote(runs, broken.name)
+        assert await env.bot.reload() is False
+        assert "failed" in env.fake.posts()[-1] and env.bot.worker.adapter_dir == v1
+        await env.incoming(ALICE, "hi")
+        await env.settle()
+        assert "still v1" in env.last_suggestion_post()[0]
+        await env.close()
+
+    run(go())
+
+
+def test_sighup_reloads_and_sigterm_stops(tmp_path):
+    async def go():
+        runs = tmp_path / "runs"
+        v1 = _version(runs, "v001-a")
+        env = await make_env(tmp_path, adapter_dir=v1)  # explicit --adapter: reload that one
+        stop = asyncio.Event()
+        install_signal_handlers(env.bot, stop)
+        try:
+            os.kill(os.getpid(), signal.SIGHUP)
+            for _ in range(200):
+                if env.bot.worker.loads == 2:
+                    break
+                await asyncio.sleep(0.01)
+            assert env.bot.worker.loads == 2 and env.bot.worker.adapter_dir == v1
+            os.kill(os.getpid(), signal.SIGTERM)
+            await asyncio.wait_for(stop.wait(), 2)
+        finally:
+            remove_signal_handlers()
+        await env.close()
+
+    run(go())
+
+
+def test_worker_runs_off_the_event_loop():
+    async def go():
+        gate = threading.Event()
+        worker = GenerationWorker(lambda p: SlowScripted(["x"], gate))
+        await worker.load(None)
+        t = asyncio.ensure_future(worker.generate([{"role": "user", "content": "hi"}]))
+        t0 = time.perf_counter()
+        await asyncio.sleep(0.05)  # the loop keeps turning while the model "thinks"
+        assert time.perf_counter() - t0 < 1 and not t.done()
+        gate.set()
+        assert await t == ["x"]
+        worker.stop()
+
+    run(go())
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, reply, kind, sid, arg", [
+    ("ok", False, "ok", None, None),
+    ("OK #k7q2", False, "ok", "k7q2", None),
+    ("edit k7q2 see you at 8", False, "edit", "k7q2", "see you at 8"),
+    ("edit see you at 8", False, "edit", None, "see you at 8"),
+    ("regen", True, "regen", None, None),
+    ("ok then, see you", True, "reply_text", None, "ok then, see you"),
+    ("ok then, see you", False, None, None, None),
+    ("milk, bread", False, None, None, None),
+    ("sounds good", True, "reply_text", None, "sounds good"),
+])
+def test_parse_approval_answers(text, reply, kind, sid, arg):
+    cmd = commands.parse(text, is_reply=reply)
+    if kind is None:
+        assert cmd is None
+    else:
+        assert (cmd.kind, cmd.sid, cmd.text) == (kind, sid, arg)
+
+
+def test_parse_slash_commands():
+    assert commands.parse("/mode @alice auto", is_reply=False) == commands.Command(
+        "mode", chat="@alice", mode="auto")
+    assert commands.parse("/pause", is_reply=False).kind == "pause"
+    assert commands.parse("/mode alice", is_reply=False).kind == "unknown"
+
+
+# --- feedback export --------------------------------------------------------------------------
+
+def test_feedback_pairs_from_real_decisions(tmp_path):
+    async def go():
+        env = await make_env(tmp_path, replies=["meh", "yes, at 7", "nope", "ok!"])
+        await env.incoming(ALICE, "dinner?")
+        await env.settle()
+        _, pid = env.last_suggestion_post()
+        await env.command("regen", reply_to=pid)  # "meh" discarded
+        await env.settle()
+        _, pid = env.last_suggestion_post()
+        await env.command("ok", reply_to=pid)  # "yes, at 7" approved
+        await env.settle()
+        await env.incoming(ALICE, "bring wine?")
+        await env.settle()
+        _, pid = env.last_suggestion_post()
+        await env.command("edit sure, red or white?", reply_to=pid)  # "nope" -> edited
+        await env.settle()
+        await env.incoming(ALICE, "thanks")
+        await env.settle()
+        await env.command("no")  # "ok!" rejected, nothing chosen: no pair
+        await env.settle()
+        pairs = list(preference_pairs(env.store.decisions(), eos="<|im_end|>"))
+        got = [(p["chosen"], p["rejected"], p["decision"]) for p in pairs]
+        assert got == [("yes, at 7", "meh", "sent"), ("sure, red or white?", "nope", "edited")]
+        assert pairs[0]["prompt"][-1] == {"role": "user", "content": "dinner?"}
+        assert pairs[0]["prompt_text"].endswith("### User:\ndinner?\n### Clone:\n")
+        await env.close()
+
+    run(go())
+
+
+def test_feedback_export_cli_writes_jsonl(tmp_path):
+    settings = Settings(paths={"data_dir": tmp_path / "data", "dataset_dir": tmp_path / "ds"})
+    store = ApprovalStore(store_path(settings))
+    turns = [{"role": "user", "content": "привет"}]
+    s = store.create(chat_id=1, mode="approve", prompt_turns=turns, suggestion="здравствуйте",
+                     now=1.0, ttl_seconds=60)
+    assert store.begin_send(s.id, "привет)", now=2.0, by="owner", decision="edited").status == "new"
+    store.finish_send(s.id, 99, now=3.0)
+    store.close()
+    out = tmp_path / "pairs.jsonl"
+    runner = CliRunner()
+    env = {"CLONEBOT_PATHS__DATA_DIR": str(tmp_path / "data"),
+           "CLONEBOT_PATHS__DATASET_DIR": str(tmp_path / "ds")}
+    res = runner.invoke(cli, ["feedback", "export", "--out", str(out), "--eos", "</s>"], env=env)
+    assert res.exit_code == 0, res.output
+    [line] = out.read_text(encoding="utf-8").splitlines()
+    pair = json.loads(line)
+    assert (pair["chosen"], pair["rejected"]) == ("привет)", "здравствуйте")
+    assert pair["prompt"] == turns and pair["prompt_text"] == "### User:\nпривет\n### Clone:\n"
+    res = runner.invoke(cli, ["feedback", "export"],
+                        env={**env, "CLONEBOT_PATHS__DATA_DIR": str(tmp_path / "none")})
+    assert res.exit_code == 1 and "no approval store" in res.output
+
+
+# --- session and CLI safety -------------------------------------------------------------------
+
+def test_session_file_is_private_and_secrets_are_required(tmp_path):
+    from clonebot.errors import ConfigError
+    from clonebot.telegram.session import make_client, session_path
+
+    with pytest.raises(ConfigError, match="my.telegram.org"):
+        make_client(Settings(paths={"data_dir": tmp_path}))
+    settings = Settings(paths={"data_dir": tmp_path / "d"},
+                        telegram={"api_id": 12345, "api_hash": "0123456789abcdef"})
+    old = os.umask(0o022)
+    try:
+        client = make_client(settings)
+    finally:
+        os.umask(old)
+    path = session_path(settings)
+    assert path.exists() and stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert "0123456789abcdef" not in repr(settings)
+    client.session.close()
+
+
+def test_run_refuses_without_login_or_adapter(tmp_path):
+    runner = CliRunner()
+    env = {"CLONEBOT_PATHS__DATA_DIR": str(tmp_path / "data"),
+           "CLONEBOT_PATHS__RUNS_DIR": str(tmp_path / "runs")}
+    res = runner.invoke(cli, ["run"], env=env)
+    assert res.exit_code == 1 and "clonebot login" in res.output
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "clonebot.session").write_bytes(b"")
+    res = runner.invoke(cli, ["run"], env=env)
+    assert res.exit_code == 1 and "no adapter" in res.output
