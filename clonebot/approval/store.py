@@ -1,7 +1,10 @@
 """SQLite store for the bot: suggestions, owner decisions, the send audit log, chat state.
 
-Durability: WAL + ``synchronous=FULL`` and one short transaction per state change, so a
-crash or ``kill -9`` loses nothing that was acknowledged. Sends are guarded by an
+Durability: WAL and one short transaction per state change, so a crash or ``kill -9``
+loses nothing that was committed (WAL + ``synchronous=NORMAL`` survives process death; only
+a power cut can drop the last commits). The send intent is the exception: it is written
+with ``synchronous=FULL`` (fsync) before the message goes out, so even a power cut cannot
+make us forget a send that may have happened. Sends are guarded by an
 idempotent marker: ``begin_send`` writes an *intent* row (primary key = suggestion id)
 before the Telegram call and ``finish_send`` turns it into *done* afterwards. A second
 ``begin_send`` for the same suggestion never gets a fresh claim, and an intent left by a
@@ -160,7 +163,7 @@ class ApprovalStore:
         self._db = sqlite3.connect(str(self.path), isolation_level=None, timeout=30)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
@@ -173,14 +176,20 @@ class ApprovalStore:
         self.close()
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
+    def _tx(self, durable: bool = False) -> Iterator[sqlite3.Connection]:
+        if durable:  # fsync this commit (the pragma cannot change inside a transaction)
+            self._db.execute("PRAGMA synchronous=FULL")
         try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        finally:
+            if durable:
+                self._db.execute("PRAGMA synchronous=NORMAL")
 
     # --- suggestions -------------------------------------------------------------------
 
@@ -299,7 +308,7 @@ class ApprovalStore:
         """
         if decision is not None and decision not in DECISIONS:
             raise ValueError(f"unknown decision {decision!r}")
-        with self._tx() as db:
+        with self._tx(durable=True) as db:
             s = db.execute("SELECT state, chat_id FROM suggestions WHERE id=?", (sid,)).fetchone()
             if s is None:
                 return SendClaim("missing")
