@@ -21,6 +21,7 @@ Cand = tuple[str, int, int, str, str]  # kind, start, end, detail, normalised va
 _RUN = re.compile(r"(?<![A-Za-z0-9_+])\+?(?:\(\d{1,5}\)|\d)(?:[ \t.\-–()]{0,3}\d)*+")
 _GROUP = re.compile(r"\d+")
 _MAX_DIGITS = 19
+_MAX_GROUPS = 6  # "+7 (912) 345-67-89" is 5; cards and SNILS have <= 5
 
 _PHONE_FMT_E164 = phonenumbers.PhoneNumberFormat.E164
 
@@ -59,7 +60,8 @@ def _phone_e164(digits: str, plus: bool, paren: bool) -> str | None:
 _SNILS_FMT = re.compile(r"\d{3}[- ]\d{3}[- ]\d{3}[- ]\d{2}")
 _CTX_SNILS = re.compile(r"снилс|snils|страхов|пенсион", re.I)
 _CTX_INN = re.compile(r"\bинн\b|\binn\b|\btin\b|tax\s*id|ИНН|налогоплат", re.I)
-_CTX_PHONE_NEG = re.compile(r"инн|inn|снилс|snils|счёт|счет|account|заказ|order|№", re.I)
+_CTX_PHONE_NEG = re.compile(r"инн|inn|снилс|snils|сч[её]т|account|заказ|order|№|#|артикул|арт\.|id|трек|track|sku|код", re.I)
+_CTX_PHONE = re.compile(r"тел|phone|номер|number|звон|call|whats|ватс|viber|вайбер|моб|mobile|cell|sms|смс|\btg\b", re.I)
 
 
 def _ctx(rx: re.Pattern, text: str, start: int, width: int = 40) -> bool:
@@ -81,13 +83,15 @@ def digit_runs(text: str) -> list[Cand]:
             # collect sub-spans starting at group i, longest first
             subs = []
             digits = ""
-            for j in range(i, ng):
+            for j in range(i, min(ng, i + _MAX_GROUPS)):
                 digits += groups[j][2]
                 if len(digits) > _MAX_DIGITS:
                     break
                 subs.append((j, digits))
             found = None
             for j, d in reversed(subs):
+                if len(d) < 7:
+                    break
                 c = _classify(text, groups, i, j, d, plus and i == 0, ng)
                 if c is not None:
                     found = (j, c)
@@ -112,7 +116,7 @@ def _classify(text, groups, i, j, d, plus, ng) -> Cand | None:
             break
     # card: 15-19 digits, issuer 2-6, Luhn, groups of >= 3 digits joined by space/dash
     if 15 <= n <= 19 and d[0] in "23456" and not plus:
-        if all(len(groups[k][2]) >= 3 for k in range(i, j + 1)) and not re.search(r"[.()]", seps):
+        if all(len(groups[k][2]) >= 3 for k in range(i, j)) and not re.search(r"[.()]", seps):
             if ck.luhn_ok(d):
                 return ("card", start, end, "", d)
     if n == 11 and not plus:
@@ -129,6 +133,11 @@ def _classify(text, groups, i, j, d, plus, ng) -> Cand | None:
         # often contain a phone-valid slice.
         if bare and not whole:
             return None
+        if bare and n == 10:
+            if _ctx(_CTX_PHONE_NEG, text, start, 25):
+                return None
+            if not (re.search(r"[ .()\-]", seps) or paren or _ctx(_CTX_PHONE, text, start, 30)):
+                return None
         e164 = _phone_e164(d, plus, paren)
         if e164 is not None:
             if paren and start > 0 and text[start - 1] == "(":
@@ -263,7 +272,7 @@ _PW_KEY = re.compile(
     r"(?<!\w)(?:"
     r"(?P<pw>парол[ьяюеи]м?|пасс|пассворд|passw(?:or)?d|passcode|passphrase|pwd|pass|кодовое\s+слово|code\s*word|codeword)"
     r"|(?P<pin>(?:пин|pin)(?:[\s-]?(?:код|code))?)"
-    r"|(?P<cvv>cvv2?|cvc2?)"
+    r"|(?P<cvv>(?:cvv2?|cvc2?)(?:[\s-]?(?:код|code))?)"
     r"|(?P<code>код|code|otp)"
     r")(?!\w)",
     re.I,
@@ -314,7 +323,7 @@ def _value_at(text: str, pos: int) -> tuple[int, int, str] | None:
         return None
     g = 1 if m.group(1) is not None else 2
     s, e = m.start(g), m.end(g)
-    while e > s and text[e - 1] in ".,!?)]}»\"'…:":
+    while e > s and text[e - 1] in ".,?)]}»\"'…:":  # "!" is often part of a password
         e -= 1
     while s < e and text[s] in "([{«\"'":
         s += 1
@@ -366,7 +375,9 @@ def passwords(text: str) -> list[Cand]:
                     break
                 cm = _CONNECT.match(text, wend)
                 if cm:
-                    val, connected = _value_at(text, cm.end()), True
+                    v = _value_at(text, cm.end())
+                    if v and _accept(kind, v[2], True, cyr):
+                        val, connected = v, True
                     break
             if val is None:
                 # no connector: the value follows the key, a preposition phrase
@@ -407,6 +418,7 @@ def _accept(kind: str, v: str, connected: bool, cyr: bool) -> bool:
 # ---------------------------------------------------------------- seed phrases
 _WORDS = frozenset(Mnemonic("english").wordlist)
 _WORD = re.compile(r"[A-Za-z]+")
+_LEAD_NUM = re.compile(r"(?<!\d)\d{1,2}[.):]?\s*$")
 _GAP = re.compile(r"[\s,;.:)(\-–]*(?:\d{1,2}[.):]?[\s,;.)\-–]*)?")
 
 
@@ -416,7 +428,11 @@ def seeds(text: str) -> list[Cand]:
 
     def flush():
         if len(run) >= 12:
-            out.append(("seed", run[0].start(), run[-1].end(), f"{len(run)} words", " ".join(w.group().lower() for w in run)))
+            start = run[0].start()
+            lead = _LEAD_NUM.search(text, max(0, start - 4), start)
+            if lead:  # "1. word 2. word ...": take the first marker too
+                start = lead.start()
+            out.append(("seed", start, run[-1].end(), f"{len(run)} words", " ".join(w.group().lower() for w in run)))
 
     prev_end = -1
     for m in _WORD.finditer(text):
