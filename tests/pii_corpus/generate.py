@@ -339,7 +339,8 @@ def password() -> tuple[str, str]:
 
 def seed_phrase() -> str:
     m = Mnemonic("english")
-    words = m.generate(R.choice([128, 160, 192, 224, 256])).split()
+    entropy = bytes(R.randrange(256) for _ in range(R.choice([16, 20, 24, 28, 32])))
+    words = m.to_mnemonic(entropy).split()  # generate() uses os.urandom: not reproducible
     f = R.randrange(5)
     if f == 0:
         return ", ".join(words)
