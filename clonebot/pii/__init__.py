@@ -36,14 +36,17 @@ _PLACEHOLDER_NAME = {"denylist": "PRIVATE"}
 PLACEHOLDER_RE = re.compile(r"<(?:%s)_\d+>" % "|".join(
     _PLACEHOLDER_NAME.get(k, k.upper()) for k in KINDS))
 
-# Lines without any of these cannot hold PII other than seed phrases (many words),
-# the denylist or names; checked first, in C.
-_TRIGGER = re.compile(
-    r"[0-9@]|-----BEGIN|[A-Za-z0-9_\-+/]{20}"
-    r"|парол|пасс|passw|passc|pwd|\bpass\b|\bпин|\bpin|\bкод|\bcode|\botp|cvv|cvc|token|secret|key",
-    re.I,
-)
+# Prefilter, cheapest first (re.I over Cyrillic is slow, so keywords are matched on
+# text.lower()). A line with no digit, "@", keyword or long ASCII token can only hold a
+# seed phrase (many words), a denylist entry or a name.
+_DIGIT_AT = re.compile(r"[\d@]")
+_KEYWORD = re.compile(r"парол|пасс|pass|pwd|пин|pin|код|code|otp|cvv|cvc|token|secret|key|-----")
+_LONG_ALPHA = re.compile(r"[A-Za-z_+/=-]{20}")  # digit-free tokens; others hit _DIGIT_AT
+_SECRET_GATE = re.compile(r"[A-Za-z0-9_+/=.:?&%-]{16}|-----BEGIN")
+_CRYPTO_GATE = re.compile(r"[A-Za-z0-9_+/:-]{25}")
+_DIGIT = re.compile(r"\d")
 _SEED_MIN_SPACES = 11
+_SEED_MIN_CHARS = 12 * 3 + 11  # 12 words of >= 3 letters
 
 
 @dataclass(frozen=True)
@@ -104,18 +107,24 @@ class PIIFilter:
                 cands.append(("denylist", m.start(), m.end(), "", _norm_deny(m.group())))
         if self._ner is not None:
             cands.extend(self._ner(text))
-        if _TRIGGER.search(text):
+        digit_at = _DIGIT_AT.search(text) is not None
+        kw = _KEYWORD.search(text.lower()) is not None
+        if digit_at or kw or _LONG_ALPHA.search(text):
             if "@" in text:
                 cands.extend(_detect.emails(text))
-            cands.extend(_detect.secrets(text))
-            cands.extend(_detect.passwords(text))
-            if _HAS_DIGIT.search(text):
+            if _SECRET_GATE.search(text):
+                cands.extend(_detect.secrets(text))
+            if kw:
+                cands.extend(_detect.passwords(text))
+            if digit_at and _DIGIT.search(text):
                 cands.extend(_detect.digit_runs(text))
                 cands.extend(_detect.passports(text))
                 cands.extend(_detect.ibans(text))
-            if _LONG.search(text):
+            if _CRYPTO_GATE.search(text):
                 cands.extend(_detect.crypto(text))
-        if text.count(" ") + text.count(",") + text.count("\n") >= _SEED_MIN_SPACES:
+        if len(text) >= _SEED_MIN_CHARS and (
+            text.count(" ") >= _SEED_MIN_SPACES or text.count(",") + text.count("\n") >= _SEED_MIN_SPACES
+        ):
             cands.extend(_detect.seeds(text))
         if not cands:
             return []
@@ -138,8 +147,6 @@ class PIIFilter:
         return "".join(parts)
 
 
-_HAS_DIGIT = re.compile(r"\d")
-_LONG = re.compile(r"[A-Za-z0-9_\-+/:]{34}")
 
 
 def _deny_pattern(entry: str) -> str:
