@@ -173,26 +173,23 @@ class _RecordWriter:
     def __init__(self, path: Path):
         self.path = path
         self.writer = pq.ParquetWriter(path, RECORD_SCHEMA, compression="zstd")
-        self.cols: dict[str, list] = {k: [] for k in RECORD_SCHEMA.names}
+        self.buf: list[tuple] = []
         self.rows = 0
 
-    def add(self, chat_id: int, rec: tuple, edited: int) -> None:
-        c = self.cols
-        c["chat_id"].append(chat_id)
-        c["message_id"].append(rec[0])
-        c["date"].append(rec[1])
-        c["edited"].append(edited)
-        c["sender"].append(rec[2])
-        c["clone"].append(rec[3])
-        c["text"].append(rec[4])
-        self.rows += 1
-        if len(c["text"]) >= 50_000:
+    def add(self, row: tuple) -> None:
+        """``row`` = (chat_id, message_id, date, edited, sender, clone, text)."""
+        self.buf.append(row)
+        if len(self.buf) >= 50_000:
             self.flush()
 
     def flush(self) -> None:
-        if self.cols["text"]:
-            self.writer.write_table(pa.table(self.cols, schema=RECORD_SCHEMA))
-            self.cols = {k: [] for k in RECORD_SCHEMA.names}
+        if self.buf:
+            cols = list(zip(*self.buf))
+            self.writer.write_table(pa.table(
+                [pa.array(c, type=f.type) for c, f in zip(cols, RECORD_SCHEMA)],
+                schema=RECORD_SCHEMA))
+            self.rows += len(self.buf)
+            self.buf = []
 
     def close(self) -> None:
         self.flush()
@@ -340,9 +337,8 @@ class _Run:
                 ordered = False
             last_id = m.id
             owner += m.from_owner
-            rec = (m.id, m.date, m.sender, m.from_owner, text)
-            rw.add(cid, rec, m.edited)  # type: ignore[arg-type]
-            yield rec
+            rw.add((cid, m.id, m.date, m.edited, m.sender, m.from_owner, text))
+            yield (m.id, m.date, m.sender, m.from_owner, text)
         self.pii.update(session.counts)
         state["owner"] = owner
         state["ordered"] = ordered

@@ -29,6 +29,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -39,7 +40,6 @@ try:  # the C backend is ~5x faster; fall back to whatever ijson has
 except ImportError:  # pragma: no cover - depends on the wheel
     import ijson as _ijson  # type: ignore[no-redef]
 from ijson.common import JSONError
-from ijson.utils import sendable_list
 
 # Message kinds. Only TEXT ever becomes training text.
 TEXT = "text"
@@ -49,13 +49,6 @@ MEDIA = "media_only"
 EMPTY = "empty"
 MALFORMED = "malformed"
 
-_CHAT_ITEMS = ("chats.list.item", "left_chats.list.item")
-_MESSAGE_ARRAYS = frozenset(["messages", *(f"{c}.messages" for c in _CHAT_ITEMS)])
-_CHAT_KEYS = {
-    **{k: k for k in ("name", "type", "id")},
-    **{f"{c}.{k}": k for c in _CHAT_ITEMS for k in ("name", "type", "id")},
-}
-_FULL_KEYS = frozenset(["personal_information", "chats", "left_chats"])
 _BUF = 1 << 16
 # tdesktop writes unedited messages as the epoch in local time ("1970-01-01T05:00:00").
 _NOT_EDITED_BEFORE = 2 * 86400
@@ -97,32 +90,37 @@ class Chat:
             raise RuntimeError("chat messages can only be iterated once")
         self._started = True
         assert self._reader is not None
-        return self._reader._messages(self)
+        gen = self._reader._messages(self)
+        self._reader._active = gen
+        return gen
 
     def skip(self) -> int:
-        """Pass over this chat's messages without building them; returns their count."""
-        if not self._started:
-            self._started = True
-            assert self._reader is not None
-            self._reader._skip(self)
+        """Pass over this chat's (remaining) messages; returns the chat's message count."""
+        self._started = True
+        assert self._reader is not None
+        self._reader._skip(self)
         return self.message_count
 
 
 class _CountingReader:
-    """A file wrapper that knows how far it got, for progress and error positions."""
+    """A file wrapper that knows how far it got (progress, error positions) and whether a
+    ``watch`` byte string occurs in what it read."""
 
-    def __init__(self, f, progress: Callable[[int], None] | None):
+    def __init__(self, f, progress: Callable[[int], None] | None, watch: bytes = b""):
         self.f = f
         self.progress = progress
         self.offset = 0  # bytes before ``chunk``
-        self.newlines = 0  # newlines before ``chunk``
         self.prev = b""
         self.chunk = b""
+        self.watch = watch
+        self.seen = False
 
     def read(self, n: int = -1) -> bytes:
         data = self.f.read(n)
         self.offset += len(self.chunk)
-        self.newlines += self.chunk.count(b"\n")
+        if self.watch and not self.seen:
+            w = self.watch
+            self.seen = w in self.chunk[-len(w):] + data[: len(w)] or w in data
         self.prev, self.chunk = self.chunk, data
         if self.progress is not None and data:
             self.progress(len(data))
@@ -138,11 +136,28 @@ class _CountingReader:
         i = flat.find(snippet, max(0, len(self.prev) - len(snippet))) if snippet else -1
         if i < 0:
             return None
-        pos = i + caret
-        before_prev = self.newlines - self.prev.count(b"\n")
-        line = before_prev + window.count(b"\n", 0, pos) + 1
-        col = pos - (window.rfind(b"\n", 0, pos) + 1) + 1
-        return base + pos, line, col
+        pos = base + i + caret
+        # Error path only: count lines by re-reading the file up to the error.
+        line, col = 1, pos + 1
+        try:
+            here = self.f.tell()
+            self.f.seek(0)
+            done = 0
+            last_nl = -1
+            while done < pos:
+                buf = self.f.read(min(1 << 20, pos - done))
+                if not buf:
+                    break
+                line += buf.count(b"\n")
+                j = buf.rfind(b"\n")
+                if j >= 0:
+                    last_nl = done + j
+                done += len(buf)
+            col = pos - last_nl
+            self.f.seek(here)
+        except (OSError, ValueError):
+            pass
+        return pos, line, col
 
 
 _WS_TO_SPACE = bytes.maketrans(b"\n\r\t", b"   ")
@@ -173,7 +188,7 @@ def _unix(iso: object) -> int | None:
 
 def flatten_text(text: object) -> str:
     """Visible text of a ``text`` field: a string, or a list of strings and entity dicts."""
-    if isinstance(text, str):
+    if type(text) is str:
         out = text
     elif isinstance(text, list):
         out = "".join(
@@ -182,49 +197,79 @@ def flatten_text(text: object) -> str:
         )
     else:
         return ""
-    return _INVISIBLE.sub("", out) if "\u200b" <= max(out, default="\x00") else out
+    if not out.isascii():  # zero-width characters (e.g. empty text_link anchors) are invisible
+        out = _INVISIBLE.sub("", out)
+    return out
 
 
 def to_message(d: dict, owner_id: int) -> Message:
     """Normalise one raw message dict (as tdesktop wrote it)."""
-    mid = d.get("id")
-    if not isinstance(mid, int) or isinstance(mid, bool):
-        return Message(0, 0, 0, None, False, MALFORMED, "")
-    t = d.get("type")
-    du = d.get("date_unixtime")
-    date = int(du) if isinstance(du, str) and du.isdigit() else _unix(d.get("date"))
-    if date is None:
-        return Message(mid, 0, 0, None, False, MALFORMED, "")
+    get = d.get
+    mid = get("id")
+    if type(mid) is not int:
+        return _malformed()
+    du = get("date_unixtime")
+    if type(du) is str and du.isdigit():
+        date = int(du)
+    else:
+        date = _unix(get("date"))
+        if date is None:
+            return _malformed()
+    t = get("type")
     if t != "message":
         return Message(mid, date, 0, None, False, UNSUPPORTED if t == "unsupported" else SERVICE, "")
-    eu = d.get("edited_unixtime")
-    if isinstance(eu, str) and eu.isdigit():
+    eu = get("edited_unixtime")
+    if eu is None and "edited" not in d:
+        edited = 0
+    elif type(eu) is str and eu.isdigit():
         edited = int(eu)
     else:
-        edited = _unix(d.get("edited")) or 0
+        edited = _unix(get("edited")) or 0
         if edited < _NOT_EDITED_BEFORE:
             edited = 0
-    fid = d.get("from_id")
-    sender = _int(fid)
+    fid = get("from_id")
     # Owner by id only (display names change): "user<id>" or a bare integer (2020 exports).
-    from_owner = sender == owner_id and (isinstance(fid, int) or fid.startswith("user"))
-    text = flatten_text(d.get("text"))
-    if not text.strip() and d.get("media_type") == "sticker":
-        text = d.get("sticker_emoji") or ""
-    if text.strip():
+    if type(fid) is str and fid.startswith("user") and fid[4:].isdigit():
+        sender: int | None = int(fid[4:])
+        from_owner = sender == owner_id
+    else:
+        sender = _int(fid)
+        from_owner = type(fid) is int and sender == owner_id
+    text = flatten_text(get("text"))
+    if not text or text.isspace():
+        text = ""
+        if get("media_type") == "sticker":
+            text = get("sticker_emoji") or ""
+    if text and not text.isspace():
         kind = TEXT
     else:
         text = ""
         kind = MEDIA if any(k in d for k in _MEDIA_KEYS) else EMPTY
     return Message(
         mid, date, edited, sender, from_owner, kind, text,
-        forwarded="forwarded_from" in d or "forwarded_from_id" in d or "saved_from" in d,
-        via_bot="via_bot" in d,
+        "forwarded_from" in d or "forwarded_from_id" in d or "saved_from" in d,
+        "via_bot" in d,
     )
 
 
+def _one_map() -> dict:
+    # ``map_type`` for the chat-level pass: every JSON object becomes this one dict, so a
+    # chat's message list costs 8 bytes per message however big the messages are.
+    return _SINK
+
+
+_SINK: dict = {}
+
+
 class ExportReader:
-    """One streaming pass over an export. See the module docstring."""
+    """One streaming pass over an export. See the module docstring.
+
+    Three readers walk the file, all in C (yajl2_c): a short head scan for the owner and
+    the layout; for full exports a chat-level ``kvitems`` pass that yields each chat's
+    name/type/id and message count; and a message-level ``items`` pass whose messages are
+    dealt out to chats by those counts. Passing every JSON event through Python instead
+    would cost ~3x the parse itself.
+    """
 
     def __init__(
         self,
@@ -242,8 +287,11 @@ class ExportReader:
         self.kind: str | None = None  # "full" | "single"
         self.messages_read = 0
         self._progress = progress
-        self._events: Iterator | None = None
-        self._src: _CountingReader | None = None
+        self._items: Iterator | None = None  # message-level pass
+        self._items_src: _CountingReader | None = None
+        self._remaining: int | None = 0  # messages of the current chat not yet dealt out
+        self._active: Iterator | None = None  # the current chat's messages() generator
+        self._index = 0
         self._used = False
 
     @property
@@ -255,28 +303,119 @@ class ExportReader:
         if self._used:
             raise RuntimeError("an ExportReader reads its file once")
         self._used = True
+        files = []
         try:
-            f = open(self.path, "rb")
-        except IsADirectoryError:
-            raise ExportError(f"{self.path} is a directory; expected the export's result.json") from None
-        except FileNotFoundError:
-            raise ExportError(f"export not found: {self.path}") from None
-        except OSError as e:
-            raise ExportError(f"cannot read export {self.path}: {e.strerror or e}") from None
-        with f:
-            self._src = _CountingReader(f, self._progress)
-            self._events = _ijson.parse(self._src, buf_size=_BUF)
             try:
-                yield from self._chats()
-            except JSONError as e:
-                raise self._json_error(e) from None
+                for _ in range(3):
+                    files.append(open(self.path, "rb"))
+            except IsADirectoryError:
+                raise ExportError(
+                    f"{self.path} is a directory; expected the export's result.json") from None
+            except FileNotFoundError:
+                raise ExportError(f"export not found: {self.path}") from None
+            except OSError as e:
+                raise ExportError(f"cannot read export {self.path}: {e.strerror or e}") from None
+            try:
+                meta = self._head(_CountingReader(files[0], None))
+                self._items_src = _CountingReader(files[2], self._progress)
+                if self.kind == "single":
+                    chat = Chat(_int(meta.get("id")), _str(meta.get("name")),
+                                _str(meta.get("type")), 0, _reader=self)
+                    self._resolve_owner(chat)
+                    self._items = _ijson.items(self._items_src, "messages.item", buf_size=_BUF)
+                    self._remaining = None  # to the end of the array
+                    yield chat
+                    chat.skip()
+                else:
+                    chats_src = _CountingReader(files[1], None, watch=b'"left_chats"')
+                    yield from self._full("chats.list.item", chats_src, 0)
+                    if chats_src.seen:
+                        # Chats you left come after "chats": a second, usually tiny, walk.
+                        for f in files[1:]:
+                            f.seek(0)
+                        self._items_src = _CountingReader(files[2], None)
+                        yield from self._full("left_chats.list.item",
+                                              _CountingReader(files[1], None), self._index)
+                    if self._index == 0:
+                        raise ExportError(
+                            f"{self.path.name} is not a Telegram Desktop export: no chats "
+                            "with messages found")
             except UnicodeDecodeError as e:
                 raise ExportError(f"{self.path.name} is not UTF-8 text ({e.reason})") from None
             except OSError as e:
                 raise ExportError(f"cannot read export {self.path}: {e.strerror or e}") from None
+        finally:
+            for f in files:
+                f.close()
 
     # -- internals ----------------------------------------------------------------------
-    def _json_error(self, e: JSONError) -> ExportError:
+    def _head(self, src: _CountingReader) -> dict:
+        """Read up to the first chat list / message array: layout, owner, chat meta."""
+        meta: dict = {}
+        events = _ijson.parse(src, buf_size=_BUF)
+        try:
+            first = next(events, None)
+            if first is None:
+                raise ExportError(f"{self.path.name} is empty")
+            if first[1] != "start_map":
+                raise ExportError(
+                    f"{self.path.name} is not a Telegram Desktop export: top level is "
+                    f"{'an array' if first[1] == 'start_array' else 'not an object'}")
+            for prefix, event, value in events:
+                if prefix == "":
+                    if event == "map_key":
+                        if value == "messages":
+                            self.kind = self.kind or "single"
+                            return meta
+                        if value in ("chats", "left_chats"):
+                            self.kind = "full"
+                            return meta
+                        if value == "personal_information":
+                            self.kind = "full"
+                    elif event == "end_map":
+                        break
+                elif prefix == "personal_information.user_id" and event == "number":
+                    self.owner_id = int(value)
+                elif prefix in ("name", "type", "id") and event in ("string", "number"):
+                    meta[prefix] = value
+        except JSONError as e:
+            if "premature EOF" in str(e.args[0] if e.args else e) and src.offset + len(src.chunk) == 0:
+                raise ExportError(f"{self.path.name} is empty") from None
+            raise self._json_error(e, src) from None
+        raise ExportError(
+            f"{self.path.name} is not a Telegram Desktop export: no 'chats' list or "
+            "'messages' array found")
+
+    def _full(self, prefix: str, chats_src: _CountingReader, index: int) -> Iterator[Chat]:
+        self._index = index
+        chats = _ijson.kvitems(chats_src, prefix, map_type=_one_map, buf_size=_BUF)
+        self._items = _ijson.items(self._items_src, prefix + ".messages.item", buf_size=_BUF)
+        meta: dict = {}
+        while True:
+            try:
+                kv = next(chats, None)
+            except JSONError as e:
+                raise self._json_error(e, chats_src) from None
+            if kv is None:
+                return
+            key, value = kv
+            if key != "messages":
+                if key in ("name", "type", "id"):
+                    meta[key] = value
+                continue
+            n = len(value) if isinstance(value, list) else 0
+            del value, kv
+            _SINK.clear()
+            chat = Chat(_int(meta.get("id")), _str(meta.get("name")), _str(meta.get("type")),
+                        self._index, _reader=self)
+            meta = {}
+            self._resolve_owner(chat)
+            self._remaining = n
+            self._index += 1
+            yield chat
+            chat.skip()
+
+    def _json_error(self, e: JSONError, src: _CountingReader | None) -> ExportError:
         msg = e.args[0] if e.args else str(e)
         if isinstance(msg, bytes):
             msg = msg.decode("utf-8", "replace")
@@ -289,60 +428,19 @@ class ExportReader:
                 "(incomplete download or copy?)"
             )
         where = ""
-        if self._src is not None and len(lines) >= 3 and "^" in lines[2]:
+        if src is not None and len(lines) >= 3 and "^" in lines[2]:
             raw = lines[1].strip()
             lead = len(lines[1]) - len(lines[1].lstrip())
             caret = lines[2].index("^") - lead
             # The caret counts characters; the file position counts bytes.
             caret_bytes = len(raw[:caret].encode("utf-8", "replace"))
-            pos = self._src.locate(raw.encode("utf-8", "replace"), caret_bytes)
+            pos = src.locate(raw.encode("utf-8", "replace"), caret_bytes)
             if pos is not None:
                 where = f" at line {pos[1]}, column {pos[2]} (byte {pos[0]})"
             near = raw[max(0, caret - 20): caret + 20].strip()
             if near:
                 where += f" near {near!r}"
         return ExportError(f"{name} is not valid JSON{where}: {what}")
-
-    def _chats(self) -> Iterator[Chat]:
-        events = self._events
-        assert events is not None
-        first = next(events, None)
-        if first is None:
-            raise ExportError(f"{self.path.name} is empty")
-        if first[1] != "start_map":
-            raise ExportError(
-                f"{self.path.name} is not a Telegram Desktop export: top level is "
-                f"{'an array' if first[1] == 'start_array' else 'not an object'}"
-            )
-        index = 0
-        meta: dict = {}
-        for prefix, event, value in events:
-            if event == "start_array" and prefix in _MESSAGE_ARRAYS:
-                if prefix == "messages" and self.kind is None:
-                    self.kind = "single"
-                chat = Chat(_int(meta.get("id")), meta.get("name"), meta.get("type"), index,
-                            _reader=self)
-                self._resolve_owner(chat)
-                self._msg_prefix = prefix + ".item"
-                index += 1
-                yield chat
-                if self._msg_prefix is not None:  # not (fully) iterated: skip the rest
-                    chat._started = True
-                    self._skip(chat)
-            elif prefix in _CHAT_KEYS and event in ("string", "number", "null"):
-                meta[_CHAT_KEYS[prefix]] = value if event != "null" else None
-            elif event == "start_map" and prefix in _CHAT_ITEMS:
-                meta = {}
-            elif prefix == "personal_information.user_id" and event == "number":
-                self.owner_id = int(value)
-                self.kind = "full"
-            elif prefix == "" and event == "map_key" and value in _FULL_KEYS:
-                self.kind = "full"
-        if index == 0:
-            raise ExportError(
-                f"{self.path.name} is not a Telegram Desktop export: no 'chats' list or "
-                "'messages' array found"
-            )
 
     def _resolve_owner(self, chat: Chat) -> None:
         if self.flag_owner_id is not None:
@@ -364,58 +462,48 @@ class ExportReader:
             raise ExportError(f"{self.path.name}: chat #{chat.index + 1} has no numeric id")
 
     def _messages(self, chat: Chat) -> Iterator[Message]:
-        mp = self._msg_prefix
         owner = self.owner_id
-        assert mp is not None and owner is not None and self._events is not None
-        built = sendable_list()
-        coro = _ijson.items_basecoro(built, mp)
-        send = coro.send
-        arr = mp[:-5]  # "...messages"
+        assert owner is not None and self._items is not None
+        todo = self._remaining
+        src = islice(self._items, todo) if todo is not None else self._items
         n = 0
         try:
-            for ev in self._events:
-                p = ev[0]
-                if p.startswith(mp):
-                    send(ev)
-                    if p == mp and ev[1] == "end_map":
-                        d = built.pop()
-                        n += 1
-                        chat.message_count = n
-                        yield to_message(d, owner)
-                elif p == arr:
-                    if ev[1] == "end_array":
-                        break
-                    if ev[1] == "start_array":
-                        continue
-                    n += 1  # a scalar where a message object belongs
-                    chat.message_count = n
-                    yield Message(0, 0, 0, None, False, MALFORMED, "")
+            for d in src:
+                n += 1
+                yield to_message(d, owner) if type(d) is dict else _malformed()
         except JSONError as e:
-            raise self._json_error(e) from None
-        except GeneratorExit:  # consumer stopped early; _skip() counts the rest
+            raise self._json_error(e, self._items_src) from None
+        finally:
+            chat.message_count += n
             self.messages_read += n
-            raise
-        self.messages_read += n
-        self._msg_prefix = None
+            if todo is not None:
+                self._remaining = todo - n
 
     def _skip(self, chat: Chat) -> None:
-        """Consume the rest of a chat's messages without building them."""
-        if self._msg_prefix is None:
+        """Consume the rest of a chat's messages without looking at them."""
+        if self._active is not None:
+            self._active.close()  # a consumer that stopped early: settle its counts first
+            self._active = None
+        todo = self._remaining
+        if todo == 0:
             return
-        mp, arr = self._msg_prefix, self._msg_prefix[:-5]
         n = 0
         try:
-            for p, e, _ in self._events:  # type: ignore[union-attr]
-                if p == mp:
-                    if e == "start_map":
-                        n += 1
-                elif p == arr and e == "end_array":
-                    break
+            for _ in (islice(self._items, todo) if todo is not None else self._items):  # type: ignore[arg-type]
+                n += 1
         except JSONError as e:
-            raise self._json_error(e) from None
+            raise self._json_error(e, self._items_src) from None
         chat.message_count += n
         self.messages_read += n
-        self._msg_prefix = None
+        self._remaining = 0
+
+
+def _malformed() -> Message:
+    return Message(0, 0, 0, None, False, MALFORMED, "")
+
+
+def _str(v: object) -> str | None:
+    return v if isinstance(v, str) else None
 
 
 def read_export(path: Path | str, owner_id: int | None = None) -> ExportReader:
