@@ -169,7 +169,8 @@ def test_passwords_in_words(text, value):
         "забыл пароль от почты", "пароль не подходит - попробуй ещё", "надо сменить пароль",
         "my password is too short", "the password is correct now", "pin this message",
         "error code 404", "код ошибки 500", "zip code 10001", "пингвин", "код региона 77",
-        "промокод SALE2024", "the code is broken",
+        "промокод SALE2024", "the code is broken", "password: ******",
+        "пароль: скажу при встрече", "the key is under the mat", "звони в 8 вечера",
     ],
 )
 def test_password_keywords_without_a_password(text):

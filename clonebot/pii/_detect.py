@@ -304,7 +304,9 @@ _STOP = frozenset(
     didnt wont cant should must needs need length requirements saved stored hash hashed check checked
     invalid ok okay also just really what which who how why when where same one another new old
     code pin password пароль код пин required missing empty blank expiring expires protected secure
-    strength complexity rules reset-link link attempts attempt""".split()
+    strength complexity rules reset-link link attempts attempt скажу скину пришлю отправлю напишу
+    позже потом завтра сейчас later tomorrow soon below above attached прикрепил ниже выше
+    лс личку dm private""".split()
 )
 
 
@@ -401,7 +403,7 @@ def passwords(text: str) -> list[Cand]:
 
 
 def _accept(kind: str, v: str, connected: bool, cyr: bool) -> bool:
-    if v.lower() in _STOP:
+    if v.lower() in _STOP or not v.strip("*•·xX.?"):  # "password: ******" is already hidden
         return False
     if kind in ("pin", "code", "cvv"):
         digits = sum(c.isdigit() for c in v)
