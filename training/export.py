@@ -208,6 +208,9 @@ def to_message(d: dict, owner_id: int) -> Message:
     mid = get("id")
     if type(mid) is not int:
         return _malformed()
+    t = get("type")
+    if t == "unsupported":  # tdesktop writes only id and type for these
+        return Message(mid, 0, 0, None, False, UNSUPPORTED, "")
     du = get("date_unixtime")
     if type(du) is str and du.isdigit():
         date = int(du)
@@ -215,9 +218,8 @@ def to_message(d: dict, owner_id: int) -> Message:
         date = _unix(get("date"))
         if date is None:
             return _malformed()
-    t = get("type")
     if t != "message":
-        return Message(mid, date, 0, None, False, UNSUPPORTED if t == "unsupported" else SERVICE, "")
+        return Message(mid, date, 0, None, False, SERVICE, "")
     eu = get("edited_unixtime")
     if eu is None and "edited" not in d:
         edited = 0
