@@ -111,9 +111,7 @@ def _classify(text, groups, i, j, d, plus, ng) -> Cand | None:
     whole = i == 0 and j == ng - 1
     seps = text[start:end]
     if plus:
-        start -= 1
-        while start > 0 and text[start - 1] == "(":  # "(+7 ..." keep it simple
-            break
+        start -= 1  # keep the "+"
     # card: 15-19 digits, issuer 2-6, Luhn, groups of >= 3 digits joined by space/dash
     if 15 <= n <= 19 and d[0] in "23456" and not plus:
         if all(len(groups[k][2]) >= 3 for k in range(i, j)) and not re.search(r"[.()]", seps):

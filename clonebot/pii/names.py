@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 from clonebot.errors import ConfigError
 
 _CHUNK = 5000  # natasha is quadratic-ish on huge texts; feed it bounded pieces
 
 
+@lru_cache(maxsize=1)  # the models take ~1 s to load: once per process
 def load() -> Callable[[str], list[tuple]]:
     try:
         from natasha import Doc, NewsEmbedding, NewsNERTagger, Segmenter
