@@ -190,7 +190,11 @@ class CloneBot:
     async def on_incoming(self, msg: Msg) -> None:
         if self.stopping or self.paused:
             return
-        info, mode, why = await self.policy(msg.chat_id)
+        try:
+            info, mode, why = await self.policy(msg.chat_id)
+        except Exception as e:  # e.g. an entity Telegram will not resolve
+            log.warning("cannot look up chat %s: %s", msg.chat_id, e)
+            return
         if mode is None:
             log.debug("silent in %s: %s", msg.chat_id, why)
             return
@@ -641,16 +645,13 @@ class CloneBot:
         lines.append(
             f"sent last hour: {self.store.sends_since(now - 3600)}/{self.s.global_per_hour}"
         )
-        states = self.store.chat_states()
         if not self.s.chats:
             lines.append("allow-list: empty (config bot.chats) — nothing is answered")
         for rule in self.s.chats:
-            ov = next((v for k, v in states.items() if k == rule.chat), (None, False))
-            mode = ov[0] or rule.mode or self.s.default_mode
-            lines.append(f"  {rule.chat}: {mode}{' (paused)' if ov[1] else ''}")
-        for k, (mode, paused) in states.items():
-            if not any(r.chat == k for r in self.s.chats):
-                lines.append(f"  {k}: {mode or self.s.default_mode}{' (paused)' if paused else ''}")
+            lines.append(f"  {rule.chat}: {rule.mode or self.s.default_mode}")
+        for chat_id, (mode, paused) in self.store.chat_states().items():
+            if mode or paused:
+                lines.append(f"  override {chat_id}: {mode or '-'}{' (paused)' if paused else ''}")
         pending = self.store.pending(mode="approve")
         lines.append(f"pending: {len(pending)}" + (" — " + " ".join(f"#{p.id}" for p in pending[-10:]) if pending else ""))
         return "\n".join(lines)
