@@ -254,3 +254,52 @@ def test_run_refuses_without_login_or_adapter(tmp_path):
     (tmp_path / "data" / "clonebot.session").write_bytes(b"")
     res = runner.invoke(cli, ["run"], env=env)
     assert res.exit_code == 1 and "no adapter" in res.output
+
+
+# --- the Telethon side of the adapter, offline ------------------------------------------------
+
+def test_chat_kinds_from_real_telethon_entities():
+    from telethon import types
+
+    from clonebot.telegram.client import chat_info_from_entity
+
+    user = types.User(id=42, first_name="Alice", username="Alice_W")
+    assert chat_info_from_entity(user) == chat_info_from_entity(user)
+    info = chat_info_from_entity(user)
+    assert (info.id, info.kind, info.name, info.username) == (42, "user", "Alice", "@alice_w")
+    assert chat_info_from_entity(types.User(id=5, bot=True, first_name="B")).kind == "bot"
+    assert chat_info_from_entity(types.User(id=6, is_self=True, first_name="Me")).kind == "self"
+    chan = dict(id=99, title="T", photo=types.ChatPhotoEmpty(), date=None)
+    assert chat_info_from_entity(types.Channel(**chan, megagroup=True)).kind == "group"
+    assert chat_info_from_entity(types.Channel(**chan, broadcast=True)).kind == "channel"
+    assert chat_info_from_entity(types.Channel(**chan, broadcast=True)).id == -1000000000099
+    grp = types.Chat(id=7, title="Family", photo=types.ChatPhotoEmpty(), participants_count=3,
+                     date=None, version=1)
+    assert (chat_info_from_entity(grp).kind, chat_info_from_entity(grp).id) == ("group", -7)
+
+
+def test_telethon_adapter_requests(telegram_client):
+    from telethon import functions, types
+
+    from clonebot.telegram.client import TelethonAdapter
+    from clonebot.telegram.handlers import register
+
+    calls = []
+
+    class Client:  # records what the adapter asks Telethon to do
+        async def get_input_entity(self, chat):
+            return types.InputPeerUser(chat, 0)
+
+        async def __call__(self, request):
+            calls.append(request)
+
+    async def go():
+        adapter = TelethonAdapter(Client(), self_id=1000)
+        await adapter.save_draft(42, "draft text")
+        [req] = calls
+        assert isinstance(req, functions.messages.SaveDraftRequest)
+        assert (req.peer.user_id, req.message) == (42, "draft text")
+        register(telegram_client, object())
+        assert len(telegram_client.list_event_handlers()) == 3
+
+    run(go())
