@@ -83,11 +83,19 @@ class GenerationWorker:
                     result = [r for r in self._gen.generate(turns, n=n) if r and r.strip()]
                     self.generations += 1
             except BaseException as e:  # reported to the awaiting coroutine
-                loop.call_soon_threadsafe(_set, fut, None, e)
+                _reply(loop, fut, None, e)
             else:
-                loop.call_soon_threadsafe(_set, fut, result, None)
+                _reply(loop, fut, result, None)
             finally:
                 self.busy = False
+
+
+def _reply(loop: asyncio.AbstractEventLoop, fut: asyncio.Future, result: Any,
+           exc: BaseException | None) -> None:
+    try:
+        loop.call_soon_threadsafe(_set, fut, result, exc)
+    except RuntimeError:  # the loop is gone (shutdown while generating): nobody waits
+        log.debug("generation finished after the event loop closed")
 
 
 def _set(fut: asyncio.Future, result: Any, exc: BaseException | None) -> None:
