@@ -588,11 +588,12 @@ def prepare(
         # Fresh prepare: build samples while reading. A merge rebuilds them afterwards.
         info = run.read_export(export, owner_id, new_records, None if existing else pending)
         if info["owner_messages"] == 0:
+            used = info["chats_read"] - sum(run.chats_skipped.values())
             raise ExportError(
                 f"no text messages from the owner (user id {info['owner_id']}) in the "
-                f"{info['chats_read'] - sum(run.chats_skipped.values())} chat(s) used "
-                f"({_describe_skips(run.chats_skipped)}); check --owner-id"
-                + ("" if settings.prepare.include_groups else " or add --groups")
+                f"{used} chat(s) used of {info['chats_read']} ({_describe_skips(run.chats_skipped)}); "
+                "check --owner-id"
+                + ("" if settings.prepare.include_groups else ", or add --groups")
             )
         if existing is not None:
             old = existing / MESSAGES_FILE
@@ -687,8 +688,8 @@ def _canary_values(existing: Path | None, n: int) -> list[str]:
 
 def _describe_skips(c: Counter) -> str:
     if not c:
-        return "none skipped"
-    return "skipped: " + ", ".join(f"{n} {k}" for k, n in sorted(c.items()))
+        return "none left out"
+    return "left out: " + ", ".join(f"{n} {k}" for k, n in sorted(c.items()))
 
 
 def _swap_into_place(tmp: Path, out: Path) -> None:
