@@ -192,3 +192,26 @@ def test_streams_at_message_level(tmp_path):
     chat = next(chats)
     next(chat.messages())
     assert read[0] < p.stat().st_size / 5
+
+
+def test_left_chats_are_read_after_chats(tmp_path):
+    data = json.loads((FIX / "frozenspider_telegram_2024-01.result.json").read_text())
+    left = json.loads(json.dumps(data["chats"]["list"][0]))
+    left.update(id=777, name="Left group", type="private_supergroup")
+    data["left_chats"] = {"about": "", "list": [left]}
+    p = tmp_path / "r.json"
+    p.write_text(json.dumps(data))
+    r, chats = read_all(p)
+    assert [(c.id, len(ms)) for c, ms in chats] == [(123123123, 2), (777, 2)]
+    assert r.messages_read == 4
+
+
+def test_messages_only_while_the_chat_is_current():
+    r = ExportReader(F2020)
+    it = iter(r)
+    first = next(it)
+    second = next(it)  # first was skipped
+    assert first.message_count == 31
+    with pytest.raises(RuntimeError):
+        first.messages()
+    assert len(list(second.messages())) == 12

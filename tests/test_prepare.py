@@ -381,3 +381,20 @@ def test_eos_from_the_test_models_tokenizer(tmp_path, test_model_dir, cache_dir,
     assert stats["eos_token"] == "<|im_end|>" and stats["eos_source"].startswith("tokenizer")
     row = rows(out)["train"][0]
     assert row["text"].endswith("<|im_end|>") and "</s>" not in row["text"]
+
+
+def test_a_chat_listed_twice_is_deduplicated(tmp_path):
+    data = json.loads(SAMPLE.read_text())
+    data["left_chats"] = {"about": "", "list": [data["chats"]["list"][2]]}  # Sam again
+    p = tmp_path / "dup.json"
+    p.write_text(json.dumps(data, ensure_ascii=False))
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert run(SAMPLE, "--out", a).exit_code == 0
+    assert run(p, "--out", b).exit_code == 0
+    assert rows(a) == rows(b)
+
+
+def test_shared_sample_dataset_fixture(sample_dataset):
+    d = datasets.load_from_disk(str(sample_dataset))
+    assert len(d["train"]) > 100 and len(d["eval"]) > 0
+    assert json.loads((sample_dataset / "stats.json").read_text())["samples"] == len(d["train"]) + len(d["eval"])

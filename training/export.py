@@ -88,8 +88,10 @@ class Chat:
         """Messages of this chat, in file order. Iterate at most once, before the next chat."""
         if self._started:
             raise RuntimeError("chat messages can only be iterated once")
-        self._started = True
         assert self._reader is not None
+        if self._reader._current is not self:
+            raise RuntimeError("chat messages must be read before moving to the next chat")
+        self._started = True
         gen = self._reader._messages(self)
         self._reader._active = gen
         return gen
@@ -293,6 +295,7 @@ class ExportReader:
         self._items_src: _CountingReader | None = None
         self._remaining: int | None = 0  # messages of the current chat not yet dealt out
         self._active: Iterator | None = None  # the current chat's messages() generator
+        self._current: Chat | None = None
         self._index = 0
         self._used = False
 
@@ -326,6 +329,7 @@ class ExportReader:
                     self._resolve_owner(chat)
                     self._items = _ijson.items(self._items_src, "messages.item", buf_size=_BUF)
                     self._remaining = None  # to the end of the array
+                    self._current = chat
                     yield chat
                     chat.skip()
                 else:
@@ -414,6 +418,7 @@ class ExportReader:
             self._resolve_owner(chat)
             self._remaining = n
             self._index += 1
+            self._current = chat
             yield chat
             chat.skip()
 
