@@ -115,8 +115,9 @@ def test_forwarded_and_edits():
 
 
 def test_single_chat_owner_required_flag_or_config():
-    with pytest.raises(ExportError, match="--owner-id"):
+    with pytest.raises(ExportError, match="--owner-id") as e:
         read_all(SINGLE)
+    assert "senders in this chat: 5222222222 (Someone, 1 msgs), 5333333333 (Me, 1 msgs)" in str(e.value)
     r, chats = read_all(SINGLE, 5333333333)
     assert [m.from_owner for m in chats[0][1]] == [False, True]
     r = ExportReader(SINGLE, default_owner_id=5333333333)

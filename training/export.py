@@ -459,7 +459,7 @@ class ExportReader:
                 raise ExportError(
                     f"{self.path.name} is a single-chat export ({chat.name or chat.id!r}) and "
                     "does not say who you are: pass --owner-id YOUR_USER_ID or set "
-                    "prepare.owner_id"
+                    f"prepare.owner_id{self._sender_hint()}"
                 )
             raise ExportError(
                 f"{self.path.name} has no personal_information.user_id before its chats: "
@@ -467,6 +467,24 @@ class ExportReader:
             )
         if chat.id is None:
             raise ExportError(f"{self.path.name}: chat #{chat.index + 1} has no numeric id")
+
+    def _sender_hint(self, limit: int = 5000) -> str:
+        """'; senders here: 123 (Name, 10 msgs), ...' from the first messages, for errors."""
+        seen: dict[int, list] = {}
+        try:
+            with open(self.path, "rb") as f:
+                for d in islice(_ijson.items(f, "messages.item", buf_size=_BUF), limit):
+                    sid = _int(d.get("from_id")) if isinstance(d, dict) else None
+                    if sid is not None and d.get("type") == "message":
+                        entry = seen.setdefault(sid, [d.get("from"), 0])
+                        entry[1] += 1
+        except (JSONError, OSError, ValueError):
+            pass
+        if not seen:
+            return ""
+        top = sorted(seen.items(), key=lambda kv: -kv[1][1])[:4]
+        return "; senders in this chat: " + ", ".join(
+            f"{sid} ({name or 'no name'}, {n} msgs)" for sid, (name, n) in top)
 
     def _messages(self, chat: Chat) -> Iterator[Message]:
         owner = self.owner_id
