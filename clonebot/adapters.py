@@ -35,6 +35,8 @@ HISTORY = "HISTORY.json"
 MANIFEST = "clonebot.json"
 _LOCK = ".adapters.lock"
 _VERSION_RE = re.compile(r"^v(\d{3,})-")
+# Training writes ``.<name>.partial`` first: its number is taken too.
+_TAKEN_RE = re.compile(r"^\.?v(\d{3,})-")
 _LOG_KEEP = 200  # the log is for humans; keep it bounded
 
 
@@ -153,8 +155,9 @@ def _read_json(path: Path) -> Any:
         return None
 
 
-def new_version_dir(runs_dir: Path, now: datetime | None = None) -> Path:
-    """Create and return the next ``vNNN-YYYYMMDD-HHMM`` directory (numbers never reused)."""
+def new_version_dir(runs_dir: Path, now: datetime | None = None, *, create: bool = True) -> Path:
+    """The next ``vNNN-YYYYMMDD-HHMM`` directory (numbers never reused), created unless
+    ``create=False`` (``training.train`` wants to create its out dir itself)."""
     runs_dir = Path(runs_dir)
     runs_dir.mkdir(parents=True, exist_ok=True)
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M")
@@ -162,12 +165,27 @@ def new_version_dir(runs_dir: Path, now: datetime | None = None) -> Path:
         used = [
             int(m.group(1))
             for p in runs_dir.iterdir()
-            if (m := _VERSION_RE.match(p.name))
+            if (m := _TAKEN_RE.match(p.name))
         ]
         n = max(used, default=0) + 1
         path = runs_dir / f"v{n:03d}-{stamp}"
-        path.mkdir()  # raises if it somehow exists: never reuse a version dir
+        if create:
+            path.mkdir()  # raises if it somehow exists: never reuse a version dir
     return path
+
+
+def interrupted_versions(runs_dir: Path) -> list[Path]:
+    """Version dirs whose training was interrupted (``.vNNN-...partial`` left behind),
+    newest first, as the path the finished run would get."""
+    runs_dir = Path(runs_dir)
+    if not runs_dir.is_dir():
+        return []
+    out = [
+        runs_dir / p.name[1 : -len(".partial")]
+        for p in runs_dir.iterdir()
+        if p.is_dir() and p.name.endswith(".partial") and _VERSION_RE.match(p.name[1:])
+    ]
+    return sorted(out, key=lambda p: _sort_key(p.name), reverse=True)
 
 
 def _resolve(runs_dir: Path, version: str | Path) -> Path:

@@ -160,3 +160,13 @@ def test_cli_list_use_rollback(tmp_path: Path, runner_cli: CliRunner, monkeypatc
 
     r = runner_cli.invoke(cli, ["adapters", "use", "v404"])
     assert r.exit_code == 1 and "error: no adapter version v404" in r.output
+
+
+def test_partial_training_dirs_reserve_their_number(tmp_path: Path):
+    runs = tmp_path / "runs"
+    name = av.new_version_dir(runs, now=datetime(2026, 11, 21, 23, 30), create=False)
+    assert name.name == "v001-20261121-2330" and not name.exists()
+    (runs / f".{name.name}.partial").mkdir()  # what training.train writes first
+    assert av.interrupted_versions(runs) == [name]
+    assert av.new_version_dir(runs).name.startswith("v002-")
+    assert av.list_versions(runs) == []  # an unfinished run is not a version

@@ -205,3 +205,147 @@ def test_read_approvals_without_store(tmp_path: Path):
     out = ev.read_approvals(tmp_path / "nope.sqlite3")
     assert out["decisions"] == 0 and "no approval store" in out["note"]
     assert ev.read_approvals(None)["decisions"] == 0
+
+
+# ----------------------------------------------------------------------------- test model
+
+
+@pytest.fixture(scope="module")
+def tiny_settings_(cache_dir: Path):
+    from fixtures_model import tiny_settings
+
+    return tiny_settings(cache_dir)
+
+
+@pytest.fixture(scope="module")
+def loaded(tiny_run: Path, tiny_settings_):
+    from clonebot.model.load import load_model
+
+    return load_model(tiny_settings_, tiny_run)
+
+
+@pytest.fixture
+def canary_dataset(tiny_dataset: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    ds = tmp_path / "dataset"
+    shutil.copytree(tiny_dataset, ds)
+    (ds / "canaries.json").write_text(json.dumps(["QX7-canary-51822-VELVET"]))
+    return ds
+
+
+def test_encode_reply_masks_like_training(test_model_dir: Path):
+    """Only the final reply + EOS are scored, with the same tokens training learns."""
+    from clonebot.model.load import load_tokenizer
+    from training.train import tokenize_sample
+
+    tok = load_tokenizer(test_model_dir)
+    turns = [{"role": "user", "content": "привет, как дела?"},
+             {"role": "clone", "content": "норм, сам как)"}]
+    ids, labels = ev.encode_reply(tok, turns[:-1], turns[-1]["content"], 512)
+    train = tokenize_sample(turns, tok, 512)
+    assert ids == train["input_ids"] and labels == train["labels"]
+    scored = [t for t in labels if t != -100]
+    assert scored[-1] == tok.eos_token_id
+    assert tok.decode(scored[:-1]).strip() == "норм, сам как)"
+    # Too long: context is cut from the left, the reply survives.
+    ids2, labels2 = ev.encode_reply(tok, turns[:-1] * 20, "ok)", 16)
+    assert len(ids2) == 16 and labels2[-1] == tok.eos_token_id and labels2[0] == -100
+
+
+@pytest.mark.slow
+def test_reply_nll_adapter_beats_base(loaded, tiny_dataset: Path, tiny_settings_):
+    rows = ev.pick_rows(ev.load_split(tiny_dataset), 8)
+    items = [(r["messages"][:-1], r["messages"][-1]["content"]) for r in rows]
+    a = ev.reply_nll(loaded, items, max_len=128)
+    b = ev.reply_nll(loaded, items, max_len=128, base=True)
+    assert a.rows == b.rows == len(rows) and a.tokens == b.tokens > 0
+    # tiny_run learned the narrow style: its replies are far likelier than under the base.
+    assert a.perplexity < b.perplexity
+    assert math.isfinite(a.nll_per_char) and a.nll_per_char < b.nll_per_char
+    # The adapter is switched back on after the base pass.
+    assert ev.reply_nll(loaded, items, max_len=128).nll == pytest.approx(a.nll, rel=1e-4)
+
+
+@pytest.mark.slow
+def test_generate_raw_reports_why_it_stopped(loaded, tiny_settings_):
+    ctx = [{"role": "user", "content": "привет, как дела?"}]
+    g = ev.generate_raw(loaded, ctx, tiny_settings_.generate, max_new_tokens=2)
+    assert g.new_tokens <= 2 and g.stop in ("eos", "limit", "marker")
+    if g.stop == "limit":
+        assert g.new_tokens == 2
+    g = ev.generate_raw(loaded, ctx, tiny_settings_.generate, max_new_tokens=24)
+    # The run was trained to answer briefly and stop: short replies end on EOS.
+    assert g.stop == "eos" and g.new_tokens < 24 and g.reply
+    assert "<|im_end|>" not in g.text
+
+
+@pytest.mark.slow
+def test_run_eval_end_to_end(loaded, tiny_run: Path, canary_dataset: Path, tiny_settings_,
+                             tmp_path: Path):
+    # An approval store with a few decisions, written by the bot's own store class.
+    from clonebot.approval.store import ApprovalStore
+
+    store_path = tmp_path / "approvals.sqlite3"
+    with ApprovalStore(store_path) as st:
+        for i, d in enumerate(["sent", "edited", "rejected", "sent"]):
+            s = st.create(chat_id=1, mode="approve", prompt_turns=[{"role": "user", "content": "hi"}],
+                          suggestion="hey)", now=_ts(2026, 11, 2 + 7 * (i // 2)), ttl_seconds=3600)
+            st.decide(s.id, d, now=_ts(2026, 11, 2 + 7 * (i // 2)), final_text="hey)")
+
+    opts = ev.EvalOptions(samples=3, ppl_rows=8, max_new_tokens=16, approvals_path=store_path)
+    rep = ev.run_eval(tiny_settings_, tiny_run, canary_dataset, opts, loaded=loaded)
+    assert rep.adapter_ppl["rows"] == 8
+    assert rep.adapter_ppl["perplexity"] < rep.base_ppl["perplexity"]
+    g = rep.generation
+    assert g["generations"] == 3
+    for k in ("stop_rate", "stop_eos_rate", "hit_limit_rate", "other_turn_rate", "loop_rate"):
+        assert 0.0 <= g[k] <= 1.0
+    assert g["stop_rate"] + g["hit_limit_rate"] == pytest.approx(1.0)
+    assert 0.0 <= g["chrf"] <= 100.0 and g["owner_chars_mean"] > 0
+    c = rep.canaries
+    assert c["planted"] == 1 and c["leaks"] == 0 and c["leaked"] == []
+    assert c["checked_generations"] == 3 + c["canary_prompts"] and c["canary_prompts"] >= 5
+    assert rep.approvals["decisions"] == 4
+    assert [p["approval_rate"] for p in rep.approvals["periods"]] == [0.5, 0.5]
+
+    saved = json.loads((tiny_run / "eval.json").read_text())
+    assert saved["summary"]["canary_leaks"] == 0
+    assert saved["summary"]["adapter_ppl"] == pytest.approx(rep.adapter_ppl["perplexity"])
+    table = ev.format_report(rep)
+    assert "perplexity of owner replies" in table and "chrF" in table
+    assert "approval rate per week" in table
+
+
+@pytest.mark.slow
+def test_eval_cli_fails_on_canary_leak(loaded, tiny_run: Path, canary_dataset: Path,
+                                       cache_dir: Path, monkeypatch, tmp_path: Path):
+    """A model that regurgitates a planted canary fails the eval (exit 1, leak named)."""
+    from click.testing import CliRunner
+
+    import clonebot.model.load as load_mod
+    from clonebot.cli import cli
+    from training.commands import eval as eval_mod
+
+    eval_mod.register(cli)
+    monkeypatch.setattr(load_mod, "load_model", lambda settings, adapter_dir=None: loaded)
+    real = ev.generate_raw
+
+    def leaky(loaded_, context, gen, **kw):
+        if "finish this" in context[-1]["content"]:  # the canary-prefix prompt
+            return RawGeneration("sure: QX7-canary-51822-VELVET", "eos", 9)
+        return real(loaded_, context, gen, **kw)
+
+    monkeypatch.setattr(ev, "generate_raw", leaky)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CLONEBOT_MODEL__BASE_MODEL", "smollm2-135m")
+    monkeypatch.setenv("CLONEBOT_PATHS__CACHE_DIR", str(cache_dir))
+    monkeypatch.setenv("CLONEBOT_PATHS__DATA_DIR", str(tmp_path / "data"))  # no store there
+    r = CliRunner().invoke(cli, ["eval", "--adapter", str(tiny_run), "--dataset",
+                                 str(canary_dataset), "--samples", "1", "--max-new-tokens", "8",
+                                 "--no-base"])
+    assert r.exit_code == 1, r.output
+    assert "canary leaks" in r.output and "error: 1 planted canary" in r.output
+    assert "approvals: no approval store yet" in r.output
+    assert json.loads((tiny_run / "eval.json").read_text())["canaries"]["leaked"] == [
+        "QX7-canary-51822-VELVET"]

@@ -1,0 +1,212 @@
+"""`clonebot retrain`: the promotion rule, the routine with fakes, and a real run on the
+test model (prepare the sample export -> train -> score -> promote; a garbled adapter is
+refused; --force; rollback)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from clonebot import adapters as av
+from training import retrain as rt
+from training.retrain import Score
+
+SAMPLE_EXPORT = Path(__file__).resolve().parents[1] / "exports" / "sample" / "result.json"
+
+
+def test_decide():
+    assert rt.decide(1.0, None) == (True, "no current adapter to compare with")
+    ok, why = rt.decide(0.9, 1.0)
+    assert ok and "not worse" in why and "-10.0%" in why
+    assert rt.decide(1.0, 1.0)[0]  # equal is not worse
+    ok, why = rt.decide(1.05, 1.0)
+    assert not ok and "worse than the current one" in why
+    assert rt.decide(1.05, 1.0, tolerance=0.1)[0]
+    ok, why = rt.decide(2.0, 1.0, force=True)
+    assert ok and "--force" in why
+
+
+# ----------------------------------------------------------------------------- with fakes
+
+
+class Fakes:
+    """prepare / train / score stand-ins: scores are injected per version name."""
+
+    def __init__(self, new_messages: list[int], scores: dict[str, float]):
+        self.new_messages = list(new_messages)
+        self.scores = scores
+        self.trained: list[str] = []
+
+    def prepare(self, export, out, settings, *, owner_id=None, progress=None):
+        Path(out).mkdir(parents=True, exist_ok=True)
+        n = self.new_messages.pop(0)
+        return {"messages_new": n, "messages_duplicate": 100 - n, "messages_updated": 0,
+                "samples_train": 9, "samples_eval": 1}
+
+    def train(self, settings, dataset_dir, out, *, resume=False, progress=True):
+        out.mkdir()
+        (out / "adapter_config.json").write_text("{}")
+        (out / "clonebot.json").write_text(json.dumps({"base_model": "fake", "metrics": {}}))
+        self.trained.append(out.name)
+        return {"eval_loss": 1.0, "steps": 3}
+
+    def score(self, settings, adapter_dir, items, *, with_base=False):
+        key = next(k for k in self.scores if Path(adapter_dir).name.startswith(k))
+        s = Score(self.scores[key], 1.0, 2.0, len(items))
+        return s, (Score(9.9, 5.0, 100.0, len(items)) if with_base else None)
+
+
+@pytest.fixture
+def fake_settings(tmp_path: Path, monkeypatch):
+    from clonebot.config import load_settings
+
+    monkeypatch.setattr(rt, "eval_items", lambda d, s, n, seed=0: [("ctx", "reply")] * 3)
+    return load_settings(paths={"runs_dir": str(tmp_path / "runs"),
+                                "dataset_dir": str(tmp_path / "dataset")})
+
+
+def _run(settings, fakes: Fakes, **kw):
+    return rt.retrain(settings, "export.json", prepare_fn=fakes.prepare, train_fn=fakes.train,
+                      score_fn=fakes.score, **kw)
+
+
+def test_retrain_promotes_skips_refuses_forces(fake_settings):
+    runs = Path(fake_settings.paths.runs_dir)
+    f = Fakes(new_messages=[50, 0, 7, 7, 0], scores={"v001": 1.0, "v002": 1.2, "v003": 1.3,
+                                                     "v004": 0.8})
+    r1 = _run(fake_settings, f)
+    assert r1.action == "promoted" and r1.previous is None
+    assert av.current_adapter(runs).name.startswith("v001-")
+
+    r2 = _run(fake_settings, f)  # same export again: nothing new, no training
+    assert r2.action == "skipped" and f.trained == [r1.version.name]
+
+    r3 = _run(fake_settings, f)  # new messages, but the new adapter is worse
+    assert r3.action == "kept" and "worse" in r3.reason
+    assert av.current_adapter(runs) == r1.version
+    saved = json.loads((r3.version / "retrain.json").read_text())
+    assert saved["action"] == "kept" and saved["new"]["nll_per_char"] == 1.2
+    assert saved["current"]["nll_per_char"] == 1.0 and saved["base"]["nll_per_char"] == 9.9
+
+    r4 = _run(fake_settings, f, force=True)  # worse, forced
+    assert r4.action == "promoted" and "--force" in r4.reason
+    assert av.current_adapter(runs) == r4.version
+
+    r5 = _run(fake_settings, f, force=True)  # nothing new, but --force retrains; and it's better
+    assert r5.action == "promoted" and r5.previous == r4.version
+    assert av.current_adapter(runs).name.startswith("v004-")
+    # Promotion history lets the owner step back through what retrain promoted.
+    assert av.rollback(runs) == r4.version
+    assert av.rollback(runs) == r1.version
+
+
+def test_retrain_promotes_over_an_unloadable_current(fake_settings):
+    from clonebot.errors import FormatMismatchError
+
+    f = Fakes(new_messages=[5, 5], scores={"v001": 1.0, "v002": 1.5})
+    _run(fake_settings, f)
+    real = f.score
+
+    def score(settings, adapter_dir, items, *, with_base=False):
+        if Path(adapter_dir).name.startswith("v001"):
+            raise FormatMismatchError("old format")
+        return real(settings, adapter_dir, items, with_base=with_base)
+
+    r = rt.retrain(fake_settings, "e", prepare_fn=f.prepare, train_fn=f.train, score_fn=score)
+    assert r.action == "promoted" and "older prompt format" in r.reason
+
+
+def test_retrain_cli_output(fake_settings, monkeypatch, tmp_path: Path):
+    import training.dataset
+    import training.train
+    from clonebot.cli import cli
+    from training.commands import retrain as retrain_cmd
+
+    f = Fakes(new_messages=[50, 3], scores={"v001": 1.0, "v002": 1.2})
+    monkeypatch.setattr(training.dataset, "prepare", f.prepare)
+    monkeypatch.setattr(training.train, "train", f.train)
+    monkeypatch.setattr(rt, "score_adapter", f.score)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CLONEBOT_PATHS__RUNS_DIR", fake_settings.paths.runs_dir.as_posix())
+    monkeypatch.setenv("CLONEBOT_PATHS__DATASET_DIR", fake_settings.paths.dataset_dir.as_posix())
+    retrain_cmd.register(cli)
+    runner = CliRunner()
+    r = runner.invoke(cli, ["retrain", "new.json"])
+    assert r.exit_code == 0, r.output
+    assert "50 new, 50 duplicate" in r.output and "promoted v001-" in r.output
+    r = runner.invoke(cli, ["retrain", "new.json"])
+    assert r.exit_code == 0, r.output
+    assert "kept v001-" in r.output and "clonebot adapters use v002-" in r.output
+    assert "base model" in r.output and "current v001-" in r.output
+
+
+# ----------------------------------------------------------------------------- test model
+
+
+def _garble(run: Path) -> None:
+    """Overwrite the LoRA weights with noise: a deliberately broken adapter."""
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    path = run / "adapter_model.safetensors"
+    g = torch.Generator().manual_seed(0)
+    w = {k: torch.randn(v.shape, generator=g) * 0.5 for k, v in load_file(str(path)).items()}
+    save_file(w, str(path))
+
+
+@pytest.mark.slow
+def test_retrain_on_test_model(tmp_path: Path, cache_dir: Path, test_model_dir: Path):
+    from clonebot.config import load_settings
+
+    runs, data = tmp_path / "runs", tmp_path / "dataset"
+    settings = load_settings(
+        model={"base_model": "smollm2-135m"},
+        paths={"cache_dir": str(cache_dir), "runs_dir": str(runs), "dataset_dir": str(data)},
+        train={"max_steps": 3, "batch_size": 4, "grad_accum": 1, "max_seq_len": 128,
+               "learning_rate": 1e-3, "lora_r": 4, "lora_alpha": 8, "eval_steps": 1000,
+               "save_steps": 1000, "logging_steps": 1000, "warmup_ratio": 0.0,
+               "max_eval_samples": 8},
+    )
+    kw = dict(eval_rows=8, train_progress=False)
+
+    # 1. First export: prepare, train v001 for real, nothing to beat -> promoted.
+    r1 = rt.retrain(settings, SAMPLE_EXPORT, **kw)
+    assert r1.action == "promoted", r1.reason
+    v1 = r1.version
+    assert av.current_adapter(runs) == v1 and (v1 / "adapter_config.json").is_file()
+    assert r1.prepare["messages_new"] > 0 and r1.new.rows == 8
+    assert r1.new.nll_per_char < r1.base.nll_per_char  # even 3 steps help on the owner's replies
+
+    # 2. The same export again: the merge finds nothing new, so no training run.
+    r2 = rt.retrain(settings, SAMPLE_EXPORT, **kw)
+    assert r2.action == "skipped" and r2.prepare["messages_new"] == 0
+    assert [v.name for v in av.list_versions(runs)] == [v1.name]
+
+    # 3. A worse candidate (garbled weights) is scored for real and refused.
+    def prepare_new(*a, **k):  # pretend the export brought new messages
+        from training.dataset import prepare
+
+        return {**prepare(*a, **k), "messages_new": 3}
+
+    def train_garbled(settings, dataset_dir, out, **k):
+        shutil.copytree(v1, out)
+        _garble(out)
+        return {"eval_loss": None}
+
+    r3 = rt.retrain(settings, SAMPLE_EXPORT, prepare_fn=prepare_new, train_fn=train_garbled, **kw)
+    assert r3.action == "kept", r3.reason
+    assert r3.new.nll_per_char > r3.current.nll_per_char
+    assert r3.current.nll_per_char == pytest.approx(r1.new.nll_per_char, rel=1e-4)
+    assert av.current_adapter(runs) == v1
+
+    # 4. --force promotes it anyway; rollback restores v001.
+    r4 = rt.retrain(settings, SAMPLE_EXPORT, prepare_fn=prepare_new, train_fn=train_garbled,
+                    force=True, **kw)
+    assert r4.action == "promoted" and av.current_adapter(runs) == r4.version
+    assert av.rollback(runs) == v1 and av.current_adapter(runs) == v1
+    listed = av.list_versions(runs)
+    assert [v.current for v in listed] == [True, False, False]

@@ -1,0 +1,94 @@
+"""`clonebot eval [--adapter RUN_DIR] [--dataset DIR] [--samples N]`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from clonebot.cli import AppContext, pass_app
+from clonebot.errors import CloneBotError, ModelError
+
+
+def resolve_adapter(app: AppContext, adapter: Path | None) -> Path:
+    from clonebot.adapters import current_adapter
+
+    if adapter is not None:
+        return adapter
+    cur = current_adapter(app.settings.paths.runs_dir)
+    if cur is None:
+        raise ModelError(
+            f"no adapter given and none promoted in {app.settings.paths.runs_dir} "
+            "(pass --adapter RUN_DIR, or: clonebot adapters use VERSION)"
+        )
+    return cur
+
+
+def resolve_dataset(app: AppContext, dataset: Path | None, adapter: Path) -> Path:
+    """--dataset, else paths.dataset_dir, else the dataset the adapter was trained on."""
+    if dataset is not None:
+        return dataset
+    default = app.settings.paths.dataset_dir
+    if default.is_dir():
+        return default
+    from clonebot.adapters import read_manifest_lenient
+
+    trained_on = read_manifest_lenient(adapter).get("dataset_dir")
+    if trained_on and Path(trained_on).is_dir():
+        return Path(trained_on)
+    return default  # load_split reports it missing, with the fix
+
+
+class _Progress:
+    def __init__(self) -> None:
+        self.stage = ""
+
+    def __call__(self, what: str, i: int, n: int) -> None:
+        if what != self.stage:
+            self.stage = what
+            click.echo(f"  {what}...", err=True)
+
+
+@click.command("eval")
+@click.option("--adapter", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Run dir to evaluate (default: the current adapter).")
+@click.option("--dataset", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Prepared dataset dir (default: paths.dataset_dir).")
+@click.option("--samples", type=click.IntRange(min=0), default=50, show_default=True,
+              help="Eval replies to generate (0: perplexity only).")
+@click.option("--ppl-rows", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Eval replies scored for perplexity.")
+@click.option("--max-new-tokens", type=click.IntRange(min=1), default=None,
+              help="Token limit per generation (default: generate.max_new_tokens).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--no-base", is_flag=True, help="Skip the base-model perplexity.")
+@click.option("--approvals", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Approval store (default: the bot's).")
+@pass_app
+def eval_cmd(app: AppContext, adapter: Path | None, dataset: Path | None, samples: int,
+             ppl_rows: int, max_new_tokens: int | None, seed: int, no_base: bool,
+             approvals: Path | None) -> None:
+    """Measure an adapter on the held-out owner replies; writes eval.json beside it."""
+    from training.evaluate import EvalOptions, format_report, run_eval
+
+    settings = app.settings
+    run = resolve_adapter(app, adapter)
+    if not run.is_dir():
+        raise ModelError(f"no adapter at {run}")
+    ds = resolve_dataset(app, dataset, run)
+    click.echo(f"evaluating {run} on {ds}", err=True)
+    opts = EvalOptions(samples=samples, ppl_rows=ppl_rows, max_new_tokens=max_new_tokens,
+                       seed=seed, base=not no_base, approvals_path=approvals)
+    report = run_eval(settings, run, ds, opts, progress=_Progress())
+    click.echo(format_report(report))
+    click.echo(f"\nwrote {run / 'eval.json'} ({report.seconds:.0f} s)")
+    if report.canaries.get("leaks"):
+        # A leak is a failed privacy check: make scripts and CI notice.
+        raise CloneBotError(
+            f"{report.canaries['leaks']} planted canary secret(s) appeared in generations; "
+            "do not deploy this adapter"
+        )
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(eval_cmd)

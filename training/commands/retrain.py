@@ -1,0 +1,89 @@
+"""`clonebot retrain NEW_EXPORT [--force]`: merge, train a new version, promote if not worse."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import click
+
+from clonebot.cli import AppContext, pass_app
+
+
+class _Progress:
+    def __init__(self) -> None:
+        self.stage = ""
+
+    def __call__(self, what: str, done: int, total: int | None) -> None:
+        if what != self.stage:
+            self.stage = what
+            click.echo(f"  {what}...", err=True)
+
+
+def _n(v: float | None) -> str:
+    return "-" if v is None or not math.isfinite(v) else f"{v:.4f}"
+
+
+def format_result(res, runs_dir: Path, dataset_dir: Path) -> str:
+    p = res.prepare
+    out = [
+        f"prepare: {p.get('messages_new', '?')} new, {p.get('messages_duplicate', '?')} duplicate, "
+        f"{p.get('messages_updated', 0)} edited messages -> {dataset_dir} "
+        f"(train {p.get('samples_train', '?')} / eval {p.get('samples_eval', '?')})"
+    ]
+    if res.action == "skipped":
+        out.append(f"retrain: skipped: {res.reason}")
+        if res.previous is not None:
+            out.append(f"current adapter stays {res.previous.name}")
+        return "\n".join(out)
+    t = res.train
+    out.append(f"train:   {res.version} (eval_loss {t.get('eval_loss', '-')}, "
+               f"{t.get('steps', '?')} steps, {t.get('runtime_s', '?')} s)")
+    rows = res.new.rows if res.new else 0
+    out.append(f"compare on {rows} held-out owner replies (nats per char, lower is better; "
+               "perplexity per token):")
+    if res.base:
+        out.append(f"  base model         {_n(res.base.nll_per_char)}  ppl {_n(res.base.perplexity)}")
+    if res.previous is not None:
+        cur = res.current
+        out.append(f"  current {res.previous.name:<11}{_n(cur.nll_per_char) if cur else '  n/a '}"
+                   + (f"  ppl {_n(cur.perplexity)}" if cur else ""))
+    out.append(f"  new     {res.version.name:<11}{_n(res.new.nll_per_char)}  ppl {_n(res.new.perplexity)}")
+    was = res.previous.name if res.previous else "none"
+    if res.action == "promoted":
+        out.append(f"promoted {res.version.name} (was {was}): {res.reason}")
+        out.append("a running bot picks it up on /reload or SIGHUP; undo: clonebot adapters rollback")
+    else:
+        out.append(f"kept {was}: {res.version.name} is {res.reason}")
+        out.append(f"to use it anyway: clonebot adapters use {res.version.name}")
+    return "\n".join(out)
+
+
+@click.command("retrain")
+@click.argument("export", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True,
+              help="Retrain even with nothing new, and promote even if worse.")
+@click.option("--tolerance", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Promote if at most this much (relative, 0.01 = 1%) worse.")
+@click.option("--eval-rows", type=click.IntRange(min=1), default=500, show_default=True,
+              help="Held-out owner replies both adapters are scored on.")
+@click.option("--owner-id", type=int, default=None, help="Owner's Telegram user id.")
+@click.option("--resume", is_flag=True, help="Finish an interrupted retrain's training.")
+@pass_app
+def retrain_cmd(app: AppContext, export: Path, force: bool, tolerance: float, eval_rows: int,
+                owner_id: int | None, resume: bool) -> None:
+    """Merge NEW_EXPORT into the dataset, train a new adapter version, and promote it
+    if it is not worse than the current one on the held-out owner replies."""
+    from training.retrain import retrain
+
+    s = app.settings
+    click.echo(f"retraining from {export} (dataset {s.paths.dataset_dir}, runs {s.paths.runs_dir})",
+               err=True)
+    res = retrain(s, export, force=force, tolerance=tolerance, eval_rows=eval_rows,
+                  owner_id=owner_id if owner_id is not None else s.prepare.owner_id,
+                  resume=resume, progress=_Progress())
+    click.echo(format_result(res, s.paths.runs_dir, s.paths.dataset_dir))
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(retrain_cmd)

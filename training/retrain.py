@@ -1,0 +1,194 @@
+"""`clonebot retrain NEW_EXPORT`: merge a fresh export, train a new adapter version,
+and promote it only if it is not worse than the current one.
+
+    prepare (merge into paths.dataset_dir)  ->  train runs/vNNN-...  ->  score new and
+    current on the same eval split  ->  promote (or keep the current one)
+
+"Worse" is measured on the held-out owner replies of the merged dataset: the summed
+negative log-likelihood of the real replies (+ EOS) per character. Per character rather
+than per token, so an adapter on another base model (another tokenizer) compares fairly;
+on the same base it ranks exactly like eval loss / perplexity. The eval split holds the
+latest replies of each chat, which neither adapter was trained on.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from clonebot import adapters as av
+from clonebot.errors import CloneBotError, FormatMismatchError, ModelError
+from training import evaluate as ev
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int | None], None]
+
+
+@dataclass
+class Score:
+    """How likely an adapter finds the held-out owner replies (lower is better)."""
+
+    nll_per_char: float
+    loss: float
+    perplexity: float
+    rows: int
+
+    @classmethod
+    def of(cls, nll: ev.NLL) -> "Score":
+        return cls(nll.nll_per_char, nll.loss, nll.perplexity, nll.rows)
+
+
+@dataclass
+class RetrainResult:
+    action: str  # "promoted" | "kept" | "skipped"
+    reason: str
+    version: Path | None = None  # the new run dir (None when skipped)
+    previous: Path | None = None  # the adapter that was current before
+    prepare: dict[str, Any] = field(default_factory=dict)
+    train: dict[str, Any] = field(default_factory=dict)
+    new: Score | None = None
+    current: Score | None = None
+    base: Score | None = None
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        for k in ("version", "previous"):
+            d[k] = str(d[k]) if d[k] is not None else None
+        return d
+
+
+def decide(
+    new: float, current: float | None, *, tolerance: float = 0.0, force: bool = False
+) -> tuple[bool, str]:
+    """Promote? ``new`` / ``current`` are nats per char (lower is better); ``tolerance``
+    lets the new one be that much (relatively) worse and still win."""
+    if current is None:
+        return True, "no current adapter to compare with"
+    limit = current * (1 + tolerance)
+    if new <= limit:
+        delta = (new - current) / current * 100 if current else 0.0
+        return True, f"not worse than the current one ({new:.4f} vs {current:.4f}, {delta:+.1f}%)"
+    if force:
+        return True, f"worse ({new:.4f} vs {current:.4f}) but --force"
+    return False, f"worse than the current one ({new:.4f} vs {current:.4f} nats/char)"
+
+
+def eval_items(dataset_dir: Path, settings: Any, rows: int, seed: int = 0) -> list:
+    """The (context, reply) pairs both adapters are scored on."""
+    ds = ev.load_split(dataset_dir, "eval")
+    picked = ev.pick_rows(ds, rows, seed)
+    keep = settings.generate.context_turns
+    return [(ev._context(r["messages"][:-1], keep), r["messages"][-1]["content"]) for r in picked]
+
+
+def score_adapter(
+    settings: Any, adapter_dir: Path, items: list, *, with_base: bool = False
+) -> tuple[Score, Score | None]:
+    """Load the adapter, score it (and optionally its base), free the memory again."""
+    from clonebot.model.load import load_model
+
+    loaded = load_model(settings, adapter_dir)
+    try:
+        max_len = settings.train.max_seq_len
+        mine = Score.of(ev.reply_nll(loaded, items, max_len=max_len))
+        base = Score.of(ev.reply_nll(loaded, items, max_len=max_len, base=True)) if with_base else None
+    finally:
+        del loaded
+        gc.collect()
+        _empty_cuda_cache()
+    return mine, base
+
+
+def _empty_cuda_cache() -> None:
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+    except ImportError:
+        pass
+
+
+def retrain(
+    settings: Any,
+    export: Path | str,
+    *,
+    force: bool = False,
+    tolerance: float = 0.0,
+    eval_rows: int = 500,
+    owner_id: int | None = None,
+    resume: bool = False,
+    progress: Progress | None = None,
+    train_progress: bool = True,
+    prepare_fn: Callable[..., dict] | None = None,
+    train_fn: Callable[..., dict] | None = None,
+    score_fn: Callable[..., tuple[Score, Score | None]] | None = None,
+) -> RetrainResult:
+    """The whole routine; the ``*_fn`` hooks exist for tests. Writes ``retrain.json`` into
+    the new version dir and promotes it when it is not worse (or ``force``)."""
+    t0 = time.time()
+    if prepare_fn is None:
+        from training.dataset import prepare as prepare_fn
+    if train_fn is None:
+        from training.train import train as train_fn
+    score_fn = score_fn or score_adapter
+    runs_dir = Path(settings.paths.runs_dir)
+    dataset_dir = Path(settings.paths.dataset_dir)
+    previous = av.current_adapter(runs_dir)
+
+    # 1. Merge the new export into the dataset (same export twice: nothing new).
+    stats = prepare_fn(export, dataset_dir, settings, owner_id=owner_id, progress=progress)
+    interrupted = av.interrupted_versions(runs_dir) if resume else []
+    if (stats.get("messages_new", 1) == 0 and stats.get("messages_updated", 0) == 0
+            and previous is not None and not force and not interrupted):
+        return RetrainResult(
+            "skipped", "the export adds no new or edited messages; nothing to retrain "
+            "(--force retrains anyway)", previous=previous, prepare=stats,
+            seconds=round(time.time() - t0, 1))
+
+    # 2. Train a new version (or finish an interrupted one).
+    version = interrupted[0] if interrupted else av.new_version_dir(runs_dir, create=False)
+    metrics = train_fn(settings, dataset_dir, version, resume=bool(interrupted),
+                       progress=train_progress)
+
+    # 3. Score new and current on the same held-out replies.
+    items = eval_items(dataset_dir, settings, eval_rows)
+    if not items:
+        raise CloneBotError(f"the eval split of {dataset_dir} is empty: cannot compare adapters "
+                            "(prepare.eval_fraction must be > 0)")
+    if progress:
+        progress("score new", 0, len(items))
+    new, base = score_fn(settings, version, items, with_base=True)
+    current = None
+    note = ""
+    if previous is not None:
+        if progress:
+            progress("score current", 0, len(items))
+        try:
+            current, _ = score_fn(settings, previous, items)
+        except FormatMismatchError:
+            note = " (the current adapter uses an older prompt format: the bot cannot run it)"
+        except ModelError as e:
+            note = f" (the current adapter cannot be loaded: {e})"
+
+    # 4. Decide.
+    ok, reason = decide(new.nll_per_char, current.nll_per_char if current else None,
+                        tolerance=tolerance, force=force)
+    if note and current is None:
+        reason = "nothing comparable to beat" + note
+    result = RetrainResult(
+        "promoted" if ok else "kept", reason, version=version, previous=previous,
+        prepare=stats, train=metrics, new=new, current=current, base=base,
+    )
+    result.seconds = round(time.time() - t0, 1)
+    ev.write_json_atomic(version / "retrain.json", ev._finite(result.to_json()))
+    if ok:
+        av.promote(runs_dir, version.name, reason=f"retrain: {reason}")
+    return result
