@@ -53,6 +53,9 @@ class ModelSettings(_Section):
     # Allow running a 7B model on CPU anyway (hours per step); off so the owner gets a
     # clear refusal instead of silence.
     allow_large_on_cpu: bool = False
+    # torch CPU threads; 0 = auto (all cores, or 1 when other processes already keep them
+    # busy: oversubscribed OpenMP threads make a CPU step several times slower).
+    cpu_threads: int = Field(0, ge=0)
 
 
 class PrepareSettings(_Section):
@@ -93,6 +96,8 @@ class TrainSettings(_Section):
     gradient_checkpointing: bool = True
     # CUDA-only; switched to adamw_torch on CPU.
     optim: str = "paged_adamw_8bit"
+    # Eval split is capped so eval passes stay short on big exports.
+    max_eval_samples: int = Field(512, ge=1)
 
 
 class GenerateSettings(_Section):
@@ -107,6 +112,8 @@ class GenerateSettings(_Section):
     no_repeat_ngram_size: int = Field(4, ge=0)
     candidates: int = Field(1, ge=1)
     context_turns: int = Field(5, ge=1)
+    # Rounds of sampling before giving up with GenerationError (empty / marker-only replies).
+    max_attempts: int = Field(3, ge=1)
 
 
 class ChatRule(_Section):

@@ -27,3 +27,7 @@ class FormatMismatchError(ModelError):
 
 class TelegramError(CloneBotError):
     """Login, session or Telegram API trouble the owner has to act on."""
+
+
+class GenerationError(ModelError):
+    """The model produced no usable reply (empty, or only the other side's lines) after retries."""

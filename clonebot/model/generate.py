@@ -1,0 +1,216 @@
+"""Reply generation: turns in, clean candidate Clone replies out.
+
+Both backends render the prompt with ``prompt_format.render_prompt`` (the function the
+training text is built with), stop on EOS and on any new-turn marker, cut with
+``strip_reply``, and drop empty replies or ones that still carry a turn marker. If no
+usable reply comes out of a few sampling rounds they raise GenerationError: callers never
+get an empty string to send.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import urllib.error
+import urllib.request
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from clonebot.config import GenerateSettings
+from clonebot.errors import GenerationError, ModelError
+from clonebot.prompt_format import (
+    CLONE_HEADER,
+    ROLES,
+    STOP_STRINGS,
+    USER_HEADER,
+    clean_content,
+    render_prompt,
+    strip_reply,
+)
+
+log = logging.getLogger(__name__)
+
+Turn = Mapping[str, str]
+_MARKERS = (USER_HEADER.strip(), CLONE_HEADER.strip(), *STOP_STRINGS)
+
+
+def context_turns(turns: Sequence[Turn], limit: int) -> list[dict]:
+    """The last ``limit`` renderable turns (unknown roles and empty messages dropped)."""
+    ok = [
+        {"role": t["role"], "content": t["content"]}
+        for t in turns
+        if t.get("role") in ROLES and clean_content(t.get("content") or "")
+    ]
+    return ok[-limit:]
+
+
+def usable(reply: str) -> bool:
+    return bool(reply.strip()) and not any(m in reply for m in _MARKERS)
+
+
+class _RetryingGenerator:
+    """Shared candidate loop: sample, clean, dedupe, retry, else GenerationError."""
+
+    settings: GenerateSettings
+
+    def _sample(self, ctx: list[dict], k: int, attempt: int) -> list[str]:
+        raise NotImplementedError
+
+    def generate(self, turns: Sequence[Turn], n: int = 1) -> list[str]:
+        if n < 1:
+            raise ValueError("n must be >= 1")
+        ctx = context_turns(turns, self.settings.context_turns)
+        if not ctx:
+            raise GenerationError("nothing to reply to: the conversation has no text turns")
+        replies: list[str] = []
+        seen: list[str] = []
+        for attempt in range(self.settings.max_attempts):
+            for raw in self._sample(ctx, n - len(replies), attempt):
+                reply = strip_reply(raw)
+                if usable(reply):
+                    seen.append(reply)
+                    if reply not in replies:
+                        replies.append(reply)
+            if len(replies) >= n:
+                break
+        if not replies:
+            raise GenerationError(
+                f"the model gave no usable reply in {self.settings.max_attempts} attempts "
+                "(empty, or it started the other person's turn)"
+            )
+        # Too few distinct ones: repeat usable ones rather than return fewer than asked.
+        i = 0
+        while len(replies) < n:
+            replies.append(seen[i % len(seen)])
+            i += 1
+        return replies[:n]
+
+
+def _temperature(settings: GenerateSettings, attempt: int) -> float:
+    # A retry after an unusable reply must not repeat it: sample, a little hotter each time.
+    if attempt == 0:
+        return settings.temperature
+    return max(settings.temperature, 0.7) + 0.15 * attempt
+
+
+class LocalGenerator(_RetryingGenerator):
+    """Base model + LoRA adapter in-process (``clonebot.model.load.load_model``)."""
+
+    def __init__(self, loaded, settings: GenerateSettings, *, logits_processors: list | None = None):
+        self.loaded = loaded
+        self.settings = settings
+        self.tokenizer = loaded.tokenizer
+        self.eos = loaded.tokenizer.eos_token
+        hyper = (loaded.manifest or {}).get("hyperparameters") or {}
+        # Keep prompt + reply within what the adapter was trained on.
+        self.max_prompt_tokens = max(32, int(hyper.get("max_seq_len", 1024)) - settings.max_new_tokens)
+        self._extra = list(logits_processors or [])
+
+    def prompt_ids(self, ctx: list[dict]) -> list[int]:
+        from clonebot.model.load import encode
+
+        for start in range(len(ctx)):
+            ids = encode(self.tokenizer, render_prompt(ctx[start:], self.eos))["input_ids"]
+            if len(ids) <= self.max_prompt_tokens or start == len(ctx) - 1:
+                return ids[-self.max_prompt_tokens:]
+        raise AssertionError("unreachable")
+
+    def _sample(self, ctx: list[dict], k: int, attempt: int) -> list[str]:
+        import torch
+        from transformers import LogitsProcessorList, StoppingCriteriaList
+
+        s = self.settings
+        ids = self.prompt_ids(ctx)
+        model = self.loaded.model
+        inputs = torch.tensor([ids], device=model.device)
+        temp = _temperature(s, attempt)
+        sample = temp > 0
+        kwargs: dict[str, Any] = {
+            "max_new_tokens": s.max_new_tokens,
+            "do_sample": sample,
+            "num_return_sequences": k,
+            "repetition_penalty": s.repetition_penalty,
+            "no_repeat_ngram_size": s.no_repeat_ngram_size,
+            "eos_token_id": self.tokenizer.eos_token_id,
+            "pad_token_id": self.tokenizer.pad_token_id,
+            "stopping_criteria": StoppingCriteriaList([_stop_criteria(self.tokenizer, len(ids))]),
+            "logits_processor": LogitsProcessorList(self._extra),
+        }
+        if sample:
+            kwargs.update(temperature=temp, top_p=s.top_p, top_k=s.top_k)
+        else:
+            kwargs.update(temperature=None, top_p=None, top_k=None)
+            if k > 1:  # greedy gives one answer; ask for distinct beams instead
+                kwargs.update(num_beams=k)
+        with torch.inference_mode():
+            out = model.generate(
+                input_ids=inputs, attention_mask=torch.ones_like(inputs), **kwargs
+            )
+        texts = []
+        for row in out[:, len(ids):].tolist():
+            if self.tokenizer.eos_token_id in row:  # everything after EOS is padding
+                row = row[: row.index(self.tokenizer.eos_token_id)]
+            texts.append(self.tokenizer.decode(row, skip_special_tokens=True))
+        return texts
+
+
+def _stop_criteria(tokenizer, prompt_len: int):
+    """Stop a sequence once its new text contains a turn marker (EOS stops it anyway)."""
+    import torch
+    from transformers import StoppingCriteria
+
+    class StopOnMarkers(StoppingCriteria):
+        def __call__(self, input_ids, scores, **kwargs):
+            done = [
+                any(m in tokenizer.decode(row[prompt_len:], skip_special_tokens=True) for m in STOP_STRINGS)
+                for row in input_ids
+            ]
+            return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
+
+    return StopOnMarkers()
+
+
+class OpenAIGenerator(_RetryingGenerator):
+    """An OpenAI-compatible ``/v1/completions`` server (e.g. vLLM serving base + LoRA).
+
+    Same prompt, same stop markers, same cleaning as the local backend; callers can't
+    tell the difference. ``CLONEBOT_OPENAI_API_KEY`` is sent as a bearer token if set.
+    """
+
+    def __init__(self, settings: GenerateSettings, eos: str, *, timeout: float = 120.0):
+        self.settings = settings
+        self.eos = eos
+        self.timeout = timeout
+        self.url = settings.openai_base_url.rstrip("/") + "/completions"
+
+    def _sample(self, ctx: list[dict], k: int, attempt: int) -> list[str]:
+        s = self.settings
+        body = {
+            "model": s.openai_model,
+            "prompt": render_prompt(ctx, self.eos),
+            "n": k,
+            "max_tokens": s.max_new_tokens,
+            "temperature": _temperature(s, attempt),
+            "top_p": s.top_p,
+            "stop": [self.eos, *STOP_STRINGS][:4],  # the OpenAI API takes at most 4
+            # vLLM extensions; other servers ignore unknown sampling keys.
+            "top_k": s.top_k if s.top_k > 0 else -1,
+            "repetition_penalty": s.repetition_penalty,
+        }
+        headers = {"Content-Type": "application/json"}
+        key = os.environ.get("CLONEBOT_OPENAI_API_KEY")
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        req = urllib.request.Request(self.url, json.dumps(body).encode(), headers, method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                data = json.loads(resp.read().decode("utf-8"))
+        except urllib.error.HTTPError as e:
+            raise ModelError(f"{self.url} answered HTTP {e.code}: {e.read()[:200]!r}") from None
+        except (urllib.error.URLError, OSError, ValueError) as e:
+            raise ModelError(f"cannot reach {self.url}: {e}") from None
+        try:
+            return [c["text"].split(self.eos)[0] for c in data["choices"]]
+        except (KeyError, TypeError) as e:
+            raise ModelError(f"{self.url} gave an unexpected answer: {e}") from None

@@ -1,0 +1,129 @@
+"""Model fixtures: a tiny prepared dataset and a short real QLoRA run of the test model.
+
+``tiny_run`` is session-scoped and shared with other areas' tests (bot, eval, retrain):
+a run dir with ``adapter_config.json``, adapter weights, tokenizer files and
+``clonebot.json``. It trains the real test model on CPU through the same code path as
+``clonebot train`` (~30-60 s on 2 cores).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+# The clone's style is deliberately narrow (short, lowercase, a trailing ")"), so a few
+# steps visibly lower the eval loss.
+_PAIRS = [
+    ("привет, как дела?", "норм, сам как)"),
+    ("ты сегодня придёшь?", "ага, буду к семи)"),
+    ("что делаешь?", "да ничего, работаю)"),
+    ("пойдём в кино?", "давай, только вечером)"),
+    ("скинь фотки", "щас скину)"),
+    ("hi, are you coming tonight?", "yep, around seven)"),
+    ("what are you up to?", "nothing much, working)"),
+    ("can you call me later?", "sure, after six)"),
+    ("did you see the match?", "yeah, crazy game)"),
+    ("where are you?", "almost there)"),
+    ("спасибо!", "да не за что)"),
+    ("ок, до завтра", "до завтра)"),
+]
+
+
+def _dialogue(rng: random.Random, n_pairs: int) -> list[dict]:
+    turns: list[dict] = []
+    for user, clone in rng.sample(_PAIRS, n_pairs):
+        turns.append({"role": "user", "content": user})
+        turns.append({"role": "clone", "content": clone})
+    return turns
+
+
+def make_dataset(out: Path, n_train: int = 48, n_eval: int = 8, eos: str = "<|im_end|>",
+                 seed: int = 0) -> Path:
+    """A prepared dataset dir in the contract's shape (issue 2), built without an export."""
+    from datasets import Dataset, DatasetDict
+
+    from clonebot.prompt_format import render_sample
+
+    rng = random.Random(seed)
+
+    def rows(n: int, base_id: int) -> dict:
+        cols: dict[str, list] = {"text": [], "messages": [], "chat_id": [], "message_id": [], "date": []}
+        for i in range(n):
+            turns = _dialogue(rng, rng.randint(1, 2))
+            cols["text"].append(render_sample(turns[:-1], turns[-1]["content"], eos))
+            cols["messages"].append(turns)
+            cols["chat_id"].append(1000 + i % 3)
+            cols["message_id"].append(base_id + i)
+            cols["date"].append(1_700_000_000 + 60 * (base_id + i))
+        return cols
+
+    dsd = DatasetDict({"train": Dataset.from_dict(rows(n_train, 0)),
+                       "eval": Dataset.from_dict(rows(n_eval, 10_000))})
+    dsd.save_to_disk(str(out))
+    (out / "stats.json").write_text(json.dumps(
+        {"eos_token": eos, "owner_id": 424242, "train": n_train, "eval": n_eval}))
+    return out
+
+
+def tiny_settings(cache_dir: Path, **train):
+    """Settings for a fast CPU run of the test model."""
+    from clonebot.config import load_settings
+
+    t = {"max_steps": 12, "batch_size": 4, "grad_accum": 1, "max_seq_len": 128,
+         "learning_rate": 1e-3, "lora_r": 8, "lora_alpha": 16, "eval_steps": 1000,
+         "save_steps": 6, "logging_steps": 4, "warmup_ratio": 0.0}
+    t.update(train)
+    return load_settings(
+        model={"base_model": "smollm2-135m"},
+        paths={"cache_dir": str(cache_dir)},
+        train=t,
+        generate={"max_new_tokens": 24},
+    )
+
+
+@pytest.fixture(scope="session")
+def smol_tokenizer(test_model_dir: Path):
+    from clonebot.model.load import load_tokenizer
+
+    return load_tokenizer(test_model_dir)
+
+
+@pytest.fixture(scope="session")
+def llama_tokenizer(tmp_path_factory):
+    """A Llama/Mistral-style sentencepiece tokenizer (Metaspace, byte fallback, ``</s>``).
+
+    No such tokenizer ships offline, so one is trained here on a few lines in well under a
+    second; it tokenizes like Mistral's (word-start marker, ``<0x0A>`` for newlines).
+    """
+    spm = pytest.importorskip("sentencepiece")
+    from transformers import LlamaTokenizer
+
+    out = tmp_path_factory.mktemp("spm")
+    lines = [u + " " + c for u, c in _PAIRS] + ["### User:", "### Clone:"]
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(lines * 20), model_prefix=str(out / "tokenizer"),
+        vocab_size=400, model_type="bpe", byte_fallback=True, character_coverage=1.0,
+        unk_id=0, bos_id=1, eos_id=2, pad_id=-1, minloglevel=2,
+    )
+    from clonebot.model.load import load_tokenizer
+
+    LlamaTokenizer.from_pretrained(str(out)).save_pretrained(str(out / "hf"))
+    return load_tokenizer(out / "hf")
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset(tmp_path_factory) -> Path:
+    return make_dataset(tmp_path_factory.mktemp("tiny-dataset") / "dataset")
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory, tiny_dataset: Path, test_model_dir: Path, cache_dir: Path) -> Path:
+    """A trained test-model run dir (adapter + tokenizer + clonebot.json)."""
+    from training.train import train
+
+    out = tmp_path_factory.mktemp("tiny-run") / "run"
+    train(tiny_settings(cache_dir), tiny_dataset, out, progress=False)
+    return out

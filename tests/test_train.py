@@ -1,0 +1,155 @@
+"""Training: label masking, padding, the run dir + manifest, resume."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from clonebot.errors import DatasetError, FormatMismatchError, ModelError
+from clonebot.model.manifest import check_prompt_format, read_manifest, write_manifest
+from clonebot.prompt_format import format_info
+from training.train import IGNORE, PadCollator, tokenize_sample
+
+TURNS = [
+    {"role": "user", "content": "привет, ты где?"},
+    {"role": "clone", "content": "уже еду)"},
+    {"role": "user", "content": "ok, how long?"},
+    {"role": "clone", "content": "10 min 👍"},
+]
+
+
+@pytest.fixture(params=["smollm2", "llama-spm"])
+def tokenizer(request, smol_tokenizer, llama_tokenizer):
+    return smol_tokenizer if request.param == "smollm2" else llama_tokenizer
+
+
+def _learnable(tok, feat):
+    return [t for t, lab in zip(feat["input_ids"], feat["labels"]) if lab != IGNORE]
+
+
+def test_only_clone_tokens_and_eos_are_learnable(tokenizer):
+    feat = tokenize_sample(TURNS, tokenizer, 512)
+    ids, labels = feat["input_ids"], feat["labels"]
+    assert len(ids) == len(labels)
+    assert all(lab in (IGNORE, i) for i, lab in zip(ids, labels))
+    # Learnable runs are exactly the two clone turns, each closed by EOS.
+    runs, cur = [], []
+    for i, lab in zip(ids, labels):
+        if lab != IGNORE:
+            cur.append(i)
+        elif cur:
+            runs.append(cur)
+            cur = []
+    if cur:
+        runs.append(cur)
+    assert len(runs) == 2
+    for run, want in zip(runs, ["уже еду)", "10 min 👍"]):
+        assert run[-1] == tokenizer.eos_token_id
+        assert tokenizer.decode(run[:-1]).strip() == want
+    # Nothing of the user's turns or the headers can be learned.
+    masked = tokenizer.decode([i for i, lab in zip(ids, labels) if lab == IGNORE])
+    assert "привет" in masked and "how long" in masked and "### Clone:" in masked
+    assert "еду" not in masked and "10 min" not in masked
+
+
+def test_too_long_drops_oldest_turns_and_keeps_the_reply(smol_tokenizer):
+    long_ctx = [{"role": "user", "content": "word " * 200}] + TURNS[1:]
+    feat = tokenize_sample(long_ctx, smol_tokenizer, 64)
+    assert feat is not None and len(feat["input_ids"]) <= 64
+    assert smol_tokenizer.decode(_learnable(smol_tokenizer, feat)).endswith("10 min 👍<|im_end|>")
+    huge_reply = [{"role": "user", "content": "hi"}, {"role": "clone", "content": "z " * 300}]
+    assert tokenize_sample(huge_reply, smol_tokenizer, 64) is None
+
+
+def test_collator_pads_right_and_counts_padding():
+    c = PadCollator(pad_id=0)
+    batch = c([{"input_ids": [5, 6, 7], "labels": [IGNORE, 6, 7]}, {"input_ids": [8], "labels": [8]}])
+    assert batch["input_ids"].tolist() == [[5, 6, 7], [8, 0, 0]]
+    assert batch["labels"].tolist() == [[IGNORE, 6, 7], [8, IGNORE, IGNORE]]
+    assert batch["attention_mask"].tolist() == [[1, 1, 1], [1, 0, 0]]
+    assert c.padding_share == pytest.approx(2 / 6)
+
+
+def test_manifest_round_trip_and_mismatch(tmp_path):
+    from clonebot.model.manifest import new_manifest
+
+    m = new_manifest(base_model="smollm2-135m", revision=None, eos_token="<|im_end|>",
+                     dataset_fingerprint="abc", owner_id=7, metrics={"eval_loss": 1.5})
+    write_manifest(tmp_path, m)
+    back = read_manifest(tmp_path)
+    assert back == m and not list(tmp_path.glob(".*tmp"))
+    check_prompt_format(back)
+    back["prompt_format"] = {"version": format_info()["version"], "hash": "0" * 16}
+    with pytest.raises(FormatMismatchError):
+        check_prompt_format(back)
+    (tmp_path / "clonebot.json").write_text("{not json")
+    with pytest.raises(ModelError):
+        read_manifest(tmp_path)
+    with pytest.raises(ModelError, match="not a clonebot run"):
+        read_manifest(tmp_path / "nowhere")
+
+
+def test_bad_inputs_fail_before_loading_anything(tmp_path, tiny_dataset, cache_dir):
+    from fixtures_model import tiny_settings
+    from training.train import train
+
+    s = tiny_settings(cache_dir)
+    with pytest.raises(DatasetError, match="not found"):
+        train(s, tmp_path / "missing", tmp_path / "run")
+    (tmp_path / "run").mkdir()
+    with pytest.raises(ModelError, match="already exists"):
+        train(s, tiny_dataset, tmp_path / "run")
+
+
+@pytest.mark.slow
+def test_tiny_run_learns_and_writes_a_complete_run(tiny_run: Path):
+    for name in ("adapter_config.json", "adapter_model.safetensors", "tokenizer_config.json", "clonebot.json"):
+        assert (tiny_run / name).is_file(), name
+    assert not (tiny_run.parent / f".{tiny_run.name}.partial").exists()
+    m = read_manifest(tiny_run)
+    assert m["base_model"] == "smollm2-135m"
+    assert m["prompt_format"] == format_info()
+    assert m["eos_token"] == "<|im_end|>"
+    assert m["owner_id"] == 424242
+    assert len(m["dataset_fingerprint"]) == 16
+    hp = m["hyperparameters"]
+    assert hp["optim"] == "adamw_torch" and not hp["bf16"] and not hp["fp16"]  # CPU switches
+    assert hp["lora_r"] == 8
+    met = m["metrics"]
+    assert met["eval_loss"] < met["eval_loss_before"] - 0.3
+    assert met["perplexity"] == pytest.approx(2.718281828 ** met["eval_loss"], rel=1e-3)
+    assert 0 <= met["padding_share"] <= 0.25
+    assert met["steps"] == 12
+
+
+@pytest.mark.slow
+def test_interrupted_run_resumes_from_last_checkpoint(tmp_path, cache_dir, test_model_dir):
+    from transformers import TrainerCallback
+
+    from fixtures_model import make_dataset, tiny_settings
+    from training.train import train
+
+    ds = make_dataset(tmp_path / "ds", n_train=8, n_eval=2, seed=1)
+    s = tiny_settings(cache_dir, max_steps=3, save_steps=2, batch_size=2)
+    out = tmp_path / "run"
+
+    class Boom(TrainerCallback):
+        def on_step_end(self, args, state, control, **kw):
+            if state.global_step == 3:
+                raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(s, ds, out, progress=False, callbacks=[Boom()])
+    partial = tmp_path / ".run.partial"
+    assert (partial / "checkpoint-2").is_dir() and not out.exists()
+    with pytest.raises(ModelError, match="--resume"):
+        train(s, ds, out, progress=False)
+    metrics = train(s, ds, out, resume=True, progress=False)
+    assert metrics["resumed_from"] == "checkpoint-2"
+    assert metrics["steps"] == 3
+    assert read_manifest(out)["metrics"]["resumed_from"] == "checkpoint-2"
+    assert not partial.exists()
+    # Resuming with another dataset is refused rather than mixing two runs.
+    json.dumps(metrics)  # metrics are plain JSON

@@ -1,0 +1,428 @@
+"""QLoRA fine-tuning: prepared dataset -> LoRA adapter run dir with a manifest.
+
+Loss is on Clone turns and their EOS only (labels -100 everywhere else): the model learns
+to answer and to stop, never to write the other person's lines. Batches are grouped by
+length, so padding stays small; the share of padding tokens is measured and reported.
+
+Run dir layout (written under ``.<name>.partial`` next to it, renamed when done)::
+
+    RUN_DIR/adapter_config.json, adapter_model.safetensors   the LoRA adapter
+    RUN_DIR/tokenizer*.json ...                               the tokenizer it was trained with
+    RUN_DIR/clonebot.json                                     the manifest
+
+Checkpoints live in the partial dir until the run finishes; ``resume=True`` continues
+from the last one. Multi-GPU: ``accelerate launch -m clonebot train ...`` runs DDP with
+one 4-bit replica per GPU (the loader maps each process to its LOCAL_RANK).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import shutil
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from clonebot.config import Settings
+from clonebot.errors import DatasetError, ModelError
+from clonebot.model.load import encode, load_base
+from clonebot.model.manifest import new_manifest, write_manifest
+from clonebot.prompt_format import PromptFormatError, sample_segments
+
+log = logging.getLogger(__name__)
+
+IGNORE = -100
+RUN_STATE = "run.json"
+
+
+# --------------------------------------------------------------------------- tokenization
+
+
+def tokenize_sample(
+    turns: Sequence[Mapping[str, str]], tokenizer, max_seq_len: int
+) -> dict[str, list[int]] | None:
+    """``input_ids`` + ``labels`` for one sample (last turn = the Clone reply), or None.
+
+    The whole text is tokenized at once, exactly as inference tokenizes a prompt (so the
+    context tokens match what the model sees later, also for sentencepiece tokenizers
+    that would add a word-start marker to a separately tokenized piece). Labels come from
+    character offsets: a token is learnable iff it starts inside a trainable segment
+    (Clone content + EOS) of ``prompt_format.sample_segments``. Too long: drop the oldest
+    turns until it fits; a lone reply that does not fit is skipped (None).
+    """
+    eos = tokenizer.eos_token
+    for start in range(len(turns)):
+        segments = sample_segments(turns[start:], eos)
+        text, spans, pos = "", [], 0
+        for seg in segments:
+            if seg.trainable:
+                spans.append((pos, pos + len(seg.text)))
+            text += seg.text
+            pos += len(seg.text)
+        enc = encode(tokenizer, text, offsets=True)
+        ids = enc["input_ids"]
+        if len(ids) > max_seq_len:
+            continue
+        labels = [IGNORE] * len(ids)
+        for i, (a, b) in enumerate(enc["offset_mapping"]):
+            if b > a and any(s <= a < e for s, e in spans):
+                labels[i] = ids[i]
+        if ids[-1] != tokenizer.eos_token_id or labels[-1] != tokenizer.eos_token_id:
+            raise ModelError(
+                f"the tokenizer does not turn {eos!r} into its EOS id; cannot teach the model to stop"
+            )
+        return {"input_ids": ids, "labels": labels}
+    return None
+
+
+def tokenize_split(ds, tokenizer, max_seq_len: int, limit: int | None = None):
+    """Tokenize a dataset split into a ``datasets.Dataset`` with input_ids, labels, length."""
+    from datasets import Dataset
+
+    rows: dict[str, list] = {"input_ids": [], "labels": [], "length": []}
+    skipped = 0
+    for turns in ds["messages"]:
+        try:
+            feat = tokenize_sample(turns, tokenizer, max_seq_len)
+        except PromptFormatError as e:
+            raise DatasetError(f"bad sample in dataset: {e}") from None
+        if feat is None:
+            skipped += 1
+            continue
+        rows["input_ids"].append(feat["input_ids"])
+        rows["labels"].append(feat["labels"])
+        rows["length"].append(len(feat["input_ids"]))
+        if limit is not None and len(rows["length"]) >= limit:
+            break
+    return Dataset.from_dict(rows), skipped
+
+
+class PadCollator:
+    """Right-pads a batch; counts real vs padded tokens of training batches."""
+
+    def __init__(self, pad_id: int, multiple_of: int | None = None):
+        self.pad_id = pad_id
+        self.multiple_of = multiple_of
+        self.counting = True
+        self.real_tokens = 0
+        self.total_tokens = 0
+
+    def __call__(self, features: list[dict]) -> dict:
+        import torch
+
+        width = max(len(f["input_ids"]) for f in features)
+        if self.multiple_of:
+            width = -(-width // self.multiple_of) * self.multiple_of
+        ids, labels, mask = [], [], []
+        for f in features:
+            n = len(f["input_ids"])
+            pad = width - n
+            ids.append(list(f["input_ids"]) + [self.pad_id] * pad)
+            labels.append(list(f["labels"]) + [IGNORE] * pad)
+            mask.append([1] * n + [0] * pad)
+            if self.counting:
+                self.real_tokens += n
+        if self.counting:
+            self.total_tokens += width * len(features)
+        return {
+            "input_ids": torch.tensor(ids, dtype=torch.long),
+            "labels": torch.tensor(labels, dtype=torch.long),
+            "attention_mask": torch.tensor(mask, dtype=torch.long),
+        }
+
+    @property
+    def padding_share(self) -> float:
+        return 1 - self.real_tokens / self.total_tokens if self.total_tokens else 0.0
+
+
+# --------------------------------------------------------------------------- dataset
+
+
+def load_dataset_dir(dataset_dir: Path):
+    """The prepared DatasetDict (train + eval) and its stats.json."""
+    from datasets import load_from_disk
+
+    dataset_dir = Path(dataset_dir)
+    if not dataset_dir.is_dir():
+        raise DatasetError(f"dataset not found: {dataset_dir} (run `clonebot prepare` first)")
+    try:
+        dsd = load_from_disk(str(dataset_dir))
+    except Exception as e:  # noqa: BLE001 - datasets raises many kinds for a broken dir
+        raise DatasetError(f"cannot read dataset {dataset_dir}: {e}") from None
+    if "train" not in dsd or "messages" not in dsd["train"].column_names:
+        raise DatasetError(f"{dataset_dir} is not a clonebot dataset (needs a train split with messages)")
+    if len(dsd["train"]) == 0:
+        raise DatasetError(f"{dataset_dir} has no training samples")
+    stats: dict[str, Any] = {}
+    if (dataset_dir / "stats.json").is_file():
+        try:
+            stats = json.loads((dataset_dir / "stats.json").read_text(encoding="utf-8"))
+        except ValueError as e:
+            raise DatasetError(f"cannot read {dataset_dir / 'stats.json'}: {e}") from None
+    return dsd, stats
+
+
+def dataset_fingerprint(dsd) -> str:
+    """Content hash of every sample's turns in every split (independent of file layout)."""
+    h = hashlib.sha256()
+    for split in sorted(dsd.keys()):
+        h.update(f"\x01{split}\x01".encode())
+        for turns in dsd[split]["messages"]:
+            h.update(json.dumps(turns, ensure_ascii=False, sort_keys=True).encode())
+            h.update(b"\x00")
+    return h.hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------- training
+
+
+def _precision(device: str) -> dict[str, bool]:
+    import torch
+
+    if not device.startswith("cuda"):
+        return {"bf16": False, "fp16": False}
+    bf16 = torch.cuda.is_bf16_supported()
+    return {"bf16": bf16, "fp16": not bf16}
+
+
+def _optim(name: str, device: str) -> str:
+    # 8-bit / paged optimizers are CUDA kernels; on CPU plain AdamW does the same job.
+    if not device.startswith("cuda") and ("8bit" in name or "paged" in name):
+        return "adamw_torch"
+    return name
+
+
+def _compat_args(checkpointing: bool) -> dict[str, Any]:
+    """TrainingArguments names that moved in transformers 5.x (older names still work there)."""
+    import dataclasses
+
+    from transformers import TrainingArguments
+
+    names = {f.name for f in dataclasses.fields(TrainingArguments)}
+    ck = "activation_checkpointing" if "activation_checkpointing" in names else "gradient_checkpointing"
+    out: dict[str, Any] = {ck: checkpointing, f"{ck}_kwargs": {"use_reentrant": False}}
+    if "train_sampling_strategy" in names:
+        out["train_sampling_strategy"] = "group_by_length"
+    else:
+        out["group_by_length"] = True
+    return out
+
+
+def _last_checkpoint(work: Path) -> Path | None:
+    ckpts = [p for p in work.glob("checkpoint-*") if p.is_dir() and p.name.split("-")[-1].isdigit()]
+    return max(ckpts, key=lambda p: int(p.name.split("-")[-1])) if ckpts else None
+
+
+def _is_main_process() -> bool:
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def train(
+    settings: Settings,
+    dataset_dir: Path | str,
+    out_dir: Path | str,
+    *,
+    resume: bool = False,
+    progress: bool = True,
+    overwrite: bool = False,
+    callbacks: list | None = None,
+) -> dict[str, Any]:
+    """Fine-tune ``settings.model.base_model`` on the dataset; returns the metrics.
+
+    ``out_dir`` must not exist yet (``overwrite=True`` replaces it once the new run is
+    done). An interrupted run keeps its checkpoints in ``.<name>.partial``: pass
+    ``resume=True`` to continue it. ``callbacks``: extra transformers TrainerCallbacks.
+    """
+    t0 = time.time()
+    ts = settings.train
+    dataset_dir, out_dir = Path(dataset_dir), Path(out_dir)
+    work = out_dir.parent / f".{out_dir.name}.partial"
+    if out_dir.exists() and not overwrite:
+        raise ModelError(f"{out_dir} already exists; choose another --out or remove it")
+    checkpoint = _last_checkpoint(work) if work.is_dir() else None
+    if checkpoint is not None and not resume and not overwrite:
+        raise ModelError(
+            f"an interrupted run has checkpoints in {work}: pass --resume to continue it, "
+            "or remove that directory to start over"
+        )
+
+    dsd, stats = load_dataset_dir(dataset_dir)
+    fingerprint = dataset_fingerprint(dsd)
+    state_file = work / RUN_STATE
+    if resume and checkpoint is not None and state_file.is_file():
+        old = json.loads(state_file.read_text(encoding="utf-8"))
+        if old.get("dataset_fingerprint") != fingerprint or old.get("base_model") != settings.model.base_model:
+            raise ModelError(
+                f"cannot resume {work}: it was started on another dataset or base model"
+            )
+    if not resume or checkpoint is None:
+        if work.exists() and _is_main_process():
+            shutil.rmtree(work)
+        checkpoint = None
+
+    import torch
+    from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
+    from transformers import PrinterCallback, Trainer, TrainingArguments, set_seed
+
+    set_seed(ts.seed)
+    model, tokenizer, device = load_base(settings, training=True)
+    train_ds, skipped = tokenize_split(dsd["train"], tokenizer, ts.max_seq_len)
+    if len(train_ds) == 0:
+        raise DatasetError(f"no training sample fits max_seq_len={ts.max_seq_len}")
+    eval_ds, eval_skipped = None, 0
+    if "eval" in dsd and len(dsd["eval"]) > 0:
+        eval_ds, eval_skipped = tokenize_split(
+            dsd["eval"], tokenizer, ts.max_seq_len, limit=ts.max_eval_samples
+        )
+        # Eval order is free: sorted batches pad less and run faster.
+        eval_ds = eval_ds.sort("length") if len(eval_ds) else None
+
+    model = prepare_model_for_kbit_training(
+        model,
+        use_gradient_checkpointing=ts.gradient_checkpointing,
+        gradient_checkpointing_kwargs={"use_reentrant": False},
+    )
+    present = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
+    targets = [m for m in ts.target_modules if m in present]
+    if not targets:
+        raise ModelError(
+            f"none of train.target_modules {ts.target_modules} exist in {settings.model.base_model}"
+        )
+    lora = LoraConfig(
+        r=ts.lora_r,
+        lora_alpha=ts.lora_alpha,
+        lora_dropout=ts.lora_dropout,
+        target_modules=targets,
+        bias="none",
+        task_type="CAUSAL_LM",
+    )
+    model = get_peft_model(model, lora)
+
+    precision = _precision(device)
+    optim = _optim(ts.optim, device)
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    work.mkdir(parents=True, exist_ok=True)
+    hyper = {
+        **ts.model_dump(),
+        "target_modules": targets,
+        "optim": optim,
+        **precision,
+        "device": device.split(":")[0],
+        "world_size": world,
+        "compute_dtype": str(model.base_model.model.dtype if hasattr(model, "base_model") else ""),
+        "quantization": "nf4+double_quant",
+    }
+    if _is_main_process():
+        state_file.write_text(
+            json.dumps(
+                {"dataset_fingerprint": fingerprint, "base_model": settings.model.base_model},
+                indent=2,
+            )
+        )
+
+    args = TrainingArguments(
+        output_dir=str(work),
+        per_device_train_batch_size=ts.batch_size,
+        per_device_eval_batch_size=ts.batch_size,
+        gradient_accumulation_steps=ts.grad_accum,
+        learning_rate=ts.learning_rate,
+        num_train_epochs=ts.epochs,
+        max_steps=ts.max_steps,
+        warmup_steps=ts.warmup_ratio,
+        lr_scheduler_type="cosine",
+        weight_decay=ts.weight_decay,
+        optim=optim,
+        **precision,
+        **_compat_args(ts.gradient_checkpointing),
+        length_column_name="length",
+        remove_unused_columns=False,
+        label_names=["labels"],
+        eval_strategy="steps" if eval_ds is not None else "no",
+        eval_steps=ts.eval_steps,
+        save_strategy="steps",
+        save_steps=ts.save_steps,
+        save_total_limit=2,
+        logging_steps=ts.logging_steps,
+        report_to="none",
+        disable_tqdm=not progress,
+        seed=ts.seed,
+        use_cpu=device == "cpu",
+        ddp_find_unused_parameters=False,
+        dataloader_num_workers=0,
+    )
+    collator = PadCollator(tokenizer.pad_token_id, multiple_of=8 if device != "cpu" else None)
+
+    class _Trainer(Trainer):
+        def evaluate(self, *a, **kw):  # eval batches don't count toward training padding
+            collator.counting = False
+            try:
+                return super().evaluate(*a, **kw)
+            finally:
+                collator.counting = True
+
+    trainer = _Trainer(
+        model=model,
+        args=args,
+        data_collator=collator,
+        train_dataset=train_ds,
+        eval_dataset=eval_ds,
+        processing_class=tokenizer,
+        callbacks=callbacks,
+    )
+    if not progress:
+        trainer.remove_callback(PrinterCallback)
+
+    metrics: dict[str, Any] = {}
+    if eval_ds is not None and checkpoint is None:
+        metrics["eval_loss_before"] = round(trainer.evaluate()["eval_loss"], 4)
+    result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    metrics["train_loss"] = round(result.training_loss, 4)
+    if eval_ds is not None:
+        ev = trainer.evaluate()
+        metrics["eval_loss"] = round(ev["eval_loss"], 4)
+        metrics["perplexity"] = round(math.exp(min(ev["eval_loss"], 50)), 3)
+    metrics.update(
+        steps=trainer.state.global_step,
+        epochs=round(trainer.state.epoch or 0, 3),
+        train_samples=len(train_ds),
+        eval_samples=len(eval_ds) if eval_ds is not None else 0,
+        skipped_too_long=skipped + eval_skipped,
+        padding_share=round(collator.padding_share, 4),
+        resumed_from=checkpoint.name if checkpoint else None,
+        runtime_s=round(time.time() - t0, 1),
+    )
+
+    if not trainer.is_world_process_zero():
+        return metrics
+    final = work / "final"
+    if final.exists():
+        shutil.rmtree(final)
+    trainer.model.save_pretrained(str(final))
+    tokenizer.save_pretrained(str(final))
+    manifest = new_manifest(
+        base_model=settings.model.base_model,
+        revision=settings.model.revision,
+        eos_token=tokenizer.eos_token,
+        dataset_fingerprint=fingerprint,
+        owner_id=stats.get("owner_id"),
+        hyperparameters=hyper,
+        metrics=metrics,
+        dataset_dir=str(dataset_dir.resolve()),
+    )
+    write_manifest(final, manifest)
+    if out_dir.exists():  # overwrite: swap the old run out only now that the new one is whole
+        trash = out_dir.parent / f".{out_dir.name}.old"
+        shutil.rmtree(trash, ignore_errors=True)
+        os.replace(out_dir, trash)
+        shutil.rmtree(trash, ignore_errors=True)
+    os.replace(final, out_dir)
+    shutil.rmtree(work, ignore_errors=True)
+    del trainer, model
+    if device.startswith("cuda"):
+        torch.cuda.empty_cache()
+    return metrics
