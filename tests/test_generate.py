@@ -1,0 +1,214 @@
+"""Generation: stops on EOS and on turn markers, never returns empty or marker replies.
+
+The stop tests drive the real test model with a scripted logits processor that forces a
+chosen continuation, so the behaviour under test (stopping, cutting, retrying) is the
+generator's, not the luck of sampling.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+
+from clonebot.config import GenerateSettings, load_settings
+from clonebot.errors import FormatMismatchError, GenerationError, ModelError
+from clonebot.model import OpenAIGenerator, ReplyGenerator, load_generator
+from clonebot.model.generate import LocalGenerator, context_turns
+from clonebot.prompt_format import render_prompt
+
+TURNS = [
+    {"role": "user", "content": "привет"},
+    {"role": "clone", "content": "ку)"},
+    {"role": "user", "content": "are you coming tonight?"},
+]
+
+
+class Forced:
+    """A logits processor that makes the model emit ``seq`` (then EOS); counts its steps."""
+
+    def __init__(self, seq: list[int], eos_id: int):
+        self.seq, self.eos_id = seq, eos_id
+        self.prompt_len = 0
+        self.steps = 0
+
+    def __call__(self, input_ids, scores):
+        i = input_ids.shape[1] - self.prompt_len
+        tok = self.seq[i] if i < len(self.seq) else self.eos_id
+        self.steps += 1
+        scores[:] = float("-inf")
+        scores[:, tok] = 0.0
+        return scores
+
+
+@pytest.fixture(scope="module")
+def base_loaded(cache_dir, test_model_dir):
+    from clonebot.model.load import load_model
+
+    s = load_settings(model={"base_model": "smollm2-135m"}, paths={"cache_dir": str(cache_dir)})
+    return load_model(s, None)
+
+
+def _forced_generator(loaded, text: str, **gen) -> tuple[LocalGenerator, Forced]:
+    tok = loaded.tokenizer
+    seq = tok(text, add_special_tokens=False)["input_ids"]
+    forced = Forced(seq, tok.eos_token_id)
+    g = LocalGenerator(loaded, GenerateSettings(max_new_tokens=40, **gen), logits_processors=[forced])
+    forced.prompt_len = len(g.prompt_ids(context_turns(TURNS, 5)))
+    return g, forced
+
+
+@pytest.mark.slow
+def test_stops_on_eos(base_loaded):
+    tok = base_loaded.tokenizer
+    g, forced = _forced_generator(base_loaded, "yes, at seven" + tok.eos_token + " ### User: junk")
+    assert g.generate(TURNS) == ["yes, at seven"]
+    assert forced.steps == len(tok("yes, at seven", add_special_tokens=False)["input_ids"]) + 1
+
+
+@pytest.mark.slow
+def test_stops_on_the_other_sides_marker(base_loaded):
+    tok = base_loaded.tokenizer
+    text = "sure\n### User:\nthen I write your lines forever and ever and ever"
+    g, forced = _forced_generator(base_loaded, text)
+    assert g.generate(TURNS) == ["sure"]
+    upto_marker = len(tok("sure\n### User", add_special_tokens=False)["input_ids"])
+    assert forced.steps <= upto_marker + 1  # stopped at the marker, not at max_new_tokens
+    assert g.generate(TURNS, n=2) == ["sure", "sure"]  # n replies even if they coincide
+
+
+@pytest.mark.slow
+def test_no_usable_reply_is_a_named_error_after_retries(base_loaded):
+    g, forced = _forced_generator(base_loaded, "### User:\nI talk for you", max_attempts=3)
+    with pytest.raises(GenerationError):
+        g.generate(TURNS)
+    assert forced.steps >= 3  # three rounds were tried
+
+
+@pytest.mark.slow
+def test_trained_adapter_generates_clean_replies(tiny_run, cache_dir):
+    s = load_settings(paths={"cache_dir": str(cache_dir)}, generate={"max_new_tokens": 24})
+    gen = load_generator(s, tiny_run)
+    assert isinstance(gen, ReplyGenerator)
+    t = time.perf_counter()
+    replies = gen.generate([{"role": "user", "content": "привет, как дела?"}], n=2)
+    assert time.perf_counter() - t < 120
+    assert len(replies) == 2
+    for r in replies:
+        assert r.strip() and "###" not in r and "<|im_end|>" not in r
+
+
+def test_adapter_with_another_prompt_format_is_refused(tiny_run_manifest_copy):
+    s = load_settings(model={"base_model": "smollm2-135m"})
+    with pytest.raises(FormatMismatchError, match="retrain"):
+        load_generator(s, tiny_run_manifest_copy)
+
+
+@pytest.fixture
+def tiny_run_manifest_copy(tmp_path) -> Path:
+    """A run dir whose manifest pins a different prompt format (no weights needed)."""
+    from clonebot.model.manifest import new_manifest, write_manifest
+
+    m = new_manifest(base_model="smollm2-135m", revision=None, eos_token="<|im_end|>")
+    m["prompt_format"] = {"version": 0, "hash": "deadbeefdeadbeef"}
+    write_manifest(tmp_path, m)
+    (tmp_path / "adapter_config.json").write_text("{}")
+    return tmp_path
+
+
+def test_large_model_on_cpu_is_refused_clearly(tmp_path):
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("has a GPU")
+    from clonebot.model.load import load_base
+
+    cfg = {"model_type": "mistral", "architectures": ["MistralForCausalLM"], "hidden_size": 4096,
+           "intermediate_size": 14336, "num_hidden_layers": 32, "num_attention_heads": 32,
+           "num_key_value_heads": 8, "vocab_size": 32000}
+    (tmp_path / "config.json").write_text(json.dumps(cfg))
+    s = load_settings(model={"base_model": str(tmp_path)})
+    with pytest.raises(ModelError, match="allow_large_on_cpu"):
+        load_base(s)
+
+
+def test_context_drops_empty_and_unknown_turns():
+    turns = [{"role": "user", "content": "a"}, {"role": "user", "content": "  "},
+             {"role": "system", "content": "x"}, {"role": "clone", "content": "b"},
+             {"role": "user", "content": "c"}]
+    assert [t["content"] for t in context_turns(turns, 2)] == ["b", "c"]
+
+
+# ----------------------------------------------------------------- remote backend
+
+
+class _Server:
+    def __init__(self, texts: list[list[str]]):
+        self.texts = texts
+        self.requests: list[dict] = []
+        outer = self
+
+        class H(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                outer.requests.append({"path": self.path, **body})
+                batch = outer.texts[min(len(outer.requests), len(outer.texts)) - 1]
+                data = json.dumps({"choices": [{"text": t} for t in batch]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *a):
+                pass
+
+        self.httpd = HTTPServer(("127.0.0.1", 0), H)
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}/v1"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_openai_backend_uses_the_same_prompt_and_cleaning():
+    srv = _Server([["ok, see you\n### User: next", "   "], ["on my way"]])
+    try:
+        gen = OpenAIGenerator(GenerateSettings(openai_base_url=srv.url), eos="</s>")
+        assert gen.generate(TURNS, n=2) == ["ok, see you", "on my way"]
+        first = srv.requests[0]
+        assert first["path"] == "/v1/completions"
+        assert first["prompt"] == render_prompt(TURNS, "</s>")
+        assert first["stop"][0] == "</s>" and "### User" in first["stop"]
+        assert srv.requests[1]["n"] == 1  # only the missing candidate is asked again
+    finally:
+        srv.close()
+
+
+def test_openai_backend_gives_up_with_a_named_error():
+    srv = _Server([["### User: hi"]])
+    try:
+        gen = OpenAIGenerator(GenerateSettings(openai_base_url=srv.url, max_attempts=2), eos="</s>")
+        with pytest.raises(GenerationError):
+            gen.generate(TURNS)
+        assert len(srv.requests) == 2
+    finally:
+        srv.close()
+
+
+def test_openai_backend_unreachable_is_a_model_error():
+    gen = OpenAIGenerator(GenerateSettings(openai_base_url="http://127.0.0.1:9/v1"), eos="</s>",
+                          timeout=2)
+    with pytest.raises(ModelError, match="cannot reach"):
+        gen.generate(TURNS)
+
+
+def test_load_generator_picks_the_remote_backend_without_loading_a_model(tmp_path):
+    s = load_settings(generate={"backend": "openai"})
+    gen = load_generator(s, None)
+    assert isinstance(gen, OpenAIGenerator) and gen.eos == "</s>"
+    shutil.rmtree(tmp_path)
