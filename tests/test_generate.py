@@ -212,3 +212,34 @@ def test_load_generator_picks_the_remote_backend_without_loading_a_model(tmp_pat
     gen = load_generator(s, None)
     assert isinstance(gen, OpenAIGenerator) and gen.eos == "</s>"
     shutil.rmtree(tmp_path)
+
+
+# ----------------------------------------------------------------- clonebot chat
+
+
+@pytest.fixture
+def chat_cli(tmp_path, monkeypatch, cache_dir):
+    from click.testing import CliRunner
+
+    from clonebot.cli import chat, cli
+
+    chat.register(cli)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CLONEBOT_PATHS__CACHE_DIR", str(cache_dir))
+    monkeypatch.setenv("CLONEBOT_PATHS__RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("CLONEBOT_GENERATE__MAX_NEW_TOKENS", "16")
+    return lambda args, input=None: CliRunner().invoke(cli, args, input=input)
+
+
+def test_chat_without_any_adapter_is_one_clear_error(chat_cli):
+    r = chat_cli(["chat"], input="hi\n")
+    assert r.exit_code == 1 and "error: no adapter given" in r.output
+
+
+@pytest.mark.slow
+def test_chat_reads_a_pipe_and_answers_each_line(chat_cli, tiny_run):
+    r = chat_cli(["chat", "--adapter", str(tiny_run)], input="привет\n\n/reset\nwhere are you?\n")
+    assert r.exit_code == 0, r.output
+    lines = [line for line in r.output.splitlines() if line.strip()]
+    assert len(lines) == 2  # one reply per message, blank lines and /reset ignored
+    assert all("###" not in line for line in lines)

@@ -153,3 +153,61 @@ def test_interrupted_run_resumes_from_last_checkpoint(tmp_path, cache_dir, test_
     assert not partial.exists()
     # Resuming with another dataset is refused rather than mixing two runs.
     json.dumps(metrics)  # metrics are plain JSON
+
+
+@pytest.fixture
+def cli_runner(tmp_path, monkeypatch, cache_dir):
+    from click.testing import CliRunner
+
+    from clonebot.cli import cli
+    from training.commands import demo, train as train_cmd
+
+    train_cmd.register(cli)
+    demo.register(cli)
+    monkeypatch.chdir(tmp_path)  # no stray ./config.toml
+    monkeypatch.setenv("CLONEBOT_PATHS__CACHE_DIR", str(cache_dir))
+    monkeypatch.setenv("CLONEBOT_PATHS__RUNS_DIR", str(tmp_path / "runs"))
+    return lambda *args: CliRunner().invoke(cli, list(args))
+
+
+def test_train_cli_bad_dataset_is_one_line(cli_runner, tmp_path):
+    r = cli_runner("train", "--dataset", str(tmp_path / "missing"), "--base-model", "smollm2-135m")
+    assert r.exit_code == 1
+    assert "error: dataset not found" in r.output and "Traceback" not in r.output
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").glob("v*"))
+
+
+@pytest.mark.slow
+def test_train_cli_trains_a_new_version(cli_runner, tmp_path, test_model_dir):
+    from fixtures_model import make_dataset
+
+    ds = make_dataset(tmp_path / "ds", n_train=4, n_eval=2, seed=2)
+    r = cli_runner("train", "--dataset", str(ds), "--max-steps", "1",
+                   "--base-model", "smollm2-135m", "--no-progress")
+    assert r.exit_code == 0, r.output
+    runs = list((tmp_path / "runs").glob("v001-*"))
+    assert len(runs) == 1 and (runs[0] / "adapter_config.json").is_file()
+    assert "run saved to" in r.output and "eval loss" in r.output and "padding" in r.output
+    assert read_manifest(runs[0])["metrics"]["steps"] == 1
+
+
+def test_cuda_only_options_switch_off_on_cpu():
+    from training.train import _optim, _precision
+
+    assert _optim("paged_adamw_8bit", "cpu") == "adamw_torch"
+    assert _optim("adamw_torch", "cpu") == "adamw_torch"
+    assert _precision("cpu") == {"bf16": False, "fp16": False}
+
+
+@pytest.mark.gpu
+def test_cuda_keeps_paged_optimizer_and_mixed_precision():
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("needs CUDA")
+    from clonebot.model.load import compute_dtype
+    from training.train import _optim, _precision
+
+    p = _precision("cuda:0")
+    assert p["bf16"] != p["fp16"]  # exactly one mixed-precision mode
+    assert compute_dtype("cuda:0") == (torch.bfloat16 if p["bf16"] else torch.float16)
+    assert _optim("paged_adamw_8bit", "cuda:0") == "paged_adamw_8bit"
