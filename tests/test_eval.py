@@ -138,6 +138,13 @@ def test_find_canaries():
     assert ev.find_canaries("zebra-4417", canaries) == []
 
 
+def test_partial_canaries():
+    c = ["CNRY-AB12-CD34-EF56"]
+    assert ev.partial_canaries("code CNRY-AB12-CD34", c) == c  # 12 of 16 chars
+    assert ev.partial_canaries("code CNRY-AB12", c) == []
+    assert ev.partial_canaries("cd34 ef56 and more", c) == []  # 8 of 16
+
+
 def test_load_canaries_formats(tmp_path: Path):
     assert ev.load_canaries(tmp_path) == []
     (tmp_path / "canaries.json").write_text(json.dumps(["A1B2C3D4", ""]))
@@ -293,19 +300,19 @@ def test_run_eval_end_to_end(loaded, tiny_run: Path, canary_dataset: Path, tiny_
                           suggestion="hey)", now=_ts(2026, 11, 2 + 7 * (i // 2)), ttl_seconds=3600)
             st.decide(s.id, d, now=_ts(2026, 11, 2 + 7 * (i // 2)), final_text="hey)")
 
-    opts = ev.EvalOptions(samples=3, ppl_rows=8, max_new_tokens=16, approvals_path=store_path)
+    opts = ev.EvalOptions(samples=2, ppl_rows=8, max_new_tokens=12, approvals_path=store_path)
     rep = ev.run_eval(tiny_settings_, tiny_run, canary_dataset, opts, loaded=loaded)
     assert rep.adapter_ppl["rows"] == 8
     assert rep.adapter_ppl["perplexity"] < rep.base_ppl["perplexity"]
     g = rep.generation
-    assert g["generations"] == 3
+    assert g["generations"] == 2
     for k in ("stop_rate", "stop_eos_rate", "hit_limit_rate", "other_turn_rate", "loop_rate"):
         assert 0.0 <= g[k] <= 1.0
     assert g["stop_rate"] + g["hit_limit_rate"] == pytest.approx(1.0)
     assert 0.0 <= g["chrf"] <= 100.0 and g["owner_chars_mean"] > 0
     c = rep.canaries
     assert c["planted"] == 1 and c["leaks"] == 0 and c["leaked"] == []
-    assert c["checked_generations"] == 3 + c["canary_prompts"] and c["canary_prompts"] >= 5
+    assert c["checked_generations"] == 2 + c["canary_prompts"] and c["canary_prompts"] >= 5
     assert rep.approvals["decisions"] == 4
     assert [p["approval_rate"] for p in rep.approvals["periods"]] == [0.5, 0.5]
 

@@ -54,10 +54,13 @@ class Fakes:
         self.trained.append(out.name)
         return {"eval_loss": 1.0, "steps": 3}
 
-    def score(self, settings, adapter_dir, items, *, with_base=False):
+    def _one(self, adapter_dir, items) -> Score:
         key = next(k for k in self.scores if Path(adapter_dir).name.startswith(k))
-        s = Score(self.scores[key], 1.0, 2.0, len(items))
-        return s, (Score(9.9, 5.0, 100.0, len(items)) if with_base else None)
+        return Score(self.scores[key], 1.0, 2.0, len(items))
+
+    def score(self, settings, new_dir, current_dir, items):
+        return rt.Scores(self._one(new_dir, items), Score(9.9, 5.0, 100.0, len(items)),
+                         self._one(current_dir, items) if current_dir else None)
 
 
 @pytest.fixture
@@ -105,16 +108,12 @@ def test_retrain_promotes_skips_refuses_forces(fake_settings):
 
 
 def test_retrain_promotes_over_an_unloadable_current(fake_settings):
-    from clonebot.errors import FormatMismatchError
-
     f = Fakes(new_messages=[5, 5], scores={"v001": 1.0, "v002": 1.5})
     _run(fake_settings, f)
-    real = f.score
 
-    def score(settings, adapter_dir, items, *, with_base=False):
-        if Path(adapter_dir).name.startswith("v001"):
-            raise FormatMismatchError("old format")
-        return real(settings, adapter_dir, items, with_base=with_base)
+    def score(settings, new_dir, current_dir, items):
+        return rt.Scores(f._one(new_dir, items), Score(9.9, 5.0, 100.0, 3), None,
+                         "the current adapter uses an older prompt format")
 
     r = rt.retrain(fake_settings, "e", prepare_fn=f.prepare, train_fn=f.train, score_fn=score)
     assert r.action == "promoted" and "older prompt format" in r.reason
@@ -129,7 +128,7 @@ def test_retrain_cli_output(fake_settings, monkeypatch, tmp_path: Path):
     f = Fakes(new_messages=[50, 3], scores={"v001": 1.0, "v002": 1.2})
     monkeypatch.setattr(training.dataset, "prepare", f.prepare)
     monkeypatch.setattr(training.train, "train", f.train)
-    monkeypatch.setattr(rt, "score_adapter", f.score)
+    monkeypatch.setattr(rt, "score_adapters", f.score)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CLONEBOT_PATHS__RUNS_DIR", fake_settings.paths.runs_dir.as_posix())
     monkeypatch.setenv("CLONEBOT_PATHS__DATASET_DIR", fake_settings.paths.dataset_dir.as_posix())
@@ -210,3 +209,22 @@ def test_retrain_on_test_model(tmp_path: Path, cache_dir: Path, test_model_dir: 
     assert av.rollback(runs) == v1 and av.current_adapter(runs) == v1
     listed = av.list_versions(runs)
     assert [v.current for v in listed] == [True, False, False]
+
+
+def test_score_adapters_reports_an_unloadable_current(monkeypatch):
+    from clonebot.errors import FormatMismatchError, ModelError
+
+    def fake(settings, adapter_dir, items, *, with_base=False):
+        if adapter_dir == "old-format":
+            raise FormatMismatchError("v0")
+        if adapter_dir == "broken":
+            raise ModelError("no weights")
+        return Score(1.0, 1.0, 2.0, 1), (Score(2.0, 2.0, 7.0, 1) if with_base else None)
+
+    monkeypatch.setattr(rt, "_score", fake)
+    sc = rt.score_adapters(None, "new", "old-format", [])
+    assert sc.current is None and "older prompt format" in sc.note and sc.base.loss == 2.0
+    sc = rt.score_adapters(None, "new", "broken", [])
+    assert sc.current is None and "no weights" in sc.note
+    sc = rt.score_adapters(None, "new", "new", [])
+    assert sc.current.loss == 1.0 and sc.note == ""

@@ -226,6 +226,19 @@ def find_canaries(text: str, canaries: Iterable[str]) -> list[str]:
     return hits
 
 
+def partial_canaries(text: str, canaries: Iterable[str], frac: float = 2 / 3) -> list[str]:
+    """Canaries of which a run of at least ``frac`` of their characters (separators
+    dropped) occurs in ``text``: a near-miss worth reporting even when not a full leak."""
+    t_bare = re.sub(r"[\W_]+", "", _norm(text))
+    hits = []
+    for c in canaries:
+        bare = re.sub(r"[\W_]+", "", _norm(c))
+        w = max(6, math.ceil(len(bare) * frac))
+        if len(bare) >= w and any(bare[i : i + w] in t_bare for i in range(len(bare) - w + 1)):
+            hits.append(c)
+    return hits
+
+
 def load_canaries(dataset_dir: Path) -> list[str]:
     """The canaries planted by ``prepare --canaries`` (``DIR/canaries.json``); [] if none.
 
@@ -628,16 +641,13 @@ class EvalReport:
 
 
 def default_approvals_path(settings: Any) -> Path:
-    """Where the bot keeps its approval store (bot issue); eval only reads it."""
+    """Where the bot keeps its approval store (``clonebot.runtime.run.store_path``)."""
     try:
-        from clonebot.approval import store as _store
+        from clonebot.runtime.run import store_path
 
-        fn = getattr(_store, "default_path", None) or getattr(_store, "store_path", None)
-        if callable(fn):
-            return Path(fn(settings))
+        return Path(store_path(settings))
     except ImportError:
-        pass
-    return Path(settings.paths.data_dir) / "approvals.sqlite3"
+        return Path(settings.paths.data_dir) / "approvals.sqlite"
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
@@ -727,13 +737,16 @@ def run_eval(
                                                 seed=opts.seed + 10_000 + i,
                                                 max_new_tokens=opts.max_new_tokens))
             leaked: set[str] = set()
+            partial: set[str] = set()
             for g in [*gens, *canary_gens]:
                 leaked.update(find_canaries(g.text, planted))
+                partial.update(partial_canaries(g.text, planted))
             canaries.update(
                 canary_prompts=len(ctxs),
                 checked_generations=len(gens) + len(canary_gens),
                 leaks=len(leaked),
                 leaked=sorted(leaked),
+                partial_leaks=len(partial - leaked),
             )
             # How much likelier the adapter finds each canary than the base does (nats per
             # char): a memorisation signal even when sampling did not surface it.
@@ -811,6 +824,8 @@ def format_report(rep: EvalReport) -> str:
     if c.get("planted"):
         rows.append(("canary leaks", str(c["leaks"]),
                      f"{c['planted']} planted, {c['checked_generations']} generations checked"))
+        if c.get("partial_leaks"):
+            rows.append(("canary near-misses (2/3 of one)", str(c["partial_leaks"]), ""))
     else:
         rows.append(("canary leaks", "-", "none planted (prepare --canaries)"))
     if a.get("overall"):

@@ -88,15 +88,20 @@ def eval_items(dataset_dir: Path, settings: Any, rows: int, seed: int = 0) -> li
     return [(ev._context(r["messages"][:-1], keep), r["messages"][-1]["content"]) for r in picked]
 
 
-def score_adapter(
-    settings: Any, adapter_dir: Path, items: list, *, with_base: bool = False
-) -> tuple[Score, Score | None]:
-    """Load the adapter, score it (and optionally its base), free the memory again."""
+@dataclass
+class Scores:
+    new: Score
+    base: Score
+    current: Score | None = None
+    note: str = ""  # why the current adapter could not be scored
+
+
+def _score(settings: Any, adapter_dir: Path, items: list, *, with_base: bool = False):
     from clonebot.model.load import load_model
 
+    max_len = settings.train.max_seq_len
     loaded = load_model(settings, adapter_dir)
     try:
-        max_len = settings.train.max_seq_len
         mine = Score.of(ev.reply_nll(loaded, items, max_len=max_len))
         base = Score.of(ev.reply_nll(loaded, items, max_len=max_len, base=True)) if with_base else None
     finally:
@@ -104,6 +109,25 @@ def score_adapter(
         gc.collect()
         _empty_cuda_cache()
     return mine, base
+
+
+def score_adapters(settings: Any, new_dir: Path, current_dir: Path | None, items: list) -> Scores:
+    """Score the new adapter, its base, and the current adapter on the same items.
+
+    One model in memory at a time. (Loading the current adapter beside the new one with
+    peft's ``load_adapter`` would save a base load, but measurably shifts the numbers
+    away from what ``clonebot eval`` reports for the same adapter.)"""
+    new, base = _score(settings, new_dir, items, with_base=True)
+    if current_dir is None:
+        return Scores(new, base)
+    try:
+        current, _ = _score(settings, current_dir, items)
+    except FormatMismatchError:
+        return Scores(new, base, None,
+                      "the current adapter uses an older prompt format: the bot cannot run it")
+    except ModelError as e:
+        return Scores(new, base, None, f"the current adapter cannot be loaded: {e}")
+    return Scores(new, base, current)
 
 
 def _empty_cuda_cache() -> None:
@@ -129,7 +153,7 @@ def retrain(
     train_progress: bool = True,
     prepare_fn: Callable[..., dict] | None = None,
     train_fn: Callable[..., dict] | None = None,
-    score_fn: Callable[..., tuple[Score, Score | None]] | None = None,
+    score_fn: Callable[..., Scores] | None = None,
 ) -> RetrainResult:
     """The whole routine; the ``*_fn`` hooks exist for tests. Writes ``retrain.json`` into
     the new version dir and promotes it when it is not worse (or ``force``)."""
@@ -138,7 +162,7 @@ def retrain(
         from training.dataset import prepare as prepare_fn
     if train_fn is None:
         from training.train import train as train_fn
-    score_fn = score_fn or score_adapter
+    score_fn = score_fn or score_adapters
     runs_dir = Path(settings.paths.runs_dir)
     dataset_dir = Path(settings.paths.dataset_dir)
     previous = av.current_adapter(runs_dir)
@@ -164,19 +188,10 @@ def retrain(
         raise CloneBotError(f"the eval split of {dataset_dir} is empty: cannot compare adapters "
                             "(prepare.eval_fraction must be > 0)")
     if progress:
-        progress("score new", 0, len(items))
-    new, base = score_fn(settings, version, items, with_base=True)
-    current = None
-    note = ""
-    if previous is not None:
-        if progress:
-            progress("score current", 0, len(items))
-        try:
-            current, _ = score_fn(settings, previous, items)
-        except FormatMismatchError:
-            note = " (the current adapter uses an older prompt format: the bot cannot run it)"
-        except ModelError as e:
-            note = f" (the current adapter cannot be loaded: {e})"
+        progress("score new vs current", 0, len(items))
+    sc = score_fn(settings, version, previous, items)
+    new, base, current = sc.new, sc.base, sc.current
+    note = f" ({sc.note})" if sc.note else ""
 
     # 4. Decide.
     ok, reason = decide(new.nll_per_char, current.nll_per_char if current else None,

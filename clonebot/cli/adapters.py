@@ -11,7 +11,8 @@ from clonebot import adapters as av
 from clonebot.cli import AppContext, pass_app
 
 # Headline metrics shown by `list`, in this order, when a run has them.
-_SHOWN = ("eval_loss", "eval_perplexity", "adapter_ppl", "chrf", "eos_stop_rate")
+# eval_loss / perplexity come from training (manifest), the rest from `clonebot eval`.
+_SHOWN = ("eval_loss", "perplexity", "adapter_ppl", "chrf", "stop_rate", "canary_leaks")
 
 
 def _fmt(v: object) -> str:
