@@ -211,3 +211,22 @@ def test_cuda_keeps_paged_optimizer_and_mixed_precision():
     assert p["bf16"] != p["fp16"]  # exactly one mixed-precision mode
     assert compute_dtype("cuda:0") == (torch.bfloat16 if p["bf16"] else torch.float16)
     assert _optim("paged_adamw_8bit", "cuda:0") == "paged_adamw_8bit"
+
+
+def test_length_grouped_sampler_pads_little_and_covers_every_sample():
+    import random
+
+    from training.train import LengthGroupedSampler
+
+    rng = random.Random(3)
+    lengths = [rng.randint(12, 200) for _ in range(130)]
+    s = LengthGroupedSampler(lengths, 4, seed=1)
+    order = list(s)
+    assert sorted(order) == list(range(130))
+    batches = s.batches()
+    pad = sum(max(lengths[i] for i in b) * len(b) - sum(lengths[i] for i in b) for b in batches)
+    assert pad / sum(max(lengths[i] for i in b) * len(b) for b in batches) < 0.05
+    assert max(lengths[i] for i in batches[0]) == max(lengths)  # longest first: OOM shows early
+    assert list(s) == order  # same epoch, same order (resume replays it)
+    s.set_epoch(1)
+    assert list(s) != order

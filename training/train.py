@@ -140,6 +140,49 @@ class PadCollator:
         return 1 - self.real_tokens / self.total_tokens if self.total_tokens else 0.0
 
 
+class LengthGroupedSampler:
+    """Batches of similar length, in random order; low padding even on small datasets.
+
+    Shuffle, cut into mega-batches of up to 50 batches, sort each by length, slice into
+    batches, shuffle the batches (the longest one first, so an out-of-memory shows at
+    once). Deterministic per (seed, epoch) so a resumed run sees the same order.
+    transformers' own sampler shrinks its mega-batches on small datasets (4 per epoch)
+    and leaves ~10% padding there.
+    """
+
+    def __init__(self, lengths: Sequence[int], batch_size: int, seed: int = 0):
+        self.lengths = list(lengths)
+        self.batch_size = batch_size
+        self.seed = seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def batches(self) -> list[list[int]]:
+        import random
+
+        rng = random.Random(self.seed * 1_000_003 + self.epoch)
+        idx = list(range(len(self.lengths)))
+        rng.shuffle(idx)
+        mega = self.batch_size * 50
+        out: list[list[int]] = []
+        for k in range(0, len(idx), mega):
+            group = sorted(idx[k:k + mega], key=lambda i: -self.lengths[i])
+            out += [group[j:j + self.batch_size] for j in range(0, len(group), self.batch_size)]
+        rng.shuffle(out)
+        longest = max(range(len(out)), key=lambda b: max(self.lengths[i] for i in out[b]))
+        out[0], out[longest] = out[longest], out[0]
+        return out
+
+    def __iter__(self):
+        for batch in self.batches():
+            yield from batch
+
+
 # --------------------------------------------------------------------------- dataset
 
 
@@ -358,6 +401,10 @@ def train(
     collator = PadCollator(tokenizer.pad_token_id, multiple_of=8 if device != "cpu" else None)
 
     class _Trainer(Trainer):
+        def _get_train_sampler(self, train_dataset=None):
+            ds = train_dataset if train_dataset is not None else self.train_dataset
+            return LengthGroupedSampler(ds["length"], self.args.train_batch_size, seed=self.args.seed)
+
         def evaluate(self, *a, **kw):  # eval batches don't count toward training padding
             collator.counting = False
             try:
