@@ -41,8 +41,9 @@ class Fakes:
         self.scores = scores
         self.trained: list[str] = []
 
-    def prepare(self, export, out, settings, *, owner_id=None, progress=None):
+    def prepare(self, export, out, settings, *, owner_id=None, progress=None, canaries=0):
         Path(out).mkdir(parents=True, exist_ok=True)
+        self.canaries = canaries
         n = self.new_messages.pop(0)
         return {"messages_new": n, "messages_duplicate": 100 - n, "messages_updated": 0,
                 "samples_train": 9, "samples_eval": 1}
@@ -83,13 +84,17 @@ def test_retrain_promotes_skips_refuses_forces(fake_settings):
                                                      "v004": 0.8})
     r1 = _run(fake_settings, f)
     assert r1.action == "promoted" and r1.previous is None
+    assert f.canaries == 0  # no dataset yet, none asked for
+    # Planted canaries stay planted across retrains (the same count is asked again).
+    (Path(fake_settings.paths.dataset_dir) / "canaries.json").write_text(
+        json.dumps({"canaries": ["CNRY-AAAA-BBBB-CCCC", "CNRY-DDDD-EEEE-FFFF"]}))
     assert av.current_adapter(runs).name.startswith("v001-")
 
     r2 = _run(fake_settings, f)  # same export again: nothing new, no training
     assert r2.action == "skipped" and f.trained == [r1.version.name]
 
     r3 = _run(fake_settings, f)  # new messages, but the new adapter is worse
-    assert r3.action == "kept" and "worse" in r3.reason
+    assert r3.action == "kept" and "worse" in r3.reason and f.canaries == 2
     assert av.current_adapter(runs) == r1.version
     saved = json.loads((r3.version / "retrain.json").read_text())
     assert saved["action"] == "kept" and saved["new"]["nll_per_char"] == 1.2

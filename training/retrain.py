@@ -148,6 +148,7 @@ def retrain(
     tolerance: float = 0.0,
     eval_rows: int = 500,
     owner_id: int | None = None,
+    canaries: int | None = None,
     resume: bool = False,
     progress: Progress | None = None,
     train_progress: bool = True,
@@ -167,8 +168,12 @@ def retrain(
     dataset_dir = Path(settings.paths.dataset_dir)
     previous = av.current_adapter(runs_dir)
 
-    # 1. Merge the new export into the dataset (same export twice: nothing new).
-    stats = prepare_fn(export, dataset_dir, settings, owner_id=owner_id, progress=progress)
+    # 1. Merge the new export into the dataset (same export twice: nothing new). Planted
+    # privacy canaries stay planted unless asked otherwise (prepare reuses the same ones).
+    if canaries is None:
+        canaries = len(ev.load_canaries(dataset_dir)) if dataset_dir.is_dir() else 0
+    stats = prepare_fn(export, dataset_dir, settings, owner_id=owner_id, progress=progress,
+                       canaries=canaries)
     interrupted = av.interrupted_versions(runs_dir) if resume else []
     if (stats.get("messages_new", 1) == 0 and stats.get("messages_updated", 0) == 0
             and previous is not None and not force and not interrupted):

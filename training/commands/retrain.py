@@ -42,13 +42,16 @@ def format_result(res, runs_dir: Path, dataset_dir: Path) -> str:
     rows = res.new.rows if res.new else 0
     out.append(f"compare on {rows} held-out owner replies (nats per char, lower is better; "
                "perplexity per token):")
+    table: list[tuple[str, object]] = []
     if res.base:
-        out.append(f"  base model         {_n(res.base.nll_per_char)}  ppl {_n(res.base.perplexity)}")
+        table.append(("base model", res.base))
     if res.previous is not None:
-        cur = res.current
-        out.append(f"  current {res.previous.name:<11}{_n(cur.nll_per_char) if cur else '  n/a '}"
-                   + (f"  ppl {_n(cur.perplexity)}" if cur else ""))
-    out.append(f"  new     {res.version.name:<11}{_n(res.new.nll_per_char)}  ppl {_n(res.new.perplexity)}")
+        table.append((f"current {res.previous.name}", res.current))
+    table.append((f"new     {res.version.name}", res.new))
+    w = max(len(label) for label, _ in table)
+    for label, sc in table:
+        cell = f"{_n(sc.nll_per_char)}  ppl {_n(sc.perplexity)}" if sc else "n/a"
+        out.append(f"  {label.ljust(w)}  {cell}")
     was = res.previous.name if res.previous else "none"
     if res.action == "promoted":
         out.append(f"promoted {res.version.name} (was {was}): {res.reason}")
@@ -68,10 +71,12 @@ def format_result(res, runs_dir: Path, dataset_dir: Path) -> str:
 @click.option("--eval-rows", type=click.IntRange(min=1), default=500, show_default=True,
               help="Held-out owner replies both adapters are scored on.")
 @click.option("--owner-id", type=int, default=None, help="Owner's Telegram user id.")
+@click.option("--canaries", type=click.IntRange(min=0), default=None,
+              help="Privacy canaries to plant (default: as many as the dataset has).")
 @click.option("--resume", is_flag=True, help="Finish an interrupted retrain's training.")
 @pass_app
 def retrain_cmd(app: AppContext, export: Path, force: bool, tolerance: float, eval_rows: int,
-                owner_id: int | None, resume: bool) -> None:
+                owner_id: int | None, canaries: int | None, resume: bool) -> None:
     """Merge NEW_EXPORT into the dataset, train a new adapter version, and promote it
     if it is not worse than the current one on the held-out owner replies."""
     from training.retrain import retrain
@@ -81,7 +86,7 @@ def retrain_cmd(app: AppContext, export: Path, force: bool, tolerance: float, ev
                err=True)
     res = retrain(s, export, force=force, tolerance=tolerance, eval_rows=eval_rows,
                   owner_id=owner_id if owner_id is not None else s.prepare.owner_id,
-                  resume=resume, progress=_Progress())
+                  canaries=canaries, resume=resume, progress=_Progress())
     click.echo(format_result(res, s.paths.runs_dir, s.paths.dataset_dir))
 
 
