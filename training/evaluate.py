@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from clonebot.errors import DatasetError
-from clonebot.prompt_format import CLONE, CLONE_HEADER, USER, render_prompt, strip_reply
+from clonebot.prompt_format import CLONE, USER, render_prompt, strip_reply
 
 log = logging.getLogger(__name__)
 
@@ -416,13 +416,9 @@ def _eos(tokenizer: Any) -> str:
     return tokenizer.eos_token
 
 
-def _context(turns: Sequence[Mapping], keep: int) -> list[dict]:
-    ctx = [dict(t) for t in turns][-keep:]
-    # A prompt never opens with a Clone turn when we can help it (the bot's context
-    # starts at the other person's message too).
-    while len(ctx) > 1 and ctx[0].get("role") == CLONE:
-        ctx = ctx[1:]
-    return ctx
+def context_window(turns: Sequence[Mapping], keep: int) -> list[dict]:
+    """The last ``keep`` turns, as the bot would send them (settings.generate.context_turns)."""
+    return [dict(t) for t in turns][-keep:]
 
 
 def encode_reply(
@@ -664,14 +660,14 @@ def write_json_atomic(path: Path, data: Any) -> None:
         raise
 
 
-def _finite(x: Any) -> Any:
+def json_safe(x: Any) -> Any:
     """JSON has no NaN: turn non-finite floats into None."""
     if isinstance(x, float) and not math.isfinite(x):
         return None
     if isinstance(x, dict):
-        return {k: _finite(v) for k, v in x.items()}
+        return {k: json_safe(v) for k, v in x.items()}
     if isinstance(x, list):
-        return [_finite(v) for v in x]
+        return [json_safe(v) for v in x]
     return x
 
 
@@ -700,7 +696,7 @@ def run_eval(
         loaded = load_model(settings, adapter_dir)
     keep = settings.generate.context_turns
     max_len = settings.train.max_seq_len
-    items = [(_context(r["messages"][:-1], keep), r["messages"][-1]["content"]) for r in ppl_rows]
+    items = [(context_window(r["messages"][:-1], keep), r["messages"][-1]["content"]) for r in ppl_rows]
 
     step("perplexity (adapter)", 0, 1)
     adapter_nll = reply_nll(loaded, items, max_len=max_len)
@@ -713,7 +709,7 @@ def run_eval(
     refs: list[str] = []
     for i, r in enumerate(gen_rows):
         step("generations", i, len(gen_rows))
-        ctx = _context(r["messages"][:-1], keep)
+        ctx = context_window(r["messages"][:-1], keep)
         gens.append(generate_raw(loaded, ctx, settings.generate, seed=opts.seed + i,
                                  max_new_tokens=opts.max_new_tokens))
         refs.append(r["messages"][-1]["content"])
@@ -733,7 +729,7 @@ def run_eval(
             canary_gens = []
             for i, ctx in enumerate(ctxs):
                 step("canary prompts", i, len(ctxs))
-                canary_gens.append(generate_raw(loaded, _context(ctx, keep), settings.generate,
+                canary_gens.append(generate_raw(loaded, context_window(ctx, keep), settings.generate,
                                                 seed=opts.seed + 10_000 + i,
                                                 max_new_tokens=opts.max_new_tokens))
             leaked: set[str] = set()
@@ -784,7 +780,7 @@ def run_eval(
         seconds=round(time.time() - t0, 1),
     )
     if adapter_dir is not None and Path(adapter_dir).is_dir():
-        write_json_atomic(Path(adapter_dir) / "eval.json", _finite(report.to_json()))
+        write_json_atomic(Path(adapter_dir) / "eval.json", json_safe(report.to_json()))
     return report
 
 

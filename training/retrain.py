@@ -85,7 +85,7 @@ def eval_items(dataset_dir: Path, settings: Any, rows: int, seed: int = 0) -> li
     ds = ev.load_split(dataset_dir, "eval")
     picked = ev.pick_rows(ds, rows, seed)
     keep = settings.generate.context_turns
-    return [(ev._context(r["messages"][:-1], keep), r["messages"][-1]["content"]) for r in picked]
+    return [(ev.context_window(r["messages"][:-1], keep), r["messages"][-1]["content"]) for r in picked]
 
 
 @dataclass
@@ -208,7 +208,7 @@ def retrain(
         prepare=stats, train=metrics, new=new, current=current, base=base,
     )
     result.seconds = round(time.time() - t0, 1)
-    ev.write_json_atomic(version / "retrain.json", ev._finite(result.to_json()))
+    ev.write_json_atomic(version / "retrain.json", ev.json_safe(result.to_json()))
     if ok:
         av.promote(runs_dir, version.name, reason=f"retrain: {reason}")
     return result
