@@ -207,9 +207,13 @@ def test_retrain_on_test_model(tmp_path: Path, cache_dir: Path, test_model_dir: 
     assert r3.current.nll_per_char == pytest.approx(r1.new.nll_per_char, rel=1e-4)
     assert av.current_adapter(runs) == v1
 
-    # 4. --force promotes it anyway; rollback restores v001.
+    # 4. --force promotes it anyway (scores reused from step 3: no need to load twice
+    # more); rollback restores v001.
+    def same_scores(*a):
+        return rt.Scores(r3.new, r3.base, r3.current)
+
     r4 = rt.retrain(settings, SAMPLE_EXPORT, prepare_fn=prepare_new, train_fn=train_garbled,
-                    force=True, **kw)
+                    score_fn=same_scores, force=True, **kw)
     assert r4.action == "promoted" and av.current_adapter(runs) == r4.version
     assert av.rollback(runs) == v1 and av.current_adapter(runs) == v1
     listed = av.list_versions(runs)
