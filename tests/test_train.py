@@ -230,3 +230,18 @@ def test_length_grouped_sampler_pads_little_and_covers_every_sample():
     assert list(s) == order  # same epoch, same order (resume replays it)
     s.set_epoch(1)
     assert list(s) != order
+
+
+@pytest.mark.slow
+def test_demo_runs_end_to_end_and_leaves_the_run(cli_runner, tmp_path, test_model_dir):
+    from training.commands.demo import PROMPTS, SAMPLE_EXPORT
+
+    if not SAMPLE_EXPORT.is_file():
+        pytest.skip("bundled sample export missing")
+    out = tmp_path / "demo"
+    r = cli_runner("demo", "--out", str(out), "--max-steps", "2")
+    assert r.exit_code == 0, r.output
+    assert (out / "adapter_config.json").is_file() and read_manifest(out)["metrics"]["steps"] == 2
+    for prompt in PROMPTS:
+        assert f"> {prompt}" in r.output
+    assert r.output.count("  < ") == len(PROMPTS) and "s per reply; total" in r.output
