@@ -8,7 +8,6 @@ generator's, not the luck of sampling.
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -211,7 +210,11 @@ def test_load_generator_picks_the_remote_backend_without_loading_a_model(tmp_pat
     s = load_settings(generate={"backend": "openai"})
     gen = load_generator(s, None)
     assert isinstance(gen, OpenAIGenerator) and gen.eos == "</s>"
-    shutil.rmtree(tmp_path)
+    # With an adapter dir, the remote backend takes EOS from its manifest.
+    from clonebot.model.manifest import new_manifest, write_manifest
+
+    write_manifest(tmp_path, new_manifest(base_model="x", revision=None, eos_token="<|im_end|>"))
+    assert load_generator(s, tmp_path).eos == "<|im_end|>"
 
 
 # ----------------------------------------------------------------- clonebot chat
