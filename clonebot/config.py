@@ -53,8 +53,8 @@ class ModelSettings(_Section):
     # Allow running a 7B model on CPU anyway (hours per step); off so the owner gets a
     # clear refusal instead of silence.
     allow_large_on_cpu: bool = False
-    # torch CPU threads; 0 = auto (all cores, or 1 when other processes already keep them
-    # busy: oversubscribed OpenMP threads make a CPU step several times slower).
+    # torch CPU threads; 0 = all cores. Set it lower when other heavy jobs share the CPU:
+    # oversubscribed OpenMP threads make a CPU step several times slower.
     cpu_threads: int = Field(0, ge=0)
 
 
