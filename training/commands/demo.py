@@ -18,7 +18,12 @@ import click
 from clonebot.cli import AppContext, pass_app
 from clonebot.errors import ExportError, GenerationError
 
-SAMPLE_EXPORT = Path(__file__).resolve().parents[2] / "exports" / "sample" / "result.json"
+# The repo checkout's sample (editable install), else ./exports/sample (e.g. the Docker image).
+_SAMPLE = Path("exports") / "sample" / "result.json"
+SAMPLE_EXPORT = next(
+    (p for p in (Path(__file__).resolve().parents[2] / _SAMPLE, Path.cwd() / _SAMPLE) if p.is_file()),
+    Path.cwd() / _SAMPLE,
+)
 PROMPTS = (
     "Привет! Как дела?",
     "Ты сегодня вечером свободен?",
