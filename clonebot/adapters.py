@@ -18,9 +18,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
-import os
 import re
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from clonebot.errors import ModelError
+from clonebot.fsutil import atomic_write_text
 
 CURRENT = "CURRENT"
 HISTORY = "HISTORY.json"
@@ -52,20 +51,6 @@ class Version:
     base_model: str | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     current: bool = False
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 @contextlib.contextmanager
@@ -229,7 +214,7 @@ def _load_history(runs_dir: Path) -> dict[str, Any]:
 
 def _save_history(runs_dir: Path, hist: dict[str, Any]) -> None:
     hist["log"] = hist["log"][-_LOG_KEEP:]
-    _atomic_write(runs_dir / HISTORY, json.dumps(hist, indent=2) + "\n")
+    atomic_write_text(runs_dir / HISTORY, json.dumps(hist, indent=2) + "\n")
 
 
 def _now_iso() -> str:
@@ -259,7 +244,7 @@ def promote(runs_dir: Path, version: str | Path, *, reason: str = "") -> Path:
         # History first: if we die between the two writes, the stack has an extra entry
         # (harmless, rollback skips it) rather than a lost one.
         _save_history(runs_dir, hist)
-        _atomic_write(runs_dir / CURRENT, path.name + "\n")
+        atomic_write_text(runs_dir / CURRENT, path.name + "\n")
     return path
 
 
@@ -278,7 +263,7 @@ def rollback(runs_dir: Path) -> Path:
                      "version": name, "previous": cur, "reason": ""}
                 )
                 _save_history(runs_dir, hist)
-                _atomic_write(runs_dir / CURRENT, name + "\n")
+                atomic_write_text(runs_dir / CURRENT, name + "\n")
                 return path
         raise AdapterError(
             "nothing to roll back to: no earlier promoted version"

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from clonebot import adapters as av
+from clonebot import fsutil
 from clonebot.cli import cli
 from clonebot.cli import adapters as adapters_cli
 
@@ -98,7 +99,7 @@ def test_markers_written_atomically(tmp_path: Path, monkeypatch):
     def boom(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(av.os, "replace", boom)
+    monkeypatch.setattr(fsutil.os, "replace", boom)
     with pytest.raises(OSError):
         av.promote(runs, v2.name)
     monkeypatch.undo()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from clonebot.errors import ExportError
-from training.export import EMPTY, MEDIA, SERVICE, TEXT, UNSUPPORTED, ExportReader, flatten_text
+from training.export import EMPTY, MEDIA, SERVICE, TEXT, ExportReader, flatten_text
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "telegram-exports"
 SINGLE = FIX / "frozenspider_telegram_2026-08_1to1_single_chat.result.json"

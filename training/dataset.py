@@ -42,7 +42,7 @@ from clonebot.config import Settings
 from clonebot.errors import CloneBotError, DatasetError, ExportError
 from clonebot.pii import PIIFilter, RedactionSession
 from clonebot.prompt_format import format_info, render_sample
-from training.dialogues import Record, build_samples
+from training.dialogues import build_samples
 from training.export import TEXT, Chat, ExportReader, check_readable
 
 log = logging.getLogger(__name__)

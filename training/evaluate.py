@@ -23,11 +23,9 @@ import contextlib
 import json
 import logging
 import math
-import os
 import random
 import re
 import statistics
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -37,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from clonebot.errors import DatasetError
+from clonebot.fsutil import atomic_write_text
 from clonebot.prompt_format import CLONE, USER, render_prompt, strip_reply
 
 log = logging.getLogger(__name__)
@@ -647,17 +646,7 @@ def default_approvals_path(settings: Any) -> Path:
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2, ensure_ascii=False, default=str)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
 def json_safe(x: Any) -> Any:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import click
 
 from clonebot.cli import AppContext, pass_app
+from clonebot.fsutil import atomic_write_text
 
 
 def _eos_from_dataset(app: AppContext) -> str | None:
@@ -99,13 +99,5 @@ def register(cli: click.Group) -> None:
         if out is None:
             click.echo("".join(lines), nl=False)
         else:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as f:
-                    f.writelines(lines)
-                os.replace(tmp, out)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            atomic_write_text(out, "".join(lines))
         click.echo(f"{len(lines)} preference pairs from {len(decisions)} decisions", err=True)

@@ -6,10 +6,7 @@ differs from the one this code renders (a silent mismatch makes the model ramble
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,6 +14,7 @@ from typing import Any
 
 from clonebot import __version__
 from clonebot.errors import FormatMismatchError, ModelError
+from clonebot.fsutil import atomic_write_text
 from clonebot.prompt_format import format_info
 
 MANIFEST_NAME = "clonebot.json"
@@ -79,17 +77,7 @@ def write_manifest(run_dir: Path | str, manifest: dict[str, Any]) -> Path:
     path = manifest_path(run_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=f".{MANIFEST_NAME}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    atomic_write_text(path, text)
     return path
 
 
