@@ -45,7 +45,8 @@ class CloneBotGroup(click.Group):
         try:
             return super().invoke(ctx)
         except CloneBotError as e:
-            click.echo(f"error: {e}", err=True)
+            # One line, always: some library messages we wrap span several.
+            click.echo("error: " + " ".join(str(e).split()), err=True)
             sys.exit(1)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)

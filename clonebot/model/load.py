@@ -100,10 +100,21 @@ def estimate_params(config: Any) -> int:
     return layers * (4 * h * h + 3 * h * inter) + vocab * h
 
 
+def _reason(e: Exception) -> str:
+    """The first line of a library's error, plus what to do when the hub is out of reach."""
+    text = str(e).strip()
+    first = text.splitlines()[0] if text else type(e).__name__
+    if "huggingface.co" in text or "offline" in text.lower():
+        first += (" (not in the local cache and the hub is unreachable: download it once on a"
+                  " connected machine, or set model.base_model to a local directory)")
+    return first
+
+
 def _check_size(name: str, config: Any, device: str, settings: Settings) -> None:
+    """Refuse a 7B-class model on CPU; ``config=None`` checks the name alone."""
     if not device.startswith("cpu") or settings.model.allow_large_on_cpu:
         return
-    n = estimate_params(config)
+    n = estimate_params(config) if config is not None else 0
     if looks_large(name) or n > LARGE_PARAMS:
         size = f"~{n / 1e9:.1f}B parameters" if n else "a large model"
         raise ModelError(
@@ -119,7 +130,7 @@ def load_tokenizer(source: str | Path, revision: str | None = None):
     try:
         tok = AutoTokenizer.from_pretrained(str(source), revision=revision)
     except Exception as e:  # noqa: BLE001 - hub, file and format errors all mean "can't load"
-        raise ModelError(f"cannot load tokenizer from {source}: {e}") from None
+        raise ModelError(f"cannot load tokenizer from {source}: {_reason(e)}") from None
     if tok.eos_token is None:
         raise ModelError(f"tokenizer of {source} has no EOS token; clonebot needs one to stop")
     if tok.pad_token is None:
@@ -153,10 +164,13 @@ def load_base(
     revision = revision if base_model else (revision or settings.model.revision)
     source = resolve_base_model(name, settings.paths.cache_dir)
     device = select_device()
+    # Refuse a 7B-class name on CPU before touching the network: no 30 s of hub retries
+    # just to say no.
+    _check_size(name, None, device, settings)
     try:
         config = AutoConfig.from_pretrained(source, revision=revision)
     except Exception as e:  # noqa: BLE001
-        raise ModelError(f"cannot load base model {name}: {e}") from None
+        raise ModelError(f"cannot load base model {name}: {_reason(e)}") from None
     _check_size(name, config, device, settings)
 
     if device == "cpu":
@@ -174,7 +188,7 @@ def load_base(
     except ImportError as e:
         raise ModelError(f"4-bit loading needs bitsandbytes: {e}") from None
     except Exception as e:  # noqa: BLE001
-        raise ModelError(f"cannot load base model {name}: {e}") from None
+        raise ModelError(f"cannot load base model {name}: {_reason(e)}") from None
     tokenizer = load_tokenizer(source, revision)
     if training:
         model.config.use_cache = False  # incompatible with gradient checkpointing
@@ -217,6 +231,6 @@ def load_model(settings: Settings, adapter_dir: Path | str | None = None) -> Loa
         try:
             model = PeftModel.from_pretrained(model, str(adapter_dir))
         except Exception as e:  # noqa: BLE001
-            raise ModelError(f"cannot load adapter {adapter_dir}: {e}") from None
+            raise ModelError(f"cannot load adapter {adapter_dir}: {_reason(e)}") from None
     model.eval()
     return LoadedModel(model=model, tokenizer=tokenizer, manifest=manifest, device=device)
