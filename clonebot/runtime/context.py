@@ -1,6 +1,6 @@
 """Telegram history -> the turns the generator sees, merged the way training merges them.
 
-Consecutive messages of one side become one turn (joined by newlines); a gap longer than
+Consecutive messages of one sender become one turn (joined by newlines); a gap longer than
 the training session gap starts a new conversation, so older lines are dropped; media-only
 messages (empty text) are skipped. The owner's messages are ``clone`` turns, everyone
 else's ``user`` turns.
@@ -27,14 +27,18 @@ def history_to_turns(
     for i in range(1, len(msgs)):
         if msgs[i].date - msgs[i - 1].date > session_gap_seconds:
             start = i
-    turns: list[dict] = []
+    # Merge exactly as training does (training/dialogues.py): one turn per run of one
+    # sender (so two people in a listed group stay two turns), raw texts joined by
+    # newlines and cleaned once.
+    runs: list[tuple[tuple, list[str]]] = []
     for m in msgs[start:]:
-        role = CLONE if m.out else USER
-        text = clean_content(m.text)
-        if scrub is not None:
-            text = scrub(text)
-        if turns and turns[-1]["role"] == role:
-            turns[-1]["content"] += "\n" + text
+        key = (m.sender_id, m.out)
+        if runs and runs[-1][0] == key:
+            runs[-1][1].append(m.text)
         else:
-            turns.append({"role": role, "content": text})
-    return turns[-max_turns:]
+            runs.append((key, [m.text]))
+    turns = []
+    for (_, out), parts in runs[-max_turns:]:
+        text = clean_content("\n".join(parts))
+        turns.append({"role": CLONE if out else USER, "content": scrub(text) if scrub else text})
+    return turns
