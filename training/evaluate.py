@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from clonebot.errors import DatasetError
+from clonebot.model.generate import stop_on_markers
 from clonebot.fsutil import atomic_write_text
 from clonebot.prompt_format import CLONE, USER, render_prompt, strip_reply
 
@@ -515,30 +516,6 @@ def reply_nll(
     return out
 
 
-def _marker_stop_class() -> type:
-    from transformers import StoppingCriteria
-
-    class MarkerStop(StoppingCriteria):
-        """Stop once the new text contains a full turn marker. (transformers' own
-        ``stop_strings`` precomputes a table over the whole vocabulary: minutes on CPU.)
-        Full markers only, not "\\n###", so we can tell *which* turn the model began."""
-
-        def __init__(self, tok: Any, start: int, markers: Sequence[str]):
-            self.tok, self.start, self.markers = tok, start, tuple(markers)
-
-        def __call__(self, input_ids: Any, scores: Any, **kw: Any) -> Any:
-            import torch
-
-            done = [
-                any(m in self.tok.decode(row[self.start:], skip_special_tokens=False)
-                    for m in self.markers)
-                for row in input_ids
-            ]
-            return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
-
-    return MarkerStop
-
-
 def generate_raw(
     loaded: Any,
     context: Sequence[Mapping],
@@ -555,7 +532,6 @@ def generate_raw(
     import torch
     from transformers import StoppingCriteriaList
 
-    marker_stop = _marker_stop_class()
     model, tok = loaded.model, loaded.tokenizer
     eos = _eos(tok)
     limit = max_new_tokens or gen.max_new_tokens
@@ -570,9 +546,9 @@ def generate_raw(
         no_repeat_ngram_size=gen.no_repeat_ngram_size,
         eos_token_id=[tok.eos_token_id],
         pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id,
-        stopping_criteria=StoppingCriteriaList(
-            [marker_stop(tok, enc["input_ids"].shape[1], TURN_MARKERS)]
-        ),
+        # Full markers only, not "\n###", so we can tell *which* turn the model began.
+        stopping_criteria=StoppingCriteriaList([stop_on_markers(
+            tok, enc["input_ids"].shape[1], TURN_MARKERS, skip_special_tokens=False)]),
     )
     if sample:
         kwargs.update(temperature=gen.temperature, top_p=gen.top_p, top_k=gen.top_k)

@@ -134,7 +134,7 @@ class LocalGenerator(_RetryingGenerator):
             "no_repeat_ngram_size": s.no_repeat_ngram_size,
             "eos_token_id": self.tokenizer.eos_token_id,
             "pad_token_id": self.tokenizer.pad_token_id,
-            "stopping_criteria": StoppingCriteriaList([_stop_criteria(self.tokenizer, len(ids))]),
+            "stopping_criteria": StoppingCriteriaList([stop_on_markers(self.tokenizer, len(ids))]),
             "logits_processor": LogitsProcessorList(self._extra),
         }
         if sample:
@@ -155,15 +155,20 @@ class LocalGenerator(_RetryingGenerator):
         return texts
 
 
-def _stop_criteria(tokenizer, prompt_len: int):
-    """Stop a sequence once its new text contains a turn marker (EOS stops it anyway)."""
+def stop_on_markers(tokenizer, prompt_len: int, markers=STOP_STRINGS, *, skip_special_tokens=True):
+    """Stop a sequence once its new text contains one of ``markers`` (EOS stops it anyway).
+
+    Our own criterion rather than transformers' ``stop_strings``, which precomputes a
+    table over the whole vocabulary: minutes per call on CPU.
+    """
     import torch
     from transformers import StoppingCriteria
 
     class StopOnMarkers(StoppingCriteria):
         def __call__(self, input_ids, scores, **kwargs):
             done = [
-                any(m in tokenizer.decode(row[prompt_len:], skip_special_tokens=True) for m in STOP_STRINGS)
+                any(m in tokenizer.decode(row[prompt_len:], skip_special_tokens=skip_special_tokens)
+                    for m in markers)
                 for row in input_ids
             ]
             return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
