@@ -230,6 +230,21 @@ def test_auto_falls_back_to_approve_on_pii(tmp_path, reply, shown):
     run(go())
 
 
+def test_candidates_prefer_a_reply_without_pii(tmp_path):
+    async def go():
+        settings = bot_settings(tmp_path, chats=[{"chat": ALICE, "mode": "auto"}])
+        settings.generate.candidates = 2
+        env = await make_env(tmp_path, settings=settings,
+                             replies=["call me at +7 912 345-67-89", "text me later)"])
+        await env.incoming(ALICE, "how do I reach you?")
+        await env.settle()
+        assert env.fake.sent_to(ALICE) == ["text me later)"]  # the clean candidate, auto-sent
+        assert env.fake.posts() == []
+        await env.close()
+
+    run(go())
+
+
 def test_auto_rate_cap_falls_back_to_approve(tmp_path):
     async def go():
         env = await make_env(tmp_path, chats=[{"chat": ALICE, "mode": "auto"}],

@@ -23,11 +23,11 @@ from clonebot.errors import GenerationError, ModelError
 @click.command("chat")
 @click.option("--adapter", "adapter", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Run dir with the adapter (default: the promoted one under paths.runs_dir).")
-@click.option("-n", "--candidates", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Replies to show per message.")
+@click.option("-n", "--candidates", type=click.IntRange(min=1), default=None,
+              help="Replies to show per message (default: generate.candidates).")
 @click.option("--timings", is_flag=True, help="Show seconds per reply.")
 @pass_app
-def chat_cmd(app: AppContext, adapter: Path | None, candidates: int, timings: bool) -> None:
+def chat_cmd(app: AppContext, adapter: Path | None, candidates: int | None, timings: bool) -> None:
     """Chat with your clone on the terminal (stdin lines in, replies out)."""
     from clonebot.adapters import current_adapter
     from clonebot.model import load_generator
@@ -46,6 +46,7 @@ def chat_cmd(app: AppContext, adapter: Path | None, candidates: int, timings: bo
     if tty:
         click.echo("type a message; /reset clears the context, /quit or Ctrl-D leaves", err=True)
 
+    candidates = candidates or s.generate.candidates
     history: list[dict] = []
     keep = 2 * s.generate.context_turns
     while True:

@@ -245,7 +245,7 @@ class CloneBot:
         if st.epoch != epoch:
             return
         try:
-            replies = await self.worker.generate(turns, n=1)
+            replies = await self.worker.generate(turns, n=self.settings.generate.candidates)
         except Exception as e:  # keep serving other chats
             log.error("generation failed for chat %s: %s", chat_id, e)
             await self.post(f"generation failed for {info.name or chat_id}: {e}")
@@ -253,7 +253,7 @@ class CloneBot:
         if st.epoch != epoch or self.stopping:
             log.info("chat %s moved on during generation; reply dropped", chat_id)
             return
-        reply = replies[0].strip() if replies else ""
+        reply = self.pick(replies)
         if not reply:
             log.info("no reply generated for chat %s", chat_id)
             return
@@ -281,6 +281,12 @@ class CloneBot:
                 await self.post_suggestion(self.store.create(mode="approve", **fields), blocker)
             else:
                 await self._auto_send(self.store.create(mode="auto", **fields), epoch)
+
+    def pick(self, replies: list[str]) -> str:
+        """Of ``generate.candidates`` replies, the first without PII findings, else the first."""
+        replies = [r.strip() for r in replies if r and r.strip()]
+        clean = (r for r in replies if not self.pii.scan(r))
+        return next(clean, replies[0] if replies else "")
 
     # --- auto mode -----------------------------------------------------------------------
 
@@ -573,11 +579,11 @@ class CloneBot:
 
     async def _regen(self, s: Suggestion, reply_to: int) -> None:
         try:
-            replies = await self.worker.generate(s.prompt_turns, n=1)
+            replies = await self.worker.generate(s.prompt_turns, n=self.settings.generate.candidates)
         except Exception as e:
             await self.post(f"regen failed: {e}", reply_to=reply_to)
             return
-        reply = replies[0].strip() if replies else ""
+        reply = self.pick(replies)
         if not reply:
             await self.post(f"#{s.id}: the model gave nothing new", reply_to=reply_to)
             return
