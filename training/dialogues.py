@@ -106,8 +106,3 @@ def build_samples(
         s = close(cur)
         if s is not None:
             yield s
-
-
-def count_samples(records: Iterable[tuple], gap_seconds: float, max_turns: int) -> int:
-    """How many samples ``build_samples`` would yield (used to place the eval split)."""
-    return sum(1 for _ in build_samples(records, gap_seconds, max_turns))

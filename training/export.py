@@ -531,10 +531,6 @@ def _str(v: object) -> str | None:
     return v if isinstance(v, str) else None
 
 
-def read_export(path: Path | str, owner_id: int | None = None) -> ExportReader:
-    return ExportReader(path, owner_id)
-
-
 def check_readable(path: Path | str) -> Path:
     """Fail early with one clear line if the export cannot be opened."""
     p = Path(path).expanduser()
