@@ -42,12 +42,6 @@ _EXPECT_TTL = 120.0  # seconds an own-send echo is waited for
 _MAX_TYPING = 30.0
 
 
-def mask(f: Finding) -> str:
-    t = f.text
-    shown = f"{t[:2]}…{t[-2:]}" if len(t) >= 8 else "***"
-    return f"{f.kind} {shown}"
-
-
 def _hhmm(ts: float) -> str:
     return time.strftime("%H:%M", time.localtime(ts))
 
@@ -264,7 +258,7 @@ class CloneBot:
         fields = dict(
             chat_id=chat_id, chat_name=self._label(info), prompt_turns=turns, suggestion=reply,
             incoming=turns[-1]["content"], now=now, ttl_seconds=self.s.approval_ttl_minutes * 60,
-            pii=[mask(f) for f in findings],
+            pii=[f.describe() for f in findings],
         )
         if mode == "draft":
             sugg = self.store.create(mode="draft", **fields)
@@ -294,7 +288,7 @@ class CloneBot:
         """Why auto mode must not send right now (None: it may)."""
         now = self.clock.now()
         if findings:
-            return "PII found: " + ", ".join(mask(f) for f in findings)
+            return "PII found: " + ", ".join(f.describe() for f in findings)
         if self.store.get_flag("auto_disabled", False):
             return "auto is off: Telegram limited the account (PeerFlood)"
         until = float(self.store.get_flag("auto_paused_until", 0) or 0)
@@ -595,7 +589,7 @@ class CloneBot:
             chat_id=s.chat_id, chat_name=s.chat_name, mode="approve", incoming=s.incoming,
             prompt_turns=s.prompt_turns, suggestion=reply, now=now,
             ttl_seconds=self.s.approval_ttl_minutes * 60, thread=s.thread,
-            pii=[mask(f) for f in findings],
+            pii=[f.describe() for f in findings],
         )
         await self.post_suggestion(new)
 
