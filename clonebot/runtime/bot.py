@@ -247,14 +247,13 @@ class CloneBot:
         if st.epoch != epoch or self.stopping:
             log.info("chat %s moved on during generation; reply dropped", chat_id)
             return
-        reply = self.pick(replies)
+        reply, findings = self.pick(replies)
         if not reply:
             log.info("no reply generated for chat %s", chat_id)
             return
         now = self.clock.now()
         for old in self.store.pending(chat_id):
             self.store.decide(old.id, "expired", now=now, note="superseded")
-        findings = self.pii.scan(reply)
         fields = dict(
             chat_id=chat_id, chat_name=self._label(info), prompt_turns=turns, suggestion=reply,
             incoming=turns[-1]["content"], now=now, ttl_seconds=self.s.approval_ttl_minutes * 60,
@@ -276,11 +275,20 @@ class CloneBot:
             else:
                 await self._auto_send(self.store.create(mode="auto", **fields), epoch)
 
-    def pick(self, replies: list[str]) -> str:
-        """Of ``generate.candidates`` replies, the first without PII findings, else the first."""
-        replies = [r.strip() for r in replies if r and r.strip()]
-        clean = (r for r in replies if not self.pii.scan(r))
-        return next(clean, replies[0] if replies else "")
+    def pick(self, replies: list[str]) -> tuple[str, list[Finding]]:
+        """Of ``generate.candidates`` replies, the first without PII findings, else the first
+        (with its findings; each candidate is scanned once)."""
+        first: tuple[str, list[Finding]] = ("", [])
+        for r in replies:
+            r = (r or "").strip()
+            if not r:
+                continue
+            findings = self.pii.scan(r)
+            if not findings:
+                return r, []
+            if not first[0]:
+                first = (r, findings)
+        return first
 
     # --- auto mode -----------------------------------------------------------------------
 
@@ -577,14 +585,13 @@ class CloneBot:
         except Exception as e:
             await self.post(f"regen failed: {e}", reply_to=reply_to)
             return
-        reply = self.pick(replies)
+        reply, findings = self.pick(replies)
         if not reply:
             await self.post(f"#{s.id}: the model gave nothing new", reply_to=reply_to)
             return
         now = self.clock.now()
         if not self.store.decide(s.id, "regenerated", now=now):
             return  # decided meanwhile
-        findings = self.pii.scan(reply)
         new = self.store.create(
             chat_id=s.chat_id, chat_name=s.chat_name, mode="approve", incoming=s.incoming,
             prompt_turns=s.prompt_turns, suggestion=reply, now=now,
