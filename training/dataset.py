@@ -244,10 +244,9 @@ def _read_stream(path: Path) -> Iterator[pa.RecordBatch]:
 
 # -- the pipeline ----------------------------------------------------------------------
 class _Run:
-    def __init__(self, settings: Settings, tmp: Path, eos: str, progress: Progress | None):
+    def __init__(self, settings: Settings, eos: str, progress: Progress | None):
         p = settings.prepare
         self.settings = settings
-        self.tmp = tmp
         self.eos = eos
         self.progress = progress
         self.gap = p.session_gap_hours * 3600.0
@@ -582,7 +581,7 @@ def prepare(
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
-        run = _Run(settings, tmp, eos, progress)
+        run = _Run(settings, eos, progress)
         new_records = tmp / ("new-" + MESSAGES_FILE)
         pending = tmp / "samples.arrow"
         # Fresh prepare: build samples while reading. A merge rebuilds them afterwards.
@@ -604,7 +603,6 @@ def prepare(
             # Message ids out of order or a chat listed twice: sort + dedupe first.
             merged = merge_records(None, new_records, tmp / MESSAGES_FILE)
             new_records.unlink()
-            run.skipped.pop("clone_turn_without_context", None)
             segments = run.samples_from_records(tmp / MESSAGES_FILE, pending)
         else:
             os.replace(new_records, tmp / MESSAGES_FILE)
