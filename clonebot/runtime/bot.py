@@ -16,7 +16,8 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -338,6 +339,20 @@ class CloneBot:
 
     # --- sending -------------------------------------------------------------------------
 
+    @contextmanager
+    def _expecting(self, chat_id: int, text: str) -> Iterator[None]:
+        """Our send's NewMessage echo may arrive before send_message returns: mark it as ours.
+        A cancelled send keeps its entry (it may still show up) until sweep() drops it."""
+        items = self._expect.setdefault(chat_id, [])
+        entry = (text, self.clock.now())
+        items.append(entry)
+        try:
+            yield
+        except Exception:
+            _discard(items, entry)
+            raise
+        _discard(items, entry)
+
     async def send(
         self, sugg: Suggestion, text: str, *, decision: str | None, by: str, note: str | None = None
     ) -> str:
@@ -353,14 +368,11 @@ class CloneBot:
                 return await self.reconcile(rec) if rec else "doubt"
             if claim.status != "new":
                 return "closed"
-            expect = self._expect.setdefault(sugg.chat_id, [])
-            entry = (text, self.clock.now())
-            expect.append(entry)
             try:
-                msg_id = await self.client.send_message(sugg.chat_id, text)
+                with self._expecting(sugg.chat_id, text):
+                    msg_id = await self.client.send_message(sugg.chat_id, text)
             except FloodWaitError as e:
                 self.store.abort_send(sugg.id)  # Telegram refused: certainly not sent
-                _discard(expect, entry)
                 if attempt == 0 and e.seconds <= self.settings.telegram.flood_sleep_threshold:
                     log.warning("flood wait %ss, sleeping", e.seconds)
                     await self.clock.sleep(e.seconds)
@@ -369,16 +381,13 @@ class CloneBot:
                 return "flood"
             except PeerFloodError:
                 self.store.abort_send(sugg.id)
-                _discard(expect, entry)
                 await self._peer_flood(sugg, by)
                 return "flood"
             except Exception as e:
                 # unknown whether it went out: leave the intent, check the chat history
-                _discard(expect, entry)
                 log.error("send to %s failed: %s", sugg.chat_id, e)
                 rec = self.store.send_of(sugg.id)
                 return await self.reconcile(rec) if rec else "doubt"
-            _discard(expect, entry)
             self._sent_ids.add((sugg.chat_id, msg_id))
             self.store.finish_send(sugg.id, msg_id, now=self.clock.now())
             return "sent"
@@ -451,16 +460,12 @@ class CloneBot:
         if self.control_id is None:
             return None
         text = BOT_PREFIX + text
-        expect = self._expect.setdefault(self.control_id, [])
-        entry = (text, self.clock.now())
-        expect.append(entry)
         try:
-            msg_id = await self.client.send_message(self.control_id, text, reply_to=reply_to)
+            with self._expecting(self.control_id, text):
+                msg_id = await self.client.send_message(self.control_id, text, reply_to=reply_to)
         except Exception as e:
             log.error("cannot post in the control chat: %s", e)
-            _discard(expect, entry)
             return None
-        _discard(expect, entry)
         self.store.add_own_post(msg_id)
         return msg_id
 
