@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from pathlib import Path
 
 import click
@@ -60,16 +59,14 @@ def register(cli: click.Group) -> None:
     def run(app: AppContext, adapter_dir: Path | None) -> None:
         """Run the clone on your account (SIGHUP or /reload picks up a promoted adapter)."""
         from clonebot.runtime.run import run_bot
+        from clonebot.telegram.session import private_umask
 
         settings = app.settings
         if not settings.bot.chats:
             click.echo("warning: the allow-list (bot.chats) is empty: nobody gets a reply; "
                        "control commands still work", err=True)
-        old = os.umask(0o077)  # the store and session journals stay private
-        try:
+        with private_umask():  # the store and session journals stay private
             asyncio.run(run_bot(settings, adapter_dir, on_status=lambda s: click.echo(s, err=True)))
-        finally:
-            os.umask(old)
         click.echo("stopped", err=True)
 
     @cli.group()

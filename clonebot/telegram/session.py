@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -38,7 +38,8 @@ def mask_phone(phone: str) -> str:
 
 
 @contextmanager
-def _private_umask():
+def private_umask() -> Iterator[None]:
+    """Files created inside are private to the owner (0600 / 0700)."""
     old = os.umask(0o077)
     try:
         yield
@@ -46,8 +47,13 @@ def _private_umask():
         os.umask(old)
 
 
+def _session_files(path: Path) -> tuple[Path, ...]:
+    """The session database and the files SQLite keeps beside it."""
+    return (path, *(Path(f"{path}-{x}") for x in ("journal", "wal", "shm")))
+
+
 def secure_session_files(path: Path) -> None:
-    for p in (path, Path(f"{path}-journal"), Path(f"{path}-wal"), Path(f"{path}-shm")):
+    for p in _session_files(path):
         if p.exists() and stat.S_IMODE(p.stat().st_mode) != 0o600:
             p.chmod(0o600)
 
@@ -58,7 +64,7 @@ def make_client(settings: Settings) -> TelegramClient:
         raise ConfigError(f"telegram.api_id / telegram.api_hash are not set: {API_HELP}")
     path = session_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with _private_umask():
+    with private_umask():
         client = TelegramClient(
             str(path),
             tg.api_id,
@@ -140,7 +146,7 @@ async def logout(settings: Settings) -> bool:
     finally:
         if client.is_connected():
             await client.disconnect()
-    for p in (path, Path(f"{path}-journal"), Path(f"{path}-wal"), Path(f"{path}-shm")):
+    for p in _session_files(path):
         p.unlink(missing_ok=True)
     return confirmed
 
