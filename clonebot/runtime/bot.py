@@ -647,10 +647,11 @@ class CloneBot:
         now = self.clock.now()
         lines = ["status: " + ("PAUSED" if self.paused else "running")]
         blocker = None
+        until = float(self.store.get_flag("auto_paused_until", 0) or 0)
         if self.store.get_flag("auto_disabled", False):
             blocker = "off (PeerFlood; /resume to re-enable)"
-        elif float(self.store.get_flag("auto_paused_until", 0) or 0) > now:
-            blocker = f"paused until {_hhmm(float(self.store.get_flag('auto_paused_until')))}"
+        elif until > now:
+            blocker = f"paused until {_hhmm(until)}"
         lines.append(f"auto: {blocker or 'allowed'}")
         adapter = self.worker.adapter_dir
         lines.append(f"adapter: {adapter.name if adapter else 'none'} (loads: {self.worker.loads})")
