@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from clonebot.errors import DatasetError
-from clonebot.model.generate import stop_on_markers
+from clonebot.model.generate import context_turns, stop_on_markers
 from clonebot.fsutil import atomic_write_text
 from clonebot.prompt_format import CLONE, USER, render_prompt, strip_reply
 
@@ -418,7 +418,12 @@ def _eos(tokenizer: Any) -> str:
 
 def context_window(turns: Sequence[Mapping], keep: int) -> list[dict]:
     """The last ``keep`` turns, as the bot would send them (settings.generate.context_turns)."""
-    return [dict(t) for t in turns][-keep:]
+    return context_turns(turns, keep)
+
+
+def reply_items(rows: Iterable[Mapping], keep: int) -> list[tuple[list[dict], str]]:
+    """``(context, real reply)`` pairs of dataset rows, the context cut as the bot cuts it."""
+    return [(context_window(r["messages"][:-1], keep), r["messages"][-1]["content"]) for r in rows]
 
 
 def encode_reply(
@@ -661,7 +666,7 @@ def run_eval(
         loaded = load_model(settings, adapter_dir)
     keep = settings.generate.context_turns
     max_len = settings.train.max_seq_len
-    items = [(context_window(r["messages"][:-1], keep), r["messages"][-1]["content"]) for r in ppl_rows]
+    items = reply_items(ppl_rows, keep)
 
     step("perplexity (adapter)", 0, 1)
     adapter_nll = reply_nll(loaded, items, max_len=max_len)

@@ -84,8 +84,7 @@ def eval_items(dataset_dir: Path, settings: Any, rows: int, seed: int = 0) -> li
     """The (context, reply) pairs both adapters are scored on."""
     ds = ev.load_split(dataset_dir, "eval")
     picked = ev.pick_rows(ds, rows, seed)
-    keep = settings.generate.context_turns
-    return [(ev.context_window(r["messages"][:-1], keep), r["messages"][-1]["content"]) for r in picked]
+    return ev.reply_items(picked, settings.generate.context_turns)
 
 
 @dataclass
