@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 FORMAT_VERSION = 1
@@ -136,8 +136,3 @@ def strip_reply(text: str) -> str:
         if i != -1:
             cut = min(cut, i)
     return text[:cut].strip()
-
-
-def iter_stop_strings(eos: str) -> Iterable[str]:
-    yield eos
-    yield from STOP_STRINGS

@@ -19,20 +19,11 @@ from typing import Any
 
 from clonebot.config import GenerateSettings
 from clonebot.errors import GenerationError, ModelError
-from clonebot.prompt_format import (
-    CLONE_HEADER,
-    ROLES,
-    STOP_STRINGS,
-    USER_HEADER,
-    clean_content,
-    render_prompt,
-    strip_reply,
-)
+from clonebot.prompt_format import ROLES, STOP_STRINGS, clean_content, render_prompt, strip_reply
 
 log = logging.getLogger(__name__)
 
 Turn = Mapping[str, str]
-_MARKERS = (USER_HEADER.strip(), CLONE_HEADER.strip(), *STOP_STRINGS)
 
 
 def context_turns(turns: Sequence[Turn], limit: int) -> list[dict]:
@@ -46,7 +37,7 @@ def context_turns(turns: Sequence[Turn], limit: int) -> list[dict]:
 
 
 def usable(reply: str) -> bool:
-    return bool(reply.strip()) and not any(m in reply for m in _MARKERS)
+    return bool(reply.strip()) and not any(m in reply for m in STOP_STRINGS)
 
 
 class _RetryingGenerator:
