@@ -28,10 +28,10 @@ from typing import Any
 
 from clonebot.errors import ModelError
 from clonebot.fsutil import atomic_write_text
+from clonebot.model.manifest import MANIFEST_NAME as MANIFEST
 
 CURRENT = "CURRENT"
 HISTORY = "HISTORY.json"
-MANIFEST = "clonebot.json"
 _LOCK = ".adapters.lock"
 _VERSION_RE = re.compile(r"^v(\d{3,})-")
 # Training writes ``.<name>.partial`` first: its number is taken too.
@@ -90,10 +90,7 @@ def is_adapter_dir(path: Path) -> bool:
 
 def read_manifest_lenient(path: Path) -> dict[str, Any]:
     """The run's manifest as a dict; {} when missing or unreadable (listing must not fail)."""
-    try:
-        data = json.loads((Path(path) / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+    data = _read_json(Path(path) / MANIFEST)
     return data if isinstance(data, dict) else {}
 
 
