@@ -174,17 +174,16 @@ def _resolve(cands: list[_detect.Cand]) -> list[_detect.Cand]:
     taken: list[list] = []
     for k, s, e, d, v in cands:
         i = bisect.bisect_right(starts, s) - 1
-        hit = None
-        for j in (i, i + 1):
-            if 0 <= j < len(taken) and s < taken[j][2] and taken[j][1] < e:
-                hit = taken[j]
-                break
-        if hit is None:
+        hj = next((j for j in (i, i + 1)
+                   if 0 <= j < len(taken) and s < taken[j][2] and taken[j][1] < e), None)
+        if hj is None:
             taken.insert(i + 1, [k, s, e, d, v])
             starts.insert(i + 1, s)
-        elif s < hit[1] or e > hit[2]:
+            continue
+        hit = taken[hj]
+        if s < hit[1] or e > hit[2]:
             hit[1], hit[2] = min(s, hit[1]), max(e, hit[2])
-            starts[taken.index(hit)] = hit[1]
+            starts[hj] = hit[1]
             _merge(taken, starts)
     return [tuple(t) for t in taken]
 
