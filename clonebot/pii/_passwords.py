@@ -1,0 +1,241 @@
+"""Passwords, PINs, CVVs and one-time codes written in words.
+
+A keyword (any family, both languages, slang: "пароль", "парольку", "пасворд", "pw",
+"пин", "otp", "код из смс", "секретное слово", ...) and then the value, with or without a
+connector: "пароль: X", "the password is X", "пароль от вайфая X", "пароль такой же как
+от почты: X", "пин 3 9 1 7", "код подтверждения — 512 774". Digit codes may be split by
+spaces or dashes. What keeps "забыл пароль", "код ошибки 404", "code review", times and
+prices untouched: digit kinds take digits only (not times, not amounts), a bare "код"
+needs 4+ digits or a code-ish word around it, and without a connector a password must
+look like one (digits, mixed case, symbols, Latin after a Russian keyword).
+"""
+
+from __future__ import annotations
+
+import re
+
+from clonebot.pii._candidate import Cand
+
+_KEY = re.compile(
+    r"(?<![\w/])(?:"
+    r"(?P<cvv>(?:cvv2?|cvc2?|cvv/cvc|cvc/cvv|cav2|cid)(?:[\s-]?(?:код\w{0,3}|code))?)"
+    r"|(?P<pin>(?:пин|pin)(?:[\s-]?(?:код\w{0,3}|code))?|пинкод\w{0,3}|пинчик\w{0,2}|pincode)"
+    r"|(?P<code>(?:смс|sms)[\s-]?(?:код\w{0,3}|code)|код\w{0,3}|code|otp|2fa|totp|тотп)"
+    r"|(?P<pw>парол[ьяюеи]\w{0,4}|п[аеэ]сс?в[оа]р[дт]\w{0,3}|пасс|passw(?:or)?d\w{0,2}|pass(?:code|phrase|word)?"
+    r"|pwd|pw|psw|pswd|p/w|пв"
+    r"|(?:кодов|секретн|контрольн|тайн)\w+\s+слов\w*|code\s*word|secret\s+word|safe\s*word|"
+    r"security\s+(?:answer|word)|ответ\w*\s+на\s+(?:секретн|контрольн)\w+\s+вопрос\w*)"
+    r")(?!\w)",
+    re.I,
+)
+# what makes a "код/code" a secret one (before or after the keyword)
+_CODE_GOOD = re.compile(
+    r"домофон|подъезд|двер|калитк|ворот|сейф|замк|замок|сигнализ|подтвержд|смс|sms|доступ|безопасн|"
+    r"верифик|провер|вход|карты|охран|квартир|одноразов|логин|банк|госуслуг|телеграм|"
+    r"door|gate|entry|alarm|safe|lock|verif|confirm|security|access|one[- ]time|2fa|two[- ]factor|"
+    r"login|sign[- ]?in|auth|bank|telegram|steam|your|my|мой|твой|ваш",
+    re.I,
+)
+_CODE_BAD = re.compile(
+    r"ошибк|error|status|статус|регион|region|zip|area|город|товар|product|http|promo|промо|source|"
+    r"исход|qr|bar|штрих|country|стран|postal|почтов|review|ревью|программ|python|java|snippet|"
+    r"github|repo|репо|commit|коммит|модул|module|функц|function|line|строк|style|стил|цвет|color|"
+    r"colour|hex|ascii|unicode|юникод|morse|морзе|dress|дресс|genetic|генетич|cheat|чит|qr|"
+    r"подразделени|оквэд|окато|октмо|бик|кпп|огрн|тн\s*вэд|hs\s*code|sku|iata|икао|icao|isbn",
+    re.I,
+)
+_CONNECT = re.compile(
+    r"[ \t]*(?:[:=]|:-|-(?=\s)|\bis\b:?|\bэто\b|\bwas\b|\bбудет\b|\bтакой\s+же\b:?|\bтакой\b:?|\bвот\b:?)"
+    r"[ \t]*", re.I)
+_STRONG_CONNECT = re.compile(r"[:=]")
+_QUOTED = re.compile(r"[\"'«“`]([^\"'»”`\n]{3,64})[\"'»”`]")
+_TOKEN = re.compile(r"[^\s,;]{1,64}")
+_DIGITS = re.compile(r"(?<![\d:.,/])\d{1,8}(?:[ -]\d{1,8}){0,7}(?![\d])")
+_NOT_A_CODE_AFTER = re.compile(
+    r"[ \t]*(?:[:.,/]\d|%|руб|р\.|р\b|₽|\$|€|usd|eur|rub|тыс|k\b|к\b|мин|min|сек|sec|час|hour|"
+    r"год|лет|year|line|строк|раз|times|шт|pcs|km|км|кг|kg|gb|гб|mb|мб|px|dpi)",
+    re.I)
+_URL_CREDENTIALS = re.compile(r"[a-z][a-z0-9+.-]{1,20}://[^\s:/@]{1,64}:([^\s@/]{1,128})@[\w.-]+", re.I)
+
+_TAIL = re.compile(r"(?: ?/ ?| )(?=\S*\d)[^\s,;]{1,32}|(?: ?/ ?)[^\s,;]{3,32}")
+_MAX_WORDS = 6  # "пароль такой же как от почты: X"
+_MAX_GAP = 45  # characters between a keyword and its value
+_STOP = frozenset(
+    """не нет и или а но от для к на в у с по из за то это же ли бы тот такой такая такое какой
+    неверный неправильный верный правильный сложный простой слабый надёжный надежный новый старый
+    сменил сменила поменял поменяла забыл забыла потерял сбросил сбросить поменять сменить ввести
+    введи помню знаю скажи дай пришли напиши есть был была будет тоже уже еще ещё опять снова нужен
+    нужно нужна подходит сохранил сохранила поставь поставил сделай придумай придумал длинный
+    короткий какой-то надо мне тебе ему ей нам вам им меня тебя его её их мой моя моё твой твоя свой
+    is was the a an my your his her our their it its not wrong incorrect correct right same different
+    too so very expired changed reset weak strong required manager please and or for to of in on at
+    from field protected again still has have had will be been being that this there here you me i
+    we they policy hint recovery change changes updated update set sent send later now isnt doesnt
+    didnt wont cant should must needs need length requirements saved stored hash hashed check checked
+    invalid ok okay also just really what which who how why when where one another new old
+    code pin password пароль код пин required missing empty blank expiring expires secure
+    strength complexity rules reset-link link attempts attempt скажу скину пришлю отправлю напишу
+    позже потом завтра сейчас later tomorrow soon below above attached прикрепил ниже выше
+    лс личку dm private same long short simple easy hard safe unique good bad fine lost forgotten
+    stolen leaked encrypted needed mandatory optional important important ready done sms смс
+    тот такой-же также тоже сам сама само там тут здесь всё все вся весь""".split()
+)
+# Russian adjectives, adverbs and verbs end so; passwords written in Cyrillic are mostly
+# nouns ("ромашка"), so after a weak connector ("пароль — это важно") such a word is talk
+_WORD_FOLLOWS = re.compile(r"[ \t]+[а-яё]", re.I)
+_EN_NOT_NOUN = re.compile(r"(?:ed|ing|ly|ful|ous|able|ible|less|ive)$")
+_RU_NOT_NOUN = re.compile(r"(?:ый|ий|ой|ая|яя|ое|ее|ые|ие|но|ен|на|ся|сь|ть|ла|ло|ли|ет|ит|ют|ят|ем|им)$")
+
+
+def passwords(text: str) -> list[Cand]:
+    out: list[Cand] = []
+    for k in _KEY.finditer(text):
+        kind = k.lastgroup or ""
+        if kind == "code" and not _code_context_ok(text, k):
+            continue
+        found = _digit_value(text, k, kind) if kind != "pw" else _word_value(text, k)
+        if found is not None:
+            s, e = found
+            out.append(Cand("password", s, e, kind, text[s:e]))
+    for m in _URL_CREDENTIALS.finditer(text):
+        out.append(Cand("password", m.start(1), m.end(1), "pw", m.group(1)))
+    return out
+
+
+def _code_context_ok(text: str, k: re.Match) -> bool:
+    before = text[max(0, k.start() - 25) : k.start()]
+    after = text[k.end() : k.end() + 30]
+    return not _CODE_BAD.search(before[-15:] + " " + k.group() + " " + after[:20])
+
+
+# ------------------------------------------------------------------ PIN, CVV, codes
+def _digit_value(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
+    limit = min(len(text), k.end() + _MAX_GAP)
+    m = _DIGITS.search(text, k.end(), limit)
+    if m is None:
+        return None
+    gap = text[k.end() : m.start()]
+    if re.search(r"[.!?;]\s|\n|\b(?:но|а|and|but|или|or)\b", gap, re.I):
+        return None  # the number belongs to another sentence or clause
+    if len(re.findall(r"[^\W\d]+", gap)) > 4:
+        return None
+    good = _CODE_GOOD.search(text, max(0, k.start() - 25), min(len(text), k.end() + 25)) is not None
+    s, e = m.start(), m.end()
+    if (s > 0 and text[s - 1].isalpha()) or (e < len(text) and text[e].isalpha()):
+        # "45К6789", "A7F3K2": a mixed code is taken whole, but only where a code is expected
+        tok = re.search(r"[^\s,;]*$", text[: s]).group(), re.match(r"[^\s,;]*", text[e:]).group()
+        s, e = s - len(tok[0]), e + len(tok[1])
+        value = text[s:e].rstrip(".,!?)")
+        e = s + len(value)
+        ok = 4 <= len(value) <= 16 and (good or kind == "pin" and _strong_gap(gap))
+        return (s, e) if ok and sum(c.isdigit() for c in value) >= 2 else None
+    digits = re.sub(r"\D", "", m.group())
+    groups = m.group().replace("-", " ").split()
+    if len(groups) > 1 and max(len(g) for g in groups) > 4:
+        return None  # "пин 1234 5678 9012" is not one code (that is a card)
+    if _NOT_A_CODE_AFTER.match(text, e):
+        return None
+    n = len(digits)
+    if kind == "cvv":
+        ok = 3 <= n <= 4
+    elif kind == "pin":
+        ok = 4 <= n <= 8 or (n == 3 and _strong_gap(gap))
+    else:  # code: 4+ digits, or fewer with a code-ish word ("код домофона 45")
+        ok = 4 <= n <= 10 or (good and n >= 3) or (good and n >= 2 and _strong_gap(gap))
+        if n > 10 or (n > 8 and not good):
+            ok = False
+    if not ok:
+        return None
+    if e < len(text) and text[e] in "#*":
+        e += 1
+    return s, e
+
+
+def _strong_gap(gap: str) -> bool:
+    return _STRONG_CONNECT.search(gap) is not None
+
+
+# ------------------------------------------------------------------ passwords
+def _word_value(text: str, k: re.Match) -> tuple[int, int] | None:
+    """Walk the words after a keyword: a connector takes the next value ("пароль от
+    почты: X"); a strong-looking token is the value even without one ("пароль от вайфая
+    X"); a word that ends the thought ("забыл", "не") stops the walk."""
+    cyr_key = re.search(r"[а-яё]", k.group(), re.I) is not None
+    pos = k.end()
+    after_prep = False
+    for n in range(_MAX_WORDS + 1):
+        cm = _CONNECT.match(text, pos)
+        if cm and cm.end() > pos:
+            v = _value(text, cm.end(), cm.group(), cyr_key)
+            if v or _STRONG_CONNECT.search(cm.group()):
+                return v
+            pos = cm.end()  # "такой же как от почты: X": a weak connector, more words
+        tm = _NEXT_TOKEN.match(text, pos)
+        if tm is None or tm.end() - k.end() > _MAX_GAP:
+            return None
+        v = _extract(text, tm.start(1), tail=False)
+        word = tm.group(1).strip(".,!?:;)(»«\"'").lower()
+        if v and n <= 3 and not (after_prep and word.isalpha()) and _strong(text[v[0] : v[1]], cyr_key):
+            return v
+        if word in _STOP and word not in _QUALIFIERS or not re.fullmatch(r"[^\W\d][\w-]*", word):
+            return None
+        after_prep = word in _PREPS
+        pos = tm.end()
+    return None
+
+
+_NEXT_TOKEN = re.compile(r"[ \t]*(\S+)")
+_QUALIFIERS = frozenset("от для к на из в у of for to from on the my your our his her мой моя твой".split())
+_PREPS = frozenset("от для к на из в у of for to from on".split())
+
+
+def _value(text: str, pos: int, connector: str, cyr_key: bool) -> tuple[int, int] | None:
+    v = _extract(text, pos)
+    if v is None:
+        return None
+    val = text[v[0] : v[1]]
+    low = val.lower()
+    if low in _STOP or not val.strip("*•·xX.?"):  # "password: ******" is already hidden
+        return None
+    if _STRONG_CONNECT.search(connector) or _strong(val, cyr_key):
+        return v if len(val) >= 3 or val.isdigit() else None
+    # weak connector ("is", "это", "—"): a plain word must not read as talk
+    if len(val) < 4:
+        return None
+    if re.fullmatch(r"[а-яё]+", low) and (_RU_NOT_NOUN.search(low) or _WORD_FOLLOWS.match(text, v[1])):
+        return None  # "пароль это дата рождения": a description, not the password
+    if re.fullmatch(r"[a-z]+", low) and _EN_NOT_NOUN.search(low):
+        return None  # "the password is expired / really long / case-sensitive"
+    return v
+
+
+def _extract(text: str, pos: int, tail: bool = True) -> tuple[int, int] | None:
+    """The value at pos: quoted, or a token (plus a "/ second" part or a digit tail)."""
+    q = _QUOTED.match(text, pos)
+    if q:
+        return q.start(1), q.end(1)
+    m = _TOKEN.match(text, pos)
+    if not m:
+        return None
+    s, e = m.start(), m.end()
+    while e > s and text[e - 1] in ".,?)]}»\"'…:":  # "!" is often part of a password
+        e -= 1
+    while s < e and text[s] in "([{«\"'":
+        s += 1
+    if e <= s:
+        return None
+    # "qwerty 123", "ivan / qwerty": the value goes on
+    more = _TAIL.match(text, e) if tail else None
+    if more and not re.match(r" ?\d{1,2}[:.]\d\d", more.group()):
+        e += len(more.group().rstrip(".,?)]}»\"'…:"))
+    return s, e
+
+
+def _strong(v: str, cyr_key: bool) -> bool:
+    if len(v) < 4 or v.lower() in _STOP:
+        return False
+    if re.search(r"\d", v) or re.search(r"[^\w]", v[:-1]):
+        return True
+    if cyr_key and re.search(r"[A-Za-z]", v):
+        return True
+    return any(c.isupper() for c in v[1:]) and any(c.islower() for c in v)
