@@ -17,21 +17,22 @@ from clonebot.pii._documents import passports
 from clonebot.pii._emails import emails
 from clonebot.pii._iban import ibans
 from clonebot.pii._normalize import fold
-from clonebot.pii._passwords import passwords
+from clonebot.pii._passwords import after_login, passwords
 from clonebot.pii._secrets import secrets
 from clonebot.pii._seeds import announces_seed, seeds
 
 _DIGIT = re.compile(r"\d")
-_PASSWORD_WORD = (r"парол|пасс|п[аеэ]св|pass|pwd|\bpw|psw|p/w|\bпв\b|пин|pin|код|code|otp|2fa|totp|тотп|"
+_PASSWORD_WORD = (r"парол|пасс|\bпас\b|п[аеэ]св|pass|pwd|\bpw|psw|p/w|\bпв\b|пин|pin|код|code|otp|2fa|totp|тотп|"
+                  r"wi-?fi|вай-?фай|вафл|wlan|"
                   r"cvv|cvc|cav2|слов|word|answer|ответ|://")
 _SECRET_WORD = r"token|токен|secret|секрет|key|ключ|кей|bearer|-----"
 _EMAIL_WORD = r"собак|sobak|\bat\b|[(\[{<]at[)\]}>]|\bdot\b|точк|тчк"
 # One scan says "nothing here" for most lines (keywords at a word start; a \b-free
 # pattern lets re skip fast); the parts are looked up only when it hits.
 _ANY = re.compile(
-    r"[\d@]|://|-----|(?:^|[^a-zа-яё])(?:парол|пасс|п[аеэ]св|pass|pwd|pw|psw|p/w|пв|пин|pin|код|code|"
+    r"[\d@]|://|-----|собак|точк|(?:^|[^a-zа-яё])(?:парол|пасс|пас\b|п[аеэ]св|wi-?fi|вай-?фай|вафл|wlan|pass|pwd|pw|psw|p/w|пв|пин|pin|код|code|"
     r"otp|2fa|totp|тотп|cvv|cvc|cav2|слов|word|answer|ответ|token|токен|secret|секрет|key|ключ|кей|"
-    r"bearer|api|апи|собак|sobak|at[\s)\]}>]|dot|точк|тчк)")
+    r"bearer|api|апи|sobak|at[\s)\]}>]|dot|тчк|приват)")
 _PASSWORD_RX = re.compile(_PASSWORD_WORD)
 _SECRET_RX = re.compile(_SECRET_WORD)
 _EMAIL_RX = re.compile(_EMAIL_WORD)
@@ -52,7 +53,9 @@ def candidates(text: str) -> list[Cand]:
         digit = _DIGIT.search(t) is not None
         pw_word = _PASSWORD_RX.search(low) is not None
         if "@" in t or _EMAIL_RX.search(low):
-            cands += emails(t)
+            found = emails(t)
+            cands += found
+            cands += [c for c in (after_login(t, e.end) for e in found) if c is not None]
         if long_token or pw_word or _SECRET_RX.search(low):
             cands += secrets(t)
         if pw_word:

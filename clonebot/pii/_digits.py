@@ -24,7 +24,7 @@ _SPACED_MIN = 4  # "9 0 3 1 2 3 ..." digit by digit: at least this many single d
 _E164 = phonenumbers.PhoneNumberFormat.E164
 
 _CTX_SNILS = re.compile(r"снилс|snils|страхов|пенсион|\bssn\b|social security", re.I)
-_CTX_INN = re.compile(r"\bинн\b|\binn\b|\btin\b|tax\s*id|налогов|налогоплат|ИНН", re.I)
+_CTX_INN = re.compile(r"\bинн\b|\binn\b|\btin\b|\btax|налогов|налогоплат|ИНН", re.I)
 _CTX_CARD = re.compile(
     r"карт|card|visa|виза|master|мастер|maestro|маэстро|\bмир\b|\bmir\b|amex|сбер|тинькоф|тиньк|"
     r"альфа|втб|кредитк|дебетов|\bcc\b|номер карт", re.I)
@@ -75,31 +75,67 @@ def _groups(text: str, m: re.Match) -> list[tuple[int, int, str]]:
 
 def digit_runs(text: str) -> list[Cand]:
     out: list[Cand] = []
+    runs: list[tuple[int, int, str, bool, bool]] = []
     for m in _RUN.finditer(text):
         groups = _groups(text, m)
-        if sum(len(g[2]) for g in groups) < 7:
-            continue
         plus = m.group().startswith("+")
-        i = 0
-        while i < len(groups):
-            subs = []  # sub-spans starting at group i, longest tried first
-            digits = ""
-            for j in range(i, min(len(groups), i + _MAX_GROUPS)):
-                digits += groups[j][2]
-                if len(digits) > _MAX_DIGITS:
-                    break
-                subs.append((j, digits))
-            found = None
-            for j, d in reversed(subs):
-                if len(d) < 7:
-                    break
-                found = _classify(text, groups, i, j, d, plus and i == 0)
-                if found is not None:
-                    out.append(found)
-                    i = j + 1
-                    break
-            if found is None:
-                i += 1
+        claimed = _counting(m.group()) or _classify_run(text, groups, plus, out)
+        runs.append((m.start(), m.end(), "".join(g[2] for g in groups), plus, claimed))
+    if len(runs) > 1:
+        out.extend(_split_numbers(text, runs))
+    return out
+
+
+def _classify_run(text: str, groups: list, plus: bool, out: list[Cand]) -> bool:
+    if sum(len(g[2]) for g in groups) < 7:
+        return False
+    before = len(out)
+    i = 0
+    while i < len(groups):
+        subs = []  # sub-spans starting at group i, longest tried first
+        digits = ""
+        for j in range(i, min(len(groups), i + _MAX_GROUPS)):
+            digits += groups[j][2]
+            if len(digits) > _MAX_DIGITS:
+                break
+            subs.append((j, digits))
+        found = None
+        for j, d in reversed(subs):
+            if len(d) < 7:
+                break
+            found = _classify(text, groups, i, j, d, plus and i == 0)
+            if found is not None:
+                out.append(found)
+                i = j + 1
+                break
+        if found is None:
+            i += 1
+    return len(out) > before
+
+
+def _counting(run: str) -> bool:
+    """"1 2 3 4 5 6 7 8 9 10": counting, not a number."""
+    nums = [int(g) for g in _GROUP.findall(run)]
+    return len(nums) >= 5 and all(b == a + 1 for a, b in zip(nums, nums[1:]))
+
+
+_SPLIT_GAP = re.compile(r"[^\d\n]{1,40}")
+
+
+def _split_numbers(text: str, runs: list[tuple[int, int, str, bool, bool]]) -> list[Cand]:
+    """A phone or card typed in two parts with words between ("+7 961, дальше 843-08-17"):
+    the first part alone is nothing, together they are valid."""
+    out: list[Cand] = []
+    for (s1, e1, d1, plus, claimed), (s2, e2, d2, _, _) in zip(runs, runs[1:]):
+        if claimed or not _SPLIT_GAP.fullmatch(text, e1, s2) or len(d1) < 3 or len(d2) < 4:
+            continue
+        d = d1 + d2
+        start = s1 - 1 if plus else s1
+        if (plus or d1[0] in "789") and 10 <= len(d) <= 12 and _phone_e164(d, plus):
+            out += [Cand("phone", start, e1, "split", d), Cand("phone", s2, e2, "split", d)]
+        elif (not plus and 15 <= len(d) <= 19 and len(d1) % 4 == 0 and d[0] in "23456"
+              and _checks.luhn_ok(d)):
+            out += [Cand("card", s1, e1, "split", d), Cand("card", s2, e2, "split", d)]
     return out
 
 

@@ -17,11 +17,13 @@ _AT_WORD = r"(?:at|собака|собачка|sobaka|sobachka)"
 _DOT_WORD = r"\b(?:dot|точка|тчк|tochka)\b"
 # every way of writing "@": plain (spaces allowed), bracketed word, or the bare word
 _AT = re.compile(
-    rf"[ \t]*@[ \t]*|[ \t]*{_OPEN}[ \t]*(?:{_AT_WORD}|@)[ \t]*{_CLOSE}[ \t]*|[ \t]+{_AT_WORD}[ \t]+",
+    rf"[ \t]*@[ \t]*|[ \t]*{_OPEN}[ \t]*(?:{_AT_WORD}|@)[ \t]*{_CLOSE}[ \t]*|[ \t]+{_AT_WORD}[ \t]+"
+    r"|(?<=[A-Za-z0-9_])(?:собака|собачка)(?=[A-Za-z0-9])",  # glued: "m.schmidtсобакаinbox.ru"
     re.I)
 _LOCAL = re.compile(r"[\w.+%-]{1,64}$")
 _LABEL = r"[^\W_](?:[\w-]{0,61}[^\W_])?"
-_DOT = rf"(?:[ \t]*\.[ \t]*|[ \t]*{_OPEN}[ \t]*(?:{_DOT_WORD}|\.)[ \t]*{_CLOSE}[ \t]*|[ \t]+{_DOT_WORD}[ \t]+)"
+_DOT = (rf"(?:[ \t]*\.[ \t]*|[ \t]*{_OPEN}[ \t]*(?:{_DOT_WORD}|\.)[ \t]*{_CLOSE}[ \t]*|[ \t]+{_DOT_WORD}[ \t]+"
+        r"|(?<=[A-Za-z0-9])точка(?=[A-Za-z]))")
 _DOMAIN = re.compile(rf"(?:{_LABEL}{_DOT}){{1,8}}(?P<tld>[^\W\d_]{{2,24}})(?![\w-])", re.I)
 _DOMAIN_PLAIN = re.compile(rf"(?:{_LABEL}\.){{1,8}}[^\W\d_]{{2,24}}(?![\w-])")
 _PROVIDER = re.compile(
@@ -35,7 +37,7 @@ _NOT_LOCAL = frozenset("""look looking looked me us him her them it i we you the
     find found check checked available live posted post read hit open login log account""".split())
 _ADDRESS_CHARS = re.compile(r"[\d._%+-]")
 _SPELLED_DOT = re.compile(_DOT_WORD, re.I)
-_DOT_ANY = re.compile(rf"\s*(?:{_OPEN}\s*)?(?:{_DOT_WORD}|\.)(?:\s*{_CLOSE})?\s*", re.I)
+_DOT_ANY = re.compile(rf"\s*(?:{_OPEN}\s*)?(?:{_DOT_WORD}|\.|(?<=[a-z0-9])точка(?=[a-z]))(?:\s*{_CLOSE})?\s*", re.I)
 
 
 def emails(text: str) -> list[Cand]:
@@ -69,7 +71,7 @@ def _obfuscated_ok(sign: str, local: str, domain: str, spelled_dot: bool) -> boo
     labels = domain.split(".")
     if labels[-1] not in _TLD:
         return False
-    if sign == "@" or sign[0] in "([{<\"'":
+    if sign == "@" or sign[0] in "([{<\"'" or sign.lower() in ("собака", "собачка"):
         return True  # "petya @ mail.ru", "petya(at)mail.ru": nobody writes prose so
     # "petya at gmail dot com" / "petya собака mail.ru" read like prose: ask for an
     # address-like local part, a known provider or a spelled-out dot

@@ -21,10 +21,13 @@ _KEY = re.compile(
     r"(?P<cvv>(?:cvv2?|cvc2?|cvv/cvc|cvc/cvv|cav2|cid)(?:[\s-]?(?:код\w{0,3}|code))?)"
     r"|(?P<pin>(?:пин|pin)(?:[\s-]?(?:код\w{0,3}|code))?|пинкод\w{0,3}|пинчик\w{0,2}|pincode)"
     r"|(?P<code>(?:смс|sms)[\s-]?(?:код\w{0,3}|code)|код\w{0,3}|code|otp|2fa|totp|тотп)"
-    r"|(?P<pw>парол[ьяюеи]\w{0,4}|п[аеэ]сс?в[оа]р[дт]\w{0,3}|пасс|passw(?:or)?d\w{0,2}|pass(?:code|phrase|word)?"
-    r"|pwd|pw|psw|pswd|p/w|пв"
-    r"|(?:кодов|секретн|контрольн|тайн)\w+\s+слов\w*|code\s*word|secret\s+word|safe\s*word|"
-    r"security\s+(?:answer|word)|ответ\w*\s+на\s+(?:секретн|контрольн)\w+\s+вопрос\w*)"
+    # a secret word or answer: the value may be plain words ("зелёный чай")
+    r"|(?P<word>(?:кодов|секретн|контрольн|тайн)\w+\s+слов\w*|code\s*word|secret\s+word|safe\s*word|"
+    r"security\s+(?:answer|word|question\s+answer)|secret\s+answer|ответ\w*\s+на\s+(?:секретн|контрольн)\w+\s+вопрос\w*)"
+    # short or ambiguous words (a mountain pass, Wi-Fi 6): only with a value that looks like one
+    r"|(?P<weak>pass|пасс|пас|pw|пв|wi-?fi|вай-?фай\w{0,2}|вафл\w{0,2}|wlan)"
+    r"|(?P<pw>парол[ьяюеи]\w{0,4}|п[аеэ]сс?в[оа]р[дт]\w{0,3}|passw(?:or)?d\w{0,2}|pass(?:code|phrase|word)"
+    r"|pwd|psw|pswd|p/w)"
     r")(?!\w)",
     re.I,
 )
@@ -55,6 +58,7 @@ _NOT_A_CODE_AFTER = re.compile(
     r"[ \t]*(?:[:.,/]\d|%|руб|р\.|р\b|₽|\$|€|usd|eur|rub|тыс|k\b|к\b|мин|min|сек|sec|час|hour|"
     r"год|лет|year|line|строк|раз|times|шт|pcs|km|км|кг|kg|gb|гб|mb|мб|px|dpi)",
     re.I)
+_AFTER_LOGIN = re.compile(r"[ \t]*[/|:;][ \t]*|[ \t]+(?:pass|пасс|пароль|pw)?[ \t]*[:=-]?[ \t]*(?=\S*\d)")
 _URL_CREDENTIALS = re.compile(r"[a-z][a-z0-9+.-]{1,20}://[^\s:/@]{1,64}:([^\s@/]{1,128})@[\w.-]+", re.I)
 
 _TAIL = re.compile(r"(?: ?/ ?| )(?=\S*\d)[^\s,;]{1,32}|(?: ?/ ?)[^\s,;]{3,32}")
@@ -76,7 +80,7 @@ _STOP = frozenset(
     code pin password пароль код пин required missing empty blank expiring expires secure
     strength complexity rules reset-link link attempts attempt скажу скину пришлю отправлю напишу
     позже потом завтра сейчас later tomorrow soon below above attached прикрепил ниже выше
-    лс личку dm private same long short simple easy hard safe unique good bad fine lost forgotten
+    лс личку dm private hidden скрыт скрыто redacted removed censored удален удалён same long short simple easy hard safe unique good bad fine lost forgotten
     stolen leaked encrypted needed mandatory optional important important ready done sms смс
     тот такой-же также тоже сам сама само там тут здесь всё все вся весь""".split()
 )
@@ -84,7 +88,7 @@ _STOP = frozenset(
 # nouns ("ромашка"), so after a weak connector ("пароль — это важно") such a word is talk
 _WORD_FOLLOWS = re.compile(r"[ \t]+[а-яё]", re.I)
 _EN_NOT_NOUN = re.compile(r"(?:ed|ing|ly|ful|ous|able|ible|less|ive)$")
-_RU_NOT_NOUN = re.compile(r"(?:ый|ий|ой|ая|яя|ое|ее|ые|ие|но|ен|на|ся|сь|ть|ла|ло|ли|ет|ит|ют|ят|ем|им)$")
+_RU_NOT_NOUN = re.compile(r"(?:ый|ий|ой|ая|яя|ое|ее|ые|ие|но|ен|на|ся|сь|ть|ла|ло|ли|ет|ит|ют|ят|ем|им|шь|те)$")
 
 
 def passwords(text: str) -> list[Cand]:
@@ -93,13 +97,27 @@ def passwords(text: str) -> list[Cand]:
         kind = k.lastgroup or ""
         if kind == "code" and not _code_context_ok(text, k):
             continue
-        found = _digit_value(text, k, kind) if kind != "pw" else _word_value(text, k)
+        if kind in ("cvv", "pin", "code"):
+            found = _digit_value(text, k, kind)
+        else:
+            found = _word_value(text, k, kind)
         if found is not None:
             s, e = found
             out.append(Cand("password", s, e, kind, text[s:e]))
     for m in _URL_CREDENTIALS.finditer(text):
         out.append(Cand("password", m.start(1), m.end(1), "pw", m.group(1)))
     return out
+
+
+def after_login(text: str, end: int) -> Cand | None:
+    """"ivan@mail.ru / Qwerty123", "login:pass" dumps: a strong token right after an e-mail."""
+    m = _AFTER_LOGIN.match(text, end)
+    if m is None:
+        return None
+    v = _extract(text, m.end(), tail=False)
+    if v is None or not _strong(text[v[0] : v[1]], cyr_key=False):
+        return None
+    return Cand("password", v[0], v[1], "pw", text[v[0] : v[1]])
 
 
 def _code_context_ok(text: str, k: re.Match) -> bool:
@@ -156,28 +174,31 @@ def _strong_gap(gap: str) -> bool:
 
 
 # ------------------------------------------------------------------ passwords
-def _word_value(text: str, k: re.Match) -> tuple[int, int] | None:
+def _word_value(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
     """Walk the words after a keyword: a connector takes the next value ("пароль от
     почты: X"); a strong-looking token is the value even without one ("пароль от вайфая
     X"); a word that ends the thought ("забыл", "не") stops the walk."""
     cyr_key = re.search(r"[а-яё]", k.group(), re.I) is not None
     pos = k.end()
     after_prep = False
-    for n in range(_MAX_WORDS + 1):
+    for _ in range(_MAX_WORDS + 1):
         cm = _CONNECT.match(text, pos)
         if cm and cm.end() > pos:
-            v = _value(text, cm.end(), cm.group(), cyr_key)
+            v = _value(text, cm.end(), cm.group(), cyr_key, kind)
             if v or _STRONG_CONNECT.search(cm.group()):
                 return v
             pos = cm.end()  # "такой же как от почты: X": a weak connector, more words
         tm = _NEXT_TOKEN.match(text, pos)
         if tm is None or tm.end() - k.end() > _MAX_GAP:
             return None
-        v = _extract(text, tm.start(1), tail=False)
         word = tm.group(1).strip(".,!?:;)(»«\"'").lower()
-        if v and n <= 3 and not (after_prep and word.isalpha()) and _strong(text[v[0] : v[1]], cyr_key):
+        v = _extract(text, tm.start(1), tail=False)
+        qualifier = after_prep and (word.isalpha() or len(word) <= 3)  # "от вайфая", "от 1с"
+        if v and not qualifier and _strong(text[v[0] : v[1]], cyr_key, kind):
             return v
-        if word in _STOP and word not in _QUALIFIERS or not re.fullmatch(r"[^\W\d][\w-]*", word):
+        if kind == "word" and v and _ends_clause(text, v[1]) and _plain_answer(text[v[0] : v[1]]):
+            return v  # "кодовое слово в сбере бегемот"
+        if word in _STOP and word not in _QUALIFIERS or not (qualifier or re.fullmatch(r"[^\W\d][\w-]*", word)):
             return None
         after_prep = word in _PREPS
         pos = tm.end()
@@ -185,19 +206,35 @@ def _word_value(text: str, k: re.Match) -> tuple[int, int] | None:
 
 
 _NEXT_TOKEN = re.compile(r"[ \t]*(\S+)")
-_QUALIFIERS = frozenset("от для к на из в у of for to from on the my your our his her мой моя твой".split())
-_PREPS = frozenset("от для к на из в у of for to from on".split())
+_QUALIFIERS = frozenset("от для к на из в у of for to from on the my your our his her мой моя твой наш нас".split())
+_PREPS = frozenset("от для к на из в у of for to from on at".split())
+_CLAUSE_END = re.compile(r"[ \t]*(?:$|[.,;!?)\]»\"'(]|[\U0001F300-\U0001FAFF\u2600-\u27BF])")
 
 
-def _value(text: str, pos: int, connector: str, cyr_key: bool) -> tuple[int, int] | None:
+def _ends_clause(text: str, pos: int) -> bool:
+    return _CLAUSE_END.match(text, pos) is not None
+
+
+def _plain_answer(val: str) -> bool:
+    low = val.lower()
+    return len(val) >= 3 and low not in _STOP and not _RU_NOT_NOUN.search(low) and not _EN_NOT_NOUN.search(low)
+
+
+def _value(text: str, pos: int, connector: str, cyr_key: bool, kind: str) -> tuple[int, int] | None:
+    if kind == "word":
+        return _answer(text, pos)
     v = _extract(text, pos)
     if v is None:
         return None
     val = text[v[0] : v[1]]
     low = val.lower()
-    if low in _STOP or not val.strip("*•·xX.?"):  # "password: ******" is already hidden
-        return None
-    if _STRONG_CONNECT.search(connector) or _strong(val, cyr_key):
+    if low in _STOP or not val.strip("*•·xX.?") or _PLACEHOLDER.fullmatch(text, v[0] - 1, v[1] + 1):
+        return None  # "password: ******" / "pass: [hidden]" is already hidden
+    if _strong(val, cyr_key, kind):
+        return v
+    if kind == "weak":
+        return None  # "the pass is valid till june", "wifi: есть"
+    if _STRONG_CONNECT.search(connector):
         return v if len(val) >= 3 or val.isdigit() else None
     # weak connector ("is", "это", "—"): a plain word must not read as talk
     if len(val) < 4:
@@ -209,6 +246,21 @@ def _value(text: str, pos: int, connector: str, cyr_key: bool) -> tuple[int, int
     return v
 
 
+def _answer(text: str, pos: int) -> tuple[int, int] | None:
+    """A secret word or answer: one to three plain words up to the end of the clause."""
+    q = _QUOTED.match(text, pos)
+    if q:
+        return q.start(1), q.end(1)
+    m = _ANSWER.match(text, pos)
+    if m is None or m.group().lower() in _STOP or m.group().split()[0].lower() in _STOP:
+        return None
+    return m.start(), m.end()
+
+
+_ANSWER = re.compile(r"[^\W_][\w-]*(?:[ \t]+[^\W\d_][\w-]*){0,2}(?=[ \t]*(?:$|[.,;!?)(]|[\U0001F300-\U0001FAFF]))")
+_PLACEHOLDER = re.compile(r"[\[<{(][^\]>})]*[\]>})]")
+
+
 def _extract(text: str, pos: int, tail: bool = True) -> tuple[int, int] | None:
     """The value at pos: quoted, or a token (plus a "/ second" part or a digit tail)."""
     q = _QUOTED.match(text, pos)
@@ -218,7 +270,8 @@ def _extract(text: str, pos: int, tail: bool = True) -> tuple[int, int] | None:
     if not m:
         return None
     s, e = m.start(), m.end()
-    while e > s and text[e - 1] in ".,?)]}»\"'…:":  # "!" is often part of a password
+    # a final "." or "!" may be the password's own: keeping it costs a full stop at worst
+    while e > s and text[e - 1] in ",)]}»\"'…:;":
         e -= 1
     while s < e and text[s] in "([{«\"'":
         s += 1
@@ -231,11 +284,22 @@ def _extract(text: str, pos: int, tail: bool = True) -> tuple[int, int] | None:
     return s, e
 
 
-def _strong(v: str, cyr_key: bool) -> bool:
+def _strong(v: str, cyr_key: bool, kind: str = "pw") -> bool:
+    """Looks like a password on its own: digits, symbols, mixed case, Latin after a Russian
+    keyword, or a random run of letters ("czfhrmbs")."""
     if len(v) < 4 or v.lower() in _STOP:
         return False
+    if kind == "weak" and (len(v) < 6 or _SPEC.search(v)):
+        return False  # "wifi 6E", "wi-fi 5GHz", "pass 2 tickets"
     if re.search(r"\d", v) or re.search(r"[^\w]", v[:-1]):
         return True
     if cyr_key and re.search(r"[A-Za-z]", v):
         return True
-    return any(c.isupper() for c in v[1:]) and any(c.islower() for c in v)
+    if any(c.isupper() for c in v[1:]) and any(c.islower() for c in v):
+        return True
+    letters = v.lower()
+    return len(v) >= 6 and letters.isascii() and sum(c in "aeiouy" for c in letters) / len(v) < 0.2
+
+
+_SPEC = re.compile(r"^\d{1,7}$|^\d+[.,]\d+$|^\d+(?:[.,]\d+)?(?:ghz|ггц|mbps|мбит|mhz|мгц|dbm|g|г|ax|ac|n)$|802\.11",
+                   re.I)

@@ -68,13 +68,16 @@ _LABEL = re.compile(
     r"(?<!\w)(?:"
     r"(?:api|апи|эйпиай)[\s_-]?(?:key|кей|ключ\w*|token|токен\w*)|apikey|апикей|"
     r"ключ\w*\s+(?:от\s+|для\s+|к\s+)?(?:api|апи)|токен\w*\s+(?:от\s+|для\s+)?(?:api|апи)|"
-    r"(?:aws\s+)?secret(?:\s+access)?\s+key|access\s+key(?:\s+id)?|private\s+key|"
+    r"(?:aws\s+)?secret(?:\s+access)?\s+key|access\s+key(?:\s+id)?|private\s+key|priv\s?key|"
+    r"приватник\w*|привкей|сек?ретник\w*|"
     r"(?:секретн\w+|приватн\w+|закрыт\w+)\s+ключ\w*|ключ\w*\s+доступа|"
     r"(?:access|auth|bot|bearer|refresh|api|oauth|personal\s+access)\s+token|"
     r"token|токен\w*|bearer|secret|секрет\w*|ключ\w*|key"
     r")(?!\w)", re.I)
 # up to three words between label and value ("токен бота", "key for prod is")
-_BRIDGE = re.compile(r"(?:\s+(?!(?:is|это|=)\b)[^\W\d][\w-]{0,15}){0,3}?\s*(?:[:=]|:-|-|—|\bis\b|\bэто\b)?\s*['\"«`]?", re.I)
+_BRIDGE_WORD = re.compile(r"\s+(?!(?:is|это)\b)[^\W\d][\w-]{0,15}", re.I)
+_CONNECTOR = re.compile(r"\s*(?:[:=]|:-|-|—|\bis\b|\bэто\b)?\s*['\"«`]?", re.I)
+_BRIDGE_WORDS = 3
 _VALUE = re.compile(r"[A-Za-z0-9_\-./+=]{16,512}")
 
 # ------------------------------------------------------------------ unlabelled random strings
@@ -95,17 +98,28 @@ def secrets(text: str) -> list[Cand]:
             if _tokenish(val, 8):
                 out.append(Cand("secret", m.start(1), m.start(1) + len(val), label, val))
     for m in _LABEL.finditer(text):
-        bridge = _BRIDGE.match(text, m.end())
-        vm = _VALUE.match(text, bridge.end())
-        if vm:
-            val = vm.group().rstrip(".,")
-            if _tokenish(val, 16, labelled=True):
-                out.append(Cand("secret", vm.start(), vm.start() + len(val), "labelled secret", val))
+        value = _labelled_value(text, m.end())
+        if value is not None:
+            out.append(value)
     for m in _LONG.finditer(text):
         val = m.group()
         if _random_looking(val):
             out.append(Cand("secret", m.start(), m.end(), "random string", val))
     return out
+
+
+def _labelled_value(text: str, pos: int) -> Cand | None:
+    for _ in range(_BRIDGE_WORDS + 1):
+        vm = _VALUE.match(text, _CONNECTOR.match(text, pos).end())
+        if vm:
+            val = vm.group().rstrip(".,")
+            if _tokenish(val, 16, labelled=True):
+                return Cand("secret", vm.start(), vm.start() + len(val), "labelled secret", val)
+        wm = _BRIDGE_WORD.match(text, pos)
+        if wm is None:
+            return None
+        pos = wm.end()
+    return None
 
 
 def _tokenish(val: str, min_len: int, labelled: bool = False) -> bool:

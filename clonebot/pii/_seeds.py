@@ -5,9 +5,9 @@ seed only when people would write it so:
 - its checksum holds (12/15/18/21/24 words);
 - it is numbered ("1. abandon 2. ability ...");
 - it is announced ("seed", "сид", "мнемоника", "фраза восстановления", "recovery phrase",
-  "12 слов", ...): then halves with words between count too;
-- or it is a plain run of 12+ words joined by spaces or dashes only, all in one case (a
-  sentence never holds 12 list words in a row; a shopping list has commas).
+  "12 слов", ...): then 6+ words are enough, and halves with words between count too;
+- or its parts, split by other words, add up to a checksum-valid phrase.
+A run of list words with none of these (a shopping list, a quiz of animals) stays.
 Words may be joined by spaces, commas, "-", " / ", newlines or list numbers, and one word
 in a phrase may carry a typo (one letter added, dropped, changed or swapped).
 """
@@ -30,10 +30,11 @@ _MAX_GAP = 8
 _NUMBERED = re.compile(r"\d{1,2}")
 _LEAD_NUM = re.compile(r"(?<!\d)\d{1,2}[.):-]?\s*$")
 _ANNOUNCED = re.compile(
-    r"seed|сид\b|сид[- ]?фраз|мнемони|mnemonic|recovery|восстановл|backup|бэкап|secret\s+phrase|"
-    r"секретн\w*\s+фраз|фраз[аыуе]\s+(?:от|для)|(?:12|24|двенадцать)\s+(?:слов|words)|слова\s+от|"
-    r"кошел|wallet|metamask|метамаск|trust\s?wallet|ledger|phantom|exodus|половин|half|первые\s+\d|"
-    r"остальн|first\s+\d|last\s+\d",
+    r"seed|сид\b|сид[ыа]\b|мнемони|mnemonic|recovery|восстановл|backup|бэкап|phrase|фраз[аыуе]|"
+    r"(?:12|15|18|24|двенадцать|двадцать\s+четыре)\s+(?:слов|words)|слова\s+(?:от|для|к)\s|"
+    r"(?:wallet|кошел\w*|metamask|метамаск\w*|ledger|trust\s?wallet|phantom|exodus)\s+(?:words|слов)|"
+    r"половин|\bhalf\b|первые\s+\d|остальн|first\s+\d|last\s+\d|the\s+rest\b|"
+    r"(?:words?|слов[ао]?)\s+(?:\d{1,2}\s*[-–]\s*\d{1,2}|с\s+\d)",
     re.I)
 _MIN_ANNOUNCED_RUN = 4
 _MIN_ANNOUNCED_TOTAL = 10
@@ -56,7 +57,7 @@ for _w in _WORDS:
 @lru_cache(maxsize=4096)
 def _near_word(word: str) -> bool:
     """One letter added, dropped, changed or two swapped ("abandn", "abbandon", "abanodn")."""
-    if len(word) < 4:
+    if len(word) < 3:
         return False
     if word in _ONE_LESS:
         return True
@@ -64,14 +65,14 @@ def _near_word(word: str) -> bool:
     return any(d in _WORDS or d in _ONE_LESS for d in dels)
 
 
-def _status(w: str, in_run: bool) -> int:
-    """2: a list word, 1: a list word with a typo (only looked for inside a run), 0: else."""
+def _status(w: str) -> int:
+    """2: a list word, 1: a list word with a typo, 0: anything else."""
     if not (w.islower() or w.isupper() or w.istitle()):
         return 0
     low = w.lower()
     if low in _WORDS:
         return 2
-    return 1 if in_run and _near_word(low) else 0
+    return 1 if _near_word(low) else 0
 
 
 def seeds(text: str) -> list[Cand]:
@@ -80,13 +81,13 @@ def seeds(text: str) -> list[Cand]:
         return []
     announced = announces_seed(text)
     out: list[Cand] = []
-    # a phrase split in parts with words between ("... и дальше ..."): announced, or each
-    # part written plainly and the parts adding up to a phrase length
-    parts = runs if announced else [r for r in runs if _plain(text, r)]
-    total = sum(len(r) for r in parts)
-    split = len(parts) > 1 and (total in _LENGTHS or (announced and total >= _MIN_ANNOUNCED_TOTAL))
+    # a phrase split in parts with words between ("... и дальше ..."): announced, or the
+    # parts together a checksum-valid phrase
+    total = sum(len(r) for r in runs)
+    split = len(runs) > 1 and (
+        (announced and total >= _MIN_ANNOUNCED_TOTAL) or (total in _LENGTHS and _checksum_ok([w for r in runs for w in r])))
     for run in runs:
-        if _is_seed(text, run, announced) or (split and any(run is p for p in parts)):
+        if split or _is_seed(text, run, announced):
             out.append(_cand(text, run))
     return out
 
@@ -97,14 +98,15 @@ def _runs(text: str) -> list[list[tuple[re.Match, int]]]:
     run: list[tuple[re.Match, int]] = []
     typos = 0
     for m in _WORD.finditer(text):
-        st = _status(m.group(), bool(run))
+        st = _status(m.group())
         if run and st:
             gap = text[run[-1][0].end() : m.start()]
+            if st == 1 and typos and run[0][1] == 1:
+                run.pop(0)  # "the seed ...": a near-word in front was no typo after all
+                typos = 0
             if len(gap) > _MAX_GAP or not _GAP.fullmatch(gap) or (st == 1 and typos):
                 runs.append(run)
                 run, typos = [], 0
-        if st == 1 and not run:
-            continue  # a phrase does not start with a typo
         if st:
             run.append((m, st))
             typos += st == 1
@@ -113,10 +115,7 @@ def _runs(text: str) -> list[list[tuple[re.Match, int]]]:
             run, typos = [], 0
     if run:
         runs.append(run)
-    for r in runs:
-        while r and r[-1][1] == 1:  # nor end with one
-            r.pop()
-    return [r for r in runs if len(r) >= _MIN_ANNOUNCED_RUN]
+    return [r for r in runs if sum(st == 2 for _, st in r) >= _MIN_ANNOUNCED_RUN]
 
 
 def _is_seed(text: str, run: list[tuple[re.Match, int]], announced: bool) -> bool:
@@ -128,26 +127,30 @@ def _is_seed(text: str, run: list[tuple[re.Match, int]], announced: bool) -> boo
     gaps = [text[a[0].end() : b[0].start()] for a, b in zip(run, run[1:])]
     if sum(1 for g in gaps if _NUMBERED.search(g)) >= n - 2:
         return True  # a numbered list
-    if all(st == 2 for _, st in run) and _checksum_window(run):
-        return True
-    return _plain(text, run)
+    return _checksum_ok(run)
 
 
-def _plain(text: str, run: list[tuple[re.Match, int]]) -> bool:
-    """Joined by spaces, dashes or slashes only, all in one case: how seeds are pasted."""
-    words = [m.group() for m, _ in run]
-    if not (all(w.islower() for w in words) or all(w.isupper() for w in words)):
-        return False
-    return all(text[a[0].end() : b[0].start()].strip(" \t\n-/") == "" for a, b in zip(run, run[1:]))
-
-
-def _checksum_window(run: list[tuple[re.Match, int]]) -> bool:
+def _checksum_ok(run: list[tuple[re.Match, int]]) -> bool:
+    """Some window of phrase length is checksum-valid (a typo: once corrected)."""
     words = [m.group().lower() for m, _ in run]
-    for size in _LENGTHS:
-        for i in range(0, len(words) - size + 1):
-            if _MNEMONIC.check(" ".join(words[i : i + size])):
-                return True
+    typo = next((i for i, (_, st) in enumerate(run) if st == 1), None)
+    options = [words]
+    if typo is not None:
+        options = [words[:typo] + [w] + words[typo + 1 :] for w in _corrections(words[typo])]
+    for ws in options:
+        for size in _LENGTHS:
+            for i in range(0, len(ws) - size + 1):
+                if _MNEMONIC.check(" ".join(ws[i : i + size])):
+                    return True
     return False
+
+
+def _corrections(word: str) -> list[str]:
+    """List words one edit away (added, dropped, changed or swapped letter)."""
+    dels = _deletions(word)
+    out = {w for w in _WORDS if abs(len(w) - len(word)) <= 1 and (
+        w in dels or word in _deletions(w) or dels & _deletions(w))}
+    return sorted(out)
 
 
 def _cand(text: str, run: list[tuple[re.Match, int]]) -> Cand:
