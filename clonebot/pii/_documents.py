@@ -12,7 +12,7 @@ import re
 from clonebot.pii._candidate import Cand
 
 _KEYWORD = re.compile(
-    r"(?<!\w)(?:паспорт\w*|пасп\.?|загран\w*|сери[яиюей]|passport\w*|passp\.?|pp(?=\s*(?:no|nr|number|#|№|:))|"
+    r"(?<!\w)(?:паспорт\w*|паспорд\w*|пасп\.?|pasport\w*|загран\w*|ксив\w*|сери[яиюей]|сер\.|passport\w*|passp\.?|pp(?=\s*(?:no|nr|number|#|№|:))|"
     r"удостоверени\w+\s+личност\w*|id\s*card|водительск\w*|права|вод\.\s*удост\w*|"
     r"driver'?s?\s+licen[cs]e|licen[cs]e\s+(?:no|number))(?!\w)",
     re.I,
@@ -34,7 +34,7 @@ _NUMBER = re.compile(
 # letters and digits mixed (German "C01X00T47"): upper case only, not a word
 _ALNUM = re.compile(r"(?<![A-Za-z0-9])(?=[A-Z0-9]{8,9}(?![A-Za-z0-9]))(?=[A-Z]*\d)(?=\d*[A-Z])[A-Z0-9]{8,9}")
 # series or number named on their own, in any order: "номер 123456 серия 4510"
-_PART = re.compile(rf"(?<!\w)(?:сери[яиюей]|series)[ :№]{{0,3}}(\d{{2}} ?\d{{2}})(?!\d)"
+_PART = re.compile(rf"(?<!\w)(?:сери[яиюей]|сер\.|series)[ :№]{{0,3}}(\d{{2}} ?\d{{2}})(?!\d)"
                    rf"|(?<!\w){_NO}[ :.]{{0,3}}(\d{{6,9}}|\d{{3}} \d{{3}})(?!\d)", re.I)
 _BEFORE = 45  # "45 10 123456 — это мой паспорт"
 _AFTER = 60

@@ -20,14 +20,17 @@ _KEY = re.compile(
     r"(?<![\w/])(?:"
     r"(?P<cvv>(?:cvv2?|cvc2?|cvv/cvc|cvc/cvv|cav2|cid)(?:[\s-]?(?:код\w{0,3}|code))?)"
     r"|(?P<pin>(?:пин|pin)(?:[\s-]?(?:код\w{0,3}|code))?|пинкод\w{0,3}|пинчик\w{0,2}|pincode)"
-    r"|(?P<code>(?:смс|sms)[\s-]?(?:код\w{0,3}|code)|код\w{0,3}|code|otp|2fa|totp|тотп)"
+    r"|(?P<backup>(?:backup|recovery|резервн\w*|запасн\w*)\s+(?:codes?|код\w{0,3}))"
+    r"|(?P<code>(?:смс|sms)[\s-]?(?:код\w{0,3}|code)|код\w{0,3}|code|otp|2fa|totp|тотп|"
+    r"домофон\w{0,3}|intercom|buzzer|(?:три|3)\s+цифр\w*\s+(?:на\s+обороте|сзади))"
     # a secret word or answer: the value may be plain words ("зелёный чай")
     r"|(?P<word>(?:кодов|секретн|контрольн|тайн)\w+\s+слов\w*|code\s*word|secret\s+word|safe\s*word|"
-    r"security\s+(?:answer|word|question\s+answer)|secret\s+answer|ответ\w*\s+на\s+(?:секретн|контрольн)\w+\s+вопрос\w*)"
+    r"security\s+(?:answer|word|question\s+answer)|secret\s+answer|ответ\w*\s+на\s+(?:секретн|контрольн)\w+\s+вопрос\w*|"
+    r"(?:mother'?s\s+)?maiden\s+name|девичь\w+\s+фамили\w*)"
     # short or ambiguous words (a mountain pass, Wi-Fi 6): only with a value that looks like one
-    r"|(?P<weak>pass|пасс|пас|pw|пв|wi-?fi|вай-?фай\w{0,2}|вафл\w{0,2}|wlan)"
+    r"|(?P<weak>pass|пасс|пас|wi-?fi|вай-?фай\w{0,2}|вафл\w{0,2}|wlan|ключ\w{0,3}|key)"
     r"|(?P<pw>парол[ьяюеи]\w{0,4}|п[аеэ]сс?в[оа]р[дт]\w{0,3}|passw(?:or)?d\w{0,2}|pass(?:code|phrase|word)"
-    r"|pwd|psw|pswd|p/w)"
+    r"|pwd|psw|pswd|p/w|pw|пв|пасскод\w{0,2}|network\s+key|wpa2?(?:[\s-]+(?:key|psk))?|сетев\w+\s+ключ\w*)"
     r")(?!\w)",
     re.I,
 )
@@ -36,7 +39,8 @@ _CODE_GOOD = re.compile(
     r"домофон|подъезд|двер|калитк|ворот|сейф|замк|замок|сигнализ|подтвержд|смс|sms|доступ|безопасн|"
     r"верифик|провер|вход|карты|охран|квартир|одноразов|логин|банк|госуслуг|телеграм|"
     r"door|gate|entry|alarm|safe|lock|verif|confirm|security|access|one[- ]time|2fa|two[- ]factor|"
-    r"login|sign[- ]?in|auth|bank|telegram|steam|your|my|мой|твой|ваш",
+    r"login|sign[- ]?in|auth|bank|telegram|steam|your|my|мой|твой|ваш|оборот|сзади|back\s+of|"
+    r"телефон|phone|ноут|laptop|планшет|сим|sim",
     re.I,
 )
 _CODE_BAD = re.compile(
@@ -53,12 +57,20 @@ _CONNECT = re.compile(
 _STRONG_CONNECT = re.compile(r"[:=]")
 _QUOTED = re.compile(r"[\"'«“`]([^\"'»”`\n]{3,64})[\"'»”`]")
 _TOKEN = re.compile(r"[^\s,;]{1,64}")
-_DIGITS = re.compile(r"(?<![\d:.,/])\d{1,8}(?:[ -]\d{1,8}){0,7}(?![\d])")
+_DIGITS = re.compile(r"(?<![\d:.,/])(?:\d(?:\.\d){3,7}(?![.\d])|\d{1,8}(?:[ -]\d{1,8}){0,7}(?!\d))")
 _NOT_A_CODE_AFTER = re.compile(
     r"[ \t]*(?:[:.,/]\d|%|руб|р\.|р\b|₽|\$|€|usd|eur|rub|тыс|k\b|к\b|мин|min|сек|sec|час|hour|"
     r"год|лет|year|line|строк|раз|times|шт|pcs|km|км|кг|kg|gb|гб|mb|мб|px|dpi)",
     re.I)
 _AFTER_LOGIN = re.compile(r"[ \t]*[/|:;][ \t]*|[ \t]+(?:pass|пасс|пароль|pw)?[ \t]*[:=-]?[ \t]*(?=\S*\d)")
+_DOOR_TAIL = re.compile(r"[#*](?:\d{1,6}[#*]?)?")
+_NOT_A_PASSWORD_PASS = re.compile(
+    r"(?:boarding|bus|season|ski|day|gym|transit|backstage|press|vip|mountain|festival|hall|free|"
+    r"metro|train|parking|guest|visitor|all-access|access)[ \t]*$", re.I)
+_LOGIN = re.compile(r"(?<!\w)(?:login|логин|user(?:name)?|юзер\w*|username|пользовател\w*)(?!\w)", re.I)
+_BEFORE_KEY = re.compile(
+    r"(?<![^\s:(«\"'])([^\s,;:]{3,64}|\d{2,4}(?: \d{2,4}){1,3})[ \t]*(?:[-—=:]|\bэто\b|\bis\b)[ \t]*"
+    r"(?:(?:это|is|мой|моя|my|the|наш|our|твой|your|новый|new|старый|old)[ \t]+){0,2}$", re.I)
 _URL_CREDENTIALS = re.compile(r"[a-z][a-z0-9+.-]{1,20}://[^\s:/@]{1,64}:([^\s@/]{1,128})@[\w.-]+", re.I)
 
 _TAIL = re.compile(r"(?: ?/ ?| )(?=\S*\d)[^\s,;]{1,32}|(?: ?/ ?)[^\s,;]{3,32}")
@@ -67,7 +79,7 @@ _MAX_GAP = 45  # characters between a keyword and its value
 _STOP = frozenset(
     """не нет и или а но от для к на в у с по из за то это же ли бы тот такой такая такое какой
     неверный неправильный верный правильный сложный простой слабый надёжный надежный новый старый
-    сменил сменила поменял поменяла забыл забыла потерял сбросил сбросить поменять сменить ввести
+    забыл забыла потерял сбросил сбросить ввести
     введи помню знаю скажи дай пришли напиши есть был была будет тоже уже еще ещё опять снова нужен
     нужно нужна подходит сохранил сохранила поставь поставил сделай придумай придумал длинный
     короткий какой-то надо мне тебе ему ей нам вам им меня тебя его её их мой моя моё твой твоя свой
@@ -97,16 +109,56 @@ def passwords(text: str) -> list[Cand]:
         kind = k.lastgroup or ""
         if kind == "code" and not _code_context_ok(text, k):
             continue
+        if kind == "backup":
+            out += _backup_codes(text, k)
+            continue
+        if kind == "weak" and _NOT_A_PASSWORD_PASS.search(text, max(0, k.start() - 20), k.start()):
+            continue  # "boarding pass 123...", "проездной"
+        if _LOGIN.search(text, max(0, k.start() - 40), k.start()) and kind in ("weak", "pw"):
+            found = _after_login_key(text, k)  # "login ivan pass qwerty"
+            if found is not None:
+                out.append(Cand("password", found[0], found[1], "pw", text[found[0] : found[1]]))
+                continue
+            kind = "pw"
         if kind in ("cvv", "pin", "code"):
             found = _digit_value(text, k, kind)
         else:
             found = _word_value(text, k, kind)
+        if found is None and kind != "backup":
+            found = _value_before(text, k, kind)
         if found is not None:
             s, e = found
             out.append(Cand("password", s, e, kind, text[s:e]))
     for m in _URL_CREDENTIALS.finditer(text):
         out.append(Cand("password", m.start(1), m.end(1), "pw", m.group(1)))
     return out
+
+
+def _after_login_key(text: str, k: re.Match) -> tuple[int, int] | None:
+    """After "login X", the word after "pass"/"пароль" is the password, whatever it looks like."""
+    m = re.match(r"[ \t]*[:=-]?[ \t]*", text[k.end() :])
+    v = _extract(text, k.end() + m.end(), tail=False)
+    if v is None or text[v[0] : v[1]].lower() in _STOP or len(text[v[0] : v[1]]) < 3:
+        return None
+    return v
+
+
+def _value_before(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
+    """"Barsik1990 — мой пароль", "4821 это код из смс": the value, a dash or "это"/"is",
+    then the keyword."""
+    m = _BEFORE_KEY.search(text, max(0, k.start() - 60), k.start())
+    if m is None:
+        return None
+    s, e = m.start(1), m.end(1)
+    val = text[s:e]
+    if kind in ("cvv", "pin", "code"):
+        digits = sum(c.isdigit() for c in val)
+        ok = val.replace(" ", "").isdigit() and 4 <= digits <= 8
+    else:
+        ok = _strong(val, re.search(r"[а-яё]", k.group(), re.I) is not None, kind)
+    if not ok or re.fullmatch(r"\d{1,2}[:.]\d{2}", val):
+        return None
+    return s, e
 
 
 def after_login(text: str, end: int) -> Cand | None:
@@ -118,6 +170,17 @@ def after_login(text: str, end: int) -> Cand | None:
     if v is None or not _strong(text[v[0] : v[1]], cyr_key=False):
         return None
     return Cand("password", v[0], v[1], "pw", text[v[0] : v[1]])
+
+
+_BACKUP_CODE = re.compile(r"(?<![\w-])(?=[\w-]*\d)[A-Za-z0-9]{4,12}(?:[ -][A-Za-z0-9]{3,12}(?=[\s,;.]|$))?(?![\w-])")
+
+
+def _backup_codes(text: str, k: re.Match) -> list[Cand]:
+    """"backup codes: 4829 1733, 9921 0042": every code up to the end of the line."""
+    end = text.find("\n", k.end())
+    end = len(text) if end == -1 else end
+    return [Cand("password", m.start(), m.end(), "code", m.group())
+            for m in _BACKUP_CODE.finditer(text, k.end(), min(end, k.end() + 300))]
 
 
 def _code_context_ok(text: str, k: re.Match) -> bool:
@@ -147,7 +210,10 @@ def _digit_value(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
         e = s + len(value)
         ok = 4 <= len(value) <= 16 and (good or kind == "pin" and _strong_gap(gap))
         return (s, e) if ok and sum(c.isdigit() for c in value) >= 2 else None
-    digits = re.sub(r"\D", "", m.group())
+    door = _DOOR_TAIL.match(text, e)  # "45#1234", "1234#"
+    if door:
+        e = door.end()
+    digits = re.sub(r"\D", "", text[s:e])
     groups = m.group().replace("-", " ").split()
     if len(groups) > 1 and max(len(g) for g in groups) > 4:
         return None  # "пин 1234 5678 9012" is not one code (that is a card)
@@ -164,8 +230,6 @@ def _digit_value(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
             ok = False
     if not ok:
         return None
-    if e < len(text) and text[e] in "#*":
-        e += 1
     return s, e
 
 
@@ -196,6 +260,8 @@ def _word_value(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
         qualifier = after_prep and (word.isalpha() or len(word) <= 3)  # "от вайфая", "от 1с"
         if v and not qualifier and _strong(text[v[0] : v[1]], cyr_key, kind):
             return v
+        if v and _QUOTED.match(text, tm.start(1)) and kind != "weak" and word not in _STOP:
+            return v  # 'password "sunshine"': quoting marks the value
         if kind == "word" and v and _ends_clause(text, v[1]) and _plain_answer(text[v[0] : v[1]]):
             return v  # "кодовое слово в сбере бегемот"
         if word in _STOP and word not in _QUALIFIERS or not (qualifier or re.fullmatch(r"[^\W\d][\w-]*", word)):
@@ -227,7 +293,7 @@ def _value(text: str, pos: int, connector: str, cyr_key: bool, kind: str) -> tup
     if v is None:
         return None
     val = text[v[0] : v[1]]
-    low = val.lower()
+    low = val.lower().rstrip(".!?")
     if low in _STOP or not val.strip("*•·xX.?") or _PLACEHOLDER.fullmatch(text, v[0] - 1, v[1] + 1):
         return None  # "password: ******" / "pass: [hidden]" is already hidden
     if _strong(val, cyr_key, kind):
@@ -277,8 +343,8 @@ def _extract(text: str, pos: int, tail: bool = True) -> tuple[int, int] | None:
         s += 1
     if e <= s:
         return None
-    # "qwerty 123", "ivan / qwerty": the value goes on
-    more = _TAIL.match(text, e) if tail else None
+    # "qwerty 123", "ivan / qwerty": the value goes on (not after "is in", "от", ...)
+    more = _TAIL.match(text, e) if tail and text[s:e].lower() not in _STOP else None
     if more and not re.match(r" ?\d{1,2}[:.]\d\d", more.group()):
         e += len(more.group().rstrip(".,?)]}»\"'…:"))
     return s, e
@@ -287,6 +353,7 @@ def _extract(text: str, pos: int, tail: bool = True) -> tuple[int, int] | None:
 def _strong(v: str, cyr_key: bool, kind: str = "pw") -> bool:
     """Looks like a password on its own: digits, symbols, mixed case, Latin after a Russian
     keyword, or a random run of letters ("czfhrmbs")."""
+    v = v.rstrip(".!?") if len(v) > 1 and v[-2].isalnum() else v  # a sentence's full stop
     if len(v) < 4 or v.lower() in _STOP:
         return False
     if kind == "weak" and (len(v) < 6 or _SPEC.search(v)):

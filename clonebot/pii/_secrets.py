@@ -84,6 +84,8 @@ _VALUE = re.compile(r"[A-Za-z0-9_\-./+=]{16,512}")
 _LONG = re.compile(r"(?<![\w/+=.@:#?&%-])[A-Za-z0-9+/_-]{32,2048}={0,2}(?![\w/+=-])")
 _HEX = re.compile(r"[0-9a-fA-F]+")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+# base64 of PNG, JPEG, GIF, WebP/RIFF, PDF, MP4 files
+_MEDIA_BASE64 = ("iVBORw0KGgo", "/9j/", "R0lGOD", "UklGR", "JVBERi0", "AAAAIGZ0eXA", "AAAAGGZ0eXA")
 _MIN_ENTROPY = 3.8  # bits per char; random base62 of 32 chars scores ~4.6, English ~3.5
 
 
@@ -137,6 +139,8 @@ def _tokenish(val: str, min_len: int, labelled: bool = False) -> bool:
 def _random_looking(val: str) -> bool:
     if _HEX.fullmatch(val) or _UUID.search(val):
         return False  # commit hashes and checksums are shared in normal talk
+    if val.startswith(_MEDIA_BASE64):
+        return False  # a pasted image or document, not a key
     if not (any(c.isdigit() for c in val) and any(c.isupper() for c in val)
             and any(c.islower() for c in val)):
         return False

@@ -14,6 +14,7 @@ in a phrase may carry a typo (one letter added, dropped, changed or swapped).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from functools import lru_cache
 
@@ -21,8 +22,9 @@ from mnemonic import Mnemonic
 
 from clonebot.pii._candidate import Cand
 
-_MNEMONIC = Mnemonic("english")
-_WORDS = frozenset(_MNEMONIC.wordlist)
+_WORDLIST = Mnemonic("english").wordlist
+_WORDS = frozenset(_WORDLIST)
+_INDEX = {w: i for i, w in enumerate(_WORDLIST)}
 _LENGTHS = (12, 15, 18, 21, 24)
 _WORD = re.compile(r"[A-Za-z]+")
 _GAP = re.compile(r"[\s,;.:)(\-/|•*]*(?:\d{1,2}[.):]?[\s,;.:)(\-/|•*]*)?")
@@ -40,29 +42,54 @@ _MIN_ANNOUNCED_RUN = 4
 _MIN_ANNOUNCED_TOTAL = 10
 
 
-def announces_seed(text: str) -> bool:
-    return _ANNOUNCED.search(text) is not None
+# literal stems of every announcement: a fast first look before the full pattern
+_ANNOUNCE_HINT = re.compile(
+    r"seed|сид|мнемон|mnemonic|recover|восстанов|backup|бэкап|phrase|фраз|слов|word|half|половин|"
+    r"первые|остальн|first|last|rest")
+
+
+def announces_seed(low: str) -> bool:
+    """`low`: the text in lower case (re.I over Cyrillic is slow)."""
+    return _ANNOUNCE_HINT.search(low) is not None and _ANNOUNCED.search(low) is not None
 
 
 def _deletions(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
-_ONE_LESS = {}  # a list word with one letter dropped -> the word
+_BY_DELETION: dict[str, list[str]] = {}  # a list word with one letter dropped -> the words
 for _w in _WORDS:
     for _d in _deletions(_w):
-        _ONE_LESS.setdefault(_d, _w)
+        _BY_DELETION.setdefault(_d, []).append(_w)
 
 
 @lru_cache(maxsize=4096)
-def _near_word(word: str) -> bool:
-    """One letter added, dropped, changed or two swapped ("abandn", "abbandon", "abanodn")."""
+def _corrections(word: str) -> tuple[str, ...]:
+    """List words one edit away: a letter added, dropped, changed or two swapped
+    ("abandn", "abbandon", "abanodn")."""
     if len(word) < 3:
-        return False
-    if word in _ONE_LESS:
-        return True
+        return ()
     dels = _deletions(word)
-    return any(d in _WORDS or d in _ONE_LESS for d in dels)
+    out = {d for d in dels if d in _WORDS}  # a letter added
+    out.update(_BY_DELETION.get(word, ()))  # a letter dropped
+    for d in dels:  # changed or swapped
+        out.update(_BY_DELETION.get(d, ()))
+    out.discard(word)
+    return tuple(sorted(out))
+
+
+def _checksum_valid(words: list[str]) -> bool:
+    """BIP-39: 11 bits a word; the last len/3 bits are the first bits of SHA-256(entropy)."""
+    bits = 0
+    for w in words:
+        i = _INDEX.get(w)
+        if i is None:
+            return False
+        bits = bits << 11 | i
+    total = len(words) * 11
+    cs = total // 33
+    entropy = (bits >> cs).to_bytes((total - cs) // 8, "big")
+    return hashlib.sha256(entropy).digest()[0] >> (8 - cs) == bits & ((1 << cs) - 1)
 
 
 def _status(w: str) -> int:
@@ -72,14 +99,14 @@ def _status(w: str) -> int:
     low = w.lower()
     if low in _WORDS:
         return 2
-    return 1 if _near_word(low) else 0
+    return 1 if _corrections(low) else 0
 
 
 def seeds(text: str) -> list[Cand]:
     runs = _runs(text)
     if not runs:
         return []
-    announced = announces_seed(text)
+    announced = announces_seed(text.lower())
     out: list[Cand] = []
     # a phrase split in parts with words between ("... и дальше ..."): announced, or the
     # parts together a checksum-valid phrase
@@ -140,17 +167,9 @@ def _checksum_ok(run: list[tuple[re.Match, int]]) -> bool:
     for ws in options:
         for size in _LENGTHS:
             for i in range(0, len(ws) - size + 1):
-                if _MNEMONIC.check(" ".join(ws[i : i + size])):
+                if _checksum_valid(ws[i : i + size]):
                     return True
     return False
-
-
-def _corrections(word: str) -> list[str]:
-    """List words one edit away (added, dropped, changed or swapped letter)."""
-    dels = _deletions(word)
-    out = {w for w in _WORDS if abs(len(w) - len(word)) <= 1 and (
-        w in dels or word in _deletions(w) or dels & _deletions(w))}
-    return sorted(out)
 
 
 def _cand(text: str, run: list[tuple[re.Match, int]]) -> Cand:
