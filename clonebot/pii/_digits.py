@@ -73,8 +73,23 @@ def _groups(text: str, m: re.Match) -> list[tuple[int, int, str]]:
     return out
 
 
+# cards written with separators runs do not take ("4276_1234_5678_9014", "4276/1234/...")
+# or in pairs ("42 76 12 34 ..."): Luhn decides
+_CARD_ODD = re.compile(
+    r"(?<![\d/_*|])(?:\d{4}([_/*|\\])\d{4}\1\d{4}\1\d{4}(?:\1\d{1,3})?|\d{2}(?:([ .-])\d{2}(?:\2\d{2}){6,8}))(?![\d/_*|])")
+
+
+def _odd_cards(text: str) -> list[Cand]:
+    out = []
+    for m in _CARD_ODD.finditer(text):
+        d = re.sub(r"\D", "", m.group())
+        if 15 <= len(d) <= 19 and d[0] in "23456" and _checks.luhn_ok(d):
+            out.append(Cand("card", m.start(), m.end(), "", d))
+    return out
+
+
 def digit_runs(text: str) -> list[Cand]:
-    out: list[Cand] = []
+    out: list[Cand] = _odd_cards(text)
     runs: list[tuple[int, int, str, bool, bool]] = []
     for m in _RUN.finditer(text):
         groups = _groups(text, m)
@@ -195,7 +210,8 @@ def _phone(text: str, start: int, end: int, d: str, plus: bool, whole: bool, sep
             return Cand("phone", start, end, "local", d)
         if n == 10 and d[0] != "9" and not (spaced or _before(_CTX_PHONE, text, start, 30)):
             return None
-    e164 = _phone_e164(d, plus)
+    # a number a phone word announces may be merely possible (a new range, a made-up one)
+    e164 = _phone_e164(d, plus, loose=not national and _before(_CTX_PHONE, text, start, 30))
     if e164 is None:
         return None
     if paren and start > 0 and text[start - 1] == "(":
@@ -205,7 +221,7 @@ def _phone(text: str, start: int, end: int, d: str, plus: bool, whole: bool, sep
     return Cand("phone", start, end, "", e164)
 
 
-def _phone_e164(digits: str, plus: bool) -> str | None:
+def _phone_e164(digits: str, plus: bool, loose: bool = False) -> str | None:
     n = len(digits)
     tries: list[tuple[str, str | None]]
     if plus:
@@ -235,6 +251,6 @@ def _phone_e164(digits: str, plus: bool) -> str | None:
             num = phonenumbers.parse(s, region)
         except phonenumbers.NumberParseException:
             continue
-        if phonenumbers.is_valid_number(num):
+        if phonenumbers.is_valid_number(num) or (loose and phonenumbers.is_possible_number(num)):
             return phonenumbers.format_number(num, _E164)
     return None

@@ -245,7 +245,10 @@ def _word_value(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
     cyr_key = re.search(r"[а-яё]", k.group(), re.I) is not None
     pos = k.end()
     after_prep = False
-    for _ in range(_MAX_WORDS + 1):
+    # "changed the password to X", "поменял пароль на X": after "to"/"на" comes the value
+    changed = re.search(r"(?:поменял|сменил|изменил|changed?|set|reset|updated?)\w*\W+(?:\w+\W+)?$",
+                        text[max(0, k.start() - 25) : k.start()], re.I) is not None
+    for n in range(_MAX_WORDS + 1):
         cm = _CONNECT.match(text, pos)
         if cm and cm.end() > pos:
             v = _value(text, cm.end(), cm.group(), cyr_key, kind)
@@ -257,7 +260,9 @@ def _word_value(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
             return None
         word = tm.group(1).strip(".,!?:;)(»«\"'").lower()
         v = _extract(text, tm.start(1), tail=False)
-        qualifier = after_prep and (word.isalpha() or len(word) <= 3)  # "от вайфая", "от 1с"
+        # what follows a preposition names the thing ("от вайфая", "от 1с", "в 1password"),
+        # unless it follows a change ("поменял на Qwerty1")
+        qualifier = after_prep and not changed
         if v and not qualifier and _strong(text[v[0] : v[1]], cyr_key, kind):
             return v
         if v and _QUOTED.match(text, tm.start(1)) and kind != "weak" and word not in _STOP:
@@ -266,12 +271,16 @@ def _word_value(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
             return v  # "кодовое слово в сбере бегемот"
         if word in _STOP and word not in _QUALIFIERS or not (qualifier or re.fullmatch(r"[^\W\d][\w-]*", word)):
             return None
+        if kind == "weak" and n and not (qualifier or word in _PREPS or word in _QUALIFIERS):
+            return None  # "api key лежит в ...": a weak key takes its value at once or after "от X"
+        changed = after_prep is False and _CHANGE.fullmatch(word) is not None or (changed and word in _PREPS)
         after_prep = word in _PREPS
         pos = tm.end()
     return None
 
 
 _NEXT_TOKEN = re.compile(r"[ \t]*(\S+)")
+_CHANGE = re.compile(r"поменял\w*|сменил\w*|изменил\w*|changed|change|set|reset|updated")
 _QUALIFIERS = frozenset("от для к на из в у of for to from on the my your our his her мой моя твой наш нас".split())
 _PREPS = frozenset("от для к на из в у of for to from on at".split())
 _CLAUSE_END = re.compile(r"[ \t]*(?:$|[.,;!?)\]»\"'(]|[\U0001F300-\U0001FAFF\u2600-\u27BF])")
@@ -282,7 +291,9 @@ def _ends_clause(text: str, pos: int) -> bool:
 
 
 def _plain_answer(val: str) -> bool:
-    low = val.lower()
+    if val.endswith("?"):
+        return False  # "кодовое слово знаешь?": a question, not an answer
+    low = val.lower().rstrip(".!")
     return len(val) >= 3 and low not in _STOP and not _RU_NOT_NOUN.search(low) and not _EN_NOT_NOUN.search(low)
 
 
