@@ -210,8 +210,7 @@ def _phone(text: str, start: int, end: int, d: str, plus: bool, whole: bool, sep
             return Cand("phone", start, end, "local", d)
         if n == 10 and d[0] != "9" and not (spaced or _before(_CTX_PHONE, text, start, 30)):
             return None
-    # a number a phone word announces may be merely possible (a new range, a made-up one)
-    e164 = _phone_e164(d, plus, loose=not national and _before(_CTX_PHONE, text, start, 30))
+    e164 = _phone_e164(d, plus)
     if e164 is None:
         return None
     if paren and start > 0 and text[start - 1] == "(":
@@ -221,7 +220,7 @@ def _phone(text: str, start: int, end: int, d: str, plus: bool, whole: bool, sep
     return Cand("phone", start, end, "", e164)
 
 
-def _phone_e164(digits: str, plus: bool, loose: bool = False) -> str | None:
+def _phone_e164(digits: str, plus: bool) -> str | None:
     n = len(digits)
     tries: list[tuple[str, str | None]]
     if plus:
@@ -251,6 +250,6 @@ def _phone_e164(digits: str, plus: bool, loose: bool = False) -> str | None:
             num = phonenumbers.parse(s, region)
         except phonenumbers.NumberParseException:
             continue
-        if phonenumbers.is_valid_number(num) or (loose and phonenumbers.is_possible_number(num)):
+        if phonenumbers.is_valid_number(num):
             return phonenumbers.format_number(num, _E164)
     return None
