@@ -24,15 +24,18 @@ from clonebot.pii._seeds import announces_seed, seeds
 _DIGIT = re.compile(r"\d")
 _PASSWORD_WORD = (r"парол|пасс|\bпас\b|п[аеэ]св|pass|pwd|\bpw|psw|p/w|\bпв\b|пин|pin|код|code|otp|2fa|totp|тотп|"
                   r"wi-?fi|вай-?фай|вафл|wlan|ключ|key|wpa|домофон|intercom|buzzer|backup|резервн|запасн|цифр|maiden|девичь|"
+                  r"puk|пук|вопрос|question|фраз|phrase|"
                   r"cvv|cvc|cav2|слов|word|answer|ответ|://")
 _SECRET_WORD = r"token|токен|secret|секрет|key|ключ|кей|bearer|-----"
 _EMAIL_WORD = r"собак|sobak|\bat\b|[(\[{<]at[)\]}>]|\bdot\b|точк|тчк"
 # One scan says "nothing here" for most lines (keywords at a word start; a \b-free
 # pattern lets re skip fast); the parts are looked up only when it hits.
 _ANY = re.compile(
-    r"[\d@]|://|-----|собак|точк|(?:^|[^a-zа-яё])(?:парол|пасс|пас\b|п[аеэ]св|wi-?fi|вай-?фай|вафл|wlan|wpa|домофон|intercom|buzzer|цифр|maiden|девичь|pass|pwd|pw|psw|p/w|пв|пин|pin|код|code|"
-    r"otp|2fa|totp|тотп|cvv|cvc|cav2|слов|word|answer|ответ|token|токен|secret|секрет|key|ключ|кей|"
-    r"bearer|api|апи|sobak|at[\s)\]}>]|dot|тчк|приват)")
+    r"[\d@]|://|-----|собак|точк|(?:^|[^a-zа-яё])(?:"
+    r"парол|пасс|пас\b|п[аеэ]св|pass|pwd|pw|psw|p/w|пв|пин|pin|puk|пук|код|code|otp|2fa|totp|тотп|"
+    r"cvv|cvc|cav2|wi-?fi|вай-?фай|вафл|wlan|wpa|домофон|intercom|buzzer|цифр|maiden|девичь|"
+    r"вопрос|question|фраз|phrase|слов|word|answer|ответ|token|токен|secret|секрет|key|ключ|кей|"
+    r"bearer|api|апи|приват|sobak|at[\s)\]}>]|dot|тчк)")
 _PASSWORD_RX = re.compile(_PASSWORD_WORD)
 _SECRET_RX = re.compile(_SECRET_WORD)
 _EMAIL_RX = re.compile(_EMAIL_WORD)

@@ -25,9 +25,6 @@ _E164 = phonenumbers.PhoneNumberFormat.E164
 
 _CTX_SNILS = re.compile(r"снилс|snils|страхов|пенсион|\bssn\b|social security", re.I)
 _CTX_INN = re.compile(r"\bинн\b|\binn\b|\btin\b|\btax|налогов|налогоплат|ИНН", re.I)
-_CTX_CARD = re.compile(
-    r"карт|card|visa|виза|master|мастер|maestro|маэстро|\bмир\b|\bmir\b|amex|сбер|тинькоф|тиньк|"
-    r"альфа|втб|кредитк|дебетов|\bcc\b|номер карт", re.I)
 _CTX_ACCOUNT = re.compile(r"сч[её]т|\bр/с|\bр\\с|\bл/с|расч[её]тн|лицев|account|\bacc\b|реквизит", re.I)
 _CTX_PHONE = re.compile(
     r"тел|phone|номер|number|звон|call|whats|ватс|ватсап|viber|вайбер|моб|mobile|cell|sms|смс|"
@@ -54,7 +51,7 @@ def _near(rx: re.Pattern, text: str, start: int, end: int) -> bool:
     return _before(rx, text, start) or _after(rx, text, end)
 
 
-def _groups(text: str, m: re.Match) -> list[tuple[int, int, str]]:
+def _groups(m: re.Match) -> list[tuple[int, int, str]]:
     """Digit groups of a run; single digits written one by one are one group."""
     raw = [(g.start() + m.start(), g.end() + m.start(), g.group()) for g in _GROUP.finditer(m.group())]
     out: list[tuple[int, int, str]] = []
@@ -92,7 +89,7 @@ def digit_runs(text: str) -> list[Cand]:
     out: list[Cand] = _odd_cards(text)
     runs: list[tuple[int, int, str, bool, bool]] = []
     for m in _RUN.finditer(text):
-        groups = _groups(text, m)
+        groups = _groups(m)
         plus = m.group().startswith("+")
         claimed = _counting(m.group()) or _classify_run(text, groups, plus, out)
         runs.append((m.start(), m.end(), "".join(g[2] for g in groups), plus, claimed))
@@ -145,9 +142,8 @@ def _split_numbers(text: str, runs: list[tuple[int, int, str, bool, bool]]) -> l
         if claimed or not _SPLIT_GAP.fullmatch(text, e1, s2) or len(d1) < 3 or len(d2) < 4:
             continue
         d = d1 + d2
-        start = s1 - 1 if plus else s1
         if (plus or d1[0] in "789") and 10 <= len(d) <= 12 and _phone_e164(d, plus):
-            out += [Cand("phone", start, e1, "split", d), Cand("phone", s2, e2, "split", d)]
+            out += [Cand("phone", s1, e1, "split", d), Cand("phone", s2, e2, "split", d)]
         elif (not plus and 15 <= len(d) <= 19 and len(d1) % 4 == 0 and d[0] in "23456"
               and _checks.luhn_ok(d)):
             out += [Cand("card", s1, e1, "split", d), Cand("card", s2, e2, "split", d)]
@@ -163,7 +159,7 @@ def _classify(text: str, groups: list, i: int, j: int, d: str, plus: bool) -> Ca
         start -= 1  # keep the "+"
     sizes = [len(groups[k][2]) for k in range(i, j + 1)]
     if not plus and 15 <= n <= 19:
-        card = _card(text, start, end, d, sizes, seps)
+        card = _card(start, end, d, sizes, seps)
         if card is not None:
             return card
     if n == 20 and not plus and (d.startswith(("408", "423")) or _near(_CTX_ACCOUNT, text, start, end)):
@@ -180,7 +176,7 @@ def _classify(text: str, groups: list, i: int, j: int, d: str, plus: bool) -> Ca
     return None
 
 
-def _card(text: str, start: int, end: int, d: str, sizes: list[int], seps: str) -> Cand | None:
+def _card(start: int, end: int, d: str, sizes: list[int], seps: str) -> Cand | None:
     if "(" in seps or ")" in seps:
         return None
     # cards are written whole or in groups of >= 3 digits; dots only as 4-4-4-4

@@ -1,13 +1,17 @@
-"""Passwords, PINs, CVVs and one-time codes written in words.
+"""Passwords, PINs, CVVs, one-time codes and secret words written in words.
 
-A keyword (any family, both languages, slang: "пароль", "парольку", "пасворд", "pw",
-"пин", "otp", "код из смс", "секретное слово", ...) and then the value, with or without a
-connector: "пароль: X", "the password is X", "пароль от вайфая X", "пароль такой же как
-от почты: X", "пин 3 9 1 7", "код подтверждения — 512 774". Digit codes may be split by
-spaces or dashes. What keeps "забыл пароль", "код ошибки 404", "code review", times and
-prices untouched: digit kinds take digits only (not times, not amounts), a bare "код"
-needs 4+ digits or a code-ish word around it, and without a connector a password must
-look like one (digits, mixed case, symbols, Latin after a Russian keyword).
+A keyword of any family, both languages and slang ("пароль", "парольку", "пасворд", "pw",
+"пин", "otp", "код из смс", "домофон", "секретное слово", "security answer", "wi-fi",
+...), then the value, with or without a connector: "пароль: X", "the password is X",
+"пароль от вайфая X", "пароль такой же как от почты: X", "поменял пароль на X",
+"X — мой пароль", "login ivan pass X", "ivan@mail.ru / X", "пин 3 9 1 7", "код
+подтверждения — 512 774", "backup codes: A, B, C".
+
+What keeps "забыл пароль", "код ошибки 404", "code review", times and prices untouched:
+digit kinds take digits only (not times, not amounts), a bare "код" needs 4+ digits or a
+code-ish word around it, ambiguous keys ("pass", "wi-fi", "key") need a value that looks
+like one, and without a connector a password must look like one too (digits, mixed case,
+symbols, Latin after a Russian keyword, a random run of letters).
 """
 
 from __future__ import annotations
@@ -19,17 +23,18 @@ from clonebot.pii._candidate import Cand
 _KEY = re.compile(
     r"(?<![\w/])(?:"
     r"(?P<cvv>(?:cvv2?|cvc2?|cvv/cvc|cvc/cvv|cav2|cid)(?:[\s-]?(?:код\w{0,3}|code))?)"
-    r"|(?P<pin>(?:пин|pin)(?:[\s-]?(?:код\w{0,3}|code))?|пинкод\w{0,3}|пинчик\w{0,2}|pincode)"
+    r"|(?P<pin>(?:пин|pin|puk|пук)(?:[\s-]?(?:код\w{0,3}|code))?|пинкод\w{0,3}|пинчик\w{0,2}|pincode)"
     r"|(?P<backup>(?:backup|recovery|резервн\w*|запасн\w*)\s+(?:codes?|код\w{0,3}))"
     r"|(?P<code>(?:смс|sms)[\s-]?(?:код\w{0,3}|code)|код\w{0,3}|code|otp|2fa|totp|тотп|"
     r"домофон\w{0,3}|intercom|buzzer|(?:три|3)\s+цифр\w*\s+(?:на\s+обороте|сзади))"
     # a secret word or answer: the value may be plain words ("зелёный чай")
     r"|(?P<word>(?:кодов|секретн|контрольн|тайн)\w+\s+слов\w*|code\s*word|secret\s+word|safe\s*word|"
     r"security\s+(?:answer|word|question\s+answer)|secret\s+answer|ответ\w*\s+на\s+(?:секретн|контрольн)\w+\s+вопрос\w*|"
-    r"(?:mother'?s\s+)?maiden\s+name|девичь\w+\s+фамили\w*)"
+    r"(?:mother'?s\s+)?maiden\s+name|девичь\w+\s+фамили\w*|pass\s?phrase|(?:кодов|секретн)\w+\s+фраз\w*|"
+    r"(?:секретн|контрольн)\w+\s+вопрос\w*|security\s+question)"
     # short or ambiguous words (a mountain pass, Wi-Fi 6): only with a value that looks like one
     r"|(?P<weak>pass|пасс|пас|wi-?fi|вай-?фай\w{0,2}|вафл\w{0,2}|wlan|ключ\w{0,3}|key)"
-    r"|(?P<pw>парол[ьяюеи]\w{0,4}|п[аеэ]сс?в[оа]р[дт]\w{0,3}|passw(?:or)?d\w{0,2}|pass(?:code|phrase|word)"
+    r"|(?P<pw>парол[ьяюеи]\w{0,4}|п[аеэ]сс?в[оа]р[дт]\w{0,3}|passw(?:or)?d\w{0,2}|pass(?:code|word)"
     r"|pwd|psw|pswd|p/w|pw|пв|пасскод\w{0,2}|network\s+key|wpa2?(?:[\s-]+(?:key|psk))?|сетев\w+\s+ключ\w*)"
     r")(?!\w)",
     re.I,
@@ -51,8 +56,8 @@ _CODE_BAD = re.compile(
     r"подразделени|оквэд|окато|октмо|бик|кпп|огрн|тн\s*вэд|hs\s*code|sku|iata|икао|icao|isbn",
     re.I,
 )
-_CONNECT = re.compile(
-    r"[ \t]*(?:[:=]|:-|-(?=\s)|\bis\b:?|\bэто\b|\bwas\b|\bбудет\b|\bтакой\s+же\b:?|\bтакой\b:?|\bвот\b:?)"
+_CONNECT = re.compile(  # one or more: "пароль вот такой — X"
+    r"(?:[ \t]*(?:[:=]|:-|-(?=\s)|\bis\b:?|\bэто\b|\bwas\b|\bбудет\b|\bтакой\s+же\b:?|\bтакой\b:?|\bвот\b:?))+"
     r"[ \t]*", re.I)
 _STRONG_CONNECT = re.compile(r"[:=]")
 _QUOTED = re.compile(r"[\"'«“`]([^\"'»”`\n]{3,64})[\"'»”`]")
@@ -68,9 +73,9 @@ _NOT_A_PASSWORD_PASS = re.compile(
     r"(?:boarding|bus|season|ski|day|gym|transit|backstage|press|vip|mountain|festival|hall|free|"
     r"metro|train|parking|guest|visitor|all-access|access)[ \t]*$", re.I)
 _LOGIN = re.compile(r"(?<!\w)(?:login|логин|user(?:name)?|юзер\w*|username|пользовател\w*)(?!\w)", re.I)
-_BEFORE_KEY = re.compile(
+_BEFORE_KEY = re.compile(  # "X — мой пароль", "482193 is your Instagram code"
     r"(?<![^\s:(«\"'])([^\s,;:]{3,64}|\d{2,4}(?: \d{2,4}){1,3})[ \t]*(?:[-—=:]|\bэто\b|\bis\b)[ \t]*"
-    r"(?:(?:это|is|мой|моя|my|the|наш|our|твой|your|новый|new|старый|old)[ \t]+){0,2}$", re.I)
+    r"(?:[^\W\d][\w'-]{0,20}[ \t]+){0,3}$", re.I)
 _URL_CREDENTIALS = re.compile(r"[a-z][a-z0-9+.-]{1,20}://[^\s:/@]{1,64}:([^\s@/]{1,128})@[\w.-]+", re.I)
 
 _TAIL = re.compile(r"(?: ?/ ?| )(?=\S*\d)[^\s,;]{1,32}|(?: ?/ ?)[^\s,;]{3,32}")
@@ -92,8 +97,9 @@ _STOP = frozenset(
     code pin password пароль код пин required missing empty blank expiring expires secure
     strength complexity rules reset-link link attempts attempt скажу скину пришлю отправлю напишу
     позже потом завтра сейчас later tomorrow soon below above attached прикрепил ниже выше
-    лс личку dm private hidden скрыт скрыто redacted removed censored удален удалён same long short simple easy hard safe unique good bad fine lost forgotten
-    stolen leaked encrypted needed mandatory optional important important ready done sms смс
+    лс личку dm private hidden скрыт скрыто redacted removed censored удален удалён same long
+    short simple easy hard safe unique good bad fine lost forgotten stolen leaked encrypted
+    needed mandatory optional important ready done sms смс
     тот такой-же также тоже сам сама само там тут здесь всё все вся весь""".split()
 )
 # Russian adjectives, adverbs and verbs end so; passwords written in Cyrillic are mostly
@@ -124,7 +130,9 @@ def passwords(text: str) -> list[Cand]:
             found = _digit_value(text, k, kind)
         else:
             found = _word_value(text, k, kind)
-        if found is None and kind != "backup":
+        if found is None and kind not in ("cvv", "pin", "code"):
+            found = _value_after_colon(text, k, kind)
+        if found is None:
             found = _value_before(text, k, kind)
         if found is not None:
             s, e = found
@@ -153,7 +161,7 @@ def _value_before(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
     val = text[s:e]
     if kind in ("cvv", "pin", "code"):
         digits = sum(c.isdigit() for c in val)
-        ok = val.replace(" ", "").isdigit() and 4 <= digits <= 8
+        ok = re.fullmatch(r"(?:[A-Z]-)?[\d ]+", val) is not None and 4 <= digits <= 8  # "G-482193"
     else:
         ok = _strong(val, re.search(r"[а-яё]", k.group(), re.I) is not None, kind)
     if not ok or re.fullmatch(r"\d{1,2}[:.]\d{2}", val):
@@ -252,9 +260,9 @@ def _word_value(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
         cm = _CONNECT.match(text, pos)
         if cm and cm.end() > pos:
             v = _value(text, cm.end(), cm.group(), cyr_key, kind)
-            if v or _STRONG_CONNECT.search(cm.group()):
+            if v:
                 return v
-            pos = cm.end()  # "такой же как от почты: X": a weak connector, more words
+            pos = cm.end()  # "пароли: от почты X", "такой же как от почты: X": more words
         tm = _NEXT_TOKEN.match(text, pos)
         if tm is None or tm.end() - k.end() > _MAX_GAP:
             return None
@@ -279,7 +287,17 @@ def _word_value(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
     return None
 
 
+def _value_after_colon(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
+    """"пароль у меня везде один и тот же: X": any words, then a colon, in one clause."""
+    m = _FAR_COLON.match(text, k.end())
+    if m is None or _NEGATION.search(m.group()) or kind == "weak":
+        return None
+    return _value(text, m.end(), ":", re.search(r"[а-яё]", k.group(), re.I) is not None, kind)
+
+
 _NEXT_TOKEN = re.compile(r"[ \t]*(\S+)")
+_FAR_COLON = re.compile(r"[^.!?:\n]{1,45}?:[ \t]*")
+_NEGATION = re.compile(r"(?<!\w)(?:не|нет|not|no|never|забыл\w*|forgot)(?!\w)", re.I)
 _CHANGE = re.compile(r"поменял\w*|сменил\w*|изменил\w*|changed|change|set|reset|updated")
 _QUALIFIERS = frozenset("от для к на из в у of for to from on the my your our his her мой моя твой наш нас".split())
 _PREPS = frozenset("от для к на из в у of for to from on at".split())
@@ -305,7 +323,7 @@ def _value(text: str, pos: int, connector: str, cyr_key: bool, kind: str) -> tup
         return None
     val = text[v[0] : v[1]]
     low = val.lower().rstrip(".!?")
-    if low in _STOP or not val.strip("*•·xX.?") or _PLACEHOLDER.fullmatch(text, v[0] - 1, v[1] + 1):
+    if low in _STOP or _masked(val) or _PLACEHOLDER.fullmatch(text, v[0] - 1, v[1] + 1):
         return None  # "password: ******" / "pass: [hidden]" is already hidden
     if _strong(val, cyr_key, kind):
         return v
@@ -323,18 +341,23 @@ def _value(text: str, pos: int, connector: str, cyr_key: bool, kind: str) -> tup
     return v
 
 
+def _masked(val: str) -> bool:
+    """"******", "xxxx", "•••": already hidden."""
+    return not val.strip("*•·xX.?")
+
+
 def _answer(text: str, pos: int) -> tuple[int, int] | None:
     """A secret word or answer: one to three plain words up to the end of the clause."""
     q = _QUOTED.match(text, pos)
     if q:
         return q.start(1), q.end(1)
     m = _ANSWER.match(text, pos)
-    if m is None or m.group().lower() in _STOP or m.group().split()[0].lower() in _STOP:
+    if m is None or m.group().lower() in _STOP:
         return None
     return m.start(), m.end()
 
 
-_ANSWER = re.compile(r"[^\W_][\w-]*(?:[ \t]+[^\W\d_][\w-]*){0,2}(?=[ \t]*(?:$|[.,;!?)(]|[\U0001F300-\U0001FAFF]))")
+_ANSWER = re.compile(r"[^\W_][\w-]*(?:[ \t]+[^\W\d_][\w-]*){0,3}(?=[ \t]*(?:$|[.,;!?)(]|[\U0001F300-\U0001FAFF]))")
 _PLACEHOLDER = re.compile(r"[\[<{(][^\]>})]*[\]>})]")
 
 
@@ -365,7 +388,7 @@ def _strong(v: str, cyr_key: bool, kind: str = "pw") -> bool:
     """Looks like a password on its own: digits, symbols, mixed case, Latin after a Russian
     keyword, or a random run of letters ("czfhrmbs")."""
     v = v.rstrip(".!?") if len(v) > 1 and v[-2].isalnum() else v  # a sentence's full stop
-    if len(v) < 4 or v.lower() in _STOP:
+    if len(v) < 4 or v.lower() in _STOP or _masked(v):
         return False
     if kind == "weak" and (len(v) < 6 or _SPEC.search(v)):
         return False  # "wifi 6E", "wi-fi 5GHz", "pass 2 tickets"
