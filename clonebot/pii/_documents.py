@@ -12,7 +12,7 @@ import re
 from clonebot.pii._candidate import Cand
 
 _KEYWORD = re.compile(
-    r"(?<!\w)(?:паспорт\w*|паспорд\w*|пасп\.?|pasport\w*|загран\w*|ксив\w*|сери[яиюей]|сер\.|passport\w*|passp\.?|pp(?=\s*(?:no|nr|number|#|№|:))|"
+    r"(?<!\w)(?:паспорт\w*|паспорд\w*|пасп\.?|pasport\w*|загран\w*|ксив\w*|сери[яиюей]|сер\.|passport\w*|passp\.?|reisepass\w*|pasaporte|passeport|paszport|passaporto|\bдул\b|pp(?=\s*(?:no|nr|number|#|№|:))|"
     r"удостоверени\w+\s+личност\w*|id\s*card|водительск\w*|права|вод\.\s*удост\w*|"
     r"driver'?s?\s+licen[cs]e|licen[cs]e\s+(?:no|number))(?!\w)",
     re.I,

@@ -134,9 +134,12 @@ def passwords(text: str) -> list[Cand]:
             found = _value_after_colon(text, k, kind)
         if found is None:
             found = _value_before(text, k, kind)
-        if found is not None:
+        while found is not None:
             s, e = found
             out.append(Cand("password", s, e, kind, text[s:e]))
+            # "пароли: от почты X, от вк Y": more values, each named by what it opens
+            more = _MORE.match(text, e) if kind in ("pw", "weak") else None
+            found = _walk(text, more.end(), more.end(), kind, True) if more else None
     for m in _URL_CREDENTIALS.finditer(text):
         out.append(Cand("password", m.start(1), m.end(1), "pw", m.group(1)))
     return out
@@ -247,15 +250,19 @@ def _strong_gap(gap: str) -> bool:
 
 # ------------------------------------------------------------------ passwords
 def _word_value(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
+    cyr_key = re.search(r"[а-яё]", k.group(), re.I) is not None
+    return _walk(text, k.start(), k.end(), kind, cyr_key)
+
+
+def _walk(text: str, key_start: int, key_end: int, kind: str, cyr_key: bool) -> tuple[int, int] | None:
     """Walk the words after a keyword: a connector takes the next value ("пароль от
     почты: X"); a strong-looking token is the value even without one ("пароль от вайфая
     X"); a word that ends the thought ("забыл", "не") stops the walk."""
-    cyr_key = re.search(r"[а-яё]", k.group(), re.I) is not None
-    pos = k.end()
+    pos = key_end
     after_prep = False
     # "changed the password to X", "поменял пароль на X": after "to"/"на" comes the value
     changed = re.search(r"(?:поменял|сменил|изменил|changed?|set|reset|updated?)\w*\W+(?:\w+\W+)?$",
-                        text[max(0, k.start() - 25) : k.start()], re.I) is not None
+                        text[max(0, key_start - 25) : key_start], re.I) is not None
     for n in range(_MAX_WORDS + 1):
         cm = _CONNECT.match(text, pos)
         if cm and cm.end() > pos:
@@ -264,7 +271,7 @@ def _word_value(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
                 return v
             pos = cm.end()  # "пароли: от почты X", "такой же как от почты: X": more words
         tm = _NEXT_TOKEN.match(text, pos)
-        if tm is None or tm.end() - k.end() > _MAX_GAP:
+        if tm is None or tm.end() - key_end > _MAX_GAP:
             return None
         word = tm.group(1).strip(".,!?:;)(»«\"'").lower()
         v = _extract(text, tm.start(1), tail=False)
@@ -296,6 +303,7 @@ def _value_after_colon(text: str, k: re.Match, kind: str) -> tuple[int, int] | N
 
 
 _NEXT_TOKEN = re.compile(r"[ \t]*(\S+)")
+_MORE = re.compile(r"(?:[ \t]*[,;][ \t]*(?:а|и|and)?|[ \t]+(?:а|и|and))(?=[ \t]*(?:от|для|на|from|for)[ \t])", re.I)
 _FAR_COLON = re.compile(r"[^.!?:\n]{1,45}?:[ \t]*")
 _NEGATION = re.compile(r"(?<!\w)(?:не|нет|not|no|never|забыл\w*|forgot)(?!\w)", re.I)
 _CHANGE = re.compile(r"поменял\w*|сменил\w*|изменил\w*|changed|change|set|reset|updated")
