@@ -53,7 +53,10 @@ _CODE_BAD = re.compile(
     r"исход|qr|bar|штрих|country|стран|postal|почтов|review|ревью|программ|python|java|snippet|"
     r"github|repo|репо|commit|коммит|модул|module|функц|function|line|строк|style|стил|цвет|color|"
     r"colour|hex|ascii|unicode|юникод|morse|морзе|dress|дресс|genetic|генетич|cheat|чит|qr|"
-    r"подразделени|оквэд|окато|октмо|бик|кпп|огрн|тн\s*вэд|hs\s*code|sku|iata|икао|icao|isbn",
+    r"подразделени|оквэд|окато|октмо|бик|кпп|огрн|тн\s*вэд|hs\s*code|sku|iata|икао|icao|isbn|"
+    r"заказ|order|купон|coupon|скидк|discount|филиал|branch|операци|transaction|отделени|магазин|"
+    r"store|shop|артикул|item|валют|currency|рейс|flight|тариф|курс|course|предмет|subject|"
+    r"специальн|группы|group|readme|example|пример|sample|demo|skin|скин|игр|game",
     re.I,
 )
 _CONNECT = re.compile(  # one or more: "пароль вот такой — X"
