@@ -23,3 +23,8 @@ def kinds(text: str) -> set[str]:
 
 def untouched(text: str) -> bool:
     return _FILTER.scan(text) == [] and _FILTER.redact(text) == text
+
+
+def shown(text: str) -> list[tuple[str, str]]:
+    """What the filter found, for assertion messages."""
+    return [(f.kind, f.text) for f in _FILTER.scan(text)]

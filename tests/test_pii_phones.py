@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from fixtures_pii import redacted, untouched
+from fixtures_pii import redacted, shown, untouched
 
-from clonebot.pii import scan
 
 
 @pytest.mark.parametrize("text,value", [
@@ -34,7 +33,7 @@ from clonebot.pii import scan
     ("запиши +7 916, а дальше 555-12-34", "555-12-34"),
 ])
 def test_phones_found(text, value):
-    assert redacted(text, value), (text, [(f.kind, f.text) for f in scan(text)])
+    assert redacted(text, value), (text, shown(text))
 
 
 @pytest.mark.parametrize("text", [
@@ -54,4 +53,4 @@ def test_phones_found(text, value):
     "население 146 150 789 человек",
 ])
 def test_phone_lookalikes_untouched(text):
-    assert untouched(text), [(f.kind, f.text) for f in scan(text)]
+    assert untouched(text), shown(text)
