@@ -23,6 +23,11 @@ from fixtures_pii import redacted, shown, untouched
     ("Lenka_1987 — мой пароль от вк", "Lenka_1987"),
     ("логин olga пароль pupsik", "pupsik"),
     ("olga.k@mail.ru / Pupsik99", "Pupsik99"),
+    ("логин olga / pupsik77", "pupsik77"),
+    ("креды olga / Pupsik99", "Pupsik99"),
+    ("пароли: от почты lenka1, от вк lenka2", "lenka2"),
+    ("пороль от вк lenka1987", "lenka1987"),
+    ("pasword: sunshine1", "sunshine1"),
     # Wi-Fi
     ("вайфай у соседей 55667788aa", "55667788aa"),
     ("wi-fi key 9931204455", "9931204455"),
@@ -31,6 +36,7 @@ from fixtures_pii import redacted, shown, untouched
     ("otp 120934", "120934"),
     ("пин 3 9 1 7", "3 9 1 7"),
     ("pin: 3-9-1-7", "3-9-1-7"),
+    ("пин 3 - 9 - 1 - 7", "3 - 9 - 1 - 7"),
     ("код подтверждения — 512 774", "512 774"),
     ("код из смс 48 21 90, не говори никому", "48 21 90"),
     ("домофон 27#4410", "27#4410"),
@@ -70,6 +76,8 @@ def test_passwords_found(text, value):
     "пароль это дата рождения мамы",
     "кодовое слово знаешь?",
     "ОТП банк одобрил",
+    "кредит 12345678 одобрили",
+    "логин тот же / пароль другой",
 ])
 def test_password_talk_untouched(text):
     assert untouched(text), shown(text)

@@ -22,7 +22,7 @@ from clonebot.pii._secrets import secrets
 from clonebot.pii._seeds import announces_seed, seeds
 
 _DIGIT = re.compile(r"\d")
-_PASSWORD_WORD = (r"парол|пасс|\bпас\b|п[аеэ]св|pass|pwd|\bpw|psw|p/w|\bпв\b|пин|pin|код|code|otp|2fa|totp|тотп|"
+_PASSWORD_WORD = (r"парол|порол|pas|cred|кред|учётк|учетк|login|логин|username|юзернейм|пасс|\bпас\b|п[аеэ]св|pass|pwd|\bpw|psw|p/w|\bпв\b|пин|pin|код|code|otp|2fa|totp|тотп|"
                   r"wi-?fi|вай-?фай|вафл|wlan|ключ|key|wpa|домофон|intercom|buzzer|backup|резервн|запасн|цифр|maiden|девичь|"
                   r"puk|пук|вопрос|question|фраз|phrase|"
                   r"cvv|cvc|cav2|слов|word|answer|ответ|://")
@@ -32,7 +32,8 @@ _EMAIL_WORD = r"собак|sobak|\bat\b|[(\[{<]at[)\]}>]|\bdot\b|точк|тчк
 # pattern lets re skip fast); the parts are looked up only when it hits.
 _ANY = re.compile(
     r"[\d@]|://|-----|собак|точк|(?:^|[^a-zа-яё])(?:"
-    r"парол|пасс|пас\b|п[аеэ]св|pass|pwd|pw|psw|p/w|пв|пин|pin|puk|пук|код|code|otp|2fa|totp|тотп|"
+    r"парол|порол|пасс|пас\b|п[аеэ]св|pass|pas|pwd|pw|psw|p/w|пв|пин|pin|puk|пук|код|code|otp|2fa|totp|тотп|"
+    r"cred|кред|учётк|учетк|login|логин|username|юзернейм|"
     r"cvv|cvc|cav2|wi-?fi|вай-?фай|вафл|wlan|wpa|домофон|intercom|buzzer|цифр|maiden|девичь|"
     r"вопрос|question|фраз|phrase|слов|word|answer|ответ|token|токен|secret|секрет|key|ключ|кей|"
     r"bearer|api|апи|приват|sobak|at[\s)\]}>]|dot|тчк)")

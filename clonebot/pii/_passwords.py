@@ -33,8 +33,9 @@ _KEY = re.compile(
     r"(?:mother'?s\s+)?maiden\s+name|девичь\w+\s+фамили\w*|pass\s?phrase|(?:кодов|секретн)\w+\s+фраз\w*|"
     r"(?:секретн|контрольн)\w+\s+вопрос\w*|security\s+question)"
     # short or ambiguous words (a mountain pass, Wi-Fi 6): only with a value that looks like one
-    r"|(?P<weak>pass|пасс|пас|wi-?fi|вай-?фай\w{0,2}|вафл\w{0,2}|wlan|ключ\w{0,3}|key)"
-    r"|(?P<pw>парол[ьяюеи]\w{0,4}|п[аеэ]сс?в[оа]р[дт]\w{0,3}|passw(?:or)?d\w{0,2}|pass(?:code|word)"
+    r"|(?P<weak>pass|пасс|пас|wi-?fi|вай-?фай\w{0,2}|вафл\w{0,2}|wlan|ключ\w{0,3}|key|creds|credentials|"
+    r"креды|кредсы|учётк[аиу]|учетк[аиу])"
+    r"|(?P<pw>п[ао]рол[ьяюеи]\w{0,4}|п[аеэ]сс?в[оа]р[дт]\w{0,3}|pas+w(?:or|r|o)?d\w{0,2}|pass(?:code|word)|pword"
     r"|pwd|psw|pswd|p/w|pw|пв|пасскод\w{0,2}|network\s+key|wpa2?(?:[\s-]+(?:key|psk))?|сетев\w+\s+ключ\w*)"
     r")(?!\w)",
     re.I,
@@ -65,7 +66,8 @@ _CONNECT = re.compile(  # one or more: "пароль вот такой — X"
 _STRONG_CONNECT = re.compile(r"[:=]")
 _QUOTED = re.compile(r"[\"'«“`]([^\"'»”`\n]{3,64})[\"'»”`]")
 _TOKEN = re.compile(r"[^\s,;]{1,64}")
-_DIGITS = re.compile(r"(?<![\d:.,/])(?:\d(?:\.\d){3,7}(?![.\d])|\d{1,8}(?:[ -]\d{1,8}){0,7}(?!\d))")
+_DIGITS = re.compile(  # "4821", "512 774", "3 9 1 7", "3.9.1.7", "3 - 9 - 1 - 7"
+    r"(?<![\d:.,/])(?:\d(?:(?:\.| ?- ?)\d){3,7}(?![.\d])|\d{1,8}(?:[ -]\d{1,8}){0,7}(?!\d))")
 _NOT_A_CODE_AFTER = re.compile(
     r"[ \t]*(?:[:.,/]\d|%|руб|р\.|р\b|₽|\$|€|usd|eur|rub|тыс|k\b|к\b|мин|min|сек|sec|час|hour|"
     r"год|лет|year|line|строк|раз|times|шт|pcs|km|км|кг|kg|gb|гб|mb|мб|px|dpi)",
@@ -79,6 +81,8 @@ _LOGIN = re.compile(r"(?<!\w)(?:login|логин|user(?:name)?|юзер\w*|usern
 _BEFORE_KEY = re.compile(  # "X — мой пароль", "482193 is your Instagram code"
     r"(?<![^\s:(«\"'])([^\s,;:]{3,64}|\d{2,4}(?: \d{2,4}){1,3})[ \t]*(?:[-—=:]|\bэто\b|\bis\b)[ \t]*"
     r"(?:[^\W\d][\w'-]{0,20}[ \t]+){0,3}$", re.I)
+_LOGIN_PAIR = re.compile(  # "логин ivan / qwerty1", "login: ivan:qwerty1"
+    r"(?<!\w)(?:login|логин|username|юзернейм)[ \t]*[:=-]?[ \t]*[^\s/:]{2,64}[ \t]*[/:|][ \t]*([^\s,;]{3,64})", re.I)
 _URL_CREDENTIALS = re.compile(r"[a-z][a-z0-9+.-]{1,20}://[^\s:/@]{1,64}:([^\s@/]{1,128})@[\w.-]+", re.I)
 
 _TAIL = re.compile(r"(?: ?/ ?| )(?=\S*\d)[^\s,;]{1,32}|(?: ?/ ?)[^\s,;]{3,32}")
@@ -103,7 +107,7 @@ _STOP = frozenset(
     лс личку dm private hidden скрыт скрыто redacted removed censored удален удалён same long
     short simple easy hard safe unique good bad fine lost forgotten stolen leaked encrypted
     needed mandatory optional important ready done sms смс
-    тот такой-же также тоже сам сама само там тут здесь всё все вся весь""".split()
+    тот такой-же также тоже сам сама само там тут здесь всё все вся весь другой другая другое""".split()
 )
 # Russian adjectives, adverbs and verbs end so; passwords written in Cyrillic are mostly
 # nouns ("ромашка"), so after a weak connector ("пароль — это важно") such a word is talk
@@ -143,16 +147,22 @@ def passwords(text: str) -> list[Cand]:
             # "пароли: от почты X, от вк Y": more values, each named by what it opens
             more = _MORE.match(text, e) if kind in ("pw", "weak") else None
             found = _walk(text, more.end(), more.end(), kind, True) if more else None
-    for m in _URL_CREDENTIALS.finditer(text):
-        out.append(Cand("password", m.start(1), m.end(1), "pw", m.group(1)))
+    for rx in (_URL_CREDENTIALS, _LOGIN_PAIR):
+        for m in rx.finditer(text):
+            if m.group(1).lower() not in _STOP and not _masked(m.group(1)):
+                out.append(Cand("password", m.start(1), m.end(1), "pw", m.group(1)))
     return out
 
 
 def _after_login_key(text: str, k: re.Match) -> tuple[int, int] | None:
     """After "login X", the word after "pass"/"пароль" is the password, whatever it looks like."""
     m = re.match(r"[ \t]*[:=-]?[ \t]*", text[k.end() :])
-    v = _extract(text, k.end() + m.end(), tail=False)
-    if v is None or text[v[0] : v[1]].lower() in _STOP or len(text[v[0] : v[1]]) < 3:
+    pos = k.end() + m.end()
+    v = _extract(text, pos, tail=re.match(r"[^\s,;]+ ?/ ?\S", text[pos:]) is not None)  # "ivan / qwerty"
+    if v is None:
+        return None
+    low = text[v[0] : v[1]].lower()
+    if low in _STOP or len(low) < 3 or _masked(low) or (re.fullmatch(r"[а-яё]+", low) and _RU_NOT_NOUN.search(low)):
         return None
     return v
 
@@ -278,6 +288,8 @@ def _walk(text: str, key_start: int, key_end: int, kind: str, cyr_key: bool) -> 
             return None
         word = tm.group(1).strip(".,!?:;)(»«\"'").lower()
         v = _extract(text, tm.start(1), tail=False)
+        if v and re.match(r" ?/ ?\S", text[v[1] :]):
+            v = _extract(text, tm.start(1))  # "creds ivan / qwerty1": a login/password pair
         # what follows a preposition names the thing ("от вайфая", "от 1с", "в 1password"),
         # unless it follows a change ("поменял на Qwerty1")
         qualifier = after_prep and not changed
