@@ -20,6 +20,7 @@ from fixtures_pii import redacted, shown, untouched
     ("адрес olga＠list.ru", "olga＠list.ru"),
     ("olga.k@yandex . ru", "olga.k@yandex . ru"),
     ("olga[@]rambler.ru", "olga[@]rambler.ru"),
+    ("пиши на olga.k@gmail, не ошибись", "olga.k@gmail"),
 ])
 def test_emails_found(text, value):
     assert redacted(text, value), (text, shown(text))
@@ -35,6 +36,7 @@ def test_emails_found(text, value):
     "моя собака любит гулять, точка",
     "meet me at the cafe, dot on the map",
     "встреча at 5 pm",
+    "pip install foo@mail",
 ])
 def test_email_lookalikes_untouched(text):
     assert untouched(text), shown(text)

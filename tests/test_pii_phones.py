@@ -28,6 +28,7 @@ from fixtures_pii import redacted, shown, untouched
     ("Минск +375 (29) 555-12-34", "+375 (29) 555-12-34"),
     # a city number without its area code, called a phone
     ("тел. 245-12-34, спросить Олю", "245-12-34"),
+    ("домашний 245-12-34", "245-12-34"),
     # a number split in two with words between
     ("запиши +7 916, а дальше 555-12-34", "+7 916"),
     ("запиши +7 916, а дальше 555-12-34", "555-12-34"),
@@ -51,6 +52,7 @@ def test_phones_found(text, value):
     "координаты 55.7558, 37.6173",
     "+7 123 456 78 90 — такого номера нет",
     "население 146 150 789 человек",
+    "кабинет 245-12-34",  # a city-number shape without a phone word
 ])
 def test_phone_lookalikes_untouched(text):
     assert untouched(text), shown(text)

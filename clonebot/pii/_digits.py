@@ -28,7 +28,8 @@ _CTX_INN = re.compile(r"\bинн\b|\binn\b|\btin\b|\btax|налогов|нало
 _CTX_ACCOUNT = re.compile(r"сч[её]т|\bр/с|\bр\\с|\bл/с|расч[её]тн|лицев|account|\bacc\b|реквизит", re.I)
 _CTX_PHONE = re.compile(
     r"тел|phone|номер|number|звон|call|whats|ватс|ватсап|viber|вайбер|моб|mobile|cell|sms|смс|"
-    r"\btg\b|набер|набир|позвон|dial|text me|contact|контакт|связ|reach", re.I)
+    r"\btg\b|набер|набир|позвон|dial|text me|contact|контакт|связ|reach|домашн|сотов|городск|"
+    r"стационар|landline", re.I)
 _CTX_NOT_PHONE = re.compile(
     r"инн|inn|снилс|snils|сч[её]т|account|заказ|order|№|#|артикул|арт\.|\bid\b|трек|track|sku|"
     r"код|транзакц|transaction|txn|ticket|тикет|invoice|инвойс|накладн|посылк|parcel|договор|"

@@ -29,6 +29,8 @@ _DOMAIN_PLAIN = re.compile(rf"(?:{_LABEL}\.){{1,8}}[^\W\d_]{{2,24}}(?![\w-])")
 _PROVIDER = re.compile(
     r"(?:g|goo)?mail|gmail|googlemail|yandex|ya|mail|bk|inbox|list|internet|rambler|outlook|hotmail|"
     r"live|yahoo|icloud|me|proton|protonmail|pm|tutanota|zoho|aol|gmx|ukr|i|meta|tut", re.I)
+_PROVIDER_ALONE = re.compile(
+    r"(?:gmail|googlemail|yandex|outlook|hotmail|yahoo|icloud|protonmail|rambler)(?![\w.-])", re.I)
 _TLD = frozenset("""com ru net org io ua by kz рф su uk de fr it es pl cz nl eu us ca au me info biz
     dev app ai co edu gov tech online site pro xyz moscow name mail ch at se no fi dk lt lv ee ge am
     uz kg tj md il tr in cn jp kr br mx ar""".split())
@@ -52,18 +54,28 @@ def emails(text: str) -> list[Cand]:
         if start == at.start():
             continue
         local = text[start : at.start()]
-        sign = at.group().strip()
-        dm = _DOMAIN_PLAIN.match(text, at.end()) if at.group() == "@" else None
-        if dm is None:
-            dm = _DOMAIN.match(text, at.end())
-            if dm is None:
-                continue
-            spelled_dot = _SPELLED_DOT.search(dm.group()) is not None
-            if not _obfuscated_ok(sign, local, _DOT_ANY.sub(".", dm.group()).lower(), spelled_dot):
-                continue
-        domain = _DOT_ANY.sub(".", dm.group()).lower()
-        out.append(Cand("email", start, dm.end(), "", f"{local}@{domain}".lower()))
+        found = _domain(text, at, local)
+        if found is not None:
+            end, domain = found
+            out.append(Cand("email", start, end, "", f"{local}@{domain}".lower()))
     return out
+
+
+def _domain(text: str, at: re.Match, local: str) -> tuple[int, str] | None:
+    """(end, domain) after an "@" in any of its spellings."""
+    plain = at.group() == "@"
+    dm = _DOMAIN_PLAIN.match(text, at.end()) if plain else None
+    if dm is not None:
+        return dm.end(), dm.group().lower()
+    dm = _DOMAIN.match(text, at.end())
+    if dm is not None:
+        domain = _DOT_ANY.sub(".", dm.group()).lower()
+        spelled_dot = _SPELLED_DOT.search(dm.group()) is not None
+        if _obfuscated_ok(at.group().strip(), local, domain, spelled_dot):
+            return dm.end(), domain
+        return None
+    dm = _PROVIDER_ALONE.match(text, at.end()) if plain else None  # "ivan@gmail": no TLD typed
+    return (dm.end(), dm.group().lower()) if dm else None
 
 
 def _obfuscated_ok(sign: str, local: str, domain: str, spelled_dot: bool) -> bool:
