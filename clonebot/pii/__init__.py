@@ -82,9 +82,9 @@ class PIIFilter:
             self._deny_rx = re.compile("|".join(parts), re.I)
         self._ner = None
         if names:
-            from clonebot.pii import names as person_names
+            from clonebot.pii.names import load  # natasha is optional: import it only when asked
 
-            self._ner = person_names.load()  # raises ConfigError when natasha is missing
+            self._ner = load()  # raises ConfigError when natasha is missing
 
     # ------------------------------------------------------------ scan
     def scan(self, text: str) -> list[Finding]:
