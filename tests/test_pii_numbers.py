@@ -44,6 +44,9 @@ def test_ibans_found(text, value):
     ("загран 72 345 6789", "72 345 6789", "passport"),
     ("пасп. 4511654321", "4511654321", "passport"),
     ("passport no. C01X00T47", "C01X00T47", "passport"),
+    ("серия паспорта 4511, а номер 654321", "4511", "passport"),
+    ("паспорт: серия — 4511, номер — 654321", "654321", "passport"),
+    ("паспорт Украины ЕК 654321", "ЕК 654321", "passport"),
 ])
 def test_ids_in_loose_order_found(text, value, kind):
     assert redacted(text, value) and kind in kinds(text), shown(text)
@@ -60,6 +63,7 @@ def test_ids_in_loose_order_found(text, value, kind):
     "timestamp 1710240000123",
     "iban DE44 5001 0517 5407 3249 32",  # check digits fail
     "паспорт продлил в 2019, фото 3x4",
+    "паспорт получил, в 2019 году, номер квартиры 12",
 ])
 def test_number_lookalikes_untouched(text):
     assert untouched(text), shown(text)
