@@ -18,6 +18,11 @@ from fixtures_pii import redacted, shown, untouched
     ("пароль такой же как от почты: sobaka77", "sobaka77"),
     ("пароль от роутера на даче у мамы gfhjkm12", "gfhjkm12"),
     ("поменял пароль на Vesna2025", "Vesna2025"),
+    ("пароль тот же что и раньше — Vesna2025", "Vesna2025"),
+    ("pass to my vk: Vesna_2025", "Vesna_2025"),
+    ("use Vesna2025 as the password", "Vesna2025"),
+    ("пароль... vesna2025", "vesna2025"),
+    ("пароль qwerty(1)", "qwerty(1)"),
     # quotes, value before the keyword, login/password pairs
     ('the password is "bluebird"', "bluebird"),
     ("Lenka_1987 — мой пароль от вк", "Lenka_1987"),
@@ -42,6 +47,7 @@ from fixtures_pii import redacted, shown, untouched
     ("домофон 27#4410", "27#4410"),
     ("код калитки 1470#", "1470#"),
     ("cvc 913", "913"),
+    ("код: X7Y9Z2", "X7Y9Z2"),
     ("резервные коды: 4411-2290, 7783-1002", "7783-1002"),
     # secret words and answers
     ("секретное слово: барсик", "барсик"),

@@ -35,7 +35,7 @@ _KEY = re.compile(
     # short or ambiguous words (a mountain pass, Wi-Fi 6): only with a value that looks like one
     r"|(?P<weak>pass|пасс|пас|wi-?fi|вай-?фай\w{0,2}|вафл\w{0,2}|wlan|ключ\w{0,3}|key|creds|credentials|"
     r"креды|кредсы|учётк[аиу]|учетк[аиу])"
-    r"|(?P<pw>п[ао]рол[ьяюеи]\w{0,4}|п[аеэ]сс?в[оа]р[дт]\w{0,3}|pas+w(?:or|r|o)?d\w{0,2}|pass(?:code|word)|pword"
+    r"|(?P<pw>п[ао]рол[ьяюеиё]\w{0,4}|п[аеэ]сс?в[оа]р[дт]\w{0,3}|pas+w(?:or|r|o)?d\w{0,2}|pass(?:code|word)|pword"
     r"|pwd|psw|pswd|p/w|pw|пв|пасскод\w{0,2}|network\s+key|wpa2?(?:[\s-]+(?:key|psk))?|сетев\w+\s+ключ\w*)"
     r")(?!\w)",
     re.I,
@@ -61,7 +61,8 @@ _CODE_BAD = re.compile(
     re.I,
 )
 _CONNECT = re.compile(  # one or more: "пароль вот такой — X"
-    r"(?:[ \t]*(?:[:=]|:-|-(?=\s)|\bis\b:?|\bэто\b|\bwas\b|\bбудет\b|\bтакой\s+же\b:?|\bтакой\b:?|\bвот\b:?))+"
+    r"(?:[ \t]*(?:[:=]|:-|-(?=\s)|\.{2,}|…|\bis\b:?|\bэто\b|\bwas\b|\bбудет\b|\bтакой\s+же\b:?|\bтакой\b:?|"
+    r"\bвот\b:?))+"
     r"[ \t]*", re.I)
 _STRONG_CONNECT = re.compile(r"[:=]")
 _QUOTED = re.compile(r"[\"'«“`]([^\"'»”`\n]{3,64})[\"'»”`]")
@@ -79,7 +80,8 @@ _NOT_A_PASSWORD_PASS = re.compile(
     r"metro|train|parking|guest|visitor|all-access|access)[ \t]*$", re.I)
 _LOGIN = re.compile(r"(?<!\w)(?:login|логин|user(?:name)?|юзер\w*|username|пользовател\w*)(?!\w)", re.I)
 _BEFORE_KEY = re.compile(  # "X — мой пароль", "482193 is your Instagram code"
-    r"(?<![^\s:(«\"'])([^\s,;:]{3,64}|\d{2,4}(?: \d{2,4}){1,3})[ \t]*(?:[-—=:]|\bэто\b|\bis\b)[ \t]*"
+    r"(?<![^\s:(«\"'])([^\s,;:]{3,64}|\d{2,4}(?: \d{2,4}){1,3})[ \t]*(?:[-—=:]|\bэто\b|\bis\b|\bas\b|"
+    r"\bкак\b|\bв\s+качестве\b)[ \t]*"
     r"(?:[^\W\d][\w'-]{0,20}[ \t]+){0,3}$", re.I)
 _LOGIN_PAIR = re.compile(  # "логин ivan / qwerty1", "login: ivan:qwerty1"
     r"(?<!\w)(?:login|логин|username|юзернейм)[ \t]*[:=-]?[ \t]*[^\s/:]{2,64}[ \t]*[/:|][ \t]*([^\s,;]{3,64})", re.I)
@@ -232,7 +234,7 @@ def _digit_value(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
         s, e = s - len(tok[0]), e + len(tok[1])
         value = text[s:e].rstrip(".,!?)")
         e = s + len(value)
-        ok = 4 <= len(value) <= 16 and (good or kind == "pin" and _strong_gap(gap))
+        ok = 4 <= len(value) <= 16 and (good or _strong_gap(gap))
         return (s, e) if ok and sum(c.isdigit() for c in value) >= 2 else None
     door = _DOOR_TAIL.match(text, e)  # "45#1234", "1234#"
     if door:
@@ -310,16 +312,17 @@ def _walk(text: str, key_start: int, key_end: int, kind: str, cyr_key: bool) -> 
 
 
 def _value_after_colon(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
-    """"пароль у меня везде один и тот же: X": any words, then a colon, in one clause."""
+    """"пароль у меня везде один и тот же: X", "пароль тот же что и раньше — X": any words,
+    then a colon or a dash, in one clause."""
     m = _FAR_COLON.match(text, k.end())
-    if m is None or _NEGATION.search(m.group()) or kind == "weak":
+    if m is None or _NEGATION.search(m.group()):
         return None
     return _value(text, m.end(), ":", re.search(r"[а-яё]", k.group(), re.I) is not None, kind)
 
 
 _NEXT_TOKEN = re.compile(r"[ \t]*(\S+)")
 _MORE = re.compile(r"(?:[ \t]*[,;][ \t]*(?:а|и|and)?|[ \t]+(?:а|и|and))(?=[ \t]*(?:от|для|на|from|for)[ \t])", re.I)
-_FAR_COLON = re.compile(r"[^.!?:\n]{1,45}?:[ \t]*")
+_FAR_COLON = re.compile(r"[^.!?:\n]{1,45}?(?::|[ \t]-(?=[ \t]))[ \t]*")
 _NEGATION = re.compile(r"(?<!\w)(?:не|нет|not|no|never|забыл\w*|forgot)(?!\w)", re.I)
 _CHANGE = re.compile(r"поменял\w*|сменил\w*|изменил\w*|changed|change|set|reset|updated")
 _QUALIFIERS = frozenset("от для к на из в у of for to from on the my your our his her мой моя твой наш нас".split())
@@ -393,11 +396,14 @@ def _extract(text: str, pos: int, tail: bool = True) -> tuple[int, int] | None:
     if not m:
         return None
     s, e = m.start(), m.end()
-    # a final "." or "!" may be the password's own: keeping it costs a full stop at worst
-    while e > s and text[e - 1] in ",)]}»\"'…:;":
-        e -= 1
     while s < e and text[s] in "([{«\"'":
         s += 1
+    # a final "." or "!" may be the password's own: keeping it costs a full stop at worst;
+    # so may a closing bracket that has its opening one ("qwerty(1)")
+    while e > s and text[e - 1] in ",)]}»\"'…:;":
+        if text[e - 1] in ")]}" and "([{"[")]}".index(text[e - 1])] in text[s : e - 1]:
+            break
+        e -= 1
     if e <= s:
         return None
     # "qwerty 123", "ivan / qwerty": the value goes on (not after "is in", "от", ...)
