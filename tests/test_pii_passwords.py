@@ -83,6 +83,8 @@ def test_passwords_found(text, value):
     "кодовое слово знаешь?",
     "ОТП банк одобрил",
     "кредит 12345678 одобрили",
+    "pin код сбросил в 2023",
+    "code 2024 is better than 2023",
     "логин тот же / пароль другой",
 ])
 def test_password_talk_untouched(text):

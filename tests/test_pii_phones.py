@@ -53,6 +53,7 @@ def test_phones_found(text, value):
     "+7 123 456 78 90 — такого номера нет",
     "население 146 150 789 человек",
     "кабинет 245-12-34",  # a city-number shape without a phone word
+    "порт 8080, ip 10.0.0.12",  # two numbers that only together look like a phone
 ])
 def test_phone_lookalikes_untouched(text):
     assert untouched(text), shown(text)

@@ -143,7 +143,9 @@ def _split_numbers(text: str, runs: list[tuple[int, int, str, bool, bool]]) -> l
         if claimed or not _SPLIT_GAP.fullmatch(text, e1, s2) or len(d1) < 3 or len(d2) < 4:
             continue
         d = d1 + d2
-        if (plus or d1[0] in "789") and 10 <= len(d) <= 12 and _phone_e164(d, plus):
+        dotted = "." in text[s1:e1] or "." in text[s2:e2]  # versions, IP addresses
+        if (not dotted and (plus or d1[0] in "789") and len(d2) in (4, 7) and 10 <= len(d) <= 12
+                and _phone_e164(d, plus)):
             out += [Cand("phone", s1, e1, "split", d), Cand("phone", s2, e2, "split", d)]
         elif (not plus and 15 <= len(d) <= 19 and len(d1) % 4 == 0 and d[0] in "23456"
               and _checks.luhn_ok(d)):

@@ -74,6 +74,8 @@ _NOT_A_CODE_AFTER = re.compile(
     r"год|лет|year|line|строк|раз|times|шт|pcs|km|км|кг|kg|gb|гб|mb|мб|px|dpi)",
     re.I)
 _AFTER_LOGIN = re.compile(r"[ \t]*[/|:;][ \t]*|[ \t]+(?:pass|пасс|пароль|pw)?[ \t]*[:=-]?[ \t]*(?=\S*\d)")
+_YEAR = re.compile(r"19[5-9]\d|20[0-4]\d")
+_YEAR_BEFORE = re.compile(r"(?:\b(?:в|во|с|до|к|по|in|since|from|until|of|by)|году|year)\s*$", re.I)
 _DOOR_TAIL = re.compile(r"[#*](?:\d{1,6}[#*]?)?")
 _NOT_A_PASSWORD_PASS = re.compile(
     r"(?:boarding|bus|season|ski|day|gym|transit|backstage|press|vip|mountain|festival|hall|free|"
@@ -243,8 +245,8 @@ def _digit_value(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
     groups = m.group().replace("-", " ").split()
     if len(groups) > 1 and max(len(g) for g in groups) > 4:
         return None  # "пин 1234 5678 9012" is not one code (that is a card)
-    if _NOT_A_CODE_AFTER.match(text, e):
-        return None
+    if _NOT_A_CODE_AFTER.match(text, e) or (_YEAR.fullmatch(m.group()) and _YEAR_BEFORE.search(gap)):
+        return None  # "пин сбросил в 2023": a year
     n = len(digits)
     if kind == "cvv":
         ok = 3 <= n <= 4
@@ -252,6 +254,8 @@ def _digit_value(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
         ok = 4 <= n <= 8 or (n == 3 and _strong_gap(gap))
     else:  # code: 4+ digits, or fewer with a code-ish word ("код домофона 45")
         ok = 4 <= n <= 10 or (good and n >= 3) or (good and n >= 2 and _strong_gap(gap))
+        if _YEAR.fullmatch(m.group()) and not (good or _strong_gap(gap)):
+            ok = False  # "code 2024 is better": a bare code word before a year
         if n > 10 or (n > 8 and not good):
             ok = False
     if not ok:
