@@ -22,24 +22,23 @@ from clonebot.pii._secrets import secrets
 from clonebot.pii._seeds import announces_seed, seeds
 
 _DIGIT = re.compile(r"\d")
-_PASSWORD_WORD = (r"парол|порол|pas|cred|кред|учётк|учетк|login|логин|username|юзернейм|пасс|\bпас\b|п[аеэ]св|pass|pwd|\bpw|psw|p/w|\bпв\b|пин|pin|код|code|otp|2fa|totp|тотп|"
-                  r"wi-?fi|вай-?фай|вафл|wlan|ключ|key|wpa|домофон|intercom|buzzer|backup|резервн|запасн|цифр|maiden|девичь|"
-                  r"puk|пук|вопрос|question|фраз|phrase|"
-                  r"cvv|cvc|cav2|слов|word|answer|ответ|://")
-_SECRET_WORD = r"token|токен|secret|секрет|key|ключ|кей|bearer|-----"
-_EMAIL_WORD = r"собак|sobak|\bat\b|[(\[{<]at[)\]}>]|\bdot\b|точк|тчк"
-# One scan says "nothing here" for most lines (keywords at a word start; a \b-free
-# pattern lets re skip fast); the parts are looked up only when it hits.
-_ANY = re.compile(
-    r"[\d@]|://|-----|собак|точк|(?:^|[^a-zа-яё])(?:"
-    r"парол|порол|пасс|пас\b|п[аеэ]св|pass|pas|pwd|pw|psw|p/w|пв|пин|pin|puk|пук|код|code|otp|2fa|totp|тотп|"
-    r"cred|кред|учётк|учетк|login|логин|username|юзернейм|"
-    r"cvv|cvc|cav2|wi-?fi|вай-?фай|вафл|wlan|wpa|домофон|intercom|buzzer|цифр|maiden|девичь|"
-    r"вопрос|question|фраз|phrase|слов|word|answer|ответ|token|токен|secret|секрет|key|ключ|кей|"
-    r"bearer|api|апи|приват|sobak|at[\s)\]}>]|dot|тчк)")
-_PASSWORD_RX = re.compile(_PASSWORD_WORD)
-_SECRET_RX = re.compile(_SECRET_WORD)
-_EMAIL_RX = re.compile(_EMAIL_WORD)
+# Stems that can start a keyword of each family (matched on the lower-cased line).
+_PASSWORD_WORDS = (
+    "парол", "порол", "пас", "п[аеэ]св", "pas", "pwd", "pw", "psw", "p/w", "пв", "пин", "pin", "puk",
+    "пук", "код", "code", "otp", "2fa", "totp", "тотп", "cvv", "cvc", "cav2", "cred", "кред", "учётк",
+    "учетк", "login", "логин", "username", "юзернейм", "wi-?fi", "вай-?фай", "вафл", "wlan", "wpa",
+    "ключ", "key", "домофон", "intercom", "buzzer", "backup", "резервн", "запасн", "цифр", "maiden",
+    "девичь", "вопрос", "question", "фраз", "phrase", "слов", "word", "answer", "ответ",
+)
+_SECRET_WORDS = ("token", "токен", "secret", "секрет", "key", "ключ", "кей", "bearer", "api", "апи", "приват")
+_EMAIL_WORDS = ("sobak", r"at[\s)\]}>]", "dot", "тчк")
+# One scan says "nothing here" for most lines: keywords at a word start, and no \b, which
+# lets re skip fast. The families are looked up only when it hits.
+_ANY = re.compile(r"[\d@]|://|-----|собак|точк|(?:^|[^a-zа-яё])(?:%s)"
+                  % "|".join(_PASSWORD_WORDS + _SECRET_WORDS + _EMAIL_WORDS))
+_PASSWORD_RX = re.compile("|".join(_PASSWORD_WORDS) + "|://")
+_SECRET_RX = re.compile("|".join(_SECRET_WORDS) + "|-----")
+_EMAIL_RX = re.compile(r"собак|sobak|\bat\b|[(\[{<]at[)\]}>]|\bdot\b|точк|тчк")
 _LONG_TOKEN = re.compile(r"[A-Za-z0-9_+/=.:-]{16}")
 _CRYPTO_TOKEN = re.compile(r"[A-Za-z0-9_+/:-]{25}")
 # a phrase has 12+ words; an announced half ("сид, первая половина: ...") has 6
