@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from clonebot import adapters as av
+from clonebot import versions
+from fixtures_versions import fake_run
 from training import retrain as rt
 from training.retrain import Score
 
@@ -49,9 +50,7 @@ class Fakes:
                 "samples_train": 9, "samples_eval": 1}
 
     def train(self, settings, dataset_dir, out, *, resume=False, progress=True):
-        out.mkdir()
-        (out / "adapter_config.json").write_text("{}")
-        (out / "clonebot.json").write_text(json.dumps({"base_model": "fake", "metrics": {}}))
+        fake_run(out, base_model="fake")
         self.trained.append(out.name)
         return {"eval_loss": 1.0, "steps": 3}
 
@@ -88,28 +87,28 @@ def test_retrain_promotes_skips_refuses_forces(fake_settings):
     # Planted canaries stay planted across retrains (the same count is asked again).
     (Path(fake_settings.paths.dataset_dir) / "canaries.json").write_text(
         json.dumps({"canaries": ["CNRY-AAAA-BBBB-CCCC", "CNRY-DDDD-EEEE-FFFF"]}))
-    assert av.current_adapter(runs).name.startswith("v001-")
+    assert versions.current_adapter(runs).name.startswith("v001-")
 
     r2 = _run(fake_settings, f)  # same export again: nothing new, no training
     assert r2.action == "skipped" and f.trained == [r1.version.name]
 
     r3 = _run(fake_settings, f)  # new messages, but the new adapter is worse
     assert r3.action == "kept" and "worse" in r3.reason and f.canaries == 2
-    assert av.current_adapter(runs) == r1.version
+    assert versions.current_adapter(runs) == r1.version
     saved = json.loads((r3.version / "retrain.json").read_text())
     assert saved["action"] == "kept" and saved["new"]["nll_per_char"] == 1.2
     assert saved["current"]["nll_per_char"] == 1.0 and saved["base"]["nll_per_char"] == 9.9
 
     r4 = _run(fake_settings, f, force=True)  # worse, forced
     assert r4.action == "promoted" and "--force" in r4.reason
-    assert av.current_adapter(runs) == r4.version
+    assert versions.current_adapter(runs) == r4.version
 
     r5 = _run(fake_settings, f, force=True)  # nothing new, but --force retrains; and it's better
     assert r5.action == "promoted" and r5.previous == r4.version
-    assert av.current_adapter(runs).name.startswith("v004-")
+    assert versions.current_adapter(runs).name.startswith("v004-")
     # Promotion history lets the owner step back through what retrain promoted.
-    assert av.rollback(runs) == r4.version
-    assert av.rollback(runs) == r1.version
+    assert versions.rollback(runs) == r4.version
+    assert versions.rollback(runs) == r1.version
 
 
 def test_retrain_promotes_over_an_unloadable_current(fake_settings):
@@ -181,14 +180,14 @@ def test_retrain_on_test_model(tmp_path: Path, cache_dir: Path, test_model_dir: 
     r1 = rt.retrain(settings, SAMPLE_EXPORT, **kw)
     assert r1.action == "promoted", r1.reason
     v1 = r1.version
-    assert av.current_adapter(runs) == v1 and (v1 / "adapter_config.json").is_file()
+    assert versions.current_adapter(runs) == v1 and (v1 / "adapter_config.json").is_file()
     assert r1.prepare["messages_new"] > 0 and r1.new.rows == 8
     assert r1.new.nll_per_char < r1.base.nll_per_char  # even 3 steps help on the owner's replies
 
     # 2. The same export again: the merge finds nothing new, so no training run.
     r2 = rt.retrain(settings, SAMPLE_EXPORT, **kw)
     assert r2.action == "skipped" and r2.prepare["messages_new"] == 0
-    assert [v.name for v in av.list_versions(runs)] == [v1.name]
+    assert [v.name for v in versions.list_versions(runs)] == [v1.name]
 
     # 3. A worse candidate (garbled weights) is scored for real and refused.
     def prepare_new(*a, **k):  # pretend the export brought new messages
@@ -205,7 +204,7 @@ def test_retrain_on_test_model(tmp_path: Path, cache_dir: Path, test_model_dir: 
     assert r3.action == "kept", r3.reason
     assert r3.new.nll_per_char > r3.current.nll_per_char
     assert r3.current.nll_per_char == pytest.approx(r1.new.nll_per_char, rel=1e-4)
-    assert av.current_adapter(runs) == v1
+    assert versions.current_adapter(runs) == v1
 
     # 4. --force promotes it anyway (scores reused from step 3: no need to load twice
     # more); rollback restores v001.
@@ -214,9 +213,9 @@ def test_retrain_on_test_model(tmp_path: Path, cache_dir: Path, test_model_dir: 
 
     r4 = rt.retrain(settings, SAMPLE_EXPORT, prepare_fn=prepare_new, train_fn=train_garbled,
                     score_fn=same_scores, force=True, **kw)
-    assert r4.action == "promoted" and av.current_adapter(runs) == r4.version
-    assert av.rollback(runs) == v1 and av.current_adapter(runs) == v1
-    listed = av.list_versions(runs)
+    assert r4.action == "promoted" and versions.current_adapter(runs) == r4.version
+    assert versions.rollback(runs) == v1 and versions.current_adapter(runs) == v1
+    listed = versions.list_versions(runs)
     assert [v.current for v in listed] == [True, False, False]
 
 

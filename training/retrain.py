@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from clonebot import adapters as av
+from clonebot import versions
 from clonebot.errors import CloneBotError, FormatMismatchError, ModelError
 from training import evaluate as ev
 
@@ -165,7 +165,7 @@ def retrain(
     score_fn = score_fn or score_adapters
     runs_dir = Path(settings.paths.runs_dir)
     dataset_dir = Path(settings.paths.dataset_dir)
-    previous = av.current_adapter(runs_dir)
+    previous = versions.current_adapter(runs_dir)
 
     # 1. Merge the new export into the dataset (same export twice: nothing new). Planted
     # privacy canaries stay planted unless asked otherwise (prepare reuses the same ones).
@@ -173,7 +173,7 @@ def retrain(
         canaries = len(ev.load_canaries(dataset_dir)) if dataset_dir.is_dir() else 0
     stats = prepare_fn(export, dataset_dir, settings, owner_id=owner_id, progress=progress,
                        canaries=canaries)
-    interrupted = av.interrupted_versions(runs_dir) if resume else []
+    interrupted = versions.interrupted_versions(runs_dir) if resume else []
     if (stats.get("messages_new", 1) == 0 and stats.get("messages_updated", 0) == 0
             and previous is not None and not force and not interrupted):
         return RetrainResult(
@@ -182,7 +182,7 @@ def retrain(
             seconds=round(time.time() - t0, 1))
 
     # 2. Train a new version (or finish an interrupted one).
-    version = interrupted[0] if interrupted else av.new_version_dir(runs_dir, create=False)
+    version = interrupted[0] if interrupted else versions.new_version_dir(runs_dir, create=False)
     metrics = train_fn(settings, dataset_dir, version, resume=bool(interrupted),
                        progress=train_progress)
 
@@ -209,5 +209,5 @@ def retrain(
     result.seconds = round(time.time() - t0, 1)
     ev.write_json_atomic(version / "retrain.json", ev.json_safe(result.to_json()))
     if ok:
-        av.promote(runs_dir, version.name, reason=f"retrain: {reason}")
+        versions.promote(runs_dir, version.name, reason=f"retrain: {reason}")
     return result

@@ -49,7 +49,7 @@ def summary(metrics: dict, out: Path) -> str:
 def train_cmd(app: AppContext, dataset: Path | None, out: Path | None, resume: bool,
               max_steps: int | None, base_model: str | None, no_progress: bool) -> None:
     """QLoRA-tune the base model on a prepared dataset into a new adapter run dir."""
-    from clonebot import adapters
+    from clonebot import versions
     from training.train import train
 
     s = app.settings
@@ -59,8 +59,8 @@ def train_cmd(app: AppContext, dataset: Path | None, out: Path | None, resume: b
         s = s.model_copy(update={"model": s.model.model_copy(update={"base_model": base_model})})
     dataset = dataset or s.paths.dataset_dir
     if out is None:
-        pending = adapters.interrupted_versions(s.paths.runs_dir) if resume else []
-        out = pending[0] if pending else adapters.new_version_dir(s.paths.runs_dir, create=False)
+        pending = versions.interrupted_versions(s.paths.runs_dir) if resume else []
+        out = pending[0] if pending else versions.new_version_dir(s.paths.runs_dir, create=False)
     click.echo(f"training {s.model.base_model} on {dataset} -> {out}", err=True)
     metrics = train(s, dataset, out, resume=resume, progress=not no_progress)
     click.echo(summary(metrics, out))
