@@ -358,7 +358,7 @@ def _complete(runs_dir: Path, hist: History) -> None:
     """Carry out ``hist.pending``: each write below may be repeated safely after a kill."""
     p = hist.pending
     assert p is not None
-    if p.record is not None:
+    if p.record is not None and (runs_dir / p.version).is_dir():
         _write_record(runs_dir / p.version, p.record)
         _step("record")
     atomic_write_text(runs_dir / CURRENT, p.version + "\n")

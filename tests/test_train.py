@@ -455,3 +455,14 @@ def test_train_cli_without_out_points_at_the_interrupted_version(cli_runner, tmp
     assert not versions.partial_dir(v1).exists()
     r = cli_runner("train", "--resume", "--restart")
     assert r.exit_code == 2 and "exclude each other" in r.output
+
+
+def test_resume_onto_a_run_with_a_damaged_manifest_says_so(tmp_path, cache_dir, no_model):
+    from fixtures_model import tiny_settings
+    from fixtures_versions import fake_run
+    from training.train import train
+
+    out = fake_run(tmp_path / "run")
+    (out / "clonebot.json").write_text('{"base_model": 123}')
+    with pytest.raises(ModelError, match="clonebot.json is damaged"):
+        train(tiny_settings(cache_dir), tmp_path / "missing", out, resume=True)

@@ -32,7 +32,7 @@ from typing import Any
 from clonebot.config import Settings
 from clonebot.errors import DatasetError, ModelError
 from clonebot.model.load import encode, load_base
-from clonebot.model.manifest import new_manifest, write_manifest
+from clonebot.model.manifest import new_manifest, read_manifest, write_manifest
 from clonebot.prompt_format import PromptFormatError, sample_segments
 from training import run_dir
 
@@ -369,6 +369,8 @@ def train(
         log.warning("%s had already finished: nothing to resume", out_dir)
         return {**finished["metrics"], "already_finished": True}
     if out_dir.exists() and not overwrite:
+        if resume:  # not a finished run: say what is wrong with it (e.g. a damaged manifest)
+            read_manifest(out_dir)
         raise ModelError(f"{out_dir} already exists; choose another --out or remove it")
     checkpoint = _start_or_resume(out_dir, resume=resume, restart=restart or overwrite)
     work = run_dir.work_dir(out_dir)

@@ -63,6 +63,7 @@ def train_cmd(app: AppContext, dataset: Path | None, out: Path | None, resume: b
               restart: bool, max_steps: int | None, base_model: str | None,
               no_progress: bool) -> None:
     """QLoRA-tune the base model on a prepared dataset into a new adapter run dir."""
+    from clonebot.versions import partial_dir
     from training.run_dir import next_run_dir
     from training.train import train
 
@@ -76,6 +77,8 @@ def train_cmd(app: AppContext, dataset: Path | None, out: Path | None, resume: b
     dataset = dataset or s.paths.dataset_dir
     if out is None:
         out = next_run_dir(s.paths.runs_dir, resume=resume)
+    if resume and not (out.exists() or partial_dir(out).exists()):
+        click.echo(f"nothing interrupted to resume at {out}: starting a new run", err=True)
     click.echo(f"training {s.model.base_model} on {dataset} -> {out}", err=True)
     metrics = train(s, dataset, out, resume=resume, restart=restart, progress=not no_progress)
     click.echo(summary(metrics, out))
