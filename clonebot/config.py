@@ -75,6 +75,9 @@ class PIISettings(_Section):
 
 
 class TrainSettings(_Section):
+    # inf / nan pass every range check below; training on them runs forever or learns nothing.
+    model_config = {"extra": "forbid", "validate_assignment": True, "allow_inf_nan": False}
+
     lora_r: int = Field(16, ge=1)
     lora_alpha: int = Field(32, ge=1)
     lora_dropout: float = Field(0.05, ge=0, lt=1)
@@ -82,8 +85,8 @@ class TrainSettings(_Section):
         "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj",
     ]
     learning_rate: float = Field(2e-4, gt=0)
-    epochs: float = Field(2.0, gt=0)
-    max_steps: int = -1
+    epochs: float = Field(2.0, gt=0, le=1000)
+    max_steps: int = Field(-1, ge=-1, le=10**9)
     batch_size: int = Field(4, ge=1)
     grad_accum: int = Field(4, ge=1)
     max_seq_len: int = Field(512, ge=16)
@@ -96,8 +99,16 @@ class TrainSettings(_Section):
     gradient_checkpointing: bool = True
     # CUDA-only; switched to adamw_torch on CPU.
     optim: str = "paged_adamw_8bit"
-    # Eval split is capped so eval passes stay short on big exports.
+    # Eval split is capped so eval passes stay short on big exports (a seeded sample over
+    # every chat, not the first chats).
     max_eval_samples: int = Field(512, ge=1)
+
+    @field_validator("max_steps")
+    @classmethod
+    def _steps(cls, v: int) -> int:
+        if v == 0:
+            raise ValueError("max_steps must be -1 (all epochs) or at least 1")
+        return v
 
 
 class GenerateSettings(_Section):

@@ -21,8 +21,17 @@ class ModelError(CloneBotError):
     """A base model or adapter cannot be loaded or used here."""
 
 
+class AdapterError(ModelError):
+    """Which adapter: a version is unknown, missing or broken, the promotion state is damaged,
+    or there is nothing to roll back to."""
+
+
 class FormatMismatchError(ModelError):
     """An adapter was trained with a different prompt format than this code renders."""
+
+
+class OutputError(CloneBotError):
+    """An output path cannot be created or written (under a regular file, on /proc, read-only)."""
 
 
 class TelegramError(CloneBotError):

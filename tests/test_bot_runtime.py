@@ -13,7 +13,6 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from clonebot.adapters import promote
 from clonebot.approval.feedback import preference_pairs
 from clonebot.approval.store import ApprovalStore
 from clonebot.cli import _register_builtin, cli
@@ -22,7 +21,9 @@ from clonebot.model.base import ScriptedGenerator
 from clonebot.runtime import commands
 from clonebot.runtime.run import install_signal_handlers, remove_signal_handlers, store_path
 from clonebot.runtime.worker import GenerationWorker
+from clonebot.versions import promote
 from fixtures_telegram import ALICE, BOB, SlowScripted, make_env
+from fixtures_versions import fake_run
 
 _register_builtin()
 
@@ -32,10 +33,7 @@ def run(coro):
 
 
 def _version(runs, name):
-    d = runs / name
-    d.mkdir(parents=True)
-    (d / "clonebot.json").write_text("{}")
-    return d
+    return fake_run(runs / name)
 
 
 # --- hot reload -------------------------------------------------------------------------------

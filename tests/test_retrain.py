@@ -11,22 +11,24 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from clonebot import adapters as av
-from training import retrain as rt
+from clonebot import versions
+from clonebot.errors import AdapterError, ModelError
+from fixtures_versions import fake_run
+from training import retrain
 from training.retrain import Score
 
 SAMPLE_EXPORT = Path(__file__).resolve().parents[1] / "exports" / "sample" / "result.json"
 
 
 def test_decide():
-    assert rt.decide(1.0, None) == (True, "no current adapter to compare with")
-    ok, why = rt.decide(0.9, 1.0)
+    assert retrain.decide(1.0, None) == (True, "no current adapter to compare with")
+    ok, why = retrain.decide(0.9, 1.0)
     assert ok and "not worse" in why and "-10.0%" in why
-    assert rt.decide(1.0, 1.0)[0]  # equal is not worse
-    ok, why = rt.decide(1.05, 1.0)
+    assert retrain.decide(1.0, 1.0)[0]  # equal is not worse
+    ok, why = retrain.decide(1.05, 1.0)
     assert not ok and "worse than the current one" in why
-    assert rt.decide(1.05, 1.0, tolerance=0.1)[0]
-    ok, why = rt.decide(2.0, 1.0, force=True)
+    assert retrain.decide(1.05, 1.0, tolerance=0.1)[0]
+    ok, why = retrain.decide(2.0, 1.0, force=True)
     assert ok and "--force" in why
 
 
@@ -48,10 +50,10 @@ class Fakes:
         return {"messages_new": n, "messages_duplicate": 100 - n, "messages_updated": 0,
                 "samples_train": 9, "samples_eval": 1}
 
-    def train(self, settings, dataset_dir, out, *, resume=False, progress=True):
-        out.mkdir()
-        (out / "adapter_config.json").write_text("{}")
-        (out / "clonebot.json").write_text(json.dumps({"base_model": "fake", "metrics": {}}))
+    def train(self, settings, dataset_dir, out, *, resume=False, restart=False, progress=True):
+        if resume and out.is_dir():  # like training.train: a finished run is not trained again
+            return {"eval_loss": 1.0, "steps": 3, "already_finished": True}
+        fake_run(out, base_model="fake")
         self.trained.append(out.name)
         return {"eval_loss": 1.0, "steps": 3}
 
@@ -60,7 +62,7 @@ class Fakes:
         return Score(self.scores[key], 1.0, 2.0, len(items))
 
     def score(self, settings, new_dir, current_dir, items):
-        return rt.Scores(self._one(new_dir, items), Score(9.9, 5.0, 100.0, len(items)),
+        return retrain.Scores(self._one(new_dir, items), Score(9.9, 5.0, 100.0, len(items)),
                          self._one(current_dir, items) if current_dir else None)
 
 
@@ -68,13 +70,13 @@ class Fakes:
 def fake_settings(tmp_path: Path, monkeypatch):
     from clonebot.config import load_settings
 
-    monkeypatch.setattr(rt, "eval_items", lambda d, s, n, seed=0: [("ctx", "reply")] * 3)
+    monkeypatch.setattr(retrain, "eval_items", lambda d, s, n, seed=0: [("ctx", "reply")] * 3)
     return load_settings(paths={"runs_dir": str(tmp_path / "runs"),
                                 "dataset_dir": str(tmp_path / "dataset")})
 
 
 def _run(settings, fakes: Fakes, **kw):
-    return rt.retrain(settings, "export.json", prepare_fn=fakes.prepare, train_fn=fakes.train,
+    return retrain.retrain(settings, "exporetrain.json", prepare_fn=fakes.prepare, train_fn=fakes.train,
                       score_fn=fakes.score, **kw)
 
 
@@ -88,28 +90,28 @@ def test_retrain_promotes_skips_refuses_forces(fake_settings):
     # Planted canaries stay planted across retrains (the same count is asked again).
     (Path(fake_settings.paths.dataset_dir) / "canaries.json").write_text(
         json.dumps({"canaries": ["CNRY-AAAA-BBBB-CCCC", "CNRY-DDDD-EEEE-FFFF"]}))
-    assert av.current_adapter(runs).name.startswith("v001-")
+    assert versions.current_adapter(runs).name.startswith("v001-")
 
     r2 = _run(fake_settings, f)  # same export again: nothing new, no training
     assert r2.action == "skipped" and f.trained == [r1.version.name]
 
     r3 = _run(fake_settings, f)  # new messages, but the new adapter is worse
     assert r3.action == "kept" and "worse" in r3.reason and f.canaries == 2
-    assert av.current_adapter(runs) == r1.version
+    assert versions.current_adapter(runs) == r1.version
     saved = json.loads((r3.version / "retrain.json").read_text())
     assert saved["action"] == "kept" and saved["new"]["nll_per_char"] == 1.2
     assert saved["current"]["nll_per_char"] == 1.0 and saved["base"]["nll_per_char"] == 9.9
 
     r4 = _run(fake_settings, f, force=True)  # worse, forced
     assert r4.action == "promoted" and "--force" in r4.reason
-    assert av.current_adapter(runs) == r4.version
+    assert versions.current_adapter(runs) == r4.version
 
     r5 = _run(fake_settings, f, force=True)  # nothing new, but --force retrains; and it's better
     assert r5.action == "promoted" and r5.previous == r4.version
-    assert av.current_adapter(runs).name.startswith("v004-")
+    assert versions.current_adapter(runs).name.startswith("v004-")
     # Promotion history lets the owner step back through what retrain promoted.
-    assert av.rollback(runs) == r4.version
-    assert av.rollback(runs) == r1.version
+    assert versions.rollback(runs) == r4.version
+    assert versions.rollback(runs) == r1.version
 
 
 def test_retrain_promotes_over_an_unloadable_current(fake_settings):
@@ -117,10 +119,10 @@ def test_retrain_promotes_over_an_unloadable_current(fake_settings):
     _run(fake_settings, f)
 
     def score(settings, new_dir, current_dir, items):
-        return rt.Scores(f._one(new_dir, items), Score(9.9, 5.0, 100.0, 3), None,
+        return retrain.Scores(f._one(new_dir, items), Score(9.9, 5.0, 100.0, 3), None,
                          "the current adapter uses an older prompt format")
 
-    r = rt.retrain(fake_settings, "e", prepare_fn=f.prepare, train_fn=f.train, score_fn=score)
+    r = retrain.retrain(fake_settings, "e", prepare_fn=f.prepare, train_fn=f.train, score_fn=score)
     assert r.action == "promoted" and "older prompt format" in r.reason
 
 
@@ -133,7 +135,7 @@ def test_retrain_cli_output(fake_settings, monkeypatch, tmp_path: Path):
     f = Fakes(new_messages=[50, 3], scores={"v001": 1.0, "v002": 1.2})
     monkeypatch.setattr(training.dataset, "prepare", f.prepare)
     monkeypatch.setattr(training.train, "train", f.train)
-    monkeypatch.setattr(rt, "score_adapters", f.score)
+    monkeypatch.setattr(retrain, "score_adapters", f.score)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CLONEBOT_PATHS__RUNS_DIR", fake_settings.paths.runs_dir.as_posix())
     monkeypatch.setenv("CLONEBOT_PATHS__DATASET_DIR", fake_settings.paths.dataset_dir.as_posix())
@@ -178,17 +180,17 @@ def test_retrain_on_test_model(tmp_path: Path, cache_dir: Path, test_model_dir: 
     kw = dict(eval_rows=8, train_progress=False)
 
     # 1. First export: prepare, train v001 for real, nothing to beat -> promoted.
-    r1 = rt.retrain(settings, SAMPLE_EXPORT, **kw)
+    r1 = retrain.retrain(settings, SAMPLE_EXPORT, **kw)
     assert r1.action == "promoted", r1.reason
     v1 = r1.version
-    assert av.current_adapter(runs) == v1 and (v1 / "adapter_config.json").is_file()
+    assert versions.current_adapter(runs) == v1 and (v1 / "adapter_config.json").is_file()
     assert r1.prepare["messages_new"] > 0 and r1.new.rows == 8
     assert r1.new.nll_per_char < r1.base.nll_per_char  # even 3 steps help on the owner's replies
 
     # 2. The same export again: the merge finds nothing new, so no training run.
-    r2 = rt.retrain(settings, SAMPLE_EXPORT, **kw)
+    r2 = retrain.retrain(settings, SAMPLE_EXPORT, **kw)
     assert r2.action == "skipped" and r2.prepare["messages_new"] == 0
-    assert [v.name for v in av.list_versions(runs)] == [v1.name]
+    assert [v.name for v in versions.list_versions(runs)] == [v1.name]
 
     # 3. A worse candidate (garbled weights) is scored for real and refused.
     def prepare_new(*a, **k):  # pretend the export brought new messages
@@ -201,22 +203,22 @@ def test_retrain_on_test_model(tmp_path: Path, cache_dir: Path, test_model_dir: 
         _garble(out)
         return {"eval_loss": None}
 
-    r3 = rt.retrain(settings, SAMPLE_EXPORT, prepare_fn=prepare_new, train_fn=train_garbled, **kw)
+    r3 = retrain.retrain(settings, SAMPLE_EXPORT, prepare_fn=prepare_new, train_fn=train_garbled, **kw)
     assert r3.action == "kept", r3.reason
     assert r3.new.nll_per_char > r3.current.nll_per_char
     assert r3.current.nll_per_char == pytest.approx(r1.new.nll_per_char, rel=1e-4)
-    assert av.current_adapter(runs) == v1
+    assert versions.current_adapter(runs) == v1
 
     # 4. --force promotes it anyway (scores reused from step 3: no need to load twice
     # more); rollback restores v001.
     def same_scores(*a):
-        return rt.Scores(r3.new, r3.base, r3.current)
+        return retrain.Scores(r3.new, r3.base, r3.current)
 
-    r4 = rt.retrain(settings, SAMPLE_EXPORT, prepare_fn=prepare_new, train_fn=train_garbled,
+    r4 = retrain.retrain(settings, SAMPLE_EXPORT, prepare_fn=prepare_new, train_fn=train_garbled,
                     score_fn=same_scores, force=True, **kw)
-    assert r4.action == "promoted" and av.current_adapter(runs) == r4.version
-    assert av.rollback(runs) == v1 and av.current_adapter(runs) == v1
-    listed = av.list_versions(runs)
+    assert r4.action == "promoted" and versions.current_adapter(runs) == r4.version
+    assert versions.rollback(runs) == v1 and versions.current_adapter(runs) == v1
+    listed = versions.list_versions(runs)
     assert [v.current for v in listed] == [True, False, False]
 
 
@@ -230,10 +232,144 @@ def test_score_adapters_reports_an_unloadable_current(monkeypatch):
             raise ModelError("no weights")
         return Score(1.0, 1.0, 2.0, 1), (Score(2.0, 2.0, 7.0, 1) if with_base else None)
 
-    monkeypatch.setattr(rt, "_score", fake)
-    sc = rt.score_adapters(None, "new", "old-format", [])
+    monkeypatch.setattr(retrain, "_score", fake)
+    sc = retrain.score_adapters(None, "new", "old-format", [])
     assert sc.current is None and "older prompt format" in sc.note and sc.base.loss == 2.0
-    sc = rt.score_adapters(None, "new", "broken", [])
+    sc = retrain.score_adapters(None, "new", "broken", [])
     assert sc.current is None and "no weights" in sc.note
-    sc = rt.score_adapters(None, "new", "new", [])
+    sc = retrain.score_adapters(None, "new", "new", [])
     assert sc.current.loss == 1.0 and sc.note == ""
+
+
+# ----------------------------------------------------------------------------- kills and damage
+
+
+class Killed(BaseException):
+    """A simulated kill -9: no `except Exception` handler sees it."""
+
+
+def _agree(runs: Path, current: Path, stack: list[str]) -> None:
+    """CURRENT, HISTORY.json and the version's retrain.json tell one story; nothing stray."""
+    assert versions.resolve(runs) == current
+    assert (runs / "CURRENT").read_text().strip() == current.name
+    hist = versions.history(runs)
+    assert hist["pending"] is None and hist["stack"] == stack
+    assert hist["log"][-1]["version"] == current.name
+    assert json.loads((current / "retrain.json").read_text())["action"] == "promoted"
+    assert not [p for p in runs.rglob("*") if p.name.endswith(".tmp")]
+    assert not (runs / ".retrain-pending").exists()
+
+
+@pytest.mark.parametrize("step", ["journal", "record", "current", "history"])
+def test_retrain_killed_at_any_promotion_step(fake_settings, monkeypatch, step: str):
+    runs = Path(fake_settings.paths.runs_dir)
+    f = Fakes(new_messages=[50, 5, 0], scores={"v001": 1.0, "v002": 0.9})
+    r1 = _run(fake_settings, f)
+
+    def kill(name):
+        if name == step:
+            raise Killed(name)
+
+    monkeypatch.setattr(versions, "_step", kill)
+    with pytest.raises(Killed):
+        _run(fake_settings, f)
+    monkeypatch.setattr(versions, "_step", lambda name: None)
+    (runs / ".CURRENT.abcd1234.tmp").write_text("v0")  # what a kill mid-write leaves
+
+    again = _run(fake_settings, f, resume=True)  # the next start
+    v2 = next(runs.glob("v002-*"))
+    assert again.action == "skipped" and f.trained == [r1.version.name, v2.name]
+    _agree(runs, v2, [r1.version.name])
+
+
+def test_retrain_killed_while_scoring_is_finished_by_resume(fake_settings):
+    runs = Path(fake_settings.paths.runs_dir)
+    f = Fakes(new_messages=[50, 5, 0, 0, 0], scores={"v001": 1.0, "v002": 0.9, "v003": 0.8})
+    r1 = _run(fake_settings, f)
+
+    def killed(*a):
+        raise Killed
+
+    with pytest.raises(Killed):
+        retrain.retrain(fake_settings, "e", prepare_fn=f.prepare, train_fn=f.train, score_fn=killed)
+    v2 = next(runs.glob("v002-*"))
+    assert versions.resolve(runs) == r1.version and not (v2 / "retrain.json").exists()
+
+    # Without --resume the trained v002 is not dropped silently, and nothing is merged yet.
+    with pytest.raises(ModelError, match="--resume.*--restart"):
+        _run(fake_settings, f)
+    assert f.new_messages == [0, 0, 0]
+
+    r = _run(fake_settings, f, resume=True)  # compared and promoted, not trained again
+    assert r.action == "promoted" and r.version == v2 and r.train["already_finished"]
+    assert f.trained == [r1.version.name, v2.name]
+    _agree(runs, v2, [r1.version.name])
+
+
+def test_retrain_restart_trains_a_new_version_instead(fake_settings):
+    runs = Path(fake_settings.paths.runs_dir)
+    f = Fakes(new_messages=[50, 5, 0], scores={"v001": 1.0, "v002": 0.9, "v003": 0.8})
+    _run(fake_settings, f)
+
+    def killed(*a):
+        raise Killed
+
+    with pytest.raises(Killed):
+        retrain.retrain(fake_settings, "e", prepare_fn=f.prepare, train_fn=f.train, score_fn=killed)
+    r = _run(fake_settings, f, restart=True, force=True)
+    assert r.action == "promoted" and r.version.name.startswith("v003-")
+    assert [v.name[:4] for v in versions.list_versions(runs)] == ["v001", "v002", "v003"]
+
+
+@pytest.mark.parametrize("noted", [True, False])
+def test_retrain_resume_after_a_kill_between_rename_and_cleanup(fake_settings, noted: bool):
+    """The run was moved into place, its partial dir not yet removed: no "already exists"."""
+    from training.train import train
+
+    runs = Path(fake_settings.paths.runs_dir)
+    f = Fakes(new_messages=[0], scores={"v001": 0.9})
+    v1 = fake_run(runs / "v001-20270101-0000", metrics={"eval_loss": 1.2, "steps": 7})
+    partial = versions.partial_dir(v1)
+    (partial / "checkpoint-6").mkdir(parents=True)
+    if noted:
+        (runs / ".retrain-pending").write_text(json.dumps({"version": v1.name}))
+    r = retrain.retrain(fake_settings, "e", prepare_fn=f.prepare, train_fn=train,
+                        score_fn=f.score, resume=True)
+    assert r.action == "promoted" and r.version == v1 and r.train["steps"] == 7
+    assert not partial.exists()
+    _agree(runs, v1, [])
+
+
+@pytest.mark.parametrize("damage", ["CURRENT", "HISTORY.json"])
+def test_retrain_refuses_damaged_promotion_state_before_any_work(fake_settings, damage: str):
+    runs = Path(fake_settings.paths.runs_dir)
+    f = Fakes(new_messages=[50, 5], scores={"v001": 1.0, "v002": 0.9})
+    _run(fake_settings, f)
+    (runs / damage).write_text("v009-gone\n" if damage == "CURRENT" else '{"stack": 7}')
+    with pytest.raises(AdapterError, match=damage):
+        _run(fake_settings, f)
+    assert f.new_messages == [5]  # nothing merged, nothing trained
+
+
+def _retrain_cli(monkeypatch, tmp_path: Path, runs_dir: Path):
+    from clonebot.cli import cli
+    from training.commands import retrain as retrain_cmd
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CLONEBOT_PATHS__RUNS_DIR", str(runs_dir))
+    monkeypatch.setenv("CLONEBOT_PATHS__DATASET_DIR", str(tmp_path / "dataset"))
+    retrain_cmd.register(cli)
+    return lambda *args: CliRunner().invoke(cli, ["retrain", *args])
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-0.1", "2"])
+def test_retrain_cli_refuses_bad_tolerance(monkeypatch, tmp_path: Path, value: str):
+    r = _retrain_cli(monkeypatch, tmp_path, tmp_path / "runs")("x.json", "--tolerance", value)
+    assert r.exit_code == 2 and "--tolerance" in r.output and "Traceback" not in r.output
+
+
+def test_retrain_cli_runs_dir_under_a_file(monkeypatch, tmp_path: Path):
+    (tmp_path / "file").write_text("x")
+    r = _retrain_cli(monkeypatch, tmp_path, tmp_path / "file" / "runs")("x.json")
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert "error: cannot use the runs dir" in r.output and "Not a directory" in r.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -144,7 +145,12 @@ def test_interrupted_run_resumes_from_last_checkpoint(tmp_path, cache_dir, test_
         train(s, ds, out, progress=False, callbacks=[Boom()])
     partial = tmp_path / ".run.partial"
     assert (partial / "checkpoint-2").is_dir() and not out.exists()
-    with pytest.raises(ModelError, match="--resume"):
+    # A kill while saving checkpoint-3: every file but trainer_state.json, one truncated.
+    shutil.copytree(partial / "checkpoint-2", partial / "checkpoint-3")
+    (partial / "checkpoint-3" / "trainer_state.json").unlink()
+    (partial / "checkpoint-3" / "optimizer.pt").write_bytes(b"PK\x03")
+    (partial / "checkpoint-4").mkdir()  # and a kill right after its mkdir
+    with pytest.raises(ModelError, match="interrupted at step 2.*--resume.*--restart"):
         train(s, ds, out, progress=False)
     metrics = train(s, ds, out, resume=True, progress=False)
     assert metrics["resumed_from"] == "checkpoint-2"
@@ -245,3 +251,218 @@ def test_demo_runs_end_to_end_and_leaves_the_run(cli_runner, tmp_path, test_mode
     for prompt in PROMPTS:
         assert f"> {prompt}" in r.output
     assert r.output.count("  < ") == len(PROMPTS) and "s per reply; total" in r.output
+
+
+# ----------------------------------------------------------------------------- issue 12 bugs
+
+
+def test_warmup_ratio_goes_by_the_name_each_transformers_takes():
+    import dataclasses
+
+    from training.train import warmup_args
+
+    @dataclasses.dataclass
+    class TrainingArguments456:  # the two fields as transformers 4.56 declares them
+        warmup_ratio: float = 0.0
+        warmup_steps: int = 0
+
+    assert warmup_args(0.03, dataclasses.fields(TrainingArguments456)) == {"warmup_ratio": 0.03}
+
+
+def test_warmup_ratio_is_a_ratio_on_the_installed_transformers(tmp_path):
+    from clonebot.config import TrainSettings
+    from training.train import training_arguments
+
+    args = training_arguments(TrainSettings(warmup_ratio=0.03), tmp_path, "cpu", evaluate=False,
+                              progress=False, precision={"bf16": False, "fp16": False},
+                              optim="adamw_torch")
+    assert args.get_warmup_steps(1000) == 30
+    assert args.get_warmup_steps(10) == 1
+
+
+def test_capped_eval_split_samples_every_chat(smol_tokenizer):
+    from datasets import Dataset, DatasetDict
+
+    from clonebot.config import TrainSettings
+    from training.train import tokenize_eval
+
+    # Stored in chat order, as prepare writes it: 30 replies of chat 1, then 30 of chat 2...
+    rows = [[{"role": "user", "content": "hi"}, {"role": "clone", "content": f"chat{c}"}]
+            for c in range(1, 5) for _ in range(30)]
+    dsd = DatasetDict({"eval": Dataset.from_dict({"messages": rows})})
+    ts = TrainSettings(max_eval_samples=20)
+    eval_ds, skipped = tokenize_eval(dsd, smol_tokenizer, ts)
+    texts = [smol_tokenizer.decode(ids) for ids in eval_ds["input_ids"]]
+    assert len(texts) == 20 and skipped == 0
+    assert {c for c in range(1, 5) if any(f"chat{c}" in t for t in texts)} == {1, 2, 3, 4}
+    again, _ = tokenize_eval(dsd, smol_tokenizer, ts)
+    assert again["input_ids"] == eval_ds["input_ids"]  # seeded: the same rows every run
+
+
+# ----------------------------------------------------------------------------- kills, resume
+
+
+def _checkpoint(work: Path, step: int, *, complete: bool = True, missing: str = "") -> Path:
+    path = work / f"checkpoint-{step}"
+    path.mkdir(parents=True)
+    for name in ("adapter_model.safetensors", "optimizer.pt", "scheduler.pt"):
+        if name != missing:
+            (path / name).write_bytes(b"\0" * 8)
+    if complete:
+        (path / "trainer_state.json").write_text(json.dumps({"global_step": step}))
+    return path
+
+
+def test_last_complete_checkpoint_moves_incomplete_ones_aside(tmp_path, caplog):
+    from training.run_dir import last_complete_checkpoint
+
+    work = tmp_path / ".run.partial"
+    good = _checkpoint(work, 2)
+    _checkpoint(work, 4, complete=False)  # killed before trainer_state.json
+    (work / "checkpoint-6").mkdir()  # killed right after mkdir
+    _checkpoint(work, 8, missing="optimizer.pt")
+    (_checkpoint(work, 10) / "trainer_state.json").write_text('{"global_st')  # killed mid-write
+    with caplog.at_level("WARNING"):
+        assert last_complete_checkpoint(work) == good
+    assert sorted(p.name for p in work.iterdir()) == [
+        "checkpoint-2", "incomplete-checkpoint-10", "incomplete-checkpoint-4",
+        "incomplete-checkpoint-6", "incomplete-checkpoint-8"]
+    assert caplog.text.count("is incomplete") == 4
+    assert last_complete_checkpoint(tmp_path / "nothing") is None
+
+
+@pytest.fixture
+def no_model(monkeypatch):
+    """train() must get nowhere near loading a model in these tests."""
+    import training.train
+
+    def refuse(*a, **k):
+        raise AssertionError("the model was loaded")
+
+    monkeypatch.setattr(training.train, "load_base", refuse)
+
+
+def test_interrupted_run_is_refused_with_both_ways_out(tmp_path, cache_dir, no_model):
+    from fixtures_model import tiny_settings
+    from training.train import train
+
+    s, out = tiny_settings(cache_dir), tmp_path / "run"
+    _checkpoint(tmp_path / ".run.partial", 200)
+    with pytest.raises(ModelError, match="interrupted at step 200.*--resume.*--restart"):
+        train(s, tmp_path / "missing-dataset", out)
+    assert (tmp_path / ".run.partial" / "checkpoint-200").is_dir()  # nothing dropped
+    with pytest.raises(DatasetError, match="not found"):
+        train(s, tmp_path / "missing-dataset", out, restart=True)
+    assert not (tmp_path / ".run.partial").exists()
+
+
+def test_partial_dir_without_a_complete_checkpoint_is_started_over(tmp_path, cache_dir, no_model):
+    from fixtures_model import tiny_settings
+    from training.train import train
+
+    _checkpoint(tmp_path / ".run.partial", 4, complete=False)
+    for resume in (False, True):
+        with pytest.raises(DatasetError, match="not found"):  # got past the partial dir
+            train(tiny_settings(cache_dir), tmp_path / "missing", tmp_path / "run", resume=resume)
+        assert not (tmp_path / ".run.partial").exists()
+
+
+def _finished_final(work: Path, steps: int = 12) -> Path:
+    from fixtures_versions import fake_run
+
+    return fake_run(work / "final", metrics={"steps": steps, "eval_loss": 1.5})
+
+
+PUBLISH_STEPS = ["old-aside", "moved", "removed .run.partial", "removed .run.old"]
+
+
+@pytest.mark.parametrize("step", PUBLISH_STEPS)
+def test_publish_killed_at_any_step_is_finished_by_resume(tmp_path, cache_dir, no_model,
+                                                          monkeypatch, step):
+    from fixtures_model import tiny_settings
+    from fixtures_versions import fake_run
+    from training import run_dir
+    from training.train import train
+
+    class Killed(BaseException):
+        pass
+
+    out = tmp_path / "run"
+    fake_run(out, metrics={"steps": 3})  # the run being replaced (train --overwrite, demo)
+    _checkpoint(tmp_path / ".run.partial", 12)
+    _finished_final(tmp_path / ".run.partial")
+    seen = []
+
+    def kill(name):
+        seen.append(name)
+        if name == step:
+            raise Killed
+
+    monkeypatch.setattr(run_dir, "_step", kill)
+    with pytest.raises(Killed):
+        run_dir.publish(tmp_path / ".run.partial" / "final", out)
+    monkeypatch.setattr(run_dir, "_step", lambda name: None)
+    assert seen == PUBLISH_STEPS[: PUBLISH_STEPS.index(step) + 1]
+
+    metrics = train(tiny_settings(cache_dir), tmp_path / "missing", out, resume=True)
+    assert metrics["already_finished"] and metrics["steps"] == 12
+    assert read_manifest(out)["metrics"]["steps"] == 12
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_finished_run_left_beside_its_partial_dir(tmp_path, cache_dir, no_model):
+    """Killed after the rename, before cleanup: finished, never "already exists" forever."""
+    from fixtures_model import tiny_settings
+    from fixtures_versions import fake_run
+    from training.train import train
+
+    out = fake_run(tmp_path / "run", metrics={"steps": 12})
+    _checkpoint(tmp_path / ".run.partial", 12)
+    with pytest.raises(ModelError, match="already exists"):  # without --resume: a new --out
+        train(tiny_settings(cache_dir), tmp_path / "missing", out)
+    assert not (tmp_path / ".run.partial").exists()  # ...but the leftover is cleaned anyway
+    assert train(tiny_settings(cache_dir), tmp_path / "missing", out, resume=True)["steps"] == 12
+
+
+@pytest.mark.parametrize("where", ["/proc/clonebot-run", "FILE/run", "FILE/deeper/run"])
+def test_out_dir_that_cannot_exist_is_one_error(cli_runner, tmp_path, where):
+    (tmp_path / "FILE").write_text("a regular file")
+    out = where.replace("FILE", str(tmp_path / "FILE"))
+    r = cli_runner("train", "--out", out, "--dataset", str(tmp_path))
+    assert r.exit_code == 1 and "Traceback" not in r.output, r.output
+    errors = [line for line in r.output.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and errors[0].startswith(f"error: cannot create {out}")
+    assert (tmp_path / "FILE").read_text() == "a regular file"
+
+
+@pytest.mark.parametrize("value", ["-1", "0", "inf", "nan", "1e3", str(10**10)])
+def test_train_cli_refuses_bad_max_steps(cli_runner, value):
+    r = cli_runner("train", "--max-steps", value)
+    assert r.exit_code == 2 and "--max-steps" in r.output and "Traceback" not in r.output
+
+
+def test_train_cli_without_out_points_at_the_interrupted_version(cli_runner, tmp_path, cache_dir):
+    from clonebot import versions
+
+    runs = tmp_path / "runs"
+    v1 = versions.new_version_dir(runs, create=False)
+    _checkpoint(versions.partial_dir(v1), 100)
+    r = cli_runner("train", "--dataset", str(tmp_path / "missing"))
+    assert r.exit_code == 1 and f"{v1.name} was interrupted at step 100" in r.output
+    assert "--resume" in r.output and "--restart" in r.output
+    r = cli_runner("train", "--dataset", str(tmp_path / "missing"), "--restart")
+    assert r.exit_code == 1 and "dataset not found" in r.output
+    assert not versions.partial_dir(v1).exists()
+    r = cli_runner("train", "--resume", "--restart")
+    assert r.exit_code == 2 and "exclude each other" in r.output
+
+
+def test_resume_onto_a_run_with_a_damaged_manifest_says_so(tmp_path, cache_dir, no_model):
+    from fixtures_model import tiny_settings
+    from fixtures_versions import fake_run
+    from training.train import train
+
+    out = fake_run(tmp_path / "run")
+    (out / "clonebot.json").write_text('{"base_model": 123}')
+    with pytest.raises(ModelError, match="clonebot.json is damaged"):
+        train(tiny_settings(cache_dir), tmp_path / "missing", out, resume=True)

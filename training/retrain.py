@@ -9,11 +9,20 @@ negative log-likelihood of the real replies (+ EOS) per character. Per character
 than per token, so an adapter on another base model (another tokenizer) compares fairly;
 on the same base it ranks exactly like eval loss / perplexity. The eval split holds the
 latest replies of each chat, which neither adapter was trained on.
+
+Killed at any moment, the next ``retrain --resume`` finishes the job: the version being
+made is noted in ``RUNS_DIR/.retrain-pending`` until its verdict is recorded, so a run
+killed while training resumes from its last complete checkpoint, and one killed after
+training (while scoring, say) is scored and judged. The verdict (``retrain.json``) and the
+promotion are one crash-safe step of ``clonebot.versions``. Without ``--resume`` an
+interrupted retrain is never silently dropped: it stops and names ``--resume`` and
+``--restart``.
 """
 
 from __future__ import annotations
 
 import gc
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -21,9 +30,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from clonebot import adapters as av
-from clonebot.errors import CloneBotError, FormatMismatchError, ModelError
-from training import evaluate as ev
+from clonebot import versions
+from clonebot.errors import CloneBotError, FormatMismatchError, ModelError, OutputError
+from clonebot.fsutil import atomic_write_text
+from training import evaluate, run_dir
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +50,7 @@ class Score:
     rows: int
 
     @classmethod
-    def of(cls, nll: ev.NLL) -> "Score":
+    def of(cls, nll: evaluate.NLL) -> "Score":
         return cls(nll.nll_per_char, nll.loss, nll.perplexity, nll.rows)
 
 
@@ -82,9 +92,9 @@ def decide(
 
 def eval_items(dataset_dir: Path, settings: Any, rows: int, seed: int = 0) -> list:
     """The (context, reply) pairs both adapters are scored on."""
-    ds = ev.load_split(dataset_dir, "eval")
-    picked = ev.pick_rows(ds, rows, seed)
-    return ev.reply_items(picked, settings.generate.context_turns)
+    ds = evaluate.load_split(dataset_dir, "eval")
+    picked = evaluate.pick_rows(ds, rows, seed)
+    return evaluate.reply_items(picked, settings.generate.context_turns)
 
 
 @dataclass
@@ -101,8 +111,8 @@ def _score(settings: Any, adapter_dir: Path, items: list, *, with_base: bool = F
     max_len = settings.train.max_seq_len
     loaded = load_model(settings, adapter_dir)
     try:
-        mine = Score.of(ev.reply_nll(loaded, items, max_len=max_len))
-        base = Score.of(ev.reply_nll(loaded, items, max_len=max_len, base=True)) if with_base else None
+        mine = Score.of(evaluate.reply_nll(loaded, items, max_len=max_len))
+        base = Score.of(evaluate.reply_nll(loaded, items, max_len=max_len, base=True)) if with_base else None
     finally:
         del loaded
         gc.collect()
@@ -139,6 +149,50 @@ def _empty_cuda_cache() -> None:
         pass
 
 
+_PENDING = ".retrain-pending"  # in the runs dir: the version a retrain is making
+
+
+def _pending_version(runs_dir: Path) -> Path | None:
+    """The version an interrupted retrain was making, unless its verdict got recorded."""
+    try:
+        name = json.loads((runs_dir / _PENDING).read_text(encoding="utf-8"))["version"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    path = runs_dir / str(name)
+    if path.parent != runs_dir or (path / versions.RETRAIN_RECORD).is_file():
+        return None
+    return path if path.exists() or versions.partial_dir(path).exists() else None
+
+
+def _note_pending(runs_dir: Path, version: Path | None) -> None:
+    path = runs_dir / _PENDING
+    try:
+        if version is not None:
+            atomic_write_text(path, json.dumps({"version": version.name}) + "\n")
+        elif path.exists():
+            path.unlink()
+    except OSError as e:
+        raise OutputError(f"cannot write {path}: {e.strerror or e}") from None
+
+
+def _version_to_make(runs_dir: Path, *, resume: bool, restart: bool) -> Path:
+    """The version this retrain trains (or finishes), refusing to drop an interrupted one
+    unless ``restart``: checked before the merge and hours of training."""
+    pending = _pending_version(runs_dir)
+    if pending is None:
+        _note_pending(runs_dir, None)  # its verdict got recorded: nothing left to finish
+    if pending is not None and resume:
+        return pending
+    if pending is not None and pending.exists() and not restart:
+        raise ModelError(
+            f"an interrupted retrain trained {pending.name} but did not compare it yet: add "
+            "--resume to compare and promote it, or --restart to train a new version"
+        )
+    version = run_dir.next_run_dir(runs_dir, resume=resume)
+    run_dir.resumable_checkpoint(version, resume=resume, restart=restart)
+    return version
+
+
 def retrain(
     settings: Any,
     export: Path | str,
@@ -149,14 +203,16 @@ def retrain(
     owner_id: int | None = None,
     canaries: int | None = None,
     resume: bool = False,
+    restart: bool = False,
     progress: Progress | None = None,
     train_progress: bool = True,
     prepare_fn: Callable[..., dict] | None = None,
     train_fn: Callable[..., dict] | None = None,
     score_fn: Callable[..., Scores] | None = None,
 ) -> RetrainResult:
-    """The whole routine; the ``*_fn`` hooks exist for tests. Writes ``retrain.json`` into
-    the new version dir and promotes it when it is not worse (or ``force``)."""
+    """The whole routine; the ``*_fn`` hooks exist for tests. Records the verdict as
+    ``retrain.json`` in the new version dir and promotes it when it is not worse (or
+    ``force``), in one crash-safe step."""
     t0 = time.time()
     if prepare_fn is None:
         from training.dataset import prepare as prepare_fn
@@ -165,25 +221,29 @@ def retrain(
     score_fn = score_fn or score_adapters
     runs_dir = Path(settings.paths.runs_dir)
     dataset_dir = Path(settings.paths.dataset_dir)
-    previous = av.current_adapter(runs_dir)
+    # Damaged promotion state is said now, not after hours of training.
+    versions.repair(runs_dir)
+    previous = versions.promoted_version(runs_dir)
+    versions.history(runs_dir)
+    version = _version_to_make(runs_dir, resume=resume, restart=restart)
+    resuming = resume and (version.exists() or versions.partial_dir(version).exists())
 
     # 1. Merge the new export into the dataset (same export twice: nothing new). Planted
     # privacy canaries stay planted unless asked otherwise (prepare reuses the same ones).
     if canaries is None:
-        canaries = len(ev.load_canaries(dataset_dir)) if dataset_dir.is_dir() else 0
+        canaries = len(evaluate.load_canaries(dataset_dir)) if dataset_dir.is_dir() else 0
     stats = prepare_fn(export, dataset_dir, settings, owner_id=owner_id, progress=progress,
                        canaries=canaries)
-    interrupted = av.interrupted_versions(runs_dir) if resume else []
     if (stats.get("messages_new", 1) == 0 and stats.get("messages_updated", 0) == 0
-            and previous is not None and not force and not interrupted):
+            and previous is not None and not force and not resuming):
         return RetrainResult(
             "skipped", "the export adds no new or edited messages; nothing to retrain "
             "(--force retrains anyway)", previous=previous, prepare=stats,
             seconds=round(time.time() - t0, 1))
 
     # 2. Train a new version (or finish an interrupted one).
-    version = interrupted[0] if interrupted else av.new_version_dir(runs_dir, create=False)
-    metrics = train_fn(settings, dataset_dir, version, resume=bool(interrupted),
+    _note_pending(runs_dir, version)
+    metrics = train_fn(settings, dataset_dir, version, resume=resume, restart=restart,
                        progress=train_progress)
 
     # 3. Score new and current on the same held-out replies.
@@ -197,7 +257,7 @@ def retrain(
     new, base, current = sc.new, sc.base, sc.current
     note = f" ({sc.note})" if sc.note else ""
 
-    # 4. Decide.
+    # 4. Decide, record the verdict and promote: one crash-safe step.
     ok, reason = decide(new.nll_per_char, current.nll_per_char if current else None,
                         tolerance=tolerance, force=force)
     if note and current is None:
@@ -207,7 +267,10 @@ def retrain(
         prepare=stats, train=metrics, new=new, current=current, base=base,
     )
     result.seconds = round(time.time() - t0, 1)
-    ev.write_json_atomic(version / "retrain.json", ev.json_safe(result.to_json()))
+    record = evaluate.json_safe(result.to_json())
     if ok:
-        av.promote(runs_dir, version.name, reason=f"retrain: {reason}")
+        versions.promote(runs_dir, version.name, reason=f"retrain: {reason}", record=record)
+    else:
+        versions.write_record(runs_dir, version, record)
+    _note_pending(runs_dir, None)
     return result

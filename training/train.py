@@ -4,14 +4,15 @@ Loss is on Clone turns and their EOS only (labels -100 everywhere else): the mod
 to answer and to stop, never to write the other person's lines. Batches are grouped by
 length, so padding stays small; the share of padding tokens is measured and reported.
 
-Run dir layout (written under ``.<name>.partial`` next to it, renamed when done)::
+Run dir layout (written under ``.<name>.partial`` next to it, renamed when done; see
+``training.run_dir`` for how a kill at any moment is resumed or finished)::
 
     RUN_DIR/adapter_config.json, adapter_model.safetensors   the LoRA adapter
     RUN_DIR/tokenizer*.json ...                               the tokenizer it was trained with
     RUN_DIR/clonebot.json                                     the manifest
 
 Checkpoints live in the partial dir until the run finishes; ``resume=True`` continues
-from the last one. Multi-GPU: ``accelerate launch -m clonebot train ...`` runs DDP with
+from the last complete one. Multi-GPU: ``accelerate launch -m clonebot train ...`` runs DDP with
 one 4-bit replica per GPU (the loader maps each process to its LOCAL_RANK).
 """
 
@@ -31,13 +32,13 @@ from typing import Any
 from clonebot.config import Settings
 from clonebot.errors import DatasetError, ModelError
 from clonebot.model.load import encode, load_base
-from clonebot.model.manifest import new_manifest, write_manifest
+from clonebot.model.manifest import new_manifest, read_manifest, write_manifest
 from clonebot.prompt_format import PromptFormatError, sample_segments
+from training import run_dir
 
 log = logging.getLogger(__name__)
 
 IGNORE = -100
-RUN_STATE = "run.json"
 
 
 # --------------------------------------------------------------------------- tokenization
@@ -221,6 +222,23 @@ def dataset_fingerprint(dsd) -> str:
     return h.hexdigest()[:16]
 
 
+def tokenize_eval(dsd, tokenizer, ts):
+    """The eval split tokenized and capped at ``train.max_eval_samples``, or (None, 0).
+
+    The split is stored in chat order, so the cap takes a seeded sample over every chat
+    rather than the first chats. Sorted by length after: eval order is free, and sorted
+    batches pad less."""
+    import random
+
+    if "eval" not in dsd or len(dsd["eval"]) == 0:
+        return None, 0
+    order = list(range(len(dsd["eval"])))
+    random.Random(ts.seed).shuffle(order)
+    eval_ds, skipped = tokenize_split(dsd["eval"].select(order), tokenizer, ts.max_seq_len,
+                                      limit=ts.max_eval_samples)
+    return (eval_ds.sort("length") if len(eval_ds) else None), skipped
+
+
 # --------------------------------------------------------------------------- training
 
 
@@ -240,29 +258,87 @@ def _optim(name: str, device: str) -> str:
     return name
 
 
-def _compat_args(checkpointing: bool) -> dict[str, Any]:
-    """TrainingArguments names that moved in transformers 5.x (older names still work there)."""
+def warmup_args(ratio: float, fields) -> dict[str, float]:
+    """The warmup ratio under the name this transformers takes (``fields``: the dataclass
+    fields of its TrainingArguments). 5.x reads ``warmup_steps`` < 1 as a ratio and drops
+    ``warmup_ratio`` in 5.2; 4.x has ``warmup_ratio`` and refuses a non-int ``warmup_steps``."""
+    types = {f.name: f.type for f in fields}
+    if types.get("warmup_steps") in (int, "int"):
+        return {"warmup_ratio": ratio}
+    return {"warmup_steps": ratio}
+
+
+def _compat_args(checkpointing: bool, warmup_ratio: float) -> dict[str, Any]:
+    """TrainingArguments names that moved between transformers 4.56 and 5.x."""
     import dataclasses
 
     from transformers import TrainingArguments
 
-    names = {f.name for f in dataclasses.fields(TrainingArguments)}
-    ck = "activation_checkpointing" if "activation_checkpointing" in names else "gradient_checkpointing"
-    out: dict[str, Any] = {ck: checkpointing, f"{ck}_kwargs": {"use_reentrant": False}}
+    fields = dataclasses.fields(TrainingArguments)
+    names = {f.name for f in fields}
+    ckpt = "activation_checkpointing" if "activation_checkpointing" in names else "gradient_checkpointing"
+    out: dict[str, Any] = {ckpt: checkpointing, f"{ckpt}_kwargs": {"use_reentrant": False}}
     if "train_sampling_strategy" in names:
         out["train_sampling_strategy"] = "group_by_length"
     else:
         out["group_by_length"] = True
-    return out
+    return {**out, **warmup_args(warmup_ratio, fields)}
 
 
-def _last_checkpoint(work: Path) -> Path | None:
-    ckpts = [p for p in work.glob("checkpoint-*") if p.is_dir() and p.name.split("-")[-1].isdigit()]
-    return max(ckpts, key=lambda p: int(p.name.split("-")[-1])) if ckpts else None
+def training_arguments(ts, work: Path, device: str, *, evaluate: bool, progress: bool,
+                       precision: dict[str, bool], optim: str):
+    """transformers' TrainingArguments for ``ts`` (the [train] settings), checkpoints in ``work``."""
+    from transformers import TrainingArguments
+
+    return TrainingArguments(
+        output_dir=str(work),
+        per_device_train_batch_size=ts.batch_size,
+        per_device_eval_batch_size=ts.batch_size,
+        gradient_accumulation_steps=ts.grad_accum,
+        learning_rate=ts.learning_rate,
+        num_train_epochs=ts.epochs,
+        max_steps=ts.max_steps,
+        lr_scheduler_type="cosine",
+        weight_decay=ts.weight_decay,
+        optim=optim,
+        **precision,
+        **_compat_args(ts.gradient_checkpointing, ts.warmup_ratio),
+        length_column_name="length",
+        remove_unused_columns=False,
+        label_names=["labels"],
+        eval_strategy="steps" if evaluate else "no",
+        eval_steps=ts.eval_steps,
+        save_strategy="steps",
+        save_steps=ts.save_steps,
+        save_total_limit=2,
+        logging_steps=ts.logging_steps,
+        report_to="none",
+        disable_tqdm=not progress,
+        seed=ts.seed,
+        use_cpu=device == "cpu",
+        ddp_find_unused_parameters=False,
+        dataloader_num_workers=0,
+    )
 
 
 def _is_main_process() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
+
+
+def _start_or_resume(out_dir: Path, *, resume: bool, restart: bool) -> Path | None:
+    """The checkpoint to continue from, or None after emptying the partial dir (one without
+    a complete checkpoint holds nothing worth keeping)."""
+    main = _is_main_process()
+    checkpoint = run_dir.resumable_checkpoint(out_dir, resume=resume, restart=restart,
+                                              move_aside=main)
+    if checkpoint is not None and resume:
+        return checkpoint
+    work = run_dir.work_dir(out_dir)
+    if work.exists() and main:
+        if resume:
+            log.warning("%s has no complete checkpoint to resume from: starting over", work)
+        shutil.rmtree(work)
+    return None
 
 
 def train(
@@ -271,6 +347,7 @@ def train(
     out_dir: Path | str,
     *,
     resume: bool = False,
+    restart: bool = False,
     progress: bool = True,
     overwrite: bool = False,
     callbacks: list | None = None,
@@ -278,52 +355,42 @@ def train(
     """Fine-tune ``settings.model.base_model`` on the dataset; returns the metrics.
 
     ``out_dir`` must not exist yet (``overwrite=True`` replaces it once the new run is
-    done). An interrupted run keeps its checkpoints in ``.<name>.partial``: pass
-    ``resume=True`` to continue it. ``callbacks``: extra transformers TrainerCallbacks.
+    done). An interrupted run keeps its checkpoints in ``.<name>.partial``: ``resume=True``
+    continues it from its last complete checkpoint, ``restart=True`` discards it. A run a
+    kill interrupted after training ended is finished first; with ``resume=True`` its
+    metrics are returned (``already_finished``). ``callbacks``: extra TrainerCallbacks.
     """
     t0 = time.time()
     ts = settings.train
     dataset_dir, out_dir = Path(dataset_dir), Path(out_dir)
-    work = out_dir.parent / f".{out_dir.name}.partial"
+    run_dir.check_writable(out_dir)
+    finished = run_dir.recover(out_dir) if _is_main_process() else None
+    if finished is not None and resume:
+        log.warning("%s had already finished: nothing to resume", out_dir)
+        return {**finished["metrics"], "already_finished": True}
     if out_dir.exists() and not overwrite:
+        if resume:  # not a finished run: say what is wrong with it (e.g. a damaged manifest)
+            read_manifest(out_dir)
         raise ModelError(f"{out_dir} already exists; choose another --out or remove it")
-    checkpoint = _last_checkpoint(work) if work.is_dir() else None
-    if checkpoint is not None and not resume and not overwrite:
-        raise ModelError(
-            f"an interrupted run has checkpoints in {work}: pass --resume to continue it, "
-            "or remove that directory to start over"
-        )
+    checkpoint = _start_or_resume(out_dir, resume=resume, restart=restart or overwrite)
+    work = run_dir.work_dir(out_dir)
 
     dsd, stats = load_dataset_dir(dataset_dir)
     fingerprint = dataset_fingerprint(dsd)
-    state_file = work / RUN_STATE
-    if resume and checkpoint is not None and state_file.is_file():
-        old = json.loads(state_file.read_text(encoding="utf-8"))
-        if old.get("dataset_fingerprint") != fingerprint or old.get("base_model") != settings.model.base_model:
-            raise ModelError(
-                f"cannot resume {work}: it was started on another dataset or base model"
-            )
-    if not resume or checkpoint is None:
-        if work.exists() and _is_main_process():
-            shutil.rmtree(work)
-        checkpoint = None
+    state = {"dataset_fingerprint": fingerprint, "base_model": settings.model.base_model}
+    if checkpoint is not None:
+        run_dir.check_resumable(work, state)
 
     import torch
     from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
-    from transformers import PrinterCallback, Trainer, TrainingArguments, set_seed
+    from transformers import PrinterCallback, Trainer, set_seed
 
     set_seed(ts.seed)
     model, tokenizer, device = load_base(settings, training=True)
     train_ds, skipped = tokenize_split(dsd["train"], tokenizer, ts.max_seq_len)
     if len(train_ds) == 0:
         raise DatasetError(f"no training sample fits max_seq_len={ts.max_seq_len}")
-    eval_ds, eval_skipped = None, 0
-    if "eval" in dsd and len(dsd["eval"]) > 0:
-        eval_ds, eval_skipped = tokenize_split(
-            dsd["eval"], tokenizer, ts.max_seq_len, limit=ts.max_eval_samples
-        )
-        # Eval order is free: sorted batches pad less and run faster.
-        eval_ds = eval_ds.sort("length") if len(eval_ds) else None
+    eval_ds, eval_skipped = tokenize_eval(dsd, tokenizer, ts)
 
     model = prepare_model_for_kbit_training(
         model,
@@ -361,43 +428,10 @@ def train(
         "quantization": "nf4+double_quant",
     }
     if _is_main_process():
-        state_file.write_text(
-            json.dumps(
-                {"dataset_fingerprint": fingerprint, "base_model": settings.model.base_model},
-                indent=2,
-            )
-        )
+        run_dir.write_state(work, state)
 
-    args = TrainingArguments(
-        output_dir=str(work),
-        per_device_train_batch_size=ts.batch_size,
-        per_device_eval_batch_size=ts.batch_size,
-        gradient_accumulation_steps=ts.grad_accum,
-        learning_rate=ts.learning_rate,
-        num_train_epochs=ts.epochs,
-        max_steps=ts.max_steps,
-        warmup_steps=ts.warmup_ratio,
-        lr_scheduler_type="cosine",
-        weight_decay=ts.weight_decay,
-        optim=optim,
-        **precision,
-        **_compat_args(ts.gradient_checkpointing),
-        length_column_name="length",
-        remove_unused_columns=False,
-        label_names=["labels"],
-        eval_strategy="steps" if eval_ds is not None else "no",
-        eval_steps=ts.eval_steps,
-        save_strategy="steps",
-        save_steps=ts.save_steps,
-        save_total_limit=2,
-        logging_steps=ts.logging_steps,
-        report_to="none",
-        disable_tqdm=not progress,
-        seed=ts.seed,
-        use_cpu=device == "cpu",
-        ddp_find_unused_parameters=False,
-        dataloader_num_workers=0,
-    )
+    args = training_arguments(ts, work, device, evaluate=eval_ds is not None, progress=progress,
+                              precision=precision, optim=optim)
     collator = PadCollator(tokenizer.pad_token_id, multiple_of=8 if device != "cpu" else None)
 
     class _Trainer(Trainer):
@@ -446,7 +480,7 @@ def train(
 
     if not trainer.is_world_process_zero():
         return metrics
-    final = work / "final"
+    final = work / run_dir.FINAL
     if final.exists():
         shutil.rmtree(final)
     trainer.model.save_pretrained(str(final))
@@ -461,14 +495,8 @@ def train(
         metrics=metrics,
         dataset_dir=str(dataset_dir.resolve()),
     )
-    write_manifest(final, manifest)
-    if out_dir.exists():  # overwrite: swap the old run out only now that the new one is whole
-        trash = out_dir.parent / f".{out_dir.name}.old"
-        shutil.rmtree(trash, ignore_errors=True)
-        os.replace(out_dir, trash)
-        shutil.rmtree(trash, ignore_errors=True)
-    os.replace(final, out_dir)
-    shutil.rmtree(work, ignore_errors=True)
+    write_manifest(final, manifest)  # last: a final dir with a manifest is a finished run
+    run_dir.publish(final, out_dir)
     del trainer, model
     if device.startswith("cuda"):
         torch.cuda.empty_cache()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from clonebot import adapters as av
+from clonebot import versions
 from clonebot.cli import AppContext, pass_app
 
 # Headline metrics shown by `list`, in this order, when a run has them.
@@ -20,14 +20,17 @@ def _fmt(v: object) -> str:
         if math.isnan(v) or math.isinf(v):
             return str(v)
         return f"{v:.3f}" if abs(v) < 1000 else f"{v:.0f}"
-    return str(v)
+    return " ".join(str(v).split())[:40]
 
 
-def format_versions(versions: list[av.Version]) -> str:
-    if not versions:
+def format_versions(found: list[versions.Version]) -> str:
+    if not found:
         return "no adapter versions yet (train one: clonebot retrain EXPORT, or clonebot train)"
     rows = [("", "VERSION", "CREATED", "BASE MODEL", "METRICS")]
-    for v in versions:
+    for v in found:
+        if v.problem:
+            rows.append(("!", v.name, "?", "?", "BROKEN: see below"))
+            continue
         shown = [f"{k}={_fmt(v.metrics[k])}" for k in _SHOWN if k in v.metrics]
         rows.append(
             ("*" if v.current else "", v.name, (v.created or "?")[:19], v.base_model or "?",
@@ -61,9 +64,17 @@ def adapters() -> None:
 @_runs_opt
 @pass_app
 def list_cmd(app: AppContext, runs_dir: Path | None) -> None:
-    """Show every version; * marks the one the bot uses."""
+    """Show every version; * marks the one the bot uses, ! one that cannot be used.
+    Exits 1 (after the list) when a version or the promotion state is damaged."""
     rd = _runs_dir(app, runs_dir)
-    click.echo(format_versions(av.list_versions(rd)))
+    versions.repair(rd)
+    found = versions.list_versions(rd)
+    click.echo(format_versions(found))
+    damaged = [f"{v.name}: {v.problem}" for v in found if v.problem] + versions.problems(rd)
+    for line in damaged:
+        click.echo("error: " + " ".join(line.split()), err=True)
+    if damaged:
+        raise click.exceptions.Exit(1)
 
 
 @adapters.command("use")
@@ -73,8 +84,8 @@ def list_cmd(app: AppContext, runs_dir: Path | None) -> None:
 def use_cmd(app: AppContext, version: str, runs_dir: Path | None) -> None:
     """Promote VERSION (name, unique prefix like v002, or its path) to current."""
     rd = _runs_dir(app, runs_dir)
-    before = av.current_adapter(rd)
-    path = av.promote(rd, version, reason="adapters use")
+    before = versions.current_adapter(rd)
+    path = versions.promote(rd, version, reason="adapters use")
     if before is not None and before.name == path.name:
         click.echo(f"{path.name} is already current")
     else:
@@ -88,8 +99,8 @@ def use_cmd(app: AppContext, version: str, runs_dir: Path | None) -> None:
 def rollback_cmd(app: AppContext, runs_dir: Path | None) -> None:
     """Go back to the previously promoted version."""
     rd = _runs_dir(app, runs_dir)
-    before = av.current_adapter(rd)
-    path = av.rollback(rd)
+    before = versions.current_adapter(rd)
+    path = versions.rollback(rd)
     click.echo(f"rolled back: {before.name if before else 'none'} -> {path.name}")
     click.echo("a running bot picks it up on /reload or SIGHUP")
 

@@ -1,4 +1,4 @@
-"""``clonebot chat [--adapter RUN_DIR]``: talk to the clone locally, no Telegram needed.
+"""``clonebot chat [--adapter RUN_DIR|VERSION]``: talk to the clone locally, no Telegram needed.
 
 Each stdin line is one message from "the other person"; the clone's reply is printed.
 The last ``generate.context_turns`` turns are kept as context. Works with a pipe::
@@ -12,33 +12,28 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 
 import click
 
+from clonebot import versions
 from clonebot.cli import AppContext, pass_app
-from clonebot.errors import GenerationError, ModelError
+from clonebot.errors import GenerationError
+from clonebot.prompt_format import CLONE, USER
 
 
 @click.command("chat")
-@click.option("--adapter", "adapter", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Run dir with the adapter (default: the promoted one under paths.runs_dir).")
+@click.option("--adapter", "adapter", default=None, metavar="RUN_DIR|VERSION",
+              help="Run dir or version name (default: the promoted one under paths.runs_dir).")
 @click.option("-n", "--candidates", type=click.IntRange(min=1), default=None,
               help="Replies to show per message (default: generate.candidates).")
 @click.option("--timings", is_flag=True, help="Show seconds per reply.")
 @pass_app
-def chat_cmd(app: AppContext, adapter: Path | None, candidates: int | None, timings: bool) -> None:
+def chat_cmd(app: AppContext, adapter: str | None, candidates: int | None, timings: bool) -> None:
     """Chat with your clone on the terminal (stdin lines in, replies out)."""
-    from clonebot.adapters import current_adapter
     from clonebot.model import load_generator
 
     s = app.settings
-    adapter = adapter or current_adapter(s.paths.runs_dir)
-    if adapter is None:
-        raise ModelError(
-            f"no adapter given and none promoted under {s.paths.runs_dir}: "
-            "pass --adapter RUN_DIR (e.g. runs/demo after `clonebot demo`)"
-        )
+    adapter = versions.resolve(s.paths.runs_dir, adapter)
     tty = sys.stdin.isatty()
     if tty:
         click.echo(f"loading {adapter} ...", err=True)
@@ -63,7 +58,7 @@ def chat_cmd(app: AppContext, adapter: Path | None, candidates: int | None, timi
         if text == "/reset":
             history.clear()
             continue
-        history.append({"role": "user", "content": text})
+        history.append({"role": USER, "content": text})
         t0 = time.perf_counter()
         try:
             replies = gen.generate(history[-keep:], n=candidates)
@@ -77,7 +72,7 @@ def chat_cmd(app: AppContext, adapter: Path | None, candidates: int | None, timi
             for i, r in enumerate(replies, 1):
                 click.echo(f"[{i}] {r}" + (took if i == 1 else ""))
         # The first candidate is what the clone "said": it is the context for the next turn.
-        history.append({"role": "clone", "content": replies[0]})
+        history.append({"role": CLONE, "content": replies[0]})
         history[:] = history[-keep:]
 
 

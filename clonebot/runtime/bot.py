@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from clonebot.adapters import current_adapter
+from clonebot.versions import current_adapter
 from clonebot.approval.store import ApprovalStore, Suggestion
 from clonebot.config import ChatRule, Settings
 from clonebot.pii import Finding, PIIFilter

@@ -13,7 +13,7 @@ import signal
 from collections.abc import Callable
 from pathlib import Path
 
-from clonebot.adapters import current_adapter
+from clonebot.versions import current_adapter
 from clonebot.approval.store import ApprovalStore
 from clonebot.config import Settings
 from clonebot.errors import ModelError, TelegramError

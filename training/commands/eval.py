@@ -11,7 +11,7 @@ from clonebot.errors import CloneBotError, ModelError
 
 
 def resolve_adapter(app: AppContext, adapter: Path | None) -> Path:
-    from clonebot.adapters import current_adapter
+    from clonebot.versions import current_adapter
 
     if adapter is not None:
         return adapter
@@ -31,7 +31,7 @@ def resolve_dataset(app: AppContext, dataset: Path | None, adapter: Path) -> Pat
     default = app.settings.paths.dataset_dir
     if default.is_dir():
         return default
-    from clonebot.adapters import read_manifest_lenient
+    from clonebot.versions import read_manifest_lenient
 
     trained_on = read_manifest_lenient(adapter).get("dataset_dir")
     if trained_on and Path(trained_on).is_dir():

@@ -20,6 +20,13 @@ class _Progress:
             click.echo(f"  {what}...", err=True)
 
 
+def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    # FloatRange lets NaN through (every comparison with it is False).
+    if not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a number")
+    return value
+
+
 def _n(v: float | None) -> str:
     return "-" if v is None or not math.isfinite(v) else f"{v:.4f}"
 
@@ -66,27 +73,32 @@ def format_result(res, runs_dir: Path, dataset_dir: Path) -> str:
 @click.argument("export", type=click.Path(path_type=Path))
 @click.option("--force", is_flag=True,
               help="Retrain even with nothing new, and promote even if worse.")
-@click.option("--tolerance", type=click.FloatRange(min=0), default=0.0, show_default=True,
-              help="Promote if at most this much (relative, 0.01 = 1%) worse.")
+@click.option("--tolerance", type=click.FloatRange(min=0, max=1), default=0.0, show_default=True,
+              callback=_finite, help="Promote if at most this much (relative, 0.01 = 1%) worse.")
 @click.option("--eval-rows", type=click.IntRange(min=1), default=500, show_default=True,
               help="Held-out owner replies both adapters are scored on.")
 @click.option("--owner-id", type=int, default=None, help="Owner's Telegram user id.")
 @click.option("--canaries", type=click.IntRange(min=0), default=None,
               help="Privacy canaries to plant (default: as many as the dataset has).")
-@click.option("--resume", is_flag=True, help="Finish an interrupted retrain's training.")
+@click.option("--resume", is_flag=True,
+              help="Finish an interrupted retrain (its training, comparison and promotion).")
+@click.option("--restart", is_flag=True,
+              help="Discard an interrupted retrain and train a new version.")
 @pass_app
 def retrain_cmd(app: AppContext, export: Path, force: bool, tolerance: float, eval_rows: int,
-                owner_id: int | None, canaries: int | None, resume: bool) -> None:
+                owner_id: int | None, canaries: int | None, resume: bool, restart: bool) -> None:
     """Merge NEW_EXPORT into the dataset, train a new adapter version, and promote it
     if it is not worse than the current one on the held-out owner replies."""
     from training.retrain import retrain
 
+    if resume and restart:
+        raise click.UsageError("--resume and --restart exclude each other")
     s = app.settings
     click.echo(f"retraining from {export} (dataset {s.paths.dataset_dir}, runs {s.paths.runs_dir})",
                err=True)
     res = retrain(s, export, force=force, tolerance=tolerance, eval_rows=eval_rows,
                   owner_id=owner_id if owner_id is not None else s.prepare.owner_id,
-                  canaries=canaries, resume=resume, progress=_Progress())
+                  canaries=canaries, resume=resume, restart=restart, progress=_Progress())
     click.echo(format_result(res, s.paths.runs_dir, s.paths.dataset_dir))
 
 

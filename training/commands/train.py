@@ -1,4 +1,9 @@
-"""``clonebot train [--dataset DIR] [--out RUN_DIR] [--resume] [--max-steps N] [--base-model ID]``.
+"""``clonebot train [--dataset DIR] [--out RUN_DIR] [--resume | --restart] [--max-steps N] [--base-model ID]``.
+
+After a crash or kill, ``clonebot train --resume`` continues the interrupted run from its
+last complete checkpoint (or just finishes it, if its training had ended). Plain
+``clonebot train`` never silently drops an interrupted run: it stops and says to add
+``--resume`` or ``--restart`` (discard it and start over).
 
 Single GPU or CPU: ``clonebot train``. Several GPUs (DDP, one 4-bit replica per GPU)::
 
@@ -18,16 +23,22 @@ from clonebot.cli import AppContext, pass_app
 
 
 def summary(metrics: dict, out: Path) -> str:
+    """What a run did; ``metrics`` may come from an older run's manifest (keys may lack)."""
+    m = {k: metrics.get(k, "?") for k in ("steps", "epochs", "train_samples", "runtime_s",
+                                          "perplexity")}
     before = metrics.get("eval_loss_before")
     lines = [f"run saved to {out}"]
     if "eval_loss" in metrics:
         change = f" (was {before} before training)" if before is not None else ""
-        lines.append(f"  eval loss {metrics['eval_loss']}{change}, perplexity {metrics['perplexity']}")
+        lines.append(f"  eval loss {metrics['eval_loss']}{change}, perplexity {m['perplexity']}")
+    padding = metrics.get("padding_share")
+    padding = f"{100 * padding:.1f}%" if isinstance(padding, (int, float)) else "?"
     lines.append(
-        f"  {metrics['steps']} steps, {metrics['epochs']} epochs, {metrics['train_samples']} "
-        f"samples, padding {100 * metrics['padding_share']:.1f}% of tokens, "
-        f"{metrics['runtime_s']} s"
+        f"  {m['steps']} steps, {m['epochs']} epochs, {m['train_samples']} samples, "
+        f"padding {padding} of tokens, {m['runtime_s']} s"
     )
+    if metrics.get("already_finished"):
+        lines.append("  (it had already finished: nothing left to resume)")
     if metrics.get("skipped_too_long"):
         lines.append(f"  {metrics['skipped_too_long']} samples longer than train.max_seq_len skipped")
     return "\n".join(lines)
@@ -39,19 +50,25 @@ def summary(metrics: dict, out: Path) -> str:
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Run dir to create (default: a new version under paths.runs_dir).")
 @click.option("--resume", is_flag=True,
-              help="Continue an interrupted run from its last checkpoint.")
-@click.option("--max-steps", type=click.IntRange(min=1), default=None,
+              help="Continue an interrupted run from its last complete checkpoint.")
+@click.option("--restart", is_flag=True,
+              help="Discard an interrupted run's checkpoints and start it over.")
+@click.option("--max-steps", type=click.IntRange(min=1, max=10**9), default=None,
               help="Stop after N optimizer steps (overrides train.max_steps / epochs).")
 @click.option("--base-model", default=None, metavar="ID|PATH",
               help="Base model (overrides model.base_model; 'smollm2-135m' = the test model).")
 @click.option("--no-progress", is_flag=True, help="No progress bar (log lines only).")
 @pass_app
 def train_cmd(app: AppContext, dataset: Path | None, out: Path | None, resume: bool,
-              max_steps: int | None, base_model: str | None, no_progress: bool) -> None:
+              restart: bool, max_steps: int | None, base_model: str | None,
+              no_progress: bool) -> None:
     """QLoRA-tune the base model on a prepared dataset into a new adapter run dir."""
-    from clonebot import adapters
+    from clonebot.versions import partial_dir
+    from training.run_dir import next_run_dir
     from training.train import train
 
+    if resume and restart:
+        raise click.UsageError("--resume and --restart exclude each other")
     s = app.settings
     if max_steps is not None:
         s = s.model_copy(update={"train": s.train.model_copy(update={"max_steps": max_steps})})
@@ -59,10 +76,11 @@ def train_cmd(app: AppContext, dataset: Path | None, out: Path | None, resume: b
         s = s.model_copy(update={"model": s.model.model_copy(update={"base_model": base_model})})
     dataset = dataset or s.paths.dataset_dir
     if out is None:
-        pending = adapters.interrupted_versions(s.paths.runs_dir) if resume else []
-        out = pending[0] if pending else adapters.new_version_dir(s.paths.runs_dir, create=False)
+        out = next_run_dir(s.paths.runs_dir, resume=resume)
+    if resume and not (out.exists() or partial_dir(out).exists()):
+        click.echo(f"nothing interrupted to resume at {out}: starting a new run", err=True)
     click.echo(f"training {s.model.base_model} on {dataset} -> {out}", err=True)
-    metrics = train(s, dataset, out, resume=resume, progress=not no_progress)
+    metrics = train(s, dataset, out, resume=resume, restart=restart, progress=not no_progress)
     click.echo(summary(metrics, out))
     click.echo(f"try it: clonebot chat --adapter {out}   use it: clonebot adapters use {out.name}")
 
