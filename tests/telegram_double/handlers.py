@@ -170,7 +170,8 @@ def resolve_username(call: Call, req: Any) -> Any:
 
 @answers(functions.messages.GetChatsRequest)
 def get_chats(call: Call, req: Any) -> Any:
-    return types.messages.Chats([call.tg.groups[i].tl(call.user) for i in req.id if i in call.tg.groups])
+    groups = call.tg.groups
+    return types.messages.Chats([groups[i].tl(call.user) for i in req.id if i in groups])
 
 
 @answers(functions.channels.GetChannelsRequest)
@@ -223,7 +224,8 @@ def get_difference(call: Call, req: Any) -> Any:
         return types.updates.DifferenceEmpty(date=call.now, seq=0)
     new = [u.message for u in missed if isinstance(u, types.UpdateNewMessage)]
     other = [u for u in missed if not isinstance(u, types.UpdateNewMessage)]
-    users, chats = call.tg.entities(call.user, messages=new + [getattr(u, "message", None) for u in other])
+    mentioned = new + [getattr(u, "message", None) for u in other]
+    users, chats = call.tg.entities(call.user, messages=mentioned)
     return types.updates.Difference(new, [], other, chats, users, call.state())
 
 
@@ -318,7 +320,8 @@ def send_message(call: Call, req: Any) -> Any:
         return make(types.UpdateShortSentMessage, id=msg.id, pts=pts, pts_count=1, date=msg.date,
                     out=True, entities=req.entities or None)
     sent = call.tg.view(msg, call.user) if kind == "channel" else msg
-    new = (types.UpdateNewChannelMessage if kind == "channel" else types.UpdateNewMessage)(sent, pts, 1)
+    update_type = types.UpdateNewChannelMessage if kind == "channel" else types.UpdateNewMessage
+    new = update_type(sent, pts, 1)
     users, chats = call.tg.entities(call.user, messages=[msg])
     return types.Updates([types.UpdateMessageID(msg.id, req.random_id), new], users, chats,
                          call.now, 0)

@@ -11,7 +11,7 @@ with the double's state (Telethon mutates the messages it receives).
 
 from __future__ import annotations
 
-import datetime as dt
+import datetime
 import inspect
 import struct
 from functools import lru_cache
@@ -35,8 +35,8 @@ def make(cls: type, **fields: Any) -> Any:
     return cls(**{k: v for k, v in fields.items() if k in known})
 
 
-def date(ts: float) -> dt.datetime:
-    return dt.datetime.fromtimestamp(int(ts), dt.timezone.utc)
+def date(ts: float) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(int(ts), datetime.timezone.utc)
 
 
 def to_bytes(value: Any) -> bytes:

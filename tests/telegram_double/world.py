@@ -9,6 +9,7 @@ all members share. Each account's box keeps the updates it produced (by ``pts``)
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import random
@@ -364,9 +365,11 @@ class TelegramDouble:
 
     def peer(self, marked: int) -> Any:
         kind, ident = _peer_kind(marked)
-        return {"user": types.PeerUser, "chat": types.PeerChat, "channel": types.PeerChannel}[kind](ident)
+        peer_type = {"user": types.PeerUser, "chat": types.PeerChat, "channel": types.PeerChannel}
+        return peer_type[kind](ident)
 
-    def entities(self, viewer: int, *, messages: list = (), peers: list[int] = ()) -> tuple[list, list]:
+    def entities(self, viewer: int, *, messages: list = (),
+                 peers: list[int] = ()) -> tuple[list, list]:
         """The users and chats a result must carry so the client can cache them."""
         user_ids: set[int] = set()
         chat_ids: set[int] = set()
@@ -406,13 +409,15 @@ class TelegramDouble:
     def forgot(self, auth_key: AuthKey | None) -> bool:
         return auth_key is not None and auth_key.key in self.forgotten
 
-    def attach(self, client: TelegramClient, *, user: int | None = None,
-               name: str = "bot") -> TelegramClient:
+    def attach(self, client: TelegramClient, *, user: int | None = None, name: str = "bot",
+               retry_delay: float | None = None) -> TelegramClient:
         """Answer ``client``'s requests here. With ``user`` its session is logged in as that
-        account already (as after ``clonebot login``); the client still has to connect()."""
+        account already (as after ``clonebot login``); the client still has to connect().
+        ``retry_delay`` overrides the client's pause between reconnect attempts."""
         client._sender = DoubleSender(
             self, name, client.session.auth_key, loggers=client._log,
-            retries=client._connection_retries, delay=client._retry_delay,
+            retries=client._connection_retries,
+            delay=client._retry_delay if retry_delay is None else retry_delay,
             auto_reconnect=client._auto_reconnect, connect_timeout=client._timeout,
             auth_key_callback=client._auth_key_callback, updates_queue=client._updates_queue,
             auto_reconnect_callback=client._handle_auto_reconnect,
@@ -438,11 +443,36 @@ class TelegramDouble:
         await client.connect()
         return client
 
+    async def settle(self, *clients: TelegramClient, also: Callable[[], bool] | None = None) -> None:
+        """Run the loop until the clients have processed every update and their event handlers
+        are done (and ``also()``, if given, says the rest of the test is idle too)."""
+        quiet = 0
+        for _ in range(10_000):
+            await asyncio.sleep(0)
+            busy = any(not c._updates_queue.empty()
+                       or any(not t.done() for t in c._event_handler_tasks) for c in clients)
+            busy = busy or (also is not None and not also())
+            quiet = 0 if busy else quiet + 1
+            if quiet >= 5:
+                return
+        raise AssertionError("the clients did not settle")
+
     def log_out_everywhere(self, user: int) -> None:
         """Settings > Devices > Terminate all: the account's keys stop being logged in."""
         for key, owner in self.auth_keys.items():
             if owner == user:
                 self.auth_keys[key] = None
+
+    def revoke(self, user: int) -> None:
+        """The account's keys are destroyed (sessions ended elsewhere, key forgotten): open
+        connections drop and reconnecting fails with the transport error -404."""
+        for key, owner in list(self.auth_keys.items()):
+            if owner == user:
+                del self.auth_keys[key]
+                self.forgotten.add(key)
+        for session in list(self.sessions):
+            if self.forgot(session.auth_key):
+                session.drop()
 
     def go_offline(self) -> None:
         """The network goes down: every connection drops and cannot be re-opened."""
@@ -495,7 +525,8 @@ class TelegramDouble:
 
     def _check_fault(self, request: Any) -> None:
         for fault in self.faults:
-            if isinstance(request, fault.request_type) and (fault.when is None or fault.when(request)):
+            if isinstance(request, fault.request_type) and (
+                    fault.when is None or fault.when(request)):
                 if fault.times is not None:
                     fault.times -= 1
                     if fault.times == 0:
