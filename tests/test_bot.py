@@ -12,8 +12,8 @@ from clonebot.approval.store import ApprovalStore
 from clonebot.telegram.messages import Msg
 from clonebot.telegram.handlers import incoming, outgoing
 from fixtures_telegram import (
-    ALICE, BOB, CHANNEL, GROUP, OWNER, SOME_BOT, STRANGER, ManualClock, bot_settings,
-    build_event, make_env, offline_client,
+    ALICE, BOB, CHANNEL, GROUP, OWNER, SOME_BOT, STRANGER, FakeTelegram, ManualClock,
+    bot_settings, build_event, make_env, offline_client, standard_chats,
 )
 
 
@@ -701,5 +701,86 @@ def test_catch_up_once_across_restarts(tmp_path):
         assert fake.sent_to(ALICE) == ["sure, see you at 7"] and len(fake.posts()) == posts
         assert env3.bot.worker.generations == 0
         await env3.close()
+
+    run(go())
+
+
+def test_the_first_start_does_not_obey_old_notes_in_saved_messages(tmp_path):
+    async def go():
+        clock = ManualClock(auto=True)
+        fake = FakeTelegram(clock=clock)
+        standard_chats(fake)
+        fake.record(Msg(fake.next_id(), OWNER, OWNER, True, "/pause", clock.now() - 60))
+        env = await make_env(tmp_path, fake=fake, clock=clock)
+        assert not env.store.get_flag("paused", False) and env.fake.posts() == []
+        await env.close()
+
+    run(go())
+
+
+def test_catch_up_in_order_an_approval_while_down_then_a_new_message(tmp_path):
+    # The owner approved "dinner?" from the phone, then Alice wrote again, all while the bot
+    # was down. The approved reply goes out first; it does not count as the answer to the
+    # newer message, which gets its own suggestion.
+    async def go():
+        env = await make_env(tmp_path, replies=["yes, 8pm", "sure, noon"])
+        await env.incoming(ALICE, "dinner?")
+        await env.settle()
+        _, pid = env.last_suggestion_post()
+        fake, clock = env.fake, env.clock
+        await env.close()
+        fake.record(Msg(fake.next_id(), OWNER, OWNER, True, "ok", clock.now(), pid))
+        fake.record(Msg(fake.next_id(), ALICE, ALICE, False, "and lunch tomorrow?", clock.now()))
+        env2 = await make_env(tmp_path, fake=fake, clock=clock, replies=["sure, noon"])
+        await env2.settle()
+        assert fake.sent_to(ALICE) == ["yes, 8pm"]
+        post, _ = env2.last_suggestion_post()
+        assert "and lunch tomorrow?" in post and "sure, noon" in post
+        [call] = env2.gens[None].calls
+        assert call[-1] == {"role": "user", "content": "dinner?\nand lunch tomorrow?"}
+        await env2.close()
+
+    run(go())
+
+
+def test_recheck_picks_up_what_never_came_as_an_event_once(tmp_path):
+    from clonebot.runtime.catchup import recheck
+
+    async def go():
+        env = await make_env(tmp_path)
+        start = env.clock.now()
+        await env.incoming(ALICE, "hi")
+        await env.settle()
+        _, pid = env.last_suggestion_post()
+        fake = env.fake  # updates lost on the way: in the history, never dispatched
+        fake.record(Msg(fake.next_id(), OWNER, OWNER, True, "ok", env.clock.now(), pid))
+        fake.record(Msg(fake.next_id(), BOB, BOB, False, "coffee?", env.clock.now()))
+        for _ in range(2):
+            await recheck(env.bot, start)
+            await env.settle()
+        assert fake.sent_to(ALICE) == ["sure, see you at 7"] and fake.drafts == {
+            BOB: "sure, see you at 7"}
+        assert env.bot.worker.generations == 2
+        await env.close()
+
+    run(go())
+
+
+def test_an_approval_is_not_sent_if_the_owner_wrote_in_the_chat_unseen(tmp_path):
+    # The owner's own message never arrived as an event (a lost update): the chat still says
+    # the owner has answered, so "ok" must not send on top of it.
+    async def go():
+        env = await make_env(tmp_path)
+        await env.incoming(ALICE, "call me?")
+        await env.settle()
+        _, pid = env.last_suggestion_post()
+        env.fake.record(Msg(env.fake.next_id(), ALICE, OWNER, True, "calling now", env.clock.now()))
+        await env.command("ok", reply_to=pid)
+        await env.settle()
+        assert env.fake.sent_to(ALICE) == []
+        assert "no longer pending: rejected (owner replied)" in env.fake.posts()[-1]
+        [d] = env.store.decisions()
+        assert (d.decision, d.final_text) == ("rejected", "calling now")
+        await env.close()
 
     run(go())

@@ -282,3 +282,20 @@ def test_a_group_of_one_can_be_the_control_chat(tmp_path):
         await env.close()
 
     run(go())
+
+
+def test_an_allow_list_by_id_works_on_a_fresh_login(tmp_path):
+    # A new session has never seen the friend: Telegram wants the access hash, which the
+    # dialog list carries. The catch-up of a message that arrived before the start needs it.
+    async def go():
+        clock = ManualClock(auto=True)
+        tg = TelegramDouble(clock=clock.now)
+        p = people(tg)
+        tg.send(p.owner, p.alice, "hey")
+        tg.send(p.alice, p.owner, "wrote while you were away")
+        env = await bot_on_double(tmp_path, tg=tg, p=p, clock=clock, chats=[{"chat": p.alice}])
+        assert "wrote while you were away" in env.last_post()[0]
+        assert tg.calls(functions.messages.GetDialogsRequest)
+        await env.close()
+
+    run(go())

@@ -160,10 +160,29 @@ def test_faults_access_hashes_and_unanswered_requests():
         with pytest.raises(Exception, match="PEER_ID_INVALID|invalid"):
             await client(functions.messages.SetTypingRequest(
                 types.InputPeerUser(alice, 12345), types.SendMessageTypingAction()))
-        with pytest.raises(NotImplementedError, match="GetDialogsRequest"):
-            await client.get_dialogs()
+        with pytest.raises(NotImplementedError, match="GetContactsRequest"):
+            await client(functions.contacts.GetContactsRequest(hash=0))
         tg.log_out_everywhere(owner)
         assert await client.get_me() is None
+        await client.disconnect()
+
+    run(go())
+
+
+def test_dialogs_newest_first_and_paged():
+    async def go():
+        tg, owner, alice, bob = _world()
+        family = tg.add_group("Family", [owner, alice, bob])
+        others = [tg.add_user(f"U{i}") for i in range(120)]
+        for i, user in enumerate(others):
+            tg.send(user, owner, f"hi {i}")
+        tg.send(alice, owner, "newest but one")
+        tg.send(bob, family, "newest")
+        client = await tg.connect(owner)
+        dialogs = await client.get_dialogs(limit=200)  # two GetDialogs pages
+        assert [d.id for d in dialogs[:2]] == [family, alice] and len(dialogs) == 122
+        assert len(tg.calls(functions.messages.GetDialogsRequest)) == 2
+        assert (await client.get_entity(others[0])).first_name == "U0"  # now cached
         await client.disconnect()
 
     run(go())

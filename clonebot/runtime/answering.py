@@ -23,6 +23,7 @@ from clonebot.runtime.clock import Clock
 from clonebot.runtime.context import history_to_turns
 from clonebot.runtime.control import ControlChat
 from clonebot.runtime.delivery import Delivery, placeholders
+from clonebot.runtime.own_messages import OwnMessages
 from clonebot.runtime.policy import ChatPolicy, Verdict, label
 from clonebot.runtime.worker import GenerationWorker
 from clonebot.telegram.client import ClientAdapter
@@ -61,7 +62,7 @@ class Choice:
 class Answering:
     def __init__(self, settings: Settings, client: ClientAdapter, store: ApprovalStore,
                  worker: GenerationWorker, clock: Clock, policy: ChatPolicy,
-                 control: ControlChat, delivery: Delivery,
+                 control: ControlChat, delivery: Delivery, own: OwnMessages,
                  spawn: Callable[[Coroutine[Any, Any, Any]], asyncio.Task]):
         self.settings = settings
         self.client = client
@@ -71,6 +72,7 @@ class Answering:
         self.policy = policy
         self.control = control
         self.delivery = delivery
+        self.own = own
         self.spawn = spawn
         self.pii = PIIFilter(settings.pii.denylist)
         self.chats: dict[int, _ChatState] = {}
@@ -121,11 +123,17 @@ class Answering:
             return
         bot = self.settings.bot
         history = await self.client.history(chat_id, min(100, bot.history_turns * 8))
+        waiting = unanswered(history, self.store.answered_upto(chat_id), self.own.sent_by_bot)
+        if not waiting or st.epoch != epoch:
+            return  # the owner has answered already, or more is coming
+        # the conversation up to what is answered (a reply of ours to an older message that
+        # went out later, e.g. approved while the bot was down, is not the answer to this)
+        history = [m for m in history if m.id <= waiting[-1].id]
         scrub = self.pii.redact if self.settings.prepare.scrub_pii else None
         turns = history_to_turns(history, max_turns=bot.history_turns, scrub=scrub,
                                  session_gap_seconds=self.settings.prepare.session_gap_hours * 3600)
-        if not turns or turns[-1]["role"] != USER or st.epoch != epoch:
-            return  # the owner has answered already, or more is coming
+        if not turns or turns[-1]["role"] != USER:
+            return
         try:
             choice = await self.choose(turns)
         except Exception as e:  # keep serving other chats
@@ -138,7 +146,7 @@ class Answering:
         if choice is None:
             log.info("no reply generated for chat %s", chat_id)
             return
-        await self._hand_over(verdict, history, turns, choice, st, epoch)
+        await self._hand_over(verdict, waiting, turns, choice, st, epoch)
 
     async def choose(self, turns: list[dict]) -> Choice | None:
         """Generate and pick; sample again (up to ``_RESAMPLES`` times) while nothing is clean."""
@@ -164,7 +172,7 @@ class Answering:
             first = first or choice
         return first
 
-    async def _hand_over(self, verdict: Verdict, history: list[Msg], turns: list[dict],
+    async def _hand_over(self, verdict: Verdict, tail: list[Msg], turns: list[dict],
                          choice: Choice, st: _ChatState, epoch: int) -> None:
         info, mode = verdict.info, verdict.mode
         assert info is not None and mode is not None
@@ -173,7 +181,6 @@ class Answering:
             if self.store.decide(old.id, Decision.EXPIRED, now=now, note="superseded") and \
                     old.mode == "draft" and mode != "draft":
                 self.spawn(self.delivery.clear_draft(old))
-        tail = incoming_tail(history)
         reason = None
         if choice.placeholders and mode != "approve":
             reason = f"not {'drafted' if mode == 'draft' else 'sent'}: edit the placeholder first"
@@ -197,12 +204,16 @@ class Answering:
             await self.delivery.auto_send(sugg, lambda: st.epoch == epoch)
 
 
-def incoming_tail(history: list[Msg]) -> list[Msg]:
-    """The messages after the owner's last one: what is being answered, as written."""
-    tail: list[Msg] = []
-    for m in reversed(history):
+def unanswered(history: list[Msg], answered_upto: int,
+               sent_by_bot: Callable[[int, int], bool]) -> list[Msg]:
+    """Incoming messages (oldest first) that wait for an answer: after the owner's last own
+    message (the bot's sends do not count: they answer older messages) and newer than what
+    a suggestion already answers."""
+    waiting: list[Msg] = []
+    for m in history:
         if m.out:
-            break
-        if m.text.strip():
-            tail.append(m)
-    return tail[::-1]
+            if not sent_by_bot(m.chat_id, m.id):
+                waiting = []  # the owner wrote: everything before is answered
+        elif m.id > answered_upto and m.text.strip():
+            waiting.append(m)
+    return waiting

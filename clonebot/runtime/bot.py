@@ -28,7 +28,7 @@ from clonebot.config import Settings
 from clonebot.runtime import commands
 from clonebot.runtime.answering import Answering
 from clonebot.runtime.approvals import ANSWERS, Approvals
-from clonebot.runtime.catchup import catch_up
+from clonebot.runtime.catchup import catch_up, recheck
 from clonebot.runtime.clock import Clock
 from clonebot.runtime.control import ControlChat
 from clonebot.runtime.delivery import Delivery
@@ -68,7 +68,7 @@ class CloneBot:
         self.delivery = Delivery(settings, client, store, self.clock, rng or random.Random(),
                                  self.control, self.own)
         self.answering = Answering(settings, client, store, worker, self.clock, self.policy,
-                                   self.control, self.delivery, self.spawn)
+                                   self.control, self.delivery, self.own, self.spawn)
         self.approvals = Approvals(settings, store, self.clock, self.control, self.delivery,
                                    self.answering, self.spawn)
         self.commands = OwnerCommands(settings, store, self.clock, self.control, self.policy,
@@ -78,6 +78,7 @@ class CloneBot:
         self._tasks: set[asyncio.Task] = set()
         self._reload_lock = asyncio.Lock()
         self._sweeper: asyncio.Task | None = None
+        self._started_at = 0.0
         self.stopping = False
 
     @property
@@ -89,6 +90,7 @@ class CloneBot:
     async def start(self, *, sweeper: bool = True) -> None:
         """Check the control chat (ConfigError if others can read it), settle, catch up."""
         await self.control.resolve()
+        self._started_at = self.clock.now()
         await self.delivery.recover()
         await catch_up(self)
         self._ready.set()
@@ -137,6 +139,10 @@ class CloneBot:
         while True:
             await self.clock.sleep(_SWEEP_SECONDS)
             self.sweep()
+            try:
+                await recheck(self, self._started_at)
+            except Exception as e:  # keep sweeping
+                log.warning("recheck failed: %s", e)
 
     def sweep(self) -> None:
         """Expire suggestions past their time; their drafts leave the input field."""
@@ -148,11 +154,13 @@ class CloneBot:
     # --- what Telegram tells us (the handlers call these) ------------------------------------
 
     async def on_incoming(self, msg: Msg) -> None:
+        log.debug("incoming %s in %s", msg.id, msg.chat_id)
         await self._ready.wait()
         await self.handle_incoming(msg)
 
     async def on_outgoing(self, msg: Msg) -> None:
         """The owner wrote somewhere: in the control chat, or in a chat the bot may answer."""
+        log.debug("outgoing %s in %s", msg.id, msg.chat_id)
         await self._ready.wait()
         if msg.chat_id == self.control.id:
             await self.handle_control(msg)

@@ -25,6 +25,7 @@ from clonebot.telegram.client import ClientAdapter, FloodWaitError, PeerFloodErr
 log = logging.getLogger(__name__)
 
 _MAX_TYPING = 30.0  # seconds of "typing…" at most
+_CHECK_BEFORE_SEND = 10  # newest messages read before a send: did the owner answer already?
 
 
 class SendResult(Enum):
@@ -129,6 +130,12 @@ class Delivery:
                 f"#{sugg.id} was not sent: it holds {', '.join(placeholders(text))}, which the "
                 "model learned from scrubbed data; answer edit <your text>")
             return SendResult.REFUSED
+        owners = await self._owner_wrote_since(sugg)
+        if owners is not None:  # its update was late or lost: the chat says so anyway
+            self.store.decide(sugg.id, Decision.REJECTED, now=self.clock.now(),
+                              final_text=owners, note="owner replied")
+            await self.control.post(f"#{sugg.id} is no longer pending: rejected (owner replied)")
+            return SendResult.REFUSED
         claim = self.store.begin_send(sugg.id, text, now=self.clock.now(), by=by,
                                       decision=decision, note=note)
         if claim.status == "in_doubt":
@@ -155,6 +162,19 @@ class Delivery:
             return await self.reconcile(rec) if rec else SendResult.IN_DOUBT
         self.store.finish_send(sugg.id, msg_id, now=self.clock.now())
         return SendResult.SENT
+
+    async def _owner_wrote_since(self, sugg: Suggestion) -> str | None:
+        """What the owner typed in the chat after the messages ``sugg`` answers, if anything."""
+        try:
+            history = await self.client.history(sugg.chat_id, _CHECK_BEFORE_SEND)
+        except Exception as e:  # the send itself will tell
+            log.warning("cannot check chat %s before sending #%s: %s", sugg.chat_id, sugg.id, e)
+            return None
+        answered = self.store.answered_upto(sugg.chat_id)
+        for m in history:
+            if m.out and m.id > answered and not self.own.sent_by_bot(m.chat_id, m.id):
+                return m.text
+        return None
 
     async def _long_flood(self, seconds: int, sugg: Suggestion, by: str) -> None:
         until = self.clock.now() + max(seconds, self.settings.bot.flood_pause_minutes * 60)

@@ -45,6 +45,10 @@ class OwnMessages:
     def add(self, chat_id: int, msg_id: int) -> None:
         self._ids.add((chat_id, msg_id))
 
+    def sent_by_bot(self, chat_id: int, msg_id: int) -> bool:
+        """A message the bot sent to a chat as a reply (not a control-chat post)."""
+        return (chat_id, msg_id) in self._ids or self.store.is_sent_msg(chat_id, msg_id)
+
     async def is_own(self, msg: Msg, control_id: int | None) -> bool:
         if self._in_flight.get(msg.chat_id):
             try:
@@ -52,6 +56,6 @@ class OwnMessages:
             except asyncio.TimeoutError:
                 log.warning("a send to %s is still in flight; judging message %s without it",
                             msg.chat_id, msg.id)
-        if (msg.chat_id, msg.id) in self._ids or self.store.is_sent_msg(msg.chat_id, msg.id):
+        if self.sent_by_bot(msg.chat_id, msg.id):
             return True
         return msg.chat_id == control_id and self.store.is_own_post(msg.id)

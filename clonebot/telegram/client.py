@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 # How far back a private chat is searched for a message of the owner's.
 OWNER_SCAN_LIMIT = 500
+# Dialogs loaded once to learn the access hashes of ids this session has not seen yet.
+DIALOGS_FOR_IDS = 200
 
 
 class ClientAdapter(Protocol):
@@ -101,11 +103,21 @@ class TelethonAdapter:
         self.client = client
         self.self_id = self_id
         self._chats: dict[int | str, ChatInfo] = {}
+        self._dialogs_loaded = False
 
     async def get_chat(self, chat: int | str) -> ChatInfo:
         if chat in self._chats:
             return self._chats[chat]
-        ent = await self.client.get_entity(chat)
+        try:
+            ent = await self.client.get_entity(chat)
+        except ValueError:
+            if not isinstance(chat, int) or self._dialogs_loaded:
+                raise
+            # An id this session has not met yet (a fresh login, an allow-list by id):
+            # Telegram wants its access hash, and the dialog list carries it.
+            self._dialogs_loaded = True
+            await self.client.get_dialogs(limit=DIALOGS_FOR_IDS)
+            ent = await self.client.get_entity(chat)
         info = chat_info_from_entity(ent)
         self._chats[chat] = self._chats[info.id] = info
         return info
