@@ -123,6 +123,18 @@ _USERNAME = re.compile(r"@[A-Za-z0-9_]{2,}")
 _DAY_MINUTES = 24 * 60
 
 
+def _chat_ref(v: int | str, error: str, also: tuple[str, ...] = ()) -> int | str:
+    """A chat named in the config: a numeric id (as int) or an @username (lower case)."""
+    if isinstance(v, str):
+        v = v.strip()
+        if _NUMERIC_ID.fullmatch(v):
+            return int(v)
+        if v not in also and not _USERNAME.fullmatch(v):
+            raise ValueError(error)
+        return v.lower()
+    return v
+
+
 class ChatRule(_Section):
     chat: int | str
     mode: Mode | None = None
@@ -130,14 +142,7 @@ class ChatRule(_Section):
     @field_validator("chat")
     @classmethod
     def _chat(cls, v: int | str) -> int | str:
-        if isinstance(v, str):
-            v = v.strip()
-            if _NUMERIC_ID.fullmatch(v):
-                return int(v)
-            if not _USERNAME.fullmatch(v):
-                raise ValueError("chat must be a numeric id or an @username")
-            return v.lower()
-        return v
+        return _chat_ref(v, "chat must be a numeric id or an @username")
 
 
 class _FiniteSection(_Section):
@@ -163,14 +168,8 @@ class BotSettings(_FiniteSection):
     @field_validator("control_chat")
     @classmethod
     def _control_chat(cls, v: int | str) -> int | str:
-        if isinstance(v, str):
-            v = v.strip()
-            if _NUMERIC_ID.fullmatch(v):
-                return int(v)
-            if v != "me" and not _USERNAME.fullmatch(v):
-                raise ValueError('control_chat must be "me", a numeric chat id or an @username')
-            return v.lower()
-        return v
+        return _chat_ref(v, 'control_chat must be "me", a numeric chat id or an @username',
+                         also=("me",))
 
     @model_validator(mode="after")
     def _delays(self) -> "BotSettings":

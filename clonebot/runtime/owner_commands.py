@@ -14,6 +14,7 @@ from clonebot.runtime.control import ControlChat
 from clonebot.runtime.policy import MODES, ChatPolicy, label
 from clonebot.runtime.status import status_text
 from clonebot.runtime.worker import GenerationWorker
+from clonebot.telegram.messages import ChatInfo
 
 
 class OwnerCommands:
@@ -54,9 +55,8 @@ class OwnerCommands:
             text = "paused: no replies until /resume" if pause else "resumed"
             await self.control.post(text, reply_to=reply_to)
             return
-        info = await self.policy.resolve_listed(chat)
-        if isinstance(info, str):
-            await self.control.post(info, reply_to=reply_to)
+        info = await self._listed(chat, reply_to)
+        if info is None:
             return
         self.store.set_chat_paused(info.id, pause)
         await self.control.post(f"{label(info)}: {'paused' if pause else 'resumed'}",
@@ -67,9 +67,16 @@ class OwnerCommands:
             await self.control.post(f"unknown mode {mode!r}: use {', '.join(MODES)}",
                                     reply_to=reply_to)
             return
-        info = await self.policy.resolve_listed(chat)
-        if isinstance(info, str):
-            await self.control.post(info, reply_to=reply_to)
+        info = await self._listed(chat, reply_to)
+        if info is None:
             return
         self.store.set_chat_mode(info.id, mode)
         await self.control.post(f"{label(info)}: mode {mode}", reply_to=reply_to)
+
+    async def _listed(self, chat: str, reply_to: int) -> ChatInfo | None:
+        """The allow-listed chat the owner named, or None after saying why not."""
+        info = await self.policy.resolve_listed(chat)
+        if isinstance(info, str):
+            await self.control.post(info, reply_to=reply_to)
+            return None
+        return info
