@@ -40,10 +40,14 @@ carry the users/chats they mention so Telethon caches entities; access hashes ar
 the session that sent something is not told about it again.
 
 Extending (e.g. for ``clonebot fetch``): add a handler in ``handlers.py`` with
-``@answers(functions.messages.GetDialogsRequest)``; a request without one fails loudly
-with ``NotImplementedError``. ``account.initTakeoutSession`` and ``invokeWithTakeout``
-(checked against the session's takeout id) are answered; ``TelegramDouble.fail`` injects
-any RPC error (``FLOOD_WAIT_n``, ``TAKEOUT_INIT_DELAY_n``...) per request type.
+``@answers(functions.some.RequestType)``; a request without one fails loudly with
+``NotImplementedError``. Answered today besides the above: ``messages.getDialogs`` (newest
+first, paged by offset_date/offset_id, ``dialogsSlice`` when cut), ``messages.getMessages``,
+``messages.getPeerDialogs``/``getAllDrafts``, ``messages.getFullChat``,
+``channels.getFullChannel``/``getChannels``, ``contacts.resolveUsername``, ``auth.*`` login,
+``account.initTakeoutSession``/``finishTakeoutSession`` and ``invokeWithTakeout`` (checked
+against the session's takeout id). ``TelegramDouble.fail`` injects any RPC error
+(``FLOOD_WAIT_n``, ``TAKEOUT_INIT_DELAY_n``...) per request type.
 """
 
 from telegram_double.world import API_HASH, API_ID, LOGIN_CODE, Refuse, TelegramDouble
