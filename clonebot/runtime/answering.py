@@ -146,7 +146,9 @@ class Answering:
         if choice is None:
             log.info("no reply generated for chat %s", chat_id)
             return
-        await self._hand_over(verdict, waiting, turns, choice, st, epoch)
+        # quoted for the owner: everything since their last own message, as written
+        tail = unanswered(history, 0, self.own.sent_by_bot)
+        await self._hand_over(verdict, tail, turns, choice, st, epoch)
 
     async def choose(self, turns: list[dict]) -> Choice | None:
         """Generate and pick; sample again (up to ``_RESAMPLES`` times) while nothing is clean."""
