@@ -786,17 +786,21 @@ def test_an_approval_is_not_sent_if_the_owner_wrote_in_the_chat_unseen(tmp_path)
     run(go())
 
 
-def test_a_newer_suggestion_quotes_everything_since_the_owner_wrote(tmp_path):
+def test_a_suggestion_quotes_what_came_since_the_last_reply(tmp_path):
     async def go():
         env = await make_env(tmp_path)
         await env.incoming(ALICE, "are you free tonight?")
         await env.settle()
         await env.incoming(ALICE, "my number is +7 912 345-67-89")
         await env.settle()
-        post, _ = env.last_suggestion_post()
+        post, pid = env.last_suggestion_post()  # the first one was superseded: quoted too
         assert "are you free tonight?\nmy number is +7 912 345-67-89" in post  # as written
         old, new = env.store.decisions()[0], env.store.pending(ALICE)[0]
         assert old.decision == "expired" and "<PHONE_1>" in new.prompt_turns[-1]["content"]
+        await env.command("ok", reply_to=pid)
+        await env.incoming(ALICE, "great, 8pm")
+        await env.settle()
+        assert "› great, 8pm\n" in env.last_suggestion_post()[0]  # answered ones are not
         await env.close()
 
     run(go())

@@ -146,9 +146,7 @@ class Answering:
         if choice is None:
             log.info("no reply generated for chat %s", chat_id)
             return
-        # quoted for the owner: everything since their last own message, as written
-        tail = unanswered(history, 0, self.own.sent_by_bot)
-        await self._hand_over(verdict, tail, turns, choice, st, epoch)
+        await self._hand_over(verdict, after_last_reply(history), turns, choice, st, epoch)
 
     async def choose(self, turns: list[dict]) -> Choice | None:
         """Generate and pick; sample again (up to ``_RESAMPLES`` times) while nothing is clean."""
@@ -204,6 +202,18 @@ class Answering:
             await self.control.post_suggestion(sugg, reason)
         else:
             await self.delivery.auto_send(sugg, lambda: st.epoch == epoch)
+
+
+def after_last_reply(history: list[Msg]) -> list[Msg]:
+    """What is quoted for the owner, as written: the incoming messages after the last one from
+    this side (the owner's or a reply the bot sent), e.g. a superseded suggestion's too."""
+    tail: list[Msg] = []
+    for m in history:
+        if m.out:
+            tail = []
+        elif m.text.strip():
+            tail.append(m)
+    return tail
 
 
 def unanswered(history: list[Msg], answered_upto: int,
