@@ -12,12 +12,14 @@ environment or in ``.env`` (git-ignored), never in a committed file.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
+    DotEnvSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -127,6 +129,23 @@ class GenerateSettings(_Section):
     max_attempts: int = Field(3, ge=1)
 
 
+_NUMERIC_ID = re.compile(r"-?[0-9]+")  # ASCII digits only: "²".isdigit() is True too
+_USERNAME = re.compile(r"@[A-Za-z0-9_]{2,}")
+_DAY_MINUTES = 24 * 60
+
+
+def _chat_ref(v: int | str, error: str, also: tuple[str, ...] = ()) -> int | str:
+    """A chat named in the config: a numeric id (as int) or an @username (lower case)."""
+    if isinstance(v, str):
+        v = v.strip()
+        if _NUMERIC_ID.fullmatch(v):
+            return int(v)
+        if v not in also and not _USERNAME.fullmatch(v):
+            raise ValueError(error)
+        return v.lower()
+    return v
+
+
 class ChatRule(_Section):
     chat: int | str
     mode: Mode | None = None
@@ -134,29 +153,34 @@ class ChatRule(_Section):
     @field_validator("chat")
     @classmethod
     def _chat(cls, v: int | str) -> int | str:
-        if isinstance(v, str):
-            v = v.strip()
-            if v.lstrip("-").isdigit():
-                return int(v)
-            if not v.startswith("@") or len(v) < 2:
-                raise ValueError("chat must be a numeric id or an @username")
-            return v.lower()
-        return v
+        return _chat_ref(v, "chat must be a numeric id or an @username")
 
 
-class BotSettings(_Section):
+class _FiniteSection(_Section):
+    # inf/nan would pass ge/gt checks and overflow later (time arithmetic, strftime)
+    model_config = {"extra": "forbid", "validate_assignment": True, "allow_inf_nan": False}
+
+
+class BotSettings(_FiniteSection):
     default_mode: Mode = "approve"
     chats: list[ChatRule] = []
     control_chat: int | str = "me"
-    debounce_seconds: float = Field(5.0, ge=0)
-    approval_ttl_minutes: float = Field(720.0, gt=0)
+    debounce_seconds: float = Field(5.0, ge=0, le=3600)
+    approval_ttl_minutes: float = Field(720.0, gt=0, le=30 * _DAY_MINUTES)
     per_chat_per_hour: int = Field(20, ge=0)
     global_per_hour: int = Field(60, ge=0)
-    auto_delay_min_seconds: float = Field(3.0, ge=0)
-    auto_delay_max_seconds: float = Field(15.0, ge=0)
-    typing_chars_per_second: float = Field(8.0, gt=0)
-    flood_pause_minutes: float = Field(30.0, ge=0)
-    history_turns: int = Field(5, ge=1)
+    auto_delay_min_seconds: float = Field(3.0, ge=0, le=3600)
+    auto_delay_max_seconds: float = Field(15.0, ge=0, le=3600)
+    typing_chars_per_second: float = Field(8.0, gt=0, le=1000)
+    flood_pause_minutes: float = Field(30.0, ge=0, le=7 * _DAY_MINUTES)
+    history_turns: int = Field(5, ge=1, le=64)
+    catch_up_minutes: float = Field(60.0, ge=0, le=7 * _DAY_MINUTES)
+
+    @field_validator("control_chat")
+    @classmethod
+    def _control_chat(cls, v: int | str) -> int | str:
+        return _chat_ref(v, 'control_chat must be "me", a numeric chat id or an @username',
+                         also=("me",))
 
     @model_validator(mode="after")
     def _delays(self) -> "BotSettings":
@@ -165,12 +189,23 @@ class BotSettings(_Section):
         return self
 
 
-class TelegramSettings(_Section):
-    api_id: int | None = None
+class TelegramSettings(_FiniteSection):
+    api_id: int | None = Field(None, ge=1)
     api_hash: SecretStr | None = None
     phone: SecretStr | None = None
-    session_name: str = "clonebot"
-    flood_sleep_threshold: int = Field(60, ge=0)
+    session_name: str = Field("clonebot", pattern=r"^[A-Za-z0-9_.-]+$")
+    flood_sleep_threshold: int = Field(60, ge=0, le=24 * 3600)
+
+
+class _PrefixedDotEnvSource(DotEnvSettingsSource):
+    """``.env`` is shared with other tools: lines without the ``CLONEBOT_`` prefix are theirs
+    (``DATABASE_URL=...``) and are ignored; a misspelt ``CLONEBOT_`` key is still an error."""
+
+    def __call__(self) -> dict[str, Any]:
+        prefix = (self.env_prefix or "").lower()
+        fields = self.settings_cls.model_fields
+        return {k: v for k, v in super().__call__().items()
+                if k in fields or k.lower().startswith(prefix)}
 
 
 class Settings(BaseSettings):
@@ -202,7 +237,8 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, dotenv_settings]
+        dotenv = _PrefixedDotEnvSource(settings_cls)
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, dotenv]
         if cls._toml_file is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=cls._toml_file))
         return tuple(sources)

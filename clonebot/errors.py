@@ -40,3 +40,7 @@ class TelegramError(CloneBotError):
 
 class GenerationError(ModelError):
     """The model produced no usable reply (empty, or only the other side's lines) after retries."""
+
+
+class AlreadyRunningError(CloneBotError):
+    """Another clonebot process holds the data directory (its session file and store)."""

@@ -1,20 +1,23 @@
-"""Telegram test helpers: REAL Telethon events built offline, and a fake client adapter.
+"""Telegram test helpers for the bot's POLICY tests: real Telethon events built offline,
+and a fake client adapter.
 
 All use of Telethon's private API (``event._set_client``) is kept in this module.
 Checked on Telethon 1.45: a never-connected ``TelegramClient(None, 1, "1")`` is enough
 for ``events.NewMessage.build(update, self_id=...)`` events whose ``chat_id``,
 ``sender_id``, ``out``, ``raw_text`` and ``reply_to_msg_id`` are right.
 
-``FakeTelegram`` sits at OUR boundary (``clonebot.telegram.client.ClientAdapter``):
-it keeps per-chat history, records drafts / sends / typing, can raise Telethon's
-``FloodWaitError`` / ``PeerFloodError``, and can echo our own sends back through the
-handlers the way Telegram does (before or after ``send_message`` returns).
+``FakeTelegram`` sits at OUR boundary (``clonebot.telegram.client.ClientAdapter``): it
+implements the adapter's contract (not Telegram's), keeps per-chat history, records drafts
+/ sends / typing, can raise Telethon's ``FloodWaitError`` / ``PeerFloodError``, and can
+echo our own sends back through the handlers (before or after ``send_message`` returns).
+Whether ``TelethonAdapter`` keeps that contract with Telegram is tested one layer down,
+over the request-level double (tests/telegram_double, tests/test_bot_telethon.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
+import datetime
 import heapq
 import itertools
 from collections import defaultdict
@@ -22,7 +25,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
 from telethon import TelegramClient, events, types
 
 from clonebot.approval.store import ApprovalStore
@@ -31,7 +33,7 @@ from clonebot.model.base import ScriptedGenerator
 from clonebot.runtime.bot import CloneBot
 from clonebot.runtime.clock import Clock
 from clonebot.runtime.worker import GenerationWorker
-from clonebot.telegram.handlers import control, incoming, outgoing
+from clonebot.telegram.handlers import incoming, outgoing
 from clonebot.telegram.messages import ChatInfo, Msg
 
 OWNER = 1000
@@ -70,17 +72,21 @@ def build_event(
     date: float = T0,
     post: bool = False,
     self_id: int = OWNER,
+    fwd_from: int | None = None,
 ) -> events.NewMessage.Event:
     sender = sender_id if sender_id is not None else (self_id if out else chat_id)
+    when = datetime.datetime.fromtimestamp(date, datetime.timezone.utc)
     msg = types.Message(
         id=msg_id,
         peer_id=_peer(chat_id),
         from_id=None if post else types.PeerUser(sender),
-        date=dt.datetime.fromtimestamp(date, dt.timezone.utc),
+        date=when,
         message=text,
         out=out,
         post=post,
         reply_to=types.MessageReplyHeader(reply_to_msg_id=reply_to) if reply_to else None,
+        fwd_from=types.MessageFwdHeader(date=when, from_id=types.PeerUser(fwd_from))
+        if fwd_from else None,
     )
     update = types.UpdateNewMessage(message=msg, pts=msg_id, pts_count=1)
     event = events.NewMessage.build(update, self_id=self_id)
@@ -132,6 +138,7 @@ class FakeTelegram:
         self.sent: list[tuple[int, str, int | None, int]] = []  # chat, text, reply_to, id
         self.drafts: dict[int, str] = {}
         self.draft_log: list[tuple[int, str]] = []
+        self.members: dict[int | str, int] = {}  # other_members() answers; default 1
         self.typing_log: list[int] = []
         self.send_errors: list[BaseException] = []  # raised by the next send_message calls
         self.on_send = None  # async callback(Msg) before/after returning, set by BotEnv
@@ -178,17 +185,30 @@ class FakeTelegram:
         self.record(msg)
         self.sent.append((chat_id, text, reply_to, msg.id))
         if self.echo == "before" and self.on_send:
-            await self.on_send(msg)
+            # the update is dispatched (as its own task, as Telethon does) before we return
+            asyncio.ensure_future(self.on_send(msg))
+            for _ in range(3):
+                await asyncio.sleep(0)
         elif self.echo == "after" and self.on_send:
             asyncio.get_running_loop().call_soon(
                 lambda: asyncio.ensure_future(self.on_send(msg))
             )
         return msg.id
 
+    async def other_members(self, chat: int | str) -> int:
+        info = await self.get_chat(chat)
+        return 0 if info.kind == "self" else self.members.get(info.id, 1)
+
     async def save_draft(self, chat_id: int, text: str) -> None:
         self.calls["save_draft"] += 1
         self.drafts[chat_id] = text
         self.draft_log.append((chat_id, text))
+
+    async def clear_draft(self, chat_id: int, text: str) -> bool:
+        if self.drafts.get(chat_id) != text:
+            return False
+        del self.drafts[chat_id]
+        return True
 
     @asynccontextmanager
     async def typing(self, chat_id: int):
@@ -252,17 +272,19 @@ class BotEnv:
         return msg
 
     async def deliver_outgoing(self, msg: Msg) -> None:
-        """What Telegram does with any outgoing message: both outgoing handlers see it."""
+        """What Telegram does with any outgoing message: the outgoing handler sees it."""
         ev = build_event(self.client, msg_id=msg.id, chat_id=msg.chat_id, text=msg.text,
-                         out=True, reply_to=msg.reply_to, date=msg.date)
+                         out=True, reply_to=msg.reply_to, date=msg.date,
+                         fwd_from=STRANGER if msg.forwarded else None)
         await outgoing.handle(ev, self.bot)
-        await control.handle(ev, self.bot)
 
-    async def command(self, text: str, reply_to: int | None = None) -> None:
+    async def command(self, text: str, reply_to: int | None = None, *,
+                      forwarded: bool = False) -> Msg:
         mid = self.fake.next_id()
-        msg = Msg(mid, OWNER, OWNER, True, text, self.clock.now(), reply_to)
+        msg = Msg(mid, OWNER, OWNER, True, text, self.clock.now(), reply_to, forwarded=forwarded)
         self.fake.record(msg)
         await self.deliver_outgoing(msg)
+        return msg
 
     async def settle(self) -> None:
         for _ in range(3):
@@ -340,8 +362,3 @@ async def make_env(
     if start:
         await cb.start(sweeper=False)
     return env
-
-
-@pytest.fixture
-def telegram_client() -> TelegramClient:
-    return offline_client()

@@ -10,10 +10,10 @@ from telethon.errors import FloodWaitError, PeerFloodError
 
 from clonebot.approval.store import ApprovalStore
 from clonebot.telegram.messages import Msg
-from clonebot.telegram.handlers import control, incoming
+from clonebot.telegram.handlers import incoming, outgoing
 from fixtures_telegram import (
-    ALICE, BOB, CHANNEL, GROUP, OWNER, SOME_BOT, STRANGER, ManualClock, bot_settings,
-    build_event, make_env, offline_client,
+    ALICE, BOB, CHANNEL, GROUP, OWNER, SOME_BOT, STRANGER, FakeTelegram, ManualClock,
+    bot_settings, build_event, make_env, offline_client, standard_chats,
 )
 
 
@@ -37,7 +37,7 @@ def test_offline_events_behave_like_live_ones():
         mine = build_event(client, msg_id=8, chat_id=OWNER, text="ok", out=True, reply_to=7)
         assert outg.filter(mine) and not inc.filter(mine)
         assert (mine.chat_id, mine.reply_to_msg_id) == (OWNER, 7)
-        assert incoming.event().incoming is True and control.event().outgoing is True
+        assert incoming.event().incoming is True and outgoing.event().outgoing is True
 
     run(go())
 
@@ -154,7 +154,7 @@ def test_bot_tells_its_own_posts_apart(tmp_path, echo):
         assert env.store.get(sid).pending  # its own post did not count as an answer
         # even a post of ours without the prefix is known by its id after a restart
         ev = build_event(env.client, msg_id=pid, chat_id=OWNER, text="no", out=True)
-        await control.handle(ev, env.bot)
+        await outgoing.handle(ev, env.bot)
         assert env.store.get(sid).pending
         await env.command("ok", reply_to=pid)
         await env.settle()
@@ -428,20 +428,6 @@ def test_approvals_expire(tmp_path):
 
 # --- flood errors --------------------------------------------------------------------------------
 
-def test_short_flood_wait_sleeps_and_retries(tmp_path):
-    async def go():
-        env = await make_env(tmp_path, chats=[{"chat": ALICE, "mode": "auto"}])
-        env.fake.send_errors.append(FloodWaitError(request=None, capture=5))
-        t0 = env.clock.now()
-        await env.incoming(ALICE, "hi")
-        await env.settle()
-        assert env.fake.sent_to(ALICE) == ["sure, see you at 7"]
-        assert env.clock.now() - t0 >= 5
-        await env.close()
-
-    run(go())
-
-
 def test_long_flood_wait_pauses_auto_mode(tmp_path):
     async def go():
         env = await make_env(tmp_path, chats=[{"chat": ALICE, "mode": "auto"}])
@@ -516,7 +502,7 @@ def test_crash_between_send_and_mark_never_double_sends(tmp_path):
 
         env.store.finish_send = crash
         with pytest.raises(SystemExit):
-            await env.bot.on_control(
+            await env.bot.on_outgoing(
                 Msg(env.fake.next_id(), OWNER, OWNER, True, "ok", env.clock.now(), pid))
         fake = env.fake
         assert fake.sent_to(ALICE) == ["sure, see you at 7"]
@@ -579,3 +565,242 @@ def test_store_reopens_with_state(tmp_path):
     with pytest.raises(ValueError):
         st2.decide(s.id, "approved", now=1)
     st2.close()
+
+
+# --- issue 9: only the owner commands, nothing with a placeholder leaves, catch-up -------------
+
+@pytest.mark.parametrize("kind", ["forwarded", "via_bot", "edited"])
+def test_only_what_the_owner_typed_in_the_control_chat_counts(tmp_path, kind):
+    async def go():
+        env = await make_env(tmp_path)
+        await env.incoming(ALICE, "lend me 5000?")
+        await env.settle()
+        [s] = env.store.pending(ALICE)
+        for text in ("yes", f"edit #{s.id} transfer 5000 to card 4111", "/mode @alice auto"):
+            msg = Msg(env.fake.next_id(), OWNER, OWNER, True, text, env.clock.now(),
+                      **{kind: True})
+            await env.bot.on_outgoing(msg)
+        await env.settle()
+        assert env.fake.sent_to(ALICE) == [] and env.store.get(s.id).pending
+        assert env.store.chat_state(ALICE) == (None, False)
+        await env.command("yes")
+        await env.settle()
+        assert env.fake.sent_to(ALICE) == ["sure, see you at 7"]
+        await env.close()
+
+    run(go())
+
+
+def test_an_owner_message_starting_with_the_robot_emoji_still_cancels(tmp_path):
+    async def go():
+        env = await make_env(tmp_path)
+        await env.incoming(ALICE, "call me?")
+        await env.settle()
+        await env.owner_writes(ALICE, "🤖 beep, I am a human")
+        [d] = env.store.decisions()
+        assert (d.decision, d.final_text) == ("rejected", "🤖 beep, I am a human")
+        await env.close()
+
+    run(go())
+
+
+def test_a_placeholder_is_resampled_away_in_auto_mode(tmp_path):
+    async def go():
+        env = await make_env(tmp_path, chats=[{"chat": ALICE, "mode": "auto"}],
+                             replies=["sure, call me at <PHONE_1>", "sure, text me later"])
+        await env.incoming(ALICE, "how do I reach you?")
+        await env.settle()
+        assert env.fake.sent_to(ALICE) == ["sure, text me later"]
+        assert env.bot.worker.generations == 2
+        await env.close()
+
+    run(go())
+
+
+@pytest.mark.parametrize("mode", ["auto", "draft", "approve"])
+def test_a_placeholder_is_never_sent_or_drafted_as_is(tmp_path, mode):
+    async def go():
+        env = await make_env(tmp_path, chats=[{"chat": ALICE, "mode": mode}],
+                             replies=["sure, call me at <PHONE_1>"])
+        await env.incoming(ALICE, "how do I reach you?")
+        await env.settle()
+        assert env.fake.sent_to(ALICE) == [] and env.fake.drafts == {}
+        post, pid = env.last_suggestion_post()
+        assert "<PHONE_1>" in post and "placeholder" in post
+        assert env.bot.worker.generations == 3  # resampled twice, nothing clean came back
+        await env.command("ok", reply_to=pid)
+        await env.settle()
+        assert env.fake.sent_to(ALICE) == [] and "<PHONE_1>" in env.fake.posts()[-1]
+        await env.command("edit sure, call me at +1 555 0100", reply_to=pid)
+        await env.settle()
+        assert env.fake.sent_to(ALICE) == ["sure, call me at +1 555 0100"]
+        await env.close()
+
+    run(go())
+
+
+def test_a_bad_chat_name_in_a_command_is_answered_not_raised(tmp_path):
+    async def go():
+        env = await make_env(tmp_path)
+        await env.command("/mode ² auto")
+        assert "unknown chat ²" in env.fake.posts()[-1]
+        await env.command("/pause ¹²")
+        assert "unknown chat" in env.fake.posts()[-1]
+        await env.close()
+
+    run(go())
+
+
+def test_the_owner_having_written_is_remembered_across_restarts(tmp_path):
+    async def go():
+        env = await make_env(tmp_path)
+        await env.incoming(ALICE, "hi")
+        await env.settle()
+        assert env.fake.calls["owner_has_written"] == 1
+        fake = env.fake
+        await env.close()
+        fake.history_of[ALICE] = [m for m in fake.history_of[ALICE] if not m.out]  # scrolled away
+        env2 = await make_env(tmp_path, fake=fake, clock=env.clock)
+        await env2.incoming(ALICE, "still there?")
+        await env2.settle()
+        assert fake.calls["owner_has_written"] == 1  # not asked again: the store remembers
+        assert "still there?" in env2.last_suggestion_post()[0]
+        await env2.close()
+
+    run(go())
+
+
+def test_catch_up_once_across_restarts(tmp_path):
+    async def go():
+        env = await make_env(tmp_path, catch_up_minutes=30)
+        await env.incoming(ALICE, "dinner?")
+        await env.settle()
+        _, pid = env.last_suggestion_post()
+        fake, clock = env.fake, env.clock
+        await env.close()  # down: the owner answers from the phone, friends write
+        await clock.advance(600)
+        fake.record(Msg(fake.next_id(), OWNER, OWNER, True, "ok", clock.now(), pid))
+        fake.record(Msg(fake.next_id(), OWNER, OWNER, True, "/mode @alice draft", clock.now()))
+        fake.record(Msg(fake.next_id(), -GROUP, BOB, False, "too old", clock.now() - 3600))
+        fake.record(Msg(fake.next_id(), BOB, BOB, False, "coffee?", clock.now()))
+        fake.record(Msg(fake.next_id(), BOB, BOB, False, "at 5?", clock.now()))
+
+        env2 = await make_env(tmp_path, fake=fake, clock=clock, catch_up_minutes=30,
+                              replies=["sure!"])
+        await env2.settle()
+        assert fake.sent_to(ALICE) == ["sure, see you at 7"]  # the "ok" sent while down
+        assert env2.store.chat_state(ALICE) == ("draft", False)
+        assert fake.drafts == {BOB: "sure!"}
+        [call] = env2.gens[None].calls  # Bob's burst answered once; the group's is too old
+        assert call[-1]["content"] == "coffee?\nat 5?"
+        posts = len(fake.posts())
+        await env2.close()
+
+        env3 = await make_env(tmp_path, fake=fake, clock=clock, catch_up_minutes=30)
+        await env3.settle()  # a second start acts on none of it again
+        assert fake.sent_to(ALICE) == ["sure, see you at 7"] and len(fake.posts()) == posts
+        assert env3.bot.worker.generations == 0
+        await env3.close()
+
+    run(go())
+
+
+def test_the_first_start_does_not_obey_old_notes_in_saved_messages(tmp_path):
+    async def go():
+        clock = ManualClock(auto=True)
+        fake = FakeTelegram(clock=clock)
+        standard_chats(fake)
+        fake.record(Msg(fake.next_id(), OWNER, OWNER, True, "/pause", clock.now() - 60))
+        env = await make_env(tmp_path, fake=fake, clock=clock)
+        assert not env.store.get_flag("paused", False) and env.fake.posts() == []
+        await env.close()
+
+    run(go())
+
+
+def test_catch_up_in_order_an_approval_while_down_then_a_new_message(tmp_path):
+    # The owner approved "dinner?" from the phone, then Alice wrote again, all while the bot
+    # was down. The approved reply goes out first; it does not count as the answer to the
+    # newer message, which gets its own suggestion.
+    async def go():
+        env = await make_env(tmp_path, replies=["yes, 8pm", "sure, noon"])
+        await env.incoming(ALICE, "dinner?")
+        await env.settle()
+        _, pid = env.last_suggestion_post()
+        fake, clock = env.fake, env.clock
+        await env.close()
+        fake.record(Msg(fake.next_id(), OWNER, OWNER, True, "ok", clock.now(), pid))
+        fake.record(Msg(fake.next_id(), ALICE, ALICE, False, "and lunch tomorrow?", clock.now()))
+        env2 = await make_env(tmp_path, fake=fake, clock=clock, replies=["sure, noon"])
+        await env2.settle()
+        assert fake.sent_to(ALICE) == ["yes, 8pm"]
+        post, _ = env2.last_suggestion_post()
+        assert "and lunch tomorrow?" in post and "sure, noon" in post
+        [call] = env2.gens[None].calls
+        assert call[-1] == {"role": "user", "content": "dinner?\nand lunch tomorrow?"}
+        await env2.close()
+
+    run(go())
+
+
+def test_recheck_picks_up_what_never_came_as_an_event_once(tmp_path):
+    from clonebot.runtime.catchup import recheck
+
+    async def go():
+        env = await make_env(tmp_path)
+        start = env.clock.now()
+        await env.incoming(ALICE, "hi")
+        await env.settle()
+        _, pid = env.last_suggestion_post()
+        fake = env.fake  # updates lost on the way: in the history, never dispatched
+        fake.record(Msg(fake.next_id(), OWNER, OWNER, True, "ok", env.clock.now(), pid))
+        fake.record(Msg(fake.next_id(), BOB, BOB, False, "coffee?", env.clock.now()))
+        for _ in range(2):
+            await recheck(env.bot, start)
+            await env.settle()
+        assert fake.sent_to(ALICE) == ["sure, see you at 7"] and fake.drafts == {
+            BOB: "sure, see you at 7"}
+        assert env.bot.worker.generations == 2
+        await env.close()
+
+    run(go())
+
+
+def test_an_approval_is_not_sent_if_the_owner_wrote_in_the_chat_unseen(tmp_path):
+    # The owner's own message never arrived as an event (a lost update): the chat still says
+    # the owner has answered, so "ok" must not send on top of it.
+    async def go():
+        env = await make_env(tmp_path)
+        await env.incoming(ALICE, "call me?")
+        await env.settle()
+        _, pid = env.last_suggestion_post()
+        env.fake.record(Msg(env.fake.next_id(), ALICE, OWNER, True, "calling now", env.clock.now()))
+        await env.command("ok", reply_to=pid)
+        await env.settle()
+        assert env.fake.sent_to(ALICE) == []
+        assert "no longer pending: rejected (owner replied)" in env.fake.posts()[-1]
+        [d] = env.store.decisions()
+        assert (d.decision, d.final_text) == ("rejected", "calling now")
+        await env.close()
+
+    run(go())
+
+
+def test_a_suggestion_quotes_what_came_since_the_last_reply(tmp_path):
+    async def go():
+        env = await make_env(tmp_path)
+        await env.incoming(ALICE, "are you free tonight?")
+        await env.settle()
+        await env.incoming(ALICE, "my number is +7 912 345-67-89")
+        await env.settle()
+        post, pid = env.last_suggestion_post()  # the first one was superseded: quoted too
+        assert "are you free tonight?\nmy number is +7 912 345-67-89" in post  # as written
+        old, new = env.store.decisions()[0], env.store.pending(ALICE)[0]
+        assert old.decision == "expired" and "<PHONE_1>" in new.prompt_turns[-1]["content"]
+        await env.command("ok", reply_to=pid)
+        await env.incoming(ALICE, "great, 8pm")
+        await env.settle()
+        assert "› great, 8pm\n" in env.last_suggestion_post()[0]  # answered ones are not
+        await env.close()
+
+    run(go())

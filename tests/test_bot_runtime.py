@@ -103,7 +103,7 @@ def test_sighup_reloads_and_sigterm_stops(tmp_path):
         v1 = _version(runs, "v001-a")
         env = await make_env(tmp_path, adapter_dir=v1)  # explicit --adapter: reload that one
         stop = asyncio.Event()
-        install_signal_handlers(env.bot, stop)
+        install_signal_handlers(stop, lambda: env.bot.spawn(env.bot.reload()))
         try:
             os.kill(os.getpid(), signal.SIGHUP)
             for _ in range(200):
@@ -274,30 +274,3 @@ def test_chat_kinds_from_real_telethon_entities():
     grp = types.Chat(id=7, title="Family", photo=types.ChatPhotoEmpty(), participants_count=3,
                      date=None, version=1)
     assert (chat_info_from_entity(grp).kind, chat_info_from_entity(grp).id) == ("group", -7)
-
-
-def test_telethon_adapter_requests(telegram_client):
-    from telethon import functions, types
-
-    from clonebot.telegram.client import TelethonAdapter
-    from clonebot.telegram.handlers import register
-
-    calls = []
-
-    class Client:  # records what the adapter asks Telethon to do
-        async def get_input_entity(self, chat):
-            return types.InputPeerUser(chat, 0)
-
-        async def __call__(self, request):
-            calls.append(request)
-
-    async def go():
-        adapter = TelethonAdapter(Client(), self_id=1000)
-        await adapter.save_draft(42, "draft text")
-        [req] = calls
-        assert isinstance(req, functions.messages.SaveDraftRequest)
-        assert (req.peer.user_id, req.message) == (42, "draft text")
-        register(telegram_client, object())
-        assert len(telegram_client.list_event_handlers()) == 3
-
-    run(go())

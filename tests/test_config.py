@@ -83,3 +83,41 @@ def test_secrets_are_not_shown(monkeypatch):
 def test_chat_rules_normalised():
     s = Settings(bot={"chats": [{"chat": "@Alice"}, {"chat": "12345", "mode": "draft"}]})
     assert [c.chat for c in s.bot.chats] == ["@alice", 12345]
+
+
+@pytest.mark.parametrize("key, value", [
+    ("approval_ttl_minutes", "inf"), ("flood_pause_minutes", "inf"),
+    ("debounce_seconds", "nan"), ("catch_up_minutes", "inf"),
+    ("approval_ttl_minutes", "1e300"), ("typing_chars_per_second", "nan"),
+])
+def test_bot_times_must_be_finite_and_sane(tmp_path, key, value):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f"[bot]\n{key} = {value}\n")
+    with pytest.raises(ConfigError, match=f"bot.{key}"):
+        load_settings(cfg)
+
+
+def test_dotenv_lines_of_other_tools_are_ignored(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text(
+        "DATABASE_URL=postgres://x\nSECRET_KEY=abc\nCLONEBOT_BOT__DEFAULT_MODE=draft\n"
+        "CLONEBOT_TELEGRAM__API_ID=12345\n")
+    s = load_settings()
+    assert (s.bot.default_mode, s.telegram.api_id) == ("draft", 12345)
+    (tmp_path / ".env").write_text("CLONEBOT_BOTT__DEFAULT_MODE=draft\n")  # ours, misspelt
+    with pytest.raises(ConfigError, match="clonebot_bott"):
+        load_settings()
+
+
+@pytest.mark.parametrize("chat", ["²", "@", "alice", "@al ice"])
+def test_chat_names_that_are_not_ids_or_usernames_are_refused(chat):
+    with pytest.raises(ValueError, match="numeric id or an @username"):
+        Settings(bot={"chats": [{"chat": chat}]})
+
+
+def test_control_chat_forms():
+    assert Settings(bot={"control_chat": "me"}).bot.control_chat == "me"
+    assert Settings(bot={"control_chat": "-100123"}).bot.control_chat == -100123
+    assert Settings(bot={"control_chat": "@My_Notes"}).bot.control_chat == "@my_notes"
+    with pytest.raises(ValueError, match="control_chat"):
+        Settings(bot={"control_chat": "Saved Messages"})

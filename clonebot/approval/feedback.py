@@ -12,15 +12,17 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
-from clonebot.approval.store import Decision
+from clonebot.approval.decisions import Decision
+from clonebot.approval.store import DecisionRecord
 from clonebot.prompt_format import render_prompt
 
 # A decision whose final_text is the owner's own words for this prompt.
-_CHOSEN = {"sent", "edited", "rejected"}
+_CHOSEN = {Decision.SENT, Decision.EDITED, Decision.REJECTED}
+_REPLACED = {Decision.REGENERATED, Decision.REJECTED, Decision.EDITED}
 
 
-def preference_pairs(decisions: Iterable[Decision], eos: str | None = None) -> Iterator[dict]:
-    threads: dict[str, list[Decision]] = defaultdict(list)
+def preference_pairs(decisions: Iterable[DecisionRecord], eos: str | None = None) -> Iterator[dict]:
+    threads: dict[str, list[DecisionRecord]] = defaultdict(list)
     for d in decisions:
         threads[d.thread].append(d)
     for thread_id, ds in threads.items():
@@ -34,7 +36,7 @@ def preference_pairs(decisions: Iterable[Decision], eos: str | None = None) -> I
         chosen = chosen_d.final_text.strip()  # type: ignore[union-attr]
         rejected: list[str] = []
         for d in ds:
-            if d.decision in ("regenerated", "rejected", "edited") or d is chosen_d:
+            if d.decision in _REPLACED or d is chosen_d:
                 text = d.suggestion.strip()
                 if text and text != chosen and text not in rejected:
                     rejected.append(text)

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-DECISIONS = ("sent", "edited", "rejected", "regenerated", "expired")
+from clonebot.approval.decisions import Decision
+
 ClaimStatus = Literal["new", "done", "in_doubt", "closed", "missing"]
 
 # Short ids the owner types: no 0/o/1/l/i, always at least one digit so they never read as a word.
@@ -82,6 +83,14 @@ CREATE TABLE IF NOT EXISTS own_posts (
     msg_id INTEGER PRIMARY KEY,
     sid TEXT
 );
+CREATE TABLE IF NOT EXISTS control_taken (
+    msg_id INTEGER PRIMARY KEY
+);
+CREATE TABLE IF NOT EXISTS chat_marks (
+    chat_id INTEGER PRIMARY KEY,
+    answered_upto INTEGER NOT NULL DEFAULT 0,
+    owner_wrote INTEGER NOT NULL DEFAULT 0
+);
 """
 
 
@@ -112,8 +121,8 @@ class Suggestion:
 
 
 @dataclass(frozen=True)
-class Decision:
-    """One owner decision on one suggestion (the contract of ``decisions()``)."""
+class DecisionRecord:
+    """One decision on one suggestion (the contract of ``decisions()``)."""
 
     id: str
     thread: str
@@ -121,7 +130,7 @@ class Decision:
     mode: str
     created_at: float
     decided_at: float
-    decision: str  # sent | edited | rejected | regenerated | expired
+    decision: str  # a Decision value
     prompt_turns: list[dict]
     suggestion: str
     final_text: str | None
@@ -215,17 +224,24 @@ class ApprovalStore:
         incoming: str = "",
         thread: str | None = None,
         pii: Sequence[str] = (),
+        answers_upto: int | None = None,
     ) -> Suggestion:
+        """A new pending suggestion. ``answers_upto``: the newest incoming message id it
+        answers, recorded with it so a restart never answers those messages again."""
         sid = self._new_id()
-        self._db.execute(
-            "INSERT INTO suggestions (id, thread, chat_id, chat_name, mode, incoming, prompt_turns,"
-            " suggestion, pii, state, created_at, expires_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                sid, thread or sid, chat_id, chat_name, mode, incoming,
-                json.dumps([dict(t) for t in prompt_turns], ensure_ascii=False), suggestion,
-                json.dumps(list(pii), ensure_ascii=False), "pending", now, now + ttl_seconds,
-            ),
-        )
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO suggestions (id, thread, chat_id, chat_name, mode, incoming,"
+                " prompt_turns, suggestion, pii, state, created_at, expires_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    sid, thread or sid, chat_id, chat_name, mode, incoming,
+                    json.dumps([dict(t) for t in prompt_turns], ensure_ascii=False), suggestion,
+                    json.dumps(list(pii), ensure_ascii=False), "pending", now, now + ttl_seconds,
+                ),
+            )
+            if answers_upto is not None:
+                _raise_mark(db, chat_id, answers_upto)
         return self.get(sid)  # type: ignore[return-value]
 
     def get(self, sid: str) -> Suggestion | None:
@@ -261,19 +277,17 @@ class ApprovalStore:
     def decide(
         self,
         sid: str,
-        decision: str | None,
+        decision: Decision | str | None,
         *,
         now: float,
         final_text: str | None = None,
         note: str | None = None,
     ) -> bool:
         """Close a pending suggestion. False if it was not pending (already decided or sending)."""
-        if decision is not None and decision not in DECISIONS:
-            raise ValueError(f"unknown decision {decision!r}")
         cur = self._db.execute(
             "UPDATE suggestions SET state='closed', decision=?, final_text=?, decided_at=?, note=?"
             " WHERE id=? AND state='pending'",
-            (decision, final_text, now, note, sid),
+            (_decision(decision), final_text, now, note, sid),
         )
         return cur.rowcount == 1
 
@@ -298,7 +312,7 @@ class ApprovalStore:
         *,
         now: float,
         by: str,
-        decision: str | None,
+        decision: Decision | str | None,
         note: str | None = None,
     ) -> SendClaim:
         """Claim the right to send suggestion ``sid`` once. Only status "new" may send.
@@ -306,8 +320,7 @@ class ApprovalStore:
         ``decision`` (recorded when the send is finished) is kept with the intent, so a
         send confirmed after a crash still records what the owner decided.
         """
-        if decision is not None and decision not in DECISIONS:
-            raise ValueError(f"unknown decision {decision!r}")
+        decision = _decision(decision)
         with self._tx(durable=True) as db:
             s = db.execute("SELECT state, chat_id FROM suggestions WHERE id=?", (sid,)).fetchone()
             if s is None:
@@ -375,12 +388,12 @@ class ApprovalStore:
 
     # --- decisions -----------------------------------------------------------------------
 
-    def decisions(self) -> list[Decision]:
+    def decisions(self) -> list[DecisionRecord]:
         rows = self._db.execute(
             "SELECT * FROM suggestions WHERE decision IS NOT NULL ORDER BY decided_at, rowid"
         ).fetchall()
         return [
-            Decision(
+            DecisionRecord(
                 id=r["id"], thread=r["thread"], chat_id=r["chat_id"], mode=r["mode"],
                 created_at=r["created_at"], decided_at=r["decided_at"], decision=r["decision"],
                 prompt_turns=json.loads(r["prompt_turns"]), suggestion=r["suggestion"],
@@ -428,3 +441,41 @@ class ApprovalStore:
     def is_own_post(self, msg_id: int) -> bool:
         r = self._db.execute("SELECT 1 FROM own_posts WHERE msg_id=?", (msg_id,)).fetchone()
         return r is not None
+
+    # --- what was handled, across restarts ------------------------------------------------
+
+    def answered_upto(self, chat_id: int) -> int:
+        """The newest incoming message id of this chat that a suggestion already answers."""
+        r = self._db.execute("SELECT answered_upto FROM chat_marks WHERE chat_id=?",
+                             (chat_id,)).fetchone()
+        return int(r["answered_upto"]) if r else 0
+
+    def owner_wrote(self, chat_id: int) -> bool:
+        r = self._db.execute("SELECT owner_wrote FROM chat_marks WHERE chat_id=?",
+                             (chat_id,)).fetchone()
+        return bool(r and r["owner_wrote"])
+
+    def set_owner_wrote(self, chat_id: int) -> None:
+        self._db.execute(
+            "INSERT INTO chat_marks (chat_id, owner_wrote) VALUES (?,1)"
+            " ON CONFLICT(chat_id) DO UPDATE SET owner_wrote=1",
+            (chat_id,),
+        )
+
+    def take_control_message(self, msg_id: int) -> bool:
+        """True the first time an owner's message in the control chat is taken for handling."""
+        cur = self._db.execute("INSERT OR IGNORE INTO control_taken (msg_id) VALUES (?)", (msg_id,))
+        return cur.rowcount == 1
+
+
+def _decision(decision: Decision | str | None) -> str | None:
+    """The stored name of a decision; ValueError for a name that is not one."""
+    return None if decision is None else Decision(decision).value
+
+
+def _raise_mark(db: sqlite3.Connection, chat_id: int, msg_id: int) -> None:
+    db.execute(
+        "INSERT INTO chat_marks (chat_id, answered_upto) VALUES (?,?) ON CONFLICT(chat_id)"
+        " DO UPDATE SET answered_upto=MAX(answered_upto, excluded.answered_upto)",
+        (chat_id, msg_id),
+    )

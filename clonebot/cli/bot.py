@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import sys
 from pathlib import Path
 
 import click
@@ -20,81 +22,113 @@ def _eos_from_dataset(app: AppContext) -> str | None:
         return None
 
 
-def register(cli: click.Group) -> None:
-    @cli.command()
-    @pass_app
-    def login(app: AppContext) -> None:
-        """Log in to Telegram (api_id/api_hash from config or env; phone, code, 2FA prompts)."""
-        from clonebot.telegram.session import login as do_login
-        from clonebot.telegram.session import session_path
+@click.command()
+@pass_app
+def login(app: AppContext) -> None:
+    """Log in to Telegram (api_id/api_hash from config or env; phone, code, 2FA prompts)."""
+    from clonebot.runtime.lock import InstanceLock
+    from clonebot.telegram import session
 
-        settings = app.settings
+    settings = app.settings
+    with InstanceLock(settings.paths.data_dir):
         who = asyncio.run(
-            do_login(
+            session.login(
                 settings,
                 phone=lambda: click.prompt("Phone number (international format, +...)"),
                 code=lambda: click.prompt("Login code (sent to your Telegram app)"),
                 password=lambda: click.prompt("2FA password", hide_input=True),
             )
         )
-        click.echo(f"logged in as {who}; session file {session_path(settings)} (mode 0600)")
-        click.echo("keep that file secret: it is a full login to your account")
+    click.echo(f"logged in as {who}; session file {session.session_path(settings)} (mode 0600)")
+    click.echo("keep that file secret: it is a full login to your account")
 
-    @cli.command()
-    @pass_app
-    def logout(app: AppContext) -> None:
-        """End the Telegram session and delete the session file."""
-        from clonebot.telegram.session import logout as do_logout
 
-        if asyncio.run(do_logout(app.settings)):
-            click.echo("logged out; session file deleted")
-        else:
-            click.echo("session file deleted, but Telegram did not confirm the logout: end the "
-                       "session in Telegram > Settings > Devices", err=True)
+@click.command()
+@pass_app
+def logout(app: AppContext) -> None:
+    """End the Telegram session and delete the session file."""
+    from clonebot.runtime.lock import InstanceLock
+    from clonebot.telegram import session
 
-    @cli.command()
-    @click.option("--adapter", "adapter_dir", type=click.Path(file_okay=False, path_type=Path),
-                  default=None, help="Run dir of the adapter (default: the promoted one).")
-    @pass_app
-    def run(app: AppContext, adapter_dir: Path | None) -> None:
-        """Run the clone on your account (SIGHUP or /reload picks up a promoted adapter)."""
-        from clonebot.runtime.run import run_bot
-        from clonebot.telegram.session import private_umask
+    with InstanceLock(app.settings.paths.data_dir):
+        confirmed = asyncio.run(session.logout(app.settings))
+    if confirmed:
+        click.echo("logged out; session file deleted")
+    else:
+        click.echo("session file deleted, but Telegram did not confirm the logout: end the "
+                   "session in Telegram > Settings > Devices", err=True)
 
-        settings = app.settings
-        if not settings.bot.chats:
-            click.echo("warning: the allow-list (bot.chats) is empty: nobody gets a reply; "
-                       "control commands still work", err=True)
+
+@click.command()
+@click.option("--adapter", "adapter_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Run dir of the adapter (default: the promoted one).")
+@pass_app
+def run(app: AppContext, adapter_dir: Path | None) -> None:
+    """Run the clone on your account (SIGHUP or /reload picks up a promoted adapter)."""
+    from clonebot.errors import CloneBotError
+    from clonebot.runtime.run import run_bot
+    from clonebot.telegram.session import private_umask
+
+    settings = app.settings
+    if not settings.bot.chats:
+        click.echo("warning: the allow-list (bot.chats) is empty: nobody gets a reply; "
+                   "control commands still work", err=True)
+    try:
         with private_umask():  # the store and session journals stay private
-            asyncio.run(run_bot(settings, adapter_dir, on_status=lambda s: click.echo(s, err=True)))
-        click.echo("stopped", err=True)
+            asyncio.run(run_bot(settings, adapter_dir,
+                                on_status=lambda s: click.echo(s, err=True)))
+    except CloneBotError as e:
+        _end_if_worker_busy(f"error: {' '.join(str(e).split())}", 1)
+        raise
+    _end_if_worker_busy("stopped", 0)
+    click.echo("stopped", err=True)
 
-    @cli.group()
-    def feedback() -> None:
-        """What the owner's approval decisions teach."""
 
-    @feedback.command("export")
-    @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                  help="JSONL file to write (default: stdout).")
-    @click.option("--eos", default=None,
-                  help="EOS token for prompt_text (default: from the dataset's stats.json).")
-    @pass_app
-    def export(app: AppContext, out: Path | None, eos: str | None) -> None:
-        """Write preference pairs (prompt, chosen, rejected) as JSONL for DPO-style training."""
-        from clonebot.approval.feedback import preference_pairs
-        from clonebot.approval.store import ApprovalStore
-        from clonebot.errors import CloneBotError
-        from clonebot.runtime.run import store_path
+def _end_if_worker_busy(message: str, code: int) -> None:
+    """A model load (or generation) still runs in native code in the worker thread: end the
+    process now. Letting Python finalize would kill that thread mid-call and abort the
+    process ("terminate called without an active exception", exit 134)."""
+    from clonebot.runtime.worker import generation_thread_alive
 
-        path = store_path(app.settings)
-        if not path.exists():
-            raise CloneBotError(f"no approval store at {path}: run the bot in approve mode first")
-        eos = eos or _eos_from_dataset(app)
-        with ApprovalStore(path) as store:
-            decisions = store.decisions()
-        lines = [json.dumps(p, ensure_ascii=False) + "\n" for p in preference_pairs(decisions, eos)]
-        if out is None:
-            click.echo("".join(lines), nl=False)
-        else:
-            atomic_write_text(out, "".join(lines))
-        click.echo(f"{len(lines)} preference pairs from {len(decisions)} decisions", err=True)
+    if generation_thread_alive():
+        click.echo(message, err=True)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+@click.group()
+def feedback() -> None:
+    """What the owner's approval decisions teach."""
+
+
+@feedback.command("export")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="JSONL file to write (default: stdout).")
+@click.option("--eos", default=None,
+              help="EOS token for prompt_text (default: from the dataset's stats.json).")
+@pass_app
+def export(app: AppContext, out: Path | None, eos: str | None) -> None:
+    """Write preference pairs (prompt, chosen, rejected) as JSONL for DPO-style training."""
+    from clonebot.approval.feedback import preference_pairs
+    from clonebot.approval.store import ApprovalStore
+    from clonebot.errors import CloneBotError
+    from clonebot.runtime.run import store_path
+
+    path = store_path(app.settings)
+    if not path.exists():
+        raise CloneBotError(f"no approval store at {path}: run the bot in approve mode first")
+    eos = eos or _eos_from_dataset(app)
+    with ApprovalStore(path) as store:
+        decisions = store.decisions()
+    lines = [json.dumps(p, ensure_ascii=False) + "\n" for p in preference_pairs(decisions, eos)]
+    if out is None:
+        click.echo("".join(lines), nl=False)
+    else:
+        atomic_write_text(out, "".join(lines))
+    click.echo(f"{len(lines)} preference pairs from {len(decisions)} decisions", err=True)
+
+
+def register(cli: click.Group) -> None:
+    for command in (login, logout, run, feedback):
+        cli.add_command(command)

@@ -1,50 +1,59 @@
-"""`clonebot run`: wire the real Telethon client, the store, the worker and the bot.
+"""`clonebot run`: lock, connect, check the login, start the bot, load the model, serve.
 
-The model is loaded once, before connecting. SIGINT/SIGTERM stop cleanly (sends in flight
-finish, the session file is closed); SIGHUP hot-reloads the adapter. When the connection
-is lost for good (Telethon's own retries exhausted), we reconnect with backoff.
+The order is the owner's: a second instance, a missing ``api_id`` or an expired session is
+reported in seconds, before minutes of loading a 7B model. The bot takes events while the
+model loads (approvals work meanwhile; replies queue behind the load in the worker), so
+nothing that arrives during the load is lost; what arrived while the bot was down is caught
+up once on start (``catchup.py``).
+
+Reconnection is Telethon's alone: the client's own reconnect loop retries for as long as it
+takes and fills the gap with ``updates.getDifference``. If the connection ends for good
+(the session was ended elsewhere), ``run_bot`` raises and the process exits.
+
+SIGINT/SIGTERM stop cleanly at any point, during the model load too (sends in flight
+finish, the session file is closed); SIGHUP hot-reloads the adapter.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
+from typing import Any, TypeVar
 
-from clonebot.versions import current_adapter
+from clonebot import versions
 from clonebot.approval.store import ApprovalStore
 from clonebot.config import Settings
-from clonebot.errors import ModelError, TelegramError
+from clonebot.errors import TelegramError
 from clonebot.model.base import ReplyGenerator
 from clonebot.runtime.bot import CloneBot
+from clonebot.runtime.lock import InstanceLock
 from clonebot.runtime.worker import GenerationWorker
 
 log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT = 30.0  # seconds to reach Telegram at start
+_T = TypeVar("_T")
+
+
+class _Stopped(Exception):
+    """SIGINT/SIGTERM arrived while run_bot was waiting for something."""
 
 
 def store_path(settings: Settings) -> Path:
     return settings.paths.data_dir / "approvals.sqlite"
 
 
-def resolve_adapter(settings: Settings, adapter_dir: Path | None) -> Path:
-    path = adapter_dir or current_adapter(settings.paths.runs_dir)
-    if path is None:
-        raise ModelError(
-            f"no adapter: nothing promoted under {settings.paths.runs_dir}; "
-            "train one (clonebot train) or pass --adapter RUN_DIR"
-        )
-    if not Path(path).is_dir():
-        raise ModelError(f"adapter directory not found: {path}")
-    return Path(path)
-
-
-def install_signal_handlers(bot: CloneBot, stop: asyncio.Event) -> None:
+def install_signal_handlers(stop: asyncio.Event, on_hangup: Callable[[], Any] | None = None) -> None:
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGINT, stop.set)
     loop.add_signal_handler(signal.SIGTERM, stop.set)
-    loop.add_signal_handler(signal.SIGHUP, lambda: bot._spawn(bot.reload()))
+    if on_hangup is not None:
+        loop.add_signal_handler(signal.SIGHUP, on_hangup)
 
 
 def remove_signal_handlers() -> None:
@@ -53,81 +62,108 @@ def remove_signal_handlers() -> None:
         loop.remove_signal_handler(sig)
 
 
+async def _until_stopped(stop: asyncio.Event, awaitable: Awaitable[_T]) -> _T:
+    """Await ``awaitable`` unless a stop comes first (then cancel it and raise _Stopped)."""
+    task = asyncio.ensure_future(awaitable)
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        stopping.cancel()
+        return task.result()
+    task.cancel()
+    with contextlib.suppress(BaseException):
+        await task
+    raise _Stopped
+
+
+async def connect_logged_in(client: Any) -> Any:
+    """Connect and return the logged-in user; TelegramError when that cannot be."""
+    try:
+        await asyncio.wait_for(client.connect(), CONNECT_TIMEOUT)
+    except asyncio.TimeoutError:
+        raise TelegramError(f"cannot reach Telegram within {CONNECT_TIMEOUT:.0f}s") from None
+    except (OSError, ConnectionError) as e:
+        raise TelegramError(f"cannot reach Telegram: {e}") from None
+    me = await client.get_me() if await client.is_user_authorized() else None
+    if me is None:
+        raise TelegramError("the session is no longer logged in (ended on another device, or "
+                            "expired): run `clonebot login`")
+    return me
+
+
 async def run_bot(
     settings: Settings,
     adapter_dir: Path | None = None,
     *,
     factory: Callable[[Path | None], ReplyGenerator] | None = None,
     on_status: Callable[[str], None] = lambda s: None,
+    client_factory: Callable[[Settings], Any] | None = None,
 ) -> None:
-    from clonebot.telegram.client import TelethonAdapter
-    from clonebot.telegram.handlers import register
-    from clonebot.telegram.session import make_client, secure_session_files, session_path
+    """Run until SIGINT/SIGTERM (returns) or until the connection ends for good (raises).
+
+    When it returns, a model load or generation may still be running in the worker thread
+    (``worker.generation_thread_alive()``): the caller must then end the process with
+    ``os._exit``, because tearing the interpreter down under a thread that is inside native
+    code aborts the process.
+    """
+    from clonebot.telegram.session import make_client, session_path
 
     if not session_path(settings).exists():
         raise TelegramError("not logged in: run `clonebot login` first")
-    path = resolve_adapter(settings, adapter_dir)
+    path = versions.resolve(settings.paths.runs_dir, adapter_dir)
     if factory is None:
         from clonebot.model import load_generator
 
-        def factory(p: Path | None) -> ReplyGenerator:
-            return load_generator(settings, p)
+        factory = partial(load_generator, settings)
+    client_factory = client_factory or partial(make_client, reconnect_forever=True)
+    with InstanceLock(settings.paths.data_dir):
+        await _serve(settings, adapter_dir, path, factory, client_factory, on_status)
 
-    worker = GenerationWorker(factory)
-    worker.start()
-    on_status(f"loading model + adapter {path} ...")
-    try:
-        await worker.load(path)
-    except BaseException:
-        worker.stop()
-        raise
-    client = make_client(settings)
-    store = ApprovalStore(store_path(settings))
+
+async def _serve(settings: Settings, adapter_dir: Path | None, path: Path,
+                 factory: Callable[[Path | None], ReplyGenerator],
+                 client_factory: Callable[[Settings], Any],
+                 on_status: Callable[[str], None]) -> None:
+    from clonebot.telegram.client import TelethonAdapter
+    from clonebot.telegram.handlers import register
+    from clonebot.telegram.session import secure_session_files, session_path
+
     stop = asyncio.Event()
     bot: CloneBot | None = None
+    install_signal_handlers(stop, lambda: bot.spawn(bot.reload()) if bot else None)
+    worker = GenerationWorker(factory)
+    store: ApprovalStore | None = None
+    client = None
     try:
-        try:
-            await client.connect()
-            if not await client.is_user_authorized():
-                raise TelegramError("the session is not authorized: run `clonebot login`")
-            me = await client.get_me()
-        except (OSError, ConnectionError) as e:
-            raise TelegramError(f"cannot reach Telegram: {e}") from None
-        bot = CloneBot(settings, TelethonAdapter(client, me.id), store, worker, adapter_dir=adapter_dir)
+        client = client_factory(settings)
+        me = await _until_stopped(stop, connect_logged_in(client))
+        store = ApprovalStore(store_path(settings))
+        bot = CloneBot(settings, TelethonAdapter(client, me.id), store, worker,
+                       adapter_dir=adapter_dir)
         register(client, bot)
-        await bot.start()
-        install_signal_handlers(bot, stop)
-        n = len(settings.bot.chats)
-        on_status(f"running as {me.id}; {n} allow-listed chat(s); Ctrl-C to stop")
-        backoff = 5.0
-        while not stop.is_set():
-            if not client.is_connected():
-                try:
-                    await client.connect()
-                    backoff = 5.0
-                    log.warning("reconnected")
-                except (OSError, ConnectionError) as e:
-                    log.warning("reconnect failed (%s); retrying in %.0fs", e, backoff)
-                    try:
-                        await asyncio.wait_for(stop.wait(), backoff)
-                    except asyncio.TimeoutError:
-                        pass
-                    backoff = min(backoff * 2, 300.0)
-                    continue
-            disconnected = asyncio.ensure_future(client.disconnected)
-            stopping = asyncio.ensure_future(stop.wait())
-            await asyncio.wait({disconnected, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            for f in (disconnected, stopping):
-                f.cancel()
-            if not stop.is_set():
-                log.warning("disconnected from Telegram; reconnecting")
+        await _until_stopped(stop, bot.start())
+        on_status(f"loading model + adapter {path} ...")
+        await _until_stopped(stop, worker.load(path))
+        on_status(f"running as {me.id}; {len(settings.bot.chats)} allow-listed chat(s); "
+                  "Ctrl-C to stop")
+        try:
+            await _until_stopped(stop, client.disconnected)
+            why = "it closed"
+        except _Stopped:
+            raise
+        except Exception as e:  # e.g. AuthKeyNotFound: the login was revoked
+            why = type(e).__name__
+        raise TelegramError(f"the connection to Telegram ended for good ({why}): was this "
+                            "session ended on another device? run `clonebot login`")
+    except _Stopped:
         on_status("stopping ...")
     finally:
+        remove_signal_handlers()
         if bot is not None:
             await bot.stop()
-            remove_signal_handlers()
-        worker.stop()
-        if client.is_connected():
+        if client is not None:
             await client.disconnect()
-        store.close()
+        if store is not None:
+            store.close()
         secure_session_files(session_path(settings))
+        worker.stop()

@@ -20,6 +20,12 @@ from clonebot.model.base import ReplyGenerator
 log = logging.getLogger(__name__)
 
 GeneratorFactory = Callable[[Path | None], ReplyGenerator]
+_THREAD_NAME = "clonebot-generate"
+
+
+def generation_thread_alive() -> bool:
+    """A worker thread is still running (a model load or a generation in native code)."""
+    return any(t.name == _THREAD_NAME and t.is_alive() for t in threading.enumerate())
 
 
 class GenerationWorker:
@@ -32,18 +38,22 @@ class GenerationWorker:
         self.loads = 0
         self.generations = 0
         self.busy = False
+        self.loading = False
 
     def start(self) -> None:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="clonebot-generate", daemon=True)
+            self._thread = threading.Thread(target=self._run, name=_THREAD_NAME, daemon=True)
             self._thread.start()
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Let the running job finish (up to ``timeout``) and end the thread."""
-        if self._thread is not None:
-            self._q.put(None)
-            self._thread.join(timeout)
-            self._thread = None
+    def stop(self, timeout: float = 5.0) -> bool:
+        """Let the running generation finish (up to ``timeout``; a model load is not waited
+        for) and end the thread. False if it is still running."""
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return True
+        self._q.put(None)
+        thread.join(0 if self.loading else timeout)
+        return not thread.is_alive()
 
     async def load(self, adapter_dir: Path | None) -> Path | None:
         """(Re)load the generator; queued behind the job in flight."""
@@ -70,6 +80,7 @@ class GenerationWorker:
                 return
             kind, arg, fut, loop = job
             self.busy = True
+            self.loading = kind == "load"
             try:
                 if kind == "load":
                     gen = self._factory(arg)  # a failed load keeps the old generator
@@ -87,7 +98,7 @@ class GenerationWorker:
             else:
                 _reply(loop, fut, result, None)
             finally:
-                self.busy = False
+                self.busy = self.loading = False
 
 
 def _reply(loop: asyncio.AbstractEventLoop, fut: asyncio.Future, result: Any,

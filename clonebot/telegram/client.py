@@ -1,8 +1,10 @@
 """The client-adapter boundary: the only calls the runtime makes to Telegram.
 
 ``TelethonAdapter`` implements it with Telethon 1.x calls that exist from 1.39 to 1.45
-(``send_message``, ``get_messages``, ``get_entity``, ``action``, raw ``SaveDraftRequest``).
-Tests use a recording fake with the same methods. Telethon's flood errors pass through
+(``send_message``, ``get_messages``, ``iter_messages``, ``get_entity``, ``get_participants``,
+``get_drafts``, ``action``, raw ``SaveDraftRequest``). Tests drive it over a Telegram double
+that answers the raw requests under Telethon (tests/telegram_double), and the runtime's
+policy over a recording fake with the same methods. Telethon's flood errors pass through
 unchanged (re-exported here) so the runtime can react to them.
 """
 
@@ -24,6 +26,11 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+# How far back a private chat is searched for a message of the owner's.
+OWNER_SCAN_LIMIT = 500
+# Dialogs loaded once to learn the access hashes of ids this session has not seen yet.
+DIALOGS_FOR_IDS = 200
+
 
 class ClientAdapter(Protocol):
     self_id: int
@@ -34,13 +41,23 @@ class ClientAdapter(Protocol):
         """The last ``limit`` messages, oldest first."""
         ...
 
-    async def owner_has_written(self, chat_id: int) -> bool: ...
+    async def owner_has_written(self, chat_id: int) -> bool:
+        """Whether the owner has ever written in this chat (as far back as we look)."""
+        ...
+
+    async def other_members(self, chat: int | str) -> int:
+        """How many people besides the owner can read this chat."""
+        ...
 
     async def send_message(self, chat_id: int, text: str, reply_to: int | None = None) -> int:
-        """Send and return the new message id."""
+        """Send ``text`` verbatim (no markdown) and return the new message id."""
         ...
 
     async def save_draft(self, chat_id: int, text: str) -> None: ...
+
+    async def clear_draft(self, chat_id: int, text: str) -> bool:
+        """Empty the chat's draft if it still holds exactly ``text``; True if it did."""
+        ...
 
     def typing(self, chat_id: int) -> AbstractAsyncContextManager: ...
 
@@ -75,6 +92,9 @@ def msg_from_message(m: types.Message) -> Msg:
         text=m.message or "",
         date=m.date.timestamp() if m.date else 0.0,
         reply_to=m.reply_to_msg_id,
+        forwarded=m.fwd_from is not None,
+        via_bot=bool(m.via_bot_id),
+        edited=m.edit_date is not None,
     )
 
 
@@ -83,11 +103,21 @@ class TelethonAdapter:
         self.client = client
         self.self_id = self_id
         self._chats: dict[int | str, ChatInfo] = {}
+        self._dialogs_loaded = False
 
     async def get_chat(self, chat: int | str) -> ChatInfo:
         if chat in self._chats:
             return self._chats[chat]
-        ent = await self.client.get_entity(chat)
+        try:
+            ent = await self.client.get_entity(chat)
+        except ValueError:
+            if not isinstance(chat, int) or self._dialogs_loaded:
+                raise
+            # An id this session has not met yet (a fresh login, an allow-list by id):
+            # Telegram wants its access hash, and the dialog list carries it.
+            self._dialogs_loaded = True
+            await self.client.get_dialogs(limit=DIALOGS_FOR_IDS)
+            ent = await self.client.get_entity(chat)
         info = chat_info_from_entity(ent)
         self._chats[chat] = self._chats[info.id] = info
         return info
@@ -97,17 +127,41 @@ class TelethonAdapter:
         return [msg_from_message(m) for m in reversed(msgs) if isinstance(m, types.Message)]
 
     async def owner_has_written(self, chat_id: int) -> bool:
+        if chat_id > 0:
+            # A private chat: Telegram ignores from_id in messages.search here, and Telethon
+            # filters only the page it fetched, so from_user="me" with limit=1 misses the
+            # owner whenever the other person wrote last. Walk the history instead.
+            async for m in self.client.iter_messages(chat_id, limit=OWNER_SCAN_LIMIT):
+                if m.out:
+                    return True
+            return False
+        # Groups: Telegram filters by sender on its side.
         mine = await self.client.get_messages(chat_id, limit=1, from_user="me")
         return len(mine) > 0
 
+    async def other_members(self, chat: int | str) -> int:
+        ent = await self.client.get_entity(chat)
+        if isinstance(ent, types.User):
+            return 0 if ent.is_self else 1
+        participants = await self.client.get_participants(ent, limit=0)
+        return max(0, (participants.total or 0) - 1)
+
     async def send_message(self, chat_id: int, text: str, reply_to: int | None = None) -> int:
         target = "me" if chat_id == self.self_id else chat_id
-        m = await self.client.send_message(target, text, reply_to=reply_to, link_preview=False)
+        m = await self.client.send_message(target, text, reply_to=reply_to, link_preview=False,
+                                           parse_mode=None)
         return m.id
 
     async def save_draft(self, chat_id: int, text: str) -> None:
         peer = await self.client.get_input_entity(chat_id)
         await self.client(functions.messages.SaveDraftRequest(peer=peer, message=text))
+
+    async def clear_draft(self, chat_id: int, text: str) -> bool:
+        draft = await self.client.get_drafts(chat_id)
+        if draft is None or draft.raw_text != text:
+            return False  # gone, or the owner has changed it: theirs now
+        await self.save_draft(chat_id, "")
+        return True
 
     def typing(self, chat_id: int) -> AbstractAsyncContextManager:
         return self.client.action(chat_id, "typing")

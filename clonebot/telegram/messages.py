@@ -25,3 +25,11 @@ class Msg:
     text: str
     date: float  # unix seconds
     reply_to: int | None = None
+    forwarded: bool = False
+    via_bot: bool = False  # sent through an inline bot
+    edited: bool = False
+
+    @property
+    def authored(self) -> bool:
+        """Typed here by its sender: not a forward, not via an inline bot, not an edit."""
+        return not (self.forwarded or self.via_bot or self.edited)

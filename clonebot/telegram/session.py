@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -58,7 +59,10 @@ def secure_session_files(path: Path) -> None:
             p.chmod(0o600)
 
 
-def make_client(settings: Settings) -> TelegramClient:
+def make_client(settings: Settings, *, reconnect_forever: bool = False) -> TelegramClient:
+    """A Telethon client on the session file. ``reconnect_forever``: Telethon's own
+    reconnect loop never gives up on a lost connection (the running bot); otherwise a few
+    attempts, then an error (login, logout)."""
     tg = settings.telegram
     if tg.api_id is None or tg.api_hash is None:
         raise ConfigError(f"telegram.api_id / telegram.api_hash are not set: {API_HELP}")
@@ -71,11 +75,23 @@ def make_client(settings: Settings) -> TelegramClient:
             tg.api_hash.get_secret_value(),
             flood_sleep_threshold=tg.flood_sleep_threshold,
             auto_reconnect=True,
-            connection_retries=10,
+            connection_retries=-1 if reconnect_forever else 3,
             retry_delay=5,
         )
     secure_session_files(path)
     return client
+
+
+_PHONE = re.compile(r"\+?[0-9][0-9 ()-]{4,}")
+
+
+def _phone_number(raw: str) -> str:
+    """Digits of an international phone number, as Telegram wants them (TelegramError if not)."""
+    raw = raw.strip()
+    if not _PHONE.fullmatch(raw):
+        raise TelegramError(f"{mask_phone(raw)!r} is not a phone number: use the international "
+                            "format, e.g. +15551234567")
+    return re.sub(r"[^0-9]", "", raw)
 
 
 async def login(
@@ -84,59 +100,86 @@ async def login(
     phone: Callable[[], str],
     code: Callable[[], str],
     password: Callable[[], str],
+    client_factory: Callable[[Settings], TelegramClient] | None = None,
 ) -> str:
-    """Interactive login through callbacks (the CLI prompts). Returns the account's label."""
-    client = make_client(settings)
+    """Interactive login through callbacks (the CLI prompts). Returns the account's label.
+
+    Whatever goes wrong, no half-made session is left behind: a session file this login
+    made, or one Telegram says is not logged in, is deleted unless the login completes.
+    """
+    existed = session_path(settings).exists()
+    client = (client_factory or make_client)(settings)
+    authorized = stale = False
     try:
         await client.connect()
         if not await client.is_user_authorized():
-            number = (settings.telegram.phone.get_secret_value() if settings.telegram.phone
-                      else phone()).strip()
-            try:
-                sent = await client.send_code_request(number)
-                for attempt in range(3):
-                    try:
-                        await client.sign_in(number, code().strip(), phone_code_hash=sent.phone_code_hash)
-                        break
-                    except errors.PhoneCodeInvalidError:
-                        if attempt == 2:
-                            raise TelegramError("the login code was wrong three times") from None
-                    except errors.SessionPasswordNeededError:
-                        for attempt2 in range(3):
-                            try:
-                                await client.sign_in(password=password())
-                                break
-                            except errors.PasswordHashInvalidError:
-                                if attempt2 == 2:
-                                    raise TelegramError("the 2FA password was wrong three times") from None
-                        break
-            except errors.ApiIdInvalidError:
-                raise ConfigError(f"Telegram rejected api_id/api_hash: {API_HELP}") from None
-            except errors.PhoneNumberInvalidError:
-                raise TelegramError(f"invalid phone number {mask_phone(number)}") from None
-            except errors.PhoneCodeExpiredError:
-                raise TelegramError("the login code expired; run clonebot login again") from None
-            except errors.FloodWaitError as e:
-                raise TelegramError(f"Telegram asks to wait {e.seconds}s before the next login") from None
+            stale = True
+            raw = settings.telegram.phone.get_secret_value() if settings.telegram.phone else phone()
+            await _sign_in(client, _phone_number(raw), code, password)
         me = await client.get_me()
         if me is None:
             raise TelegramError("login did not complete")
+        authorized = True
         name = " ".join(x for x in (me.first_name, me.last_name) if x)
         return f"{name} (@{me.username})" if me.username else name or str(me.id)
     except (OSError, ConnectionError) as e:
         raise TelegramError(f"cannot reach Telegram: {e}") from None
+    except errors.RPCError as e:  # anything not handled in _sign_in
+        raise TelegramError(f"Telegram refused the login: {e.message}") from None
     finally:
         await client.disconnect()
-        secure_session_files(session_path(settings))
+        if authorized or (existed and not stale):
+            secure_session_files(session_path(settings))
+        else:
+            for p in _session_files(session_path(settings)):
+                p.unlink(missing_ok=True)
 
 
-async def logout(settings: Settings) -> bool:
+async def _sign_in(client: TelegramClient, number: str, code: Callable[[], str],
+                   password: Callable[[], str]) -> None:
+    try:
+        sent = await client.send_code_request(number)
+        for attempt in range(3):
+            try:
+                await client.sign_in(number, code().strip(), phone_code_hash=sent.phone_code_hash)
+                return
+            except errors.PhoneCodeInvalidError:
+                if attempt == 2:
+                    raise TelegramError("the login code was wrong three times") from None
+            except errors.SessionPasswordNeededError:
+                for attempt2 in range(3):
+                    try:
+                        await client.sign_in(password=password())
+                        return
+                    except errors.PasswordHashInvalidError:
+                        if attempt2 == 2:
+                            raise TelegramError("the 2FA password was wrong three times") from None
+    except errors.ApiIdInvalidError:
+        raise ConfigError(f"Telegram rejected api_id/api_hash: {API_HELP}") from None
+    except errors.PhoneNumberInvalidError:
+        raise TelegramError(f"Telegram says {mask_phone(number)} is not a valid number") from None
+    except errors.PhoneNumberUnoccupiedError:
+        raise TelegramError(f"no Telegram account uses {mask_phone(number)}: sign up in a "
+                            "Telegram app first, then run clonebot login again") from None
+    except errors.PhoneNumberBannedError:
+        raise TelegramError(f"Telegram has banned {mask_phone(number)}") from None
+    except errors.PhoneCodeExpiredError:
+        raise TelegramError("the login code expired; run clonebot login again") from None
+    except errors.FloodWaitError as e:
+        raise TelegramError(f"Telegram asks to wait {e.seconds}s before the next login") from None
+
+
+async def logout(
+    settings: Settings,
+    *,
+    client_factory: Callable[[Settings], TelegramClient] | None = None,
+) -> bool:
     """End the session on Telegram's side, then delete the file. True if Telegram confirmed."""
     path = session_path(settings)
     if not path.exists():
         raise TelegramError(f"not logged in (no session file at {path})")
     confirmed = False
-    client = make_client(settings)
+    client = (client_factory or make_client)(settings)
     try:
         await client.connect()
         if await client.is_user_authorized():

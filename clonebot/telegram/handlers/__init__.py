@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 
 from telethon import TelegramClient
 
-from clonebot.telegram.handlers import control, incoming, outgoing
+from clonebot.telegram.handlers import incoming, outgoing
 
 if TYPE_CHECKING:
     from clonebot.runtime.bot import CloneBot
 
-HANDLERS = (incoming, outgoing, control)
+HANDLERS = (incoming, outgoing)
 
 
 def register(client: TelegramClient, bot: "CloneBot") -> None:

@@ -1,4 +1,5 @@
-"""The owner wrote in a chat themselves: whatever the clone had pending there is cancelled."""
+"""The owner wrote (from any device): a command in the control chat, or a message that
+cancels whatever the clone had pending in that chat (the runtime tells which)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,6 @@ def event() -> events.NewMessage:
 
 
 async def handle(event: events.NewMessage.Event, bot: "CloneBot") -> None:
-    if not event.out or event.chat_id == bot.control_id:
-        return  # the control chat is control.py's
-    await bot.on_owner_message(msg_from_message(event.message))
+    if not event.out:
+        return
+    await bot.on_outgoing(msg_from_message(event.message))

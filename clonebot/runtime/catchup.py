@@ -1,0 +1,72 @@
+"""What Telegram did not deliver as events: the time the bot was down, and lost updates.
+
+Telethon runs without its own catch-up, so nothing missed while the bot was down arrives as
+an event. Instead, on start, the bot reads back: in the control chat, the owner's answers
+and commands it has not taken yet; in every allow-listed chat, the incoming messages that
+no one has answered yet; both only if newer than ``bot.catch_up_minutes``. The store
+remembers what was taken and answered, so a restart (even after ``kill -9``) never acts on
+a message twice. On the very first start (a new store) the control chat's past is only
+marked as seen: it holds the owner's notes, not commands meant for a bot that was not
+running yet.
+
+While running, the same read-back runs every minute over what arrived since the start
+(``recheck``): an update a server or Telethon loses (a gap filled inconsistently) would
+otherwise wait for Telethon's 15-minute no-update deadline, or forever.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from clonebot.runtime.answering import unanswered
+
+if TYPE_CHECKING:
+    from clonebot.runtime.bot import CloneBot
+
+log = logging.getLogger(__name__)
+
+_CONTROL_LOOKBACK = 50  # messages read back in the control chat
+_CHAT_LOOKBACK = 20  # messages read back in each allow-listed chat
+_RECHECK_WINDOW = 3600.0  # seconds a recheck looks back at most
+
+
+async def catch_up(bot: "CloneBot") -> None:
+    """Once per start."""
+    minutes = bot.settings.bot.catch_up_minutes
+    if bot.control.id is None:
+        return
+    if not bot.store.get_flag("control_seen", False):
+        try:
+            for msg in await bot.client.history(bot.control.id, _CONTROL_LOOKBACK):
+                bot.store.take_control_message(msg.id)
+            bot.store.set_flag("control_seen", True)
+        except Exception as e:
+            log.warning("cannot read the control chat: %s", e)
+    if minutes > 0:
+        await read_back(bot, since=bot.clock.now() - minutes * 60)
+
+
+async def recheck(bot: "CloneBot", started_at: float) -> None:
+    """Every minute while running: what arrived since the start but never came as an event."""
+    await read_back(bot, since=max(started_at, bot.clock.now() - _RECHECK_WINDOW))
+
+
+async def read_back(bot: "CloneBot", since: float) -> None:
+    try:
+        for msg in await bot.client.history(bot.control.id, _CONTROL_LOOKBACK):
+            if msg.date >= since:
+                await bot.handle_control(msg)
+    except Exception as e:
+        log.warning("cannot read the control chat back: %s", e)
+    for rule in bot.settings.bot.chats:
+        try:
+            info = await bot.client.get_chat(rule.chat)
+            history = await bot.client.history(info.id, _CHAT_LOOKBACK)
+        except Exception as e:
+            log.warning("cannot read %s back: %s", rule.chat, e)
+            continue
+        waiting = unanswered(history, bot.store.answered_upto(info.id), bot.own.sent_by_bot)
+        for msg in waiting:
+            if msg.date >= since:
+                await bot.handle_incoming(msg)
