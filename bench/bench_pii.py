@@ -1,11 +1,13 @@
 """PII filter throughput on typical chat lines (one core).
 
-    python bench/bench_pii.py [--lines 200000]
+    python bench/bench_pii.py [--lines 200000] [--repeat 3]
 
 Typical mix (what a Telegram export looks like): ~88% plain short lines, ~6% with times,
 prices or other numbers, ~3% long lines (>= 12 words: the seed-phrase check runs),
 ~2% with a password/code keyword, ~1% with real PII. Goal: >= 50,000 lines/s for
-``redact`` on the typical mix.
+``redact`` on the typical mix, by CPU time (the exit code follows it). Each figure is the
+best of --repeat runs and is shown by the wall clock too: on a shared machine the wall
+clock also counts everyone else's work.
 """
 
 from __future__ import annotations
@@ -60,15 +62,22 @@ def typical_lines(n: int, seed: int = 1) -> list[str]:
     return out
 
 
-def rate(fn, lines: list[str]) -> float:
-    t0 = time.perf_counter()
-    fn(lines)
-    return len(lines) / (time.perf_counter() - t0)
+def rate(fn, lines: list[str], repeat: int) -> tuple[float, float]:
+    """Best of `repeat` runs, as (wall, CPU) lines per second: on a shared machine the
+    wall clock counts other people's work too, the process CPU time does not."""
+    best_wall = best_cpu = float("inf")
+    for _ in range(repeat):
+        w0, c0 = time.perf_counter(), time.process_time()
+        fn(lines)
+        best_wall = min(best_wall, time.perf_counter() - w0)
+        best_cpu = min(best_cpu, time.process_time() - c0)
+    return len(lines) / best_wall, len(lines) / max(best_cpu, 1e-9)
 
 
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lines", type=int, default=200_000)
+    ap.add_argument("--repeat", type=int, default=3, help="runs per figure; the best is shown")
     args = ap.parse_args(argv)
 
     from clonebot.pii import PIIFilter, RedactionSession
@@ -89,15 +98,16 @@ def main(argv: list[str]) -> int:
             filt.scan(x)
 
     changed = sum(filt.redact(x) != x for x in lines) / len(lines)
-    r_red = rate(redact_all, lines)
-    r_scan = rate(scan_all, lines)
+    r_red = rate(redact_all, lines, args.repeat)
+    r_scan = rate(scan_all, lines, args.repeat)
     digits = [x for x in typical_lines(args.lines // 4, seed=2) if any(c.isdigit() for c in x)]
-    r_dig = rate(scan_all, digits) if digits else float("nan")
-    print(f"typical chat lines: {len(lines)}, changed by redact: {changed * 100:.2f}%")
-    print(f"redact (typical mix):     {r_red:>10,.0f} lines/s   (goal >= 50,000)")
-    print(f"scan   (typical mix):     {r_scan:>10,.0f} lines/s")
-    print(f"scan   (lines w/ digits): {r_dig:>10,.0f} lines/s   ({len(digits)} lines)")
-    return 0 if r_red >= 50_000 else 1
+    r_dig = rate(scan_all, digits, args.repeat) if digits else (float("nan"),) * 2
+    print(f"typical chat lines: {len(lines)}, changed by redact: {changed * 100:.2f}%"
+          f"   (best of {args.repeat}; lines/s by wall clock and by CPU time)")
+    print(f"redact (typical mix):     {r_red[0]:>10,.0f} wall {r_red[1]:>10,.0f} CPU   (goal >= 50,000)")
+    print(f"scan   (typical mix):     {r_scan[0]:>10,.0f} wall {r_scan[1]:>10,.0f} CPU")
+    print(f"scan   (lines w/ digits): {r_dig[0]:>10,.0f} wall {r_dig[1]:>10,.0f} CPU   ({len(digits)} lines)")
+    return 0 if r_red[1] >= 50_000 else 1
 
 
 if __name__ == "__main__":

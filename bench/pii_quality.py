@@ -1,11 +1,18 @@
-"""PII filter quality on the labelled corpus (tests/pii_corpus/labelled.jsonl).
+"""PII filter quality: our labelled corpus and the independent evasive corpus.
 
-    python bench/pii_quality.py [-v]
+    python bench/pii_quality.py [-v] [--set labelled|dev|holdout|evasive|all]
+
+labelled  tests/pii_corpus/labelled.jsonl (tidy input, written beside the detector)
+dev       tests/pii_evasive/dev.jsonl     (evasive chat input, written apart; tune on this)
+holdout   tests/pii_evasive/holdout.jsonl (same corpus, phrasings never seen in dev: do not tune)
+evasive   dev, holdout and both together; all (the default) = labelled + evasive
 
 Recall: a labelled span counts as found when every non-space character of it lies inside
 some finding (what matters for privacy is that it gets redacted); "kind ok" additionally
 needs a finding of the labelled kind to overlap it. Harmless changed: share of harmless
 lines on which the filter finds anything (i.e. redact() would change them).
+Exit code 1 when any printed set misses its goals. -v lists misses and false positives,
+and for the evasive sets counts misses per category.
 """
 
 from __future__ import annotations
@@ -17,10 +24,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "pii_corpus"
+EVASIVE = ROOT / "tests" / "pii_evasive"
+EVASIVE_SETS = ("dev", "holdout")
 
-GOAL_OVERALL = 0.99
-GOAL_PER_KIND = 0.95
-GOAL_HARMLESS = 0.02
+# (overall recall, recall of every kind, harmless lines changed at most)
+GOALS = {"labelled": (0.99, 0.95, 0.02), "evasive": (0.95, 0.90, 0.01)}
+GOAL_OVERALL, GOAL_PER_KIND, GOAL_HARMLESS = GOALS["labelled"]
 
 
 def load_corpus() -> tuple[list[dict], list[str]]:
@@ -30,18 +39,25 @@ def load_corpus() -> tuple[list[dict], list[str]]:
     return recs, deny
 
 
+def load_evasive(name: str) -> list[dict]:
+    """One evasive set ("dev" or "holdout"); the evasive corpus has no denylist entries."""
+    with (EVASIVE / f"{name}.jsonl").open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
 def evaluate(recs: list[dict], filt) -> dict:
     total, found, kind_ok = Counter(), Counter(), Counter()
     harmless = changed = 0
-    misses: list[tuple[str, str]] = []
-    false_pos: list[tuple[str, str]] = []
+    misses: list[tuple[str, str, str]] = []
+    false_pos: list[tuple[str, str, str]] = []
     for r in recs:
+        category = r.get("category", "")
         findings = filt.scan(r["text"])
         if r["harmless"]:
             harmless += 1
             if findings:
                 changed += 1
-                false_pos.append((r["text"], ", ".join(f"{f.kind}:{f.text!r}" for f in findings)))
+                false_pos.append((r["text"], ", ".join(f"{f.kind}:{f.text!r}" for f in findings), category))
             continue
         covered = set()
         for f in findings:
@@ -54,7 +70,7 @@ def evaluate(recs: list[dict], filt) -> dict:
                 if any(f.kind == kind and f.start < e and s < f.end for f in findings):
                     kind_ok[kind] += 1
             else:
-                misses.append((kind, r["text"]))
+                misses.append((kind, r["text"], category))
     n = sum(total.values())
     return {
         "per_kind": {k: {"n": total[k], "recall": found[k] / total[k], "kind_ok": kind_ok[k] / total[k]}
@@ -69,27 +85,63 @@ def evaluate(recs: list[dict], filt) -> dict:
     }
 
 
+def meets(res: dict, goals: tuple[float, float, float]) -> bool:
+    overall, per_kind, harmless = goals
+    return (res["recall"] >= overall and res["harmless_changed"] <= harmless
+            and all(v["recall"] >= per_kind for v in res["per_kind"].values()))
+
+
+def report(title: str, res: dict, goals: tuple[float, float, float], verbose: bool,
+           by_category: bool) -> bool:
+    overall, per_kind, harmless = goals
+    print(f"== {title}")
+    print(f"{'kind':<10} {'n':>5} {'recall':>8} {'kind ok':>8}")
+    for k, v in res["per_kind"].items():
+        flag = "" if v["recall"] >= per_kind else "  < goal"
+        print(f"{k:<10} {v['n']:>5} {v['recall']:>8.3f} {v['kind_ok']:>8.3f}{flag}")
+    print(f"{'overall':<10} {res['spans']:>5} {res['recall']:>8.3f} {res['kind_ok']:>8.3f}"
+          f"   (goal >= {overall}, per kind >= {per_kind})")
+    print(f"harmless lines changed: {res['harmless_changed'] * 100:.2f}% of {res['harmless']}"
+          f"   (goal <= {harmless * 100:.0f}%)")
+    if verbose and by_category:
+        cats = Counter(cat for _, _, cat in res["misses"])
+        cats.update(cat for _, _, cat in res["false_positives"])
+        for cat, n in cats.most_common():
+            print(f"  {n:>4}  {cat}")
+    if verbose:
+        for kind, text, _ in res["misses"]:
+            print(f"MISS {kind}: {text!r}")
+        for text, what, _ in res["false_positives"]:
+            print(f"FP   {what}  <- {text!r}")
+    ok = meets(res, goals)
+    print("goals met" if ok else "GOALS MISSED")
+    return ok
+
+
 def main(argv: list[str]) -> int:
     sys.path.insert(0, str(ROOT))
     from clonebot.pii import PIIFilter
 
-    recs, deny = load_corpus()
-    res = evaluate(recs, PIIFilter(denylist=deny))
-    print(f"{'kind':<10} {'n':>5} {'recall':>8} {'kind ok':>8}")
-    for k, v in res["per_kind"].items():
-        flag = "" if v["recall"] >= GOAL_PER_KIND else "  < goal"
-        print(f"{k:<10} {v['n']:>5} {v['recall']:>8.3f} {v['kind_ok']:>8.3f}{flag}")
-    print(f"{'overall':<10} {res['spans']:>5} {res['recall']:>8.3f} {res['kind_ok']:>8.3f}"
-          f"   (goal >= {GOAL_OVERALL}, per kind >= {GOAL_PER_KIND})")
-    print(f"harmless lines changed: {res['harmless_changed'] * 100:.2f}% of {res['harmless']}"
-          f"   (goal <= {GOAL_HARMLESS * 100:.0f}%)")
-    if "-v" in argv:
-        for kind, text in res["misses"]:
-            print(f"MISS {kind}: {text}")
-        for text, what in res["false_positives"]:
-            print(f"FP   {what}  <- {text}")
-    ok = (res["recall"] >= GOAL_OVERALL and res["harmless_changed"] <= GOAL_HARMLESS
-          and all(v["recall"] >= GOAL_PER_KIND for v in res["per_kind"].values()))
+    verbose = "-v" in argv
+    at = argv.index("--set") + 1 if "--set" in argv else None
+    which = (argv[at] if at < len(argv) else "") if at is not None else "all"
+    if which not in ("labelled", "dev", "holdout", "evasive", "all"):
+        print(f"unknown set {which!r}: use labelled, dev, holdout, evasive or all", file=sys.stderr)
+        return 2
+    ok = True
+    if which in ("labelled", "all"):
+        recs, deny = load_corpus()
+        ok &= report("labelled (tests/pii_corpus)", evaluate(recs, PIIFilter(denylist=deny)),
+                     GOALS["labelled"], verbose, by_category=False)
+    filt = PIIFilter()
+    names = {"labelled": [], "dev": ["dev"], "holdout": ["holdout"]}.get(which, list(EVASIVE_SETS))
+    sets = {name: load_evasive(name) for name in names}
+    for name, recs in sets.items():
+        ok &= report(f"evasive {name} (tests/pii_evasive/{name}.jsonl)", evaluate(recs, filt),
+                     GOALS["evasive"], verbose, by_category=True)
+    if len(sets) > 1:
+        both = [r for recs in sets.values() for r in recs]
+        ok &= report("evasive dev + holdout", evaluate(both, filt), GOALS["evasive"], False, by_category=False)
     return 0 if ok else 1
 
 

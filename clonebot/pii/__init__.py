@@ -7,46 +7,33 @@
   per kind (``session.counts``).
 
 Kinds: phone, email, card, iban, snils, inn, passport, crypto, secret, password, seed,
-denylist, name (optional, natasha). Recognizers propose, checksums and context words
-decide (``_detect``); a one-regex prefilter skips the ~90% of chat lines that hold no
-digit, ``@`` or keyword.
+denylist, name (optional, natasha). One recognizer family per module (``_digits``,
+``_documents``, ``_emails``, ``_iban``, ``_crypto``, ``_secrets``, ``_passwords``,
+``_seeds``): patterns propose, checksums and context words decide. ``_detect`` folds
+Unicode look-alikes (``_normalize``) and gates the recognizers so that the ~90% of chat
+lines with no digit, "@", keyword or long token cost a few regex scans; ``_resolve``
+makes the spans disjoint.
 """
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from clonebot.pii import _detect
+from clonebot.pii._candidate import Cand
+from clonebot.pii._describe import describe
+from clonebot.pii._resolve import resolve
 
 KINDS = (
     "phone", "email", "card", "iban", "snils", "inn", "passport",
     "crypto", "secret", "password", "seed", "denylist", "name",
 )
-# Overlaps are resolved by strength of evidence: owner's list and provider-shaped
-# secrets first, plain-context kinds last.
-_PRIORITY = {k: i for i, k in enumerate((
-    "denylist", "secret", "seed", "crypto", "email", "iban", "card", "snils", "inn",
-    "passport", "password", "phone", "name",
-))}
 _PLACEHOLDER_NAME = {"denylist": "PRIVATE"}
 PLACEHOLDER_RE = re.compile(r"<(?:%s)_\d+>" % "|".join(
     _PLACEHOLDER_NAME.get(k, k.upper()) for k in KINDS))
-
-# Prefilter, cheapest first (re.I over Cyrillic is slow, so keywords are matched on
-# text.lower()). A line with no digit, "@", keyword or long ASCII token can only hold a
-# seed phrase (many words), a denylist entry or a name.
-_DIGIT_AT = re.compile(r"[\d@]")
-_KEYWORD = re.compile(r"парол|пасс|pass|pwd|пин|pin|код|code|otp|cvv|cvc|token|secret|key|-----")
-_LONG_ALPHA = re.compile(r"[A-Za-z_+/=-]{20}")  # digit-free tokens; others hit _DIGIT_AT
-_SECRET_GATE = re.compile(r"[A-Za-z0-9_+/=.:?&%-]{16}|-----BEGIN")
-_CRYPTO_GATE = re.compile(r"[A-Za-z0-9_+/:-]{25}")
-_DIGIT = re.compile(r"\d")
-_SEED_MIN_SPACES = 11
-_SEED_MIN_CHARS = 12 * 3 + 11  # 12 words of >= 3 letters
 
 
 @dataclass(frozen=True)
@@ -60,7 +47,7 @@ class Finding:
 
     def describe(self) -> str:
         """Short masked description for an approval message: "phone +7 912 ***-**-89"."""
-        return _describe(self)
+        return describe(self.kind, self.text, self.detail, self.value)
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "start": self.start, "end": self.end, "text": self.text,
@@ -95,40 +82,23 @@ class PIIFilter:
             self._deny_rx = re.compile("|".join(parts), re.I)
         self._ner = None
         if names:
-            from clonebot.pii import names as _names
+            from clonebot.pii.names import load  # natasha is optional: import it only when asked
 
-            self._ner = _names.load()  # raises ConfigError when natasha is missing
+            self._ner = load()  # raises ConfigError when natasha is missing
 
     # ------------------------------------------------------------ scan
     def scan(self, text: str) -> list[Finding]:
-        cands: list[_detect.Cand] = []
+        cands: list[Cand] = []
         if self._deny_rx is not None:
             for m in self._deny_rx.finditer(text):
-                cands.append(("denylist", m.start(), m.end(), "", _norm_deny(m.group())))
+                cands.append(Cand("denylist", m.start(), m.end(), "", _norm_deny(m.group())))
         if self._ner is not None:
             cands.extend(self._ner(text))
-        digit_at = _DIGIT_AT.search(text) is not None
-        kw = _KEYWORD.search(text.lower()) is not None
-        if digit_at or kw or _LONG_ALPHA.search(text):
-            if "@" in text:
-                cands.extend(_detect.emails(text))
-            if _SECRET_GATE.search(text):
-                cands.extend(_detect.secrets(text))
-            if kw:
-                cands.extend(_detect.passwords(text))
-            if digit_at and _DIGIT.search(text):
-                cands.extend(_detect.digit_runs(text))
-                cands.extend(_detect.passports(text))
-                cands.extend(_detect.ibans(text))
-            if _CRYPTO_GATE.search(text):
-                cands.extend(_detect.crypto(text))
-        if len(text) >= _SEED_MIN_CHARS and (
-            text.count(" ") >= _SEED_MIN_SPACES or text.count(",") + text.count("\n") >= _SEED_MIN_SPACES
-        ):
-            cands.extend(_detect.seeds(text))
+        cands.extend(_detect.candidates(text))
         if not cands:
             return []
-        return [Finding(k, s, e, text[s:e], d, v) for k, s, e, d, v in _resolve(cands)]
+        return [Finding(c.kind, c.start, c.end, text[c.start : c.end], c.detail, c.value)
+                for c in resolve(cands)]
 
     # ------------------------------------------------------------ redact
     def redact(self, text: str, session: RedactionSession | None = None) -> str:
@@ -147,8 +117,6 @@ class PIIFilter:
         return "".join(parts)
 
 
-
-
 def _deny_pattern(entry: str) -> str:
     # whitespace-insensitive, ё == е; exact otherwise
     out = []
@@ -164,87 +132,6 @@ def _deny_pattern(entry: str) -> str:
 
 def _norm_deny(s: str) -> str:
     return " ".join(s.casefold().replace("ё", "е").split())
-
-
-def _resolve(cands: list[_detect.Cand]) -> list[_detect.Cand]:
-    """Non-overlapping spans. Stronger kinds win; a weaker overlapping span that sticks
-    out widens the winner instead of leaving PII half-visible."""
-    cands.sort(key=lambda c: (_PRIORITY[c[0]], c[1] - c[2], c[1]))
-    starts: list[int] = []  # taken spans, kept sorted and disjoint (bisect: no n^2 on 1 MB lines)
-    taken: list[list] = []
-    for k, s, e, d, v in cands:
-        i = bisect.bisect_right(starts, s) - 1
-        hj = next((j for j in (i, i + 1)
-                   if 0 <= j < len(taken) and s < taken[j][2] and taken[j][1] < e), None)
-        if hj is None:
-            taken.insert(i + 1, [k, s, e, d, v])
-            starts.insert(i + 1, s)
-            continue
-        hit = taken[hj]
-        if s < hit[1] or e > hit[2]:
-            hit[1], hit[2] = min(s, hit[1]), max(e, hit[2])
-            starts[hj] = hit[1]
-            _merge(taken, starts)
-    return [tuple(t) for t in taken]
-
-
-def _merge(taken: list[list], starts: list[int]) -> None:
-    """Widening may make neighbours overlap (rare): fold them together."""
-    out: list[list] = []
-    for t in taken:
-        if out and t[1] < out[-1][2]:
-            out[-1][2] = max(out[-1][2], t[2])
-        else:
-            out.append(t)
-    taken[:] = out
-    starts[:] = [t[1] for t in out]
-
-
-# ---------------------------------------------------------------- descriptions
-def _mask_keep(s: str, head: int, tail: int) -> str:
-    """Mask alphanumerics except the first `head` and last `tail` of them."""
-    idx = [i for i, c in enumerate(s) if c.isalnum()]
-    keep = set(idx[:head]) | set(idx[len(idx) - tail :] if tail else [])
-    return "".join(c if (i in keep or not c.isalnum()) else "*" for i, c in enumerate(s))
-
-
-def _describe(f: Finding) -> str:
-    k, t = f.kind, f.text
-    if k == "phone":
-        import phonenumbers
-
-        try:
-            intl = phonenumbers.format_number(
-                phonenumbers.parse(f.value or t, None), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-        except phonenumbers.NumberParseException:
-            intl = t
-        head = intl.split(" ")
-        keep = sum(c.isdigit() for c in " ".join(head[:2])) if len(head) > 2 else 2
-        return f"phone {_mask_keep(intl, keep, 2)}"
-    if k == "email":
-        local, _, domain = t.partition("@")
-        return f"email {local[:1]}***@{domain}"
-    if k == "card":
-        d = f.value or re.sub(r"\D", "", t)
-        return f"card **** {d[-4:]}"
-    if k == "iban":
-        return f"iban {t.replace(' ', '')[:4]}…{t[-2:]}"
-    if k in ("snils", "inn", "passport"):
-        return f"{k} {_mask_keep(t, 0, 2)}"
-    if k == "crypto":
-        return f"crypto {f.detail} {t[:4]}…{t[-3:]}"
-    if k == "secret":
-        return f"secret ({f.detail}) {t[:4]}…"
-    if k == "password":
-        what = {"pin": "PIN", "cvv": "CVV", "code": "code"}.get(f.detail, "password")
-        return f"{what} ({len(t)} chars)"
-    if k == "seed":
-        return f"seed phrase ({len(t.split())} words)"
-    if k == "denylist":
-        return f"denylist entry ({len(t)} chars)"
-    if k == "name":
-        return "name " + " ".join(w[:1] + "." for w in t.split())
-    return k
 
 
 _default = PIIFilter()

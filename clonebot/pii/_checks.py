@@ -1,4 +1,4 @@
-"""Checksums no well-kept library covers (SNILS, TRON, TON, bech32m).
+"""Checksums no well-kept library covers (SNILS, base58check versions, bech32/bech32m, TON).
 
 Luhn, IBAN, INN and classic Bitcoin addresses come from python-stdnum.
 """
@@ -6,31 +6,32 @@ Luhn, IBAN, INN and classic Bitcoin addresses come from python-stdnum.
 from __future__ import annotations
 
 import base64
-import hashlib
 import binascii
+import hashlib
 
-from stdnum import bitcoin as _btc
-from stdnum import iban as _iban
-from stdnum import luhn as _luhn
-from stdnum.ru import inn as _inn
+from stdnum import bitcoin
+from stdnum import iban
+from stdnum import luhn
+from stdnum.ru import inn
 
 _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _B58_INDEX = {c: i for i, c in enumerate(_B58)}
 _BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 _BECH32_INDEX = {c: i for i, c in enumerate(_BECH32)}
+_BECH32_CONST = 1
 _BECH32M_CONST = 0x2BC830A3
 
 
 def luhn_ok(digits: str) -> bool:
-    return _luhn.is_valid(digits)
+    return luhn.is_valid(digits)
 
 
 def iban_ok(compact: str) -> bool:
-    return _iban.is_valid(compact)
+    return iban.is_valid(compact)
 
 
 def inn_ok(digits: str) -> bool:
-    return _inn.is_valid(digits)
+    return inn.is_valid(digits)
 
 
 def snils_ok(digits: str) -> bool:
@@ -47,7 +48,7 @@ def snils_ok(digits: str) -> bool:
     return check == int(digits[9:])
 
 
-def b58check_decode(s: str) -> bytes | None:
+def b58decode(s: str) -> bytes | None:
     n = 0
     for c in s:
         i = _B58_INDEX.get(c)
@@ -55,13 +56,23 @@ def b58check_decode(s: str) -> bytes | None:
             return None
         n = n * 58 + i
     raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    raw = b"\x00" * (len(s) - len(s.lstrip("1"))) + raw
-    if len(raw) < 5:
+    return b"\x00" * (len(s) - len(s.lstrip("1"))) + raw
+
+
+def b58check_decode(s: str) -> bytes | None:
+    raw = b58decode(s)
+    if raw is None or len(raw) < 5:
         return None
     body, check = raw[:-4], raw[-4:]
     if hashlib.sha256(hashlib.sha256(body).digest()).digest()[:4] != check:
         return None
     return body
+
+
+def b58check_version(s: str, versions: tuple[int, ...], size: int = 21) -> bool:
+    """A base58check payload of `size` bytes whose first byte is one of `versions`."""
+    body = b58check_decode(s)
+    return body is not None and len(body) == size and body[0] in versions
 
 
 def _bech32_polymod(values: list[int]) -> int:
@@ -76,24 +87,48 @@ def _bech32_polymod(values: list[int]) -> int:
     return chk
 
 
-def btc_ok(addr: str) -> bool:
-    if _btc.is_valid(addr):
-        return True
-    # stdnum knows bech32 (segwit v0) but not bech32m (taproot, bc1p...).
+def bech32_hrp(addr: str) -> str | None:
+    """The human-readable part ("bc", "ltc", "cosmos", ...) of a valid bech32/bech32m
+    string, else None. Mixed case is invalid by the spec."""
+    if addr != addr.lower() and addr != addr.upper():
+        return None
     a = addr.lower()
-    if not a.startswith("bc1p") or len(a) != 62:
-        return False
+    hrp, sep, data = a.rpartition("1")
+    if not sep or not hrp or len(data) < 6:
+        return None
     try:
-        data = [_BECH32_INDEX[c] for c in a[3:]]
+        values = [_BECH32_INDEX[c] for c in data]
     except KeyError:
-        return False
-    hrp = [ord(c) >> 5 for c in "bc"] + [0] + [ord(c) & 31 for c in "bc"]
-    return _bech32_polymod(hrp + data) == _BECH32M_CONST
+        return None
+    expanded = [ord(c) >> 5 for c in hrp] + [0] + [ord(c) & 31 for c in hrp]
+    if _bech32_polymod(expanded + values) in (_BECH32_CONST, _BECH32M_CONST):
+        return hrp
+    return None
+
+
+def btc_ok(addr: str) -> bool:
+    # stdnum knows base58 and bech32 (segwit v0) but not bech32m (taproot, bc1p...).
+    return bitcoin.is_valid(addr) or (len(addr) == 62 and bech32_hrp(addr) == "bc")
+
+
+def ltc_ok(addr: str) -> bool:
+    if addr[:4].lower() == "ltc1":
+        return bech32_hrp(addr) == "ltc"
+    return b58check_version(addr, (0x30, 0x32, 0x05))  # L..., M..., legacy 3...
+
+
+def doge_ok(addr: str) -> bool:
+    return b58check_version(addr, (0x1E, 0x16))  # D... (P2PKH), A.../9... (P2SH)
+
+
+def sol_ok(addr: str) -> bool:
+    """A Solana address is a bare 32-byte public key in base58 (no checksum)."""
+    raw = b58decode(addr)
+    return raw is not None and len(raw) == 32
 
 
 def tron_ok(addr: str) -> bool:
-    body = b58check_decode(addr)
-    return body is not None and len(body) == 21 and body[0] == 0x41
+    return b58check_version(addr, (0x41,))
 
 
 def crc16_xmodem(data: bytes) -> int:

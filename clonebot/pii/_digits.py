@@ -1,0 +1,254 @@
+"""Numbers written as digit groups: phones, cards, SNILS/SSN, INN, bank accounts.
+
+A run is digit groups joined by at most 3 of space . - ( ); every kind lives inside runs
+and is validated on group-aligned sub-spans (longest first): a checksum (Luhn, SNILS,
+INN), phonenumbers' validity, and context words decide. Text is already folded
+(``_normalize``): every dash is "-", every space " ".
+"""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+
+from clonebot.pii import _checks
+from clonebot.pii._candidate import Cand
+
+_RUN = re.compile(r"(?<![A-Za-z0-9_+])\+?(?:\(\d{1,5}\)|\d)(?:[ \t.\-()]{0,3}\d)*+(?![A-Za-z_])")
+_GROUP = re.compile(r"\d+")
+_MAX_DIGITS = 20  # a Russian bank account has 20
+_MAX_GROUPS = 6  # "+7 (912) 345-67-89" is 5; cards and SNILS have <= 5
+_SPACED_MIN = 4  # "9 0 3 1 2 3 ..." digit by digit: at least this many single digits
+
+_E164 = phonenumbers.PhoneNumberFormat.E164
+
+_CTX_SNILS = re.compile(r"снилс|snils|страхов|пенсион|\bssn\b|social security", re.I)
+_CTX_INN = re.compile(r"\bинн\b|\binn\b|\btin\b|\btax|налогов|налогоплат|ИНН", re.I)
+_CTX_ACCOUNT = re.compile(r"сч[её]т|\bр/с|\bр\\с|\bл/с|расч[её]тн|лицев|account|\bacc\b|реквизит", re.I)
+_CTX_PHONE = re.compile(
+    r"тел|phone|номер|number|звон|call|whats|ватс|ватсап|viber|вайбер|моб|mobile|cell|sms|смс|"
+    r"\btg\b|набер|набир|позвон|dial|text me|contact|контакт|связ|reach|домашн|сотов|городск|"
+    r"стационар|landline", re.I)
+_CTX_NOT_PHONE = re.compile(
+    r"инн|inn|снилс|snils|сч[её]т|account|заказ|order|№|#|артикул|арт\.|\bid\b|трек|track|sku|"
+    r"код|транзакц|transaction|txn|ticket|тикет|invoice|инвойс|накладн|посылк|parcel|договор|"
+    r"contract|полис|policy|\bref|реф|\bcase|кейс|клиент|client|customer|\buid|\bpid|аккаунт|"
+    r"баланс|balance|сумм|amount|итого|total|серия|паспорт|passport|isbn|огрн|кпп|бик|окпо", re.I)
+_UNIT_AFTER = re.compile(
+    r"\s*(?:руб|р\.|р\b|₽|\$|€|usd|eur|rub|тыс|млн|шт|km|км|кг|kg|мб|mb|гб|gb|%|год|лет|years?|г\.)",
+    re.I)
+
+
+def _before(rx: re.Pattern, text: str, start: int, width: int = 40) -> bool:
+    return rx.search(text, max(0, start - width), start) is not None
+
+
+def _after(rx: re.Pattern, text: str, end: int, width: int = 30) -> bool:
+    return rx.search(text, end, min(len(text), end + width)) is not None
+
+
+def _near(rx: re.Pattern, text: str, start: int, end: int) -> bool:
+    return _before(rx, text, start) or _after(rx, text, end)
+
+
+def _groups(m: re.Match) -> list[tuple[int, int, str]]:
+    """Digit groups of a run; single digits written one by one are one group."""
+    raw = [(g.start() + m.start(), g.end() + m.start(), g.group()) for g in _GROUP.finditer(m.group())]
+    out: list[tuple[int, int, str]] = []
+    i = 0
+    while i < len(raw):
+        j = i
+        while (j + 1 < len(raw) and len(raw[j][2]) == 1 and len(raw[j + 1][2]) == 1
+               and raw[j + 1][0] - raw[j][1] == 1):
+            j += 1
+        if j - i + 1 >= _SPACED_MIN:
+            out.append((raw[i][0], raw[j][1], "".join(g[2] for g in raw[i : j + 1])))
+            i = j + 1
+        else:
+            out.append(raw[i])
+            i += 1
+    return out
+
+
+# cards written with separators runs do not take ("4276_1234_5678_9014", "4276/1234/...")
+# or in pairs ("42 76 12 34 ..."): Luhn decides
+_CARD_ODD = re.compile(
+    r"(?<![\d/_*|])(?:\d{4}([_/*|\\])\d{4}\1\d{4}\1\d{4}(?:\1\d{1,3})?|\d{2}(?:([ .-])\d{2}(?:\2\d{2}){6,8}))(?![\d/_*|])")
+
+
+def _odd_cards(text: str) -> list[Cand]:
+    out = []
+    for m in _CARD_ODD.finditer(text):
+        d = re.sub(r"\D", "", m.group())
+        if 15 <= len(d) <= 19 and d[0] in "23456" and _checks.luhn_ok(d):
+            out.append(Cand("card", m.start(), m.end(), "", d))
+    return out
+
+
+def digit_runs(text: str) -> list[Cand]:
+    out: list[Cand] = _odd_cards(text)
+    runs: list[tuple[int, int, str, bool, bool]] = []
+    for m in _RUN.finditer(text):
+        groups = _groups(m)
+        plus = m.group().startswith("+")
+        claimed = _counting(m.group()) or _classify_run(text, groups, plus, out)
+        runs.append((m.start(), m.end(), "".join(g[2] for g in groups), plus, claimed))
+    if len(runs) > 1:
+        out.extend(_split_numbers(text, runs))
+    return out
+
+
+def _classify_run(text: str, groups: list, plus: bool, out: list[Cand]) -> bool:
+    if sum(len(g[2]) for g in groups) < 7:
+        return False
+    before = len(out)
+    i = 0
+    while i < len(groups):
+        subs = []  # sub-spans starting at group i, longest tried first
+        digits = ""
+        for j in range(i, min(len(groups), i + _MAX_GROUPS)):
+            digits += groups[j][2]
+            if len(digits) > _MAX_DIGITS:
+                break
+            subs.append((j, digits))
+        found = None
+        for j, d in reversed(subs):
+            if len(d) < 7:
+                break
+            found = _classify(text, groups, i, j, d, plus and i == 0)
+            if found is not None:
+                out.append(found)
+                i = j + 1
+                break
+        if found is None:
+            i += 1
+    return len(out) > before
+
+
+def _counting(run: str) -> bool:
+    """"1 2 3 4 5 6 7 8 9 10": counting, not a number."""
+    nums = [int(g) for g in _GROUP.findall(run)]
+    return len(nums) >= 5 and all(b == a + 1 for a, b in zip(nums, nums[1:]))
+
+
+_SPLIT_GAP = re.compile(r"[^\d\n]{1,40}")
+
+
+def _split_numbers(text: str, runs: list[tuple[int, int, str, bool, bool]]) -> list[Cand]:
+    """A phone or card typed in two parts with words between ("+7 961, дальше 843-08-17"):
+    the first part alone is nothing, together they are valid."""
+    out: list[Cand] = []
+    for (s1, e1, d1, plus, claimed), (s2, e2, d2, _, _) in zip(runs, runs[1:]):
+        if claimed or not _SPLIT_GAP.fullmatch(text, e1, s2) or len(d1) < 3 or len(d2) < 4:
+            continue
+        d = d1 + d2
+        dotted = "." in text[s1:e1] or "." in text[s2:e2]  # versions, IP addresses
+        if (not dotted and (plus or d1[0] in "789") and len(d2) in (4, 7) and 10 <= len(d) <= 12
+                and _phone_e164(d, plus)):
+            out += [Cand("phone", s1, e1, "split", d), Cand("phone", s2, e2, "split", d)]
+        elif (not plus and 15 <= len(d) <= 19 and len(d1) % 4 == 0 and d[0] in "23456"
+              and _checks.luhn_ok(d)):
+            out += [Cand("card", s1, e1, "split", d), Cand("card", s2, e2, "split", d)]
+    return out
+
+
+def _classify(text: str, groups: list, i: int, j: int, d: str, plus: bool) -> Cand | None:
+    start, end = groups[i][0], groups[j][1]
+    n = len(d)
+    whole = i == 0 and j == len(groups) - 1
+    seps = text[start:end]
+    if plus:
+        start -= 1  # keep the "+"
+    sizes = [len(groups[k][2]) for k in range(i, j + 1)]
+    if not plus and 15 <= n <= 19:
+        card = _card(start, end, d, sizes, seps)
+        if card is not None:
+            return card
+    if n == 20 and not plus and (d.startswith(("408", "423")) or _near(_CTX_ACCOUNT, text, start, end)):
+        return Cand("iban", start, end, "account", d)
+    if n == 11 and not plus and _checks.snils_ok(d):
+        if sizes == [3, 3, 3, 2] or _near(_CTX_SNILS, text, start, end):
+            return Cand("snils", start, end, "", d)
+    if n == 9 and not plus and sizes == [3, 2, 4] and "-" in seps and _near(_CTX_SNILS, text, start, end):
+        return Cand("snils", start, end, "SSN", d)  # US social security number
+    if n in (10, 12) and not plus and _checks.inn_ok(d) and _near(_CTX_INN, text, start, end):
+        return Cand("inn", start, end, "", d)
+    if 7 <= n <= 15:
+        return _phone(text, start, end, d, plus, whole, seps, sizes)
+    return None
+
+
+def _card(start: int, end: int, d: str, sizes: list[int], seps: str) -> Cand | None:
+    if "(" in seps or ")" in seps:
+        return None
+    # cards are written whole or in groups of >= 3 digits; dots only as 4-4-4-4
+    if len(sizes) > 1 and (min(sizes[:-1]) < 3 or ("." in seps and sizes != [4, 4, 4, 4])):
+        return None
+    if d[0] in "23456" and _checks.luhn_ok(d):
+        return Cand("card", start, end, "", d)
+    return None
+
+
+def _phone(text: str, start: int, end: int, d: str, plus: bool, whole: bool, seps: str,
+           sizes: list[int]) -> Cand | None:
+    n = len(d)
+    paren = "(" in seps or (start > 0 and text[start - 1] == "(")
+    # a national number has no country or trunk prefix ("+7", "8 9xx", "00 44", "375 ...")
+    national = not plus and not (n == 11 and d[0] in "78") and not d.startswith(("00", "375", "380"))
+    if national:
+        # bare national numbers (912..., 050..., 415...) only as a whole run: ISBNs, ids
+        # and dates often contain a phone-valid slice; and never beside an id word or a unit
+        if not whole or _before(_CTX_NOT_PHONE, text, start, 25) or _UNIT_AFTER.match(text, end):
+            return None
+        spaced = any(c in seps for c in " .-()") or paren
+        if n == 7:
+            # a city number without its area code: only shaped and called a phone
+            if not (sizes == [3, 2, 2] and d[0] in "23456789" and _before(_CTX_PHONE, text, start, 25)):
+                return None
+            return Cand("phone", start, end, "local", d)
+        if n == 10 and d[0] != "9" and not (spaced or _before(_CTX_PHONE, text, start, 30)):
+            return None
+    e164 = _phone_e164(d, plus)
+    if e164 is None:
+        return None
+    if paren and start > 0 and text[start - 1] == "(":
+        start -= 1
+    if end < len(text) and text[end] == ")" and "(" in text[start:end]:
+        end += 1
+    return Cand("phone", start, end, "", e164)
+
+
+def _phone_e164(digits: str, plus: bool) -> str | None:
+    n = len(digits)
+    tries: list[tuple[str, str | None]]
+    if plus:
+        if not 8 <= n <= 15:
+            return None
+        tries = [("+" + digits, None)]
+    elif digits.startswith("00") and n >= 10:
+        tries = [("+" + digits[2:], None)]  # international prefix
+    elif n == 11 and digits[0] == "8":
+        tries = [(digits, "RU")]  # RU also validates KZ (+7 7xx)
+        if digits[1] == "0":
+            tries.append((digits, "BY"))  # 8 029 ... (Belarus trunk 8 0)
+    elif n == 11 and digits[0] in "71":
+        tries = [("+" + digits, None)]
+    elif n == 12 and digits[:3] in ("375", "380"):
+        tries = [("+" + digits, None)]
+    elif n == 10 and digits[0] == "0":
+        tries = [(digits, "UA")]
+    elif n == 11 and digits.startswith("07"):
+        tries = [(digits, "GB")]
+    elif n == 10 and digits[0] not in "01":
+        tries = [(digits, "RU"), (digits, "US")]
+    else:
+        return None
+    for s, region in tries:
+        try:
+            num = phonenumbers.parse(s, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(num):
+            return phonenumbers.format_number(num, _E164)
+    return None

@@ -1,0 +1,74 @@
+"""Unicode look-alikes folded to ASCII, with offsets back into the original text.
+
+People (and keyboards) write ``+7 903 123‑45‑67`` with non-breaking hyphens, ``8 903
+123—45—67`` with dashes, ``4276 1234`` with NBSP or thin spaces, ``petya＠mail.ru`` with a
+full-width at, and paste zero-width characters into the middle of a number. Recognizers
+only know ASCII separators, so every line is folded first:
+
+- any space (Zs) -> " ", any dash (Pd, minus signs) -> "-";
+- characters whose NFKC form is one character (full-width forms, superscript and circled
+  digits, mathematical letters) -> that character; other scripts' decimal digits -> 0-9;
+- invisible characters (zero-width space/joiners, soft hyphen, BOM) are dropped.
+
+All but the last keep every character at its index, so offsets stay valid; when something
+is dropped, ``Folded.span`` maps a span back.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import NamedTuple
+
+_INVISIBLE = "\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u180e"
+_INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]")
+# ASCII and the basic Cyrillic block fold to themselves: most lines skip the table
+_PLAIN = re.compile(r"[^\x00-\x7f\u0400-\u045f]")
+_DASHES = "\u2212\u2043\ufe63\uff0d\u2796"  # minus signs and the like outside Pd
+
+
+class _FoldTable(dict):
+    """str.translate table filled on first sight of each character (then a C dict hit)."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        cat = unicodedata.category(ch)
+        if ch in _INVISIBLE:
+            out = ch  # dropped later, with an offset map
+        elif cat == "Zs":
+            out = " "
+        elif cat == "Pd" or ch in _DASHES:
+            out = "-"
+        else:
+            nfkc = unicodedata.normalize("NFKC", ch)
+            if len(nfkc) == 1 and nfkc.isascii():
+                out = nfkc
+            elif unicodedata.decimal(ch, None) is not None:
+                out = str(unicodedata.decimal(ch))
+            else:
+                out = ch
+        self[code] = out
+        return out
+
+
+_TABLE = _FoldTable()
+
+
+class Folded(NamedTuple):
+    text: str  # what recognizers read
+    kept: list[int] | None  # original index of each folded character (None: 1:1)
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        if self.kept is None:
+            return start, end
+        return self.kept[start], self.kept[end - 1] + 1
+
+
+def fold(text: str) -> Folded:
+    if text.isascii() or _PLAIN.search(text) is None:
+        return Folded(text, None)
+    folded = text.translate(_TABLE)
+    if _INVISIBLE_RE.search(folded) is None:
+        return Folded(folded, None)
+    kept = [i for i, c in enumerate(folded) if c not in _INVISIBLE]
+    return Folded("".join(folded[i] for i in kept), kept)

@@ -1,0 +1,439 @@
+"""Passwords, PINs, CVVs, one-time codes and secret words written in words.
+
+A keyword of any family, both languages and slang ("пароль", "парольку", "пасворд", "pw",
+"пин", "otp", "код из смс", "домофон", "секретное слово", "security answer", "wi-fi",
+...), then the value, with or without a connector: "пароль: X", "the password is X",
+"пароль от вайфая X", "пароль такой же как от почты: X", "поменял пароль на X",
+"X — мой пароль", "login ivan pass X", "ivan@mail.ru / X", "пин 3 9 1 7", "код
+подтверждения — 512 774", "backup codes: A, B, C".
+
+What keeps "забыл пароль", "код ошибки 404", "code review", times and prices untouched:
+digit kinds take digits only (not times, not amounts), a bare "код" needs 4+ digits or a
+code-ish word around it, ambiguous keys ("pass", "wi-fi", "key") need a value that looks
+like one, and without a connector a password must look like one too (digits, mixed case,
+symbols, Latin after a Russian keyword, a random run of letters).
+"""
+
+from __future__ import annotations
+
+import re
+
+from clonebot.pii._candidate import Cand
+
+_KEY = re.compile(
+    r"(?<![\w/])(?:"
+    r"(?P<cvv>(?:cvv2?|cvc2?|cvv/cvc|cvc/cvv|cav2|cid)(?:[\s-]?(?:код\w{0,3}|code))?)"
+    r"|(?P<pin>(?:пин|pin|puk|пук)(?:[\s-]?(?:код\w{0,3}|code))?|пинкод\w{0,3}|пинчик\w{0,2}|pincode)"
+    r"|(?P<backup>(?:backup|recovery|резервн\w*|запасн\w*)\s+(?:codes?|код\w{0,3}))"
+    r"|(?P<code>(?:смс|sms)[\s-]?(?:код\w{0,3}|code)|код\w{0,3}|code|otp|2fa|totp|тотп|"
+    r"домофон\w{0,3}|intercom|buzzer|(?:три|3)\s+цифр\w*\s+(?:на\s+обороте|сзади))"
+    # a secret word or answer: the value may be plain words ("зелёный чай")
+    r"|(?P<word>(?:кодов|секретн|контрольн|тайн)\w+\s+слов\w*|code\s*word|secret\s+word|safe\s*word|"
+    r"security\s+(?:answer|word|question\s+answer)|secret\s+answer|ответ\w*\s+на\s+(?:секретн|контрольн)\w+\s+вопрос\w*|"
+    r"(?:mother'?s\s+)?maiden\s+name|девичь\w+\s+фамили\w*|pass\s?phrase|(?:кодов|секретн)\w+\s+фраз\w*|"
+    r"(?:секретн|контрольн)\w+\s+вопрос\w*|security\s+question)"
+    # short or ambiguous words (a mountain pass, Wi-Fi 6): only with a value that looks like one
+    r"|(?P<weak>pass|пасс|пас|wi-?fi|вай-?фай\w{0,2}|вафл\w{0,2}|wlan|ключ\w{0,3}|key|creds|credentials|"
+    r"креды|кредсы|учётк[аиу]|учетк[аиу])"
+    r"|(?P<pw>п[ао]рол[ьяюеиё]\w{0,4}|п[аеэ]сс?в[оа]р[дт]\w{0,3}|pas+w(?:or|r|o)?d\w{0,2}|pass(?:code|word)|pword"
+    r"|pwd|psw|pswd|p/w|pw|пв|пасскод\w{0,2}|network\s+key|wpa2?(?:[\s-]+(?:key|psk))?|сетев\w+\s+ключ\w*)"
+    r")(?!\w)",
+    re.I,
+)
+# what makes a "код/code" a secret one (before or after the keyword)
+_CODE_GOOD = re.compile(
+    r"домофон|подъезд|двер|калитк|ворот|сейф|замк|замок|сигнализ|подтвержд|смс|sms|доступ|безопасн|"
+    r"верифик|провер|вход|карты|охран|квартир|одноразов|логин|банк|госуслуг|телеграм|"
+    r"door|gate|entry|alarm|safe|lock|verif|confirm|security|access|one[- ]time|2fa|two[- ]factor|"
+    r"login|sign[- ]?in|auth|bank|telegram|steam|your|my|мой|твой|ваш|оборот|сзади|back\s+of|"
+    r"телефон|phone|ноут|laptop|планшет|сим|sim",
+    re.I,
+)
+_CODE_BAD = re.compile(
+    r"ошибк|error|status|статус|регион|region|zip|area|город|товар|product|http|promo|промо|source|"
+    r"исход|qr|bar|штрих|country|стран|postal|почтов|review|ревью|программ|python|java|snippet|"
+    r"github|repo|репо|commit|коммит|модул|module|функц|function|line|строк|style|стил|цвет|color|"
+    r"colour|hex|ascii|unicode|юникод|morse|морзе|dress|дресс|genetic|генетич|cheat|чит|qr|"
+    r"подразделени|оквэд|окато|октмо|бик|кпп|огрн|тн\s*вэд|hs\s*code|sku|iata|икао|icao|isbn|"
+    r"заказ|order|купон|coupon|скидк|discount|филиал|branch|операци|transaction|отделени|магазин|"
+    r"store|shop|артикул|item|валют|currency|рейс|flight|тариф|курс|course|предмет|subject|"
+    r"специальн|группы|group|readme|example|пример|sample|demo|skin|скин|игр|game",
+    re.I,
+)
+_CONNECT = re.compile(  # one or more: "пароль вот такой — X"
+    r"(?:[ \t]*(?:[:=]|:-|-(?=\s)|\.{2,}|…|\bis\b:?|\bэто\b|\bwas\b|\bбудет\b|\bтакой\s+же\b:?|\bтакой\b:?|"
+    r"\bвот\b:?))+"
+    r"[ \t]*", re.I)
+_STRONG_CONNECT = re.compile(r"[:=]")
+_QUOTED = re.compile(r"[\"'«“`]([^\"'»”`\n]{3,64})[\"'»”`]")
+_TOKEN = re.compile(r"[^\s,;]{1,64}")
+_DIGITS = re.compile(  # "4821", "512 774", "3 9 1 7", "3.9.1.7", "3 - 9 - 1 - 7"
+    r"(?<![\d:.,/])(?:\d(?:(?:\.| ?- ?)\d){3,7}(?![.\d])|\d{1,8}(?:[ -]\d{1,8}){0,7}(?!\d))")
+_NOT_A_CODE_AFTER = re.compile(
+    r"[ \t]*(?:[:.,/]\d|%|руб|р\.|р\b|₽|\$|€|usd|eur|rub|тыс|k\b|к\b|мин|min|сек|sec|час|hour|"
+    r"год|лет|year|line|строк|раз|times|шт|pcs|km|км|кг|kg|gb|гб|mb|мб|px|dpi)",
+    re.I)
+_AFTER_LOGIN = re.compile(r"[ \t]*[/|:;][ \t]*|[ \t]+(?:pass|пасс|пароль|pw)?[ \t]*[:=-]?[ \t]*(?=\S*\d)")
+_YEAR = re.compile(r"19[5-9]\d|20[0-4]\d")
+_YEAR_BEFORE = re.compile(r"(?:\b(?:в|во|с|до|к|по|in|since|from|until|of|by)|году|year)\s*$", re.I)
+_DOOR_TAIL = re.compile(r"[#*](?:\d{1,6}[#*]?)?")
+_NOT_A_PASSWORD_PASS = re.compile(
+    r"(?:boarding|bus|season|ski|day|gym|transit|backstage|press|vip|mountain|festival|hall|free|"
+    r"metro|train|parking|guest|visitor|all-access|access)[ \t]*$", re.I)
+_LOGIN = re.compile(r"(?<!\w)(?:login|логин|user(?:name)?|юзер\w*|username|пользовател\w*)(?!\w)", re.I)
+_BEFORE_KEY = re.compile(  # "X — мой пароль", "482193 is your Instagram code"
+    r"(?<![^\s:(«\"'])([^\s,;:]{3,64}|\d{2,4}(?: \d{2,4}){1,3})[ \t]*(?:[-—=:]|\bэто\b|\bis\b|\bas\b|"
+    r"\bкак\b|\bв\s+качестве\b)[ \t]*"
+    r"(?:[^\W\d][\w'-]{0,20}[ \t]+){0,3}$", re.I)
+_LOGIN_PAIR = re.compile(  # "логин ivan / qwerty1", "login: ivan:qwerty1"
+    r"(?<!\w)(?:login|логин|username|юзернейм)[ \t]*[:=-]?[ \t]*[^\s/:]{2,64}[ \t]*[/:|][ \t]*([^\s,;]{3,64})", re.I)
+_URL_CREDENTIALS = re.compile(r"[a-z][a-z0-9+.-]{1,20}://[^\s:/@]{1,64}:([^\s@/]{1,128})@[\w.-]+", re.I)
+
+_TAIL = re.compile(r"(?: ?/ ?| )(?=\S*\d)[^\s,;]{1,32}|(?: ?/ ?)[^\s,;]{3,32}")
+_MAX_WORDS = 6  # "пароль такой же как от почты: X"
+_MAX_GAP = 45  # characters between a keyword and its value
+_STOP = frozenset(
+    """не нет и или а но от для к на в у с по из за то это же ли бы тот такой такая такое какой
+    неверный неправильный верный правильный сложный простой слабый надёжный надежный новый старый
+    забыл забыла потерял сбросил сбросить ввести
+    введи помню знаю скажи дай пришли напиши есть был была будет тоже уже еще ещё опять снова нужен
+    нужно нужна подходит сохранил сохранила поставь поставил сделай придумай придумал длинный
+    короткий какой-то надо мне тебе ему ей нам вам им меня тебя его её их мой моя моё твой твоя свой
+    is was the a an my your his her our their it its not wrong incorrect correct right same different
+    too so very expired changed reset weak strong required manager please and or for to of in on at
+    from field protected again still has have had will be been being that this there here you me i
+    we they policy hint recovery change changes updated update set sent send later now isnt doesnt
+    didnt wont cant should must needs need length requirements saved stored hash hashed check checked
+    invalid ok okay also just really what which who how why when where one another new old
+    code pin password пароль код пин required missing empty blank expiring expires secure
+    strength complexity rules reset-link link attempts attempt скажу скину пришлю отправлю напишу
+    позже потом завтра сейчас later tomorrow soon below above attached прикрепил ниже выше
+    лс личку dm private hidden скрыт скрыто redacted removed censored удален удалён same long
+    short simple easy hard safe unique good bad fine lost forgotten stolen leaked encrypted
+    needed mandatory optional important ready done sms смс
+    тот такой-же также тоже сам сама само там тут здесь всё все вся весь другой другая другое""".split()
+)
+# Russian adjectives, adverbs and verbs end so; passwords written in Cyrillic are mostly
+# nouns ("ромашка"), so after a weak connector ("пароль — это важно") such a word is talk
+_WORD_FOLLOWS = re.compile(r"[ \t]+[а-яё]", re.I)
+_EN_NOT_NOUN = re.compile(r"(?:ed|ing|ly|ful|ous|able|ible|less|ive)$")
+_RU_NOT_NOUN = re.compile(r"(?:ый|ий|ой|ая|яя|ое|ее|ые|ие|но|ен|на|ся|сь|ть|ла|ло|ли|ет|ит|ют|ят|ем|им|шь|те)$")
+
+
+def passwords(text: str) -> list[Cand]:
+    out: list[Cand] = []
+    for k in _KEY.finditer(text):
+        kind = k.lastgroup or ""
+        if kind == "code" and not _code_context_ok(text, k):
+            continue
+        if kind == "backup":
+            out += _backup_codes(text, k)
+            continue
+        if kind == "weak" and _NOT_A_PASSWORD_PASS.search(text, max(0, k.start() - 20), k.start()):
+            continue  # "boarding pass 123...", "проездной"
+        if _LOGIN.search(text, max(0, k.start() - 40), k.start()) and kind in ("weak", "pw"):
+            found = _after_login_key(text, k)  # "login ivan pass qwerty"
+            if found is not None:
+                out.append(Cand("password", found[0], found[1], "pw", text[found[0] : found[1]]))
+                continue
+            kind = "pw"
+        if kind in ("cvv", "pin", "code"):
+            found = _digit_value(text, k, kind)
+        else:
+            found = _word_value(text, k, kind)
+        if found is None and kind not in ("cvv", "pin", "code"):
+            found = _value_after_colon(text, k, kind)
+        if found is None:
+            found = _value_before(text, k, kind)
+        while found is not None:
+            s, e = found
+            out.append(Cand("password", s, e, kind, text[s:e]))
+            # "пароли: от почты X, от вк Y": more values, each named by what it opens
+            more = _MORE.match(text, e) if kind in ("pw", "weak") else None
+            found = _walk(text, more.end(), more.end(), kind, True) if more else None
+    for rx in (_URL_CREDENTIALS, _LOGIN_PAIR):
+        for m in rx.finditer(text):
+            if m.group(1).lower() not in _STOP and not _masked(m.group(1)):
+                out.append(Cand("password", m.start(1), m.end(1), "pw", m.group(1)))
+    return out
+
+
+def _after_login_key(text: str, k: re.Match) -> tuple[int, int] | None:
+    """After "login X", the word after "pass"/"пароль" is the password, whatever it looks like."""
+    m = re.match(r"[ \t]*[:=-]?[ \t]*", text[k.end() :])
+    pos = k.end() + m.end()
+    v = _extract(text, pos, tail=re.match(r"[^\s,;]+ ?/ ?\S", text[pos:]) is not None)  # "ivan / qwerty"
+    if v is None:
+        return None
+    low = text[v[0] : v[1]].lower()
+    if low in _STOP or len(low) < 3 or _masked(low) or (re.fullmatch(r"[а-яё]+", low) and _RU_NOT_NOUN.search(low)):
+        return None
+    return v
+
+
+def _value_before(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
+    """"Barsik1990 — мой пароль", "4821 это код из смс": the value, a dash or "это"/"is",
+    then the keyword."""
+    m = _BEFORE_KEY.search(text, max(0, k.start() - 60), k.start())
+    if m is None:
+        return None
+    s, e = m.start(1), m.end(1)
+    val = text[s:e]
+    if kind in ("cvv", "pin", "code"):
+        digits = sum(c.isdigit() for c in val)
+        ok = re.fullmatch(r"(?:[A-Z]-)?[\d ]+", val) is not None and 4 <= digits <= 8  # "G-482193"
+    else:
+        ok = _strong(val, re.search(r"[а-яё]", k.group(), re.I) is not None, kind)
+    if not ok or re.fullmatch(r"\d{1,2}[:.]\d{2}", val):
+        return None
+    return s, e
+
+
+def after_login(text: str, end: int) -> Cand | None:
+    """"ivan@mail.ru / Qwerty123", "login:pass" dumps: a strong token right after an e-mail."""
+    m = _AFTER_LOGIN.match(text, end)
+    if m is None:
+        return None
+    v = _extract(text, m.end(), tail=False)
+    if v is None or not _strong(text[v[0] : v[1]], cyr_key=False):
+        return None
+    return Cand("password", v[0], v[1], "pw", text[v[0] : v[1]])
+
+
+_BACKUP_CODE = re.compile(r"(?<![\w-])(?=[\w-]*\d)[A-Za-z0-9]{4,12}(?:[ -][A-Za-z0-9]{3,12}(?=[\s,;.]|$))?(?![\w-])")
+
+
+def _backup_codes(text: str, k: re.Match) -> list[Cand]:
+    """"backup codes: 4829 1733, 9921 0042": every code up to the end of the line."""
+    end = text.find("\n", k.end())
+    end = len(text) if end == -1 else end
+    return [Cand("password", m.start(), m.end(), "code", m.group())
+            for m in _BACKUP_CODE.finditer(text, k.end(), min(end, k.end() + 300))]
+
+
+def _code_context_ok(text: str, k: re.Match) -> bool:
+    before = text[max(0, k.start() - 25) : k.start()]
+    after = text[k.end() : k.end() + 30]
+    return not _CODE_BAD.search(before[-15:] + " " + k.group() + " " + after[:20])
+
+
+# ------------------------------------------------------------------ PIN, CVV, codes
+def _digit_value(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
+    limit = min(len(text), k.end() + _MAX_GAP)
+    m = _DIGITS.search(text, k.end(), limit)
+    if m is None:
+        return None
+    gap = text[k.end() : m.start()]
+    if re.search(r"[.!?;]\s|\n|\b(?:но|а|and|but|или|or)\b", gap, re.I):
+        return None  # the number belongs to another sentence or clause
+    if len(re.findall(r"[^\W\d]+", gap)) > 4:
+        return None
+    good = _CODE_GOOD.search(text, max(0, k.start() - 25), min(len(text), k.end() + 25)) is not None
+    s, e = m.start(), m.end()
+    if (s > 0 and text[s - 1].isalpha()) or (e < len(text) and text[e].isalpha()):
+        # "45К6789", "A7F3K2": a mixed code is taken whole, but only where a code is expected
+        tok = re.search(r"[^\s,;]*$", text[: s]).group(), re.match(r"[^\s,;]*", text[e:]).group()
+        s, e = s - len(tok[0]), e + len(tok[1])
+        value = text[s:e].rstrip(".,!?)")
+        e = s + len(value)
+        ok = 4 <= len(value) <= 16 and (good or _strong_gap(gap))
+        return (s, e) if ok and sum(c.isdigit() for c in value) >= 2 else None
+    door = _DOOR_TAIL.match(text, e)  # "45#1234", "1234#"
+    if door:
+        e = door.end()
+    digits = re.sub(r"\D", "", text[s:e])
+    groups = m.group().replace("-", " ").split()
+    if len(groups) > 1 and max(len(g) for g in groups) > 4:
+        return None  # "пин 1234 5678 9012" is not one code (that is a card)
+    if _NOT_A_CODE_AFTER.match(text, e) or (_YEAR.fullmatch(m.group()) and _YEAR_BEFORE.search(gap)):
+        return None  # "пин сбросил в 2023": a year
+    n = len(digits)
+    if kind == "cvv":
+        ok = 3 <= n <= 4
+    elif kind == "pin":
+        ok = 4 <= n <= 8 or (n == 3 and _strong_gap(gap))
+    else:  # code: 4+ digits, or fewer with a code-ish word ("код домофона 45")
+        ok = 4 <= n <= 10 or (good and n >= 3) or (good and n >= 2 and _strong_gap(gap))
+        if _YEAR.fullmatch(m.group()) and not (good or _strong_gap(gap)):
+            ok = False  # "code 2024 is better": a bare code word before a year
+        if n > 10 or (n > 8 and not good):
+            ok = False
+    if not ok:
+        return None
+    return s, e
+
+
+def _strong_gap(gap: str) -> bool:
+    return _STRONG_CONNECT.search(gap) is not None
+
+
+# ------------------------------------------------------------------ passwords
+def _word_value(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
+    cyr_key = re.search(r"[а-яё]", k.group(), re.I) is not None
+    return _walk(text, k.start(), k.end(), kind, cyr_key)
+
+
+def _walk(text: str, key_start: int, key_end: int, kind: str, cyr_key: bool) -> tuple[int, int] | None:
+    """Walk the words after a keyword: a connector takes the next value ("пароль от
+    почты: X"); a strong-looking token is the value even without one ("пароль от вайфая
+    X"); a word that ends the thought ("забыл", "не") stops the walk."""
+    pos = key_end
+    after_prep = False
+    # "changed the password to X", "поменял пароль на X": after "to"/"на" comes the value
+    changed = re.search(r"(?:поменял|сменил|изменил|changed?|set|reset|updated?)\w*\W+(?:\w+\W+)?$",
+                        text[max(0, key_start - 25) : key_start], re.I) is not None
+    for n in range(_MAX_WORDS + 1):
+        cm = _CONNECT.match(text, pos)
+        if cm and cm.end() > pos:
+            v = _value(text, cm.end(), cm.group(), cyr_key, kind)
+            if v:
+                return v
+            pos = cm.end()  # "пароли: от почты X", "такой же как от почты: X": more words
+        tm = _NEXT_TOKEN.match(text, pos)
+        if tm is None or tm.end() - key_end > _MAX_GAP:
+            return None
+        word = tm.group(1).strip(".,!?:;)(»«\"'").lower()
+        v = _extract(text, tm.start(1), tail=False)
+        if v and re.match(r" ?/ ?\S", text[v[1] :]):
+            v = _extract(text, tm.start(1))  # "creds ivan / qwerty1": a login/password pair
+        # what follows a preposition names the thing ("от вайфая", "от 1с", "в 1password"),
+        # unless it follows a change ("поменял на Qwerty1")
+        qualifier = after_prep and not changed
+        if v and not qualifier and _strong(text[v[0] : v[1]], cyr_key, kind):
+            return v
+        if v and _QUOTED.match(text, tm.start(1)) and kind != "weak" and word not in _STOP:
+            return v  # 'password "sunshine"': quoting marks the value
+        if kind == "word" and v and _ends_clause(text, v[1]) and _plain_answer(text[v[0] : v[1]]):
+            return v  # "кодовое слово в сбере бегемот"
+        if word in _STOP and word not in _QUALIFIERS or not (qualifier or re.fullmatch(r"[^\W\d][\w-]*", word)):
+            return None
+        if kind == "weak" and n and not (qualifier or word in _PREPS or word in _QUALIFIERS):
+            return None  # "api key лежит в ...": a weak key takes its value at once or after "от X"
+        changed = after_prep is False and _CHANGE.fullmatch(word) is not None or (changed and word in _PREPS)
+        after_prep = word in _PREPS
+        pos = tm.end()
+    return None
+
+
+def _value_after_colon(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
+    """"пароль у меня везде один и тот же: X", "пароль тот же что и раньше — X": any words,
+    then a colon or a dash, in one clause."""
+    m = _FAR_COLON.match(text, k.end())
+    if m is None or _NEGATION.search(m.group()):
+        return None
+    return _value(text, m.end(), ":", re.search(r"[а-яё]", k.group(), re.I) is not None, kind)
+
+
+_NEXT_TOKEN = re.compile(r"[ \t]*(\S+)")
+_MORE = re.compile(r"(?:[ \t]*[,;][ \t]*(?:а|и|and)?|[ \t]+(?:а|и|and))(?=[ \t]*(?:от|для|на|from|for)[ \t])", re.I)
+_FAR_COLON = re.compile(r"[^.!?:\n]{1,45}?(?::|[ \t]-(?=[ \t]))[ \t]*")
+_NEGATION = re.compile(r"(?<!\w)(?:не|нет|not|no|never|забыл\w*|forgot)(?!\w)", re.I)
+_CHANGE = re.compile(r"поменял\w*|сменил\w*|изменил\w*|changed|change|set|reset|updated")
+_QUALIFIERS = frozenset("от для к на из в у of for to from on the my your our his her мой моя твой наш нас".split())
+_PREPS = frozenset("от для к на из в у of for to from on at".split())
+_CLAUSE_END = re.compile(r"[ \t]*(?:$|[.,;!?)\]»\"'(]|[\U0001F300-\U0001FAFF\u2600-\u27BF])")
+
+
+def _ends_clause(text: str, pos: int) -> bool:
+    return _CLAUSE_END.match(text, pos) is not None
+
+
+def _plain_answer(val: str) -> bool:
+    if val.endswith("?"):
+        return False  # "кодовое слово знаешь?": a question, not an answer
+    low = val.lower().rstrip(".!")
+    return len(val) >= 3 and low not in _STOP and not _RU_NOT_NOUN.search(low) and not _EN_NOT_NOUN.search(low)
+
+
+def _value(text: str, pos: int, connector: str, cyr_key: bool, kind: str) -> tuple[int, int] | None:
+    if kind == "word":
+        return _answer(text, pos)
+    v = _extract(text, pos)
+    if v is None:
+        return None
+    val = text[v[0] : v[1]]
+    low = val.lower().rstrip(".!?")
+    if low in _STOP or _masked(val) or _PLACEHOLDER.fullmatch(text, v[0] - 1, v[1] + 1):
+        return None  # "password: ******" / "pass: [hidden]" is already hidden
+    if _strong(val, cyr_key, kind):
+        return v
+    if kind == "weak":
+        return None  # "the pass is valid till june", "wifi: есть"
+    if _STRONG_CONNECT.search(connector):
+        return v if len(val) >= 3 or val.isdigit() else None
+    # weak connector ("is", "это", "—"): a plain word must not read as talk
+    if len(val) < 4:
+        return None
+    if re.fullmatch(r"[а-яё]+", low) and (_RU_NOT_NOUN.search(low) or _WORD_FOLLOWS.match(text, v[1])):
+        return None  # "пароль это дата рождения": a description, not the password
+    if re.fullmatch(r"[a-z]+", low) and _EN_NOT_NOUN.search(low):
+        return None  # "the password is expired / really long / case-sensitive"
+    return v
+
+
+def _masked(val: str) -> bool:
+    """"******", "xxxx", "•••": already hidden."""
+    return not val.strip("*•·xX.?")
+
+
+def _answer(text: str, pos: int) -> tuple[int, int] | None:
+    """A secret word or answer: one to three plain words up to the end of the clause."""
+    q = _QUOTED.match(text, pos)
+    if q:
+        return q.start(1), q.end(1)
+    m = _ANSWER.match(text, pos)
+    if m is None or m.group().lower() in _STOP:
+        return None
+    return m.start(), m.end()
+
+
+_ANSWER = re.compile(r"[^\W_][\w-]*(?:[ \t]+[^\W\d_][\w-]*){0,3}(?=[ \t]*(?:$|[.,;!?)(]|[\U0001F300-\U0001FAFF]))")
+_PLACEHOLDER = re.compile(r"[\[<{(][^\]>})]*[\]>})]")
+
+
+def _extract(text: str, pos: int, tail: bool = True) -> tuple[int, int] | None:
+    """The value at pos: quoted, or a token (plus a "/ second" part or a digit tail)."""
+    q = _QUOTED.match(text, pos)
+    if q:
+        return q.start(1), q.end(1)
+    m = _TOKEN.match(text, pos)
+    if not m:
+        return None
+    s, e = m.start(), m.end()
+    while s < e and text[s] in "([{«\"'":
+        s += 1
+    # a final "." or "!" may be the password's own: keeping it costs a full stop at worst;
+    # so may a closing bracket that has its opening one ("qwerty(1)")
+    while e > s and text[e - 1] in ",)]}»\"'…:;":
+        if text[e - 1] in ")]}" and "([{"[")]}".index(text[e - 1])] in text[s : e - 1]:
+            break
+        e -= 1
+    if e <= s:
+        return None
+    # "qwerty 123", "ivan / qwerty": the value goes on (not after "is in", "от", ...)
+    more = _TAIL.match(text, e) if tail and text[s:e].lower() not in _STOP else None
+    if more and not re.match(r" ?\d{1,2}[:.]\d\d", more.group()):
+        e += len(more.group().rstrip(".,?)]}»\"'…:"))
+    return s, e
+
+
+def _strong(v: str, cyr_key: bool, kind: str = "pw") -> bool:
+    """Looks like a password on its own: digits, symbols, mixed case, Latin after a Russian
+    keyword, or a random run of letters ("czfhrmbs")."""
+    v = v.rstrip(".!?") if len(v) > 1 and v[-2].isalnum() else v  # a sentence's full stop
+    if len(v) < 4 or v.lower() in _STOP or _masked(v):
+        return False
+    if kind == "weak" and (len(v) < 6 or _SPEC.search(v)):
+        return False  # "wifi 6E", "wi-fi 5GHz", "pass 2 tickets"
+    if re.search(r"\d", v) or re.search(r"[^\w]", v[:-1]):
+        return True
+    if cyr_key and re.search(r"[A-Za-z]", v):
+        return True
+    if any(c.isupper() for c in v[1:]) and any(c.islower() for c in v):
+        return True
+    letters = v.lower()
+    return len(v) >= 6 and letters.isascii() and sum(c in "aeiouy" for c in letters) / len(v) < 0.2
+
+
+_SPEC = re.compile(r"^\d{1,7}$|^\d+[.,]\d+$|^\d+(?:[.,]\d+)?(?:ghz|ггц|mbps|мбит|mhz|мгц|dbm|g|г|ax|ac|n)$|802\.11",
+                   re.I)

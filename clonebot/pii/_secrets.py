@@ -1,0 +1,153 @@
+"""API keys, tokens and private keys, as pasted into chats (unquoted, often unlabelled).
+
+Three ways in:
+- provider shapes that need no label (``ghp_``, ``hf_``, ``sk-proj-``, ``AIza``, Telegram
+  and Discord bot tokens, ...);
+- a label in either language ("token", "токен", "апи ключ", "ключ апи", "aws secret key",
+  "bearer", ``API_KEY=``) followed by a token-looking value, colon or not;
+- a long random-looking base64 string on its own (a PEM body line, an unknown provider's
+  key): mixed case and digits, high entropy, not part of a URL path. Pure hex (commit
+  hashes, checksums) and UUIDs are left alone unless labelled.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+from clonebot.pii._candidate import Cand
+
+_W = r"(?<![\w-])"  # a token starts at a word edge
+_SHAPES = [
+    ("private key", re.compile(
+        r"-----BEGIN[A-Z ]{0,30}PRIVATE KEY(?: BLOCK)?-----"
+        r"(?:.*?-----END[A-Z ]{0,30}PRIVATE KEY(?: BLOCK)?-----|.*)", re.S)),
+    ("Telegram bot token", re.compile(r"(?<![\w:])\d{8,10}:[A-Za-z0-9_-]{35}(?![\w-])")),
+    ("GitHub token", re.compile(r"(?<!\w)gh[pousr]_[A-Za-z0-9]{30,255}(?!\w)")),
+    ("GitHub token", re.compile(r"(?<!\w)github_pat_[A-Za-z0-9_]{22,255}")),
+    ("GitLab token", re.compile(rf"{_W}gl(?:pat|dt|rt|ptt|cbt|soat)-[A-Za-z0-9_-]{{20,255}}")),
+    ("OpenAI key", re.compile(rf"{_W}sk-(?:proj-|svcacct-|admin-|ant-(?:api\d\d-)?|or-v1-)?[A-Za-z0-9_-]{{20,255}}")),
+    ("Stripe key", re.compile(r"(?<!\w)(?:[srp]k|whsec)_(?:live|test)_[A-Za-z0-9]{16,99}")),
+    ("Stripe key", re.compile(r"(?<!\w)whsec_[A-Za-z0-9]{24,99}")),
+    ("AWS key", re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}(?![A-Z0-9])")),
+    ("Slack token", re.compile(rf"{_W}xox[abposre]-[A-Za-z0-9-]{{10,250}}")),
+    ("Slack webhook", re.compile(r"hooks\.slack\.com/services/[A-Za-z0-9/_-]{20,200}")),
+    ("Google API key", re.compile(rf"{_W}AIza[0-9A-Za-z_-]{{30,40}}(?![\w-])")),
+    ("Google OAuth token", re.compile(rf"{_W}(?:ya29\.[0-9A-Za-z_-]{{20,2048}}|GOCSPX-[0-9A-Za-z_-]{{20,64}})")),
+    ("Hugging Face token", re.compile(r"(?<!\w)hf_[A-Za-z0-9]{30,64}(?!\w)")),
+    ("npm token", re.compile(r"(?<!\w)npm_[A-Za-z0-9]{30,64}(?!\w)")),
+    ("PyPI token", re.compile(rf"{_W}pypi-[A-Za-z0-9_-]{{50,512}}")),
+    ("Yandex OAuth token", re.compile(rf"{_W}(?:y[0-3]_[A-Za-z0-9_-]{{30,128}}|AQAAAA[A-Za-z0-9_-]{{30,64}})")),
+    ("Yandex Cloud key", re.compile(rf"{_W}(?:AQVN[A-Za-z0-9_-]{{30,64}}|t1\.[A-Za-z0-9_.-]{{50,512}})")),
+    ("SendGrid key", re.compile(rf"{_W}SG\.[A-Za-z0-9_-]{{16,32}}\.[A-Za-z0-9_-]{{16,64}}")),
+    ("Discord bot token", re.compile(
+        rf"{_W}[MNO][A-Za-z0-9_-]{{23,27}}\.[A-Za-z0-9_-]{{6,7}}\.[A-Za-z0-9_-]{{27,40}}(?![\w-])")),
+    ("Discord webhook", re.compile(r"discord(?:app)?\.com/api/webhooks/\d+/[A-Za-z0-9_-]{20,100}")),
+    ("Telegram webhook", re.compile(r"api\.telegram\.org/bot\d{8,10}:[A-Za-z0-9_-]{35}")),
+    ("service token", re.compile(
+        rf"{_W}(?:shp(?:at|ss|ca|pa)_[a-fA-F0-9]{{32}}|dop_v1_[a-f0-9]{{64}}|lin_api_[A-Za-z0-9]{{30,64}}"
+        rf"|gsk_[A-Za-z0-9]{{40,64}}|r8_[A-Za-z0-9]{{30,48}}|xai-[A-Za-z0-9]{{40,100}}|pplx-[A-Za-z0-9]{{40,64}}"
+        rf"|ntn_[A-Za-z0-9]{{30,64}}|secret_[A-Za-z0-9]{{40,50}}|sbp_[a-f0-9]{{40}}|figd_[A-Za-z0-9_-]{{30,64}}"
+        rf"|PMAK-[a-f0-9]{{24}}-[a-f0-9]{{34}}|ATATT[A-Za-z0-9_=-]{{40,300}}|dp\.pt\.[A-Za-z0-9]{{40,64}}"
+        rf"|key-[a-f0-9]{{32}}|SK[a-f0-9]{{32}}|sntrys_[A-Za-z0-9_=+/-]{{40,300}}|vk1\.a\.[A-Za-z0-9_-]{{40,300}}"
+        rf"|HRKU-[A-Za-z0-9_-]{{30,80}}|sk\.eyJ[A-Za-z0-9_.-]{{40,300}})(?![\w-])")),
+    ("JWT", re.compile(rf"{_W}eyJ[A-Za-z0-9_-]{{8,4096}}\.eyJ[A-Za-z0-9_-]{{8,8192}}\.[A-Za-z0-9_-]{{0,4096}}")),
+]
+
+# ------------------------------------------------------------------ labelled values
+_URL_SECRET = re.compile(
+    r"[?&#;](?:access_token|refresh_token|id_token|auth_token|token|api_?key|apikey|key|secret|"
+    r"client_secret|password|passwd|pwd|pass|auth|sig|signature|session_?id|sessionid|sid)"
+    r"=([^&#\s]{4,512})", re.I)
+_ASSIGNED = re.compile(  # API_KEY=..., "client_secret": "...", DB_PASSWORD=...
+    r"(?<![\w-])[A-Za-z_]{0,30}(?:api[_-]?key|api[_-]?token|access[_-]?token|auth[_-]?token|secret[_-]?key|"
+    r"client[_-]?secret|access[_-]?key|private[_-]?key|bot[_-]?token|token|secret|password|passwd|pwd)"
+    r"['\"]?\s*[:=]\s*['\"]?([A-Za-z0-9_\-./+=!@#$%^*]{8,512})", re.I)
+_LABEL = re.compile(
+    r"(?<!\w)(?:"
+    r"(?:api|апи|эйпиай)[\s_-]?(?:key|кей|ключ\w*|token|токен\w*)|apikey|апикей|"
+    r"ключ\w*\s+(?:от\s+|для\s+|к\s+)?(?:api|апи)|токен\w*\s+(?:от\s+|для\s+)?(?:api|апи)|"
+    r"(?:aws\s+)?secret(?:\s+access)?\s+key|access\s+key(?:\s+id)?|private\s+key|priv\s?key|"
+    r"приватник\w*|привкей|сек?ретник\w*|"
+    r"(?:секретн\w+|приватн\w+|закрыт\w+)\s+ключ\w*|ключ\w*\s+доступа|"
+    r"(?:access|auth|bot|bearer|refresh|api|oauth|personal\s+access)\s+token|"
+    r"token|токен\w*|bearer|secret|секрет\w*|ключ\w*|key"
+    r")(?!\w)", re.I)
+# up to three words between label and value ("токен бота", "key for prod is")
+_BRIDGE_WORD = re.compile(r"\s+(?!(?:is|это)\b)[^\W\d][\w-]{0,15}", re.I)
+_CONNECTOR = re.compile(r"\s*(?:[:=]|:-|-|—|\bis\b|\bэто\b)?\s*['\"«`]?", re.I)
+_BRIDGE_WORDS = 3
+_VALUE = re.compile(r"[A-Za-z0-9_\-./+=]{16,512}")
+
+# ------------------------------------------------------------------ unlabelled random strings
+_LONG = re.compile(r"(?<![\w/+=.@:#?&%-])[A-Za-z0-9+/_-]{32,2048}={0,2}(?![\w/+=-])")
+_HEX = re.compile(r"[0-9a-fA-F]+")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+# base64 of PNG, JPEG, GIF, WebP/RIFF, PDF, MP4 files
+_MEDIA_BASE64 = ("iVBORw0KGgo", "/9j/", "R0lGOD", "UklGR", "JVBERi0", "AAAAIGZ0eXA", "AAAAGGZ0eXA")
+_MIN_ENTROPY = 3.8  # bits per char; random base62 of 32 chars scores ~4.6, English ~3.5
+
+
+def secrets(text: str) -> list[Cand]:
+    out: list[Cand] = []
+    for label, rx in _SHAPES:
+        for m in rx.finditer(text):
+            out.append(Cand("secret", m.start(), m.end(), label, m.group()))
+    for rx, label in ((_URL_SECRET, "URL secret"), (_ASSIGNED, "assigned secret")):
+        for m in rx.finditer(text):
+            val = m.group(1).rstrip(".,;!?'\")")
+            if _tokenish(val, 8):
+                out.append(Cand("secret", m.start(1), m.start(1) + len(val), label, val))
+    for m in _LABEL.finditer(text):
+        value = _labelled_value(text, m.end())
+        if value is not None:
+            out.append(value)
+    for m in _LONG.finditer(text):
+        val = m.group()
+        if _random_looking(val):
+            out.append(Cand("secret", m.start(), m.end(), "random string", val))
+    return out
+
+
+def _labelled_value(text: str, pos: int) -> Cand | None:
+    for _ in range(_BRIDGE_WORDS + 1):
+        vm = _VALUE.match(text, _CONNECTOR.match(text, pos).end())
+        if vm:
+            val = vm.group().rstrip(".,")
+            if _tokenish(val, 16, labelled=True):
+                return Cand("secret", vm.start(), vm.start() + len(val), "labelled secret", val)
+        wm = _BRIDGE_WORD.match(text, pos)
+        if wm is None:
+            return None
+        pos = wm.end()
+    return None
+
+
+def _tokenish(val: str, min_len: int, labelled: bool = False) -> bool:
+    """A value after a label: long enough and not a word ("token=abcdefgh" is not)."""
+    if len(val) < min_len:
+        return False
+    has_digit = any(c.isdigit() for c in val)
+    if labelled:
+        # after a label even a commit-hash-looking hex string is the secret
+        return has_digit and any(c.isalpha() for c in val) and not _UUID.fullmatch(val) or (
+            _HEX.fullmatch(val) is not None and len(val) >= 32)
+    return has_digit or len(val) >= 20
+
+
+def _random_looking(val: str) -> bool:
+    if _HEX.fullmatch(val) or _UUID.search(val):
+        return False  # commit hashes and checksums are shared in normal talk
+    if val.startswith(_MEDIA_BASE64):
+        return False  # a pasted image or document, not a key
+    if not (any(c.isdigit() for c in val) and any(c.isupper() for c in val)
+            and any(c.islower() for c in val)):
+        return False
+    if "-" in val or "_" in val:  # identifiers_like_this or kebab-case-names
+        words = re.split(r"[-_]", val)
+        if all(w.isalpha() or w.isdigit() for w in words if w):
+            return False
+    counts = Counter(val)
+    entropy = -sum(c / len(val) * math.log2(c / len(val)) for c in counts.values())
+    return entropy >= _MIN_ENTROPY

@@ -1,0 +1,181 @@
+"""BIP-39 seed phrases, as people write them, and not every list of common nouns.
+
+All of "milk, bread, butter, cheese, apple" are BIP-39 words, so a run of list words is a
+seed only when people would write it so:
+- its checksum holds (12/15/18/21/24 words);
+- it is numbered ("1. abandon 2. ability ...");
+- it is announced ("seed", "сид", "мнемоника", "фраза восстановления", "recovery phrase",
+  "12 слов", ...): then 6+ words are enough, and halves with words between count too;
+- or its parts, split by other words, add up to a checksum-valid phrase.
+A run of list words with none of these (a shopping list, a quiz of animals) stays.
+Words may be joined by spaces, commas, "-", " / ", newlines or list numbers, and one word
+in a phrase may carry a typo (one letter added, dropped, changed or swapped).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import lru_cache
+
+from mnemonic import Mnemonic
+
+from clonebot.pii._candidate import Cand
+
+_WORDLIST = Mnemonic("english").wordlist
+_WORDS = frozenset(_WORDLIST)
+_INDEX = {w: i for i, w in enumerate(_WORDLIST)}
+_LENGTHS = (12, 15, 18, 21, 24)
+_WORD = re.compile(r"[A-Za-z]+")
+_GAP = re.compile(r"[\s,;.:)(\-/|•*]*(?:\d{1,2}[.):]?[\s,;.:)(\-/|•*]*)?")
+_MAX_GAP = 8
+_NUMBERED = re.compile(r"\d{1,2}")
+_LEAD_NUM = re.compile(r"(?<!\d)\d{1,2}[.):-]?\s*$")
+_ANNOUNCED = re.compile(
+    r"seed|сид\b|сид[ыа]\b|мнемони|mnemonic|recovery|восстановл|backup|бэкап|phrase|фраз[аыуе]|"
+    r"(?:12|15|18|24|двенадцать|двадцать\s+четыре)\s+(?:слов|words)|слова\s+(?:от|для|к)\s|"
+    r"(?:wallet|кошел\w*|metamask|метамаск\w*|ledger|trust\s?wallet|phantom|exodus)\s+(?:words|слов)|"
+    r"половин|\bhalf\b|первые\s+\d|остальн|first\s+\d|last\s+\d|the\s+rest\b|"
+    r"(?:words?|слов[ао]?)\s+(?:\d{1,2}\s*[-–]\s*\d{1,2}|с\s+\d)",
+    re.I)
+_MIN_ANNOUNCED_RUN = 4
+_MIN_ANNOUNCED_TOTAL = 10
+
+
+# literal stems of every announcement: a fast first look before the full pattern
+_ANNOUNCE_HINT = re.compile(
+    r"seed|сид|мнемон|mnemonic|recover|восстанов|backup|бэкап|phrase|фраз|слов|word|half|половин|"
+    r"первые|остальн|first|last|rest")
+
+
+def announces_seed(low: str) -> bool:
+    """`low`: the text in lower case (re.I over Cyrillic is slow)."""
+    return _ANNOUNCE_HINT.search(low) is not None and _ANNOUNCED.search(low) is not None
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+_BY_DELETION: dict[str, list[str]] = {}  # a list word with one letter dropped -> the words
+for _w in _WORDS:
+    for _d in _deletions(_w):
+        _BY_DELETION.setdefault(_d, []).append(_w)
+
+
+@lru_cache(maxsize=4096)
+def _corrections(word: str) -> tuple[str, ...]:
+    """List words one edit away: a letter added, dropped, changed or two swapped
+    ("abandn", "abbandon", "abanodn")."""
+    if len(word) < 3:
+        return ()
+    dels = _deletions(word)
+    out = {d for d in dels if d in _WORDS}  # a letter added
+    out.update(_BY_DELETION.get(word, ()))  # a letter dropped
+    for d in dels:  # changed or swapped
+        out.update(_BY_DELETION.get(d, ()))
+    out.discard(word)
+    return tuple(sorted(out))
+
+
+def _checksum_valid(words: list[str]) -> bool:
+    """BIP-39: 11 bits a word; the last len/3 bits are the first bits of SHA-256(entropy)."""
+    bits = 0
+    for w in words:
+        i = _INDEX.get(w)
+        if i is None:
+            return False
+        bits = bits << 11 | i
+    total = len(words) * 11
+    cs = total // 33
+    entropy = (bits >> cs).to_bytes((total - cs) // 8, "big")
+    return hashlib.sha256(entropy).digest()[0] >> (8 - cs) == bits & ((1 << cs) - 1)
+
+
+def _status(w: str) -> int:
+    """2: a list word, 1: a list word with a typo, 0: anything else."""
+    if not (w.islower() or w.isupper() or w.istitle()):
+        return 0
+    low = w.lower()
+    if low in _WORDS:
+        return 2
+    return 1 if _corrections(low) else 0
+
+
+def seeds(text: str) -> list[Cand]:
+    runs = _runs(text)
+    if not runs:
+        return []
+    announced = announces_seed(text.lower())
+    out: list[Cand] = []
+    # a phrase split in parts with words between ("... и дальше ..."): announced, or the
+    # parts together a checksum-valid phrase
+    total = sum(len(r) for r in runs)
+    split = len(runs) > 1 and (
+        (announced and total >= _MIN_ANNOUNCED_TOTAL) or (total in _LENGTHS and _checksum_ok([w for r in runs for w in r])))
+    for run in runs:
+        if split or _is_seed(text, run, announced):
+            out.append(_cand(text, run))
+    return out
+
+
+def _runs(text: str) -> list[list[tuple[re.Match, int]]]:
+    """Maximal runs of list words (at most one typo each) with list-like gaps between."""
+    runs: list[list[tuple[re.Match, int]]] = []
+    run: list[tuple[re.Match, int]] = []
+    typos = 0
+    for m in _WORD.finditer(text):
+        st = _status(m.group())
+        if run and st:
+            gap = text[run[-1][0].end() : m.start()]
+            if st == 1 and typos and run[0][1] == 1:
+                run.pop(0)  # "the seed ...": a near-word in front was no typo after all
+                typos = 0
+            if len(gap) > _MAX_GAP or not _GAP.fullmatch(gap) or (st == 1 and typos):
+                runs.append(run)
+                run, typos = [], 0
+        if st:
+            run.append((m, st))
+            typos += st == 1
+        elif run:
+            runs.append(run)
+            run, typos = [], 0
+    if run:
+        runs.append(run)
+    return [r for r in runs if sum(st == 2 for _, st in r) >= _MIN_ANNOUNCED_RUN]
+
+
+def _is_seed(text: str, run: list[tuple[re.Match, int]], announced: bool) -> bool:
+    n = len(run)
+    if announced and n >= 6:
+        return True
+    if n < 12:
+        return False
+    gaps = [text[a[0].end() : b[0].start()] for a, b in zip(run, run[1:])]
+    if sum(1 for g in gaps if _NUMBERED.search(g)) >= n - 2:
+        return True  # a numbered list
+    return _checksum_ok(run)
+
+
+def _checksum_ok(run: list[tuple[re.Match, int]]) -> bool:
+    """Some window of phrase length is checksum-valid (a typo: once corrected)."""
+    words = [m.group().lower() for m, _ in run]
+    typo = next((i for i, (_, st) in enumerate(run) if st == 1), None)
+    options = [words]
+    if typo is not None:
+        options = [words[:typo] + [w] + words[typo + 1 :] for w in _corrections(words[typo])]
+    for ws in options:
+        for size in _LENGTHS:
+            for i in range(0, len(ws) - size + 1):
+                if _checksum_valid(ws[i : i + size]):
+                    return True
+    return False
+
+
+def _cand(text: str, run: list[tuple[re.Match, int]]) -> Cand:
+    start = run[0][0].start()
+    lead = _LEAD_NUM.search(text, max(0, start - 5), start)
+    if lead:  # "1. word 2. word ...": take the first marker too
+        start = lead.start()
+    words = " ".join(m.group().lower() for m, _ in run)
+    return Cand("seed", start, run[-1][0].end(), f"{len(run)} words", words)

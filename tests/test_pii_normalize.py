@@ -1,0 +1,42 @@
+"""Unicode look-alikes are folded before recognizers run; spans point into the original."""
+
+from __future__ import annotations
+
+import pytest
+
+from clonebot.pii import scan
+from clonebot.pii._normalize import fold
+
+
+def test_fold_keeps_offsets_for_one_to_one_characters():
+    text = "+7\u00a0903\u2009123\u201145\u201467 ＠ ９"
+    folded = fold(text)
+    assert folded.text == "+7 903 123-45-67 @ 9" and folded.kept is None
+    assert fold("привет, как дела?").text == "привет, как дела?"
+
+
+def test_fold_drops_invisible_characters_and_maps_spans_back():
+    text = "тел 8903\u200b123\u200d4567 ок"
+    folded = fold(text)
+    assert folded.text == "тел 89031234567 ок"
+    s = folded.text.index("8903")
+    assert folded.span(s, s + 11) == (4, 17)
+    [f] = scan(text)
+    assert (f.kind, f.text) == ("phone", "8903\u200b123\u200d4567")
+
+
+@pytest.mark.parametrize("text,value", [
+    ("звони +7\u00a0916\u00a0555\u201112\u201134", "+7\u00a0916\u00a0555\u201112\u201134"),  # NBSP, non-breaking hyphen
+    ("номер 8 916 555—12—34", "8 916 555—12—34"),  # em dashes
+    ("тел. ８ ９１６ ５５５ １２ ３４", "８ ９１６ ５５５ １２ ３４"),  # full-width digits
+    ("mail me: anna＠example.org", "anna＠example.org"),  # full-width at
+    ("карта 4276\u202f3800\u202f1234\u202f5679", "4276\u202f3800\u202f1234\u202f5679"),  # narrow NBSP
+])
+def test_folded_pii_is_found_with_original_offsets(text, value):
+    findings = scan(text)
+    assert [(f.text, text[f.start : f.end]) for f in findings] == [(value, value)]
+
+
+def test_text_without_pii_is_left_alone_whatever_its_script():
+    for text in ("ＯＫ，ｄａ", "Привет — как ты?", "ça va — oui", "👍🏽 норм"):
+        assert scan(text) == []

@@ -1,0 +1,69 @@
+"""Cards, IBANs, INN, SNILS and passports in loose formats; look-alikes stay."""
+
+from __future__ import annotations
+
+import pytest
+from fixtures_pii import kinds, redacted, shown, untouched
+
+
+
+@pytest.mark.parametrize("text,value", [
+    ("карта 2200.7000.1234.5673", "2200.7000.1234.5673"),
+    ("карта 2200\u00a07000\u00a01234\u00a05673", "2200\u00a07000\u00a01234\u00a05673"),
+    ("кидай на 5536-9100-1234-5676", "5536-9100-1234-5676"),
+    ("номер карты 55 36 91 00 12 34 56 76", "55 36 91 00 12 34 56 76"),
+    ("card 5536_9100_1234_5676 exp 11/27", "5536_9100_1234_5676"),
+    ("amex 3714 496353 98431", "3714 496353 98431"),
+    ("карта: первые 5536 9100, остальные 1234 5676", "5536 9100"),
+    ("карта: первые 5536 9100, остальные 1234 5676", "1234 5676"),
+])
+def test_cards_found(text, value):
+    assert redacted(text, value) and "card" in kinds(text), shown(text)
+
+
+@pytest.mark.parametrize("text,value", [
+    ("iban de44-5001-0517-5407-3249-31", "de44-5001-0517-5407-3249-31"),
+    ("IBAN DE 44 5001 0517 5407 3249 31, Kontoinhaber ich", "DE 44 5001 0517 5407 3249 31"),
+    ("gb29nwbk60161331926819", "gb29nwbk60161331926819"),
+    ("счёт es91.2100.0418.4502.0005.1332", "es91.2100.0418.4502.0005.1332"),
+])
+def test_ibans_found(text, value):
+    assert redacted(text, value) and kinds(text) == {"iban"}, shown(text)
+
+
+@pytest.mark.parametrize("text,value,kind", [
+    ("инн ип 5001 0073 2259", "5001 0073 2259", "inn"),
+    ("7707083893 — инн конторы", "7707083893", "inn"),
+    ("tax number 770-708-389-3", "770-708-389-3", "inn"),
+    ("снилс 123 456 789 64", "123 456 789 64", "snils"),
+    ("12345678964 это снилс", "12345678964", "snils"),
+    ("серия 4510, номер 123456", "4510", "passport"),
+    ("серия 4510, номер 123456", "123456", "passport"),
+    ("номер 654321 серия 4511", "654321", "passport"),
+    ("45 11 654321 — это мой паспорт", "45 11 654321", "passport"),
+    ("загран 72 345 6789", "72 345 6789", "passport"),
+    ("пасп. 4511654321", "4511654321", "passport"),
+    ("passport no. C01X00T47", "C01X00T47", "passport"),
+    ("серия паспорта 4511, а номер 654321", "4511", "passport"),
+    ("паспорт: серия — 4511, номер — 654321", "654321", "passport"),
+    ("паспорт Украины ЕК 654321", "ЕК 654321", "passport"),
+])
+def test_ids_in_loose_order_found(text, value, kind):
+    assert redacted(text, value) and kind in kinds(text), shown(text)
+
+
+@pytest.mark.parametrize("text", [
+    "карта 2200 7000 1234 5674",  # Luhn fails
+    "последние цифры карты *5673",
+    "в 4510 году было 123456 человек",
+    "ИНН 7707083894",  # checksum fails
+    "артикул 7707083893",  # a valid INN without INN context
+    "SWIFT SABRRUMM, БИК 044525225",
+    "штрихкод 4607065001234",
+    "timestamp 1710240000123",
+    "iban DE44 5001 0517 5407 3249 32",  # check digits fail
+    "паспорт продлил в 2019, фото 3x4",
+    "паспорт получил, в 2019 году, номер квартиры 12",
+])
+def test_number_lookalikes_untouched(text):
+    assert untouched(text), shown(text)
