@@ -160,8 +160,8 @@ def test_faults_access_hashes_and_unanswered_requests():
         with pytest.raises(Exception, match="PEER_ID_INVALID|invalid"):
             await client(functions.messages.SetTypingRequest(
                 types.InputPeerUser(alice, 12345), types.SendMessageTypingAction()))
-        with pytest.raises(NotImplementedError, match="GetDialogsRequest"):
-            await client.get_dialogs()
+        with pytest.raises(NotImplementedError, match="GetContactsRequest"):
+            await client(functions.contacts.GetContactsRequest(hash=0))
         tg.log_out_everywhere(owner)
         assert await client.get_me() is None
         await client.disconnect()
