@@ -14,6 +14,7 @@ from clonebot.errors import TelegramError
 from clonebot.telegram.fetch.events import ChatDone, FloodWait, Notice, Progress
 from clonebot.telegram.fetch.store import store_path
 from fixtures_fetch import fetching
+from telegram_double.dialogs import archive, pin
 from telegram_double.takeout import confirm, needs_confirmation, without_takeout
 from training.export import TEXT, ExportReader
 
@@ -231,3 +232,20 @@ def test_progress_names_each_chat_and_the_whole_run_with_an_eta(tmp_path):
     done = [e for e in f.events if isinstance(e, ChatDone)]
     assert [(e.chat, e.new, e.chats_done, e.chats_total) for e in done] == [
         ("Bob Builder", 12, 1, 2), ("Alice", 260, 2, 2)]
+
+
+@pytest.mark.parametrize("listed_apart", [False, True])
+def test_every_dialog_page_pinned_and_archived_chats_included(tmp_path, listed_apart):
+    f, p = fetching(tmp_path, alice_messages=3)
+    friends = [f.tg.add_user(f"Friend {i}") for i in range(230)]
+    for i, friend in enumerate(friends):
+        f.time.advance(1)
+        f.tg.send(friend, p.owner, f"hi {i}")
+    pin(f.tg, p.owner, p.alice)
+    archive(f.tg, p.owner, friends[5], listed_apart=listed_apart)
+    archive(f.tg, p.owner, friends[200], listed_apart=listed_apart)
+    result = run(f.run())
+    assert len(f.chats()) == 232 and result.messages == 230 + 3 + 12
+    pages = f.tg.calls(Dialogs)
+    assert len(pages) == (4 if listed_apart else 3)  # 100 + 100 + rest (+ the archive)
+    assert pages[1].exclude_pinned and not pages[0].exclude_pinned

@@ -12,7 +12,8 @@ replaces a plainer ``get_dialogs`` in ``handlers.py`` if there is one.
 
 ``pin(tg, user, peer)`` pins a dialog; ``archive(tg, user, peer)`` moves it to the
 archive folder (folder 1), which Telegram lists under a ``dialogFolder`` entry when
-``folder_id`` is 0 and on its own with ``folder_id`` 1.
+``folder_id`` is 0 and on its own with ``folder_id`` 1; without ``folder_id`` the double
+lists every dialog, or (``listed_apart=True``) does as for folder 0.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ class DialogLists:
 
     pinned: dict[int, list[int]] = field(default_factory=dict)
     archived: dict[int, set[int]] = field(default_factory=dict)
+    # True: without a folder_id the archive is listed apart, as with folder_id 0 (a server
+    # may do either; Telethon's docs say "all dialogs" for no folder)
+    folders_apart: bool = False
 
 
 def _lists(tg: TelegramDouble) -> DialogLists:
@@ -47,8 +51,9 @@ def pin(tg: TelegramDouble, user: int, peer: int) -> None:
     _lists(tg).pinned.setdefault(user, []).append(peer)
 
 
-def archive(tg: TelegramDouble, user: int, peer: int) -> None:
+def archive(tg: TelegramDouble, user: int, peer: int, *, listed_apart: bool = False) -> None:
     _lists(tg).archived.setdefault(user, set()).add(peer)
+    _lists(tg).folders_apart = _lists(tg).folders_apart or listed_apart
 
 
 def _tops(call: Call) -> dict[int, Any]:
@@ -80,10 +85,13 @@ def get_dialogs(call: Call, req: Any) -> Any:
     tg = call.tg
     everywhere = _tops(call)
     archived = _lists(tg).archived.get(call.user, set()) & set(everywhere)
+    folder = req.folder_id
+    if folder is None and _lists(tg).folders_apart:
+        folder = 0
     tops = everywhere
-    if req.folder_id == 1:
+    if folder == 1:
         tops = {p: m for p, m in everywhere.items() if p in archived}
-    elif req.folder_id == 0:
+    elif folder == 0:
         tops = {p: m for p, m in everywhere.items() if p not in archived}
     by_recency = sorted(tops, key=lambda p: (tops[p].date, tops[p].id, p), reverse=True)
     pinned = [p for p in _lists(tg).pinned.get(call.user, []) if p in tops]
@@ -93,7 +101,7 @@ def get_dialogs(call: Call, req: Any) -> Any:
     page = _after(order, tops, call, req)[:min(req.limit, _MAX_PAGE)]
     box = tg.box(call.user)
     dialogs: list[Any] = []
-    if req.folder_id == 0 and archived and isinstance(req.offset_peer, types.InputPeerEmpty):
+    if folder == 0 and archived and isinstance(req.offset_peer, types.InputPeerEmpty):
         newest = max(archived, key=lambda p: (everywhere[p].date, everywhere[p].id))
         dialogs.append(make(
             types.DialogFolder, folder=make(types.Folder, id=1, title="Archived"),

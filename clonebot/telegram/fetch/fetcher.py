@@ -121,37 +121,36 @@ class _Run:
         return list(found.values())
 
     async def _dialog_pages(self, folder_id: int | None, found: dict[int, _Dialog]) -> list[int]:
-        request = functions.messages.GetDialogsRequest(
-            offset_date=None, offset_id=0, offset_peer=types.InputPeerEmpty(), limit=PAGE,
-            hash=0, exclude_pinned=False, folder_id=folder_id)
+        """Every page of one dialog list into ``found``; returns the folders it names."""
+        offset: tuple[Any, Any] | None = None  # (top message, entity) of the page's last dialog
         folders: list[int] = []
         while True:
-            answer = await self.requester(request)
+            answer = await self.requester(functions.messages.GetDialogsRequest(
+                offset_date=offset[0].date if offset else None,
+                offset_id=offset[0].id if offset else 0,
+                offset_peer=utils.get_input_peer(offset[1]) if offset else types.InputPeerEmpty(),
+                limit=PAGE, hash=0, exclude_pinned=offset is not None, folder_id=folder_id))
             entities = names_in(answer)
             tops = {(_channel_of(m.peer_id), m.id): m for m in answer.messages}
             added = 0
-            last = None
+            offset = None
             for dialog in answer.dialogs:
                 if isinstance(dialog, types.DialogFolder):
                     folders.append(dialog.folder.id)
                     continue
                 peer_id = utils.get_peer_id(dialog.peer)
                 top = tops.get((_channel_of(dialog.peer), dialog.top_message))
-                if top is not None:
-                    last = (top, entities.get(peer_id))
+                if top is not None and peer_id in entities:
+                    # The next page starts after the last dialog that has a message (pinned
+                    # ones come first, out of date order), as Telethon's iter_dialogs does.
+                    offset = (top, entities[peer_id])
                 if peer_id in found or peer_id not in entities:
                     continue
                 found[peer_id] = _Dialog(peer_id, entities[peer_id], dialog.top_message)
                 added += 1
             if (not isinstance(answer, types.messages.DialogsSlice) or added == 0
-                    or len(answer.dialogs) < PAGE or last is None or last[1] is None):
+                    or len(answer.dialogs) < PAGE or offset is None):
                 return folders
-            # The next page starts after the last dialog that has a message (pinned
-            # dialogs break the order, so it is not simply the last message).
-            request.exclude_pinned = True
-            request.offset_id = last[0].id
-            request.offset_date = last[0].date
-            request.offset_peer = utils.get_input_peer(last[1])
 
     # --- 2. check -------------------------------------------------------------------------
 
