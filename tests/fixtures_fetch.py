@@ -120,7 +120,7 @@ class Fetching:
         return self.data_dir.parent / "exports" / "result.json"
 
     async def run(self, *, on_event: Any = None, settings: FetchSettings | None = None,
-                  **options: Any) -> FetchResult:
+                  client_options: dict | None = None, **options: Any) -> FetchResult:
         settings = settings or FetchSettings()
         self.events.clear()
 
@@ -130,13 +130,14 @@ class Fetching:
                 on_event(event)
 
         options.setdefault("out", self.out)
-        client = self.client = self.tg.client(self.owner, session=self.session)
+        client = self.client = self.tg.client(self.owner, session=self.session,
+                                              **(client_options or {}))
         await client.connect()
         try:
             me = await client.get_me()
             return await fetch_history(client, me, self.data_dir, FetchOptions(**options),
                                        settings, record, sleep=self.time.sleep,
-                                       clock=self.time)
+                                       clock=self.time, now=self.time)
         finally:
             await client.disconnect()
 

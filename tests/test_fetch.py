@@ -87,6 +87,19 @@ def test_a_second_fetch_with_nothing_new_costs_one_request_per_chat(tmp_path):
     mark = len(f.tg.requests)
     result = run(f.run(settings=FetchSettings(edit_window=0)))
     assert history_calls(f, mark) == []  # top messages already stored: nothing to ask
+    # Telegram allows edits for 48 h: once a check has come after that, a quiet chat can
+    # no longer change and costs nothing
+    f.time.advance(3 * 86400)
+    mark = len(f.tg.requests)
+    run(f.run())
+    assert len(history_calls(f, mark)) == 2  # edits made after the last check, if any
+    mark = len(f.tg.requests)
+    run(f.run())
+    assert history_calls(f, mark) == []
+    f.tg.send(p.bob, p.owner, "back again")
+    mark = len(f.tg.requests)
+    assert run(f.run()).new == 1
+    assert [r.request.peer.user_id for r in history_calls(f, mark)] == [p.bob]
 
 
 def test_new_messages_and_edits_are_fetched_incrementally(tmp_path):
@@ -150,6 +163,18 @@ def test_a_server_without_takeout_falls_back_at_once_to_paced_plain_requests(tmp
     assert "no takeout" in notice and "500 NOT_IMPLEMENTED" in notice
     assert all(r.takeout_id is None for r in f.tg.requests)
     assert f.time.sleeps.count(1.0) == result.requests - 1
+
+
+def test_a_server_that_answers_nothing_inside_its_takeout_falls_back_too(tmp_path):
+    f, p = fetching(tmp_path)
+    without_takeout(f.tg, but_init=True)
+    # (Telethon retries a 500 request_retries times, 2 s apart, before its ValueError)
+    result = run(f.run(client_options={"request_retries": 0}))
+    assert result.mode == "plain" and set(f.chats()) == {"Alice", "Bob Builder"}
+    assert "takeout requests fail on this server (Request was unsuccessful" in [
+        e.text for e in f.events if isinstance(e, Notice)][1]
+    assert [r.takeout_id is None for r in f.tg.requests if isinstance(r.request, Dialogs)] == [
+        False, True]
 
 
 def test_flood_waits_are_slept_through_with_a_countdown(tmp_path):

@@ -82,6 +82,10 @@ def test_who_wrote_it_and_what_it_is():
         out=True), ALICE, OWNER, {})
     assert (service["type"], service["action"], service["actor_id"]) == (
         "service", "pin_message", f"user{OWNER}")
+    created = message_fields(types.MessageService(
+        id=1, peer_id=types.PeerChannel(5), date=WHEN, action=types.MessageActionChannelCreate(
+            "Club")), -1000000000005, OWNER, {})
+    assert created["action"] == "create_channel" and created["actor_id"] is None
     assert message_fields(types.MessageEmpty(3, types.PeerUser(ALICE)), ALICE, OWNER, {}) is None
 
 

@@ -32,8 +32,11 @@ def confirm(tg: TelegramDouble, user: int) -> None:
     tg.takeout_confirmed.add(user)
 
 
-def without_takeout(tg: TelegramDouble) -> None:
-    tg.fail(functions.account.InitTakeoutSessionRequest, "NOT_IMPLEMENTED", code=500, times=None)
+def without_takeout(tg: TelegramDouble, *, but_init: bool = False) -> None:
+    """``but_init``: a server that opens takeout sessions but answers nothing in them."""
+    if not but_init:
+        tg.fail(functions.account.InitTakeoutSessionRequest, "NOT_IMPLEMENTED", code=500,
+                times=None)
     # world.handle unwraps invokeWithTakeout before faults are checked: the request log's
     # last entry says whether this one came wrapped.
     tg.fail(TLObject, "NOT_IMPLEMENTED", code=500, times=None,

@@ -209,9 +209,17 @@ def _action_name(action: Any) -> str:
     """``MessageActionPinMessage`` -> ``pin_message`` (Desktop's names for the common ones)."""
     name = type(action).__name__.removeprefix("MessageAction")
     snake = "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
-    return {"chat_add_user": "invite_members", "chat_delete_user": "remove_members",
-            "chat_create": "create_group", "chat_edit_title": "edit_group_title",
-            "chat_joined_by_link": "join_group_by_link"}.get(snake, snake)
+    return _ACTIONS.get(snake, snake)
+
+
+_ACTIONS = {  # where Desktop's name is not the TL one
+    "chat_add_user": "invite_members", "chat_delete_user": "remove_members",
+    "chat_create": "create_group", "channel_create": "create_channel",
+    "chat_edit_title": "edit_group_title", "chat_edit_photo": "edit_group_photo",
+    "chat_delete_photo": "delete_group_photo", "chat_joined_by_link": "join_group_by_link",
+    "chat_migrate_to": "migrate_to_supergroup", "channel_migrate_from": "migrate_from_group",
+    "history_clear": "clear_history",
+}
 
 
 def message_fields(msg: Any, chat_peer: int, self_id: int, names: dict[int, Any]) -> dict | None:

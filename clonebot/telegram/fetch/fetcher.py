@@ -5,8 +5,9 @@
    (``clonebot.chat_selection``).
 2. **Check**, one request per chosen chat: its latest messages. Stored ones whose edit time
    changed are replaced (``fetch.edit_window`` of them); new ones are stored right away when
-   the answer reaches back to what is stored (or holds the whole chat). With
-   ``edit_window = 0`` a chat whose top message is already stored costs no request.
+   the answer reaches back to what is stored (or holds the whole chat). A chat whose top
+   message is already stored costs no request when none of its stored messages can have been
+   edited since the last check (Telegram allows edits for 48 h), or with ``edit_window = 0``.
 3. **Catch up** on the rest, oldest first from the chat's ``newest_id``: pages of 100
    (``offset_id = newest + 1, add_offset = -100``, Telethon's way of reading forward), each
    stored in one transaction. Killed anywhere, the next run continues from there.
@@ -38,9 +39,13 @@ from clonebot.telegram.fetch.events import (
 )
 from clonebot.telegram.fetch.output import ChatRef, Owner, write_export
 from clonebot.telegram.fetch.requester import Requester, error_name
-from clonebot.telegram.fetch.store import HistoryStore, store_path
+from clonebot.telegram.fetch.store import HistoryStore, StoredChat, store_path
 
 PAGE = 100  # Telegram's most messages / dialogs per answer
+# Telegram lets a message be edited for 48 h (help.getConfig's edit_time_limit; Saved
+# Messages, which fetch never reads, excepted). A chat whose newest stored message was this
+# old at the last check cannot have changed since, unless something new came.
+EDITABLE_SECONDS = 48 * 3600 + 3600  # an hour's slack for clocks
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,7 @@ class _Work:
     input_peer: Any
     newest_id: int  # everything up to here is stored
     known_top: int  # the newest id Telegram has shown us
+    stored: StoredChat | None  # as the store had it when the run began
     expected: int | None = None  # messages still to fetch (estimate)
     new: int = 0
     edited: int = 0
@@ -106,6 +112,7 @@ class _Run:
     settings: FetchSettings
     on_event: OnEvent
     rate: _RequestRate
+    now: Callable[[], float]  # wall-clock time
     works: list[_Work] = field(default_factory=list)
     chats_done: int = 0
 
@@ -160,8 +167,12 @@ class _Run:
         chat is more than a page behind. True if the chat is up to date."""
         window = self.settings.edit_window
         expecting = work.known_top > work.newest_id or work.known_top == 0
-        if not expecting and window == 0:
+        stored_at = work.stored
+        editable = stored_at is None or (
+            stored_at.newest_date > stored_at.checked_at - EDITABLE_SECONDS)
+        if not expecting and (window == 0 or not editable):
             return True
+        checked = self.now()
         answer = await self._history(work, offset_id=0, add_offset=0,
                                      limit=PAGE if expecting else window)
         ids = [m.id for m in answer.messages]
@@ -177,6 +188,7 @@ class _Run:
                                         limit=window)
             stored = self._fields(work, older)
         work.edited += self.store.apply_edits(work.dialog.peer_id, stored[:window])
+        self.store.mark_checked(work.dialog.peer_id, checked)
         if ids:
             work.known_top = max(work.known_top, max(ids))
         if whole or (ids and min(ids) <= work.newest_id):
@@ -250,14 +262,16 @@ def _channel_of(peer: Any) -> int | None:
 async def fetch_history(client: Any, me: Any, data_dir: Path, options: FetchOptions,
                         settings: FetchSettings, on_event: OnEvent, *,
                         sleep: Callable[[float], Any] | None = None,
-                        clock: Callable[[], float] = time.monotonic) -> FetchResult:
+                        clock: Callable[[], float] = time.monotonic,
+                        now: Callable[[], float] = time.time) -> FetchResult:
     """Fetch what is new in the chosen chats through ``client`` (connected, logged in as
-    ``me``) and write ``options.out``. Progress goes to ``on_event``."""
+    ``me``) and write ``options.out``. Progress goes to ``on_event``; ``sleep`` and ``clock``
+    pace the requests, ``now`` is the wall clock."""
     started = clock()
     requester = Requester(client, settings, on_event, clock=clock,
                           **({"sleep": sleep} if sleep is not None else {}))
     with HistoryStore(store_path(data_dir, me.id), me.id) as store:
-        run = _Run(requester, store, me.id, settings, on_event, _RequestRate(clock))
+        run = _Run(requester, store, me.id, settings, on_event, _RequestRate(clock), now)
         try:
             await requester.open(takeout=options.takeout, groups=options.groups)
             skipped = await _fetch_chats(run, options)
@@ -319,7 +333,7 @@ def _plan(run: _Run, chosen: list[_Dialog]) -> list[_Work]:
         stored = run.store.chat(dialog.peer_id)
         newest = stored.newest_id if stored else 0
         run.works.append(_Work(dialog, utils.get_input_peer(dialog.entity), newest,
-                               dialog.top_id))
+                               dialog.top_id, stored if stored and stored.checked_at else None))
     return run.works
 
 

@@ -27,7 +27,9 @@ CREATE TABLE IF NOT EXISTS chats (
     name TEXT,
     type TEXT NOT NULL,
     newest_id INTEGER NOT NULL DEFAULT 0,
-    position INTEGER NOT NULL DEFAULT 0  -- place in the dialog list at the last fetch
+    newest_date INTEGER NOT NULL DEFAULT 0,  -- unix seconds of the newest stored message
+    checked_at REAL NOT NULL DEFAULT 0,      -- when its latest messages were last re-read
+    position INTEGER NOT NULL DEFAULT 0      -- place in the dialog list at the last fetch
 );
 CREATE TABLE IF NOT EXISTS messages (
     peer_id INTEGER NOT NULL,
@@ -46,6 +48,8 @@ class StoredChat:
     name: str | None
     type: str
     newest_id: int
+    newest_date: int
+    checked_at: float
     messages: int
 
 
@@ -113,7 +117,7 @@ class HistoryStore:
 
     def chat(self, peer_id: int) -> StoredChat | None:
         row = self.db.execute(
-            "SELECT peer_id, name, type, newest_id, "
+            "SELECT peer_id, name, type, newest_id, newest_date, checked_at, "
             "(SELECT COUNT(*) FROM messages m WHERE m.peer_id = c.peer_id) "
             "FROM chats c WHERE peer_id = ?", (peer_id,)).fetchone()
         return StoredChat(*row) if row else None
@@ -145,9 +149,16 @@ class HistoryStore:
                 [(peer_id, m["id"], _edited(m), _dump(m)) for m in messages
                  if m["id"] > stored_newest])
             added = self.db.total_changes - before
-            self.db.execute("UPDATE chats SET newest_id = MAX(newest_id, ?) WHERE peer_id = ?",
-                            (newest_id, peer_id))
+            newest_date = max((int(m["date_unixtime"]) for m in messages), default=0)
+            self.db.execute(
+                "UPDATE chats SET newest_id = MAX(newest_id, ?), "
+                "newest_date = MAX(newest_date, ?) WHERE peer_id = ?",
+                (newest_id, newest_date, peer_id))
         return added
+
+    def mark_checked(self, peer_id: int, when: float) -> None:
+        with self.db:
+            self.db.execute("UPDATE chats SET checked_at = ? WHERE peer_id = ?", (when, peer_id))
 
     def apply_edits(self, peer_id: int, messages: list[dict]) -> int:
         """Replace stored messages whose edit time changed. Returns how many did."""
