@@ -96,3 +96,20 @@ def test_retrain_from_telegram_fetches_then_retrains_on_the_fetched_export(accou
     for args in (["retrain"], ["retrain", "x.json", "--from-telegram"]):
         res = CliRunner().invoke(cli, args, env=env)
         assert res.exit_code == 2 and "EXPORT or --from-telegram" in res.output
+
+
+def test_progress_on_a_terminal_is_one_status_line_rewritten_in_place(capsys):
+    from clonebot.cli.fetch import ProgressLines
+    from clonebot.telegram.fetch.events import ChatDone, FloodWait, Progress
+
+    lines = ProgressLines(tty=True)
+    lines(Progress("Alice", 100, 260, 0, 2, 100, 272, 125.0, 95.0))
+    lines(FloodWait(30, 30))
+    lines(FloodWait(29, 30))
+    lines(ChatDone("Alice", 260, 1, 1, 2))
+    lines.close()
+    err = capsys.readouterr().err  # (click drops the erase-line code outside a terminal)
+    assert err.replace("\x1b[K", "").split("\r") == [
+        "", "[0/2 chats] Alice: 100/260 ETA 1:35 | all: 100/272 messages, ETA 2:05",
+        "Telegram asks to wait 0:30 (flood limit): 0:30 left",
+        "Telegram asks to wait 0:30 (flood limit): 0:29 left", "[1/2] Alice: 260 new, 1 edited\n"]
