@@ -197,6 +197,22 @@ class TelegramSettings(_FiniteSection):
     flood_sleep_threshold: int = Field(60, ge=0, le=24 * 3600)
 
 
+class FetchSettings(_FiniteSection):
+    """``clonebot fetch``: history straight from Telegram (which chats: ``[prepare]``)."""
+
+    out: Path = Path("exports/telegram/result.json")
+    takeout: bool = True
+    takeout_interval_seconds: float = Field(0.3, ge=0, le=60)
+    plain_interval_seconds: float = Field(1.0, ge=0, le=60)
+    edit_window: int = Field(100, ge=0, le=100)
+    max_flood_wait_seconds: float = Field(3600.0, ge=0, le=24 * 3600)
+
+    @field_validator("out")
+    @classmethod
+    def _expand(cls, v: Path) -> Path:
+        return Path(os.path.expandvars(str(v))).expanduser()
+
+
 class _PrefixedDotEnvSource(DotEnvSettingsSource):
     """``.env`` is shared with other tools: lines without the ``CLONEBOT_`` prefix are theirs
     (``DATABASE_URL=...``) and are ignored; a misspelt ``CLONEBOT_`` key is still an error."""
@@ -225,6 +241,7 @@ class Settings(BaseSettings):
     generate: GenerateSettings = GenerateSettings()
     bot: BotSettings = BotSettings()
     telegram: TelegramSettings = TelegramSettings()
+    fetch: FetchSettings = FetchSettings()
 
     _toml_file: ClassVar[Path | None] = None
 

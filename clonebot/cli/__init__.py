@@ -74,9 +74,9 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
 
 
 def _register_builtin() -> None:
-    from clonebot.cli import adapters, bot, chat, pii
+    from clonebot.cli import adapters, bot, chat, fetch, pii
 
-    for mod in (pii, chat, bot, adapters):
+    for mod in (pii, chat, bot, adapters, fetch):
         mod.register(cli)
 
 

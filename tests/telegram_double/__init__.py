@@ -41,8 +41,9 @@ the session that sent something is not told about it again.
 
 Extending (e.g. for ``clonebot fetch``): add a handler in ``handlers.py`` with
 ``@answers(functions.some.RequestType)``; a request without one fails loudly with
-``NotImplementedError``. Answered today besides the above: ``messages.getDialogs`` (newest
-first, paged by offset_date/offset_id, ``dialogsSlice`` when cut), ``messages.getMessages``,
+``NotImplementedError``. Answered today besides the above: ``messages.getDialogs`` (``dialogs.py``: pinned first,
+archive folder, paged by offset_peer/offset_date, ``dialogsSlice`` when cut),
+``messages.getMessages``,
 ``messages.getPeerDialogs``/``getAllDrafts``, ``messages.getFullChat``,
 ``channels.getFullChannel``/``getChannels``, ``contacts.resolveUsername``, ``auth.*`` login,
 ``account.initTakeoutSession``/``finishTakeoutSession`` and ``invokeWithTakeout`` (checked
@@ -50,6 +51,7 @@ against the session's takeout id). ``TelegramDouble.fail`` injects any RPC error
 (``FLOOD_WAIT_n``, ``TAKEOUT_INIT_DELAY_n``...) per request type.
 """
 
+from telegram_double import dialogs  # noqa: F401 - registers messages.getDialogs
 from telegram_double.world import API_HASH, API_ID, LOGIN_CODE, Refuse, TelegramDouble
 
 __all__ = ["API_HASH", "API_ID", "LOGIN_CODE", "Refuse", "TelegramDouble"]

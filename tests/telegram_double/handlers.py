@@ -353,33 +353,6 @@ def get_peer_dialogs(call: Call, req: Any) -> Any:
     return types.messages.PeerDialogs(dialogs, tops, chats, users, call.state())
 
 
-@answers(functions.messages.GetDialogsRequest)
-def get_dialogs(call: Call, req: Any) -> Any:
-    """Chats with messages, newest top message first; paged by offset_date/offset_id."""
-    tg, box = call.tg, call.tg.box(call.user)
-    peers = [p for p, msgs in box.chats.items() if msgs]
-    peers += [utils.get_peer_id(types.PeerChannel(c.id)) for c in tg.channels.values()
-              if call.user in c.members and c.box.messages]
-    tops = {p: tg.messages_in(call.user, p)[-1] for p in peers}
-    order = sorted(peers, key=lambda p: (tops[p].date, tops[p].id), reverse=True)
-    if req.offset_date:  # older than the last dialog of the previous page
-        key = (req.offset_date, req.offset_id or float("inf"))
-        order = [p for p in order if (tops[p].date, tops[p].id) < key]
-    page = order[:min(req.limit, _MAX_PAGE)]
-    dialogs = [make(
-        types.Dialog, peer=tg.peer(p), top_message=tops[p].id, read_inbox_max_id=0,
-        read_outbox_max_id=0, unread_count=0, unread_mentions_count=0, unread_reactions_count=0,
-        unread_poll_votes_count=0, notify_settings=types.PeerNotifySettings(),
-        draft=box.drafts.get(p),
-        pts=tg.channels[_peer_kind(p)[1]].box.pts if _peer_kind(p)[0] == "channel" else None,
-    ) for p in page]
-    messages = [tops[p] for p in page]
-    users, chats = tg.entities(call.user, messages=messages, peers=page)
-    if len(page) == len(peers):
-        return types.messages.Dialogs(dialogs, messages, chats, users)
-    return types.messages.DialogsSlice(len(peers), dialogs, messages, chats, users)
-
-
 @answers(functions.messages.GetAllDraftsRequest)
 def get_all_drafts(call: Call, req: Any) -> Any:
     drafts = call.tg.box(call.user).drafts

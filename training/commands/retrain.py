@@ -70,7 +70,9 @@ def format_result(res, runs_dir: Path, dataset_dir: Path) -> str:
 
 
 @click.command("retrain")
-@click.argument("export", type=click.Path(path_type=Path))
+@click.argument("export", type=click.Path(path_type=Path), required=False)
+@click.option("--from-telegram", is_flag=True,
+              help="Fetch what is new from Telegram first (clonebot fetch) and retrain on it.")
 @click.option("--force", is_flag=True,
               help="Retrain even with nothing new, and promote even if worse.")
 @click.option("--tolerance", type=click.FloatRange(min=0, max=1), default=0.0, show_default=True,
@@ -85,14 +87,24 @@ def format_result(res, runs_dir: Path, dataset_dir: Path) -> str:
 @click.option("--restart", is_flag=True,
               help="Discard an interrupted retrain and train a new version.")
 @pass_app
-def retrain_cmd(app: AppContext, export: Path, force: bool, tolerance: float, eval_rows: int,
-                owner_id: int | None, canaries: int | None, resume: bool, restart: bool) -> None:
-    """Merge NEW_EXPORT into the dataset, train a new adapter version, and promote it
-    if it is not worse than the current one on the held-out owner replies."""
+def retrain_cmd(app: AppContext, export: Path | None, from_telegram: bool, force: bool,
+                tolerance: float, eval_rows: int, owner_id: int | None, canaries: int | None,
+                resume: bool, restart: bool) -> None:
+    """Merge NEW_EXPORT (or, with --from-telegram, a fresh fetch) into the dataset, train a
+    new adapter version, and promote it if it is not worse than the current one on the
+    held-out owner replies."""
     from training.retrain import retrain
 
     if resume and restart:
         raise click.UsageError("--resume and --restart exclude each other")
+    if (export is None) == (not from_telegram):
+        raise click.UsageError("give an EXPORT or --from-telegram (one of them)")
+    if from_telegram:
+        from clonebot.cli.fetch import run_fetch, summary
+
+        fetched = run_fetch(app)
+        click.echo(summary(fetched).splitlines()[0], err=True)
+        export = fetched.out
     s = app.settings
     click.echo(f"retraining from {export} (dataset {s.paths.dataset_dir}, runs {s.paths.runs_dir})",
                err=True)
