@@ -231,7 +231,7 @@ def test_truncated_wrong_schema_unreadable(tmp_path, monkeypatch):
     assert_failed_cleanly(run(tmp_path / "missing.json", "--out", tmp_path / "o4"), tmp_path / "o4", "not found")
     locked = tmp_path / "locked.json"
     locked.write_bytes(SAMPLE.read_bytes())
-    import training.export as ex
+    import training.export.reader as ex
 
     def deny(*a, **k):
         raise PermissionError(13, "Permission denied")

@@ -152,6 +152,8 @@ class ChatFilter:
 
     def reason(self, chat: Chat) -> str | None:
         """None if the chat is used, else why not."""
+        if chat.id is None:
+            return "bad_id"
         t = chat.type or "unknown"
         if t in NEVER:
             return f"type:{t}"
@@ -300,6 +302,7 @@ class _Run:
             "owner_id": reader.owner_id,
             "export_kind": reader.kind,
             "messages_read": reader.messages_read,
+            "repaired_surrogates": reader.repaired_surrogates,
             "messages_kept": rw.rows,
             "owner_messages": owner_msgs,
             "chats_read": chats_read,
@@ -582,10 +585,13 @@ def prepare(
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
         run = _Run(settings, eos, progress)
+        source = export if export.is_file() else _spool(export, tmp / "export.json")
         new_records = tmp / ("new-" + MESSAGES_FILE)
         pending = tmp / "samples.arrow"
         # Fresh prepare: build samples while reading. A merge rebuilds them afterwards.
-        info = run.read_export(export, owner_id, new_records, None if existing else pending)
+        info = run.read_export(source, owner_id, new_records, None if existing else pending)
+        if source != export:
+            source.unlink()
         if info["owner_messages"] == 0:
             used = info["chats_read"] - sum(run.chats_skipped.values())
             raise ExportError(
@@ -644,6 +650,8 @@ def prepare(
             "samples_train": split["samples_train"],
             "samples_eval": split["samples_eval"],
             "skipped": dict(sorted(run.skipped.items())),
+            "repaired": ({"lone_surrogate": info["repaired_surrogates"]}
+                         if info["repaired_surrogates"] else {}),
             "pii_redactions": dict(sorted(run.pii.items())),
             "pii_scrubbed": settings.prepare.scrub_pii,
             "canaries": len(secrets_),
@@ -668,6 +676,17 @@ def prepare(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return stats
+
+
+def _spool(export: Path, to: Path) -> Path:
+    """A pipe or device (``<(unzip -p export.zip result.json)``, /dev/stdin) is read once:
+    copy it to a file beside the dataset so the reader can take its three passes."""
+    try:
+        with open(export, "rb") as src, open(to, "wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+    except OSError as e:
+        raise ExportError(f"cannot read export {export}: {e.strerror or e}") from None
+    return to
 
 
 def _canary_values(existing: Path | None, n: int) -> list[str]:
