@@ -39,10 +39,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from clonebot.config import Settings
+from clonebot.dialogue import reply_windows
 from clonebot.errors import CloneBotError, DatasetError, ExportError
 from clonebot.pii import PIIFilter, RedactionSession
 from clonebot.prompt_format import format_info, render_sample
-from training.dialogues import build_samples
 from training.export import TEXT, Chat, ExportReader, check_readable
 
 log = logging.getLogger(__name__)
@@ -214,7 +214,7 @@ class _SampleWriter:
         self.segments.append([chat_id, 0])
 
     def add(self, chat_id: int, s) -> None:
-        msgs = s.messages
+        msgs = s.turns
         c = self.cols
         c["text"].append(render_sample(msgs[:-1], msgs[-1]["content"], self.eos))
         c["messages"].append(msgs)
@@ -252,7 +252,7 @@ class _Run:
         self.eos = eos
         self.progress = progress
         self.gap = p.session_gap_hours * 3600.0
-        self.max_turns = p.max_turns
+        self.context_turns = p.max_turns - 1  # a window holds max_turns turns incl. the reply
         self.skipped: Counter = Counter()
         self.chats_skipped: Counter = Counter()
         self.pii: Counter = Counter()
@@ -287,7 +287,7 @@ class _Run:
                 recs = self._kept(chat, rw, state)
                 if sw is not None:
                     sw.chat(chat.id)  # type: ignore[arg-type]
-                    for s in build_samples(recs, self.gap, self.max_turns, self.skipped):
+                    for s in reply_windows(recs, self.gap, self.context_turns, self.skipped):
                         sw.add(chat.id, s)  # type: ignore[arg-type]
                 else:
                     for _ in recs:
@@ -352,7 +352,7 @@ class _Run:
         try:
             for chat_id, recs in _iter_chats(records_path):
                 sw.chat(chat_id)
-                for s in build_samples(recs, self.gap, self.max_turns, skipped):
+                for s in reply_windows(recs, self.gap, self.context_turns, skipped):
                     sw.add(chat_id, s)
         finally:
             sw.close()
