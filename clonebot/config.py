@@ -67,6 +67,9 @@ class PrepareSettings(_Section):
     exclude_chats: list[int | str] = []
     eval_fraction: float = Field(0.1, ge=0, lt=1)
     scrub_pii: bool = True
+    # Processes that scrub and build samples while this one reads the export: 0 = one per
+    # usable core (at most 8) for exports above 8 MB; 1 = all in this process.
+    workers: int = Field(0, ge=0, le=256)
 
 
 class PIISettings(_Section):

@@ -273,10 +273,12 @@ def test_brackets_in_strings_do_not_count_as_nesting(tmp_path):
 
 def _prepare_in_subprocess(export: Path, out: Path) -> subprocess.CompletedProcess:
     # A separate interpreter: before the guard, yajl2_c crashed it outright (SIGSEGV).
-    code = ("import sys, resource; from clonebot.cli import main; sys.argv = ['clonebot', "
+    # Its peak RSS from VmHWM (getrusage's maxrss would include this big process, forked).
+    code = ("import re, sys; from clonebot.cli import main; sys.argv = ['clonebot', "
             f"'prepare', {str(export)!r}, '--out', {str(out)!r}]\n"
             "try:\n    main()\nfinally:\n"
-            "    print('maxrss', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)")
+            "    hwm = re.search(r'VmHWM:\\s*(\\d+)', open('/proc/self/status').read())[1]\n"
+            "    print('maxrss', hwm, file=sys.stderr)")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env=env, cwd=out.parent, timeout=120)

@@ -9,11 +9,6 @@ import click
 from clonebot.cli import pass_app
 
 
-def _chat_ref(v: str) -> int | str:
-    v = v.strip()
-    return int(v) if v.lstrip("-").isdigit() else v
-
-
 @click.command("prepare")
 @click.argument("export", type=click.Path(path_type=Path))
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -28,10 +23,17 @@ def _chat_ref(v: str) -> int | str:
 @click.option("--groups", is_flag=True, default=False, help="Also use group chats.")
 @click.option("--canaries", type=click.IntRange(min=0), default=0, metavar="N",
               help="Plant N fake secrets in training replies (for `clonebot eval`).")
+@click.option("--workers", type=click.IntRange(min=0, max=256), default=None, metavar="N",
+              help="Processes that scrub and build samples (default prepare.workers; "
+                   "0 = one per core, 1 = none besides this one).")
+@click.option("--allow-other-owner", is_flag=True, default=False,
+              help="Merge an export of another account into the existing dataset at --out "
+                   "(refused by default: one clone, one person).")
 @pass_app
 def prepare_cmd(app, export: Path, out: Path | None, owner_id: int | None,
                 include_chat: tuple[str, ...], exclude_chat: tuple[str, ...],
-                groups: bool, canaries: int) -> None:
+                groups: bool, canaries: int, workers: int | None,
+                allow_other_owner: bool) -> None:
     """Turn a Telegram Desktop export (result.json) into a training dataset.
 
     Personal chats only by default; bots, Saved Messages and channels never. PII is
@@ -40,12 +42,14 @@ def prepare_cmd(app, export: Path, out: Path | None, owner_id: int | None,
     from tqdm import tqdm
 
     from training.dataset import prepare
+    from training.dataset.chat_selection import chat_ref
 
     settings = app.settings
     p = settings.prepare.model_copy(update={
-        "include_chats": [*settings.prepare.include_chats, *map(_chat_ref, include_chat)],
-        "exclude_chats": [*settings.prepare.exclude_chats, *map(_chat_ref, exclude_chat)],
+        "include_chats": [*settings.prepare.include_chats, *map(chat_ref, include_chat)],
+        "exclude_chats": [*settings.prepare.exclude_chats, *map(chat_ref, exclude_chat)],
         "include_groups": settings.prepare.include_groups or groups,
+        "workers": settings.prepare.workers if workers is None else workers,
     })
     settings = settings.model_copy(update={"prepare": p})
     out = out or settings.paths.dataset_dir
@@ -73,7 +77,7 @@ def prepare_cmd(app, export: Path, out: Path | None, owner_id: int | None,
 
     try:
         stats = prepare(export, out, settings, owner_id=owner_id, progress=progress,
-                        canaries=canaries)
+                        canaries=canaries, allow_other_owner=allow_other_owner)
     finally:
         for bar in bars.values():
             bar.close()
