@@ -53,8 +53,9 @@ def prepare(
         existing, old_stats = found if found else (None, {})
         tmp = target.make_tmp()
         try:
-            stats = _build(export, tmp, settings, eos, owner_id, progress, canaries,
-                           existing, old_stats, allow_other_owner)
+            build = _Build(export, tmp, settings, eos, progress, existing, old_stats,
+                           allow_other_owner)
+            stats = build.run(owner_id, canaries)
             stats["eos_source"] = eos_source
             stats["seconds"] = round(time.time() - t0, 2)
             # Written last, atomically: a tmp dir with stats.json is a complete dataset.
@@ -84,104 +85,115 @@ def workers_for(settings: Settings, export: Path) -> int:
     return max(1, min(cores or 1, 8))
 
 
-def _build(export: Path, tmp: Path, settings: Settings, eos: str, owner_id: int | None,
-           progress: Progress | None, canaries: int, existing: Path | None, old_stats: dict,
-           allow_other_owner: bool) -> dict:
-    p = settings.prepare
-    source = export if export.is_file() else _spool(export, tmp / "export.json")
-    pipeline = Pipeline(settings, eos, workers_for(settings, source), progress)
-    old_owners = _owners(old_stats)
+class _Build:
+    """One prepare's inputs, and the steps that turn them into a complete tmp dir."""
 
-    def check_owner(new_owner: int) -> None:
-        if old_owners and new_owner not in old_owners and not allow_other_owner:
+    def __init__(self, export: Path, tmp: Path, settings: Settings, eos: str,
+                 progress: Progress | None, existing: Path | None, old_stats: dict,
+                 allow_other_owner: bool):
+        self.export = export
+        self.tmp = tmp
+        self.settings = settings
+        self.eos = eos
+        self.progress = progress
+        self.existing = existing
+        self.old_owners = _owners(old_stats)
+        self.allow_other_owner = allow_other_owner
+
+    def check_owner(self, new_owner: int) -> None:
+        if self.old_owners and new_owner not in self.old_owners and not self.allow_other_owner:
             raise DatasetError(
-                f"{existing} holds the dataset of user {', '.join(map(str, old_owners))}; this "
-                f"export is user {new_owner}'s, and merging would train one clone on two people. "
-                "Use another --out, or pass --allow-other-owner to merge them anyway")
+                f"{self.existing} holds the dataset of user {', '.join(map(str, self.old_owners))}; "
+                f"this export is user {new_owner}'s, and merging would train one clone on two "
+                "people. Use another --out, or pass --allow-other-owner to merge them anyway")
 
-    new_records = tmp / ("new-" + MESSAGES_FILE)
-    pending = tmp / "samples.arrow"
-    # Fresh prepare: build samples while reading. A merge rebuilds them afterwards.
-    info = pipeline.read_export(source, owner_id, new_records, None if existing else pending,
-                                check_owner)
-    if source != export:
-        source.unlink()
-    output_dir.reached("records_written")
-    if info["owner_messages"] == 0:
-        used = info["chats_read"] - sum(pipeline.chats_skipped.values())
-        raise ExportError(
-            f"no text messages from the owner (user id {info['owner_id']}) in the "
-            f"{used} chat(s) used of {info['chats_read']} "
-            f"({_describe_skips(pipeline.chats_skipped)}); check --owner-id"
-            + ("" if p.include_groups else ", or add --groups")
-        )
-    if existing is not None or not info["ordered"]:
-        # A merge, or message ids out of order / a chat listed twice: sort + dedupe first.
-        old = existing / MESSAGES_FILE if existing is not None else None
-        try:
-            merged = merge_records(old, new_records, tmp / MESSAGES_FILE)
-        except RecordStoreError as e:
-            raise damaged(existing or tmp, str(e)) from None
-        new_records.unlink()
-        segments = pipeline.samples_from_records(tmp / MESSAGES_FILE, pending)
-    else:
-        os.replace(new_records, tmp / MESSAGES_FILE)
-        merged = {"messages_new": info["messages_kept"], "messages_duplicate": 0,
-                  "messages_updated": 0, "messages_total": info["messages_kept"]}
-        segments = info["segments"]
-    n_samples = sum(n for _, n in segments)
-    if n_samples == 0:
-        raise DatasetError(
-            "no training samples: none of the owner's messages answers someone within "
-            f"a session (prepare.session_gap_hours = {p.session_gap_hours})"
-        )
-    if progress:
-        progress("write", 0, n_samples)
-    secrets_ = canary_values(existing, canaries)
-    split = write_split_dirs(tmp, pending, segments, p.eval_fraction, secrets_, eos)
-    pending.unlink()
-    output_dir.reached("samples_written")
-    if progress:
-        progress("write", n_samples, n_samples)
-    if split["canaries"]:
-        (tmp / CANARIES_FILE).write_text(split["canaries"])
-    repaired = info["repaired_surrogates"]
-    return {
-        "eos_token": eos,
-        "eos_source": None,  # filled in by prepare()
-        "owner_id": info["owner_id"],
-        "owner_ids": sorted({*old_owners, info["owner_id"]}),
-        "export": str(export),
-        "export_kind": info["export_kind"],
-        "prompt_format": format_info(),
-        "chats_read": info["chats_read"],
-        "chats_used": sum(1 for _, n in segments if n),
-        "chats_skipped": dict(sorted(pipeline.chats_skipped.items())),
-        "messages_read": info["messages_read"],
-        "messages_kept": info["messages_kept"],
-        "messages_new": merged["messages_new"],
-        "messages_duplicate": merged["messages_duplicate"],
-        "messages_updated": merged["messages_updated"],
-        "messages_total": merged["messages_total"],
-        "samples": n_samples,
-        "samples_train": split["samples_train"],
-        "samples_eval": split["samples_eval"],
-        "skipped": dict(sorted(pipeline.skipped.items())),
-        "repaired": {"lone_surrogate": repaired} if repaired else {},
-        "pii_redactions": dict(sorted(pipeline.pii.items())),
-        "pii_scrubbed": p.scrub_pii,
-        "canaries": len(secrets_),
-        "fingerprint": split["fingerprint"],
-        "merged": existing is not None,
-        "settings": {
-            "session_gap_hours": p.session_gap_hours,
-            "max_turns": p.max_turns,
-            "eval_fraction": p.eval_fraction,
-            "include_groups": p.include_groups,
-        },
-        "created": int(time.time()),
-        "seconds": None,  # filled in by prepare()
-    }
+    def run(self, owner_id: int | None, canaries: int) -> dict:
+        p = self.settings.prepare
+        tmp, existing = self.tmp, self.existing
+        source = self.export if self.export.is_file() else _spool(self.export, tmp / "export.json")
+        new_records = tmp / ("new-" + MESSAGES_FILE)
+        pending = tmp / "samples.arrow"
+        with Pipeline(self.settings, self.eos, workers_for(self.settings, source),
+                      self.progress) as pipeline:
+            # Fresh prepare: build samples while reading. A merge rebuilds them afterwards.
+            info = pipeline.read_export(source, owner_id, new_records,
+                                        None if existing else pending, self.check_owner)
+            if source != self.export:
+                source.unlink()
+            output_dir.reached("records_written")
+            if info["owner_messages"] == 0:
+                used = info["chats_read"] - sum(pipeline.chats_skipped.values())
+                raise ExportError(
+                    f"no text messages from the owner (user id {info['owner_id']}) in the "
+                    f"{used} chat(s) used of {info['chats_read']} "
+                    f"({_describe_skips(pipeline.chats_skipped)}); check --owner-id"
+                    + ("" if p.include_groups else ", or add --groups"))
+            if existing is not None or not info["ordered"]:
+                # A merge, or message ids out of order / a chat listed twice: sort + dedupe.
+                try:
+                    merged = merge_records(existing / MESSAGES_FILE if existing else None,
+                                           new_records, tmp / MESSAGES_FILE)
+                except RecordStoreError as e:
+                    raise damaged(existing or tmp, str(e)) from None
+                new_records.unlink()
+                segments = pipeline.samples_from_records(tmp / MESSAGES_FILE, pending)
+            else:
+                os.replace(new_records, tmp / MESSAGES_FILE)
+                merged = {"messages_new": info["messages_kept"], "messages_duplicate": 0,
+                          "messages_updated": 0, "messages_total": info["messages_kept"]}
+                segments = info["segments"]
+        n_samples = sum(n for _, n in segments)
+        if n_samples == 0:
+            raise DatasetError(
+                "no training samples: none of the owner's messages answers someone within "
+                f"a session (prepare.session_gap_hours = {p.session_gap_hours})")
+        if self.progress:
+            self.progress("write", 0, n_samples)
+        secrets_ = canary_values(existing, canaries)
+        split = write_split_dirs(tmp, pending, segments, p.eval_fraction, secrets_, self.eos)
+        pending.unlink()
+        output_dir.reached("samples_written")
+        if self.progress:
+            self.progress("write", n_samples, n_samples)
+        if split["canaries"]:
+            (tmp / CANARIES_FILE).write_text(split["canaries"])
+        repaired = info["repaired_surrogates"]
+        return {
+            "eos_token": self.eos,
+            "eos_source": None,  # filled in by prepare()
+            "owner_id": info["owner_id"],
+            "owner_ids": sorted({*self.old_owners, info["owner_id"]}),
+            "export": str(self.export),
+            "export_kind": info["export_kind"],
+            "prompt_format": format_info(),
+            "chats_read": info["chats_read"],
+            "chats_used": sum(1 for _, n in segments if n),
+            "chats_skipped": dict(sorted(pipeline.chats_skipped.items())),
+            "messages_read": info["messages_read"],
+            "messages_kept": info["messages_kept"],
+            "messages_new": merged["messages_new"],
+            "messages_duplicate": merged["messages_duplicate"],
+            "messages_updated": merged["messages_updated"],
+            "messages_total": merged["messages_total"],
+            "samples": n_samples,
+            "samples_train": split["samples_train"],
+            "samples_eval": split["samples_eval"],
+            "skipped": dict(sorted(pipeline.skipped.items())),
+            "repaired": {"lone_surrogate": repaired} if repaired else {},
+            "pii_redactions": dict(sorted(pipeline.pii.items())),
+            "pii_scrubbed": p.scrub_pii,
+            "canaries": len(secrets_),
+            "fingerprint": split["fingerprint"],
+            "merged": existing is not None,
+            "settings": {
+                "session_gap_hours": p.session_gap_hours,
+                "max_turns": p.max_turns,
+                "eval_fraction": p.eval_fraction,
+                "include_groups": p.include_groups,
+            },
+            "created": int(time.time()),
+            "seconds": None,  # filled in by prepare()
+        }
 
 
 def _owners(stats: dict) -> list[int]:

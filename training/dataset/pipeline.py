@@ -20,13 +20,15 @@ Progress = Callable[[str, int, int | None], None]
 
 
 class Pipeline:
+    """``with Pipeline(...) as pipeline:`` -- the workers live as long as the block."""
+
     def __init__(self, settings: Settings, eos: str, n_workers: int,
-                 progress: Progress | None = None, chunk: int = CHUNK):
+                 progress: Progress | None = None, chunk: int | None = None):
         p = settings.prepare
         self.settings = settings
         self.progress = progress
         self.n_workers = n_workers
-        self.chunk = chunk
+        self.chunk = chunk or CHUNK
         self.work = WorkSettings(
             gap_seconds=p.session_gap_hours * 3600.0,
             context_turns=p.max_turns - 1,  # a window holds max_turns turns incl. the reply
@@ -38,7 +40,23 @@ class Pipeline:
         self.skipped: Counter = Counter()
         self.chats_skipped: Counter = Counter()
         self.pii: Counter = Counter()
-        self.worker_pids: list[int] = []  # for tests: the processes of the last run
+        self.worker_pids: list[int] = []  # for tests
+        self._out: _Outputs | None = None
+        self.pool: workers.InlineWorkers | workers.ProcessWorkers | None = None
+
+    def __enter__(self) -> "Pipeline":
+        self.pool = workers.start(self.work, self._take, self.n_workers)
+        self.worker_pids = getattr(self.pool, "pids", [])
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
+
+    def _take(self, res: PieceResult) -> None:
+        assert self._out is not None
+        self._out.take(res)
 
     def read_export(self, export: Path, owner_id: int | None, records_path: Path,
                     samples_path: Path | None,
@@ -48,10 +66,10 @@ class Pipeline:
         flt = ChatFilter(list(p.include_chats), list(p.exclude_chats), p.include_groups)
         tick = (lambda n: self.progress("read", n, None)) if self.progress else None
         reader = ExportReader(export, owner_id, progress=tick, default_owner_id=p.owner_id)
-        out = _Outputs(RecordWriter(records_path),
-                       SampleStream(samples_path) if samples_path else None)
-        pool = workers.start(self.work, out.take, self.n_workers)
-        self.worker_pids = getattr(pool, "pids", [])
+        out = self._out = _Outputs(RecordWriter(records_path),
+                                   SampleStream(samples_path) if samples_path else None)
+        pool = self.pool
+        assert pool is not None, "use Pipeline as a context manager"
         skipped = self.skipped
         want_samples = samples_path is not None
         chats_read = seq = 0
@@ -88,7 +106,6 @@ class Pipeline:
                 pool.send(seq, cid, EXPORT_ROWS, rows, True, want_samples)
             pool.finish()
         finally:
-            pool.close()
             out.close()
         self.pii.update(out.pii)
         skipped.update(out.skipped)
@@ -106,8 +123,9 @@ class Pipeline:
 
     def samples_from_records(self, records_path: Path, samples_path: Path) -> list[list[int]]:
         """Rebuild every sample from a (sorted, deduplicated) record store."""
-        out = _Outputs(None, SampleStream(samples_path))
-        pool = workers.start(self.work, out.take, self.n_workers)
+        out = self._out = _Outputs(None, SampleStream(samples_path))
+        pool = self.pool
+        assert pool is not None, "use Pipeline as a context manager"
         seq, current = 0, None
         try:
             for chat_id, rows in iter_chats(records_path):
@@ -122,7 +140,6 @@ class Pipeline:
                 pool.send(seq, current, RECORD_ROWS, [], True)
             pool.finish()
         finally:
-            pool.close()
             out.close()
         # Context-less clone turns are counted again by the rebuild: keep the rebuild's.
         self.skipped["clone_turn_without_context"] = out.skipped["clone_turn_without_context"]
