@@ -269,7 +269,9 @@ class ExportReader:
             yield chat
             chat.skip()
         if meta:
-            raise ExportError(f"{name}: a chat's {', '.join(meta)} come after its messages ({_ORDER})")
+            keys = " and ".join(f"'{k}'" for k in meta)
+            raise ExportError(f"{name}: a chat's {keys} {'come' if len(meta) > 1 else 'comes'} "
+                              f"after its messages ({_ORDER})")
 
     def _json_error(self, e: JSONError, src: GuardedFile | None) -> ExportError:
         msg = e.args[0] if e.args else str(e)
