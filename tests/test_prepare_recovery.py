@@ -225,6 +225,15 @@ def test_another_accounts_export_is_refused_unless_asked_for(tmp_path):
 
 
 # -- arguments --------------------------------------------------------------------------------
+def test_workers_flag_values(tmp_path):
+    exp = export(tmp_path / "a.json", range(1, 21))
+    ok(run(exp, "--out", tmp_path / "o1", "--workers", "auto"))
+    ok(run(exp, "--out", tmp_path / "o2", "--workers", "0"))
+    for bad in ("²", "-1", "many", "999"):
+        r = run(exp, "--out", tmp_path / "o3", "--workers", bad)
+        assert r.exit_code == 2 and "not a number of workers" in r.output, r.output
+
+
 def test_include_chat_values_that_are_not_ascii_numbers(tmp_path):
     exp = export(tmp_path / "a.json", range(1, 21))
     one_line_error(run(exp, "--out", tmp_path / "o1", "--include-chat", "²"),
@@ -258,7 +267,7 @@ def test_a_dead_worker_is_one_clean_line(tmp_path, monkeypatch):
     monkeypatch.setenv("CLONEBOT_PREPARE__WORKERS", "2")
     out = tmp_path / "ds"
     one_line_error(run(export(tmp_path / "a.json", range(1, 401)), "--out", out),
-                   "a prepare worker was killed by signal 9", "--workers 1")
+                   "a prepare worker was killed by signal 9", "--workers 0")
     assert not out.exists() and siblings(out) == []
 
 

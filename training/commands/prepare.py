@@ -9,6 +9,17 @@ import click
 from clonebot.cli import pass_app
 
 
+class WorkerCount(click.ParamType):
+    name = "N|auto"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int) or value == "auto":
+            return value
+        if isinstance(value, str) and value.isascii() and value.isdigit() and int(value) <= 256:
+            return int(value)
+        self.fail(f"{value!r} is not a number of workers (0-256) or 'auto'", param, ctx)
+
+
 @click.command("prepare")
 @click.argument("export", type=click.Path(path_type=Path))
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -23,16 +34,16 @@ from clonebot.cli import pass_app
 @click.option("--groups", is_flag=True, default=False, help="Also use group chats.")
 @click.option("--canaries", type=click.IntRange(min=0), default=0, metavar="N",
               help="Plant N fake secrets in training replies (for `clonebot eval`).")
-@click.option("--workers", type=click.IntRange(min=0, max=256), default=None, metavar="N",
-              help="Processes that scrub and build samples (default prepare.workers; "
-                   "0 = one per core, 1 = none besides this one).")
+@click.option("--workers", type=WorkerCount(), default=None, metavar="N|auto",
+              help="Worker processes that scrub and build samples while the export is read "
+                   "(default prepare.workers: auto = one per core; 0 = none).")
 @click.option("--allow-other-owner", is_flag=True, default=False,
               help="Merge an export of another account into the existing dataset at --out "
                    "(refused by default: one clone, one person).")
 @pass_app
 def prepare_cmd(app, export: Path, out: Path | None, owner_id: int | None,
                 include_chat: tuple[str, ...], exclude_chat: tuple[str, ...],
-                groups: bool, canaries: int, workers: int | None,
+                groups: bool, canaries: int, workers: int | str | None,
                 allow_other_owner: bool) -> None:
     """Turn a Telegram Desktop export (result.json) into a training dataset.
 

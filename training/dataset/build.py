@@ -25,6 +25,8 @@ from training.export import check_readable
 
 # Below this size an export is read in this process: starting workers would cost more.
 _SMALL_EXPORT = 8 << 20
+# Past ~6 workers the reading process is the bottleneck (it parses at ~1 core's speed).
+_MAX_AUTO_WORKERS = 7
 
 
 def prepare(
@@ -71,18 +73,19 @@ def prepare(
 
 
 def workers_for(settings: Settings, export: Path) -> int:
-    """``prepare.workers``: 0 = one per usable core (at most 8) for an export above a few MB,
-    none (this process) for a small one; N = exactly N (1 = this process)."""
+    """``prepare.workers``: "auto" = one worker process per usable core beside this one
+    (which reads the export: one core's worth of parsing), none for a small export;
+    0 = everything in this process; N = N worker processes."""
     n = settings.prepare.workers
-    if n:
+    if n != "auto":
         return n
     try:
         if export.stat().st_size < _SMALL_EXPORT:
-            return 1
+            return 0
     except OSError:
-        return 1
+        return 0
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, min(cores or 1, 8))
+    return max(1, min((cores or 1) - 1, _MAX_AUTO_WORKERS))
 
 
 class _Build:

@@ -1,19 +1,20 @@
 """What happens to one chat's messages, in a worker process or in this one: PII scrubbed
 (placeholders consistent within the chat), kept messages recorded, reply windows built and
 rendered. A chat arrives in pieces, in order, all to the same ``ChatWork``; the result of
-each piece is a record batch and a sample batch, plus counts."""
+each piece is plain columns (records, samples) plus counts.
+
+Plain lists, not Arrow: the process that writes turns them into batches in a few C loops,
+and a worker that never builds an Arrow array does not pay pyarrow's ~50 MB first-use cost.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
 
-import pyarrow as pa
-
 from clonebot.dialogue import ReplyWindows
 from clonebot.pii import PIIFilter, RedactionSession
-from training.dataset.records import record_batch
-from training.dataset.samples import sample_batch
+from clonebot.prompt_format import render_sample
 
 # What a piece holds: raw export messages, or records of the merged store.
 EXPORT_ROWS = "export"  # (message_id, date, edited, sender, clone, text), not scrubbed
@@ -32,12 +33,19 @@ class WorkSettings:
     names: bool = False
 
 
+# (message_id, date, edited, sender, clone, text) columns of the kept messages
+RecordColumns = tuple[list, list, list, list, list, list]
+# (rendered text, turns per sample, roles, contents, message_id, date) columns; the turns
+# of all samples are flattened into roles/contents
+SampleColumns = tuple[list, list, list, list, list, list]
+
+
 @dataclass
 class PieceResult:
     seq: int  # the chat's position among the chats sent
     chat_id: int
-    records: pa.RecordBatch | None
-    samples: pa.RecordBatch | None
+    records: RecordColumns | None
+    samples: SampleColumns | None
     owner_messages: int = 0
     skipped: Counter = field(default_factory=Counter)
     pii: Counter = field(default_factory=Counter)  # on a chat's last piece only
@@ -99,7 +107,7 @@ class ChatWork:
                     if w is not None:
                         windows.append(w)
             chat.last_id = last_id
-            records = record_batch(chat_id, cols)
+            records = cols
         elif add is not None:
             for row in rows:
                 w = add(*row)
@@ -115,5 +123,19 @@ class ChatWork:
             result.pii = chat.session.counts
             result.ordered = chat.ordered
         if windows:
-            result.samples = sample_batch(chat_id, windows, self.s.eos)
+            result.samples = self._samples(windows)
         return result
+
+    def _samples(self, windows: list) -> SampleColumns:
+        eos = self.s.eos
+        texts, counts, roles, contents, mids, dates = cols = ([], [], [], [], [], [])
+        for w in windows:
+            turns = w.turns
+            texts.append(render_sample(turns[:-1], turns[-1]["content"], eos))
+            counts.append(len(turns))
+            for t in turns:
+                roles.append(t["role"])
+                contents.append(t["content"])
+            mids.append(w.message_id)
+            dates.append(w.date)
+        return cols

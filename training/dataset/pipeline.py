@@ -11,8 +11,8 @@ from clonebot.config import Settings
 from training.dataset import workers
 from training.dataset.chat_selection import ChatFilter
 from training.dataset.chat_work import EXPORT_ROWS, RECORD_ROWS, PieceResult, WorkSettings
-from training.dataset.records import RecordWriter, iter_chats
-from training.dataset.samples import SampleStream
+from training.dataset.records import RecordWriter, iter_chats, record_batch
+from training.dataset.samples import SampleStream, sample_batch
 from training.export import TEXT, ExportReader
 
 CHUNK = 2000  # messages per piece sent to a worker
@@ -164,9 +164,9 @@ class _Outputs:
             if self.samples is not None:
                 self.samples.chat(res.chat_id)
         if self.records is not None and res.records is not None:
-            self.records.add(res.records)
+            self.records.add(record_batch(res.chat_id, res.records))
         if self.samples is not None and res.samples is not None:
-            self.samples.add(res.samples)
+            self.samples.add(sample_batch(res.chat_id, res.samples))
         self.owner_messages += res.owner_messages
         self.ordered = self.ordered and res.ordered
         self.skipped.update(res.skipped)

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from clonebot.dialogue import ReplyWindow
-from clonebot.prompt_format import render_sample
+import numpy as np
 
 _TURNS = pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))
 SAMPLE_SCHEMA = pa.schema([
@@ -21,15 +20,20 @@ SAMPLE_SCHEMA = pa.schema([
 ])
 
 
-def sample_batch(chat_id: int, windows: list[ReplyWindow], eos: str) -> pa.RecordBatch:
-    """Windows of one chat -> rows: ``text`` is the rendered sample (prompt + reply + EOS)."""
+def sample_batch(chat_id: int, cols: tuple[list, list, list, list, list, list]) -> pa.RecordBatch:
+    """Sample columns of one chat (``chat_work.SampleColumns``) -> rows: ``text`` is the
+    rendered sample (prompt + reply + EOS), ``messages`` its turns."""
+    texts, counts, roles, contents, mids, dates = cols
+    offsets = np.zeros(len(counts) + 1, dtype=np.int32)
+    np.cumsum(counts, out=offsets[1:])
+    turns = pa.StructArray.from_arrays([pa.array(roles, pa.string()), pa.array(contents, pa.string())],
+                                       fields=list(_TURNS.value_type))
     return pa.RecordBatch.from_arrays([
-        pa.array([render_sample(w.turns[:-1], w.turns[-1]["content"], eos) for w in windows],
-                 pa.string()),
-        pa.array([w.turns for w in windows], _TURNS),
-        pa.array([chat_id] * len(windows), pa.int64()),
-        pa.array([w.message_id for w in windows], pa.int64()),
-        pa.array([w.date for w in windows], pa.int64()),
+        pa.array(texts, pa.string()),
+        pa.ListArray.from_arrays(pa.array(offsets), turns, type=_TURNS),
+        pa.array([chat_id] * len(texts), pa.int64()),
+        pa.array(mids, pa.int64()),
+        pa.array(dates, pa.int64()),
     ], schema=SAMPLE_SCHEMA)
 
 

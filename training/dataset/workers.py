@@ -6,7 +6,7 @@ carry state from piece to piece). Results are taken strictly in the order the pi
 sent, so the output is byte-identical whatever the number of workers. At most ``DEPTH``
 pieces per worker are in flight, so memory does not grow with the export.
 
-``workers`` = 1 runs ``ChatWork`` in this process (no pickling, no processes); N > 1 starts
+``workers`` = 0 runs ``ChatWork`` in this process (no pickling, no processes); N > 0 starts
 N processes. They are spawned, not forked: forking a process that has threads (pyarrow's,
 tqdm's) can deadlock, and spawned workers are this process's children, so their CPU time
 shows in its rusage. A worker whose parent is killed dies with it (Linux: the kernel's
@@ -17,7 +17,7 @@ as a ``DatasetError``, never a hang.
 from __future__ import annotations
 
 import ctypes
-import multiprocessing as mp
+import multiprocessing
 import os
 import queue
 import signal
@@ -36,7 +36,7 @@ Consume = Callable[[PieceResult], None]
 
 
 class InlineWorkers:
-    """``workers = 1``: the work happens here, results are consumed at once."""
+    """``workers = 0``: the work happens here, results are consumed at once."""
 
     def __init__(self, settings: WorkSettings, consume: Consume):
         self.work = ChatWork(settings)
@@ -106,11 +106,10 @@ class ProcessWorkers:
             except queue.Empty:
                 p = self.procs[w]
                 if not p.is_alive():
-                    how = (f"was killed by signal {-p.exitcode}" if p.exitcode and p.exitcode < 0
-                           else f"exited with code {p.exitcode}")
-                    raise DatasetError(
-                        f"a prepare worker {how} (out of memory?); try again, or with "
-                        "--workers 1") from None
+                    code = p.exitcode or 0
+                    how = (f"was killed by signal {-code}" + (" (out of memory?)" if code == -9 else "")
+                           if code < 0 else f"exited with code {code}")
+                    raise DatasetError(f"a prepare worker {how}; try again, or with --workers 0") from None
         if isinstance(res, str):  # a bug in the worker: its traceback
             raise RuntimeError(f"prepare worker failed:\n{res}")
         self.order.popleft()
@@ -135,7 +134,7 @@ class ProcessWorkers:
 
 
 def _context():
-    return mp.get_context("spawn")
+    return multiprocessing.get_context("spawn")
 
 
 def _die_with(parent: int) -> None:
@@ -175,4 +174,4 @@ def _serve(settings: WorkSettings, tasks, results, parent: int) -> None:
 
 
 def start(settings: WorkSettings, consume: Consume, n: int) -> InlineWorkers | ProcessWorkers:
-    return InlineWorkers(settings, consume) if n <= 1 else ProcessWorkers(settings, consume, n)
+    return InlineWorkers(settings, consume) if n == 0 else ProcessWorkers(settings, consume, n)
