@@ -21,20 +21,17 @@ from click.testing import CliRunner
 
 from clonebot.cli import cli
 from clonebot.errors import ExportError
-from training.commands import prepare as prepare_cmd
+from fixtures_dataset import assert_one_line_error
+import training.commands.prepare
 from training.export import MALFORMED, TEXT, ExportReader
 from training.export.guard import MAX_DEPTH, FileGuard, GuardedFile, _scan_slowly
 
-prepare_cmd.register(cli)
+training.commands.prepare.register(cli)
 ROOT = Path(__file__).resolve().parents[1]
 OWNER, FRIEND = 111, 222
 
 
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    for k in ("CLONEBOT_MODEL__BASE_MODEL", "CLONEBOT_PREPARE__OWNER_ID"):
-        monkeypatch.delenv(k, raising=False)
+pytestmark = pytest.mark.usefixtures("clean_prepare_env")
 
 
 def msg(mid: int, sender: int, text, t: int = 0, **extra) -> dict:
@@ -77,17 +74,7 @@ def run(*args):
     return CliRunner().invoke(cli, ["prepare", *map(str, args)])
 
 
-def assert_refused(r, out: Path, *needles: str) -> str:
-    assert r.exit_code == 1, r.output
-    assert r.exception is None or isinstance(r.exception, SystemExit), repr(r.exception)
-    err = r.stderr.strip()
-    assert err.startswith("error: ") and "\n" not in err, err
-    assert "Traceback" not in r.output
-    for n in needles:
-        assert n in err, err
-    assert not out.exists()
-    assert not [p for p in out.parent.iterdir() if p.name.startswith(f".{out.name}.")]
-    return err
+assert_refused = assert_one_line_error
 
 
 def stats_of(out: Path) -> dict:
@@ -179,11 +166,13 @@ def _with_text(data: dict, raw_text: str) -> str:
     return json.dumps(data, ensure_ascii=False).replace('"@@"', raw_text)
 
 
-def test_lone_surrogate_escape_in_a_single_chat_export(tmp_path):
+@pytest.mark.parametrize("layout", ["single", "full"])
+def test_lone_surrogate_escapes_are_read_as_replacement_characters(layout, tmp_path):
     msgs = dialogue()
     msgs[3]["text"] = "@@"
-    data = {"name": "Friend", "type": "personal_chat", "id": 5, "messages": msgs}
-    p = write(tmp_path, _with_text(data, '"x \\udc80 and \\ud83d\\ude00 and \\ud800"'))
+    data = ({"name": "Friend", "type": "personal_chat", "id": 5, "messages": msgs}
+            if layout == "single" else full_export([chat(msgs)]))
+    p = write(tmp_path, _with_text(data, '"x \\udc80 and \\ud83d\\ude00 and \\uD800"'))
     r, chats = read_all(p, OWNER)
     assert chats[0][1][3].text == "x \ufffd and \U0001F600 and \ufffd"
     assert r.repaired_surrogates == 2
@@ -191,14 +180,6 @@ def test_lone_surrogate_escape_in_a_single_chat_export(tmp_path):
     res = run(p, "--out", out, "--owner-id", OWNER)
     assert res.exit_code == 0, res.output
     assert stats_of(out)["repaired"] == {"lone_surrogate": 2}
-
-
-def test_lone_surrogate_escape_in_a_full_export(tmp_path):
-    msgs = dialogue()
-    msgs[3]["text"] = "@@"
-    p = write(tmp_path, _with_text(full_export([chat(msgs)]), '"\\uDC80"'))
-    r, chats = read_all(p)
-    assert chats[0][1][3].text == "\ufffd" and r.repaired_surrogates == 1
 
 
 def test_escaped_backslash_before_u_is_text_not_an_escape(tmp_path):

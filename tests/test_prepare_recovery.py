@@ -16,18 +16,15 @@ import pytest
 from click.testing import CliRunner
 
 from clonebot.cli import cli
-from training.commands import prepare as prepare_cmd
+from fixtures_dataset import assert_one_line_error, dataset_files, leftovers
+import training.commands.prepare
 
-prepare_cmd.register(cli)
+training.commands.prepare.register(cli)
 ROOT = Path(__file__).resolve().parents[1]
 OWNER, FRIEND = 111, 222
 
 
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    for k in ("CLONEBOT_MODEL__BASE_MODEL", "CLONEBOT_PREPARE__OWNER_ID", "CLONEBOT_PREPARE__WORKERS"):
-        monkeypatch.delenv(k, raising=False)
+pytestmark = pytest.mark.usefixtures("clean_prepare_env")
 
 
 def export(path: Path, ids: range, owner: int = OWNER, chat_id: int = 5) -> Path:
@@ -51,35 +48,20 @@ def ok(r):
 
 
 def one_line_error(r, *needles):
-    assert r.exit_code == 1, r.output
-    assert r.exception is None or isinstance(r.exception, SystemExit), repr(r.exception)
-    err = r.stderr.strip()
-    assert err.startswith("error: ") and "\n" not in err and "Traceback" not in r.output, err
-    for n in needles:
-        assert n in err, err
-    return err
+    return assert_one_line_error(r, None, *needles)
 
 
 def message_ids(out: Path) -> list[int]:
     return pq.read_table(out / "messages.parquet").column("message_id").to_pylist()
 
 
-def siblings(out: Path) -> list[str]:
-    return sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}."))
+siblings = leftovers
 
 
 def content(out: Path) -> dict[str, bytes]:
     """Every file of a dataset; of stats.json what does not depend on the run's history."""
-    files = {}
-    for p in sorted(out.rglob("*")):
-        if p.is_file():
-            data = p.read_bytes()
-            if p.name == "stats.json":
-                st = json.loads(data)
-                data = json.dumps({k: st[k] for k in ("samples", "samples_train", "fingerprint",
-                                                      "messages_total", "owner_ids")}).encode()
-            files[str(p.relative_to(out))] = data
-    return files
+    return dataset_files(out, ("samples", "samples_train", "fingerprint", "messages_total",
+                               "owner_ids"))
 
 
 # -- kills at every named step ----------------------------------------------------------
@@ -92,11 +74,11 @@ def prepare_killed_at(step: str, exp: Path, out: Path) -> None:
     when it reaches ``step``."""
     code = f"""
 import os, sys
-import training.dataset.output_dir as steps
+import training.dataset.output_dir
 def reached(step):
     if step == {step!r}:
         os._exit(137)
-steps.reached = reached
+training.dataset.output_dir.reached = reached
 from clonebot.config import load_settings
 from training.dataset import prepare
 prepare({str(exp)!r}, {str(out)!r}, load_settings(None))
@@ -148,8 +130,9 @@ def test_a_killed_first_prepare_is_finished_by_the_next(tmp_path):
     out = tmp_path / "ds"
     prepare_killed_at("new_in_place", exp, out)
     assert not out.exists()
-    ok(run(exp, "--out", out))
+    r = ok(run(exp, "--out", out))
     assert message_ids(out) == list(range(1, 21)) and siblings(out) == []
+    assert "recovered: finished installing the dataset a killed prepare had built" in r.stdout
 
 
 def test_stale_tmp_dirs_of_killed_builds_are_removed(tmp_path):
@@ -282,13 +265,13 @@ from training.dataset import prepare
 from training.dataset.pipeline import Pipeline
 real = Pipeline.read_export
 def read_then_die(self, *a, **k):
-    import training.dataset.workers as w
-    real_send = w.ProcessWorkers.send
+    from training.dataset.workers import ProcessWorkers
+    real_send = ProcessWorkers.send
     def send(pool, *args, **kw):
         real_send(pool, *args, **kw)
         open({str(pids)!r}, "w").write(" ".join(map(str, pool.pids)))
         os._exit(137)
-    w.ProcessWorkers.send = send
+    ProcessWorkers.send = send
     return real(self, *a, **k)
 Pipeline.read_export = read_then_die
 s = load_settings(None)

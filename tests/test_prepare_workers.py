@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from clonebot.config import load_settings
+from fixtures_dataset import dataset_files
 from training.dataset import canaries, pipeline, prepare
 
 SAMPLE = Path(__file__).resolve().parents[1] / "exports" / "sample" / "result.json"
@@ -34,18 +35,7 @@ def settings(workers: int):
         update={"workers": workers, "include_groups": True})})
 
 
-def files(out: Path) -> dict[str, bytes]:
-    got = {}
-    for p in sorted(out.rglob("*")):
-        if p.is_file():
-            data = p.read_bytes()
-            if p.name == "stats.json":
-                st = json.loads(data)
-                for k in ("seconds", "created"):
-                    st.pop(k)
-                data = json.dumps(st).encode()
-            got[str(p.relative_to(out))] = data
-    return got
+files = dataset_files
 
 
 def shuffled_export(path: Path) -> Path:

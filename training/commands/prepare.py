@@ -115,6 +115,8 @@ def summary(stats: dict, out: Path) -> str:
     lines.append("  PII redacted: " + (", ".join(f"{k} {v}" for k, v in pii.items()) or "none found")
                  if stats.get("pii_scrubbed", True) else "  PII scrubbing: OFF (prepare.scrub_pii)")
     lines.append(f"  EOS: {stats['eos_token']!r} from {stats['eos_source']}")
+    for note in stats.get("recovered") or []:
+        lines.append(f"  recovered: {note}")
     if stats.get("canaries"):
         lines.append(f"  canaries planted: {stats['canaries']} (see canaries.json)")
     return "\n".join(lines)

@@ -25,8 +25,8 @@ from training.export import check_readable
 
 # Below this size an export is read in this process: starting workers would cost more.
 _SMALL_EXPORT = 8 << 20
-# Past ~6 workers the reading process is the bottleneck (it parses at ~1 core's speed).
-_MAX_AUTO_WORKERS = 7
+# Past a few workers the reading process is the bottleneck (it parses at one core's speed).
+_MAX_AUTO_WORKERS = 8
 
 
 def prepare(
@@ -59,6 +59,7 @@ def prepare(
                            allow_other_owner)
             stats = build.run(owner_id, canaries)
             stats["eos_source"] = eos_source
+            stats["recovered"] = target.recovered
             stats["seconds"] = round(time.time() - t0, 2)
             # Written last, atomically: a tmp dir with stats.json is a complete dataset.
             atomic_write_text(tmp / STATS_FILE, json.dumps(stats, indent=2, ensure_ascii=False),
@@ -73,9 +74,10 @@ def prepare(
 
 
 def workers_for(settings: Settings, export: Path) -> int:
-    """``prepare.workers``: "auto" = one worker process per usable core beside this one
-    (which reads the export: one core's worth of parsing), none for a small export;
-    0 = everything in this process; N = N worker processes."""
+    """``prepare.workers``: "auto" = one worker process per usable core (this one reads
+    the export meanwhile; an extra process also keeps the pipeline moving when the cores
+    are shared), none for a small export or a single core; 0 = everything in this process;
+    N = N worker processes."""
     n = settings.prepare.workers
     if n != "auto":
         return n
@@ -85,7 +87,7 @@ def workers_for(settings: Settings, export: Path) -> int:
     except OSError:
         return 0
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, min((cores or 1) - 1, _MAX_AUTO_WORKERS))
+    return 0 if (cores or 1) < 2 else min(cores, _MAX_AUTO_WORKERS)
 
 
 class _Build:

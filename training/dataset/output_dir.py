@@ -76,6 +76,7 @@ class OutputDir:
         self.old = self.out.with_name(f".{name}.old")
         self.lock_path = self.out.with_name(f".{name}.lock")
         self._lock_fd: int | None = None
+        self.recovered: list[str] = []  # what recover() did, for the summary
 
     # -- lock --------------------------------------------------------------------------
     def __enter__(self) -> "OutputDir":
@@ -166,7 +167,8 @@ class OutputDir:
         except OSError as e:
             raise self._cannot(e) from None
         for line in done:
-            log.warning("%s", line)
+            log.info("%s", line)
+        self.recovered = done
         return done
 
     # -- the existing dataset --------------------------------------------------------------

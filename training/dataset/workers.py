@@ -29,7 +29,7 @@ from collections.abc import Callable
 from clonebot.errors import DatasetError
 from training.dataset.chat_work import ChatWork, PieceResult, WorkSettings
 
-DEPTH = 4  # pieces in flight per worker
+DEPTH = 16  # pieces in flight per worker: slack for a worker the scheduler holds back
 _POLL = 1.0  # seconds between liveness checks while waiting
 
 Consume = Callable[[PieceResult], None]
@@ -66,8 +66,12 @@ class ProcessWorkers:
                         name=f"clonebot-prepare-{i}", daemon=True)
             for i in range(n)
         ]
-        for p in self.procs:
-            p.start()
+        try:
+            for p in self.procs:
+                p.start()
+        except BaseException:
+            self.close()
+            raise
         self.in_flight = [0] * n
         self.order: deque[int] = deque()  # worker of every piece sent, not yet consumed
         self.chat_worker: dict[int, int] = {}  # open chat seq -> its worker
@@ -124,6 +128,8 @@ class ProcessWorkers:
             except (OSError, ValueError):
                 pass
         for p in self.procs:
+            if p.pid is None:  # never started
+                continue
             p.join(timeout=2)
             if p.is_alive():
                 p.kill()
@@ -153,6 +159,7 @@ def _die_with(parent: int) -> None:
 def _serve(settings: WorkSettings, tasks, results, parent: int) -> None:
     """A worker process: pieces in, results out, until told to stop or orphaned."""
     _die_with(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     work = ChatWork(settings)
     while True:
         try:
