@@ -4,6 +4,7 @@ prepare merges with; and the merge itself."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +34,9 @@ _ROW_GROUP = 50_000
 
 
 class RecordWriter:
-    """Record batches -> ``messages.parquet``, in row groups of about 50k rows."""
+    """Record batches -> ``messages.parquet``, in row groups of about 50k rows. Encoding
+    and compressing a row group runs in a thread (pyarrow releases the GIL there), beside
+    the export parsing; one row group at a time, in order."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -41,6 +44,8 @@ class RecordWriter:
         self.pending: list[pa.RecordBatch] = []
         self.pending_rows = 0
         self.rows = 0
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="records")
+        self._writing: Future | None = None
 
     def add(self, batch: pa.RecordBatch) -> None:
         if batch.num_rows:
@@ -52,13 +57,24 @@ class RecordWriter:
     def flush(self) -> None:
         if self.pending:
             table = pa.Table.from_batches(self.pending, RECORD_SCHEMA).combine_chunks()
-            self.writer.write_table(table, row_group_size=max(1, table.num_rows))
+            self._wait()
+            self._writing = self._thread.submit(self.writer.write_table, table,
+                                                row_group_size=max(1, table.num_rows))
             self.rows += table.num_rows
             self.pending, self.pending_rows = [], 0
 
+    def _wait(self) -> None:
+        if self._writing is not None:
+            writing, self._writing = self._writing, None
+            writing.result()  # re-raises what the write raised
+
     def close(self) -> None:
-        self.flush()
-        self.writer.close()
+        try:
+            self.flush()
+            self._wait()
+        finally:
+            self._thread.shutdown(wait=True)
+            self.writer.close()
 
 
 def record_batch(chat_id: int, cols: tuple[list, list, list, list, list, list]) -> pa.RecordBatch:
