@@ -161,19 +161,20 @@ def to_message(d: dict, owner_id: int) -> Message:
         if sender is None:  # a sender we cannot read: never guess whose words these are
             return MALFORMED_MESSAGE
         from_owner = sender == owner_id and (type(fid) is int or fid.startswith("user"))
-    text = visible_text(get("text"))
-    if text is None:
-        return MALFORMED_MESSAGE
-    if not text or text.isspace():
-        text = ""
-        if get("media_type") == "sticker":
-            emoji = get("sticker_emoji")
-            text = emoji if type(emoji) is str else ""
+    text = get("text")
+    if type(text) is not str or not text.isascii():  # plain ASCII text needs no work
+        text = visible_text(text)
+        if text is None:
+            return MALFORMED_MESSAGE
     if text and not text.isspace():
         kind = TEXT
     else:
         text = ""
-        kind = MEDIA if any(k in d for k in _MEDIA_KEYS) else EMPTY
+        if get("media_type") == "sticker":
+            emoji = get("sticker_emoji")
+            if type(emoji) is str and emoji and not emoji.isspace():
+                text = emoji
+        kind = TEXT if text else MEDIA if any(k in d for k in _MEDIA_KEYS) else EMPTY
     return Message(
         mid, date, edited, sender, from_owner, kind, text,
         "forwarded_from" in d or "forwarded_from_id" in d or "saved_from" in d,
