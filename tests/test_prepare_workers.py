@@ -84,3 +84,14 @@ def test_workers_are_gone_after_prepare(tmp_path):
     for pid in pids:
         with pytest.raises(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)  # joined already: not our child any more
+
+
+def test_no_worker_processes_here_means_one_process(tmp_path, monkeypatch):
+    from training.dataset import workers
+
+    def no_semaphores(*a, **k):
+        raise OSError(38, "Function not implemented")
+
+    monkeypatch.setattr(workers.ProcessWorkers, "__init__", no_semaphores)
+    stats = prepare(SAMPLE, tmp_path / "ds", settings(2))
+    assert stats["samples"] > 50

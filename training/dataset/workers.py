@@ -17,6 +17,7 @@ as a ``DatasetError``, never a hang.
 from __future__ import annotations
 
 import ctypes
+import logging
 import multiprocessing
 import os
 import queue
@@ -28,6 +29,8 @@ from collections.abc import Callable
 
 from clonebot.errors import DatasetError
 from training.dataset.chat_work import ChatWork, PieceResult, WorkSettings
+
+log = logging.getLogger(__name__)
 
 DEPTH = 16  # pieces in flight per worker: slack for a worker the scheduler holds back
 _POLL = 1.0  # seconds between liveness checks while waiting
@@ -181,4 +184,11 @@ def _serve(settings: WorkSettings, tasks, results, parent: int) -> None:
 
 
 def start(settings: WorkSettings, consume: Consume, n: int) -> InlineWorkers | ProcessWorkers:
-    return InlineWorkers(settings, consume) if n == 0 else ProcessWorkers(settings, consume, n)
+    """N worker processes, or this process when N is 0 or processes cannot be started here
+    (no /dev/shm for their queues' semaphores, a process limit)."""
+    if n > 0:
+        try:
+            return ProcessWorkers(settings, consume, n)
+        except OSError as e:
+            log.warning("cannot start prepare workers (%s); working in this process", e)
+    return InlineWorkers(settings, consume)
