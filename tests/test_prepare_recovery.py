@@ -144,6 +144,17 @@ def test_stale_tmp_dirs_of_killed_builds_are_removed(tmp_path):
     assert siblings(out) == []
 
 
+def test_a_symlinked_out_updates_the_dataset_it_points_to(tmp_path):
+    real = tmp_path / "real" / "ds"
+    real.parent.mkdir()
+    ok(run(export(tmp_path / "a.json", range(1, 41)), "--out", real))
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    ok(run(export(tmp_path / "b.json", range(30, 81)), "--out", link))
+    assert link.is_symlink() and message_ids(link) == list(range(1, 81))
+    assert siblings(real) == []
+
+
 def test_failures_leave_no_lock_or_tmp_behind(tmp_path):
     out = tmp_path / "ds"
     one_line_error(run(export(tmp_path / "a.json", range(1, 21)), "--out", out, "--owner-id", 42),

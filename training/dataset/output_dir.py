@@ -68,7 +68,8 @@ class OutputDir:
     """``with OutputDir(out) as target:`` holds the lock and has recovered what a kill left."""
 
     def __init__(self, out: Path | str):
-        self.out = Path(os.path.abspath(Path(out).expanduser()))
+        # A symlinked --out means the dir it points to: the renames happen beside that.
+        self.out = Path(os.path.realpath(Path(out).expanduser()))
         if self.out.parent == self.out:
             raise DatasetError(f"--out {self.out} is not a directory a dataset can replace")
         name = self.out.name
