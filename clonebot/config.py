@@ -68,7 +68,7 @@ class PrepareSettings(_Section):
     eval_fraction: float = Field(0.1, ge=0, lt=1)
     scrub_pii: bool = True
     # Worker processes that scrub and build samples while this one reads the export:
-    # "auto" = one per usable core (none for exports under 8 MB or on one core);
+    # "auto" = one per usable core, at most 3 (none for exports under 8 MB or on one core);
     # 0 = everything in this process.
     workers: Annotated[int, Field(ge=0, le=256)] | Literal["auto"] = "auto"
 

@@ -95,3 +95,19 @@ def test_no_worker_processes_here_means_one_process(tmp_path, monkeypatch):
     monkeypatch.setattr(workers.ProcessWorkers, "__init__", no_semaphores)
     stats = prepare(SAMPLE, tmp_path / "ds", settings(2))
     assert stats["samples"] > 50
+
+
+def test_how_many_workers_auto_starts(tmp_path, monkeypatch):
+    from training.dataset import build
+
+    small, big = tmp_path / "small.json", tmp_path / "big.json"
+    small.write_bytes(b"x" * 100)
+    with open(big, "wb") as f:
+        f.truncate(build._SMALL_EXPORT)  # sparse: the size is what counts
+    auto = settings("auto")
+    for cores, want in ((1, 0), (2, 2), (3, 3), (64, 3)):
+        monkeypatch.setattr(build.os, "sched_getaffinity", lambda pid, n=cores: set(range(n)))
+        assert build.workers_for(auto, big) == want, cores
+        assert build.workers_for(auto, small) == 0
+    assert build.workers_for(settings(5), small) == 5
+    assert build.workers_for(settings(0), big) == 0

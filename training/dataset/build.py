@@ -25,8 +25,9 @@ from training.export import check_readable
 
 # Below this size an export is read in this process: starting workers would cost more.
 _SMALL_EXPORT = 8 << 20
-# Past a few workers the reading process is the bottleneck (it parses at one core's speed).
-_MAX_AUTO_WORKERS = 8
+# Past ~3 workers the reading process is the bottleneck (it parses at one core's speed), and
+# each worker adds ~25 MB.
+_MAX_AUTO_WORKERS = 3
 
 
 def prepare(
@@ -74,10 +75,10 @@ def prepare(
 
 
 def workers_for(settings: Settings, export: Path) -> int:
-    """``prepare.workers``: "auto" = one worker process per usable core (this one reads
-    the export meanwhile; an extra process also keeps the pipeline moving when the cores
-    are shared), none for a small export or a single core; 0 = everything in this process;
-    N = N worker processes."""
+    """``prepare.workers``: "auto" = one worker process per usable core, at most 3 (this
+    one reads the export meanwhile; an extra process also keeps the pipeline moving when the
+    cores are shared), none for a small export or a single core; 0 = everything in this
+    process; N = N worker processes."""
     n = settings.prepare.workers
     if n != "auto":
         return n
