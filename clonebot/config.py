@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
@@ -69,6 +69,10 @@ class PrepareSettings(_Section):
     exclude_chats: list[int | str] = []
     eval_fraction: float = Field(0.1, ge=0, lt=1)
     scrub_pii: bool = True
+    # Worker processes that scrub and build samples while this one reads the export:
+    # "auto" = one per usable core, at most 3 (none for exports under 8 MB or on one core);
+    # 0 = everything in this process.
+    workers: Annotated[int, Field(ge=0, le=256)] | Literal["auto"] = "auto"
 
 
 class PIISettings(_Section):

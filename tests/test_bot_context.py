@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from clonebot.runtime.context import history_to_turns
 from clonebot.telegram.messages import Msg
-from training.dialogues import build_samples
+from clonebot.dialogue import reply_windows
 
 OWNER, ALICE, BOB, CHAT = 1, 2, 3, -100
 
@@ -40,8 +40,8 @@ def test_context_equals_the_training_window_for_the_same_messages():
     # Training's sample for the owner's reply "yes)" must have the same context the bot
     # would build from history right before that reply.
     kept = [(i, d, s, s == OWNER, t) for i, (s, t, d) in enumerate(ROWS, 1) if t.strip()]
-    samples = list(build_samples(kept, gap_seconds=4 * 3600, max_turns=5))
-    context_in_training = samples[-1].messages[:-1]
+    samples = list(reply_windows(kept, 4 * 3600, context_turns=4))
+    context_in_training = samples[-1].turns[:-1]
     bot_context = history_to_turns(_msgs(ROWS[:5]), max_turns=4, session_gap_seconds=4 * 3600)
     assert bot_context == context_in_training
 

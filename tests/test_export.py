@@ -164,7 +164,7 @@ def test_unreadable_missing_and_directory(tmp_path, monkeypatch):
     def deny(*a, **k):
         raise PermissionError(13, "Permission denied")
 
-    import training.export as ex
+    import training.export.reader as ex
 
     monkeypatch.setattr(ex, "open", deny, raising=False)
     with pytest.raises(ExportError, match="cannot read export .*Permission denied"):

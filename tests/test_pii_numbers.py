@@ -67,3 +67,12 @@ def test_ids_in_loose_order_found(text, value, kind):
 ])
 def test_number_lookalikes_untouched(text):
     assert untouched(text), shown(text)
+
+
+def test_a_number_of_thousands_of_digits_is_scanned_not_raised():
+    # int() refuses strings over 4300 digits; a pasted blob of digits must not crash the scan
+    from clonebot.pii import scan
+
+    blob = "1 2 3 4 5 " + "7" * 5000
+    assert isinstance(scan(blob), list)
+    assert isinstance(scan(" ".join(["9" * 5000] * 5)), list)

@@ -1,5 +1,5 @@
 """``clonebot prepare`` end to end: real fixtures, the bundled sample, bad input, merges,
-canaries (training/dataset.py, training/commands/prepare.py)."""
+canaries (training/dataset/, training/commands/prepare.py)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,13 @@ import pytest
 from click.testing import CliRunner
 
 from clonebot.cli import cli
+from fixtures_dataset import assert_one_line_error
 from clonebot.config import load_settings
 from clonebot.prompt_format import render_sample
-from training.commands import prepare as prepare_cmd
+import training.commands.prepare
 from training.dataset import merge_records, plan_split, prepare
 
-prepare_cmd.register(cli)
+training.commands.prepare.register(cli)
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "telegram-exports"
 SAMPLE = Path(__file__).resolve().parents[1] / "exports" / "sample" / "result.json"
@@ -46,15 +47,7 @@ def all_bytes(out: Path) -> bytes:
     return b"".join(p.read_bytes() for p in out.rglob("*") if p.is_file())
 
 
-def assert_failed_cleanly(r, out: Path, *needles: str):
-    assert r.exit_code == 1, r.output
-    err = r.stderr.strip()
-    assert err.startswith("error: ") and "\n" not in err, err
-    assert "Traceback" not in r.output
-    for n in needles:
-        assert n in err, err
-    assert not out.exists()
-    assert not [p for p in out.parent.iterdir() if p.name.startswith(f".{out.name}.")]
+assert_failed_cleanly = assert_one_line_error
 
 
 # -- the bundled sample ----------------------------------------------------------------
@@ -231,7 +224,7 @@ def test_truncated_wrong_schema_unreadable(tmp_path, monkeypatch):
     assert_failed_cleanly(run(tmp_path / "missing.json", "--out", tmp_path / "o4"), tmp_path / "o4", "not found")
     locked = tmp_path / "locked.json"
     locked.write_bytes(SAMPLE.read_bytes())
-    import training.export as ex
+    import training.export.reader as ex
 
     def deny(*a, **k):
         raise PermissionError(13, "Permission denied")

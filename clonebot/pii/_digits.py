@@ -128,7 +128,10 @@ def _classify_run(text: str, groups: list, plus: bool, out: list[Cand]) -> bool:
 
 def _counting(run: str) -> bool:
     """"1 2 3 4 5 6 7 8 9 10": counting, not a number."""
-    nums = [int(g) for g in _GROUP.findall(run)]
+    groups = _GROUP.findall(run)
+    if len(groups) < 5 or any(len(g) > 6 for g in groups):  # nobody counts past a million
+        return False
+    nums = [int(g) for g in groups]
     return len(nums) >= 5 and all(b == a + 1 for a, b in zip(nums, nums[1:]))
 
 

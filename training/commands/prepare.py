@@ -9,9 +9,15 @@ import click
 from clonebot.cli import pass_app
 
 
-def _chat_ref(v: str) -> int | str:
-    v = v.strip()
-    return int(v) if v.lstrip("-").isdigit() else v
+class WorkerCount(click.ParamType):
+    name = "N|auto"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int) or value == "auto":
+            return value
+        if isinstance(value, str) and value.isascii() and value.isdigit() and int(value) <= 256:
+            return int(value)
+        self.fail(f"{value!r} is not a number of workers (0-256) or 'auto'", param, ctx)
 
 
 @click.command("prepare")
@@ -28,10 +34,17 @@ def _chat_ref(v: str) -> int | str:
 @click.option("--groups", is_flag=True, default=False, help="Also use group chats.")
 @click.option("--canaries", type=click.IntRange(min=0), default=0, metavar="N",
               help="Plant N fake secrets in training replies (for `clonebot eval`).")
+@click.option("--workers", type=WorkerCount(), default=None, metavar="N|auto",
+              help="Worker processes that scrub and build samples while the export is read "
+                   "(default prepare.workers: auto = one per core; 0 = none).")
+@click.option("--allow-other-owner", is_flag=True, default=False,
+              help="Merge an export of another account into the existing dataset at --out "
+                   "(refused by default: one clone, one person).")
 @pass_app
 def prepare_cmd(app, export: Path, out: Path | None, owner_id: int | None,
                 include_chat: tuple[str, ...], exclude_chat: tuple[str, ...],
-                groups: bool, canaries: int) -> None:
+                groups: bool, canaries: int, workers: int | str | None,
+                allow_other_owner: bool) -> None:
     """Turn a Telegram Desktop export (result.json) into a training dataset.
 
     Personal chats only by default; bots, Saved Messages and channels never. PII is
@@ -40,12 +53,14 @@ def prepare_cmd(app, export: Path, out: Path | None, owner_id: int | None,
     from tqdm import tqdm
 
     from training.dataset import prepare
+    from training.dataset.chat_selection import chat_ref
 
     settings = app.settings
     p = settings.prepare.model_copy(update={
-        "include_chats": [*settings.prepare.include_chats, *map(_chat_ref, include_chat)],
-        "exclude_chats": [*settings.prepare.exclude_chats, *map(_chat_ref, exclude_chat)],
+        "include_chats": [*settings.prepare.include_chats, *map(chat_ref, include_chat)],
+        "exclude_chats": [*settings.prepare.exclude_chats, *map(chat_ref, exclude_chat)],
         "include_groups": settings.prepare.include_groups or groups,
+        "workers": settings.prepare.workers if workers is None else workers,
     })
     settings = settings.model_copy(update={"prepare": p})
     out = out or settings.paths.dataset_dir
@@ -73,7 +88,7 @@ def prepare_cmd(app, export: Path, out: Path | None, owner_id: int | None,
 
     try:
         stats = prepare(export, out, settings, owner_id=owner_id, progress=progress,
-                        canaries=canaries)
+                        canaries=canaries, allow_other_owner=allow_other_owner)
     finally:
         for bar in bars.values():
             bar.close()
@@ -100,6 +115,8 @@ def summary(stats: dict, out: Path) -> str:
     lines.append("  PII redacted: " + (", ".join(f"{k} {v}" for k, v in pii.items()) or "none found")
                  if stats.get("pii_scrubbed", True) else "  PII scrubbing: OFF (prepare.scrub_pii)")
     lines.append(f"  EOS: {stats['eos_token']!r} from {stats['eos_source']}")
+    for note in stats.get("recovered") or []:
+        lines.append(f"  recovered: {note}")
     if stats.get("canaries"):
         lines.append(f"  canaries planted: {stats['canaries']} (see canaries.json)")
     return "\n".join(lines)

@@ -1,0 +1,113 @@
+"""The dataset does not depend on the number of worker processes (issue 10, speed):
+every file byte-identical for 0 (all in one process), 1, 2 and 3 worker processes, fresh,
+merged and out-of-order
+(training/dataset/workers.py, pipeline.py)."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from clonebot.config import load_settings
+from fixtures_dataset import dataset_files
+from training.dataset import canaries, pipeline, prepare
+
+SAMPLE = Path(__file__).resolve().parents[1] / "exports" / "sample" / "result.json"
+
+
+@pytest.fixture(autouse=True)
+def _small_pieces(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CLONEBOT_MODEL__BASE_MODEL", raising=False)
+    # Pieces of 7 messages: every chat is sent in many pieces, to different positions of
+    # the queues, and pieces of chats interleave across workers.
+    monkeypatch.setattr(pipeline, "CHUNK", 7)
+    real = canaries.make_canaries
+    monkeypatch.setattr(canaries, "make_canaries", lambda n, rng: real(n, random.Random(3)))
+
+
+def settings(workers: int):
+    s = load_settings(None)
+    return s.model_copy(update={"prepare": s.prepare.model_copy(
+        update={"workers": workers, "include_groups": True})})
+
+
+files = dataset_files
+
+
+def shuffled_export(path: Path) -> Path:
+    """The sample with message ids out of order in every chat (the sort + dedupe path)."""
+    data = json.loads(SAMPLE.read_text(encoding="utf-8"))
+    rng = random.Random(5)
+    for chat in data["chats"]["list"]:
+        rng.shuffle(chat["messages"])
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def test_same_bytes_whatever_the_number_of_workers(tmp_path):
+    shuffled = shuffled_export(tmp_path / "shuffled.json")
+    results = {}
+    for n in (0, 1, 2, 3):
+        out = tmp_path / f"w{n}"
+        prepare(SAMPLE, out, settings(n), canaries=2)
+        fresh = files(out)
+        prepare(shuffled, out, settings(n), canaries=2)  # merge: samples rebuilt from records
+        unordered = tmp_path / f"u{n}"
+        prepare(shuffled, unordered, settings(n))
+        results[n] = (fresh, files(out), files(unordered))
+    assert json.loads(results[0][0]["stats.json"])["samples"] > 50
+    assert results[1] == results[0]
+    assert results[2] == results[0]
+    assert results[3] == results[0]
+
+
+def test_workers_are_gone_after_prepare(tmp_path):
+    import os
+
+    pids = []
+    real = pipeline.Pipeline.__exit__
+
+    def spy(self, *exc):
+        pids.extend(self.worker_pids)
+        return real(self, *exc)
+
+    pipeline.Pipeline.__exit__ = spy
+    try:
+        prepare(SAMPLE, tmp_path / "ds", settings(2))
+    finally:
+        pipeline.Pipeline.__exit__ = real
+    assert len(pids) == 2
+    for pid in pids:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # joined already: not our child any more
+
+
+def test_no_worker_processes_here_means_one_process(tmp_path, monkeypatch):
+    from training.dataset import workers
+
+    def no_semaphores(*a, **k):
+        raise OSError(38, "Function not implemented")
+
+    monkeypatch.setattr(workers.ProcessWorkers, "__init__", no_semaphores)
+    stats = prepare(SAMPLE, tmp_path / "ds", settings(2))
+    assert stats["samples"] > 50
+
+
+def test_how_many_workers_auto_starts(tmp_path, monkeypatch):
+    from training.dataset import build
+
+    small, big = tmp_path / "small.json", tmp_path / "big.json"
+    small.write_bytes(b"x" * 100)
+    with open(big, "wb") as f:
+        f.truncate(build._SMALL_EXPORT)  # sparse: the size is what counts
+    auto = settings("auto")
+    for cores, want in ((1, 0), (2, 2), (3, 3), (64, 3)):
+        monkeypatch.setattr(build.os, "sched_getaffinity", lambda pid, n=cores: set(range(n)))
+        assert build.workers_for(auto, big) == want, cores
+        assert build.workers_for(auto, small) == 0
+    assert build.workers_for(settings(5), small) == 5
+    assert build.workers_for(settings(0), big) == 0

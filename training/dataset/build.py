@@ -1,0 +1,226 @@
+"""``prepare()``: the order of the steps from an export to an installed dataset, and its
+stats. See the package docstring for the layout."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections import Counter
+from pathlib import Path
+
+from clonebot.config import Settings
+from clonebot.errors import DatasetError, ExportError
+from clonebot.fsutil import atomic_write_text
+from clonebot.prompt_format import format_info
+from training.dataset.canaries import CANARIES_FILE, canary_values
+from training.dataset.eos import resolve_eos
+from training.dataset import output_dir
+from training.dataset.output_dir import OutputDir, damaged
+from training.dataset.pipeline import Pipeline, Progress
+from training.dataset.records import MESSAGES_FILE, RecordStoreError, merge_records
+from training.dataset.splits import STATS_FILE, write_split_dirs
+from training.export import check_readable
+
+# Below this size an export is read in this process: starting workers would cost more.
+_SMALL_EXPORT = 8 << 20
+# Past ~3 workers the reading process is the bottleneck (it parses at one core's speed), and
+# each worker adds ~25 MB.
+_MAX_AUTO_WORKERS = 3
+
+
+def prepare(
+    export: Path | str,
+    out: Path | str,
+    settings: Settings,
+    *,
+    owner_id: int | None = None,
+    progress: Progress | None = None,
+    canaries: int = 0,
+    allow_other_owner: bool = False,
+) -> dict:
+    """Turn an export into a dataset dir at ``out`` (merging with one already there).
+
+    Returns the stats (also written to ``out/stats.json``). Raises ExportError for bad
+    input and DatasetError when nothing trainable comes out, when ``out`` holds a damaged
+    dataset, or one of another account (unless ``allow_other_owner``); ``out`` is then
+    untouched.
+    """
+    t0 = time.time()
+    export = check_readable(export)
+    target = OutputDir(out)
+    eos, eos_source = resolve_eos(settings)
+    with target:
+        found = target.existing()
+        existing, old_stats = found if found else (None, {})
+        tmp = target.make_tmp()
+        try:
+            build = _Build(export, tmp, settings, eos, progress, existing, old_stats,
+                           allow_other_owner)
+            stats = build.run(owner_id, canaries)
+            stats["eos_source"] = eos_source
+            stats["recovered"] = target.recovered
+            stats["seconds"] = round(time.time() - t0, 2)
+            # Written last, atomically: a tmp dir with stats.json is a complete dataset.
+            atomic_write_text(tmp / STATS_FILE, json.dumps(stats, indent=2, ensure_ascii=False),
+                              fsync=False)
+            target.install(tmp)
+        except OSError as e:
+            raise DatasetError(f"cannot write the dataset next to {target.out}: "
+                               f"{e.strerror or e}") from None
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return stats
+
+
+def workers_for(settings: Settings, export: Path) -> int:
+    """``prepare.workers``: "auto" = one worker process per usable core, at most 3 (this
+    one reads the export meanwhile; an extra process also keeps the pipeline moving when the
+    cores are shared), none for a small export or a single core; 0 = everything in this
+    process; N = N worker processes."""
+    n = settings.prepare.workers
+    if n != "auto":
+        return n
+    try:
+        if export.stat().st_size < _SMALL_EXPORT:
+            return 0
+    except OSError:
+        return 0
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return 0 if (cores or 1) < 2 else min(cores, _MAX_AUTO_WORKERS)
+
+
+class _Build:
+    """One prepare's inputs, and the steps that turn them into a complete tmp dir."""
+
+    def __init__(self, export: Path, tmp: Path, settings: Settings, eos: str,
+                 progress: Progress | None, existing: Path | None, old_stats: dict,
+                 allow_other_owner: bool):
+        self.export = export
+        self.tmp = tmp
+        self.settings = settings
+        self.eos = eos
+        self.progress = progress
+        self.existing = existing
+        self.old_owners = _owners(old_stats)
+        self.allow_other_owner = allow_other_owner
+
+    def check_owner(self, new_owner: int) -> None:
+        if self.old_owners and new_owner not in self.old_owners and not self.allow_other_owner:
+            raise DatasetError(
+                f"{self.existing} holds the dataset of user {', '.join(map(str, self.old_owners))}; "
+                f"this export is user {new_owner}'s, and merging would train one clone on two "
+                "people. Use another --out, or pass --allow-other-owner to merge them anyway")
+
+    def run(self, owner_id: int | None, canaries: int) -> dict:
+        p = self.settings.prepare
+        tmp, existing = self.tmp, self.existing
+        source = self.export if self.export.is_file() else _spool(self.export, tmp / "export.json")
+        new_records = tmp / ("new-" + MESSAGES_FILE)
+        pending = tmp / "samples.arrow"
+        with Pipeline(self.settings, self.eos, workers_for(self.settings, source),
+                      self.progress) as pipeline:
+            # Fresh prepare: build samples while reading. A merge rebuilds them afterwards.
+            info = pipeline.read_export(source, owner_id, new_records,
+                                        None if existing else pending, self.check_owner)
+            if source != self.export:
+                source.unlink()
+            output_dir.reached("records_written")
+            if info["owner_messages"] == 0:
+                used = info["chats_read"] - sum(pipeline.chats_skipped.values())
+                raise ExportError(
+                    f"no text messages from the owner (user id {info['owner_id']}) in the "
+                    f"{used} chat(s) used of {info['chats_read']} "
+                    f"({_describe_skips(pipeline.chats_skipped)}); check --owner-id"
+                    + ("" if p.include_groups else ", or add --groups"))
+            if existing is not None or not info["ordered"]:
+                # A merge, or message ids out of order / a chat listed twice: sort + dedupe.
+                try:
+                    merged = merge_records(existing / MESSAGES_FILE if existing else None,
+                                           new_records, tmp / MESSAGES_FILE)
+                except RecordStoreError as e:
+                    raise damaged(existing or tmp, str(e)) from None
+                new_records.unlink()
+                segments = pipeline.samples_from_records(tmp / MESSAGES_FILE, pending)
+            else:
+                os.replace(new_records, tmp / MESSAGES_FILE)
+                merged = {"messages_new": info["messages_kept"], "messages_duplicate": 0,
+                          "messages_updated": 0, "messages_total": info["messages_kept"]}
+                segments = info["segments"]
+        n_samples = sum(n for _, n in segments)
+        if n_samples == 0:
+            raise DatasetError(
+                "no training samples: none of the owner's messages answers someone within "
+                f"a session (prepare.session_gap_hours = {p.session_gap_hours})")
+        if self.progress:
+            self.progress("write", 0, n_samples)
+        secrets_ = canary_values(existing, canaries)
+        split = write_split_dirs(tmp, pending, segments, p.eval_fraction, secrets_, self.eos)
+        pending.unlink()
+        output_dir.reached("samples_written")
+        if self.progress:
+            self.progress("write", n_samples, n_samples)
+        if split["canaries"]:
+            (tmp / CANARIES_FILE).write_text(split["canaries"])
+        repaired = info["repaired_surrogates"]
+        return {
+            "eos_token": self.eos,
+            "eos_source": None,  # filled in by prepare()
+            "owner_id": info["owner_id"],
+            "owner_ids": sorted({*self.old_owners, info["owner_id"]}),
+            "export": str(self.export),
+            "export_kind": info["export_kind"],
+            "prompt_format": format_info(),
+            "chats_read": info["chats_read"],
+            "chats_used": sum(1 for _, n in segments if n),
+            "chats_skipped": dict(sorted(pipeline.chats_skipped.items())),
+            "messages_read": info["messages_read"],
+            "messages_kept": info["messages_kept"],
+            "messages_new": merged["messages_new"],
+            "messages_duplicate": merged["messages_duplicate"],
+            "messages_updated": merged["messages_updated"],
+            "messages_total": merged["messages_total"],
+            "samples": n_samples,
+            "samples_train": split["samples_train"],
+            "samples_eval": split["samples_eval"],
+            "skipped": dict(sorted(pipeline.skipped.items())),
+            "repaired": {"lone_surrogate": repaired} if repaired else {},
+            "pii_redactions": dict(sorted(pipeline.pii.items())),
+            "pii_scrubbed": p.scrub_pii,
+            "canaries": len(secrets_),
+            "fingerprint": split["fingerprint"],
+            "merged": existing is not None,
+            "settings": {
+                "session_gap_hours": p.session_gap_hours,
+                "max_turns": p.max_turns,
+                "eval_fraction": p.eval_fraction,
+                "include_groups": p.include_groups,
+            },
+            "created": int(time.time()),
+            "seconds": None,  # filled in by prepare()
+        }
+
+
+def _owners(stats: dict) -> list[int]:
+    ids = stats.get("owner_ids")
+    if not isinstance(ids, list):
+        ids = [stats.get("owner_id")]
+    return sorted({i for i in ids if type(i) is int})
+
+
+def _spool(export: Path, to: Path) -> Path:
+    """A pipe or device (``<(unzip -p export.zip result.json)``, /dev/stdin) is read once:
+    copy it to a file beside the dataset so the reader can take its three passes."""
+    try:
+        with open(export, "rb") as src, open(to, "wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+    except OSError as e:
+        raise ExportError(f"cannot read export {export}: {e.strerror or e}") from None
+    return to
+
+
+def _describe_skips(c: Counter) -> str:
+    if not c:
+        return "none left out"
+    return "left out: " + ", ".join(f"{k} {n}" for k, n in sorted(c.items()))

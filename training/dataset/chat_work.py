@@ -1,0 +1,141 @@
+"""What happens to one chat's messages, in a worker process or in this one: PII scrubbed
+(placeholders consistent within the chat), kept messages recorded, reply windows built and
+rendered. A chat arrives in pieces, in order, all to the same ``ChatWork``; the result of
+each piece is plain columns (records, samples) plus counts.
+
+Plain lists, not Arrow: the process that writes turns them into batches in a few C loops,
+and a worker that never builds an Arrow array does not pay pyarrow's ~50 MB first-use cost.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from clonebot.dialogue import ReplyWindows
+from clonebot.pii import PIIFilter, RedactionSession
+from clonebot.prompt_format import render_sample
+
+# What a piece holds: raw export messages, or records of the merged store.
+EXPORT_ROWS = "export"  # (message_id, date, edited, sender, clone, text), not scrubbed
+RECORD_ROWS = "records"  # (message_id, date, sender, clone, text), scrubbed already
+
+
+@dataclass(frozen=True)
+class WorkSettings:
+    """Everything a worker needs (picklable): from ``settings.prepare`` and ``settings.pii``."""
+
+    gap_seconds: float
+    context_turns: int
+    eos: str
+    scrub_pii: bool
+    denylist: tuple[str, ...] = ()
+    names: bool = False
+
+
+# (message_id, date, edited, sender, clone, text) columns of the kept messages
+RecordColumns = tuple[list, list, list, list, list, list]
+# (rendered text, turns per sample, roles, contents, message_id, date) columns; the turns
+# of all samples are flattened into roles/contents
+SampleColumns = tuple[list, list, list, list, list, list]
+
+
+@dataclass
+class PieceResult:
+    seq: int  # the chat's position among the chats sent
+    chat_id: int
+    records: RecordColumns | None
+    samples: SampleColumns | None
+    owner_messages: int = 0
+    skipped: Counter = field(default_factory=Counter)
+    pii: Counter = field(default_factory=Counter)  # on a chat's last piece only
+    ordered: bool = True  # on a chat's last piece: message ids strictly increasing
+
+
+class _Chat:
+    __slots__ = ("windows", "session", "last_id", "ordered")
+
+    def __init__(self, s: WorkSettings, skipped: Counter | None):
+        self.windows = ReplyWindows(s.gap_seconds, s.context_turns, skipped)
+        self.session = RedactionSession()
+        self.last_id: int | None = None
+        self.ordered = True
+
+
+class ChatWork:
+    def __init__(self, s: WorkSettings):
+        self.s = s
+        self.pii = PIIFilter(s.denylist, names=s.names) if s.scrub_pii else None
+        self.chats: dict[int, _Chat] = {}
+
+    def piece(self, seq: int, chat_id: int, kind: str, rows: list[tuple], last: bool,
+              want_samples: bool = True) -> PieceResult:
+        """One piece of chat ``seq``; ``last`` closes the chat."""
+        skipped: Counter = Counter()
+        chat = self.chats.get(seq)
+        if chat is None:
+            chat = self.chats[seq] = _Chat(self.s, None)
+        chat.windows.skipped = skipped
+        windows = []
+        add = chat.windows.add if want_samples else None
+        records = None
+        owner = 0
+        if kind == EXPORT_ROWS:
+            cols: tuple[list, ...] = ([], [], [], [], [], [])
+            mids, dates, editeds, senders, clones, texts = cols
+            redact = self.pii.redact if self.pii is not None else None
+            session = chat.session
+            last_id = chat.last_id
+            for mid, date, edited, sender, clone, text in rows:
+                if redact is not None:
+                    text = redact(text, session)
+                    if not text.strip():
+                        skipped["empty_after_pii"] += 1
+                        continue
+                if last_id is not None and mid <= last_id:
+                    chat.ordered = False
+                last_id = mid
+                owner += clone
+                mids.append(mid)
+                dates.append(date)
+                editeds.append(edited)
+                senders.append(sender)
+                clones.append(clone)
+                texts.append(text)
+                if add is not None:
+                    w = add(mid, date, sender, clone, text)
+                    if w is not None:
+                        windows.append(w)
+            chat.last_id = last_id
+            records = cols
+        elif add is not None:
+            for row in rows:
+                w = add(*row)
+                if w is not None:
+                    windows.append(w)
+        result = PieceResult(seq, chat_id, records, None, owner, skipped)
+        if last:
+            del self.chats[seq]
+            if add is not None:
+                w = chat.windows.close()
+                if w is not None:
+                    windows.append(w)
+            result.pii = chat.session.counts
+            result.ordered = chat.ordered
+        if windows:
+            result.samples = self._samples(windows)
+        return result
+
+    def _samples(self, windows: list) -> SampleColumns:
+        eos = self.s.eos
+        texts, counts, roles, contents, mids, dates = cols = ([], [], [], [], [], [])
+        for w in windows:
+            turns = w.turns
+            texts.append(render_sample(turns[:-1], turns[-1]["content"], eos))
+            counts.append(len(turns))
+            for t in turns:
+                roles.append(t["role"])
+                contents.append(t["content"])
+            mids.append(w.message_id)
+            dates.append(w.date)
+        return cols

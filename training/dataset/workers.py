@@ -1,0 +1,194 @@
+"""Chat pieces spread over worker processes, results handed back in the order sent.
+
+The reading process parses the export (one core's worth of work: yajl plus message
+normalisation) and sends each chat, in pieces, to one worker (a chat's scrubbing and windows
+carry state from piece to piece). Results are taken strictly in the order the pieces were
+sent, so the output is byte-identical whatever the number of workers. At most ``DEPTH``
+pieces per worker are in flight, so memory does not grow with the export.
+
+``workers`` = 0 runs ``ChatWork`` in this process (no pickling, no processes); N > 0 starts
+N processes. They are spawned, not forked: forking a process that has threads (pyarrow's,
+tqdm's) can deadlock, and spawned workers are this process's children, so their CPU time
+shows in its rusage. A worker whose parent is killed dies with it (Linux: the kernel's
+parent-death signal; elsewhere it notices within a second); a worker that dies is reported
+as a ``DatasetError``, never a hang.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import multiprocessing
+import os
+import queue
+import signal
+import sys
+import traceback
+from collections import deque
+from collections.abc import Callable
+
+from clonebot.errors import DatasetError
+from training.dataset.chat_work import ChatWork, PieceResult, WorkSettings
+
+log = logging.getLogger(__name__)
+
+DEPTH = 16  # pieces in flight per worker: slack for a worker the scheduler holds back
+_POLL = 1.0  # seconds between liveness checks while waiting
+
+Consume = Callable[[PieceResult], None]
+
+
+class InlineWorkers:
+    """``workers = 0``: the work happens here, results are consumed at once."""
+
+    def __init__(self, settings: WorkSettings, consume: Consume):
+        self.work = ChatWork(settings)
+        self.consume = consume
+
+    def send(self, seq: int, chat_id: int, kind: str, rows: list, last: bool,
+             want_samples: bool = True) -> None:
+        self.consume(self.work.piece(seq, chat_id, kind, rows, last, want_samples))
+
+    def finish(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class ProcessWorkers:
+    """N worker processes; see the module docstring."""
+
+    def __init__(self, settings: WorkSettings, consume: Consume, n: int):
+        self.consume = consume
+        ctx = _context()
+        self.tasks = [ctx.Queue() for _ in range(n)]
+        self.results = [ctx.Queue() for _ in range(n)]
+        self.procs = [
+            ctx.Process(target=_serve, args=(settings, self.tasks[i], self.results[i], os.getpid()),
+                        name=f"clonebot-prepare-{i}", daemon=True)
+            for i in range(n)
+        ]
+        try:
+            for p in self.procs:
+                p.start()
+        except BaseException:
+            self.close()
+            raise
+        self.in_flight = [0] * n
+        self.order: deque[int] = deque()  # worker of every piece sent, not yet consumed
+        self.chat_worker: dict[int, int] = {}  # open chat seq -> its worker
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.procs if p.pid is not None]
+
+    def send(self, seq: int, chat_id: int, kind: str, rows: list, last: bool,
+             want_samples: bool = True) -> None:
+        w = self.chat_worker.get(seq)
+        if w is None:  # a new chat goes to the least busy worker
+            w = min(range(len(self.procs)), key=self.in_flight.__getitem__)
+            self.chat_worker[seq] = w
+        if last:
+            del self.chat_worker[seq]
+        while self.in_flight[w] >= DEPTH:
+            self._take_one()
+        self.tasks[w].put((seq, chat_id, kind, rows, last, want_samples))
+        self.in_flight[w] += 1
+        self.order.append(w)
+        while self.order and not self.results[self.order[0]].empty():
+            self._take_one()
+
+    def finish(self) -> None:
+        """Consume every result still due."""
+        while self.order:
+            self._take_one()
+
+    def _take_one(self) -> None:
+        w = self.order[0]
+        while True:
+            try:
+                res = self.results[w].get(timeout=_POLL)
+                break
+            except queue.Empty:
+                p = self.procs[w]
+                if not p.is_alive():
+                    code = p.exitcode or 0
+                    how = (f"was killed by signal {-code}" + (" (out of memory?)" if code == -9 else "")
+                           if code < 0 else f"exited with code {code}")
+                    raise DatasetError(f"a prepare worker {how}; try again, or with --workers 0") from None
+        if isinstance(res, str):  # a bug in the worker: its traceback
+            raise RuntimeError(f"prepare worker failed:\n{res}")
+        self.order.popleft()
+        self.in_flight[w] -= 1
+        self.consume(res)
+
+    def close(self) -> None:
+        """Stop the workers (also after an error: nothing is left running)."""
+        for q in self.tasks:
+            try:
+                q.put(None)
+            except (OSError, ValueError):
+                pass
+        for p in self.procs:
+            if p.pid is None:  # never started
+                continue
+            p.join(timeout=2)
+            if p.is_alive():
+                p.kill()
+                p.join(timeout=2)
+        for q in (*self.tasks, *self.results):
+            q.close()
+            q.cancel_join_thread()
+
+
+def _context():
+    return multiprocessing.get_context("spawn")
+
+
+def _die_with(parent: int) -> None:
+    """Linux: have the kernel kill this process when its parent dies, even if we are
+    blocked reading half a message the parent never finished writing."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # it died before we asked
+        os._exit(0)
+
+
+def _serve(settings: WorkSettings, tasks, results, parent: int) -> None:
+    """A worker process: pieces in, results out, until told to stop or orphaned."""
+    _die_with(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    work = ChatWork(settings)
+    while True:
+        try:
+            task = tasks.get(timeout=_POLL)
+        except queue.Empty:
+            # Orphaned (the parent was killed: we were handed to init, even while it is a
+            # zombie nobody reaped): nobody reads our results any more.
+            if os.getppid() != parent:
+                results.cancel_join_thread()
+                return
+            continue
+        if task is None:
+            return
+        try:
+            results.put(work.piece(*task))
+        except BaseException:  # noqa: BLE001 - the parent re-raises it with this traceback
+            results.put(traceback.format_exc())
+            return
+
+
+def start(settings: WorkSettings, consume: Consume, n: int) -> InlineWorkers | ProcessWorkers:
+    """N worker processes, or this process when N is 0 or processes cannot be started here
+    (no /dev/shm for their queues' semaphores, a process limit)."""
+    if n > 0:
+        try:
+            return ProcessWorkers(settings, consume, n)
+        except OSError as e:
+            log.warning("cannot start prepare workers (%s); working in this process", e)
+    return InlineWorkers(settings, consume)
