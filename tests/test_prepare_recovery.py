@@ -233,7 +233,9 @@ def test_include_chat_values_that_are_not_ascii_numbers(tmp_path):
     one_line_error(run(exp, "--out", tmp_path / "o1", "--include-chat", "²"),
                    "no text messages", "not_included")
     ok(run(exp, "--out", tmp_path / "o2", "--include-chat", "Friend", "--exclude-chat", "-100"))
-    ok(run(exp, "--out", tmp_path / "o3", "--include-chat", "-1005"))  # Bot API form of id 5
+    ok(run(exp, "--out", tmp_path / "o3", "--include-chat", "-1000000000005"))  # Bot API form of id 5
+    # a basic group's Bot API id is just -id: "-1005" is group 1005, not chat 5
+    one_line_error(run(exp, "--out", tmp_path / "o4", "--include-chat", "-1005"), "not_included")
 
 
 def test_out_where_no_directory_can_be(tmp_path):

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from clonebot.chat_selection import chat_ref
-from clonebot.cli import AppContext, pass_app
+from clonebot.cli import AppContext, options, pass_app
 from clonebot.telegram.fetch.events import (
     ChatDone, ChatsSelected, Event, FetchResult, FloodWait, Notice, Progress, Writing,
 )
@@ -110,11 +110,7 @@ def run_fetch(app: AppContext, *, out: Path | None = None, include: tuple[str, .
 @click.command("fetch")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="result.json to write (default: fetch.out).")
-@click.option("--include-chat", multiple=True, metavar="ID|NAME",
-              help="Fetch only these chats (repeatable; naming a group opts it in).")
-@click.option("--exclude-chat", multiple=True, metavar="ID|NAME",
-              help="Never fetch these chats (repeatable).")
-@click.option("--groups", is_flag=True, default=False, help="Also fetch group chats.")
+@options.chat_selection("fetch")
 @click.option("--takeout/--no-takeout", default=None,
               help="Fetch in a takeout session (default: fetch.takeout) or with plain requests.")
 @pass_app

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from clonebot.cli import pass_app
+from clonebot.cli import options, pass_app
 
 
 class WorkerCount(click.ParamType):
@@ -27,11 +27,7 @@ class WorkerCount(click.ParamType):
                    "there is merged with this export.")
 @click.option("--owner-id", type=int, default=None,
               help="Your Telegram user id (needed for single-chat exports).")
-@click.option("--include-chat", multiple=True, metavar="ID|NAME",
-              help="Use only these chats (repeatable; naming a group opts it in).")
-@click.option("--exclude-chat", multiple=True, metavar="ID|NAME",
-              help="Never use these chats (repeatable).")
-@click.option("--groups", is_flag=True, default=False, help="Also use group chats.")
+@options.chat_selection("use")
 @click.option("--canaries", type=click.IntRange(min=0), default=0, metavar="N",
               help="Plant N fake secrets in training replies (for `clonebot eval`).")
 @click.option("--workers", type=WorkerCount(), default=None, metavar="N|auto",
@@ -53,7 +49,7 @@ def prepare_cmd(app, export: Path, out: Path | None, owner_id: int | None,
     from tqdm import tqdm
 
     from training.dataset import prepare
-    from training.dataset.chat_selection import chat_ref
+    from clonebot.chat_selection import chat_ref
 
     settings = app.settings
     p = settings.prepare.model_copy(update={

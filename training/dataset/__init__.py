@@ -11,11 +11,11 @@ Output directory (built beside ``out``, then swapped into place)::
 
 One job per module:
 
-- ``build``: ``prepare()``, the entry point: order of the steps, stats;
+- ``build``: ``prepare()``, the entry point: order of the steps, stats (which chats are
+  used is ``clonebot.chat_selection``, shared with ``clonebot fetch``);
 - ``pipeline``: the export streamed through scrubbing into records and samples, chats
   spread over worker processes (``prepare.workers``), results written in chat order;
 - ``chat_work``: what a worker does with one chat: scrub, record, window, render;
-- ``chat_selection``: which chats are used (types, include/exclude lists);
 - ``records``: the record store (``messages.parquet``) and merging two of them;
 - ``samples``: rendered samples and their Arrow stream;
 - ``splits``: train/eval split and the ``datasets`` on-disk layout;

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from clonebot.config import Settings
 from training.dataset import workers
-from training.dataset.chat_selection import ChatFilter
+from clonebot.chat_selection import ChatFilter
 from training.dataset.chat_work import EXPORT_ROWS, RECORD_ROWS, PieceResult, WorkSettings
 from training.dataset.records import RecordWriter, iter_chats, record_batch
 from training.dataset.samples import SampleStream, sample_batch
