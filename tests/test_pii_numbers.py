@@ -47,6 +47,20 @@ def test_ibans_found(text, value):
     ("серия паспорта 4511, а номер 654321", "4511", "passport"),
     ("паспорт: серия — 4511, номер — 654321", "654321", "passport"),
     ("паспорт Украины ЕК 654321", "ЕК 654321", "passport"),
+    # passport words transliterated, misspelled, Belarusian
+    ("ser 45 10 nomer 654321", "45 10 nomer 654321", "passport"),
+    ("seriya 4511 nomer 654321", "654321", "passport"),
+    ("пасспорт 4511-654321", "4511-654321", "passport"),
+    ("паспарт: 4511 654321", "4511 654321", "passport"),
+    ("pasport 4511 654321", "4511 654321", "passport"),
+    ("пашпарт МР 1234567", "МР 1234567", "passport"),
+    ("zagran 72 3456789", "72 3456789", "passport"),
+    ("nomer pasporta 654321, seria 4511", "4511", "passport"),
+    # other countries' taxpayer numbers under their own names, with their own checksums
+    ("мій РНОКПП 9458073026", "9458073026", "inn"),
+    ("ІПН 1573681936", "1573681936", "inn"),
+    ("ИИН 900101300007", "900101300007", "inn"),
+    ("налоговый номер 851231401238 (Казахстан)", "851231401238", "inn"),
 ])
 def test_ids_in_loose_order_found(text, value, kind):
     assert redacted(text, value) and kind in kinds(text), shown(text)
@@ -57,11 +71,17 @@ def test_ids_in_loose_order_found(text, value, kind):
     "последние цифры карты *5673",
     "в 4510 году было 123456 человек",
     "ИНН 7707083894",  # checksum fails
+    "ІПН 1573681937",  # the Ukrainian checksum fails
+    "ИИН 900101300008",  # the Kazakh checksum fails
+    "артикул 1573681936",  # valid for Ukraine, but no taxpayer word
     "артикул 7707083893",  # a valid INN without INN context
     "SWIFT SABRRUMM, БИК 044525225",
     "штрихкод 4607065001234",
     "timestamp 1710240000123",
     "iban DE44 5001 0517 5407 3249 32",  # check digits fail
+    "ser 4510 bought in 2019",
+    "serial 4511 654321",
+    "серия игр 2019 года, 123456 проданных копий",
     "паспорт продлил в 2019, фото 3x4",
     "паспорт получил, в 2019 году, номер квартиры 12",
 ])

@@ -24,7 +24,8 @@ _SPACED_MIN = 4  # "9 0 3 1 2 3 ..." digit by digit: at least this many single d
 _E164 = phonenumbers.PhoneNumberFormat.E164
 
 _CTX_SNILS = re.compile(r"снилс|snils|страхов|пенсион|\bssn\b|social security", re.I)
-_CTX_INN = re.compile(r"\bинн\b|\binn\b|\btin\b|\btax|налогов|налогоплат|ИНН", re.I)
+# Russian INN, Ukrainian ІПН/РНОКПП (folded to "ипн"), Kazakh ИИН, Belarusian УНП
+_CTX_INN = re.compile(r"\b(?:инн|inn|tin|ипн|рнокпп|иин|iin|унп|unp)\b|\btax|налогов|налогоплат|податк", re.I)
 _CTX_ACCOUNT = re.compile(r"сч[её]т|\bр/с|\bр\\с|\bл/с|расч[её]тн|лицев|account|\bacc\b|реквизит", re.I)
 _CTX_PHONE = re.compile(
     r"тел|phone|номер|number|звон|call|whats|ватс|ватсап|viber|вайбер|моб|mobile|cell|sms|смс|"
@@ -35,6 +36,13 @@ _CTX_NOT_PHONE = re.compile(
     r"код|транзакц|transaction|txn|ticket|тикет|invoice|инвойс|накладн|посылк|parcel|договор|"
     r"contract|полис|policy|\bref|реф|\bcase|кейс|клиент|client|customer|\buid|\bpid|аккаунт|"
     r"баланс|balance|сумм|amount|итого|total|серия|паспорт|passport|isbn|огрн|кпп|бик|окпо", re.I)
+# "№"/"#" name an id, unless a phone word stands beside them ("№ телефона", "тел. №")
+_NUMBER_SIGN = frozenset("№#")
+# a date (ISO or day-first, any of - . /) or a time right after: "2024-05-12 09:30"
+_DATE = re.compile(
+    r"(?:19|20)\d\d([-./])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12]\d|3[01])(?!\d)"
+    r"|(?<!\d)(?:0?[1-9]|[12]\d|3[01])([-./])(?:0?[1-9]|1[0-2])\2(?:19|20)\d\d")
+_TIME_AFTER = re.compile(r":[0-5]\d")
 _UNIT_AFTER = re.compile(
     r"\s*(?:руб|р\.|р\b|₽|\$|€|usd|eur|rub|тыс|млн|шт|km|км|кг|kg|мб|mb|гб|gb|%|год|лет|years?|г\.)",
     re.I)
@@ -172,7 +180,7 @@ def _classify(text: str, groups: list, i: int, j: int, d: str, plus: bool) -> Ca
             return Cand("snils", start, end, "", d)
     if n == 9 and not plus and sizes == [3, 2, 4] and "-" in seps and _near(_CTX_SNILS, text, start, end):
         return Cand("snils", start, end, "SSN", d)  # US social security number
-    if n in (10, 12) and not plus and _checks.inn_ok(d) and _near(_CTX_INN, text, start, end):
+    if 9 <= n <= 12 and not plus and _checks.taxpayer_ok(d) and _near(_CTX_INN, text, start, end):
         return Cand("inn", start, end, "", d)
     if 7 <= n <= 15:
         return _phone(text, start, end, d, plus, whole, seps, sizes)
@@ -199,8 +207,10 @@ def _phone(text: str, start: int, end: int, d: str, plus: bool, whole: bool, sep
     if national:
         # bare national numbers (912..., 050..., 415...) only as a whole run: ISBNs, ids
         # and dates often contain a phone-valid slice; and never beside an id word or a unit
-        if not whole or _before(_CTX_NOT_PHONE, text, start, 25) or _UNIT_AFTER.match(text, end):
+        if not whole or _id_word_before(text, start) or _UNIT_AFTER.match(text, end):
             return None
+        if _DATE.search(text, start, end) or _TIME_AFTER.match(text, end):
+            return None  # "2024-05-12 09:30": a date and a time
         spaced = any(c in seps for c in " .-()") or paren
         if n == 7:
             # a city number without its area code: only shaped and called a phone
@@ -217,6 +227,15 @@ def _phone(text: str, start: int, end: int, d: str, plus: bool, whole: bool, sep
     if end < len(text) and text[end] == ")" and "(" in text[start:end]:
         end += 1
     return Cand("phone", start, end, "", e164)
+
+
+def _id_word_before(text: str, start: int) -> bool:
+    """An id word ("заказ", "артикул", "№") shortly before; "№ телефона" is a phone's."""
+    lo = max(0, start - 25)
+    words = {m.group() for m in _CTX_NOT_PHONE.finditer(text, lo, start)}
+    if words and words <= _NUMBER_SIGN:
+        return not _before(_CTX_PHONE, text, start, 25)
+    return bool(words)
 
 
 def _phone_e164(digits: str, plus: bool) -> str | None:
