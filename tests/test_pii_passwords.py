@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from fixtures_pii import redacted, shown, untouched
 
+from clonebot.pii import scan
+
 
 
 @pytest.mark.parametrize("text,value", [
@@ -89,3 +91,13 @@ def test_passwords_found(text, value):
 ])
 def test_password_talk_untouched(text):
     assert untouched(text), shown(text)
+
+
+@pytest.mark.parametrize("text,value", [
+    ("postgres://admin:S3cretPass@db.host:5432/app", "S3cretPass"),
+    ("DATABASE_URL=mysql://root:hunter2@localhost/db", "hunter2"),
+    ("amqp://guest:guest@rabbit:5672/", "guest"),
+])
+def test_url_credentials_are_a_password_not_an_email(text, value):
+    found = [(f.kind, f.text) for f in scan(text)]
+    assert ("password", value) in found and not any(k == "email" for k, _ in found), found
