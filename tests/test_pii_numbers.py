@@ -16,6 +16,13 @@ from fixtures_pii import kinds, redacted, shown, untouched
     ("amex 3714 496353 98431", "3714 496353 98431"),
     ("карта: первые 5536 9100, остальные 1234 5676", "5536 9100"),
     ("карта: первые 5536 9100, остальные 1234 5676", "1234 5676"),
+    # in parts with words and counts between
+    ("first 8 5106 4327 rest 9622 4902", "5106 4327"),
+    ("first 8 5106 4327 rest 9622 4902", "9622 4902"),
+    ("карта, первые 8 цифр: 2200 7000, последние 8: 1234 5673", "1234 5673"),
+    ("4276 1300 потом 1234 и в конце 5678", "1234"),
+    ("4276 1300 потом 1234 и в конце 5678", "5678"),
+    ("5536 9100 (first half), 12345676 (second)", "12345676"),
 ])
 def test_cards_found(text, value):
     assert redacted(text, value) and "card" in kinds(text), shown(text)
@@ -68,6 +75,10 @@ def test_ids_in_loose_order_found(text, value, kind):
 
 @pytest.mark.parametrize("text", [
     "карта 2200 7000 1234 5674",  # Luhn fails
+    "было 2000 2100, стало 2200 и 3900",  # round prices that happen to pass Luhn
+    "сезоны 2000 2001, потом 2002 и 2019",  # years
+    "first 8 5106 4327 rest 9622 4903",  # Luhn fails
+    "первые 8 серий, остальные 4",
     "последние цифры карты *5673",
     "в 4510 году было 123456 человек",
     "ИНН 7707083894",  # checksum fails

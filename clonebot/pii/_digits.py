@@ -103,7 +103,8 @@ def digit_runs(text: str) -> list[Cand]:
         claimed = _counting(m.group()) or _classify_run(text, groups, plus, out)
         runs.append((m.start(), m.end(), "".join(g[2] for g in groups), plus, claimed))
     if len(runs) > 1:
-        out.extend(_split_numbers(text, runs))
+        out.extend(_split_phones(text, runs))
+        out.extend(_card_in_parts(text, out))
     return out
 
 
@@ -143,9 +144,9 @@ def _counting(run: str) -> bool:
 _SPLIT_GAP = re.compile(r"[^\d\n]{1,40}")
 
 
-def _split_numbers(text: str, runs: list[tuple[int, int, str, bool, bool]]) -> list[Cand]:
-    """A phone or card typed in two parts with words between ("+7 961, дальше 843-08-17"):
-    the first part alone is nothing, together they are valid."""
+def _split_phones(text: str, runs: list[tuple[int, int, str, bool, bool]]) -> list[Cand]:
+    """A phone typed in two parts with words between ("+7 961, дальше 843-08-17"): the
+    first part alone is nothing, together they are valid."""
     out: list[Cand] = []
     for (s1, e1, d1, plus, claimed), (s2, e2, d2, _, _) in zip(runs, runs[1:]):
         if claimed or not _SPLIT_GAP.fullmatch(text, e1, s2) or len(d1) < 3 or len(d2) < 4:
@@ -155,10 +156,47 @@ def _split_numbers(text: str, runs: list[tuple[int, int, str, bool, bool]]) -> l
         if (not dotted and (plus or d1[0] in "789") and len(d2) in (4, 7) and 10 <= len(d) <= 12
                 and _phone_e164(d, plus)):
             out += [Cand("phone", s1, e1, "split", d), Cand("phone", s2, e2, "split", d)]
-        elif (not plus and 15 <= len(d) <= 19 and len(d1) % 4 == 0 and d[0] in "23456"
-              and _checks.luhn_ok(d)):
-            out += [Cand("card", s1, e1, "split", d), Cand("card", s2, e2, "split", d)]
     return out
+
+
+# a piece of a card: groups of 3+ digits ("8" in "first 8 5106 4327" is a count, not a piece)
+_CARD_PIECE = re.compile(r"(?<![\d+])(?<!\d[.,:/])\d{3,}(?:[ -]\d{3,})*(?!\d|[.,:/]\d)")
+_CARD_GAP = re.compile(r"[^\n]{1,40}")
+_YEARLIKE = re.compile(r"19[5-9]\d|20[0-3]\d")
+
+
+def _card_in_parts(text: str, found: list[Cand]) -> list[Cand]:
+    """A card typed in parts with words between ("first 8 5106 4327 rest 9622 4902",
+    "первые 4276 1300, дальше 1234, потом 5678"): the pieces together pass Luhn. A list of
+    years or round prices does not count, and one piece must be a pair of groups or more."""
+    taken = [(c.start, c.end) for c in found]
+    pieces = [m for m in _CARD_PIECE.finditer(text)
+              if not any(s < m.end() and m.start() < e for s, e in taken)]
+    out: list[Cand] = []
+    for i in range(len(pieces) - 1):
+        digits = ""
+        for j in range(i, len(pieces)):
+            if j > i and not _CARD_GAP.fullmatch(text, pieces[j - 1].end(), pieces[j].start()):
+                break
+            if j > i and len(digits) % 4:
+                break  # every piece but the last is whole groups of four
+            digits += re.sub(r"\D", "", pieces[j].group())
+            if len(digits) > 19:
+                break
+            chain = pieces[i : j + 1]
+            if j > i and 15 <= len(digits) and digits[0] in "23456" and _plausible_card(chain, digits):
+                out += [Cand("card", m.start(), m.end(), "split", digits) for m in chain]
+                break
+    return out
+
+
+def _plausible_card(chain: list[re.Match], digits: str) -> bool:
+    groups = [g for m in chain for g in _GROUP.findall(m.group())]
+    if max(len(re.sub(r"\D", "", m.group())) for m in chain) < 8:
+        return False  # "2000, 2100, 2200 и 3900": single numbers, no card written in pairs
+    if sum(g.endswith("00") for g in groups) >= 3 or sum(bool(_YEARLIKE.fullmatch(g)) for g in groups) >= 3:
+        return False  # round prices, years
+    return _checks.luhn_ok(digits)
 
 
 def _classify(text: str, groups: list, i: int, j: int, d: str, plus: bool) -> Cand | None:
