@@ -17,6 +17,7 @@ from clonebot.pii._documents import passports
 from clonebot.pii._emails import emails
 from clonebot.pii._iban import ibans
 from clonebot.pii._normalize import fold
+from clonebot.pii._password_cues import cued, may_hold
 from clonebot.pii._passwords import after_login, passwords
 from clonebot.pii._secrets import secrets
 from clonebot.pii._seeds import announces_seed, seeds
@@ -24,8 +25,9 @@ from clonebot.pii._seeds import announces_seed, seeds
 _DIGIT = re.compile(r"\d")
 # Stems that can start a keyword of each family (matched on the lower-cased line).
 _PASSWORD_WORDS = (
-    "парол", "порол", "пас", "п[аеэ]св", "pas", "pwd", "pw", "psw", "p/w", "пв", "пин", "pin", "puk",
-    "пук", "код", "code", "otp", "2fa", "totp", "тотп", "cvv", "cvc", "cav2", "cred", "кред", "учётк",
+    "п[ао]р[оа]?л", "пра[оа]л", "паорл", "пароь", "пас", "п[аеэ]св", "pas", "p[ao]rol", "гасл", "pwd", "pw", "psw",
+    "pss", "p/w", "л/п", "l/p", "пв", "пин", "pin", "puk",
+    "пук", "код", "kod", "code", "otp", "смс", "sms", "эсэмэс", "2fa", "totp", "тотп", "cvv", "cvc", "cav2", "cred", "кред", "учётк",
     "учетк", "login", "логин", "username", "юзернейм", "wi-?fi", "вай-?фай", "вафл", "wlan", "wpa",
     "ключ", "key", "домофон", "intercom", "buzzer", "backup", "резервн", "запасн", "цифр", "maiden",
     "девичь", "вопрос", "question", "фраз", "phrase", "слов", "word", "answer", "ответ",
@@ -64,6 +66,8 @@ def candidates(text: str) -> list[Cand]:
         if pw_word:
             cands += passwords(t)
         if digit:
+            if may_hold(low):
+                cands += cued(t)
             cands += digit_runs(t)
             cands += passports(t)
             cands += ibans(t)
