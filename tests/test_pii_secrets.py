@@ -28,6 +28,30 @@ HEX32 = HEX40[:32]
     (f"ключ апи для бота {HEX32}", HEX32),
     (f"приватник от кошелька {HEX40}{HEX32[:24]}", f"{HEX40}{HEX32[:24]}"),
     ("aws secret key wJa1rXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY", "wJa1rXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"),
+    # slang labels
+    (f"апишка {HEX40}", HEX40),
+    (f"апиха: {HEX32}", HEX32),
+    (f"вот хэш апи {HEX32}", HEX32),
+    (f"api hash {HEX32}", HEX32),
+    (f"токенчик от бота {B62}", B62),
+    # environment-variable and config names that end in a secret word
+    (f"TELEGRAM_API_HASH={HEX32}", HEX32),
+    (f"api_hash = '{HEX32}'", HEX32),
+    ("MY_APP_KEY=Zq8xW2vB7nM4kL9p", "Zq8xW2vB7nM4kL9p"),
+    ("JWT_SECRET: s3cr3t-v4lue-2024", "s3cr3t-v4lue-2024"),
+    ("DB_PASS=Hunter2hunter", "Hunter2hunter"),
+    ("REDIS_PASSWORD=r3d1s!pass", "r3d1s!pass"),
+    (f"SESSION_STRING={B62}{B62}", f"{B62}{B62}"),
+    ("PASSWORD_SALT=Xk29fj3LqP0z", "Xk29fj3LqP0z"),
+    # a quoted value runs to its closing quote, whatever it holds
+    ("SECRET_KEY = 'django-insecure-8k)u#x!w2@e9$z^r&(7q+v=m_n4b3c*a1s0d'",
+     "django-insecure-8k)u#x!w2@e9$z^r&(7q+v=m_n4b3c*a1s0d"),
+    ('"client_secret": "Zq8x(W2vB7)nM4kL9p;12"', "Zq8x(W2vB7)nM4kL9p;12"),
+    # HTTP authorization headers
+    ("Authorization: Basic YWRtaW46cGFzc3dvcmQxMjM=", "YWRtaW46cGFzc3dvcmQxMjM="),
+    ("curl -H 'Authorization: Token 9f8e7d6c5b4a39281706f5e4d3c2b1a0'", "9f8e7d6c5b4a39281706f5e4d3c2b1a0"),
+    ("x-api-key: Zq8xW2vB7nM4kL9p", "Zq8xW2vB7nM4kL9p"),
+    ("basic auth dXNlcjpzM2NyZXQ=", "dXNlcjpzM2NyZXQ="),
     # a PEM body line on its own
     (f"MIIEowIBAAKCAQEA{B62}{B62[:16]}", f"MIIEowIBAAKCAQEA{B62}{B62[:16]}"),
 ])
@@ -48,7 +72,17 @@ def test_secrets_found(text, value):
     "токен протух, перевыпусти",
     "ключ от квартиры у мамы",
     "docs.google.com/document/d/1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms/edit",
-    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk",
+    "MAX_TOKENS=4096",
+    "SORT_KEY=name",
+    "CACHE_KEY=users_list",
+    "TOKEN_LIMIT=100000",
+    f"COMMIT_HASH={HEX40}",
+    "апишка лежит, чиню",
+    "апишка v2.3.1-beta2 обновилась",
+    "Authorization header is missing",
+    "Basic Income 2024 report",
+    "basic setup: 3 steps",
+        "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk",
 ])
 def test_secret_lookalikes_untouched(text):
     assert untouched(text), shown(text)

@@ -32,7 +32,7 @@ _PASSWORD_WORDS = (
     "ключ", "key", "домофон", "intercom", "buzzer", "backup", "резервн", "запасн", "цифр", "maiden",
     "девичь", "вопрос", "question", "фраз", "phrase", "слов", "word", "answer", "ответ",
 )
-_SECRET_WORDS = ("token", "токен", "secret", "секрет", "key", "ключ", "кей", "bearer", "api", "апи", "приват")
+_SECRET_WORDS = ("token", "токен", "secret", "секрет", "key", "ключ", "кей", "bearer", "api", "апи", "приват", "authoriz")
 _EMAIL_WORDS = ("sobak", r"at[\s)\]}>]", "dot", "тчк", "равлик", "крапк", "кропк")
 # One scan says "nothing here" for most lines: keywords at a word start, and no \b, which
 # lets re skip fast. The families are looked up only when it hits.
