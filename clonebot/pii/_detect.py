@@ -75,6 +75,8 @@ def candidates(text: str) -> list[Cand]:
             cands += crypto(t)
     if len(t) >= _SEED_MIN_CHARS:
         separators = t.count(" ") + t.count(",") + t.count("\n") + t.count("-")
+        if separators < _SEED_SEPARATORS:  # "word/word/word", "word_word_word", "word.word.word"
+            separators += t.count("/") + t.count("_") + t.count(".") + t.count("|") + t.count(";")
         if separators >= _SEED_SEPARATORS or (
                 separators >= _SEED_ANNOUNCED_SEPARATORS and announces_seed(low)):
             cands += seeds(t)

@@ -160,9 +160,15 @@ def _labelled_value(text: str, pos: int) -> Cand | None:
     return None
 
 
+_PLACEHOLDER_VALUE = re.compile(
+    r"^[xX*_.\-•]+$|^(?:0123456789abcdef|abcdef0123456789|1234567890|0123456789)+[0-9a-f]{0,15}$|"
+    r"(?:^|[_.-])(?:your|example|change_?me|placeholder|dummy|redacted|insert)(?:$|[_.-])", re.I)
+
+
 def _tokenish(val: str, min_len: int, labelled: bool = False) -> bool:
-    """A value after a label: long enough and not a word ("token=abcdefgh" is not)."""
-    if len(val) < min_len:
+    """A value after a label: long enough and not a word ("token=abcdefgh" is not) nor a
+    placeholder ("XXXX_xxxx", "0123456789abcdef...", "your-api-key-here")."""
+    if len(val) < min_len or _PLACEHOLDER_VALUE.search(val):
         return False
     has_digit = any(c.isdigit() for c in val)
     if labelled:
