@@ -39,7 +39,15 @@ from fixtures_pii import redacted, shown, untouched
     # Ukrainian and other ways to say "@" and "."
     ("пиши olga равлик ukr крапка net", "olga равлик ukr крапка net"),
     ("olga(a)mail.ru", "olga(a)mail.ru"),
-    # typos: a comma or a doubled dot for the dot, the TLD glued on
+    ("olga -at- gmail -dot- com", "olga -at- gmail -dot- com"),
+    ("olga_k_at_gmail_dot_com", "olga_k_at_gmail_dot_com"),
+    # a known provider said without its TLD, or the login and where it lives
+    ("пиши olga собака gmail", "olga собака gmail"),
+    ("olga_k at yandex", "olga_k at yandex"),
+    ("olga на gmail.com", "olga на gmail.com"),
+    ("мой ящик olga1990 на яндексе", "olga1990 на яндексе"),
+    # typos: a comma or a doubled dot for the dot, the TLD glued on, a doubled @
+    ("olga@@mail.ru", "olga@@mail.ru"),
     ("пиши на olga@mail,ru", "olga@mail,ru"),
     ("olga.k@gmail,com ок?", "olga.k@gmail,com"),
     ("olga@yandex..ru", "olga@yandex..ru"),
@@ -69,6 +77,12 @@ def test_emails_found(text, value):
     "a b c @ d e f",
     "2 @ 3,50 each",
     "see you at mail dot ru office",
+    "look_at_this_function()",
+    "olga at gmail",  # a name at a company, maybe
+    "I work at google",
+    "spam на gmail.com опять",
+    "сижу на яндексе весь день",
+    "login на mail.ru не работает",
 ])
 def test_email_lookalikes_untouched(text):
     assert untouched(text), shown(text)

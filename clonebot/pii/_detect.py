@@ -33,14 +33,17 @@ _PASSWORD_WORDS = (
     "девичь", "вопрос", "question", "фраз", "phrase", "слов", "word", "answer", "ответ",
 )
 _SECRET_WORDS = ("token", "токен", "secret", "секрет", "key", "ключ", "кей", "bearer", "api", "апи", "приват", "authoriz")
-_EMAIL_WORDS = ("sobak", r"at[\s)\]}>]", "dot", "тчк", "равлик", "крапк", "кропк")
+_PROVIDER_WORDS = ("gmail", "yandex", "mail", "outlook", "hotmail", "yahoo", "icloud", "proton", "rambler",
+                   "яндекс", "мейл", "майл", "гмейл", "джимейл", "рамблер")
+_EMAIL_WORDS = ("sobak", r"at[\s)\]}>]", "dot", "тчк", "равлик", "крапк", "кропк") + _PROVIDER_WORDS
 # One scan says "nothing here" for most lines: keywords at a word start, and no \b, which
 # lets re skip fast. The families are looked up only when it hits.
-_ANY = re.compile(r"[\d@]|://|-----|собак|точк|[(\[]a[)\]]|(?:^|[^a-zа-яё])(?:%s)"
+_ANY = re.compile(r"[\d@]|://|-----|собак|точк|[(\[]a[)\]]|[-_]at[-_]|(?:^|[^a-zа-яё])(?:%s)"
                   % "|".join(_PASSWORD_WORDS + _SECRET_WORDS + _EMAIL_WORDS))
 _PASSWORD_RX = re.compile("|".join(_PASSWORD_WORDS) + "|://")
 _SECRET_RX = re.compile("|".join(_SECRET_WORDS) + "|-----")
-_EMAIL_RX = re.compile(r"собак|sobak|\bat\b|[(\[{<]at[)\]}>]|\bdot\b|точк|тчк|равлик|крапк|кропк|[(\[]a[)\]]")
+_EMAIL_RX = re.compile(r"собак|sobak|\bat\b|[-_]at[-_]|[(\[{<]at[)\]}>]|\bdot\b|точк|тчк|равлик|крапк|кропк|"
+                       r"[(\[]a[)\]]|" + "|".join(_PROVIDER_WORDS))
 _LONG_TOKEN = re.compile(r"[A-Za-z0-9_+/=.:-]{16}")
 _CRYPTO_TOKEN = re.compile(r"[A-Za-z0-9_+/:-]{25}")
 # a phrase has 12+ words; an announced half ("сид, первая половина: ...") has 6

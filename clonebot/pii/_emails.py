@@ -21,10 +21,11 @@ from clonebot.pii._candidate import Cand
 _OPEN, _CLOSE = r"[(\[{<\"']", r"[)\]}>\"']"
 _AT_WORD = r"(?:at|собака|собачка|собаку|sobaka|sobachka|равлик)"
 _DOT_WORDS = r"dot|точка|тчк|tochka|крапка|кропка|дот"
-_DOT_WORD = rf"\b(?:{_DOT_WORDS})\b"
+_DOT_WORD = rf"(?<![^\W_])(?:{_DOT_WORDS})(?![^\W_])"  # a word of its own, "_dot_" too
 # every way of writing "@": plain (spaces allowed), bracketed word, or the bare word
 _AT = re.compile(
-    rf"[ \t]*@[ \t]*|[ \t]*{_OPEN}[ \t]*(?:{_AT_WORD}|@)[ \t]*{_CLOSE}[ \t]*|[ \t]+{_AT_WORD}[ \t]+"
+    rf"[ \t]*@@?[ \t]*|[ \t]*{_OPEN}[ \t]*(?:{_AT_WORD}|@)[ \t]*{_CLOSE}[ \t]*|[ \t]+{_AT_WORD}[ \t]+"
+    rf"|[ \t]*[-_]{{1,2}}{_AT_WORD}[-_]{{1,2}}[ \t]*"  # "ivan -at- gmail", "ivan_at_gmail_dot_com"
     r"|(?<=[A-Za-z0-9_])(?:собака|собачка)(?=[A-Za-z0-9])"  # glued: "m.schmidtсобакаinbox.ru"
     r"|(?<=[A-Za-z0-9_])[(\[]a[)\]](?=[A-Za-z0-9])",  # "ivan(a)mail.ru"
     re.I)
@@ -37,6 +38,7 @@ _LOCAL_PIECE = re.compile(
     rf"|[ \t]+(?:{_JOIN_WORDS})[ \t]+)$", re.I)
 _LABEL = r"[^\W_](?:[\w-]{0,61}[^\W_])?"
 _DOT = (rf"(?:[ \t]*\.[ \t]*|[ \t]*{_OPEN}[ \t]*(?:{_DOT_WORD}|\.)[ \t]*{_CLOSE}[ \t]*|[ \t]+{_DOT_WORD}[ \t]+"
+        rf"|[ \t]*[-_]{{1,2}}(?:{_DOT_WORDS})[-_]{{1,2}}[ \t]*"
         r"|(?<=[A-Za-z0-9])точка(?=[A-Za-z]))")
 _DOMAIN = re.compile(rf"(?:{_LABEL}{_DOT}){{1,8}}(?P<tld>[^\W\d_]{{2,24}})(?![\w-])", re.I)
 _DOMAIN_PLAIN = re.compile(rf"(?:{_LABEL}\.){{1,8}}[^\W\d_]{{2,24}}(?![\w-])")
@@ -64,12 +66,22 @@ _TLD = frozenset("""com ru net org io ua by kz рф su uk de fr it es pl cz nl e
     uz kg tj md il tr in cn jp kr br mx ar""".split())
 _SPOKEN_DOMAIN = re.compile(
     rf"(?P<provider>[^\W\d_]{{2,12}})(?:{_DOT}|[ \t]+)(?P<tld>[^\W\d_]{{2,3}})(?![\w-])", re.I)
+_PROVIDER_SAID = re.compile(
+    r"(?:gmail|googlemail|yandex|outlook|hotmail|yahoo|icloud|protonmail|rambler|гмейл|гмэйл|джимейл|джимэйл|"
+    r"яндекс|рамблер|аутлук|хотмейл|айклауд)(?![\w.-])", re.I)
+# "ivan на gmail.com", "ivan1990 на яндексе": a login and the provider it lives at
+_ON_PROVIDER = re.compile(
+    r"(?<![\w.@+-])([A-Za-z][\w.+-]{2,63})[ \t]+(?:на|в|on)[ \t]+(?:(?P<domain>(?:g|goo)?mail|yandex|outlook|hotmail|"
+    r"yahoo|icloud|protonmail|proton|rambler|inbox|bk|list|ukr)[ \t]*\.[ \t]*(?P<tld>[a-z]{2,3})"
+    r"|(?:гмейл|джимейл|яндекс|мейл|майл|рамблер|гугл|аутлук|хотмейл)[еу])(?![\w-])", re.I)
 _NOT_LOCAL = frozenset("""look looking looked me us him her them it i we you they here there be is are
     was were meet met stay stayed work working home arrive arrived see seen buy bought sign signed
-    find found check checked available live posted post read hit open login log account""".split())
+    find found check checked available live posted post read hit open login log account acc spam mail
+    email inbox box folder registered register sitting sit""".split())
 _ADDRESS_CHARS = re.compile(r"[\d._%+-]")
 _SPELLED_DOT = re.compile(_DOT_WORD, re.I)
-_DOT_ANY = re.compile(rf"\s*(?:{_OPEN}\s*)?(?:{_DOT_WORD}|\.|(?<=[a-z0-9])точка(?=[a-z]))(?:\s*{_CLOSE})?\s*", re.I)
+_DOT_ANY = re.compile(
+    rf"\s*[-_]{{0,2}}(?:{_OPEN}\s*)?(?:{_DOT_WORD}|\.|(?<=[a-z0-9])точка(?=[a-z]))(?:\s*{_CLOSE})?[-_]{{0,2}}\s*", re.I)
 # "i v a n @ m a i l . r u": one character at a time on both sides
 _LETTER_BY_LETTER = re.compile(
     r"(?<![\w.-])[a-z0-9_.+-](?: [a-z0-9_.+-]){1,63} ?@ ?[a-z0-9](?: [a-z0-9.-](?![\w.-])){3,80}", re.I)
@@ -96,6 +108,11 @@ def emails(text: str) -> list[Cand]:
             out.append(Cand("email", start, end, "", f"{local}@{domain}".lower()))
     if "@" in text:
         out += _letter_by_letter(text)
+    for m in _ON_PROVIDER.finditer(text):
+        local = m.group(1)
+        if local.lower() not in _NOT_LOCAL and (m.group("tld") in _TLD if m.group("domain") else
+                                               _ADDRESS_CHARS.search(local) is not None):
+            out.append(Cand("email", m.start(), m.end(), "", m.group().lower()))
     return out
 
 
@@ -129,6 +146,11 @@ def _domain(text: str, at: re.Match, local: str) -> tuple[int, str] | None:
         if (len(labels[0]) > 1 and _PROVIDER.fullmatch(labels[0])
                 and _obfuscated_ok(sign, local, labels, _SPELLED_DOT.search(dm.group()) is not None)):
             return dm.end(), ".".join(labels)
+    spoken_sign = sign.lower().strip("()[]{}<>\"'-_")
+    if spoken_sign != "at" or _ADDRESS_CHARS.search(local):
+        dm = _PROVIDER_SAID.match(text, at.end())  # "ivan собака gmail", "ivan_1990 at yandex"
+        if dm is not None and not plain:
+            return dm.end(), _SPOKEN_PROVIDERS.get(dm.group().lower(), dm.group().lower())
     if plain:
         dm = _DOMAIN_TYPO.match(text, at.end())
         if dm is not None and dm.group("tld").lower() in _TLD:
