@@ -199,6 +199,11 @@ def test_dictated_password_with_a_space(text, value):
     ("введи 4821 для входа", "4821"),
     ("вот он: 66 12 09", "66 12 09"),
     ("here it is: 482193", "482193"),
+    ("прислали 482 193, это от госуслуг?", "482 193"),
+    ("цифры из письма 482193", "482193"),
+    ("пришла эсэмэска с цифрами 4821", "4821"),
+    ("verification: 482193", "482193"),
+    ("двухфакторка 482193", "482193"),
 ])
 def test_codes_without_a_code_word(text, value):
     assert redacted(text, value), (text, shown(text))
@@ -215,6 +220,10 @@ def test_codes_without_a_code_word(text, value):
     "вот она, 100000 подписчиков",
     "держи 5000",
     "kod 2024 goda",
+    "смс с 9000 не приходят",
+    "пришло 100000 просмотров",
+    "received 250000 views",
+    "verification of 2024 results",
     "sms 1234 chars limit",
     "смс рассылка 10000 штук",
 ])

@@ -4,7 +4,7 @@
   everywhere", "same one everywhere: X";
 - a default account and its password: "admin / X", "root:X";
 - a code by its purpose: "Use 382 910 to verify", "введи 4821 для входа";
-- a code handed over: "вот он: 66 12 09", "here it is: 482193".
+- a code handed over or received: "вот он: 66 12 09", "here it is: 482193", "прислали 482193".
 
 With no keyword the value itself must look like a password (letters with digits or
 symbols; with "поставил" a symbol too, unless it says where: "на всё", "на вход") or like a
@@ -21,7 +21,8 @@ from clonebot.pii._passwords import _STOP, _extract
 
 _HINT = re.compile(
     r"везде|everywhere|одинаков|same|постав|установ|задал|admin|админ|root|guest|verif|confirm|подтвер|"
-    r"вход|войти|зайти|log\s?in|sign\s?in|auth|авториз|вот\s+он|here\s+(?:it\s+is|you\s+go)|держи|лови")
+    r"вход|войти|зайти|log\s?in|sign\s?in|auth|авториз|вот\s+он|here\s+(?:it\s+is|you\s+go)|держи|лови|"
+    r"прислали|пришл|пришёл|пришел|got|received|sent")
 
 # ------------------------------------------------------------------ what was done with it
 _SAME = re.compile(
@@ -80,7 +81,8 @@ _PURPOSE = re.compile(
     r"(?:[\w-]+[ \t]+){0,3}?(?:verif\w*|confirm\w*|log\s?in|sign\s?in|auth\w*|подтвер\w*|вход\w*|войти|"
     r"зайти|авториз\w*|reset|сброс\w*)", re.I)
 _HANDED = re.compile(
-    r"(?<!\w)(?:вот\s+(?:он|она|оно|код)|here\s+(?:it\s+is|you\s+go)|держи|лови)[ \t]*[:\-—,]?[ \t]*"
+    r"(?<!\w)(?:вот\s+(?:он|она|оно|код)|here\s+(?:it\s+is|you\s+go)|держи|лови|прислали|пришл[оаи]|пришёл|пришел|"
+    r"got|received|they\s+sent(?:\s+me)?)[ \t]*[:\-—,]?[ \t]*"
     r"(\d{6}|\d{3}[ -]\d{3}|\d{2}[ -]\d{2}[ -]\d{2})(?=[ \t]*(?:$|[.!,;)]))", re.I)
 _YEAR = re.compile(r"19\d\d|20\d\d")
 

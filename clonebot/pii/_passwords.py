@@ -28,7 +28,8 @@ _KEY = re.compile(
     r"|(?P<code>(?:смс|sms)[\s-]?(?:код\w{0,3}|code)|код\w{0,3}|kod\w{0,3}|code|otp|2fa|totp|тотп|"
     r"домофон\w{0,3}|intercom|buzzer|(?:три|3)\s+цифр\w*\s+(?:на\s+обороте|сзади))"
     # the message a code came in, on its own ("смска пришла 735 204", "kod iz sms 3309")
-    r"|(?P<sms>смск\w{0,2}|смс\w{0,2}|sms|эсэмэс\w{0,4}|(?:из|iz|from|in)\s+(?:смс\w{0,2}|sms|смск\w{0,2}))"
+    r"|(?P<sms>смск\w{0,2}|смс\w{0,2}|sms|эсэмэс\w{0,4}|двухфактор\w{0,4}|verification|подтверждени\w{0,2}|"
+    r"(?:из|iz|from|in)\s+(?:смс\w{0,2}|sms|смск\w{0,2}|пуш\w{0,2}|письм\w{0,2}))"
     # a secret word or answer: the value may be plain words ("зелёный чай")
     r"|(?P<word>(?:кодов|секретн|контрольн|тайн)\w+\s+слов\w*|code\s*word|secret\s+word|safe\s*word|"
     r"security\s+(?:answer|word|question\s+answer)|secret\s+answer|ответ\w*\s+на\s+(?:секретн|контрольн)\w+\s+вопрос\w*|"
@@ -252,7 +253,8 @@ def _sms_code(text: str, k: re.Match) -> list[Cand]:
     return [Cand("password", found[0], found[1], "code", text[found[0] : found[1]])]
 
 
-_NOT_AN_SMS_CODE = re.compile(r"(?<!\w)(?:на|с|со|от|до|номер\w*|number|to|from|тел\w*|phone)(?!\w)", re.I)
+_NOT_AN_SMS_CODE = re.compile(
+    r"(?<!\w)(?:номер\w*|number|тел\w*|phone)(?!\w)|(?<!\w)(?:на|с|со|от|до|to|from)[ \t]*$", re.I)
 
 
 def _code_context_ok(text: str, k: re.Match) -> bool:
