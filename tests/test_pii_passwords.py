@@ -118,9 +118,32 @@ def test_url_credentials_are_a_password_not_an_email(text, value):
     ("pass for the router is Tr0ub4dor", "Tr0ub4dor"),
     ("password to my old laptop is sunflower99", "sunflower99"),
     ("пароль от моего старого роутера — Dusya2011", "Dusya2011"),
+    ("the wifi pass at home is Dusya2011", "Dusya2011"),
+    # fillers, tense and "the same" between the label and its value
+    ("пароль, если что, Dusya2011", "Dusya2011"),
+    ("старый пароль был Dusya2011", "Dusya2011"),
+    ("пароль сейчас dusya2011", "dusya2011"),
+    ("pass is still dusya2011", "dusya2011"),
+    ("password was changed to dusya2011", "dusya2011"),
+    ("пароль тот же dusya2011", "dusya2011"),
+    ("пароль поставил dusya2011", "dusya2011"),
 ])
 def test_misspelled_and_transliterated_labels(text, value):
     assert redacted(text, value), (text, shown(text))
+
+
+@pytest.mark.parametrize("text", [
+    "пароль поставил на телефон",
+    "пароль сейчас скину",
+    "пароль был сложный",
+    "password was changed yesterday",
+    "пароль тот же, что и раньше",
+    "pass is still valid",
+    "Note: what is the wifi password? thanks!",
+    "пароль был неправильный, теперь норм",
+])
+def test_fillers_without_a_value_untouched(text):
+    assert untouched(text), shown(text)
 
 
 # ---------------------------------------------------------------- a password named by what was done with it

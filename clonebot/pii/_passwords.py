@@ -67,8 +67,8 @@ _CODE_BAD = re.compile(
     re.I,
 )
 _CONNECT = re.compile(  # one or more: "пароль вот такой — X"
-    r"(?:[ \t]*(?:[:=]|:-|-(?=\s)|\.{2,}|…|\bis\b:?|\bэто\b|\bwas\b|\bбудет\b|\bтакой\s+же\b:?|\bтакой\b:?|"
-    r"\bвот\b:?))+"
+    r"(?:[ \t]*(?:[:=]|:-|-(?=\s)|\.{2,}|…|\bis\b:?|\bэто\b|\bwas\b|\bбудет\b|\bбыл[аои]?\b:?|"
+    r"\b(?:такой|тот)\s+же\b:?|\bтакой\b:?|\bвот\b:?))+"
     r"[ \t]*", re.I)
 _STRONG_CONNECT = re.compile(r"[:=]")
 _QUOTED = re.compile(r"[\"'«“`]([^\"'»”`\n]{3,64})[\"'»”`]")
@@ -354,10 +354,13 @@ def _walk(text: str, key_start: int, key_end: int, kind: str, cyr_key: bool) -> 
             return v  # 'password "sunshine"': quoting marks the value
         if kind == "word" and v and _ends_clause(text, v[1]) and _plain_answer(text[v[0] : v[1]]):
             return v  # "кодовое слово в сбере бегемот"
-        if (word in _STOP and word not in _QUALIFIERS and word not in _DESCRIBERS
+        if re.fullmatch(r"[,\-—–]+", tm.group(1)):
+            pos = tm.end()  # "пароль, если что, X": a comma or dash on its own
+            continue
+        if (word in _STOP and word not in _QUALIFIERS and word not in _PASS_THROUGH and not _CHANGE.fullmatch(word)
                 or not (qualifier or re.fullmatch(r"[^\W\d][\w-]*", word))):
             return None
-        if kind == "weak" and n and not (qualifier or word in _PREPS or word in _QUALIFIERS):
+        if kind == "weak" and n and not (qualifier or word in _PREPS or word in _QUALIFIERS or word in _PASS_THROUGH):
             return None  # "api key лежит в ...": a weak key takes its value at once or after "от X"
         changed = after_prep is False and _CHANGE.fullmatch(word) is not None or (changed and word in _PREPS)
         if word not in _DETERMINERS:  # "for the router", "от моего роутера": the noun still names the thing
@@ -379,11 +382,13 @@ _NEXT_TOKEN = re.compile(r"[ \t]*(\S+)")
 _MORE = re.compile(r"(?:[ \t]*[,;][ \t]*(?:а|и|and)?|[ \t]+(?:а|и|and))(?=[ \t]*(?:от|для|на|from|for)[ \t])", re.I)
 _FAR_COLON = re.compile(r"[^.!?:\n]{1,45}?(?::|[ \t]-(?=[ \t]))[ \t]*")
 _NEGATION = re.compile(r"(?<!\w)(?:не|нет|not|no|never|забыл\w*|forgot)(?!\w)", re.I)
-_CHANGE = re.compile(r"поменял\w*|сменил\w*|изменил\w*|changed|change|set|reset|updated")
-_QUALIFIERS = frozenset("от для к на из в у of for to from on the my your our his her мой моя твой наш нас".split())
+_CHANGE = re.compile(r"поменял\w*|сменил\w*|изменил\w*|поставил\w*|changed|change|set|reset|updated")
+_QUALIFIERS = frozenset("от для к на из в у of for to from on at the my your our his her мой моя твой наш нас".split())
 _PREPS = frozenset("от для к на из в у of for to from on at".split())
-# "password to my old laptop is X": words that describe the thing, not the password
-_DESCRIBERS = frozenset("old new старый новый старого нового старой новой".split())
+# "password to my old laptop is X", "pass is still X", "пароль сейчас X": words that say which
+# one or when, neither a value nor the end of the thought
+_PASS_THROUGH = frozenset("""old new старый новый старого нового старой новой now still currently сейчас щас
+    теперь""".split())
 _DETERMINERS = frozenset("""the a an my your our his her their this that мой моя моего моей моём моем моему
     твой твоего твоей наш нашего нашей ваш вашего вашей свой своего своей этого этой того той""".split())
 _CLAUSE_END = re.compile(r"[ \t]*(?:$|[.,;!?)\]»\"'(]|[\U0001F300-\U0001FAFF\u2600-\u27BF])")
