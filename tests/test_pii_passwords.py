@@ -195,6 +195,8 @@ def test_login_password_pairs(text, value):
     "user/pass в 1password",
     "root: the cause was DNS",
     "admin: 3 new users today",
+    "load('test/botchan_en_unigram_1000.model')",
+    "cd root/build_2024",
 ])
 def test_pair_lookalikes_untouched(text):
     assert untouched(text), shown(text)

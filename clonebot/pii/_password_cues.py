@@ -71,8 +71,9 @@ def _near_cue(text: str, cue: re.Match, symbol_needed: bool) -> tuple[int, int] 
 
 # ------------------------------------------------------------------ default accounts
 _DEFAULT_LOGIN = re.compile(
-    r"(?<![\w@./-])(?:admin|administrator|root|guest|user|sa|postgres|pi|ubuntu|test|demo|support|operator|"
-    r"админ)[ \t]*[/:|][ \t]*([^\s/,;]{4,64})", re.I)
+    r"(?<![\w@./'\"=-])(?:admin|administrator|root|guest|user|sa|postgres|pi|ubuntu|test|demo|support|operator|"
+    r"админ)(?:[ \t]*[:|]|[ \t]+/|/[ \t])[ \t]*([^\s/,;]{4,64})", re.I)  # "root/build_1" is a path
+_FILE = re.compile(r"\.[A-Za-z]{1,5}$")  # "test/model.bin" is a path
 
 # ------------------------------------------------------------------ codes
 _CODE_DIGITS = r"(\d{3}[ -]\d{3}|\d{2}[ -]\d{2}[ -]\d{2}|\d{4,8})"
@@ -101,7 +102,7 @@ def cued(text: str) -> list[Cand]:
                 out.append(Cand("password", found[0], found[1], "pw", text[found[0] : found[1]]))
     for m in _DEFAULT_LOGIN.finditer(text):
         v = _extract(text, m.start(1), tail=False)
-        if v is not None and _shaped(text[v[0] : v[1]], symbol_needed=False):
+        if v is not None and _shaped(text[v[0] : v[1]], symbol_needed=False) and not _FILE.search(text[v[0] : v[1]]):
             out.append(Cand("password", v[0], v[1], "pw", text[v[0] : v[1]]))
     for rx in (_PURPOSE, _HANDED):
         for m in rx.finditer(text):
