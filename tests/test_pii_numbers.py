@@ -63,6 +63,8 @@ def test_ibans_found(text, value):
     ("пашпарт МР 1234567", "МР 1234567", "passport"),
     ("zagran 72 3456789", "72 3456789", "passport"),
     ("nomer pasporta 654321, seria 4511", "4511", "passport"),
+    ("с/н 4511 654321", "4511 654321", "passport"),
+    ("ID-картка 001234567", "001234567", "passport"),
     # other countries' taxpayer numbers under their own names, with their own checksums
     ("мій РНОКПП 9458073026", "9458073026", "inn"),
     ("ІПН 1573681936", "1573681936", "inn"),

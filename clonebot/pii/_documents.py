@@ -15,7 +15,7 @@ _KEYWORD = re.compile(
     # misspelled and transliterated too: пасспорт, паспарт, паспорд, пашпарт (be), pasport
     r"(?<!\w)(?:п[аa]сс?п[оаo]р[тд]\w*|п[ао][шч]п[ао]рт\w*|пасп\.?|pas+p[oa]rt\w*|загран\w*|zagran\w*|ксив\w*|"
     r"сер[иы][яиюей]|сер\.|seri[jy]?[ae]|ser(?=\.?[ ]?\d\d[ ]?\d\d(?!\d))|passp\.?|reisepass\w*|pasaporte|passeport|paszport|passaporto|\bдул\b|pp(?=\s*(?:no|nr|number|#|№|:))|"
-    r"удостоверени\w+\s+личност\w*|id\s*card|водительск\w*|права|вод\.\s*удост\w*|"
+    r"удостоверени\w+\s+личност\w*|id\s*card|(?:id|айди)[\s-]?карт\w*|с/н|водительск\w*|права|вод\.\s*удост\w*|"
     r"driver'?s?\s+licen[cs]e|licen[cs]e\s+(?:no|number))(?!\w)",
     re.I,
 )
