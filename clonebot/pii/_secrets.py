@@ -67,7 +67,7 @@ _URL_SECRET = re.compile(
 # a quoted value runs to its closing quote ("django-insecure-8k)u#...")
 _ASSIGNED = re.compile(
     r"(?<![\w-])(?:[A-Za-z0-9_.-]{0,40}?(?:token|secret|key|salt|(?:api|app)[_-]?hash|session[_-]?string|"
-    r"string[_-]?session|credentials?|auth|dsn)|[A-Za-z0-9.-]{0,40}[_.-](?:password|passwd|pass|pwd))"
+    r"string[_-]?session|session(?:[_-]?id)?|credentials?|auth|dsn)|[A-Za-z0-9.-]{0,40}[_.-](?:password|passwd|pass|pwd))"
     r"(?![A-Za-z0-9])['\"]?\s*[:=]\s*"
     r"(?:(?P<q>['\"])(?P<quoted>[^'\"\n]{8,512})(?P=q)|(?P<bare>[A-Za-z0-9_\-./+=!@#$%^*~]{8,512}))", re.I)
 # HTTP authorization: "Authorization: Basic|Bearer|Token X", "x-api-key: X"; "basic auth X" when X
@@ -86,12 +86,13 @@ _LABEL = re.compile(
     r"(?:access|auth|bot|bearer|refresh|api|oauth|personal\s+access)\s+token|"
     # slang: "апишка", "апиха", "хэш апи", "api hash", "токенчик", "секретка"
     r"апиш\w*|апих\w*|(?:api|app|апи)[\s_-]?(?:hash|хэш|хеш)|(?:хэш|хеш)\w*\s+(?:api|апи)|токенчик\w*|секретк\w*|"
-    r"token|токен\w*|bearer|secret|секрет\w*|ключ\w*|key"
+    r"token|токен\w*|bearer|secret|секрет\w*|ключ\w*|key|api|апи"
     r")(?!\w)", re.I)
 # up to three words between label and value ("токен бота", "key for prod is")
 _BRIDGE_WORD = re.compile(r"\s+(?!(?:is|это)\b)[^\W\d][\w-]{0,15}", re.I)
 _CONNECTOR = re.compile(r"\s*(?:[:=]|:-|-|—|\bis\b|\bэто\b)?\s*['\"«`]?", re.I)
 _BRIDGE_WORDS = 3
+_VERSION = re.compile(r"v?\d+(?:\.\d+)+")  # "api v1.2.3-beta.4567890"
 _VALUE = re.compile(r"[A-Za-z0-9_\-./+=]{16,512}")
 
 # ------------------------------------------------------------------ unlabelled random strings
@@ -121,7 +122,9 @@ def secrets(text: str) -> list[Cand]:
         if _user_and_password(m.group(1)):
             out.append(Cand("secret", m.start(1), m.end(1), "basic auth", m.group(1)))
     for m in _LABEL.finditer(text):
-        value = _labelled_value(text, m.end())
+        # "api"/"апи" alone is a weak label: the value must follow at once ("the api returns X")
+        bare_api = m.group().lower() in ("api", "апи")
+        value = _labelled_value(text, m.end(), 0 if bare_api else _BRIDGE_WORDS)
         if value is not None:
             out.append(value)
     for m in _LONG.finditer(text):
@@ -146,12 +149,13 @@ def _user_and_password(b64: str) -> bool:
     return ":" in raw and raw.isprintable()
 
 
-def _labelled_value(text: str, pos: int) -> Cand | None:
-    for _ in range(_BRIDGE_WORDS + 1):
-        vm = _VALUE.match(text, _CONNECTOR.match(text, pos).end())
+def _labelled_value(text: str, pos: int, bridge_words: int) -> Cand | None:
+    for _ in range(bridge_words + 1):
+        start = _CONNECTOR.match(text, pos).end()
+        vm = _VALUE.match(text, start) if start > pos else None  # "api.example.com" is a host
         if vm:
             val = vm.group().rstrip(".,")
-            if _tokenish(val, 16, labelled=True):
+            if _tokenish(val, 16, labelled=True) and not _VERSION.match(val):
                 return Cand("secret", vm.start(), vm.start() + len(val), "labelled secret", val)
         wm = _BRIDGE_WORD.match(text, pos)
         if wm is None:
