@@ -119,6 +119,8 @@ def test_url_credentials_are_a_password_not_an_email(text, value):
     ("password to my old laptop is sunflower99", "sunflower99"),
     ("пароль от моего старого роутера — Dusya2011", "Dusya2011"),
     ("the wifi pass at home is Dusya2011", "Dusya2011"),
+    ("пароль от учётной записи на госуслугах у мамы Dusya2011", "Dusya2011"),
+    ("password for the wifi network in the living room is Dusya2011", "Dusya2011"),
     # fillers, tense and "the same" between the label and its value
     ("пароль, если что, Dusya2011", "Dusya2011"),
     ("старый пароль был Dusya2011", "Dusya2011"),
@@ -140,6 +142,9 @@ def test_misspelled_and_transliterated_labels(text, value):
     "пароль тот же, что и раньше",
     "pass is still valid",
     "Note: what is the wifi password? thanks!",
+    "rewrite it as a single-pass loop. ([#974](https://github.com/x/y/pull/974))",
+    "As password, use the token itself, including the `pypi-` prefix.",
+    "passwords written in words (`восемь девятьсот три`) are out of scope",
     "пароль был неправильный, теперь норм",
 ])
 def test_fillers_without_a_value_untouched(text):

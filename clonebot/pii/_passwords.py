@@ -36,7 +36,7 @@ _KEY = re.compile(
     r"(?:mother'?s\s+)?maiden\s+name|девичь\w+\s+фамили\w*|pass\s?phrase|(?:кодов|секретн)\w+\s+фраз\w*|"
     r"(?:секретн|контрольн)\w+\s+вопрос\w*|security\s+question)"
     # short or ambiguous words (a mountain pass, Wi-Fi 6): only with a value that looks like one
-    r"|(?P<weak>pass|пасс|пас|wi-?fi|вай-?фай\w{0,2}|вафл\w{0,2}|wlan|ключ\w{0,3}|key|creds|credentials|"
+    r"|(?P<weak>(?<!-)(?:pass|пасс|пас)|wi-?fi|вай-?фай\w{0,2}|вафл\w{0,2}|wlan|ключ\w{0,3}|key|creds|credentials|"
     r"креды|кредсы|учётк[аиу]|учетк[аиу])"
     # the password word as people misspell it: парль, праоль, паролль, пароь, translit parol/paroly,
     # passowrd, passwort (de), passord (no), гасло (uk)
@@ -103,8 +103,8 @@ _PAIR_HEADER = re.compile(
 _URL_CREDENTIALS = re.compile(r"[a-z][a-z0-9+.-]{1,20}://[^\s:/@]{1,64}:([^\s@/]{1,128})@[\w.-]+", re.I)
 
 _TAIL = re.compile(r"(?: ?/ ?| )(?=\S*\d)[^\s,;]{1,32}|(?: ?/ ?)[^\s,;]{3,32}")
-_MAX_WORDS = 6  # "пароль такой же как от почты: X"
-_MAX_GAP = 45  # characters between a keyword and its value
+_MAX_WORDS = 9  # "пароль от учётной записи на госуслугах у мамы X"
+_MAX_GAP = 60  # characters between a keyword and its value
 _STOP = frozenset(
     """не нет и или а но от для к на в у с по из за то это же ли бы тот такой такая такое какой
     неверный неправильный верный правильный сложный простой слабый надёжный надежный новый старый
@@ -350,18 +350,21 @@ def _walk(text: str, key_start: int, key_end: int, kind: str, cyr_key: bool) -> 
             return v[0], dictated.end()  # "пароль от вайфая ромашка 77": a word and a number, said aloud
         if v and not qualifier and _strong(text[v[0] : v[1]], cyr_key, kind):
             return v
-        if v and _QUOTED.match(text, tm.start(1)) and kind != "weak" and word not in _STOP:
+        if v and not qualifier and _QUOTED.match(text, tm.start(1)) and kind != "weak" and word not in _STOP:
             return v  # 'password "sunshine"': quoting marks the value
         if kind == "word" and v and _ends_clause(text, v[1]) and _plain_answer(text[v[0] : v[1]]):
             return v  # "кодовое слово в сбере бегемот"
-        if re.fullmatch(r"[,\-—–]+", tm.group(1)):
-            pos = tm.end()  # "пароль, если что, X": a comma or dash on its own
+        aside = _ASIDE.match(text, pos)
+        if aside:
+            pos = aside.end()  # "пароль, если что, X": an aside between commas
             continue
         if (word in _STOP and word not in _QUALIFIERS and word not in _PASS_THROUGH and not _CHANGE.fullmatch(word)
                 or not (qualifier or re.fullmatch(r"[^\W\d][\w-]*", word))):
             return None
         if kind == "weak" and n and not (qualifier or word in _PREPS or word in _QUALIFIERS or word in _PASS_THROUGH):
             return None  # "api key лежит в ...": a weak key takes its value at once or after "от X"
+        if re.search(r"[.!?]$", tm.group(1)) and not _CONNECT.match(text, tm.end(1) - 1):
+            return None  # the sentence ends here
         changed = after_prep is False and _CHANGE.fullmatch(word) is not None or (changed and word in _PREPS)
         if word not in _DETERMINERS:  # "for the router", "от моего роутера": the noun still names the thing
             after_prep = word in _PREPS
@@ -379,12 +382,13 @@ def _value_after_colon(text: str, k: re.Match, kind: str) -> tuple[int, int] | N
 
 
 _NEXT_TOKEN = re.compile(r"[ \t]*(\S+)")
+_ASIDE = re.compile(r"[ \t]*[,—–-][ \t]*(?:[^\W\d][\w-]*[ \t]+){0,2}[^\W\d][\w-]*[ \t]*[,—–-](?=[ \t])", re.I)
 _MORE = re.compile(r"(?:[ \t]*[,;][ \t]*(?:а|и|and)?|[ \t]+(?:а|и|and))(?=[ \t]*(?:от|для|на|from|for)[ \t])", re.I)
 _FAR_COLON = re.compile(r"[^.!?:\n]{1,45}?(?::|[ \t]-(?=[ \t]))[ \t]*")
 _NEGATION = re.compile(r"(?<!\w)(?:не|нет|not|no|never|забыл\w*|forgot)(?!\w)", re.I)
 _CHANGE = re.compile(r"поменял\w*|сменил\w*|изменил\w*|поставил\w*|changed|change|set|reset|updated")
-_QUALIFIERS = frozenset("от для к на из в у of for to from on at the my your our his her мой моя твой наш нас".split())
-_PREPS = frozenset("от для к на из в у of for to from on at".split())
+_QUALIFIERS = frozenset("от для к на из в у of for to from on at in the my your our his her мой моя твой наш нас".split())
+_PREPS = frozenset("от для к на из в у of for to from on at in".split())
 # "password to my old laptop is X", "pass is still X", "пароль сейчас X": words that say which
 # one or when, neither a value nor the end of the thought
 _PASS_THROUGH = frozenset("""old new старый новый старого нового старой новой now still currently сейчас щас
@@ -469,11 +473,11 @@ def _extract(text: str, pos: int, tail: bool = True) -> tuple[int, int] | None:
     if not m:
         return None
     s, e = m.start(), m.end()
-    while s < e and text[s] in "([{«\"'":
+    while s < e and text[s] in "([{«\"'`":
         s += 1
     # a final "." or "!" may be the password's own: keeping it costs a full stop at worst;
     # so may a closing bracket that has its opening one ("qwerty(1)")
-    while e > s and text[e - 1] in ",)]}»\"'…:;":
+    while e > s and text[e - 1] in ",)]}»\"'`…:;":
         if text[e - 1] in ")]}" and "([{"[")]}".index(text[e - 1])] in text[s : e - 1]:
             break
         e -= 1
