@@ -114,6 +114,10 @@ def test_url_credentials_are_a_password_not_an_email(text, value):
     ("passowrd: Dusya2011", "Dusya2011"),
     ("passwort ist Dusya2011", "Dusya2011"),
     ("гасло від пошти Dusya2011", "Dusya2011"),
+    ("pasvord Dusya2011", "Dusya2011"),
+    ("pinkod 4821", "4821"),
+    ("wi fi Dusya2011", "Dusya2011"),
+    ("вай фай: Dusya2011", "Dusya2011"),
     # other words, an article or a possessive between the label and its value
     ("pass for the router is Tr0ub4dor", "Tr0ub4dor"),
     ("password to my old laptop is sunflower99", "sunflower99"),

@@ -23,7 +23,7 @@ from clonebot.pii._candidate import Cand
 _KEY = re.compile(
     r"(?<![\w/])(?:"
     r"(?P<cvv>(?:cvv2?|cvc2?|cvv/cvc|cvc/cvv|cav2|cid)(?:[\s-]?(?:код\w{0,3}|code))?)"
-    r"|(?P<pin>(?:пин|pin|puk|пук)(?:[\s-]?(?:код\w{0,3}|code))?|пинкод\w{0,3}|пинчик\w{0,2}|pincode)"
+    r"|(?P<pin>(?:пин|pin|puk|пук)(?:[\s-]?(?:код\w{0,3}|code))?|пинкод\w{0,3}|пинчик\w{0,2}|pincode|pinkod\w{0,2})"
     r"|(?P<backup>(?:backup|recovery|резервн\w*|запасн\w*)\s+(?:codes?|код\w{0,3}))"
     r"|(?P<code>(?:смс|sms)[\s-]?(?:код\w{0,3}|code)|код\w{0,3}|kod\w{0,3}|code|otp|2fa|totp|тотп|"
     r"домофон\w{0,3}|intercom|buzzer|(?:три|3)\s+цифр\w*\s+(?:на\s+обороте|сзади))"
@@ -36,12 +36,12 @@ _KEY = re.compile(
     r"(?:mother'?s\s+)?maiden\s+name|девичь\w+\s+фамили\w*|pass\s?phrase|(?:кодов|секретн)\w+\s+фраз\w*|"
     r"(?:секретн|контрольн)\w+\s+вопрос\w*|security\s+question)"
     # short or ambiguous words (a mountain pass, Wi-Fi 6): only with a value that looks like one
-    r"|(?P<weak>(?<!-)(?:pass|пасс|пас)|wi-?fi|вай-?фай\w{0,2}|вафл\w{0,2}|wlan|ключ\w{0,3}|key|creds|credentials|"
+    r"|(?P<weak>(?<!-)(?:pass|пасс|пас)|wi[- ]?fi|вай[- ]?фа[йяюе]\w{0,2}|вайфик\w{0,2}|вафл\w{0,2}|wlan|ключ\w{0,3}|key|creds|credentials|"
     r"креды|кредсы|учётк[аиу]|учетк[аиу])"
     # the password word as people misspell it: парль, праоль, паролль, пароь, translit parol/paroly,
     # passowrd, passwort (de), passord (no), гасло (uk)
     r"|(?P<pw>п(?:[ао]р[оа]?|ра[оа]|аор)лл?[ьъяюеиё]\w{0,4}|пароь|п[аеэ]сс?в[оа]р[дт]\w{0,3}|pas+w(?:or|r|o|ro)?d\w{0,2}"
-    r"|pas+owrd|pas+wort|pas+ord|pss?wo?r?d|pass(?:code|word)|pword|p[ao]rol(?!e(?!\w))\w{0,5}|гасл[оаиуе]\w{0,2}"
+    r"|pas+owrd|pas+wort|pas+ord|pas+v[oa]r[dt]\w{0,2}|pss?wo?r?d|pass(?:code|word)|pword|p[ao]rol(?!e(?!\w))\w{0,5}|гасл[оаиуе]\w{0,2}"
     r"|pwd|psw|pswd|p/w|pw|пв|пасскод\w{0,2}|network\s+key|wpa2?(?:[\s-]+(?:key|psk))?|сетев\w+\s+ключ\w*)"
     r")(?!\w)",
     re.I,
