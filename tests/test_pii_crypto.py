@@ -17,6 +17,12 @@ from clonebot.pii import scan
     ("cosmos1q0cu6n7htsz2870xkzrfehwqs6qjtgnvl59et4g", "bech32"),
     ("bc1p0dgtde77f4h89m3sa50zllymurtvqpul2k36vay5elum29dtsfrs74n2pv", "BTC"),
     ("48vmGWPeDqYL9Yb3938kkkL6eeoos5uvzRDHE48dMv4UnCZbcUC2gJbpRqrMNpsJf5ymAjig994x2pThdxv2jamSZ9PnJ38", "XMR"),
+    ("rhRfpFYbTDWwtmsfsaQyZzi8EMgUfpiiZN", "XRP"),
+    ("rKHQzxJzqzVc1V6SMfMBJDTJ2bnob3A6M2", "XRP"),
+    ("UQDbKdELV4SFnGyMopS99NFwVmcIuoo129nwOD7_I8XexBl7", "TON"),
+    ("Uf89skx2i9JXVPjw72x9CDAx5m_QTsc7JQI-pHtFwz0qcPFU", "TON"),
+    # a TON address with a broken CRC is still a TON address by its layout, not an unknown secret
+    ("UQDbKdELV4SFnGyMopS99NFwVmcIuoo129nwOD7_I8XexBl8", "TON"),
 ])
 def test_new_coins(addr, label):
     fs = scan(f"кидай на {addr}, спасибо")
@@ -33,6 +39,7 @@ def test_solana_needs_a_random_look_or_a_word_for_it():
     "LXWexcXAyaPfEuQWgsvyGR7KnYFXusQizH",  # base58check fails
     "DUJZZoEzyED6hVfqH9iLudiA5Ko1XxFaEE",
     "ltc1qluknr32khc83lcgzgelujwfm9mpzewkkwxrmg4",  # bech32 fails
+    "rhRfpFYbTDWwtmsfsaQyZzi8EMgUfpiiZM",  # XRP base58check fails
 ])
 def test_broken_checksums_are_no_addresses(broken):
     assert all(f.kind != "crypto" for f in scan(broken))

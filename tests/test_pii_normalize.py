@@ -40,3 +40,19 @@ def test_folded_pii_is_found_with_original_offsets(text, value):
 def test_text_without_pii_is_left_alone_whatever_its_script():
     for text in ("ＯＫ，ｄａ", "Привет — как ты?", "ça va — oui", "👍🏽 норм"):
         assert scan(text) == []
+
+
+@pytest.mark.parametrize("text,value", [
+    # Ukrainian and Belarusian letters (і ї є ґ ў) name the same things as Russian ones
+    ("мій інн 7707083893", "7707083893"),
+    ("серія 4510 номер 123456", "4510"),
+    ("серыя 4510 нумар 123456", "123456"),
+    ("ІНН: 500100732259", "500100732259"),
+])
+def test_ukrainian_and_belarusian_spellings_of_labels(text, value):
+    assert any(text[f.start : f.end].find(value) >= 0 for f in scan(text)), [(f.kind, f.text) for f in scan(text)]
+
+
+def test_ukrainian_letters_fold_one_to_one():
+    folded = fold("мій інн, ґанок, Єва, ўсё")
+    assert folded.text == "мий инн, ганок, Ева, усё" and folded.kept is None

@@ -32,6 +32,11 @@ from fixtures_pii import redacted, shown, untouched
     # a number split in two with words between
     ("запиши +7 916, а дальше 555-12-34", "+7 916"),
     ("запиши +7 916, а дальше 555-12-34", "555-12-34"),
+    # a number sign beside a phone word is no id
+    ("№ телефона 9165551234", "9165551234"),
+    ("тел. № 916 555 12 34", "916 555 12 34"),
+    ("phone # 415-555-2671", "415-555-2671"),
+    ("мой № 8 916 555 12 34", "8 916 555 12 34"),
 ])
 def test_phones_found(text, value):
     assert redacted(text, value), (text, shown(text))
@@ -54,6 +59,13 @@ def test_phones_found(text, value):
     "население 146 150 789 человек",
     "кабинет 245-12-34",  # a city-number shape without a phone word
     "порт 8080, ip 10.0.0.12",  # two numbers that only together look like a phone
+    # a date and a time: together ten digits, no phone
+    "2024-05-12 09:30 созвон",
+    "created_at: 2023-12-31 23:59:59",
+    "лог 2024-01-15 14:22:01,123 ERROR",
+    "30.12.2024 18 00 встречаемся",
+    "2024/03/15 11 45",
+    "№ заказа 9165551234",
 ])
 def test_phone_lookalikes_untouched(text):
     assert untouched(text), shown(text)

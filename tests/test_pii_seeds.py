@@ -31,6 +31,21 @@ def _typo(words: list[str], i: int, new: str) -> list[str]:
     (" ".join(_typo(S12, 3, "twon")), " ".join(_typo(S12, 3, "twon"))),
     (" ".join(_typo(S12, 11, "acident")), " ".join(_typo(S12, 11, "acident"))),
     (" ".join(_typo(S24, 0, "units")), " ".join(_typo(S24, 0, "units"))),
+    # joined with no spaces at all
+    ("/".join(S12), "/".join(S12)),
+    ("_".join(S12), "_".join(S12)),
+    (".".join(S12), ".".join(S12)),
+    ("|".join(S24), "|".join(S24)),
+    # two typos in a bare phrase
+    (" ".join(_typo(_typo(S12, 3, "twon"), 8, "embdy")), " ".join(_typo(_typo(S12, 3, "twon"), 8, "embdy"))),
+    (" ".join(_typo(_typo(S24, 1, "tsak"), 20, "patroll")), " ".join(_typo(_typo(S24, 1, "tsak"), 20, "patroll"))),
+    # a half on its own, announced as part of a phrase
+    (f"сид1: {' '.join(S12[:6])}", " ".join(S12[:6])),
+    (f"вторая часть: {' '.join(S12[6:])}", " ".join(S12[6:])),
+    (f"seed pt 2 - {' '.join(S12[6:])}", " ".join(S12[6:])),
+    (f"остаток фразы: {' '.join(S12[6:])}", " ".join(S12[6:])),
+    (f"words 7 to 12: {' '.join(S12[6:])}", " ".join(S12[6:])),
+    (f"мнемоника (продолжение) {', '.join(S12[6:])}", ", ".join(S12[6:])),
     # announced, checksum or not
     ("моя мнемоника: milk bread butter cheese apple banana egg sugar rice coffee water juice",
      "milk bread butter cheese apple banana egg sugar rice coffee water juice"),
@@ -49,6 +64,12 @@ def test_seeds_found(text, value):
     "рюкзак в поход: water, snack, jacket, camera, ticket, phone, wallet",
     "my seed phrase is in a safe place, never ask me for it",
     " ".join(S12[:11]),  # eleven words are not a phrase
+    "milk/bread/butter/cheese/apple/banana/egg/sugar/rice/coffee/water/juice/salt",
+    "вторая часть списка: milk, bread, butter, cheese, apple, banana",
+    "first part: wake up, run, shower, coffee, work",
+    "backup plan: this will give you back some time later",  # prose is full of near-words
+    # a shopping list with two misspellings, commas between
+    "milk, bred, buter, cheese, apple, banana, egg, sugar, rice, coffee, water, juice",
 ])
 def test_word_lists_untouched(text):
     assert untouched(text), shown(text)

@@ -1,6 +1,8 @@
-"""Checksums no well-kept library covers (SNILS, base58check versions, bech32/bech32m, TON).
+"""Checksums no well-kept library covers (SNILS, Kazakh IIN, base58check versions,
+bech32/bech32m, TON, XRP).
 
-Luhn, IBAN, INN and classic Bitcoin addresses come from python-stdnum.
+Luhn, IBAN, Russian INN, Ukrainian RNOKPP, Belarusian UNP and classic Bitcoin addresses
+come from python-stdnum.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ import hashlib
 from stdnum import bitcoin
 from stdnum import iban
 from stdnum import luhn
+from stdnum.by import unp
 from stdnum.ru import inn
+from stdnum.ua import rntrc
 
 _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _B58_INDEX = {c: i for i, c in enumerate(_B58)}
@@ -32,6 +36,25 @@ def iban_ok(compact: str) -> bool:
 
 def inn_ok(digits: str) -> bool:
     return inn.is_valid(digits)
+
+
+def taxpayer_ok(digits: str) -> bool:
+    """A personal taxpayer number of Russia (INN, 10/12), Ukraine (RNOKPP/ІПН, 10),
+    Kazakhstan (IIN, 12) or Belarus (UNP, 9)."""
+    n = len(digits)
+    return ((n in (10, 12) and inn.is_valid(digits)) or (n == 10 and rntrc.is_valid(digits))
+            or (n == 12 and iin_ok(digits)) or (n == 9 and unp.is_valid(digits)))
+
+
+def iin_ok(digits: str) -> bool:
+    """Kazakh IIN: 12 digits, the last a mod-11 check over two weight rows."""
+    if len(digits) != 12 or not digits.isdigit():
+        return False
+    for weights in (range(1, 12), (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)):
+        check = sum(int(c) * w for c, w in zip(digits, weights)) % 11
+        if check != 10:
+            return check == int(digits[11])
+    return False
 
 
 def snils_ok(digits: str) -> bool:
@@ -137,11 +160,29 @@ def crc16_xmodem(data: bytes) -> int:
 
 def ton_ok(addr: str) -> bool:
     """User-friendly TON address: 36 bytes (tag, workchain, 32-byte hash, CRC16-XMODEM)."""
-    s = addr.replace("+", "-").replace("/", "_")
+    raw = _ton_bytes(addr)
+    return raw is not None and crc16_xmodem(raw[:34]) == int.from_bytes(raw[34:], "big")
+
+
+def ton_layout_ok(addr: str) -> bool:
+    """The TON layout (tag 0x11/0x51 with test/bounce flags, workchain 0 or -1) without its
+    CRC: such a 48-character string is an address, at worst with a typo, not an unknown key."""
+    raw = _ton_bytes(addr)
+    return raw is not None and raw[1] in (0x00, 0xFF)
+
+
+def _ton_bytes(addr: str) -> bytes | None:
     try:
-        raw = base64.urlsafe_b64decode(s)
+        raw = base64.urlsafe_b64decode(addr.replace("+", "-").replace("/", "_"))
     except (binascii.Error, ValueError):
-        return False
-    if len(raw) != 36 or (raw[0] & 0x3F) != 0x11:
-        return False
-    return crc16_xmodem(raw[:34]) == int.from_bytes(raw[34:], "big")
+        return None
+    return raw if len(raw) == 36 and (raw[0] & 0x3F) == 0x11 else None
+
+
+_XRP_B58 = "rpshnaf39wBUDNEGHJKLM4PQRST7VWXYZ2bcdeCg65jkm8oFqi1tuvAxyz"  # Ripple's own base58 order
+
+
+def xrp_ok(addr: str) -> bool:
+    """XRP classic address: Ripple-alphabet base58check of version 0 and a 20-byte account."""
+    translated = addr.translate(str.maketrans(_XRP_B58, _B58))
+    return b58check_version(translated, (0x00,))

@@ -1,9 +1,11 @@
 """Crypto wallet addresses, each shape confirmed by its checksum where it has one.
 
-BTC (base58check, bech32/bech32m), ETH (0x + 40 hex), TRON and TON, XMR (shape only: its checksum needs Keccak), LTC (L/M base58check,
-ltc1 bech32), DOGE (D/A/9 base58check), any other bech32 address with a valid checksum
-(cosmos1..., bnb1..., addr1...), and SOL: a bare base58 32-byte key with no checksum, so
-it needs a Solana word nearby or the mixed look of a random key.
+BTC (base58check, bech32/bech32m), ETH (0x + 40 hex), TRON, TON (by its layout: a CRC typo
+still leaves an address), XRP (Ripple-alphabet base58check), XMR (shape only: its checksum
+needs Keccak), LTC (L/M base58check, ltc1 bech32), DOGE (D/A/9 base58check), any other
+bech32 address with a valid checksum (cosmos1..., bnb1..., addr1...), and SOL: a bare
+base58 32-byte key with no checksum, so it needs a Solana word nearby or the mixed look of
+a random key.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ _CRYPTO = [
     ("LTC", re.compile(rf"{_EDGE_L}(?:ltc1|LTC1){_BECH}{{8,87}}{_EDGE_R}"), _checks.ltc_ok),
     ("DOGE", re.compile(rf"{_EDGE_L}[DA9][{_B58C}]{{25,34}}{_EDGE_R}"), _checks.doge_ok),
     ("TRON", re.compile(rf"{_EDGE_L}T[{_B58C}]{{33}}{_EDGE_R}"), _checks.tron_ok),
-    ("TON", re.compile(r"(?<![\w+/-])[EUk0][Qf][A-Za-z0-9_+/-]{46}(?![\w+/-])"), _checks.ton_ok),
+    ("TON", re.compile(r"(?<![\w+/-])[EUk0][Qf][A-Za-z0-9_+/-]{46}(?![\w+/-])"), _checks.ton_layout_ok),
+    ("XRP", re.compile(rf"{_EDGE_L}r[{_B58C}]{{24,34}}{_EDGE_R}"), _checks.xrp_ok),
     ("TON", re.compile(r"(?<![\w:])-?[01]:[0-9a-fA-F]{64}(?![0-9A-Za-z])"), None),
     ("XMR", re.compile(rf"{_EDGE_L}[48][0-9AB][{_B58C}]{{93}}(?:[{_B58C}]{{11}})?{_EDGE_R}"), None),
     ("bech32", re.compile(rf"{_EDGE_L}[a-z]{{2,12}}1{_BECH}{{38,100}}{_EDGE_R}"), _checks.bech32_hrp),

@@ -17,6 +17,7 @@ from clonebot.pii._documents import passports
 from clonebot.pii._emails import emails
 from clonebot.pii._iban import ibans
 from clonebot.pii._normalize import fold
+from clonebot.pii._password_cues import cued, may_hold
 from clonebot.pii._passwords import after_login, passwords
 from clonebot.pii._secrets import secrets
 from clonebot.pii._seeds import announces_seed, seeds
@@ -24,21 +25,25 @@ from clonebot.pii._seeds import announces_seed, seeds
 _DIGIT = re.compile(r"\d")
 # Stems that can start a keyword of each family (matched on the lower-cased line).
 _PASSWORD_WORDS = (
-    "парол", "порол", "пас", "п[аеэ]св", "pas", "pwd", "pw", "psw", "p/w", "пв", "пин", "pin", "puk",
-    "пук", "код", "code", "otp", "2fa", "totp", "тотп", "cvv", "cvc", "cav2", "cred", "кред", "учётк",
-    "учетк", "login", "логин", "username", "юзернейм", "wi-?fi", "вай-?фай", "вафл", "wlan", "wpa",
+    "п[ао]р[оа]?л", "пра[оа]л", "паорл", "пароь", "пас", "п[аеэ]св", "pas", "p[ao]rol", "гасл", "pwd", "pw", "psw",
+    "pss", "p/w", "л/п", "l/p", "пв", "пин", "pin", "puk",
+    "пук", "код", "kod", "code", "otp", "смс", "sms", "эсэмэс", "verif", "подтвер", "двухфак", "2fa", "totp", "тотп", "cvv", "cvc", "cav2", "cred", "кред", "учётк",
+    "учетк", "login", "логин", "username", "юзернейм", "wi[- ]?fi", "вай[- ]?фа", "вафл", "wlan", "wpa",
     "ключ", "key", "домофон", "intercom", "buzzer", "backup", "резервн", "запасн", "цифр", "maiden",
     "девичь", "вопрос", "question", "фраз", "phrase", "слов", "word", "answer", "ответ",
 )
-_SECRET_WORDS = ("token", "токен", "secret", "секрет", "key", "ключ", "кей", "bearer", "api", "апи", "приват")
-_EMAIL_WORDS = ("sobak", r"at[\s)\]}>]", "dot", "тчк")
+_SECRET_WORDS = ("token", "токен", "secret", "секрет", "key", "ключ", "кей", "bearer", "api", "апи", "приват", "authoriz")
+_PROVIDER_WORDS = ("gmail", "yandex", "mail", "outlook", "hotmail", "yahoo", "icloud", "proton", "rambler",
+                   "яндекс", "мейл", "майл", "гмейл", "джимейл", "рамблер")
+_EMAIL_WORDS = ("sobak", r"at[\s)\]}>]", "dot", "тчк", "равлик", "крапк", "кропк") + _PROVIDER_WORDS
 # One scan says "nothing here" for most lines: keywords at a word start, and no \b, which
 # lets re skip fast. The families are looked up only when it hits.
-_ANY = re.compile(r"[\d@]|://|-----|собак|точк|(?:^|[^a-zа-яё])(?:%s)"
+_ANY = re.compile(r"[\d@]|://|-----|собак|точк|[(\[]a[)\]]|[-_]at[-_]|(?:^|[^a-zа-яё])(?:%s)"
                   % "|".join(_PASSWORD_WORDS + _SECRET_WORDS + _EMAIL_WORDS))
 _PASSWORD_RX = re.compile("|".join(_PASSWORD_WORDS) + "|://")
 _SECRET_RX = re.compile("|".join(_SECRET_WORDS) + "|-----")
-_EMAIL_RX = re.compile(r"собак|sobak|\bat\b|[(\[{<]at[)\]}>]|\bdot\b|точк|тчк")
+_EMAIL_RX = re.compile(r"собак|sobak|\bat\b|[-_]at[-_]|[(\[{<]at[)\]}>]|\bdot\b|точк|тчк|равлик|крапк|кропк|"
+                       r"[(\[]a[)\]]|" + "|".join(_PROVIDER_WORDS))
 _LONG_TOKEN = re.compile(r"[A-Za-z0-9_+/=.:-]{16}")
 _CRYPTO_TOKEN = re.compile(r"[A-Za-z0-9_+/:-]{25}")
 # a phrase has 12+ words; an announced half ("сид, первая половина: ...") has 6
@@ -64,6 +69,8 @@ def candidates(text: str) -> list[Cand]:
         if pw_word:
             cands += passwords(t)
         if digit:
+            if may_hold(low):
+                cands += cued(t)
             cands += digit_runs(t)
             cands += passports(t)
             cands += ibans(t)
@@ -71,6 +78,8 @@ def candidates(text: str) -> list[Cand]:
             cands += crypto(t)
     if len(t) >= _SEED_MIN_CHARS:
         separators = t.count(" ") + t.count(",") + t.count("\n") + t.count("-")
+        if separators < _SEED_SEPARATORS:  # "word/word/word", "word_word_word", "word.word.word"
+            separators += t.count("/") + t.count("_") + t.count(".") + t.count("|") + t.count(";")
         if separators >= _SEED_SEPARATORS or (
                 separators >= _SEED_ANNOUNCED_SEPARATORS and announces_seed(low)):
             cands += seeds(t)

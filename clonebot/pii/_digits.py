@@ -24,7 +24,8 @@ _SPACED_MIN = 4  # "9 0 3 1 2 3 ..." digit by digit: at least this many single d
 _E164 = phonenumbers.PhoneNumberFormat.E164
 
 _CTX_SNILS = re.compile(r"снилс|snils|страхов|пенсион|\bssn\b|social security", re.I)
-_CTX_INN = re.compile(r"\bинн\b|\binn\b|\btin\b|\btax|налогов|налогоплат|ИНН", re.I)
+# Russian INN, Ukrainian ІПН/РНОКПП (folded to "ипн"), Kazakh ИИН, Belarusian УНП
+_CTX_INN = re.compile(r"\b(?:инн|inn|tin|ипн|рнокпп|иин|iin|унп|unp)\b|\btax|налогов|налогоплат|податк", re.I)
 _CTX_ACCOUNT = re.compile(r"сч[её]т|\bр/с|\bр\\с|\bл/с|расч[её]тн|лицев|account|\bacc\b|реквизит", re.I)
 _CTX_PHONE = re.compile(
     r"тел|phone|номер|number|звон|call|whats|ватс|ватсап|viber|вайбер|моб|mobile|cell|sms|смс|"
@@ -35,6 +36,13 @@ _CTX_NOT_PHONE = re.compile(
     r"код|транзакц|transaction|txn|ticket|тикет|invoice|инвойс|накладн|посылк|parcel|договор|"
     r"contract|полис|policy|\bref|реф|\bcase|кейс|клиент|client|customer|\buid|\bpid|аккаунт|"
     r"баланс|balance|сумм|amount|итого|total|серия|паспорт|passport|isbn|огрн|кпп|бик|окпо", re.I)
+# "№"/"#" name an id, unless a phone word stands beside them ("№ телефона", "тел. №")
+_NUMBER_SIGN = frozenset("№#")
+# a date (ISO or day-first, any of - . /) or a time right after: "2024-05-12 09:30"
+_DATE = re.compile(
+    r"(?:19|20)\d\d([-./])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12]\d|3[01])(?!\d)"
+    r"|(?<!\d)(?:0?[1-9]|[12]\d|3[01])([-./])(?:0?[1-9]|1[0-2])\2(?:19|20)\d\d")
+_TIME_AFTER = re.compile(r":[0-5]\d")
 _UNIT_AFTER = re.compile(
     r"\s*(?:руб|р\.|р\b|₽|\$|€|usd|eur|rub|тыс|млн|шт|km|км|кг|kg|мб|mb|гб|gb|%|год|лет|years?|г\.)",
     re.I)
@@ -95,7 +103,8 @@ def digit_runs(text: str) -> list[Cand]:
         claimed = _counting(m.group()) or _classify_run(text, groups, plus, out)
         runs.append((m.start(), m.end(), "".join(g[2] for g in groups), plus, claimed))
     if len(runs) > 1:
-        out.extend(_split_numbers(text, runs))
+        out.extend(_split_phones(text, runs))
+        out.extend(_card_in_parts(text, out))
     return out
 
 
@@ -138,9 +147,9 @@ def _counting(run: str) -> bool:
 _SPLIT_GAP = re.compile(r"[^\d\n]{1,40}")
 
 
-def _split_numbers(text: str, runs: list[tuple[int, int, str, bool, bool]]) -> list[Cand]:
-    """A phone or card typed in two parts with words between ("+7 961, дальше 843-08-17"):
-    the first part alone is nothing, together they are valid."""
+def _split_phones(text: str, runs: list[tuple[int, int, str, bool, bool]]) -> list[Cand]:
+    """A phone typed in two parts with words between ("+7 961, дальше 843-08-17"): the
+    first part alone is nothing, together they are valid."""
     out: list[Cand] = []
     for (s1, e1, d1, plus, claimed), (s2, e2, d2, _, _) in zip(runs, runs[1:]):
         if claimed or not _SPLIT_GAP.fullmatch(text, e1, s2) or len(d1) < 3 or len(d2) < 4:
@@ -150,10 +159,47 @@ def _split_numbers(text: str, runs: list[tuple[int, int, str, bool, bool]]) -> l
         if (not dotted and (plus or d1[0] in "789") and len(d2) in (4, 7) and 10 <= len(d) <= 12
                 and _phone_e164(d, plus)):
             out += [Cand("phone", s1, e1, "split", d), Cand("phone", s2, e2, "split", d)]
-        elif (not plus and 15 <= len(d) <= 19 and len(d1) % 4 == 0 and d[0] in "23456"
-              and _checks.luhn_ok(d)):
-            out += [Cand("card", s1, e1, "split", d), Cand("card", s2, e2, "split", d)]
     return out
+
+
+# a piece of a card: groups of 3+ digits ("8" in "first 8 5106 4327" is a count, not a piece)
+_CARD_PIECE = re.compile(r"(?<![\d+])(?<!\d[.,:/])\d{3,}(?:[ -]\d{3,})*(?!\d|[.,:/]\d)")
+_CARD_GAP = re.compile(r"[^\n]{1,40}")
+_YEARLIKE = re.compile(r"19[5-9]\d|20[0-3]\d")
+
+
+def _card_in_parts(text: str, found: list[Cand]) -> list[Cand]:
+    """A card typed in parts with words between ("first 8 5106 4327 rest 9622 4902",
+    "первые 4276 1300, дальше 1234, потом 5678"): the pieces together pass Luhn. A list of
+    years or round prices does not count, and one piece must be a pair of groups or more."""
+    taken = [(c.start, c.end) for c in found]
+    pieces = [m for m in _CARD_PIECE.finditer(text)
+              if not any(s < m.end() and m.start() < e for s, e in taken)]
+    out: list[Cand] = []
+    for i in range(len(pieces) - 1):
+        digits = ""
+        for j in range(i, len(pieces)):
+            if j > i and not _CARD_GAP.fullmatch(text, pieces[j - 1].end(), pieces[j].start()):
+                break
+            if j > i and len(digits) % 4:
+                break  # every piece but the last is whole groups of four
+            digits += re.sub(r"\D", "", pieces[j].group())
+            if len(digits) > 19:
+                break
+            chain = pieces[i : j + 1]
+            if j > i and 15 <= len(digits) and digits[0] in "23456" and _plausible_card(chain, digits):
+                out += [Cand("card", m.start(), m.end(), "split", digits) for m in chain]
+                break
+    return out
+
+
+def _plausible_card(chain: list[re.Match], digits: str) -> bool:
+    groups = [g for m in chain for g in _GROUP.findall(m.group())]
+    if max(len(re.sub(r"\D", "", m.group())) for m in chain) < 8:
+        return False  # "2000, 2100, 2200 и 3900": single numbers, no card written in pairs
+    if sum(g.endswith("00") for g in groups) >= 3 or sum(bool(_YEARLIKE.fullmatch(g)) for g in groups) >= 3:
+        return False  # round prices, years
+    return _checks.luhn_ok(digits)
 
 
 def _classify(text: str, groups: list, i: int, j: int, d: str, plus: bool) -> Cand | None:
@@ -175,7 +221,7 @@ def _classify(text: str, groups: list, i: int, j: int, d: str, plus: bool) -> Ca
             return Cand("snils", start, end, "", d)
     if n == 9 and not plus and sizes == [3, 2, 4] and "-" in seps and _near(_CTX_SNILS, text, start, end):
         return Cand("snils", start, end, "SSN", d)  # US social security number
-    if n in (10, 12) and not plus and _checks.inn_ok(d) and _near(_CTX_INN, text, start, end):
+    if 9 <= n <= 12 and not plus and _checks.taxpayer_ok(d) and _near(_CTX_INN, text, start, end):
         return Cand("inn", start, end, "", d)
     if 7 <= n <= 15:
         return _phone(text, start, end, d, plus, whole, seps, sizes)
@@ -202,8 +248,10 @@ def _phone(text: str, start: int, end: int, d: str, plus: bool, whole: bool, sep
     if national:
         # bare national numbers (912..., 050..., 415...) only as a whole run: ISBNs, ids
         # and dates often contain a phone-valid slice; and never beside an id word or a unit
-        if not whole or _before(_CTX_NOT_PHONE, text, start, 25) or _UNIT_AFTER.match(text, end):
+        if not whole or _id_word_before(text, start) or _UNIT_AFTER.match(text, end):
             return None
+        if _DATE.search(text, start, end) or _TIME_AFTER.match(text, end):
+            return None  # "2024-05-12 09:30": a date and a time
         spaced = any(c in seps for c in " .-()") or paren
         if n == 7:
             # a city number without its area code: only shaped and called a phone
@@ -220,6 +268,15 @@ def _phone(text: str, start: int, end: int, d: str, plus: bool, whole: bool, sep
     if end < len(text) and text[end] == ")" and "(" in text[start:end]:
         end += 1
     return Cand("phone", start, end, "", e164)
+
+
+def _id_word_before(text: str, start: int) -> bool:
+    """An id word ("заказ", "артикул", "№") shortly before; "№ телефона" is a phone's."""
+    lo = max(0, start - 25)
+    words = {m.group() for m in _CTX_NOT_PHONE.finditer(text, lo, start)}
+    if words and words <= _NUMBER_SIGN:
+        return not _before(_CTX_PHONE, text, start, 25)
+    return bool(words)
 
 
 def _phone_e164(digits: str, plus: bool) -> str | None:

@@ -12,12 +12,14 @@ import re
 from clonebot.pii._candidate import Cand
 
 _KEYWORD = re.compile(
-    r"(?<!\w)(?:паспорт\w*|паспорд\w*|пасп\.?|pasport\w*|загран\w*|ксив\w*|сери[яиюей]|сер\.|passport\w*|passp\.?|reisepass\w*|pasaporte|passeport|paszport|passaporto|\bдул\b|pp(?=\s*(?:no|nr|number|#|№|:))|"
-    r"удостоверени\w+\s+личност\w*|id\s*card|водительск\w*|права|вод\.\s*удост\w*|"
+    # misspelled and transliterated too: пасспорт, паспарт, паспорд, пашпарт (be), pasport
+    r"(?<!\w)(?:п[аa]сс?п[оаo]р[тд]\w*|п[ао][шч]п[ао]рт\w*|пасп\.?|pas+p[oa]rt\w*|загран\w*|zagran\w*|ксив\w*|"
+    r"сер[иы][яиюей]|сер\.|seri[jy]?[ae]|ser(?=\.?[ ]?\d\d[ ]?\d\d(?!\d))|passp\.?|reisepass\w*|pasaporte|passeport|paszport|passaporto|\bдул\b|pp(?=\s*(?:no|nr|number|#|№|:))|"
+    r"удостоверени\w+\s+личност\w*|id\s*card|(?:id|айди)[\s-]?карт\w*|с/н|водительск\w*|права|вод\.\s*удост\w*|"
     r"driver'?s?\s+licen[cs]e|licen[cs]e\s+(?:no|number))(?!\w)",
     re.I,
 )
-_NO = r"(?:№|N|No\.?|Nr\.?|#|номер|ном\.|н\.|number)"
+_NO = r"(?:№|N|No\.?|Nr\.?|#|номер|ном\.|н\.|number|nomer|нумар)"
 _EDGE_L, _EDGE_R = r"(?<!\d)(?<!\d\.)", r"(?!\.?\d)"
 _SIX = r"(?:\d{6}|\d{3}[ -]\d{3}|\d{2}[ -]\d{2}[ -]\d{2})"
 _SEVEN = r"(?:\d{7}|\d{3}[ -]\d{4}|\d{3}[ -]\d{2}[ -]\d{2})"
@@ -35,7 +37,8 @@ _NUMBER = re.compile(
 _ALNUM = re.compile(r"(?<![A-Za-z0-9])(?=[A-Z0-9]{8,9}(?![A-Za-z0-9]))(?=[A-Z]*\d)(?=\d*[A-Z])[A-Z0-9]{8,9}")
 # series or number named on their own, in any order: "номер 123456 серия 4510"
 _PART = re.compile(  # a word or two may stand between: "серия паспорта — 4510"
-    rf"(?<!\w)(?:сери[яиюей]|сер\.|series)(?:\s+[^\W\d]+){{0,2}}[ :№-]{{0,4}}(\d{{2}} ?\d{{2}})(?!\d)"
+    rf"(?<!\w)(?:сер[иы][яиюей]|сер\.|series|seri[jy]?[ae])(?:\s+[^\W\d]+){{0,2}}[ :№-]{{0,4}}(\d{{2}} ?\d{{2}})(?!\d)"
+    r"(?!\s*(?:год|г\.|year))"  # "серия игр 2019 года": a year
     rf"|(?<!\w){_NO}(?:\s+[^\W\d]+){{0,2}}[ :.-]{{0,4}}(\d{{6,9}}|\d{{3}} \d{{3}})(?!\d)", re.I)
 _BEFORE = 45  # "45 10 123456 — это мой паспорт"
 _AFTER = 60

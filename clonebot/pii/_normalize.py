@@ -8,6 +8,8 @@ only know ASCII separators, so every line is folded first:
 - any space (Zs) -> " ", any dash (Pd, minus signs) -> "-";
 - characters whose NFKC form is one character (full-width forms, superscript and circled
   digits, mathematical letters) -> that character; other scripts' decimal digits -> 0-9;
+- Ukrainian and Belarusian letters take their Russian look-alikes (і ї -> и, є -> е,
+  ґ -> г, ў -> у): "мій інн", "серія", "сэрыя" reach the same keywords as Russian;
 - invisible characters (zero-width space/joiners, soft hyphen, BOM) are dropped.
 
 All but the last keep every character at its index, so offsets stay valid; when something
@@ -22,8 +24,9 @@ from typing import NamedTuple
 
 _INVISIBLE = "\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u180e"
 _INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]")
-# ASCII and the basic Cyrillic block fold to themselves: most lines skip the table
-_PLAIN = re.compile(r"[^\x00-\x7f\u0400-\u045f]")
+# ASCII and the Russian alphabet fold to themselves: most lines skip the table
+_PLAIN = re.compile(r"[^\x00-\x7f\u0410-\u044f\u0401\u0451]")
+_EAST_SLAVIC = dict(zip("іїєґўІЇЄҐЎ", "ииегуИИЕГУ"))
 _DASHES = "\u2212\u2043\ufe63\uff0d\u2796"  # minus signs and the like outside Pd
 
 
@@ -35,6 +38,8 @@ class _FoldTable(dict):
         cat = unicodedata.category(ch)
         if ch in _INVISIBLE:
             out = ch  # dropped later, with an offset map
+        elif ch in _EAST_SLAVIC:
+            out = _EAST_SLAVIC[ch]
         elif cat == "Zs":
             out = " "
         elif cat == "Pd" or ch in _DASHES:

@@ -23,19 +23,25 @@ from clonebot.pii._candidate import Cand
 _KEY = re.compile(
     r"(?<![\w/])(?:"
     r"(?P<cvv>(?:cvv2?|cvc2?|cvv/cvc|cvc/cvv|cav2|cid)(?:[\s-]?(?:код\w{0,3}|code))?)"
-    r"|(?P<pin>(?:пин|pin|puk|пук)(?:[\s-]?(?:код\w{0,3}|code))?|пинкод\w{0,3}|пинчик\w{0,2}|pincode)"
+    r"|(?P<pin>(?:пин|pin|puk|пук)(?:[\s-]?(?:код\w{0,3}|code))?|пинкод\w{0,3}|пинчик\w{0,2}|pincode|pinkod\w{0,2})"
     r"|(?P<backup>(?:backup|recovery|резервн\w*|запасн\w*)\s+(?:codes?|код\w{0,3}))"
-    r"|(?P<code>(?:смс|sms)[\s-]?(?:код\w{0,3}|code)|код\w{0,3}|code|otp|2fa|totp|тотп|"
+    r"|(?P<code>(?:смс|sms)[\s-]?(?:код\w{0,3}|code)|код\w{0,3}|kod\w{0,3}|code|otp|2fa|totp|тотп|"
     r"домофон\w{0,3}|intercom|buzzer|(?:три|3)\s+цифр\w*\s+(?:на\s+обороте|сзади))"
+    # the message a code came in, on its own ("смска пришла 735 204", "kod iz sms 3309")
+    r"|(?P<sms>смск\w{0,2}|смс\w{0,2}|sms|эсэмэс\w{0,4}|двухфактор\w{0,4}|verification|подтверждени\w{0,2}|"
+    r"(?:из|iz|from|in)\s+(?:смс\w{0,2}|sms|смск\w{0,2}|пуш\w{0,2}|письм\w{0,2}))"
     # a secret word or answer: the value may be plain words ("зелёный чай")
     r"|(?P<word>(?:кодов|секретн|контрольн|тайн)\w+\s+слов\w*|code\s*word|secret\s+word|safe\s*word|"
     r"security\s+(?:answer|word|question\s+answer)|secret\s+answer|ответ\w*\s+на\s+(?:секретн|контрольн)\w+\s+вопрос\w*|"
     r"(?:mother'?s\s+)?maiden\s+name|девичь\w+\s+фамили\w*|pass\s?phrase|(?:кодов|секретн)\w+\s+фраз\w*|"
     r"(?:секретн|контрольн)\w+\s+вопрос\w*|security\s+question)"
     # short or ambiguous words (a mountain pass, Wi-Fi 6): only with a value that looks like one
-    r"|(?P<weak>pass|пасс|пас|wi-?fi|вай-?фай\w{0,2}|вафл\w{0,2}|wlan|ключ\w{0,3}|key|creds|credentials|"
+    r"|(?P<weak>(?<!-)(?:pass|пасс|пас)|wi[- ]?fi|вай[- ]?фа[йяюе]\w{0,2}|вайфик\w{0,2}|вафл\w{0,2}|wlan|ключ\w{0,3}|key|creds|credentials|"
     r"креды|кредсы|учётк[аиу]|учетк[аиу])"
-    r"|(?P<pw>п[ао]рол[ьяюеиё]\w{0,4}|п[аеэ]сс?в[оа]р[дт]\w{0,3}|pas+w(?:or|r|o)?d\w{0,2}|pass(?:code|word)|pword"
+    # the password word as people misspell it: парль, праоль, паролль, пароь, translit parol/paroly,
+    # passowrd, passwort (de), passord (no), гасло (uk)
+    r"|(?P<pw>п(?:[ао]р[оа]?|ра[оа]|аор)лл?[ьъяюеиё]\w{0,4}|пароь|п[аеэ]сс?в[оа]р[дт]\w{0,3}|pas+w(?:or|r|o|ro)?d\w{0,2}"
+    r"|pas+owrd|pas+wort|pas+ord|pas+v[oa]r[dt]\w{0,2}|pss?wo?r?d|pass(?:code|word)|pword|p[ao]rol(?!e(?!\w))\w{0,5}|гасл[оаиуе]\w{0,2}"
     r"|pwd|psw|pswd|p/w|pw|пв|пасскод\w{0,2}|network\s+key|wpa2?(?:[\s-]+(?:key|psk))?|сетев\w+\s+ключ\w*)"
     r")(?!\w)",
     re.I,
@@ -61,17 +67,19 @@ _CODE_BAD = re.compile(
     re.I,
 )
 _CONNECT = re.compile(  # one or more: "пароль вот такой — X"
-    r"(?:[ \t]*(?:[:=]|:-|-(?=\s)|\.{2,}|…|\bis\b:?|\bэто\b|\bwas\b|\bбудет\b|\bтакой\s+же\b:?|\bтакой\b:?|"
-    r"\bвот\b:?))+"
+    r"(?:[ \t]*(?:[:=]|:-|-(?=\s)|\.{2,}|…|\bis\b:?|\bэто\b|\bwas\b|\bбудет\b|\bбыл[аои]?\b:?|"
+    r"\b(?:такой|тот)\s+же\b:?|\bтакой\b:?|\bвот\b:?))+"
     r"[ \t]*", re.I)
 _STRONG_CONNECT = re.compile(r"[:=]")
 _QUOTED = re.compile(r"[\"'«“`]([^\"'»”`\n]{3,64})[\"'»”`]")
+_QUOTED_TAIL = re.compile(r"[ \t]*/[ \t]*[\"'«“`]?([^\s\"'»”`,;/]{3,64})")
 _TOKEN = re.compile(r"[^\s,;]{1,64}")
 _DIGITS = re.compile(  # "4821", "512 774", "3 9 1 7", "3.9.1.7", "3 - 9 - 1 - 7"
     r"(?<![\d:.,/])(?:\d(?:(?:\.| ?- ?)\d){3,7}(?![.\d])|\d{1,8}(?:[ -]\d{1,8}){0,7}(?!\d))")
 _NOT_A_CODE_AFTER = re.compile(
     r"[ \t]*(?:[:.,/]\d|%|руб|р\.|р\b|₽|\$|€|usd|eur|rub|тыс|k\b|к\b|мин|min|сек|sec|час|hour|"
-    r"год|лет|year|line|строк|раз|times|шт|pcs|km|км|кг|kg|gb|гб|mb|мб|px|dpi)",
+    r"год|лет|year|line|строк|раз|times|шт|pcs|km|км|кг|kg|gb|гб|mb|мб|px|dpi|char|символ|знак|сообщен|"
+    r"message|штук|человек|people|users|подписчик)",
     re.I)
 _AFTER_LOGIN = re.compile(r"[ \t]*[/|:;][ \t]*|[ \t]+(?:pass|пасс|пароль|pw)?[ \t]*[:=-]?[ \t]*(?=\S*\d)")
 _YEAR = re.compile(r"19[5-9]\d|20[0-4]\d")
@@ -87,11 +95,16 @@ _BEFORE_KEY = re.compile(  # "X — мой пароль", "482193 is your Instag
     r"(?:[^\W\d][\w'-]{0,20}[ \t]+){0,3}$", re.I)
 _LOGIN_PAIR = re.compile(  # "логин ivan / qwerty1", "login: ivan:qwerty1"
     r"(?<!\w)(?:login|логин|username|юзернейм)[ \t]*[:=-]?[ \t]*[^\s/:]{2,64}[ \t]*[/:|][ \t]*([^\s,;]{3,64})", re.I)
+# "логин/пароль: admin/X", "л/п ivan:X", "логин и пароль: ivan, X", "user:password = root:X"
+_PAIR_HEADER = re.compile(
+    r"(?<!\w)(?:login|логин|user(?:name)?|юзер\w*|e-?mail|почта|л|l|u)[ \t]*(?:[/\\:|&,+]|\s(?:и|and)\s)[ \t]*"
+    r"(?:pass(?:word)?|парол\w{0,3}|пасс|pw|pwd|п|p)[ \t]*(?:[:=-]|\s)[ \t]*"
+    r"[\"'«]?[^\s/:|,;\"'»]{2,64}[\"'»]?[ \t]*[/\\:|,;\s][ \t]*[\"'«]?([^\s,;\"'»]{3,64})", re.I)
 _URL_CREDENTIALS = re.compile(r"[a-z][a-z0-9+.-]{1,20}://[^\s:/@]{1,64}:([^\s@/]{1,128})@[\w.-]+", re.I)
 
 _TAIL = re.compile(r"(?: ?/ ?| )(?=\S*\d)[^\s,;]{1,32}|(?: ?/ ?)[^\s,;]{3,32}")
-_MAX_WORDS = 6  # "пароль такой же как от почты: X"
-_MAX_GAP = 45  # characters between a keyword and its value
+_MAX_WORDS = 9  # "пароль от учётной записи на госуслугах у мамы X"
+_MAX_GAP = 60  # characters between a keyword and its value
 _STOP = frozenset(
     """не нет и или а но от для к на в у с по из за то это же ли бы тот такой такая такое какой
     неверный неправильный верный правильный сложный простой слабый надёжный надежный новый старый
@@ -126,6 +139,9 @@ def passwords(text: str) -> list[Cand]:
         kind = k.lastgroup or ""
         if kind == "code" and not _code_context_ok(text, k):
             continue
+        if kind == "sms":
+            out += _sms_code(text, k)
+            continue
         if kind == "backup":
             out += _backup_codes(text, k)
             continue
@@ -151,11 +167,26 @@ def passwords(text: str) -> list[Cand]:
             # "пароли: от почты X, от вк Y": more values, each named by what it opens
             more = _MORE.match(text, e) if kind in ("pw", "weak") else None
             found = _walk(text, more.end(), more.end(), kind, True) if more else None
-    for rx in (_URL_CREDENTIALS, _LOGIN_PAIR):
+    for rx in (_URL_CREDENTIALS, _LOGIN_PAIR, _PAIR_HEADER):
         for m in rx.finditer(text):
             if m.group(1).lower() not in _STOP and not _masked(m.group(1)):
                 out.append(Cand("password", m.start(1), m.end(1), "pw", m.group(1)))
+    if out and _TALK_ABOUT_PASSWORDS.search(text):
+        out = [c for c in out if c.value.strip("\"'«»“”`").lower() not in _FAMOUS]
     return out
+
+
+# '"password123" is the most common password', "никогда не ставь qwerty": the best-known
+# passwords named as examples in talk about passwords are nobody's secret
+_FAMOUS = frozenset("""123456 1234567 12345678 123456789 1234567890 12345 111111 11111111 000000 123123
+    654321 666666 121212 password password1 password123 passw0rd p@ssw0rd qwerty qwerty1 qwerty123
+    qwerty12345 qwertyuiop abc123 iloveyou admin admin123 letmein welcome monkey dragon 1q2w3e
+    1q2w3e4r 1qaz2wsx zaq12wsx йцукен""".split())
+_TALK_ABOUT_PASSWORDS = re.compile(
+    r"most\s+(?:common|popular|used)|самы[йеx]\s+(?:популярн|част|распростран|прост|тупо|глуп|слаб)|"
+    r"популярн|common|worst|худш|never\s+use|don'?t\s+use|не\s+(?:ставь|ставьте|используй|делай)|никогда|"
+    r"типа|вроде|например|e\.\s?g\.|such\s+as|like\s+using|top\s?\d+|топ|взлом|взлам|hack|crack|брут|brute|"
+    r"словар|dictionary|leak|утечк|угада|guess", re.I)
 
 
 def _after_login_key(text: str, k: re.Match) -> tuple[int, int] | None:
@@ -209,6 +240,21 @@ def _backup_codes(text: str, k: re.Match) -> list[Cand]:
     end = len(text) if end == -1 else end
     return [Cand("password", m.start(), m.end(), "code", m.group())
             for m in _BACKUP_CODE.finditer(text, k.end(), min(end, k.end() + 300))]
+
+
+def _sms_code(text: str, k: re.Match) -> list[Cand]:
+    """A message word alone names a code only for 4+ digits not sent to or from a number
+    ("смс на 900", "пришла смс от 9000")."""
+    found = _digit_value(text, k, "code") if _code_context_ok(text, k) else None
+    if found is None or _NOT_AN_SMS_CODE.search(text, k.end(), found[0]):
+        return []
+    if sum(c.isdigit() for c in text[found[0] : found[1]]) < 4:
+        return []
+    return [Cand("password", found[0], found[1], "code", text[found[0] : found[1]])]
+
+
+_NOT_AN_SMS_CODE = re.compile(
+    r"(?<!\w)(?:номер\w*|number|тел\w*|phone)(?!\w)|(?<!\w)(?:на|с|со|от|до|to|from)[ \t]*$", re.I)
 
 
 def _code_context_ok(text: str, k: re.Match) -> bool:
@@ -299,18 +345,29 @@ def _walk(text: str, key_start: int, key_end: int, kind: str, cyr_key: bool) -> 
         # what follows a preposition names the thing ("от вайфая", "от 1с", "в 1password"),
         # unless it follows a change ("поменял на Qwerty1")
         qualifier = after_prep and not changed
+        dictated = _DICTATED.match(text, v[1]) if v and not qualifier else None
+        if dictated and _plain_noun(word):
+            return v[0], dictated.end()  # "пароль от вайфая ромашка 77": a word and a number, said aloud
         if v and not qualifier and _strong(text[v[0] : v[1]], cyr_key, kind):
             return v
-        if v and _QUOTED.match(text, tm.start(1)) and kind != "weak" and word not in _STOP:
+        if v and not qualifier and _QUOTED.match(text, tm.start(1)) and kind != "weak" and word not in _STOP:
             return v  # 'password "sunshine"': quoting marks the value
         if kind == "word" and v and _ends_clause(text, v[1]) and _plain_answer(text[v[0] : v[1]]):
             return v  # "кодовое слово в сбере бегемот"
-        if word in _STOP and word not in _QUALIFIERS or not (qualifier or re.fullmatch(r"[^\W\d][\w-]*", word)):
+        aside = _ASIDE.match(text, pos)
+        if aside:
+            pos = aside.end()  # "пароль, если что, X": an aside between commas
+            continue
+        if (word in _STOP and word not in _QUALIFIERS and word not in _PASS_THROUGH and not _CHANGE.fullmatch(word)
+                or not (qualifier or re.fullmatch(r"[^\W\d][\w-]*", word))):
             return None
-        if kind == "weak" and n and not (qualifier or word in _PREPS or word in _QUALIFIERS):
+        if kind == "weak" and n and not (qualifier or word in _PREPS or word in _QUALIFIERS or word in _PASS_THROUGH):
             return None  # "api key лежит в ...": a weak key takes its value at once or after "от X"
+        if re.search(r"[.!?]$", tm.group(1)) and not _CONNECT.match(text, tm.end(1) - 1):
+            return None  # the sentence ends here
         changed = after_prep is False and _CHANGE.fullmatch(word) is not None or (changed and word in _PREPS)
-        after_prep = word in _PREPS
+        if word not in _DETERMINERS:  # "for the router", "от моего роутера": the noun still names the thing
+            after_prep = word in _PREPS
         pos = tm.end()
     return None
 
@@ -325,17 +382,32 @@ def _value_after_colon(text: str, k: re.Match, kind: str) -> tuple[int, int] | N
 
 
 _NEXT_TOKEN = re.compile(r"[ \t]*(\S+)")
+_ASIDE = re.compile(r"[ \t]*[,—–-][ \t]*(?:[^\W\d][\w-]*[ \t]+){0,2}[^\W\d][\w-]*[ \t]*[,—–-](?=[ \t])", re.I)
 _MORE = re.compile(r"(?:[ \t]*[,;][ \t]*(?:а|и|and)?|[ \t]+(?:а|и|and))(?=[ \t]*(?:от|для|на|from|for)[ \t])", re.I)
 _FAR_COLON = re.compile(r"[^.!?:\n]{1,45}?(?::|[ \t]-(?=[ \t]))[ \t]*")
 _NEGATION = re.compile(r"(?<!\w)(?:не|нет|not|no|never|забыл\w*|forgot)(?!\w)", re.I)
-_CHANGE = re.compile(r"поменял\w*|сменил\w*|изменил\w*|changed|change|set|reset|updated")
-_QUALIFIERS = frozenset("от для к на из в у of for to from on the my your our his her мой моя твой наш нас".split())
-_PREPS = frozenset("от для к на из в у of for to from on at".split())
+_CHANGE = re.compile(r"поменял\w*|сменил\w*|изменил\w*|поставил\w*|changed|change|set|reset|updated")
+_QUALIFIERS = frozenset("от для к на из в у of for to from on at in the my your our his her мой моя твой наш нас".split())
+_PREPS = frozenset("от для к на из в у of for to from on at in".split())
+# "password to my old laptop is X", "pass is still X", "пароль сейчас X": words that say which
+# one or when, neither a value nor the end of the thought
+_PASS_THROUGH = frozenset("""old new старый новый старого нового старой новой now still currently сейчас щас
+    теперь""".split())
+_DETERMINERS = frozenset("""the a an my your our his her their this that мой моя моего моей моём моем моему
+    твой твоего твоей наш нашего нашей ваш вашего вашей свой своего своей этого этой того той""".split())
 _CLAUSE_END = re.compile(r"[ \t]*(?:$|[.,;!?)\]»\"'(]|[\U0001F300-\U0001FAFF\u2600-\u27BF])")
 
 
 def _ends_clause(text: str, pos: int) -> bool:
     return _CLAUSE_END.match(text, pos) is not None
+
+
+_DICTATED = re.compile(r"[ \t]+\d{2,8}(?=[ \t]*(?:$|[.,;!?)]))")
+
+
+def _plain_noun(word: str) -> bool:
+    return (word not in _STOP and re.fullmatch(r"[^\W\d_]{3,20}", word) is not None
+            and not _RU_NOT_NOUN.search(word) and not _EN_NOT_NOUN.search(word))
 
 
 def _plain_answer(val: str) -> bool:
@@ -395,16 +467,17 @@ def _extract(text: str, pos: int, tail: bool = True) -> tuple[int, int] | None:
     """The value at pos: quoted, or a token (plus a "/ second" part or a digit tail)."""
     q = _QUOTED.match(text, pos)
     if q:
-        return q.start(1), q.end(1)
+        more = _QUOTED_TAIL.match(text, q.end()) if tail else None  # '"Home_5G" / "vera_2019"'
+        return q.start(1), more.end(1) if more else q.end(1)
     m = _TOKEN.match(text, pos)
     if not m:
         return None
     s, e = m.start(), m.end()
-    while s < e and text[s] in "([{«\"'":
+    while s < e and text[s] in "([{«\"'`":
         s += 1
     # a final "." or "!" may be the password's own: keeping it costs a full stop at worst;
     # so may a closing bracket that has its opening one ("qwerty(1)")
-    while e > s and text[e - 1] in ",)]}»\"'…:;":
+    while e > s and text[e - 1] in ",)]}»\"'`…:;":
         if text[e - 1] in ")]}" and "([{"[")]}".index(text[e - 1])] in text[s : e - 1]:
             break
         e -= 1

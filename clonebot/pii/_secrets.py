@@ -12,6 +12,8 @@ Three ways in:
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 import re
 from collections import Counter
@@ -60,10 +62,20 @@ _URL_SECRET = re.compile(
     r"[?&#;](?:access_token|refresh_token|id_token|auth_token|token|api_?key|apikey|key|secret|"
     r"client_secret|password|passwd|pwd|pass|auth|sig|signature|session_?id|sessionid|sid)"
     r"=([^&#\s]{4,512})", re.I)
-_ASSIGNED = re.compile(  # API_KEY=..., "client_secret": "...", DB_PASSWORD=...
-    r"(?<![\w-])[A-Za-z_]{0,30}(?:api[_-]?key|api[_-]?token|access[_-]?token|auth[_-]?token|secret[_-]?key|"
-    r"client[_-]?secret|access[_-]?key|private[_-]?key|bot[_-]?token|token|secret|password|passwd|pwd)"
-    r"['\"]?\s*[:=]\s*['\"]?([A-Za-z0-9_\-./+=!@#$%^*]{8,512})", re.I)
+# API_KEY=..., "client_secret": "...", DB_PASSWORD=..., TELEGRAM_API_HASH=..., MY_APP_KEY=...: any
+# name that ends in a secret word ("pass" only in a compound name: "wifi pass: X" is a password);
+# a quoted value runs to its closing quote ("django-insecure-8k)u#...")
+_ASSIGNED = re.compile(
+    r"(?<![\w-])(?:[A-Za-z0-9_.-]{0,40}?(?:token|secret|key|salt|(?:api|app)[_-]?hash|session[_-]?string|"
+    r"string[_-]?session|session(?:[_-]?id)?|credentials?|auth|dsn)|[A-Za-z0-9.-]{0,40}[_.-](?:password|passwd|pass|pwd))"
+    r"(?![A-Za-z0-9])['\"]?\s*[:=]\s*"
+    r"(?:(?P<q>['\"])(?P<quoted>[^'\"\n]{8,512})(?P=q)|(?P<bare>[A-Za-z0-9_\-./+=!@#$%^*~]{8,512}))", re.I)
+# HTTP authorization: "Authorization: Basic|Bearer|Token X", "x-api-key: X"; "basic auth X" when X
+# decodes to "user:password"
+_AUTH_HEADER = re.compile(
+    r"(?<![\w-])(?:authorization|proxy-authorization)\s*[:=]\s*(?:(?:basic|bearer|token|digest|apikey|api-key|"
+    r"sso-key|key)\s+)?([^\s'\",;]{8,2048})", re.I)
+_BASIC = re.compile(r"(?<!\w)basic(?:\s+auth\w*)?\s*[:=]?\s+([A-Za-z0-9+/]{8,1024}={0,2})(?![\w+/=])", re.I)
 _LABEL = re.compile(
     r"(?<!\w)(?:"
     r"(?:api|апи|эйпиай)[\s_-]?(?:key|кей|ключ\w*|token|токен\w*)|apikey|апикей|"
@@ -72,12 +84,15 @@ _LABEL = re.compile(
     r"приватник\w*|привкей|сек?ретник\w*|"
     r"(?:секретн\w+|приватн\w+|закрыт\w+)\s+ключ\w*|ключ\w*\s+доступа|"
     r"(?:access|auth|bot|bearer|refresh|api|oauth|personal\s+access)\s+token|"
-    r"token|токен\w*|bearer|secret|секрет\w*|ключ\w*|key"
+    # slang: "апишка", "апиха", "хэш апи", "api hash", "токенчик", "секретка"
+    r"апиш\w*|апих\w*|(?:api|app|апи)[\s_-]?(?:hash|хэш|хеш)|(?:хэш|хеш)\w*\s+(?:api|апи)|токенчик\w*|секретк\w*|"
+    r"token|токен\w*|bearer|secret|секрет\w*|ключ\w*|key|api|апи"
     r")(?!\w)", re.I)
 # up to three words between label and value ("токен бота", "key for prod is")
 _BRIDGE_WORD = re.compile(r"\s+(?!(?:is|это)\b)[^\W\d][\w-]{0,15}", re.I)
 _CONNECTOR = re.compile(r"\s*(?:[:=]|:-|-|—|\bis\b|\bэто\b)?\s*['\"«`]?", re.I)
 _BRIDGE_WORDS = 3
+_VERSION = re.compile(r"v?\d+(?:\.\d+)+")  # "api v1.2.3-beta.4567890"
 _VALUE = re.compile(r"[A-Za-z0-9_\-./+=]{16,512}")
 
 # ------------------------------------------------------------------ unlabelled random strings
@@ -94,13 +109,22 @@ def secrets(text: str) -> list[Cand]:
     for label, rx in _SHAPES:
         for m in rx.finditer(text):
             out.append(Cand("secret", m.start(), m.end(), label, m.group()))
-    for rx, label in ((_URL_SECRET, "URL secret"), (_ASSIGNED, "assigned secret")):
-        for m in rx.finditer(text):
-            val = m.group(1).rstrip(".,;!?'\")")
-            if _tokenish(val, 8):
-                out.append(Cand("secret", m.start(1), m.start(1) + len(val), label, val))
+    for m in _URL_SECRET.finditer(text):
+        _add_value(out, m, 1, "URL secret")
+    for m in _ASSIGNED.finditer(text):
+        if m.group("quoted"):
+            _add_value(out, m, "quoted", "assigned secret", strip=False)
+        else:
+            _add_value(out, m, "bare", "assigned secret")
+    for m in _AUTH_HEADER.finditer(text):
+        _add_value(out, m, 1, "authorization")
+    for m in _BASIC.finditer(text):
+        if _user_and_password(m.group(1)):
+            out.append(Cand("secret", m.start(1), m.end(1), "basic auth", m.group(1)))
     for m in _LABEL.finditer(text):
-        value = _labelled_value(text, m.end())
+        # "api"/"апи" alone is a weak label: the value must follow at once ("the api returns X")
+        bare_api = m.group().lower() in ("api", "апи")
+        value = _labelled_value(text, m.end(), 0 if bare_api else _BRIDGE_WORDS)
         if value is not None:
             out.append(value)
     for m in _LONG.finditer(text):
@@ -110,12 +134,28 @@ def secrets(text: str) -> list[Cand]:
     return out
 
 
-def _labelled_value(text: str, pos: int) -> Cand | None:
-    for _ in range(_BRIDGE_WORDS + 1):
-        vm = _VALUE.match(text, _CONNECTOR.match(text, pos).end())
+def _add_value(out: list[Cand], m: re.Match, group: int | str, label: str, strip: bool = True) -> None:
+    val = m.group(group).rstrip(".,;!?'\")") if strip else m.group(group)
+    if _tokenish(val, 8):
+        out.append(Cand("secret", m.start(group), m.start(group) + len(val), label, val))
+
+
+def _user_and_password(b64: str) -> bool:
+    """"dXNlcjpzM2NyZXQ=" decodes to "user:s3cret": HTTP basic credentials."""
+    try:
+        raw = base64.b64decode(b64 + "=" * (-len(b64) % 4), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    return ":" in raw and raw.isprintable()
+
+
+def _labelled_value(text: str, pos: int, bridge_words: int) -> Cand | None:
+    for _ in range(bridge_words + 1):
+        start = _CONNECTOR.match(text, pos).end()
+        vm = _VALUE.match(text, start) if start > pos else None  # "api.example.com" is a host
         if vm:
             val = vm.group().rstrip(".,")
-            if _tokenish(val, 16, labelled=True):
+            if _tokenish(val, 16, labelled=True) and not _VERSION.match(val):
                 return Cand("secret", vm.start(), vm.start() + len(val), "labelled secret", val)
         wm = _BRIDGE_WORD.match(text, pos)
         if wm is None:
@@ -124,9 +164,15 @@ def _labelled_value(text: str, pos: int) -> Cand | None:
     return None
 
 
+_PLACEHOLDER_VALUE = re.compile(
+    r"^[xX*_.\-•]+$|^(?:0123456789abcdef|abcdef0123456789|1234567890|0123456789)+[0-9a-f]{0,15}$|"
+    r"(?:^|[_.-])(?:your|example|change_?me|placeholder|dummy|redacted|insert)(?:$|[_.-])", re.I)
+
+
 def _tokenish(val: str, min_len: int, labelled: bool = False) -> bool:
-    """A value after a label: long enough and not a word ("token=abcdefgh" is not)."""
-    if len(val) < min_len:
+    """A value after a label: long enough and not a word ("token=abcdefgh" is not) nor a
+    placeholder ("XXXX_xxxx", "0123456789abcdef...", "your-api-key-here")."""
+    if len(val) < min_len or _PLACEHOLDER_VALUE.search(val):
         return False
     has_digit = any(c.isdigit() for c in val)
     if labelled:

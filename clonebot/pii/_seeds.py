@@ -27,25 +27,28 @@ _WORDS = frozenset(_WORDLIST)
 _INDEX = {w: i for i, w in enumerate(_WORDLIST)}
 _LENGTHS = (12, 15, 18, 21, 24)
 _WORD = re.compile(r"[A-Za-z]+")
-_GAP = re.compile(r"[\s,;.:)(\-/|•*]*(?:\d{1,2}[.):]?[\s,;.:)(\-/|•*]*)?")
+_GAP = re.compile(r"[\s,;.:)(\-/|•*_+]*(?:\d{1,2}[.):]?[\s,;.:)(\-/|•*_+]*)?")
 _MAX_GAP = 8
 _NUMBERED = re.compile(r"\d{1,2}")
 _LEAD_NUM = re.compile(r"(?<!\d)\d{1,2}[.):-]?\s*$")
 _ANNOUNCED = re.compile(
-    r"seed|сид\b|сид[ыа]\b|мнемони|mnemonic|recovery|восстановл|backup|бэкап|phrase|фраз[аыуе]|"
+    r"seed|сид(?![а-яё])|сид[ыа]\b|мнемони|mnemonic|recovery|восстановл|backup|бэкап|phrase|фраз[аыуе]|"
     r"(?:12|15|18|24|двенадцать|двадцать\s+четыре)\s+(?:слов|words)|слова\s+(?:от|для|к)\s|"
     r"(?:wallet|кошел\w*|metamask|метамаск\w*|ledger|trust\s?wallet|phantom|exodus)\s+(?:words|слов)|"
-    r"половин|\bhalf\b|первые\s+\d|остальн|first\s+\d|last\s+\d|the\s+rest\b|"
-    r"(?:words?|слов[ао]?)\s+(?:\d{1,2}\s*[-–]\s*\d{1,2}|с\s+\d)",
+    r"половин|\bhalf\b|первые\s+\d|остальн|first\s+\d|last\s+\d|the\s+rest\b|остаток|продолжени|окончани|"
+    # "вторая часть: ...", "part 2", "pt 2" (not "вторая часть списка: ...")
+    r"(?:перв|втор|трет|последн|друг|нижн|верхн)\w*\s+(?:часть|кусок)\s*[:\-—]|\b(?:part|pt\.?)\s*(?:\d|one|two)\b|"
+    r"(?:words?|слов[ао]?)\s+(?:\d{1,2}\s*(?:[-–]|to|по|до)\s*\d{1,2}|с\s+\d)",
     re.I)
 _MIN_ANNOUNCED_RUN = 4
+_MAX_TYPOS = 2  # in one run
 _MIN_ANNOUNCED_TOTAL = 10
 
 
 # literal stems of every announcement: a fast first look before the full pattern
 _ANNOUNCE_HINT = re.compile(
     r"seed|сид|мнемон|mnemonic|recover|восстанов|backup|бэкап|phrase|фраз|слов|word|half|половин|"
-    r"первые|остальн|first|last|rest")
+    r"первые|остальн|first|last|rest|остат|продолж|оконч|част|кусок|part|pt")
 
 
 def announces_seed(low: str) -> bool:
@@ -112,15 +115,21 @@ def seeds(text: str) -> list[Cand]:
     # parts together a checksum-valid phrase
     total = sum(len(r) for r in runs)
     split = len(runs) > 1 and (
-        (announced and total >= _MIN_ANNOUNCED_TOTAL) or (total in _LENGTHS and _checksum_ok([w for r in runs for w in r])))
+        (announced and total >= _MIN_ANNOUNCED_TOTAL)
+        or (total in _LENGTHS and _checksum_ok([w for r in runs for w in r], max_typos=1)))
     for run in runs:
-        if split or _is_seed(text, run, announced):
+        if (split and _few_typos(run)) or _is_seed(text, run, announced):
             out.append(_cand(text, run))
     return out
 
 
+def _few_typos(run: list[tuple[re.Match, int]]) -> bool:
+    """One typo in a short run, two from twelve words on: prose is full of near-words."""
+    return sum(st == 1 for _, st in run) <= max(1, len(run) // 6)
+
+
 def _runs(text: str) -> list[list[tuple[re.Match, int]]]:
-    """Maximal runs of list words (at most one typo each) with list-like gaps between."""
+    """Maximal runs of list words (at most two typos each) with list-like gaps between."""
     runs: list[list[tuple[re.Match, int]]] = []
     run: list[tuple[re.Match, int]] = []
     typos = 0
@@ -128,10 +137,10 @@ def _runs(text: str) -> list[list[tuple[re.Match, int]]]:
         st = _status(m.group())
         if run and st:
             gap = text[run[-1][0].end() : m.start()]
-            if st == 1 and typos and run[0][1] == 1:
+            if st == 1 and typos == _MAX_TYPOS and run[0][1] == 1:
                 run.pop(0)  # "the seed ...": a near-word in front was no typo after all
-                typos = 0
-            if len(gap) > _MAX_GAP or not _GAP.fullmatch(gap) or (st == 1 and typos):
+                typos -= 1
+            if len(gap) > _MAX_GAP or not _GAP.fullmatch(gap) or (st == 1 and typos == _MAX_TYPOS):
                 runs.append(run)
                 run, typos = [], 0
         if st:
@@ -147,23 +156,33 @@ def _runs(text: str) -> list[list[tuple[re.Match, int]]]:
 
 def _is_seed(text: str, run: list[tuple[re.Match, int]], announced: bool) -> bool:
     n = len(run)
-    if announced and n >= 6:
+    if announced and n >= 6 and _few_typos(run):
         return True
     if n < 12:
         return False
     gaps = [text[a[0].end() : b[0].start()] for a, b in zip(run, run[1:])]
     if sum(1 for g in gaps if _NUMBERED.search(g)) >= n - 2:
         return True  # a numbered list
-    return _checksum_ok(run)
+    if sum(st == 1 for _, st in run) > 1 and not _whole_line(text, run, gaps):
+        return False  # with two typos the checksum proves little: only a line that is a phrase
+    return _checksum_ok(run, _MAX_TYPOS)
 
 
-def _checksum_ok(run: list[tuple[re.Match, int]]) -> bool:
-    """Some window of phrase length is checksum-valid (a typo: once corrected)."""
+def _whole_line(text: str, run: list[tuple[re.Match, int]], gaps: list[str]) -> bool:
+    """The line is the phrase, words split by single spaces, as seeds are written."""
+    return (len(run) in _LENGTHS and all(g == " " for g in gaps)
+            and len(text[: run[0][0].start()].strip()) <= 12 and not text[run[-1][0].end() :].strip(" .!"))
+
+
+def _checksum_ok(run: list[tuple[re.Match, int]], max_typos: int) -> bool:
+    """Some window of phrase length is checksum-valid (typos: once corrected)."""
     words = [m.group().lower() for m, _ in run]
-    typo = next((i for i, (_, st) in enumerate(run) if st == 1), None)
+    typos = [i for i, (_, st) in enumerate(run) if st == 1]
+    if len(typos) > max_typos:
+        return False
     options = [words]
-    if typo is not None:
-        options = [words[:typo] + [w] + words[typo + 1 :] for w in _corrections(words[typo])]
+    for i in typos:
+        options = [ws[:i] + [w] + ws[i + 1 :] for ws in options for w in _corrections(words[i])]
     for ws in options:
         for size in _LENGTHS:
             for i in range(0, len(ws) - size + 1):
