@@ -38,15 +38,38 @@ class AppContext:
 pass_app = click.make_pass_decorator(AppContext)
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 class CloneBotGroup(click.Group):
-    """Turns our named errors into one line on stderr and a non-zero exit."""
+    """Turns our named errors, and click's own usage errors, into one line on stderr and a
+    non-zero exit (click's default is a three-line usage block)."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            # returns ctx.exit()'s code, or the command's return value
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as e:
+            where = f" (see: {e.ctx.command_path} --help)" if e.ctx is not None else ""
+            click.echo(f"error: {_one_line(e.format_message())}{where}", err=True)
+            sys.exit(e.exit_code)
+        except click.ClickException as e:
+            click.echo(f"error: {_one_line(e.format_message())}", err=True)
+            sys.exit(e.exit_code)
+        except click.Abort:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except CloneBotError as e:
             # One line, always: some library messages we wrap span several.
-            click.echo("error: " + " ".join(str(e).split()), err=True)
+            click.echo("error: " + _one_line(str(e)), err=True)
             sys.exit(1)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
