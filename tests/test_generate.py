@@ -12,6 +12,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -19,7 +20,8 @@ from clonebot.config import GenerateSettings, load_settings
 from clonebot.errors import FormatMismatchError, GenerationError, ModelError
 from clonebot.model import OpenAIGenerator, ReplyGenerator, load_generator
 from clonebot.model.generate import LocalGenerator, context_turns
-from clonebot.prompt_format import render_prompt
+from clonebot.model.load import encode
+from clonebot.prompt_format import USER_HEADER, render_prompt
 
 TURNS = [
     {"role": "user", "content": "привет"},
@@ -140,6 +142,43 @@ def test_context_drops_empty_and_unknown_turns():
              {"role": "system", "content": "x"}, {"role": "clone", "content": "b"},
              {"role": "user", "content": "c"}]
     assert [t["content"] for t in context_turns(turns, 2)] == ["b", "c"]
+
+
+# ----------------------------------------------------------------- prompt length
+
+
+@pytest.fixture(params=["smollm2", "llama-spm"])
+def tokenizer(request, smol_tokenizer, llama_tokenizer):
+    return smol_tokenizer if request.param == "smollm2" else llama_tokenizer
+
+
+def _short_generator(tokenizer, max_seq_len: int = 64) -> LocalGenerator:
+    """A LocalGenerator for prompt building only (no model): 64 - 16 = 48 prompt tokens."""
+    loaded = SimpleNamespace(tokenizer=tokenizer, model=None,
+                             manifest={"hyperparameters": {"max_seq_len": max_seq_len}})
+    return LocalGenerator(loaded, GenerateSettings(max_new_tokens=16))
+
+
+def test_over_long_context_loses_its_oldest_turns_whole(tokenizer):
+    g = _short_generator(tokenizer)
+    ctx = [{"role": "user", "content": "word " * 60}, {"role": "clone", "content": "ok)"},
+           {"role": "user", "content": "and now?"}]
+    assert g.prompt_ids(ctx) == encode(tokenizer, render_prompt(ctx[1:], tokenizer.eos_token))["input_ids"]
+
+
+def test_a_lone_over_long_turn_keeps_bos_header_and_its_end(tokenizer):
+    """Cutting token ids from the left dropped BOS and the "### User:" header: the model
+    saw a headless fragment it was never trained on."""
+    g = _short_generator(tokenizer)
+    ctx = [{"role": "user", "content": "hi"},
+           {"role": "user", "content": "blah " * 80 + "so are you coming"}]
+    ids = g.prompt_ids(ctx)
+    assert len(ids) <= g.max_prompt_tokens
+    head = encode(tokenizer, USER_HEADER)["input_ids"][:-1]  # BOS (if any) + "### User:"
+    assert ids[: len(head)] == head
+    text = tokenizer.decode(ids, skip_special_tokens=True)
+    assert text.replace(" ", "").endswith("soareyoucoming\n###Clone:\n")
+    assert text.count("### User:") == 1
 
 
 # ----------------------------------------------------------------- remote backend

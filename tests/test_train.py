@@ -10,7 +10,8 @@ import pytest
 from clonebot.errors import DatasetError, FormatMismatchError, ModelError
 from clonebot.model.manifest import check_prompt_format, read_manifest, write_manifest
 from clonebot.prompt_format import format_info
-from training.train import IGNORE, PadCollator, tokenize_sample
+from training.masking import IGNORE, tokenize_sample
+from training.train import PadCollator
 
 TURNS = [
     {"role": "user", "content": "привет, ты где?"},

@@ -23,7 +23,7 @@ from typing import Any
 
 from clonebot import adapters as av
 from clonebot.errors import CloneBotError, FormatMismatchError, ModelError
-from training import evaluate as ev
+from training import eval as ev
 
 log = logging.getLogger(__name__)
 

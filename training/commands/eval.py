@@ -69,7 +69,7 @@ def eval_cmd(app: AppContext, adapter: Path | None, dataset: Path | None, sample
              ppl_rows: int, max_new_tokens: int | None, seed: int, no_base: bool,
              approvals: Path | None) -> None:
     """Measure an adapter on the held-out owner replies; writes eval.json beside it."""
-    from training.evaluate import EvalOptions, format_report, run_eval
+    from training.eval import EvalOptions, format_report, run_eval
 
     settings = app.settings
     run = resolve_adapter(app, adapter)
