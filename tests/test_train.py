@@ -245,4 +245,7 @@ def test_demo_runs_end_to_end_and_leaves_the_run(cli_runner, tmp_path, test_mode
     assert (out / "adapter_config.json").is_file() and read_manifest(out)["metrics"]["steps"] == 2
     for prompt in PROMPTS:
         assert f"> {prompt}" in r.output
-    assert r.output.count("  < ") == len(PROMPTS) and "s per reply; total" in r.output
+    assert r.output.count("  < ") == len(PROMPTS) and "s per reply, eval + report" in r.output
+    # It ends by saying where its report is, and the report is there with its eval.
+    assert r.output.rstrip().endswith(f"file://{(out / 'report.html').resolve()}")
+    assert (out / "eval.json").is_file() and "clonebot report" in (out / "report.html").read_text()

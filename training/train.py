@@ -414,6 +414,7 @@ def train(
         shutil.rmtree(final)
     trainer.model.save_pretrained(str(final))
     tokenizer.save_pretrained(str(final))
+    trainer.state.save_to_json(str(final / "trainer_state.json"))  # loss curves for `clonebot report`
     manifest = new_manifest(
         base_model=settings.model.base_model,
         revision=settings.model.revision,

@@ -39,7 +39,7 @@ def resolve_dataset(app: AppContext, dataset: Path | None, adapter: Path) -> Pat
     return default  # load_split reports it missing, with the fix
 
 
-class _Progress:
+class Progress:
     def __init__(self) -> None:
         self.stage = ""
 
@@ -79,7 +79,7 @@ def eval_cmd(app: AppContext, adapter: Path | None, dataset: Path | None, sample
     click.echo(f"evaluating {run} on {ds}", err=True)
     opts = EvalOptions(samples=samples, ppl_rows=ppl_rows, max_new_tokens=max_new_tokens,
                        seed=seed, base=not no_base, approvals_path=approvals)
-    report = run_eval(settings, run, ds, opts, progress=_Progress())
+    report = run_eval(settings, run, ds, opts, progress=Progress())
     click.echo(format_report(report))
     click.echo(f"\nwrote {run / 'eval.json'} ({report.seconds:.0f} s)")
     if report.canaries.get("leaks"):
