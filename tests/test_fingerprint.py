@@ -94,3 +94,31 @@ def test_identical_sets_are_at_distance_zero():
 def test_empty_clone_side_is_not_an_error():
     fp = fpr.compare(["ну"], [])
     assert fp["clone"]["replies"] == 0 and fp["rates"] == []
+
+
+def test_styled_owner_export_has_the_style_it_promises(tmp_path):
+    """bench/styled_export.py (the fidelity benchmark's owner) through the real prepare: the
+    fingerprint of the owner's replies shows the habits it was built with."""
+    import importlib.util
+    from pathlib import Path
+
+    from clonebot.config import load_settings
+    from training.dataset import prepare
+
+    path = Path(__file__).resolve().parents[1] / "bench" / "styled_export.py"
+    spec = importlib.util.spec_from_file_location("styled_export", path)
+    styled = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(styled)
+    export = styled.write_styled_export(tmp_path / "result.json", replies=400, seed=1)
+    settings = load_settings(model={"base_model": str(tmp_path / "no-such-model")})
+    prepare(export, tmp_path / "dataset", settings)
+    from datasets import load_from_disk
+
+    replies = [m[-1]["content"] for m in load_from_disk(str(tmp_path / "dataset"))["train"]["messages"]]
+    assert len(replies) > 300
+    p = fpr.profile(replies)
+    assert p["lowercase_share"] == 1.0
+    assert p["closing_emojis"][styled.SIGNATURE_EMOJI] == pytest.approx(0.40, abs=0.07)
+    assert p["closing"][")"] == pytest.approx(0.14, abs=0.05) and "." not in p["closing"]
+    assert p["openings"]["ну"] == pytest.approx(0.16, abs=0.05)
+    assert p["words"]["quantiles"]["p90"] <= 6 and p["scripts"]["cyrillic"] > 0.8
