@@ -147,11 +147,6 @@ def test_context_drops_empty_and_unknown_turns():
 # ----------------------------------------------------------------- prompt length
 
 
-@pytest.fixture(params=["smollm2", "llama-spm"])
-def tokenizer(request, smol_tokenizer, llama_tokenizer):
-    return smol_tokenizer if request.param == "smollm2" else llama_tokenizer
-
-
 def _short_generator(tokenizer, max_seq_len: int = 64) -> LocalGenerator:
     """A LocalGenerator for prompt building only (no model): 64 - 16 = 48 prompt tokens."""
     loaded = SimpleNamespace(tokenizer=tokenizer, model=None,

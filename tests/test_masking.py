@@ -6,23 +6,16 @@ test_train.py; these check what eval scores with the same function.
 
 from __future__ import annotations
 
-import pytest
-
 from clonebot.model.load import encode
 from clonebot.prompt_format import render_sample
 from training.masking import IGNORE, tokenize_sample
 
 TURNS = [
-    {"role": "user", "content": "привет, ты где?"},
-    {"role": "clone", "content": "уже еду)"},
-    {"role": "user", "content": "ok, how long?"},
+    {"role": "user", "content": "ты завтра свободен?"},
+    {"role": "clone", "content": "ага, после шести)"},
+    {"role": "user", "content": "cool, the usual place?"},
     {"role": "clone", "content": "10 min 👍"},
 ]
-
-
-@pytest.fixture(params=["smollm2", "llama-spm"])
-def tokenizer(request, smol_tokenizer, llama_tokenizer):
-    return smol_tokenizer if request.param == "smollm2" else llama_tokenizer
 
 
 def test_reply_only_scores_the_final_reply_with_trainings_tokens(tokenizer):

@@ -41,11 +41,6 @@ DIALOGUES = [
 ]
 
 
-@pytest.fixture(params=["smollm2", "llama-spm"])
-def tokenizer(request, smol_tokenizer, llama_tokenizer):
-    return smol_tokenizer if request.param == "smollm2" else llama_tokenizer
-
-
 @pytest.mark.parametrize("turns", DIALOGUES)
 def test_prompt_tokens_are_a_prefix_of_the_sample(tokenizer, turns):
     eos = tokenizer.eos_token
