@@ -53,7 +53,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--work", type=Path, default=Path("/tmp/clonebot-fidelity"))
     ap.add_argument("--replies", type=int, default=3000)
-    ap.add_argument("--steps", type=int, default=60)
+    ap.add_argument("--steps", type=int, default=None, help="default 60 (demo profile: its own)")
     ap.add_argument("--contexts", type=int, default=200)
     ap.add_argument("--adapter", type=Path, default=None)
     ap.add_argument("--run-name", default=None, help="run dir name under --work")
@@ -62,6 +62,8 @@ def main() -> None:
                     help="NAME=key:value,... (default: 'default' and 'model')")
     ap.add_argument("--last-reply-only-loss", action="store_true",
                     help="experiment: loss on each window's last reply only")
+    ap.add_argument("--profile", choices=("default", "demo"), default="default",
+                    help="demo: `clonebot demo`'s training and generation settings")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -74,10 +76,17 @@ def main() -> None:
     from training.eval.generation import generate_raw
     from training.eval.rows import context_window, load_split, pick_rows
 
-    train_over = {"max_steps": args.steps}
+    train_over = {} if args.steps is None else {"max_steps": args.steps}
     for kv in args.train:
         train_over.update(_pairs(kv, "="))
-    settings = load_settings(model={"base_model": "smollm2-135m"}, train=train_over)
+    settings = load_settings(model={"base_model": "smollm2-135m"})
+    if args.profile == "demo":
+        from training.commands.demo import demo_settings
+
+        settings = demo_settings(settings)
+    else:
+        train_over.setdefault("max_steps", 60)
+    settings = settings.model_copy(update={"train": settings.train.model_copy(update=train_over)})
     work = args.work
     work.mkdir(parents=True, exist_ok=True)
     export = work / "styled.json"
@@ -90,7 +99,7 @@ def main() -> None:
         prepare(export, dataset, settings)
     adapter = args.adapter
     if adapter is None:
-        name = args.run_name or "run-" + "-".join(f"{k}{v}" for k, v in train_over.items()) + (
+        name = args.run_name or f"run-{args.profile}-" + "-".join(f"{k}{v}" for k, v in train_over.items()) + (
             "-lastonly" if args.last_reply_only_loss else "")
         adapter = work / name
         if not adapter.is_dir():

@@ -248,13 +248,20 @@ def compare(owner: Sequence[str], clone: Sequence[str], *, min_share: float = MI
 
     worst = max(rates, key=lambda r: abs(r["difference"]), default=None)
     return {
-        "owner": po,
-        "clone": pc,
+        "owner": _trimmed(po),
+        "clone": _trimmed(pc),
         "rates": rates,
         "lengths": {"words": lengths("words"), "chars": lengths("chars")},
         "max_rate_difference": abs(worst["difference"]) if worst else None,
         "worst_rate": worst["label"] if worst else None,
     }
+
+
+def _trimmed(prof: dict[str, Any], keep: int = 20) -> dict[str, Any]:
+    """A profile with only the most frequent emojis, openings and phrases (eval.json stays
+    small on a big eval split)."""
+    return {k: dict(list(v.items())[:keep]) if k in ("emojis", "closing_emojis", "openings", "phrases")
+            else v for k, v in prof.items()}
 
 
 def _values(texts: Sequence[str], key: str) -> list[int]:
