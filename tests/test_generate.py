@@ -280,3 +280,27 @@ def test_chat_reads_a_pipe_and_answers_each_line(chat_cli, tiny_run):
     lines = [line for line in r.output.splitlines() if line.strip()]
     assert len(lines) == 2  # one reply per message, blank lines and /reset ignored
     assert all("###" not in line for line in lines)
+
+
+# ----------------------------------------------------------------- penalties
+
+
+def test_penalties_look_at_the_reply_not_the_prompt():
+    """The prompt holds the owner's earlier turns (their words, emoji and the EOS after each):
+    penalising those pushes the clone away from the owner's habits and from stopping."""
+    torch = pytest.importorskip("torch")
+    from clonebot.model.generate import reply_penalties
+
+    s = GenerateSettings(repetition_penalty=2.0, no_repeat_ngram_size=3)
+    prompt = [5, 1, 2, 9, 0]  # 0 = EOS after an earlier owner turn; "1 2 9" an owner phrase
+    ids = torch.tensor([prompt + [1, 2, 3, 1, 2]])
+    scores = torch.full((1, 10), 4.0)
+    scores[0, 6] = -4.0
+    for proc in reply_penalties(s, len(prompt)):
+        scores = proc(ids, scores)
+    got = scores[0].tolist()
+    assert got[5] == 4.0 and got[0] == 4.0 and got[9] == 4.0  # prompt-only tokens untouched
+    assert got[1] == 2.0 and got[2] == 2.0  # the reply's own tokens are penalised
+    assert got[3] == float("-inf")  # "1 2 3" again would repeat a 3-gram of the reply
+    assert got[6] == -4.0 and got[7] == 4.0
+    assert reply_penalties(GenerateSettings(repetition_penalty=1.0, no_repeat_ngram_size=0), 5) == []

@@ -96,12 +96,9 @@ class Continuation:
 
 def sampling_kwargs(settings: GenerateSettings, temperature: float, k: int) -> dict[str, Any]:
     """``model.generate`` arguments for ``k`` sequences at ``temperature`` (0 = greedy):
-    the one place the sampling settings become transformers arguments."""
-    kwargs: dict[str, Any] = {
-        "num_return_sequences": k,
-        "repetition_penalty": settings.repetition_penalty,
-        "no_repeat_ngram_size": settings.no_repeat_ngram_size,
-    }
+    the one place the sampling settings become transformers arguments. (The penalties are
+    logits processors: ``reply_penalties``.)"""
+    kwargs: dict[str, Any] = {"num_return_sequences": k}
     if temperature > 0:
         kwargs.update(do_sample=True, temperature=temperature, top_p=settings.top_p,
                       top_k=settings.top_k)
@@ -179,7 +176,8 @@ class LocalGenerator(_RetryingGenerator):
                 eos_token_id=tok.eos_token_id,
                 pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id,
                 stopping_criteria=StoppingCriteriaList([stop_on_markers(tok, len(ids), markers)]),
-                logits_processor=LogitsProcessorList(self._extra),
+                logits_processor=LogitsProcessorList([*reply_penalties(self.settings, len(ids)),
+                                                      *self._extra]),
                 **sampling_kwargs(self.settings, temperature, k),
             )
         conts = []
@@ -194,6 +192,48 @@ class LocalGenerator(_RetryingGenerator):
         temp = _temperature(self.settings, attempt)
         return [self.tokenizer.decode(c.tokens, skip_special_tokens=True)
                 for c in self.continuations(ctx, k, temperature=temp)]
+
+
+def reply_penalties(settings: GenerateSettings, prompt_len: int) -> list:
+    """Repetition penalty and no-repeat n-grams over the reply being written, not the prompt.
+
+    transformers' ``repetition_penalty`` and ``no_repeat_ngram_size`` look at the whole
+    sequence, prompt included. The prompt holds the owner's earlier turns, so their slang,
+    their signature emoji, their recurring phrases and the EOS that closes each of their
+    turns all get penalised or banned: the clone is pushed away from the owner's habits and
+    from stopping. A loop is a repetition inside one reply; that is all these look at.
+    """
+    import torch
+    from transformers import LogitsProcessor
+
+    class ReplyRepetitionPenalty(LogitsProcessor):
+        def __call__(self, input_ids, scores):
+            reply = input_ids[:, prompt_len:]
+            if reply.shape[1] == 0:
+                return scores
+            picked = torch.gather(scores, 1, reply)
+            picked = torch.where(picked < 0, picked * settings.repetition_penalty,
+                                 picked / settings.repetition_penalty)
+            return scores.scatter(1, reply, picked)
+
+    class ReplyNoRepeatNGram(LogitsProcessor):
+        def __call__(self, input_ids, scores):
+            n = settings.no_repeat_ngram_size
+            scores = scores.clone()
+            for row, ids in enumerate(input_ids[:, prompt_len:].tolist()):
+                if len(ids) < n:
+                    continue
+                prefix = ids[len(ids) - n + 1:]
+                banned = [ids[i + n - 1] for i in range(len(ids) - n + 1) if ids[i:i + n - 1] == prefix]
+                scores[row, banned] = -float("inf")
+            return scores
+
+    out: list = []
+    if settings.repetition_penalty != 1.0:
+        out.append(ReplyRepetitionPenalty())
+    if settings.no_repeat_ngram_size > 0:
+        out.append(ReplyNoRepeatNGram())
+    return out
 
 
 def stop_on_markers(tokenizer, prompt_len: int, markers: Sequence[str] = STOP_STRINGS):
