@@ -12,8 +12,9 @@ owner's rates? Prints the fingerprint, owner vs clone, for one or more sampling 
 3. generates one reply for each of ``--contexts`` held-out contexts with each sampling
    setting ("default" = the default [generate] settings; "model" = the model's own
    distribution: temperature 1, no top-p/top-k cut, no penalties; add others with
-   --sampling NAME=temperature:0.7,repetition_penalty:1.15) and compares them with the
-   owner's real replies to the same contexts.
+   --sampling NAME=temperature:0.7,repetition_penalty:1.15; add ``penalize_prompt:1`` for
+   transformers' own penalties, which also count the prompt's tokens, as clonebot did
+   before) and compares them with the owner's real replies to the same contexts.
 
 Every rate should sit within 0.1 of the owner's; "!" marks those that do not. Takes
 minutes per setting on 2 cores; not a test.
@@ -22,6 +23,7 @@ minutes per setting on 2 cores; not a test.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import json
 import os
@@ -47,6 +49,28 @@ def _value(v: str):
 
 def _pairs(text: str, sep: str) -> dict:
     return {k.strip(): _value(v.strip()) for k, v in (p.split(sep, 1) for p in text.split(",") if p)}
+
+
+@contextlib.contextmanager
+def prompt_penalties(on: bool):
+    """Experiment: transformers' built-in penalties over prompt + reply (the old behaviour)
+    instead of clonebot's reply-only ones."""
+    from clonebot.model import generate
+
+    if not on:
+        yield
+        return
+    reply_only, kwargs = generate.reply_penalties, generate.sampling_kwargs
+
+    def whole_sequence(settings, temperature, k):
+        return {**kwargs(settings, temperature, k), "repetition_penalty": settings.repetition_penalty,
+                "no_repeat_ngram_size": settings.no_repeat_ngram_size}
+
+    generate.reply_penalties, generate.sampling_kwargs = (lambda s, n: []), whole_sequence
+    try:
+        yield
+    finally:
+        generate.reply_penalties, generate.sampling_kwargs = reply_only, kwargs
 
 
 def main() -> None:
@@ -127,12 +151,16 @@ def main() -> None:
 
     results = {}
     for name, over in samplings.items():
+        over = dict(over)
+        penalize_prompt = bool(over.pop("penalize_prompt", False))
         gen = settings.generate.model_copy(update=over)
         t = time.time()
-        clone = [generate_raw(loaded, ctx, gen, seed=args.seed + i).reply
-                 for i, ctx in enumerate(contexts)]
+        with prompt_penalties(penalize_prompt):
+            clone = [generate_raw(loaded, ctx, gen, seed=args.seed + i).reply
+                     for i, ctx in enumerate(contexts)]
         fp = compare(owner, clone)
-        results[name] = {"sampling": gen.model_dump(include=set(MODEL_SAMPLING)), "fingerprint": fp,
+        results[name] = {"sampling": {**gen.model_dump(include=set(MODEL_SAMPLING)),
+                                      "penalize_prompt": penalize_prompt}, "fingerprint": fp,
                          "off": [r["label"] for r in off_rates(fp)], "seconds": time.time() - t,
                          "examples": list(zip(owner[:8], clone[:8]))}
         print(f"{name}: {len(contexts)} generations in {time.time() - t:.0f} s", flush=True)

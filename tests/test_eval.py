@@ -309,8 +309,14 @@ def test_run_eval_end_to_end(loaded, tiny_run: Path, canary_dataset: Path, tiny_
     saved = json.loads((tiny_run / "eval.json").read_text())
     assert saved["summary"]["canary_leaks"] == 0
     assert saved["summary"]["adapter_ppl"] == pytest.approx(rep.adapter_ppl["perplexity"])
+    # The style fingerprint: the owner's replies vs the clone's, for the same two contexts.
+    fp = saved["fingerprint"]
+    assert fp["owner"]["replies"] == fp["clone"]["replies"] == 2 and fp["rates"]
+    assert all(r["difference"] == pytest.approx(r["clone"] - r["owner"]) for r in fp["rates"])
+    assert len(saved["examples"]) == 2 and saved["examples"][0]["clone"] == rep.examples[0]["clone"]
     table = format_report(rep)
     assert "perplexity of owner replies" in table and "chrF" in table
+    assert "style figure" in table and "length in words (p25/p50/p75)" in table
     assert "approval rate per week" in table
 
 

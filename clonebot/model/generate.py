@@ -96,9 +96,11 @@ class Continuation:
 
 def sampling_kwargs(settings: GenerateSettings, temperature: float, k: int) -> dict[str, Any]:
     """``model.generate`` arguments for ``k`` sequences at ``temperature`` (0 = greedy):
-    the one place the sampling settings become transformers arguments. (The penalties are
-    logits processors: ``reply_penalties``.)"""
-    kwargs: dict[str, Any] = {"num_return_sequences": k}
+    the one place the sampling settings become transformers arguments. The penalties are
+    ``reply_penalties``' logits processors; transformers' own are switched off, also when a
+    model's generation_config.json asks for them."""
+    kwargs: dict[str, Any] = {"num_return_sequences": k, "repetition_penalty": 1.0,
+                              "no_repeat_ngram_size": 0}
     if temperature > 0:
         kwargs.update(do_sample=True, temperature=temperature, top_p=settings.top_p,
                       top_k=settings.top_k)
