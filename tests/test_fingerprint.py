@@ -122,3 +122,17 @@ def test_styled_owner_export_has_the_style_it_promises(tmp_path):
     assert p["closing"][")"] == pytest.approx(0.14, abs=0.05) and "." not in p["closing"]
     assert p["openings"]["ну"] == pytest.approx(0.16, abs=0.05)
     assert p["words"]["quantiles"]["p90"] <= 6 and p["scripts"]["cyrillic"] > 0.8
+
+
+def test_table_marks_figures_off_by_more_than_the_tolerance():
+    from training.eval.table import format_fingerprint
+
+    owner = ["ну го 🤙", "норм", "ща буду", "да", "ок", "ну ладно"] * 10
+    clone = ["ну го 🤙", "норм 🤙", "ща 🤙", "да 🤙", "ок", "ну ладно"] * 10
+    lines = format_fingerprint(fpr.compare(owner, clone))
+    row = next(line for line in lines if line.startswith("ends with 🤙"))
+    assert row.split()[-4:] == ["17%", "67%", "+50", "!"]
+    same = next(line for line in lines if line.startswith("starts with “ну”"))
+    assert same.split()[-3:] == ["33%", "33%", "+0"]
+    assert any(line.startswith("length in words (p25/p50/p75)") for line in lines)
+    assert format_fingerprint({}) == []
