@@ -164,7 +164,7 @@ def main() -> None:
                          "off": [r["label"] for r in off_rates(fp)], "seconds": time.time() - t,
                          "examples": list(zip(owner[:8], clone[:8]))}
         print(f"{name}: {len(contexts)} generations in {time.time() - t:.0f} s", flush=True)
-    out = work / f"fidelity-{adapter.name}.json"
+    out = work / f"fidelity-{adapter.name}-{'-'.join(results)}.json"
     out.write_text(json.dumps(results, ensure_ascii=False, indent=1, default=str))
 
     names = list(results)
