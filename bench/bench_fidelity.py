@@ -89,6 +89,7 @@ def main() -> None:
     ap.add_argument("--profile", choices=("default", "demo"), default="default",
                     help="demo: `clonebot demo`'s training and generation settings")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--batch", type=int, default=8, help="contexts sampled together")
     args = ap.parse_args()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -97,7 +98,7 @@ def main() -> None:
     from clonebot.config import load_settings
     from clonebot.model.load import load_model
     from training.eval.fingerprint import TOLERANCE, compare, off_rates
-    from training.eval.generation import generate_raw
+    from training.eval.generation import generate_raw_batch
     from training.eval.rows import context_window, load_split, pick_rows
 
     train_over = {} if args.steps is None else {"max_steps": args.steps}
@@ -155,9 +156,11 @@ def main() -> None:
         penalize_prompt = bool(over.pop("penalize_prompt", False))
         gen = settings.generate.model_copy(update=over)
         t = time.time()
+        clone = []
         with prompt_penalties(penalize_prompt):
-            clone = [generate_raw(loaded, ctx, gen, seed=args.seed + i).reply
-                     for i, ctx in enumerate(contexts)]
+            for i in range(0, len(contexts), args.batch):
+                clone += [g.reply for g in generate_raw_batch(
+                    loaded, contexts[i:i + args.batch], gen, seed=args.seed + i)]
         fp = compare(owner, clone)
         results[name] = {"sampling": {**gen.model_dump(include=set(MODEL_SAMPLING)),
                                       "penalize_prompt": penalize_prompt}, "fingerprint": fp,

@@ -84,6 +84,17 @@ def test_stops_on_the_other_sides_marker(base_loaded):
 
 
 @pytest.mark.slow
+def test_batched_prompts_continue_as_they_do_one_by_one(base_loaded):
+    """Left-padded prompts sampled together: greedy gives what each prompt gives alone."""
+    g = LocalGenerator(base_loaded, GenerateSettings(max_new_tokens=8))
+    contexts = [TURNS, TURNS[-1:], [{"role": "user", "content": "what time is it?"}]]
+    alone = [g.continuations(c, 1, temperature=0)[0] for c in contexts]
+    together = g.batch_continuations(contexts, temperature=0)
+    assert [c.tokens[:4] for c in together] == [c.tokens[:4] for c in alone]
+    assert all(c.tokens for c in together)
+
+
+@pytest.mark.slow
 def test_no_usable_reply_is_a_named_error_after_retries(base_loaded):
     g, forced = _forced_generator(base_loaded, "### User:\nI talk for you", max_attempts=3)
     with pytest.raises(GenerationError):

@@ -163,30 +163,52 @@ class LocalGenerator(_RetryingGenerator):
     ) -> list[Continuation]:
         """``k`` continuations of ``render_prompt(ctx)``, each stopped by EOS, by one of
         ``markers`` in its text, or by the token limit."""
+        return self._generate([self.prompt_ids(ctx)], k, temperature, markers, max_new_tokens)
+
+    def batch_continuations(
+        self,
+        contexts: Sequence[list[dict]],
+        *,
+        temperature: float,
+        markers: Sequence[str] = STOP_STRINGS,
+        max_new_tokens: int | None = None,
+    ) -> list[Continuation]:
+        """One continuation per context, sampled together (prompts padded on the left, so
+        every reply starts at the same position): several times faster than one by one."""
+        return self._generate([self.prompt_ids(c) for c in contexts], 1, temperature, markers,
+                              max_new_tokens)
+
+    def _generate(self, prompts: list[list[int]], k: int, temperature: float,
+                  markers: Sequence[str], max_new_tokens: int | None) -> list[Continuation]:
         import torch
         from transformers import LogitsProcessorList, StoppingCriteriaList
 
-        ids = self.prompt_ids(ctx)
         model = self.loaded.model
         tok = self.tokenizer
-        inputs = torch.tensor([ids], device=model.device)
+        pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+        width = max(len(p) for p in prompts)
+        inputs = torch.tensor([[pad] * (width - len(p)) + p for p in prompts], device=model.device)
+        mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts],
+                            device=model.device)
         with torch.inference_mode():
             out = model.generate(
                 input_ids=inputs,
-                attention_mask=torch.ones_like(inputs),
+                attention_mask=mask,
                 max_new_tokens=max_new_tokens or self.settings.max_new_tokens,
                 eos_token_id=tok.eos_token_id,
-                pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id,
-                stopping_criteria=StoppingCriteriaList([stop_on_markers(tok, len(ids), markers)]),
-                logits_processor=LogitsProcessorList([*reply_penalties(self.settings, len(ids)),
+                pad_token_id=pad,
+                stopping_criteria=StoppingCriteriaList([stop_on_markers(tok, width, markers)]),
+                logits_processor=LogitsProcessorList([*reply_penalties(self.settings, width),
                                                       *self._extra]),
                 **sampling_kwargs(self.settings, temperature, k),
             )
         conts = []
-        for row in out[:, len(ids):].tolist():
+        for row in out[:, width:].tolist():
             hit_eos = tok.eos_token_id in row
             if hit_eos:  # everything after EOS is padding
                 row = row[: row.index(tok.eos_token_id)]
+            while row and row[-1] == pad:  # a row that stopped on a marker before the others
+                row.pop()
             conts.append(Continuation(row, hit_eos))
         return conts
 

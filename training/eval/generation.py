@@ -35,3 +35,30 @@ def generate_raw(
     n_tok = len(cont.tokens) + (1 if cont.hit_eos else 0)
     return RawGeneration(text=text, stop=classify_stop(text, cont.hit_eos, n_tok, limit),
                          new_tokens=n_tok)
+
+
+def generate_raw_batch(
+    loaded: Any,
+    contexts: Sequence[Sequence[Mapping]],
+    gen: Any,
+    *,
+    seed: int = 0,
+    max_new_tokens: int | None = None,
+) -> list[RawGeneration]:
+    """``generate_raw`` for several contexts at once (one sample each): same prompts, same
+    settings, sampled together."""
+    import torch
+
+    tok = loaded.tokenizer
+    limit = max_new_tokens or gen.max_new_tokens
+    torch.manual_seed(seed)
+    conts = LocalGenerator(loaded, gen).batch_continuations(
+        [list(c) for c in contexts], temperature=gen.temperature, markers=STOP_MARKERS,
+        max_new_tokens=limit)
+    out = []
+    for cont in conts:
+        text = tok.decode(cont.tokens, skip_special_tokens=False)
+        n_tok = len(cont.tokens) + (1 if cont.hit_eos else 0)
+        out.append(RawGeneration(text=text, stop=classify_stop(text, cont.hit_eos, n_tok, limit),
+                                 new_tokens=n_tok))
+    return out
