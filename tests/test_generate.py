@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from types import SimpleNamespace
@@ -107,9 +106,7 @@ def test_trained_adapter_generates_clean_replies(tiny_run, cache_dir):
     s = load_settings(paths={"cache_dir": str(cache_dir)}, generate={"max_new_tokens": 24})
     gen = load_generator(s, tiny_run)
     assert isinstance(gen, ReplyGenerator)
-    t = time.perf_counter()
     replies = gen.generate([{"role": "user", "content": "привет, как дела?"}], n=2)
-    assert time.perf_counter() - t < 120
     assert len(replies) == 2
     for r in replies:
         assert r.strip() and "###" not in r and "<|im_end|>" not in r
