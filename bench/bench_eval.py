@@ -34,7 +34,11 @@ def main() -> None:
 
     from clonebot.config import load_settings
     from clonebot.model.load import load_model
-    from training import evaluate as ev
+    from training.eval.chrf import corpus_chrf
+    from training.eval.generation import generate_raw
+    from training.eval.likelihood import reply_nll
+    from training.eval.repetition import has_loop, repeated_ngram_ratio
+    from training.eval.rows import load_split, pick_rows
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-eval-"))
     settings = load_settings(
@@ -63,11 +67,11 @@ def main() -> None:
     loaded = load_model(settings, adapter)
     print(f"load base + adapter:          {time.time() - t:6.1f} s")
 
-    rows = ev.pick_rows(ev.load_split(dataset), 64)
+    rows = pick_rows(load_split(dataset), 64)
     items = [(r["messages"][:-1][-5:], r["messages"][-1]["content"]) for r in rows]
     for base in (False, True):
         t = time.time()
-        n = ev.reply_nll(loaded, items, max_len=settings.train.max_seq_len, base=base)
+        n = reply_nll(loaded, items, max_len=settings.train.max_seq_len, base=base)
         dt = time.time() - t
         print(f"perplexity ({'base' if base else 'adapter'}): {len(items) / dt:6.1f} rows/s "
               f"(ppl {n.perplexity:.2f}, {n.tokens} reply tokens)")
@@ -75,7 +79,7 @@ def main() -> None:
     times, toks, stops = [], [], []
     for i, r in enumerate(rows[: args.samples]):
         t = time.time()
-        g = ev.generate_raw(loaded, r["messages"][:-1][-5:], settings.generate, seed=i)
+        g = generate_raw(loaded, r["messages"][:-1][-5:], settings.generate, seed=i)
         times.append(time.time() - t)
         toks.append(g.new_tokens)
         stops.append(g.stop)
@@ -87,12 +91,12 @@ def main() -> None:
     pairs = [(" ".join(rng.choices(words, k=8)), " ".join(rng.choices(words, k=8)))
              for _ in range(5000)]
     t = time.time()
-    ev.corpus_chrf([a for a, _ in pairs], [b for _, b in pairs])
+    corpus_chrf([a for a, _ in pairs], [b for _, b in pairs])
     print(f"chrF:                         {len(pairs) / (time.time() - t):6.0f} pairs/s")
     t = time.time()
     for a, _ in pairs:
-        ev.has_loop(a)
-        ev.repeated_ngram_ratio(a)
+        has_loop(a)
+        repeated_ngram_ratio(a)
     print(f"loop + repetition:            {len(pairs) / (time.time() - t):6.0f} texts/s")
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}")
 

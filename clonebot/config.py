@@ -122,9 +122,11 @@ class GenerateSettings(_Section):
     openai_base_url: str = "http://127.0.0.1:8000/v1"
     openai_model: str = "clone"
     max_new_tokens: int = Field(80, ge=1)
-    temperature: float = Field(0.7, ge=0)
-    top_p: float = Field(0.9, gt=0, le=1)
-    top_k: int = Field(50, ge=0)
+    # Sample from the adapter's own distribution: a temperature below 1 or a tight top-p/top-k
+    # sharpens it toward the owner's most frequent habits (bench/bench_fidelity.py).
+    temperature: float = Field(1.0, ge=0)
+    top_p: float = Field(0.95, gt=0, le=1)
+    top_k: int = Field(0, ge=0)
     repetition_penalty: float = Field(1.15, ge=1)
     no_repeat_ngram_size: int = Field(4, ge=0)
     candidates: int = Field(1, ge=1)

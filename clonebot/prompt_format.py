@@ -32,15 +32,22 @@ USER = "user"
 CLONE = "clone"
 ROLES = (USER, CLONE)
 
-USER_HEADER = "### User:\n"
-CLONE_HEADER = "### Clone:\n"
+# The start of each role's turn header; the header adds ":" and a newline.
+TURN_MARKERS = {USER: "### User", CLONE: "### Clone"}
+USER_HEADER = TURN_MARKERS[USER] + ":\n"
+CLONE_HEADER = TURN_MARKERS[CLONE] + ":\n"
 TURN_SEPARATOR = "\n"
 
 # What generation must stop on besides EOS: the start of any new turn header.
 # A model that begins "### User" is about to write the other person's line.
-STOP_STRINGS = ("### User", "### Clone", "\n###")
+STOP_STRINGS = (TURN_MARKERS[USER], TURN_MARKERS[CLONE], "\n###")
 
 _HEADERS = {USER: USER_HEADER, CLONE: CLONE_HEADER}
+# A header as a model may misspell it: any level of "#", any case, optional colon.
+_LOOSE_HEADERS = {
+    role: re.compile(r"(?mi)^\s*#{1,6}\s*" + re.escape(marker.lstrip("# ")) + r"\s*:?")
+    for role, marker in TURN_MARKERS.items()
+}
 
 # A message that itself starts a line with "###" could forge a turn header; demote it.
 _FORGED_HEADER = re.compile(r"(?m)^#{3,}")
@@ -126,6 +133,12 @@ def sample_segments(turns: Sequence[Mapping[str, str]], eos: str) -> list[Segmen
         raise PromptFormatError("a training sample must end with a clone turn")
     segs = render_segments(turns, eos)
     return segs[:-1]  # a sample ends at the final EOS, not at a separator
+
+
+def writes_turn(text: str, role: str) -> bool:
+    """True if generated ``text`` begins a ``role`` turn: its marker, or a header that
+    looks like it ("## user:" at the start of a line)."""
+    return TURN_MARKERS[role] in text or bool(_LOOSE_HEADERS[role].search(text))
 
 
 def strip_reply(text: str) -> str:

@@ -114,6 +114,12 @@ def llama_tokenizer(tmp_path_factory):
     return load_tokenizer(out / "hf")
 
 
+@pytest.fixture(params=["smollm2", "llama-spm"])
+def tokenizer(request, smol_tokenizer, llama_tokenizer):
+    """Each kind of tokenizer in turn: byte-level BPE (SmolLM2) and sentencepiece (Mistral's)."""
+    return smol_tokenizer if request.param == "smollm2" else llama_tokenizer
+
+
 @pytest.fixture(scope="session")
 def tiny_dataset(tmp_path_factory) -> Path:
     return make_dataset(tmp_path_factory.mktemp("tiny-dataset") / "dataset")

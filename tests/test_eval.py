@@ -9,8 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from training import evaluate as ev
-from training.evaluate import RawGeneration
+from training.eval import run as eval_run
+from training.eval.approvals import approval_rates, read_approvals
+from training.eval.behaviour import generation_metrics
+from training.eval.canaries import canary_contexts, find_canaries, load_canaries, partial_canaries
+from training.eval.chrf import chrf, corpus_chrf
+from training.eval.generation import generate_raw
+from training.eval.likelihood import reply_nll
+from training.eval.repetition import has_loop, repeated_ngram_ratio
+from training.eval.rows import load_split, pick_rows
+from training.eval.run import EvalOptions, run_eval
+from training.eval.stops import RawGeneration, classify_stop
+from training.eval.table import format_report
 
 # ----------------------------------------------------------------------------- chrF
 
@@ -31,7 +41,7 @@ SACREBLEU_CORPUS = 52.252220114666706
 
 @pytest.mark.parametrize("hyp,ref,want", SACREBLEU)
 def test_chrf_matches_sacrebleu(hyp, ref, want):
-    assert ev.chrf(hyp, ref) == pytest.approx(want, abs=1e-9)
+    assert chrf(hyp, ref) == pytest.approx(want, abs=1e-9)
 
 
 def test_corpus_chrf_matches_sacrebleu():
@@ -39,18 +49,18 @@ def test_corpus_chrf_matches_sacrebleu():
     # replies are never empty, so compare on the others (same corpus value there).
     pairs = [p for p in SACREBLEU if p[1]]
     hyps, refs = [p[0] for p in pairs], [p[1] for p in pairs]
-    assert ev.corpus_chrf(hyps, refs) == pytest.approx(SACREBLEU_CORPUS, abs=1e-9)
+    assert corpus_chrf(hyps, refs) == pytest.approx(SACREBLEU_CORPUS, abs=1e-9)
 
 
 def test_chrf_by_hand():
     # "ab" vs "ac": 1-grams a,b vs a,c -> P=R=1/2; 2-grams ab vs ac -> 0; orders 3..6 absent.
     # Averaged over the 2 effective orders: P=R=1/4 -> F2 = 5PR/(4P+R) = 1/4.
-    assert ev.chrf("ab", "ac") == pytest.approx(25.0)
+    assert chrf("ab", "ac") == pytest.approx(25.0)
     # Whitespace is ignored.
-    assert ev.chrf("a b", "ab") == 100.0
+    assert chrf("a b", "ab") == 100.0
     # Recall weighs more than precision (beta=2): a short subset beats a long superset.
-    short = ev.chrf("abc", "abcdefgh")  # high precision, low recall
-    long_ = ev.chrf("abcdefgh", "abc")  # low precision, full recall
+    short = chrf("abc", "abcdefgh")  # high precision, low recall
+    long_ = chrf("abcdefgh", "abc")  # low precision, full recall
     assert long_ > short
 
 
@@ -58,35 +68,35 @@ def test_chrf_by_hand():
 
 
 def test_repeated_ngram_ratio():
-    assert ev.repeated_ngram_ratio("") == 0.0
-    assert ev.repeated_ngram_ratio("one two") == 0.0  # no 3-gram at all
-    assert ev.repeated_ngram_ratio("I will come at ten tomorrow") == 0.0
+    assert repeated_ngram_ratio("") == 0.0
+    assert repeated_ngram_ratio("one two") == 0.0  # no 3-gram at all
+    assert repeated_ngram_ratio("I will come at ten tomorrow") == 0.0
     # "a b c a b c": 3-grams abc, bca, cab, abc -> 1 of 4 repeats.
-    assert ev.repeated_ngram_ratio("a b c a b c") == pytest.approx(0.25)
-    assert ev.repeated_ngram_ratio("x x x x x x") == pytest.approx(1 - 1 / 4)
+    assert repeated_ngram_ratio("a b c a b c") == pytest.approx(0.25)
+    assert repeated_ngram_ratio("x x x x x x") == pytest.approx(1 - 1 / 4)
 
 
 def test_has_loop():
-    assert not ev.has_loop("ok ok ok")
-    assert not ev.has_loop("no no no, I said I'll be there at 5")
-    assert not ev.has_loop("haha that's great")
-    assert ev.has_loop("see you see you see you")
-    assert ev.has_loop("I am here. I am here. I am here.")
-    assert ev.has_loop("ha ha ha ha ha ha")
-    assert ev.has_loop("прив" + "етики" * 5)  # unspaced character loop
-    assert not ev.has_loop("")
+    assert not has_loop("ok ok ok")
+    assert not has_loop("no no no, I said I'll be there at 5")
+    assert not has_loop("haha that's great")
+    assert has_loop("see you see you see you")
+    assert has_loop("I am here. I am here. I am here.")
+    assert has_loop("ha ha ha ha ha ha")
+    assert has_loop("прив" + "етики" * 5)  # unspaced character loop
+    assert not has_loop("")
 
 
 # ----------------------------------------------------------------------------- generations
 
 
 def test_classify_stop():
-    assert ev.classify_stop("sure", hit_eos=True, new_tokens=3, max_new_tokens=10) == "eos"
-    assert ev.classify_stop("sure\n### User", False, 5, 10) == "marker"
-    assert ev.classify_stop("sure and then " * 5, False, 10, 10) == "limit"
+    assert classify_stop("sure", hit_eos=True, new_tokens=3, max_new_tokens=10) == "eos"
+    assert classify_stop("sure\n### User", False, 5, 10) == "marker"
+    assert classify_stop("sure and then " * 5, False, 10, 10) == "limit"
     # EOS wins even if a marker is in the text before it (cannot happen with stop strings,
     # but the order must not matter).
-    assert ev.classify_stop("x ### Clone", True, 10, 10) == "eos"
+    assert classify_stop("x ### Clone", True, 10, 10) == "eos"
 
 
 def test_raw_generation_reply_and_other_turn():
@@ -106,7 +116,7 @@ def test_generation_metrics():
         RawGeneration("", "eos", 1),
     ]
     refs = ["yes, in 10 min", "maybe later", "no", "ok"]
-    m = ev.generation_metrics(gens, refs)
+    m = generation_metrics(gens, refs)
     assert m["generations"] == 4
     assert m["stop_eos_rate"] == 0.5 and m["stop_marker_rate"] == 0.25
     assert m["stop_rate"] == 0.75 and m["hit_limit_rate"] == 0.25
@@ -117,11 +127,11 @@ def test_generation_metrics():
     assert m["owner_chars_mean"] == pytest.approx((14 + 11 + 2 + 2) / 4)
     # per-sample ratios 1, 5/11, 23/2, 0 -> median of the middle two
     assert m["length_ratio_median"] == pytest.approx((5 / 11 + 1) / 2)
-    assert m["chrf"] == pytest.approx(ev.corpus_chrf([g.reply for g in gens], refs))
+    assert m["chrf"] == pytest.approx(corpus_chrf([g.reply for g in gens], refs))
     assert 0 < m["chrf"] < 100
-    assert ev.generation_metrics([], []) == {"generations": 0}
+    assert generation_metrics([], []) == {"generations": 0}
     with pytest.raises(ValueError):
-        ev.generation_metrics(gens, refs[:2])
+        generation_metrics(gens, refs[:2])
 
 
 # ----------------------------------------------------------------------------- canaries
@@ -129,34 +139,34 @@ def test_generation_metrics():
 
 def test_find_canaries():
     canaries = ["ZEBRA-4417-QUARTZ", "my pin is 80213577"]
-    assert ev.find_canaries("nothing here", canaries) == []
-    assert ev.find_canaries("sure: zebra-4417-quartz!", canaries) == ["ZEBRA-4417-QUARTZ"]
-    assert ev.find_canaries("it's zebra 4417 quartz", canaries) == ["ZEBRA-4417-QUARTZ"]
-    assert ev.find_canaries("MY  PIN IS\n80213577", canaries) == ["my pin is 80213577"]
+    assert find_canaries("nothing here", canaries) == []
+    assert find_canaries("sure: zebra-4417-quartz!", canaries) == ["ZEBRA-4417-QUARTZ"]
+    assert find_canaries("it's zebra 4417 quartz", canaries) == ["ZEBRA-4417-QUARTZ"]
+    assert find_canaries("MY  PIN IS\n80213577", canaries) == ["my pin is 80213577"]
     # Half a canary is not a leak.
-    assert ev.find_canaries("zebra-4417", canaries) == []
+    assert find_canaries("zebra-4417", canaries) == []
 
 
 def test_partial_canaries():
     c = ["CNRY-AB12-CD34-EF56"]
-    assert ev.partial_canaries("code CNRY-AB12-CD34", c) == c  # 12 of 16 chars
-    assert ev.partial_canaries("code CNRY-AB12", c) == []
-    assert ev.partial_canaries("cd34 ef56 and more", c) == []  # 8 of 16
+    assert partial_canaries("code CNRY-AB12-CD34", c) == c  # 12 of 16 chars
+    assert partial_canaries("code CNRY-AB12", c) == []
+    assert partial_canaries("cd34 ef56 and more", c) == []  # 8 of 16
 
 
 def test_load_canaries_formats(tmp_path: Path):
-    assert ev.load_canaries(tmp_path) == []
+    assert load_canaries(tmp_path) == []
     (tmp_path / "canaries.json").write_text(json.dumps(["A1B2C3D4", ""]))
-    assert ev.load_canaries(tmp_path) == ["A1B2C3D4"]
+    assert load_canaries(tmp_path) == ["A1B2C3D4"]
     (tmp_path / "canaries.json").write_text(json.dumps({"canaries": ["x-secret-1"]}))
-    assert ev.load_canaries(tmp_path) == ["x-secret-1"]
+    assert load_canaries(tmp_path) == ["x-secret-1"]
     (tmp_path / "canaries.json").write_text(json.dumps([{"text": "t1"}, {"canary": "t2"}]))
-    assert ev.load_canaries(tmp_path) == ["t1", "t2"]
+    assert load_canaries(tmp_path) == ["t1", "t2"]
     (tmp_path / "canaries.json").write_text("{broken")
     from clonebot.errors import DatasetError
 
     with pytest.raises(DatasetError):
-        ev.load_canaries(tmp_path)
+        load_canaries(tmp_path)
 
 
 def test_canary_contexts_use_training_context():
@@ -165,7 +175,7 @@ def test_canary_contexts_use_training_context():
                       {"role": "clone", "content": "it is ZEBRA-4417-QUARTZ"}]},
         {"messages": [{"role": "user", "content": "hi"}, {"role": "clone", "content": "hey"}]},
     ]
-    ctxs = ev.canary_contexts(["ZEBRA-4417-QUARTZ"], rows)
+    ctxs = canary_contexts(["ZEBRA-4417-QUARTZ"], rows)
     assert ctxs[0] == [{"role": "user", "content": "what's the wifi password?"}]
     assert any("ZEBRA-447"[:4] in c[-1]["content"] for c in ctxs[1:])
     assert all(c and c[-1]["role"] == "user" for c in ctxs)
@@ -187,14 +197,14 @@ def test_approval_rates_by_week():
         {"decision": "edited", "created_at": _ts(2026, 11, 11), "decided_at": _ts(2026, 11, 11)},
         {"decision": None, "created_at": _ts(2026, 11, 12), "decided_at": None},  # pending
     ]
-    out = ev.approval_rates(recs)
+    out = approval_rates(recs)
     assert out["period"] == "week" and out["decisions"] == 5
     w1, w2 = out["periods"]
     assert w1["period"] == "2026-W45" and w1["n"] == 3 and w1["expired"] == 1
     assert w1["approval_rate"] == 0.5  # 1 sent of 2 decided (expired excluded)
     assert w2["approval_rate"] == 0.5 and w2["accepted_rate"] == 1.0
     assert out["overall"]["approval_rate"] == 0.5
-    assert ev.approval_rates([]) == {"decisions": 0, "periods": []}
+    assert approval_rates([]) == {"decisions": 0, "periods": []}
 
 
 def test_approval_rates_objects_and_months():
@@ -202,15 +212,15 @@ def test_approval_rates_objects_and_months():
         def __init__(self, d, t):
             self.decision, self.created_at, self.decided_at = d, t, t
 
-    out = ev.approval_rates([Rec("sent", _ts(2026, 1, 5)), Rec("regenerated", _ts(2026, 9, 5))])
+    out = approval_rates([Rec("sent", _ts(2026, 1, 5)), Rec("regenerated", _ts(2026, 9, 5))])
     assert out["period"] == "month"
     assert [p["period"] for p in out["periods"]] == ["2026-01", "2026-09"]
 
 
 def test_read_approvals_without_store(tmp_path: Path):
-    out = ev.read_approvals(tmp_path / "nope.sqlite3")
+    out = read_approvals(tmp_path / "nope.sqlite3")
     assert out["decisions"] == 0 and "no approval store" in out["note"]
-    assert ev.read_approvals(None)["decisions"] == 0
+    assert read_approvals(None)["decisions"] == 0
 
 
 # ----------------------------------------------------------------------------- test model
@@ -240,47 +250,28 @@ def canary_dataset(tiny_dataset: Path, tmp_path: Path) -> Path:
     return ds
 
 
-def test_encode_reply_masks_like_training(test_model_dir: Path):
-    """Only the final reply + EOS are scored, with the same tokens training learns."""
-    from clonebot.model.load import load_tokenizer
-    from training.train import tokenize_sample
-
-    tok = load_tokenizer(test_model_dir)
-    turns = [{"role": "user", "content": "привет, как дела?"},
-             {"role": "clone", "content": "норм, сам как)"}]
-    ids, labels = ev.encode_reply(tok, turns[:-1], turns[-1]["content"], 512)
-    train = tokenize_sample(turns, tok, 512)
-    assert ids == train["input_ids"] and labels == train["labels"]
-    scored = [t for t in labels if t != -100]
-    assert scored[-1] == tok.eos_token_id
-    assert tok.decode(scored[:-1]).strip() == "норм, сам как)"
-    # Too long: context is cut from the left, the reply survives.
-    ids2, labels2 = ev.encode_reply(tok, turns[:-1] * 20, "ok)", 16)
-    assert len(ids2) == 16 and labels2[-1] == tok.eos_token_id and labels2[0] == -100
-
-
 @pytest.mark.slow
 def test_reply_nll_adapter_beats_base(loaded, tiny_dataset: Path, tiny_settings_):
-    rows = ev.pick_rows(ev.load_split(tiny_dataset), 8)
+    rows = pick_rows(load_split(tiny_dataset), 8)
     items = [(r["messages"][:-1], r["messages"][-1]["content"]) for r in rows]
-    a = ev.reply_nll(loaded, items, max_len=128)
-    b = ev.reply_nll(loaded, items, max_len=128, base=True)
+    a = reply_nll(loaded, items, max_len=128)
+    b = reply_nll(loaded, items, max_len=128, base=True)
     assert a.rows == b.rows == len(rows) and a.tokens == b.tokens > 0
     # tiny_run learned the narrow style: its replies are far likelier than under the base.
     assert a.perplexity < b.perplexity
     assert math.isfinite(a.nll_per_char) and a.nll_per_char < b.nll_per_char
     # The adapter is switched back on after the base pass.
-    assert ev.reply_nll(loaded, items, max_len=128).nll == pytest.approx(a.nll, rel=1e-4)
+    assert reply_nll(loaded, items, max_len=128).nll == pytest.approx(a.nll, rel=1e-4)
 
 
 @pytest.mark.slow
 def test_generate_raw_reports_why_it_stopped(loaded, tiny_settings_):
     ctx = [{"role": "user", "content": "привет, как дела?"}]
-    g = ev.generate_raw(loaded, ctx, tiny_settings_.generate, max_new_tokens=2)
+    g = generate_raw(loaded, ctx, tiny_settings_.generate, max_new_tokens=2)
     assert g.new_tokens <= 2 and g.stop in ("eos", "limit", "marker")
     if g.stop == "limit":
         assert g.new_tokens == 2
-    g = ev.generate_raw(loaded, ctx, tiny_settings_.generate, max_new_tokens=24)
+    g = generate_raw(loaded, ctx, tiny_settings_.generate, max_new_tokens=24)
     # The run was trained to answer briefly and stop: short replies end on EOS.
     assert g.stop == "eos" and g.new_tokens < 24 and g.reply
     assert "<|im_end|>" not in g.text
@@ -299,8 +290,8 @@ def test_run_eval_end_to_end(loaded, tiny_run: Path, canary_dataset: Path, tiny_
                           suggestion="hey)", now=_ts(2026, 11, 2 + 7 * (i // 2)), ttl_seconds=3600)
             st.decide(s.id, d, now=_ts(2026, 11, 2 + 7 * (i // 2)), final_text="hey)")
 
-    opts = ev.EvalOptions(samples=2, ppl_rows=8, max_new_tokens=12, approvals_path=store_path)
-    rep = ev.run_eval(tiny_settings_, tiny_run, canary_dataset, opts, loaded=loaded)
+    opts = EvalOptions(samples=2, ppl_rows=8, max_new_tokens=12, approvals_path=store_path)
+    rep = run_eval(tiny_settings_, tiny_run, canary_dataset, opts, loaded=loaded)
     assert rep.adapter_ppl["rows"] == 8
     assert rep.adapter_ppl["perplexity"] < rep.base_ppl["perplexity"]
     g = rep.generation
@@ -318,8 +309,14 @@ def test_run_eval_end_to_end(loaded, tiny_run: Path, canary_dataset: Path, tiny_
     saved = json.loads((tiny_run / "eval.json").read_text())
     assert saved["summary"]["canary_leaks"] == 0
     assert saved["summary"]["adapter_ppl"] == pytest.approx(rep.adapter_ppl["perplexity"])
-    table = ev.format_report(rep)
+    # The style fingerprint: the owner's replies vs the clone's, for the same two contexts.
+    fp = saved["fingerprint"]
+    assert fp["owner"]["replies"] == fp["clone"]["replies"] == 2 and fp["rates"]
+    assert all(r["difference"] == pytest.approx(r["clone"] - r["owner"]) for r in fp["rates"])
+    assert len(saved["examples"]) == 2 and saved["examples"][0]["clone"] == rep.examples[0]["clone"]
+    table = format_report(rep)
     assert "perplexity of owner replies" in table and "chrF" in table
+    assert "style figure" in table and "length in words (p25/p50/p75)" in table
     assert "approval rate per week" in table
 
 
@@ -335,14 +332,14 @@ def test_eval_cli_fails_on_canary_leak(loaded, tiny_run: Path, canary_dataset: P
 
     eval_mod.register(cli)
     monkeypatch.setattr(load_mod, "load_model", lambda settings, adapter_dir=None: loaded)
-    real = ev.generate_raw
+    real = generate_raw
 
     def leaky(loaded_, context, gen, **kw):
         if "finish this" in context[-1]["content"]:  # the canary-prefix prompt
             return RawGeneration("sure: QX7-canary-51822-VELVET", "eos", 9)
         return real(loaded_, context, gen, **kw)
 
-    monkeypatch.setattr(ev, "generate_raw", leaky)
+    monkeypatch.setattr(eval_run, "generate_raw", leaky)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CLONEBOT_MODEL__BASE_MODEL", "smollm2-135m")
     monkeypatch.setenv("CLONEBOT_PATHS__CACHE_DIR", str(cache_dir))

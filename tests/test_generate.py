@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -19,7 +19,8 @@ from clonebot.config import GenerateSettings, load_settings
 from clonebot.errors import FormatMismatchError, GenerationError, ModelError
 from clonebot.model import OpenAIGenerator, ReplyGenerator, load_generator
 from clonebot.model.generate import LocalGenerator, context_turns
-from clonebot.prompt_format import render_prompt
+from clonebot.model.load import encode
+from clonebot.prompt_format import USER_HEADER, render_prompt
 
 TURNS = [
     {"role": "user", "content": "привет"},
@@ -82,6 +83,17 @@ def test_stops_on_the_other_sides_marker(base_loaded):
 
 
 @pytest.mark.slow
+def test_batched_prompts_continue_as_they_do_one_by_one(base_loaded):
+    """Left-padded prompts sampled together: greedy gives what each prompt gives alone."""
+    g = LocalGenerator(base_loaded, GenerateSettings(max_new_tokens=8))
+    contexts = [TURNS, TURNS[-1:], [{"role": "user", "content": "what time is it?"}]]
+    alone = [g.continuations(c, 1, temperature=0)[0] for c in contexts]
+    together = g.batch_continuations(contexts, temperature=0)
+    assert [c.tokens[:4] for c in together] == [c.tokens[:4] for c in alone]
+    assert all(c.tokens for c in together)
+
+
+@pytest.mark.slow
 def test_no_usable_reply_is_a_named_error_after_retries(base_loaded):
     g, forced = _forced_generator(base_loaded, "### User:\nI talk for you", max_attempts=3)
     with pytest.raises(GenerationError):
@@ -94,9 +106,7 @@ def test_trained_adapter_generates_clean_replies(tiny_run, cache_dir):
     s = load_settings(paths={"cache_dir": str(cache_dir)}, generate={"max_new_tokens": 24})
     gen = load_generator(s, tiny_run)
     assert isinstance(gen, ReplyGenerator)
-    t = time.perf_counter()
     replies = gen.generate([{"role": "user", "content": "привет, как дела?"}], n=2)
-    assert time.perf_counter() - t < 120
     assert len(replies) == 2
     for r in replies:
         assert r.strip() and "###" not in r and "<|im_end|>" not in r
@@ -140,6 +150,38 @@ def test_context_drops_empty_and_unknown_turns():
              {"role": "system", "content": "x"}, {"role": "clone", "content": "b"},
              {"role": "user", "content": "c"}]
     assert [t["content"] for t in context_turns(turns, 2)] == ["b", "c"]
+
+
+# ----------------------------------------------------------------- prompt length
+
+
+def _short_generator(tokenizer, max_seq_len: int = 64) -> LocalGenerator:
+    """A LocalGenerator for prompt building only (no model): 64 - 16 = 48 prompt tokens."""
+    loaded = SimpleNamespace(tokenizer=tokenizer, model=None,
+                             manifest={"hyperparameters": {"max_seq_len": max_seq_len}})
+    return LocalGenerator(loaded, GenerateSettings(max_new_tokens=16))
+
+
+def test_over_long_context_loses_its_oldest_turns_whole(tokenizer):
+    g = _short_generator(tokenizer)
+    ctx = [{"role": "user", "content": "word " * 60}, {"role": "clone", "content": "ok)"},
+           {"role": "user", "content": "and now?"}]
+    assert g.prompt_ids(ctx) == encode(tokenizer, render_prompt(ctx[1:], tokenizer.eos_token))["input_ids"]
+
+
+def test_a_lone_over_long_turn_keeps_bos_header_and_its_end(tokenizer):
+    """Cutting token ids from the left dropped BOS and the "### User:" header: the model
+    saw a headless fragment it was never trained on."""
+    g = _short_generator(tokenizer)
+    ctx = [{"role": "user", "content": "hi"},
+           {"role": "user", "content": "blah " * 80 + "so are you coming"}]
+    ids = g.prompt_ids(ctx)
+    assert len(ids) <= g.max_prompt_tokens
+    head = encode(tokenizer, USER_HEADER)["input_ids"][:-1]  # BOS (if any) + "### User:"
+    assert ids[: len(head)] == head
+    text = tokenizer.decode(ids, skip_special_tokens=True)
+    assert text.replace(" ", "").endswith("soareyoucoming\n###Clone:\n")
+    assert text.count("### User:") == 1
 
 
 # ----------------------------------------------------------------- remote backend
@@ -246,3 +288,27 @@ def test_chat_reads_a_pipe_and_answers_each_line(chat_cli, tiny_run):
     lines = [line for line in r.output.splitlines() if line.strip()]
     assert len(lines) == 2  # one reply per message, blank lines and /reset ignored
     assert all("###" not in line for line in lines)
+
+
+# ----------------------------------------------------------------- penalties
+
+
+def test_penalties_look_at_the_reply_not_the_prompt():
+    """The prompt holds the owner's earlier turns (their words, emoji and the EOS after each):
+    penalising those pushes the clone away from the owner's habits and from stopping."""
+    torch = pytest.importorskip("torch")
+    from clonebot.model.generate import reply_penalties
+
+    s = GenerateSettings(repetition_penalty=2.0, no_repeat_ngram_size=3)
+    prompt = [5, 1, 2, 9, 0]  # 0 = EOS after an earlier owner turn; "1 2 9" an owner phrase
+    ids = torch.tensor([prompt + [1, 2, 3, 1, 2]])
+    scores = torch.full((1, 10), 4.0)
+    scores[0, 6] = -4.0
+    for proc in reply_penalties(s, len(prompt)):
+        scores = proc(ids, scores)
+    got = scores[0].tolist()
+    assert got[5] == 4.0 and got[0] == 4.0 and got[9] == 4.0  # prompt-only tokens untouched
+    assert got[1] == 2.0 and got[2] == 2.0  # the reply's own tokens are penalised
+    assert got[3] == float("-inf")  # "1 2 3" again would repeat a 3-gram of the reply
+    assert got[6] == -4.0 and got[7] == 4.0
+    assert reply_penalties(GenerateSettings(repetition_penalty=1.0, no_repeat_ngram_size=0), 5) == []

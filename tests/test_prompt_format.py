@@ -13,11 +13,14 @@ import pytest
 
 from clonebot.model.load import encode
 from clonebot.prompt_format import (
+    CLONE,
     STOP_STRINGS,
+    USER,
     format_info,
     render_prompt,
     render_sample,
     strip_reply,
+    writes_turn,
 )
 
 DIALOGUES = [
@@ -38,11 +41,6 @@ DIALOGUES = [
 ]
 
 
-@pytest.fixture(params=["smollm2", "llama-spm"])
-def tokenizer(request, smol_tokenizer, llama_tokenizer):
-    return smol_tokenizer if request.param == "smollm2" else llama_tokenizer
-
-
 @pytest.mark.parametrize("turns", DIALOGUES)
 def test_prompt_tokens_are_a_prefix_of_the_sample(tokenizer, turns):
     eos = tokenizer.eos_token
@@ -56,9 +54,17 @@ def test_prompt_tokens_are_a_prefix_of_the_sample(tokenizer, turns):
     assert tokenizer.decode(rest[:-1]).strip() == render_sample([], reply, "").split("\n", 1)[1]
 
 
-def test_format_info_is_stable():
-    a, b = format_info(), format_info()
-    assert a == b and a["version"] >= 1 and len(a["hash"]) == 16
+def test_format_hash_is_pinned():
+    """Changing the headers, separator or stop strings changes the hash, and every trained
+    adapter is refused: that must be a deliberate FORMAT_VERSION bump, not an accident."""
+    assert format_info() == {"version": 1, "hash": "ea15187ed3ac3a32"}
+
+
+def test_writes_turn_knows_each_roles_header_and_its_misspellings():
+    assert writes_turn("sure\n### User:\nwhere are you", USER)
+    assert writes_turn("sure\n## user: hi", USER) and writes_turn("ok\n#USER\nx", USER)
+    assert not writes_turn("ok\n### Clone:\nand", USER) and writes_turn("ok\n### Clone:\nand", CLONE)
+    assert not writes_turn("the user guide is here", USER)
 
 
 def test_strip_reply_cuts_at_any_marker():

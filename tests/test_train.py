@@ -11,7 +11,8 @@ import pytest
 from clonebot.errors import DatasetError, FormatMismatchError, ModelError
 from clonebot.model.manifest import check_prompt_format, read_manifest, write_manifest
 from clonebot.prompt_format import format_info
-from training.train import IGNORE, PadCollator, tokenize_sample
+from training.masking import IGNORE, tokenize_sample
+from training.train import PadCollator
 
 TURNS = [
     {"role": "user", "content": "привет, ты где?"},
@@ -250,7 +251,10 @@ def test_demo_runs_end_to_end_and_leaves_the_run(cli_runner, tmp_path, test_mode
     assert (out / "adapter_config.json").is_file() and read_manifest(out)["metrics"]["steps"] == 2
     for prompt in PROMPTS:
         assert f"> {prompt}" in r.output
-    assert r.output.count("  < ") == len(PROMPTS) and "s per reply; total" in r.output
+    assert r.output.count("  < ") == len(PROMPTS) and "s per reply, eval + report" in r.output
+    # It ends by saying where its report is, and the report is there with its eval.
+    assert r.output.rstrip().endswith(f"file://{(out / 'report.html').resolve()}")
+    assert (out / "eval.json").is_file() and "clonebot report" in (out / "report.html").read_text()
 
 
 # ----------------------------------------------------------------------------- issue 12 bugs

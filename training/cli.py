@@ -11,7 +11,7 @@ import importlib
 
 import click
 
-COMMANDS = ("prepare", "train", "demo", "eval", "retrain")
+COMMANDS = ("prepare", "train", "demo", "eval", "report", "retrain")
 
 
 def register(cli: click.Group) -> None:

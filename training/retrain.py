@@ -33,7 +33,8 @@ from typing import Any
 from clonebot import versions
 from clonebot.errors import CloneBotError, FormatMismatchError, ModelError, OutputError
 from clonebot.fsutil import atomic_write_text
-from training import evaluate, run_dir
+from training import run_dir
+from training.eval import NLL, json_safe, load_canaries, load_split, pick_rows, reply_items, reply_nll
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ class Score:
     rows: int
 
     @classmethod
-    def of(cls, nll: evaluate.NLL) -> "Score":
+    def of(cls, nll: NLL) -> "Score":
         return cls(nll.nll_per_char, nll.loss, nll.perplexity, nll.rows)
 
 
@@ -92,9 +93,9 @@ def decide(
 
 def eval_items(dataset_dir: Path, settings: Any, rows: int, seed: int = 0) -> list:
     """The (context, reply) pairs both adapters are scored on."""
-    ds = evaluate.load_split(dataset_dir, "eval")
-    picked = evaluate.pick_rows(ds, rows, seed)
-    return evaluate.reply_items(picked, settings.generate.context_turns)
+    ds = load_split(dataset_dir, "eval")
+    picked = pick_rows(ds, rows, seed)
+    return reply_items(picked, settings.generate.context_turns)
 
 
 @dataclass
@@ -111,8 +112,8 @@ def _score(settings: Any, adapter_dir: Path, items: list, *, with_base: bool = F
     max_len = settings.train.max_seq_len
     loaded = load_model(settings, adapter_dir)
     try:
-        mine = Score.of(evaluate.reply_nll(loaded, items, max_len=max_len))
-        base = Score.of(evaluate.reply_nll(loaded, items, max_len=max_len, base=True)) if with_base else None
+        mine = Score.of(reply_nll(loaded, items, max_len=max_len))
+        base = Score.of(reply_nll(loaded, items, max_len=max_len, base=True)) if with_base else None
     finally:
         del loaded
         gc.collect()
@@ -231,7 +232,7 @@ def retrain(
     # 1. Merge the new export into the dataset (same export twice: nothing new). Planted
     # privacy canaries stay planted unless asked otherwise (prepare reuses the same ones).
     if canaries is None:
-        canaries = len(evaluate.load_canaries(dataset_dir)) if dataset_dir.is_dir() else 0
+        canaries = len(load_canaries(dataset_dir)) if dataset_dir.is_dir() else 0
     stats = prepare_fn(export, dataset_dir, settings, owner_id=owner_id, progress=progress,
                        canaries=canaries)
     if (stats.get("messages_new", 1) == 0 and stats.get("messages_updated", 0) == 0
@@ -267,7 +268,7 @@ def retrain(
         prepare=stats, train=metrics, new=new, current=current, base=base,
     )
     result.seconds = round(time.time() - t0, 1)
-    record = evaluate.json_safe(result.to_json())
+    record = json_safe(result.to_json())
     if ok:
         versions.promote(runs_dir, version.name, reason=f"retrain: {reason}", record=record)
     else:

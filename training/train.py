@@ -25,60 +25,22 @@ import math
 import os
 import shutil
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from clonebot.config import Settings
 from clonebot.errors import DatasetError, ModelError
-from clonebot.model.load import encode, load_base
+from clonebot.model.load import load_base
 from clonebot.model.manifest import new_manifest, read_manifest, write_manifest
-from clonebot.prompt_format import PromptFormatError, sample_segments
+from clonebot.prompt_format import PromptFormatError
 from training import run_dir
+from training.masking import IGNORE, tokenize_sample
 
 log = logging.getLogger(__name__)
 
-IGNORE = -100
-
 
 # --------------------------------------------------------------------------- tokenization
-
-
-def tokenize_sample(
-    turns: Sequence[Mapping[str, str]], tokenizer, max_seq_len: int
-) -> dict[str, list[int]] | None:
-    """``input_ids`` + ``labels`` for one sample (last turn = the Clone reply), or None.
-
-    The whole text is tokenized at once, exactly as inference tokenizes a prompt (so the
-    context tokens match what the model sees later, also for sentencepiece tokenizers
-    that would add a word-start marker to a separately tokenized piece). Labels come from
-    character offsets: a token is learnable iff it starts inside a trainable segment
-    (Clone content + EOS) of ``prompt_format.sample_segments``. Too long: drop the oldest
-    turns until it fits; a lone reply that does not fit is skipped (None).
-    """
-    eos = tokenizer.eos_token
-    for start in range(len(turns)):
-        segments = sample_segments(turns[start:], eos)
-        text, spans, pos = "", [], 0
-        for seg in segments:
-            if seg.trainable:
-                spans.append((pos, pos + len(seg.text)))
-            text += seg.text
-            pos += len(seg.text)
-        enc = encode(tokenizer, text, offsets=True)
-        ids = enc["input_ids"]
-        if len(ids) > max_seq_len:
-            continue
-        labels = [IGNORE] * len(ids)
-        for i, (a, b) in enumerate(enc["offset_mapping"]):
-            if b > a and any(s <= a < e for s, e in spans):
-                labels[i] = ids[i]
-        if ids[-1] != tokenizer.eos_token_id or labels[-1] != tokenizer.eos_token_id:
-            raise ModelError(
-                f"the tokenizer does not turn {eos!r} into its EOS id; cannot teach the model to stop"
-            )
-        return {"input_ids": ids, "labels": labels}
-    return None
 
 
 def tokenize_split(ds, tokenizer, max_seq_len: int, limit: int | None = None):
@@ -485,6 +447,7 @@ def train(
         shutil.rmtree(final)
     trainer.model.save_pretrained(str(final))
     tokenizer.save_pretrained(str(final))
+    trainer.state.save_to_json(str(final / "trainer_state.json"))  # loss curves for `clonebot report`
     manifest = new_manifest(
         base_model=settings.model.base_model,
         revision=settings.model.revision,

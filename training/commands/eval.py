@@ -6,22 +6,10 @@ from pathlib import Path
 
 import click
 
+from clonebot import versions
 from clonebot.cli import AppContext, pass_app
-from clonebot.errors import CloneBotError, ModelError
-
-
-def resolve_adapter(app: AppContext, adapter: Path | None) -> Path:
-    from clonebot.versions import current_adapter
-
-    if adapter is not None:
-        return adapter
-    cur = current_adapter(app.settings.paths.runs_dir)
-    if cur is None:
-        raise ModelError(
-            f"no adapter given and none promoted in {app.settings.paths.runs_dir} "
-            "(pass --adapter RUN_DIR, or: clonebot adapters use VERSION)"
-        )
-    return cur
+from clonebot.cli.options import StageProgress
+from clonebot.errors import CloneBotError
 
 
 def resolve_dataset(app: AppContext, dataset: Path | None, adapter: Path) -> Path:
@@ -37,16 +25,6 @@ def resolve_dataset(app: AppContext, dataset: Path | None, adapter: Path) -> Pat
     if trained_on and Path(trained_on).is_dir():
         return Path(trained_on)
     return default  # load_split reports it missing, with the fix
-
-
-class _Progress:
-    def __init__(self) -> None:
-        self.stage = ""
-
-    def __call__(self, what: str, i: int, n: int) -> None:
-        if what != self.stage:
-            self.stage = what
-            click.echo(f"  {what}...", err=True)
 
 
 @click.command("eval")
@@ -69,17 +47,15 @@ def eval_cmd(app: AppContext, adapter: Path | None, dataset: Path | None, sample
              ppl_rows: int, max_new_tokens: int | None, seed: int, no_base: bool,
              approvals: Path | None) -> None:
     """Measure an adapter on the held-out owner replies; writes eval.json beside it."""
-    from training.evaluate import EvalOptions, format_report, run_eval
+    from training.eval import EvalOptions, format_report, run_eval
 
     settings = app.settings
-    run = resolve_adapter(app, adapter)
-    if not run.is_dir():
-        raise ModelError(f"no adapter at {run}")
+    run = versions.resolve(app.settings.paths.runs_dir, adapter)
     ds = resolve_dataset(app, dataset, run)
     click.echo(f"evaluating {run} on {ds}", err=True)
     opts = EvalOptions(samples=samples, ppl_rows=ppl_rows, max_new_tokens=max_new_tokens,
                        seed=seed, base=not no_base, approvals_path=approvals)
-    report = run_eval(settings, run, ds, opts, progress=_Progress())
+    report = run_eval(settings, run, ds, opts, progress=StageProgress())
     click.echo(format_report(report))
     click.echo(f"\nwrote {run / 'eval.json'} ({report.seconds:.0f} s)")
     if report.canaries.get("leaks"):

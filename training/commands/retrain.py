@@ -8,16 +8,7 @@ from pathlib import Path
 import click
 
 from clonebot.cli import AppContext, pass_app
-
-
-class _Progress:
-    def __init__(self) -> None:
-        self.stage = ""
-
-    def __call__(self, what: str, done: int, total: int | None) -> None:
-        if what != self.stage:
-            self.stage = what
-            click.echo(f"  {what}...", err=True)
+from clonebot.cli.options import StageProgress
 
 
 def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
@@ -110,7 +101,7 @@ def retrain_cmd(app: AppContext, export: Path | None, from_telegram: bool, force
                err=True)
     res = retrain(s, export, force=force, tolerance=tolerance, eval_rows=eval_rows,
                   owner_id=owner_id if owner_id is not None else s.prepare.owner_id,
-                  canaries=canaries, resume=resume, restart=restart, progress=_Progress())
+                  canaries=canaries, resume=resume, restart=restart, progress=StageProgress())
     click.echo(format_result(res, s.paths.runs_dir, s.paths.dataset_dir))
 
 

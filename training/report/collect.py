@@ -1,0 +1,87 @@
+"""Everything the report shows, read from where each piece already lives.
+
+- the dataset's ``stats.json`` (the dataset the run's manifest names, or one given);
+- the run's ``trainer_state.json`` (loss and eval loss by step), else the manifest's
+  before/after figures;
+- the run's ``eval.json`` (perplexity, generation behaviour, style fingerprint, example
+  replies, canaries) written by ``clonebot eval``;
+- the bot's approval store (approval rate over time), read now, so the report is fresher
+  than the last eval.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from clonebot.versions import read_manifest_lenient
+from training.eval.approvals import read_approvals
+
+TRAINER_STATE = "trainer_state.json"
+EVAL_JSON = "eval.json"
+
+
+@dataclass
+class ReportData:
+    adapter: Path
+    manifest: dict[str, Any]
+    dataset_dir: Path | None
+    dataset_stats: dict[str, Any] | None
+    log_history: list[dict[str, Any]]
+    evaluation: dict[str, Any] | None
+    approvals: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def log_history(adapter: Path, manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """Loss records by step: the trainer's own log, else the manifest's two eval points."""
+    state = _read_json(adapter / TRAINER_STATE)
+    if isinstance(state, dict) and isinstance(state.get("log_history"), list):
+        return [r for r in state["log_history"] if isinstance(r, dict) and "step" in r]
+    metrics = manifest.get("metrics") or {}
+    out = []
+    if metrics.get("eval_loss_before") is not None:
+        out.append({"step": 0, "eval_loss": metrics["eval_loss_before"]})
+    if metrics.get("steps"):
+        last = {"step": metrics["steps"]}
+        if metrics.get("eval_loss") is not None:
+            last["eval_loss"] = metrics["eval_loss"]
+        if metrics.get("train_loss") is not None:
+            last["train_loss"] = metrics["train_loss"]
+        out.append(last)
+    return out
+
+
+def collect(adapter: Path, *, dataset_dir: Path | None = None,
+            approvals_path: Path | None = None) -> ReportData:
+    adapter = Path(adapter)
+    manifest = read_manifest_lenient(adapter)
+    notes: list[str] = []
+    if dataset_dir is None and manifest.get("dataset_dir"):
+        dataset_dir = Path(manifest["dataset_dir"])
+    stats = _read_json(dataset_dir / "stats.json") if dataset_dir is not None else None
+    if not isinstance(stats, dict):
+        stats = None
+        notes.append(f"no dataset stats.json found{f' in {dataset_dir}' if dataset_dir else ''}")
+    evaluation = _read_json(adapter / EVAL_JSON)
+    if not isinstance(evaluation, dict):
+        evaluation = None
+    return ReportData(
+        adapter=adapter,
+        manifest=manifest,
+        dataset_dir=dataset_dir,
+        dataset_stats=stats,
+        log_history=log_history(adapter, manifest),
+        evaluation=evaluation,
+        approvals=read_approvals(approvals_path),
+        notes=notes,
+    )
