@@ -25,7 +25,7 @@ from clonebot.pii._seeds import announces_seed, seeds
 _DIGIT = re.compile(r"\d")
 # Stems that can start a keyword of each family (matched on the lower-cased line).
 _PASSWORD_WORDS = (
-    "п[ао]р[оа]?л", "пра[оа]л", "паорл", "пароь", "пас", "п[аеэ]св", "pas", "p[ao]rol", "гасл", "pwd", "pw", "psw",
+    "п[ао]р[оа]?л", "пра[оа]л", "паорл", "пароь", "пас", "gfhjk", "зфыы", "п[аеэ]св", "pas", "p[ao]rol", "гасл", "pwd", "pw", "psw",
     "pss", "p/w", "л/п", "l/p", "пв", "пин", "pin", "puk",
     "пук", "код", "kod", "code", "otp", "смс", "sms", "эсэмэс", "verif", "подтвер", "двухфак", "2fa", "totp", "тотп", "cvv", "cvc", "cav2", "cred", "кред", "учётк",
     "учетк", "login", "логин", "username", "юзернейм", "wi[- ]?fi", "вай[- ]?фа", "вафл", "wlan", "wpa",

@@ -40,8 +40,11 @@ _KEY = re.compile(
     r"креды|кредсы|учётк[аиу]|учетк[аиу])"
     # the password word as people misspell it: парль, праоль, паролль, пароь, translit parol/paroly,
     # passowrd, passwort (de), passord (no), гасло (uk)
-    r"|(?P<pw>п(?:[ао]р[оа]?|ра[оа]|аор)лл?[ьъяюеиё]\w{0,4}|пароь|п[аеэ]сс?в[оа]р[дт]\w{0,3}|pas+w(?:or|r|o|ro)?d\w{0,2}"
-    r"|pas+owrd|pas+wort|pas+ord|pas+v[oa]r[dt]\w{0,2}|pss?wo?r?d|pass(?:code|word)|pword|p[ao]rol(?!e(?!\w))\w{0,5}|гасл[оаиуе]\w{0,2}"
+    # "парол", "паролт" (a slip of the finger), not "параллельно"; "gfhjkm" / "зфыыцщкв": the word typed in the
+    # other keyboard layout
+    r"|(?P<pw>(?!паралл)п(?:[ао]р[оа]?|ра[оа]|аор)лл?(?:[ьъяюеиё]\w{0,4}|т)?|пароь|п[аеэ]сс?в[оа]р[дт]\w{0,3}|pas+w(?:or|r|o|ro)?d\w{0,2}"
+    r"|pas+owrd|pas+wort|pas+ord|pas+v[oa]r[dt]\w{0,2}|pss?wo?r?d|pass(?:code|word)|pword|p[ao]rol(?!e(?!\w))\w{0,5}['ʹ’]?|гасл[оаиуе]\w{0,2}"
+    r"|gfhjk\w{0,2}|зфыы\w{0,4}"
     r"|pwd|psw|pswd|p/w|pw|пв|пасскод\w{0,2}|network\s+key|wpa2?(?:[\s-]+(?:key|psk))?|сетев\w+\s+ключ\w*)"
     r")(?!\w)",
     re.I,
@@ -121,7 +124,8 @@ _STOP = frozenset(
     code pin password пароль код пин required missing empty blank expiring expires secure
     strength complexity rules reset-link link attempts attempt скажу скину пришлю отправлю напишу
     позже потом завтра сейчас later tomorrow soon below above attached прикрепил ниже выше
-    лс личку dm private hidden скрыт скрыто redacted removed censored удален удалён same long
+    изменён изменен обновлён обновлен сменён сменен сброшен истёк истек устарел
+    см смотри see лс личку dm private hidden скрыт скрыто redacted removed censored удален удалён same long
     short simple easy hard safe unique good bad fine lost forgotten stolen leaked encrypted
     needed mandatory optional important ready done sms смс
     тот такой-же также тоже сам сама само там тут здесь всё все вся весь другой другая другое""".split()
@@ -130,7 +134,10 @@ _STOP = frozenset(
 # nouns ("ромашка"), so after a weak connector ("пароль — это важно") such a word is talk
 _WORD_FOLLOWS = re.compile(r"[ \t]+[а-яё]", re.I)
 _EN_NOT_NOUN = re.compile(r"(?:ed|ing|ly|ful|ous|able|ible|less|ive)$")
-_RU_NOT_NOUN = re.compile(r"(?:ый|ий|ой|ая|яя|ое|ее|ые|ие|но|ен|на|ся|сь|ть|ла|ло|ли|ет|ит|ют|ят|ем|им|шь|те)$")
+_RU_NOT_NOUN = re.compile(r"(?:ый|ий|ой|ая|яя|ое|ее|ые|ие|но|ен|ён|на|ся|сь|ть|ла|ло|ли|ет|ит|ют|ят|ем|им|шь|те)$")
+# a plain Cyrillic word as the password itself ("пароль от почты черепаха") is a noun in the
+# nominative: verbs ("подошёл", "поменяй", "сменю"), participles ("написан") and other cases are talk
+_RU_TALK = re.compile(r"(?:ал|ял|ел|ёл|ил|ыл|ул|ан|ян|ай|яй|ей|уй|ю|у|ом|ем|ам|ям|ах|ях|ми|ого|его|ому|ему)$")
 
 
 def passwords(text: str) -> list[Cand]:
@@ -155,15 +162,30 @@ def passwords(text: str) -> list[Cand]:
             kind = "pw"
         if kind in ("cvv", "pin", "code"):
             found = _digit_value(text, k, kind)
+        elif kind == "word" and _QUESTION_WORD.search(k.group()):
+            # "секретный вопрос кличка собаки, ответ Рекс": the question is no secret, its answer is
+            answer = _ANSWER_MARK.search(text, k.end(), min(len(text), k.end() + 80))
+            if answer is not None:
+                found = _answer(text, answer.end())
+                if found is not None:
+                    out.append(Cand("password", found[0], found[1], kind, text[found[0] : found[1]]))
+                continue
+            found = _word_value(text, k, kind)
         else:
             found = _word_value(text, k, kind)
         if found is None and kind not in ("cvv", "pin", "code"):
             found = _value_after_colon(text, k, kind)
         if found is None:
             found = _value_before(text, k, kind)
+        if found is None:
+            found = _answered(text, k, kind)
         while found is not None:
             s, e = found
             out.append(Cand("password", s, e, kind, text[s:e]))
+            alternative = _alternative(text, e) if kind in ("pw", "weak", "word") else None
+            if alternative is not None:
+                out.append(Cand("password", alternative[0], alternative[1], kind, text[alternative[0] : alternative[1]]))
+                e = alternative[1]
             # "пароли: от почты X, от вк Y": more values, each named by what it opens
             more = _MORE.match(text, e) if kind in ("pw", "weak") else None
             found = _walk(text, more.end(), more.end(), kind, True) if more else None
@@ -187,6 +209,11 @@ _TALK_ABOUT_PASSWORDS = re.compile(
     r"популярн|common|worst|худш|never\s+use|don'?t\s+use|не\s+(?:ставь|ставьте|используй|делай)|никогда|"
     r"типа|вроде|например|e\.\s?g\.|such\s+as|like\s+using|top\s?\d+|топ|взлом|взлам|hack|crack|брут|brute|"
     r"словар|dictionary|leak|утечк|угада|guess", re.I)
+
+
+_QUESTION_WORD = re.compile(r"вопрос|question", re.I)
+_ANSWER_MARK = re.compile(
+    r"(?<!\w)(?:(?:ответ\w{0,2}|answer)(?!\w)[ \t]*(?:[:=—–-]|\bis\b|\bэто\b)?|[aо]:)[ \t]*", re.I)
 
 
 def _after_login_key(text: str, k: re.Match) -> tuple[int, int] | None:
@@ -328,6 +355,15 @@ def _walk(text: str, key_start: int, key_end: int, kind: str, cyr_key: bool) -> 
     # "changed the password to X", "поменял пароль на X": after "to"/"на" comes the value
     changed = re.search(r"(?:поменял|сменил|изменил|changed?|set|reset|updated?)\w*\W+(?:\w+\W+)?$",
                         text[max(0, key_start - 25) : key_start], re.I) is not None
+    nl = _NEWLINE_AFTER.match(text, pos)
+    if nl:  # "пароль:\nXyz123": the keyword ends its line, the value opens the next
+        v = _extract(text, nl.end(), tail=False)
+        if v is None:
+            return None
+        if nl.group(1):
+            return _value(text, nl.end(), nl.group(1), cyr_key, kind)
+        return v if _strong(text[v[0] : v[1]], cyr_key, kind) else None
+    named = True  # right after the keyword, or after what it is for ("от почты")
     for n in range(_MAX_WORDS + 1):
         cm = _CONNECT.match(text, pos)
         if cm and cm.end() > pos:
@@ -354,6 +390,8 @@ def _walk(text: str, key_start: int, key_end: int, kind: str, cyr_key: bool) -> 
             return v  # 'password "sunshine"': quoting marks the value
         if kind == "word" and v and _ends_clause(text, v[1]) and _plain_answer(text[v[0] : v[1]]):
             return v  # "кодовое слово в сбере бегемот"
+        if kind == "pw" and cyr_key and v and named and not qualifier and _cyrillic_word(text, v):
+            return v  # "пароль от почты черепаха", "пароль бегемот или begemot77"
         aside = _ASIDE.match(text, pos)
         if aside:
             pos = aside.end()  # "пароль, если что, X": an aside between commas
@@ -365,6 +403,7 @@ def _walk(text: str, key_start: int, key_end: int, kind: str, cyr_key: bool) -> 
             return None  # "api key лежит в ...": a weak key takes its value at once or after "от X"
         if re.search(r"[.!?]$", tm.group(1)) and not _CONNECT.match(text, tm.end(1) - 1):
             return None  # the sentence ends here
+        named = qualifier or (word in _PREPS and n == 0) or word in _DETERMINERS
         changed = after_prep is False and _CHANGE.fullmatch(word) is not None or (changed and word in _PREPS)
         if word not in _DETERMINERS:  # "for the router", "от моего роутера": the noun still names the thing
             after_prep = word in _PREPS
@@ -376,12 +415,74 @@ def _value_after_colon(text: str, k: re.Match, kind: str) -> tuple[int, int] | N
     """"пароль у меня везде один и тот же: X", "пароль тот же что и раньше — X": any words,
     then a colon or a dash, in one clause."""
     m = _FAR_COLON.match(text, k.end())
-    if m is None or _NEGATION.search(m.group()):
+    if m is None or _NEGATION.search(m.group()) or _ABOUT_PASSWORDS.search(m.group()):
         return None
-    return _value(text, m.end(), ":", re.search(r"[а-яё]", k.group(), re.I) is not None, kind)
+    return _value(text, m.end(), m.group().strip(), re.search(r"[а-яё]", k.group(), re.I) is not None, kind)
+
+
+# "password requirements: 12+ characters", "пароли хранить в заметках - плохая идея": the words
+# before the colon say what the rest is about, and it is not the password
+_ABOUT_PASSWORDS = re.compile(
+    r"requirement|polic|rule|length|strength|complexity|hint|reset|manager|tip|advice|хран|требовани|правил|"
+    r"длин|сложност|подсказк|сброс|менеджер|совет|политик|восстановлени", re.I)
+
+
+def _alternative(text: str, end: int) -> tuple[int, int] | None:
+    """"пароль бегемот или begemot77": the other one offered is a password too."""
+    m = _OR_NEXT.match(text, end)
+    if m is None:
+        return None
+    v = _extract(text, m.end(), tail=False)
+    if v is None:
+        return None
+    if _strong(text[v[0] : v[1]], cyr_key=True) or _cyrillic_word(text, v):
+        return v
+    return None
+
+
+# what answers a question about a password: "а пароль? — X", "what's the wifi password?\nX"
+_QUESTION_END = re.compile(r"[^.!?\n]{0,50}?\?+[\s>»\"')\]—–:=-]*")
+_FILLER = re.compile(r"[^\W\d][\w']{0,7}[,:]?$")
+_ANSWER_WORDS = 3
+
+
+def _answered(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
+    """The keyword asks ("какой пароль от роутера?", "pw?") and the next words answer, on the
+    same line or the next one: a value that looks like one (a code: its digits)."""
+    q = _QUESTION_END.match(text, k.end())
+    if q is None:
+        return None
+    pos = q.end()
+    for _ in range(_ANSWER_WORDS):
+        if kind in ("cvv", "pin", "code", "sms"):
+            m = _DIGITS.match(text, pos)
+            if m and 4 <= sum(c.isdigit() for c in m.group()) <= 8 and not _NOT_A_CODE_AFTER.match(text, m.end()):
+                return m.start(), m.end()
+        else:
+            v = _extract(text, pos, tail=False)
+            val = text[v[0] : v[1]] if v else ""
+            if v and (_QUOTED.match(text, pos) or (
+                    _strong(val, cyr_key=False, kind=kind) and not val.rstrip(".!?").isalpha())):
+                return v  # letters alone ("thanks!") answer nothing
+        tm = _NEXT_TOKEN.match(text, pos)
+        if tm is None or not _FILLER.match(tm.group(1)) or _NEGATION.fullmatch(tm.group(1).rstrip(",:")):
+            return None
+        pos = tm.end()
+        pos += len(re.match(r"[\s—–:=-]*", text[pos:]).group())
+    return None
 
 
 _NEXT_TOKEN = re.compile(r"[ \t]*(\S+)")
+_NEWLINE_AFTER = re.compile(r"[ \t]*([:=—–-])?[ \t]*\r?\n[ \t>]*(?=\S)")
+_OR_NEXT = re.compile(r"[ \t]+(?:или|либо|or)[ \t]+")
+
+
+def _cyrillic_word(text: str, v: tuple[int, int]) -> bool:
+    """A plain Russian noun that ends the clause (or offers another: "X или Y")."""
+    low = text[v[0] : v[1]].lower()
+    return (re.fullmatch(r"[а-яё]{4,20}", low) is not None and low not in _STOP
+            and not _RU_NOT_NOUN.search(low) and not _RU_TALK.search(low)
+            and (_ends_clause(text, v[1]) or _OR_NEXT.match(text, v[1]) is not None))
 _ASIDE = re.compile(r"[ \t]*[,—–-][ \t]*(?:[^\W\d][\w-]*[ \t]+){0,2}[^\W\d][\w-]*[ \t]*[,—–-](?=[ \t])", re.I)
 _MORE = re.compile(r"(?:[ \t]*[,;][ \t]*(?:а|и|and)?|[ \t]+(?:а|и|and))(?=[ \t]*(?:от|для|на|from|for)[ \t])", re.I)
 _FAR_COLON = re.compile(r"[^.!?:\n]{1,45}?(?::|[ \t]-(?=[ \t]))[ \t]*")
@@ -392,7 +493,8 @@ _PREPS = frozenset("от для к на из в у of for to from on at in".spli
 # "password to my old laptop is X", "pass is still X", "пароль сейчас X": words that say which
 # one or when, neither a value nor the end of the thought
 _PASS_THROUGH = frozenset("""old new старый новый старого нового старой новой now still currently сейчас щас
-    теперь""".split())
+    теперь кстати там тут короче вообще значит собственно ну всё все ещё еще btw actually anyway basically
+    probably наверное""".split())
 _DETERMINERS = frozenset("""the a an my your our his her their this that мой моя моего моей моём моем моему
     твой твоего твоей наш нашего нашей ваш вашего вашей свой своего своей этого этой того той""".split())
 _CLAUSE_END = re.compile(r"[ \t]*(?:$|[.,;!?)\]»\"'(]|[\U0001F300-\U0001FAFF\u2600-\u27BF])")
@@ -402,7 +504,7 @@ def _ends_clause(text: str, pos: int) -> bool:
     return _CLAUSE_END.match(text, pos) is not None
 
 
-_DICTATED = re.compile(r"[ \t]+\d{2,8}(?=[ \t]*(?:$|[.,;!?)]))")
+_DICTATED = re.compile(r"[ \t]+\d{2,8}(?=[ \t]*(?:$|[,;!?)]|\.(?!\d)))")  # "12.03.2024" is a date
 
 
 def _plain_noun(word: str) -> bool:
