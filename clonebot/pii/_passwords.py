@@ -23,10 +23,16 @@ from clonebot.pii._candidate import Cand
 _KEY = re.compile(
     r"(?<![\w/])(?:"
     r"(?P<cvv>(?:cvv2?|cvc2?|cvv/cvc|cvc/cvv|cav2|cid)(?:[\s-]?(?:код\w{0,3}|code))?)"
-    r"|(?P<pin>(?:пин|pin|puk|пук)(?:[\s-]?(?:код\w{0,3}|code))?|пинкод\w{0,3}|пинчик\w{0,2}|pincode|pinkod\w{0,2})"
-    r"|(?P<backup>(?:backup|recovery|резервн\w*|запасн\w*)\s+(?:codes?|код\w{0,3}))"
+    # "пак" is how a PUK is said: only with its eight digits
+    r"|(?P<pin>(?:пин|pin|puk|пук)(?:[\s-]?(?:код\w{0,3}|code))?|пинкод\w{0,3}|пинчик\w{0,2}|pincode|pinkod\w{0,2}"
+    r"|пак(?:[\s-]?код\w{0,3})?(?=[\s:-]+\d{8}(?!\d)))"
+    r"|(?P<backup>(?:backup|recovery|резервн\w*|запасн\w*)\s+(?:codes?|код\w{0,3}|keys?|ключ\w{0,3})"
+    r"|(?:код\w{0,3}|ключ\w{0,3})\s+(?:для\s+)?восстановлени\w{0,2})"
     r"|(?P<code>(?:смс|sms)[\s-]?(?:код\w{0,3}|code)|код\w{0,3}|kod\w{0,3}|code|otp|2fa|totp|тотп|"
-    r"домофон\w{0,3}|intercom|buzzer|(?:три|3)\s+цифр\w*\s+(?:на\s+обороте|сзади))"
+    r"(?:три|3)\s+цифр\w*\s+(?:на\s+обороте|сзади))"
+    # a door, gate, intercom or safe: its code, not its number ("домофон 45к7689", "калитка 5931#")
+    r"|(?P<door>домофон\w{0,3}|intercom|buzzer|подъезд\w{0,2}|калитк\w{0,2}|шлагбаум\w{0,2}|сейф\w{0,2}|"
+    r"lockbox|combo|combination|keypad)"
     # the message a code came in, on its own ("смска пришла 735 204", "kod iz sms 3309")
     r"|(?P<sms>смск\w{0,2}|смс\w{0,2}|sms|эсэмэс\w{0,4}|двухфактор\w{0,4}|verification|подтверждени\w{0,2}|"
     r"(?:из|iz|from|in)\s+(?:смс\w{0,2}|sms|смск\w{0,2}|пуш\w{0,2}|письм\w{0,2}))"
@@ -55,7 +61,7 @@ _CODE_GOOD = re.compile(
     r"верифик|провер|вход|карты|охран|квартир|одноразов|логин|банк|госуслуг|телеграм|"
     r"door|gate|entry|alarm|safe|lock|verif|confirm|security|access|one[- ]time|2fa|two[- ]factor|"
     r"login|sign[- ]?in|auth|bank|telegram|steam|your|my|мой|твой|ваш|оборот|сзади|back\s+of|"
-    r"телефон|phone|ноут|laptop|планшет|сим|sim",
+    r"телефон|phone|ноут|laptop|планшет|сим|sim|калитк|шлагбаум|combo|keypad",
     re.I,
 )
 _CODE_BAD = re.compile(
@@ -103,7 +109,8 @@ _PAIR_HEADER = re.compile(
     r"(?<!\w)(?:login|логин|user(?:name)?|юзер\w*|e-?mail|почта|л|l|u)[ \t]*(?:[/\\:|&,+]|\s(?:и|and)\s)[ \t]*"
     r"(?:pass(?:word)?|парол\w{0,3}|пасс|pw|pwd|п|p)[ \t]*(?:[:=-]|\s)[ \t]*"
     r"[\"'«]?[^\s/:|,;\"'»]{2,64}[\"'»]?[ \t]*[/\\:|,;\s][ \t]*[\"'«]?([^\s,;\"'»]{3,64})", re.I)
-_URL_CREDENTIALS = re.compile(r"[a-z][a-z0-9+.-]{1,20}://[^\s:/@]{1,64}:([^\s@/]{1,128})@[\w.-]+", re.I)
+# "postgres://user:X@host", "redis://:X@host" (a password and no user)
+_URL_CREDENTIALS = re.compile(r"[a-z][a-z0-9+.-]{1,20}://[^\s:/@]{0,64}:([^\s@/]{1,128})@[\w.-]+", re.I)
 
 _TAIL = re.compile(r"(?: ?/ ?| )(?=\S*\d)[^\s,;]{1,32}|(?: ?/ ?)[^\s,;]{3,32}")
 _MAX_WORDS = 9  # "пароль от учётной записи на госуслугах у мамы X"
@@ -144,7 +151,7 @@ def passwords(text: str) -> list[Cand]:
     out: list[Cand] = []
     for k in _KEY.finditer(text):
         kind = k.lastgroup or ""
-        if kind == "code" and not _code_context_ok(text, k):
+        if kind in ("code", "door") and not _code_context_ok(text, k):
             continue
         if kind == "sms":
             out += _sms_code(text, k)
@@ -160,7 +167,7 @@ def passwords(text: str) -> list[Cand]:
                 out.append(Cand("password", found[0], found[1], "pw", text[found[0] : found[1]]))
                 continue
             kind = "pw"
-        if kind in ("cvv", "pin", "code"):
+        if kind in _DIGIT_KINDS:
             found = _digit_value(text, k, kind)
         elif kind == "word" and _QUESTION_WORD.search(k.group()):
             # "секретный вопрос кличка собаки, ответ Рекс": the question is no secret, its answer is
@@ -173,7 +180,7 @@ def passwords(text: str) -> list[Cand]:
             found = _word_value(text, k, kind)
         else:
             found = _word_value(text, k, kind)
-        if found is None and kind not in ("cvv", "pin", "code"):
+        if found is None and kind not in _DIGIT_KINDS:
             found = _value_after_colon(text, k, kind)
         if found is None:
             found = _value_before(text, k, kind)
@@ -211,6 +218,7 @@ _TALK_ABOUT_PASSWORDS = re.compile(
     r"словар|dictionary|leak|утечк|угада|guess", re.I)
 
 
+_DIGIT_KINDS = ("cvv", "pin", "code", "door")
 _QUESTION_WORD = re.compile(r"вопрос|question", re.I)
 _ANSWER_MARK = re.compile(
     r"(?<!\w)(?:(?:ответ\w{0,2}|answer)(?!\w)[ \t]*(?:[:=—–-]|\bis\b|\bэто\b)?|[aо]:)[ \t]*", re.I)
@@ -237,7 +245,7 @@ def _value_before(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
         return None
     s, e = m.start(1), m.end(1)
     val = text[s:e]
-    if kind in ("cvv", "pin", "code"):
+    if kind in _DIGIT_KINDS:
         digits = sum(c.isdigit() for c in val)
         ok = re.fullmatch(r"(?:[A-Z]-)?[\d ]+", val) is not None and 4 <= digits <= 8  # "G-482193"
     else:
@@ -258,15 +266,27 @@ def after_login(text: str, end: int) -> Cand | None:
     return Cand("password", v[0], v[1], "pw", text[v[0] : v[1]])
 
 
-_BACKUP_CODE = re.compile(r"(?<![\w-])(?=[\w-]*\d)[A-Za-z0-9]{4,12}(?:[ -][A-Za-z0-9]{3,12}(?=[\s,;.]|$))?(?![\w-])")
+_BACKUP_CODE = re.compile(
+    r"(?<![\w-])(?=[\w-]*\d)[A-Za-z0-9]{3,12}(?:-[A-Za-z0-9]{3,12}){0,5}"
+    r"(?:[ ][A-Za-z0-9]{3,12}(?=[\s,;.]|$))?(?![\w-])")
+# a line that holds nothing but codes (a list under "backup codes:")
+_CODES_LINE = re.compile(r"[ \t>•*-]*(?:\d{1,2}[.)][ \t]*)?(?=[\w-]*\d)[A-Za-z0-9-]{4,40}(?:[ \t,;]+[A-Za-z0-9-]{3,40})*[ \t.,;]*")
+_MAX_CODE_LINES = 20
 
 
 def _backup_codes(text: str, k: re.Match) -> list[Cand]:
-    """"backup codes: 4829 1733, 9921 0042": every code up to the end of the line."""
+    """"backup codes: 4829 1733, 9921 0042": every code up to the end of the line, and on
+    the lines below while they hold codes only."""
     end = text.find("\n", k.end())
     end = len(text) if end == -1 else end
+    for _ in range(_MAX_CODE_LINES):
+        nxt = text.find("\n", end + 1)
+        nxt = len(text) if nxt == -1 else nxt
+        if end >= len(text) or not _CODES_LINE.fullmatch(text, end + 1, nxt):
+            break
+        end = nxt
     return [Cand("password", m.start(), m.end(), "code", m.group())
-            for m in _BACKUP_CODE.finditer(text, k.end(), min(end, k.end() + 300))]
+            for m in _BACKUP_CODE.finditer(text, k.end(), min(end, k.end() + 600))]
 
 
 def _sms_code(text: str, k: re.Match) -> list[Cand]:
@@ -292,24 +312,45 @@ def _code_context_ok(text: str, k: re.Match) -> bool:
 
 # ------------------------------------------------------------------ PIN, CVV, codes
 def _digit_value(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
+    """The code after a keyword: the first number that reads as one, past amounts and
+    counts ("Списание 1500р. Код 4821", "OTP for INR 2,500 is 448201")."""
     limit = min(len(text), k.end() + _MAX_GAP)
-    m = _DIGITS.search(text, k.end(), limit)
-    if m is None:
-        return None
-    gap = text[k.end() : m.start()]
-    if re.search(r"[.!?;]\s|\n|\b(?:но|а|and|but|или|or)\b", gap, re.I):
-        return None  # the number belongs to another sentence or clause
-    if len(re.findall(r"[^\W\d]+", gap)) > 4:
-        return None
+    since = k.end()  # words are counted from the keyword or the amount passed last
+    for m in _DIGITS.finditer(text, k.end(), limit):
+        gap = text[k.end() : m.start()]
+        if not _NEXT_LINE.fullmatch(gap) and (
+                _GAP_BREAK.search(gap) or len(re.findall(r"[^\W\d]+", text[since : m.start()])) > 4):
+            return None  # the number belongs to another sentence or clause
+        found = _digit_candidate(text, k, kind, m, gap)
+        if found is not None:
+            return found
+        since = m.end()
+    return None
+
+
+# a clause or sentence ends ("..." and "р." do not end one); "пин:\n4912" goes on
+_GAP_BREAK = re.compile(r"(?<![.рp])[!?;]\s|(?<![.рp])\.(?!\.)\s|\n|\b(?:но|а|and|but|или|or)\b", re.I)
+_NEXT_LINE = re.compile(r"[ \t]*[:=—–-]?[ \t]*\r?\n[ \t>]*")
+# booking references ("confirmation code K7XQ2P for the hotel") are nobody's secret
+_BOOKING = re.compile(
+    r"hotel|отел[ьеяю]|гостиниц|хостел|hostel|airbnb|брон[ьиеяю]|бронир|booking|reservation|pnr|locator|"
+    r"check-?in|flight|рейс|airline|авиа|билет|ticket", re.I)
+# an apartment dialled on the intercom ("набери на домофоне 127, это квартира")
+_APARTMENT = re.compile(r"квартир|(?<!\w)кв\.|apartment|(?<!\w)apt|(?<!\w)flat(?!\w)|набер|набир|dial", re.I)
+
+
+def _digit_candidate(text: str, k: re.Match, kind: str, m: re.Match, gap: str) -> tuple[int, int] | None:
     good = _CODE_GOOD.search(text, max(0, k.start() - 25), min(len(text), k.end() + 25)) is not None
     s, e = m.start(), m.end()
     if (s > 0 and text[s - 1].isalpha()) or (e < len(text) and text[e].isalpha()):
+        if _NOT_A_CODE_AFTER.match(text, e):
+            return None  # "5000р", "10min": an amount
         # "45К6789", "A7F3K2": a mixed code is taken whole, but only where a code is expected
         tok = re.search(r"[^\s,;]*$", text[: s]).group(), re.match(r"[^\s,;]*", text[e:]).group()
         s, e = s - len(tok[0]), e + len(tok[1])
         value = text[s:e].rstrip(".,!?)")
         e = s + len(value)
-        ok = 4 <= len(value) <= 16 and (good or _strong_gap(gap))
+        ok = 4 <= len(value) <= 16 and (good or _strong_gap(gap)) and not _BOOKING.search(text)
         return (s, e) if ok and sum(c.isdigit() for c in value) >= 2 else None
     door = _DOOR_TAIL.match(text, e)  # "45#1234", "1234#"
     if door:
@@ -325,6 +366,9 @@ def _digit_value(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
         ok = 3 <= n <= 4
     elif kind == "pin":
         ok = 4 <= n <= 8 or (n == 3 and _strong_gap(gap))
+    elif kind == "door":  # a door's own number is short: "подъезд 3", "домофон 127 (квартира)"
+        ok = (4 <= n <= 8 or (n >= 2 and (door is not None or _strong_gap(gap)))) and not (
+            n <= 3 and _APARTMENT.search(text))
     else:  # code: 4+ digits, or fewer with a code-ish word ("код домофона 45")
         ok = 4 <= n <= 10 or (good and n >= 3) or (good and n >= 2 and _strong_gap(gap))
         if _YEAR.fullmatch(m.group()) and not (good or _strong_gap(gap)):
@@ -454,7 +498,7 @@ def _answered(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
         return None
     pos = q.end()
     for _ in range(_ANSWER_WORDS):
-        if kind in ("cvv", "pin", "code", "sms"):
+        if kind in _DIGIT_KINDS or kind == "sms":
             m = _DIGITS.match(text, pos)
             if m and 4 <= sum(c.isdigit() for c in m.group()) <= 8 and not _NOT_A_CODE_AFTER.match(text, m.end()):
                 return m.start(), m.end()
