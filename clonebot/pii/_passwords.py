@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 
 from clonebot.pii._candidate import Cand
+from clonebot.pii._wifi import is_wifi_key, looks_like_ssid, names_network
 
 _KEY = re.compile(
     r"(?<![\w/])(?:"
@@ -186,6 +187,8 @@ def passwords(text: str) -> list[Cand]:
             found = _value_before(text, k, kind)
         if found is None:
             found = _answered(text, k, kind)
+        if found is not None and kind == "weak" and is_wifi_key(k.group()):
+            found = _wifi_password(text, k.end(), found)
         while found is not None:
             s, e = found
             out.append(Cand("password", s, e, kind, text[s:e]))
@@ -218,6 +221,25 @@ _TALK_ABOUT_PASSWORDS = re.compile(
     r"словар|dictionary|leak|утечк|угада|guess", re.I)
 
 
+def _wifi_password(text: str, key_end: int, found: tuple[int, int]) -> tuple[int, int] | None:
+    """After a Wi-Fi keyword: "HomeNet_5G / X" names the network, then its password; a
+    network name alone ("вайфай MGTS_GPON_8C1E не ловит") is no password."""
+    s, e = found
+    val = text[s:e]
+    slash = _SLASH.search(val)
+    if slash is not None:
+        rest = s + slash.end()
+        return (rest, e) if _strong(text[rest:e], cyr_key=False) else None
+    if not (looks_like_ssid(val) or names_network(text[key_end:s])):
+        return found
+    after = _SLASH_VALUE.match(text, e)  # "wifi: HomeNet_5G / X" typed with spaces
+    if after and _strong(after.group(1), cyr_key=False):
+        return after.start(1), after.end(1)
+    return None
+
+
+_SLASH = re.compile(r"[ \t]*/[ \t]*")
+_SLASH_VALUE = re.compile(r"[ \t]*/[ \t]*([^\s,;]{4,64})")
 _DIGIT_KINDS = ("cvv", "pin", "code", "door")
 _QUESTION_WORD = re.compile(r"вопрос|question", re.I)
 _ANSWER_MARK = re.compile(
