@@ -35,9 +35,12 @@ _CTX_NOT_PHONE = re.compile(
     r"инн|inn|снилс|snils|сч[её]т|account|заказ|order|№|#|артикул|арт\.|\bid\b|трек|track|sku|"
     r"код|транзакц|transaction|txn|ticket|тикет|invoice|инвойс|накладн|посылк|parcel|договор|"
     r"contract|полис|policy|\bref|реф|\bcase|кейс|клиент|client|customer|\buid|\bpid|аккаунт|"
-    r"баланс|balance|сумм|amount|итого|total|серия|паспорт|passport|isbn|огрн|кпп|бик|окпо", re.I)
-# "№"/"#" name an id, unless a phone word stands beside them ("№ телефона", "тел. №")
-_NUMBER_SIGN = frozenset("№#")
+    r"баланс|balance|сумм|amount|итого|total|серия|паспорт|passport|isbn|огрн|кпп|бик|окпо|"
+    # request, document, part, shipment, booking and model numbers
+    r"обращени|заявк|документ|детал|\bpart\b|\bp/n|запчаст|отправлени|брон|booking|reservation|рейс|flight|"
+    r"серийн|serial|\bs/n|модел|model|каталог|catalog|\bno\.|\bnr\.", re.I)
+# "№"/"#"/"no." name an id, unless a phone word stands beside them ("№ телефона", "tel. no.")
+_NUMBER_SIGN = frozenset(("№", "#", "no.", "nr."))
 # a date (ISO or day-first, any of - . /) or a time right after: "2024-05-12 09:30"
 _DATE = re.compile(
     r"(?:19|20)\d\d([-./])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12]\d|3[01])(?!\d)"
@@ -145,6 +148,7 @@ def _counting(run: str) -> bool:
 
 
 _SPLIT_GAP = re.compile(r"[^\d\n]{1,40}")
+_SPOKEN_GAP = re.compile(r"[^\W\d]|[,\s]")
 
 
 def _split_phones(text: str, runs: list[tuple[int, int, str, bool, bool]]) -> list[Cand]:
@@ -154,6 +158,8 @@ def _split_phones(text: str, runs: list[tuple[int, int, str, bool, bool]]) -> li
     for (s1, e1, d1, plus, claimed), (s2, e2, d2, _, _) in zip(runs, runs[1:]):
         if claimed or not _SPLIT_GAP.fullmatch(text, e1, s2) or len(d1) < 3 or len(d2) < 4:
             continue
+        if not _SPOKEN_GAP.search(text, e1, s2) or _id_word_before(text, s1):
+            continue  # "77-01/2024-318" is one document number, not a phone in two parts
         d = d1 + d2
         dotted = "." in text[s1:e1] or "." in text[s2:e2]  # versions, IP addresses
         if (not dotted and (plus or d1[0] in "789") and len(d2) in (4, 7) and 10 <= len(d) <= 12
@@ -253,6 +259,8 @@ def _phone(text: str, start: int, end: int, d: str, plus: bool, whole: bool, sep
         if _DATE.search(text, start, end) or _TIME_AFTER.match(text, end):
             return None  # "2024-05-12 09:30": a date and a time
         spaced = any(c in seps for c in " .-()") or paren
+        if not (paren or _before(_CTX_PHONE, text, start, 30)) and not _phone_grouping(sizes, d):
+            return None  # "0 986 452 041", "4713-2200-01": a part number's grouping
         if n == 7:
             # a city number without its area code: only shaped and called a phone
             if not (sizes == [3, 2, 2] and d[0] in "23456789" and _before(_CTX_PHONE, text, start, 25)):
@@ -270,10 +278,18 @@ def _phone(text: str, start: int, end: int, d: str, plus: bool, whole: bool, sep
     return Cand("phone", start, end, "", e164)
 
 
+def _phone_grouping(sizes: list[int], digits: str) -> bool:
+    """National numbers are grouped 3-3-4, 3-3-2-2, 3-7, 1-415-555-...: never a lone first
+    digit but a country code, never four digits in the middle."""
+    if len(sizes) == 1:
+        return True
+    return (sizes[0] > 1 or digits[0] in "178") and all(size <= 3 for size in sizes[1:-1])
+
+
 def _id_word_before(text: str, start: int) -> bool:
     """An id word ("заказ", "артикул", "№") shortly before; "№ телефона" is a phone's."""
     lo = max(0, start - 25)
-    words = {m.group() for m in _CTX_NOT_PHONE.finditer(text, lo, start)}
+    words = {m.group().lower() for m in _CTX_NOT_PHONE.finditer(text, lo, start)}
     if words and words <= _NUMBER_SIGN:
         return not _before(_CTX_PHONE, text, start, 25)
     return bool(words)

@@ -29,6 +29,9 @@ def totp_keys(text: str) -> list[Cand]:
     for m in _GROUPED.finditer(text):
         groups = m.group().split()
         with_digits = sum(any(c.isdigit() for c in g) for g in groups)
+        with_letters = sum(any(c.isalpha() for c in g) for g in groups)
+        if 2 * with_letters < len(groups):
+            continue  # "card 4276 2656 2425": digit groups are numbers
         if with_digits >= _MIN_DIGIT_GROUPS or _named_before(text, m.start()):
             out.append(Cand("password", m.start(), m.end(), "totp", "".join(groups).upper()))
     for m in _SOLID.finditer(text):
