@@ -23,9 +23,10 @@ _SPACED_MIN = 4  # "9 0 3 1 2 3 ..." digit by digit: at least this many single d
 
 _E164 = phonenumbers.PhoneNumberFormat.E164
 
-_CTX_SNILS = re.compile(r"снилс|snils|страхов|пенсион|\bssn\b|social security", re.I)
+_CTX_SNILS = re.compile(r"снилс|snils|с\.\s?н\.\s?и\.\s?л\.\s?с|страхов|пенсион|\bssn\b|social security", re.I)
 # Russian INN, Ukrainian ІПН/РНОКПП (folded to "ипн"), Kazakh ИИН, Belarusian УНП
-_CTX_INN = re.compile(r"\b(?:инн|inn|tin|ипн|рнокпп|иин|iin|унп|unp)\b|\btax|налогов|налогоплат|податк", re.I)
+_CTX_INN = re.compile(
+    r"\b(?:инн|inn|tin|ипн|рнокпп|иин|iin|унп|unp)\b|\b[иi]\.\s?[нn]\.\s?[нn]\b|\btax|налогов|налогоплат|податк", re.I)
 _CTX_ACCOUNT = re.compile(r"сч[её]т|\bр/с|\bр\\с|\bл/с|расч[её]тн|лицев|account|\bacc\b|реквизит", re.I)
 _CTX_PHONE = re.compile(
     r"тел|phone|номер|number|звон|call|whats|ватс|ватсап|viber|вайбер|моб|mobile|cell|sms|смс|"
@@ -88,8 +89,16 @@ _CARD_ODD = re.compile(
     r"(?<![\d/_*|])(?:\d{4}([_/*|\\])\d{4}\1\d{4}\1\d{4}(?:\1\d{1,3})?|\d{2}(?:([ .-])\d{2}(?:\2\d{2}){6,8}))(?![\d/_*|])")
 
 
+# a card broken over two lines ("4276 9638\n3855 8698"): runs stop at a newline
+_CARD_BROKEN = re.compile(r"(?<![\d.,])\d{4}(?:(?:[ ]|[ ]?\n[ ]?)\d{4}){2,3}(?:(?:[ ]|[ ]?\n[ ]?)\d{1,4})?(?![\d.,])")
+
+
 def _odd_cards(text: str) -> list[Cand]:
     out = []
+    for m in _CARD_BROKEN.finditer(text) if "\n" in text else ():
+        d = re.sub(r"\D", "", m.group())
+        if "\n" in m.group() and 15 <= len(d) <= 19 and d[0] in "23456" and _checks.luhn_ok(d):
+            out.append(Cand("card", m.start(), m.end(), "", d))
     for m in _CARD_ODD.finditer(text):
         d = re.sub(r"\D", "", m.group())
         if 15 <= len(d) <= 19 and d[0] in "23456" and _checks.luhn_ok(d):
