@@ -40,7 +40,7 @@ _KEY = re.compile(
     # a secret word or answer: the value may be plain words ("зелёный чай")
     r"|(?P<word>(?:кодов|секретн|контрольн|тайн)\w+\s+слов\w*|code\s*word|secret\s+word|safe\s*word|"
     r"security\s+(?:answer|word|question\s+answer)|secret\s+answer|ответ\w*\s+на\s+(?:секретн|контрольн)\w+\s+вопрос\w*|"
-    r"(?:mother'?s\s+)?maiden\s+name|девичь\w+\s+фамили\w*|pass\s?phrase|(?:кодов|секретн)\w+\s+фраз\w*|"
+    r"(?:mother'?s\s+)?maiden\s+name|девичь\w+\s+фамили\w*(?:\s+(?:матери|мамы|мамина|бабушки))?|pass\s?phrase|(?:кодов|секретн)\w+\s+фраз\w*|"
     r"(?:секретн|контрольн)\w+\s+вопрос\w*|security\s+question)"
     # short or ambiguous words (a mountain pass, Wi-Fi 6): only with a value that looks like one
     r"|(?P<weak>(?<!-)(?:pass|пасс|пас)|wi[- ]?fi|вай[- ]?фа[йяюе]\w{0,2}|вайфик\w{0,2}|вафл\w{0,2}|wlan|ключ\w{0,3}|key|creds|credentials|"
@@ -71,7 +71,7 @@ _CODE_BAD = re.compile(
     r"github|repo|репо|commit|коммит|модул|module|функц|function|line|строк|style|стил|цвет|color|"
     r"colour|hex|ascii|unicode|юникод|morse|морзе|dress|дресс|genetic|генетич|cheat|чит|qr|"
     r"подразделени|оквэд|окато|октмо|бик|кпп|огрн|тн\s*вэд|hs\s*code|sku|iata|икао|icao|isbn|"
-    r"заказ|order|купон|coupon|скидк|discount|филиал|branch|операци|transaction|отделени|магазин|"
+    r"заказ|order|купон|coupon|скидк|скидо|discount|филиал|branch|операци|transaction|отделени|магазин|"
     r"store|shop|артикул|item|валют|currency|рейс|flight|тариф|курс|course|предмет|subject|"
     r"специальн|группы|group|readme|example|пример|sample|demo|skin|скин|игр|game",
     re.I,
@@ -178,7 +178,8 @@ def passwords(text: str) -> list[Cand]:
                 if found is not None:
                     out.append(Cand("password", found[0], found[1], kind, text[found[0] : found[1]]))
                 continue
-            found = _word_value(text, k, kind)
+            # "контрольный вопрос: кличка собаки" names the question: only a value that looks like one
+            found = _word_value(text, k, kind if _ANSWER_FIRST.match(k.group()) else "weak")
         else:
             found = _word_value(text, k, kind)
         if found is None and kind not in _DIGIT_KINDS:
@@ -242,6 +243,7 @@ _SLASH = re.compile(r"[ \t]*/[ \t]*")
 _SLASH_VALUE = re.compile(r"[ \t]*/[ \t]*([^\s,;]{4,64})")
 _DIGIT_KINDS = ("cvv", "pin", "code", "door")
 _QUESTION_WORD = re.compile(r"вопрос|question", re.I)
+_ANSWER_FIRST = re.compile(r"ответ|answer", re.I)  # "ответ на секретный вопрос: X"
 _ANSWER_MARK = re.compile(
     r"(?<!\w)(?:(?:ответ\w{0,2}|answer)(?!\w)[ \t]*(?:[:=—–-]|\bis\b|\bэто\b)?|[aо]:)[ \t]*", re.I)
 
