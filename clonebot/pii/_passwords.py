@@ -291,10 +291,12 @@ def after_login(text: str, end: int) -> Cand | None:
 
 
 _BACKUP_CODE = re.compile(
-    r"(?<![\w-])(?=[\w-]*\d)[A-Za-z0-9]{3,12}(?:-[A-Za-z0-9]{3,12}){0,5}"
+    r"(?<![\w-])(?=[\w-]*\d|[A-Za-z0-9]{4}-[A-Za-z0-9]{4})[A-Za-z0-9]{3,12}(?:-[A-Za-z0-9]{3,12}){0,5}"
     r"(?:[ ][A-Za-z0-9]{3,12}(?=[\s,;.]|$))?(?![\w-])")
 # a line that holds nothing but codes (a list under "backup codes:")
-_CODES_LINE = re.compile(r"[ \t>•*-]*(?:\d{1,2}[.)][ \t]*)?(?=[\w-]*\d)[A-Za-z0-9-]{4,40}(?:[ \t,;]+[A-Za-z0-9-]{3,40})*[ \t.,;]*")
+_CODES_LINE = re.compile(
+    r"[ \t>•*-]*(?:\d{1,2}[.)][ \t]*)?(?=[\w-]*\d)[A-Za-z0-9-]{4,40}(?:[ \t,;]+[A-Za-z0-9-]{3,40})*[ \t.,;]*"
+    r"(?:[—–-][ \t].*)?")  # "... — keep them safe"
 _MAX_CODE_LINES = 20
 
 
@@ -316,10 +318,8 @@ def _backup_codes(text: str, k: re.Match) -> list[Cand]:
 def _sms_code(text: str, k: re.Match) -> list[Cand]:
     """A message word alone names a code only for 4+ digits not sent to or from a number
     ("смс на 900", "пришла смс от 9000")."""
-    found = _digit_value(text, k, "code") if _code_context_ok(text, k) else None
+    found = _digit_value(text, k, "sms") if _code_context_ok(text, k) else None
     if found is None or _NOT_AN_SMS_CODE.search(text, k.end(), found[0]):
-        return []
-    if sum(c.isdigit() for c in text[found[0] : found[1]]) < 4:
         return []
     return [Cand("password", found[0], found[1], "code", text[found[0] : found[1]])]
 
@@ -393,6 +393,8 @@ def _digit_candidate(text: str, k: re.Match, kind: str, m: re.Match, gap: str) -
     elif kind == "door":  # a door's own number is short: "подъезд 3", "домофон 127 (квартира)"
         ok = (4 <= n <= 8 or (n >= 2 and (door is not None or _strong_gap(gap)))) and not (
             n <= 3 and _APARTMENT.search(text))
+    elif kind == "sms":  # a message word alone: 4+ digits ("подтверждения оплаты 970: 9313")
+        ok = 4 <= n <= 10 and not (n > 8 and not good) and not (_YEAR.fullmatch(m.group()) and not good)
     else:  # code: 4+ digits, or fewer with a code-ish word ("код домофона 45")
         ok = 4 <= n <= 10 or (good and n >= 3) or (good and n >= 2 and _strong_gap(gap))
         if _YEAR.fullmatch(m.group()) and not (good or _strong_gap(gap)):
@@ -449,6 +451,10 @@ def _walk(text: str, key_start: int, key_end: int, kind: str, cyr_key: bool) -> 
         # what follows a preposition names the thing ("от вайфая", "от 1с", "в 1password"),
         # unless it follows a change ("поменял на Qwerty1")
         qualifier = after_prep and not changed
+        if v and (_AMOUNT.fullmatch(text, v[0], v[1]) or (
+                text[v[0]].isdigit() and _CURRENCY_BEFORE.search(text, max(0, v[0] - 6), v[0]))):
+            pos = tm.end()  # "for purchase $20.39: X": an amount is no password
+            continue
         dictated = _DICTATED.match(text, v[1]) if v and not qualifier else None
         if dictated and _plain_noun(word):
             return v[0], dictated.end()  # "пароль от вайфая ромашка 77": a word and a number, said aloud
@@ -541,6 +547,8 @@ def _answered(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
 
 
 _NEXT_TOKEN = re.compile(r"[ \t]*(\S+)")
+_CURRENCY_BEFORE = re.compile(r"(?:usd|eur|rub|inr|gbp|uah|kzt|byn|руб)\.?[ \t]*$", re.I)
+_AMOUNT = re.compile(r"[$€£₽]\d[\d,. ]*|\d[\d,. ]*[$€£₽]|\d+(?:[.,]\d\d)?(?:р|руб|usd|eur|rub)\.?", re.I)
 _NEWLINE_AFTER = re.compile(r"[ \t]*([:=—–-])?[ \t]*\r?\n[ \t>]*(?=\S)")
 _OR_NEXT = re.compile(r"[ \t]+(?:или|либо|or)[ \t]+")
 
@@ -548,12 +556,13 @@ _OR_NEXT = re.compile(r"[ \t]+(?:или|либо|or)[ \t]+")
 def _cyrillic_word(text: str, v: tuple[int, int]) -> bool:
     """A plain Russian noun that ends the clause (or offers another: "X или Y")."""
     low = text[v[0] : v[1]].lower()
-    return (re.fullmatch(r"[а-яё]{4,20}", low) is not None and low not in _STOP
+    return (re.fullmatch(r"[а-яё]{4,20}", low) is not None and low not in _STOP and low not in _PASS_THROUGH
             and not _RU_NOT_NOUN.search(low) and not _RU_TALK.search(low)
             and (_ends_clause(text, v[1]) or _OR_NEXT.match(text, v[1]) is not None))
 _ASIDE = re.compile(r"[ \t]*[,—–-][ \t]*(?:[^\W\d][\w-]*[ \t]+){0,2}[^\W\d][\w-]*[ \t]*[,—–-](?=[ \t])", re.I)
 _MORE = re.compile(r"(?:[ \t]*[,;][ \t]*(?:а|и|and)?|[ \t]+(?:а|и|and))(?=[ \t]*(?:от|для|на|from|for)[ \t])", re.I)
-_FAR_COLON = re.compile(r"[^.!?:\n]{1,45}?(?::|[ \t]-(?=[ \t]))[ \t]*")
+# "for purchase $20.39: X" (a decimal point ends nothing); "в 3:20" is a time, not a colon
+_FAR_COLON = re.compile(r"(?:[^.!?:\n]|(?<=\d)\.(?=\d)){1,45}?(?:(?<!\d):|[ \t]-(?=[ \t]))[ \t]*")
 _NEGATION = re.compile(r"(?<!\w)(?:не|нет|not|no|never|забыл\w*|forgot)(?!\w)", re.I)
 _CHANGE = re.compile(r"поменял\w*|сменил\w*|изменил\w*|поставил\w*|changed|change|set|reset|updated")
 _QUALIFIERS = frozenset("от для к на из в у of for to from on at in the my your our his her мой моя твой наш нас".split())
@@ -562,7 +571,7 @@ _PREPS = frozenset("от для к на из в у of for to from on at in".spli
 # one or when, neither a value nor the end of the thought
 _PASS_THROUGH = frozenset("""old new старый новый старого нового старой новой now still currently сейчас щас
     теперь кстати там тут короче вообще значит собственно ну всё все ещё еще btw actually anyway basically
-    probably наверное""".split())
+    probably наверное блин слушай ладно кажется походу похоже типа вроде""".split())
 _DETERMINERS = frozenset("""the a an my your our his her their this that мой моя моего моей моём моем моему
     твой твоего твоей наш нашего нашей ваш вашего вашей свой своего своей этого этой того той""".split())
 _CLAUSE_END = re.compile(r"[ \t]*(?:$|[.,;!?)\]»\"'(]|[\U0001F300-\U0001FAFF\u2600-\u27BF])")
