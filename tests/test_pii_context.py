@@ -28,12 +28,15 @@ from clonebot.pii import scan
     ("попробуй Medved1987, должно подойти", "Medved1987"),
     ("ввела Kx8!mq2 и не пускает", "Kx8!mq2"),
     ("try Sunset#42 and it should let you in", "Sunset#42"),
+    ("попробуй Sunflower7, должно пустить", "Sunflower7"),
     # filler words between keyword and value
     ("пароль кстати вот такой: Lapa_3434", "Lapa_3434"),
     ("пароль там короче Volga2008", "Volga2008"),
     ("password btw is Hummer!12", "Hummer!12"),
     ("пароль там мой день рождения 23111988", "23111988"),
     ("пароль от почты, кстати, Zaq_1209", "Zaq_1209"),
+    ("пароль не поменяла, всё ещё Kolobok_88", "Kolobok_88"),
+    ("the password hasn't changed, still Rocket_2024", "Rocket_2024"),
     # a plain Russian noun is the password
     ("пароль — сковородка", "сковородка"),
     ("пароль от почты черепаха", "черепаха"),
@@ -52,6 +55,7 @@ from clonebot.pii import scan
     ("кодовое слово — жираф", "жираф"),
     ("секретный вопрос кличка собаки, ответ Рекс", "Рекс"),
     ("security question: first pet, answer: Biscuit", "Biscuit"),
+    ("security question answer — Bagel", "Bagel"),
     # Wi-Fi: the network's password, not its name
     ("wifi: HomeNet_5G / Lampa2020x", "Lampa2020x"),
     ("сеть: Beeline_A12F пароль: 73kd92mq", "73kd92mq"),
@@ -77,6 +81,7 @@ from clonebot.pii import scan
     ("домофон 45к7689", "45к7689"),
     ("в подъезд код В2468", "В2468"),
     ("калитка 5931#", "5931#"),
+    ("код калитки 7731К", "7731К"),
     ("gate code is 7731", "7731"),
     ("пин-код от симки 1234, пак 87654321", "87654321"),
     # TOTP setup keys
@@ -116,6 +121,9 @@ def test_ids_dotted_or_broken_over_lines(text, value, kind):
     "какой пароль? не помню", "what's the password? ask Mike",
     "Note: what is the wifi password? thanks!",
     "пароль от почты, блин, забыла",
+    "пароль у брата спроси",
+    "password isn't working",
+    "код от подъезда сломан, цена 200к",
     "попробуй ещё раз, должно пустить",
     "от дома: 15 минут пешком", "from the station: 10min walk",
     "контрольный вопрос: девичья фамилия матери",
@@ -143,6 +151,10 @@ def test_ids_dotted_or_broken_over_lines(text, value, kind):
 ])
 def test_look_alikes_untouched(text):
     assert untouched(text), shown(text)
+
+
+def test_login_pair_takes_the_password_not_its_keyword():
+    assert shown("username: ann / pass: Zzz_9090") == [("password", "Zzz_9090")]
 
 
 def test_seed_checksum_window_inside_a_longer_list_is_no_phrase():

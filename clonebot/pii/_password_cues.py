@@ -109,6 +109,14 @@ _AMOUNT = re.compile(r"\d+(?:[.,]\d+)?[^\W\d]{1,5}\.?")  # "10min", "15км": a 
 _SSID_PAIR = re.compile(r"(?<![^\s(«\"'])([^\s/]{4,40})[ \t]*/[ \t]*([^\s,;/]{6,64})")
 
 
+def _tried_value(val: str) -> bool:
+    """Tried at a login, one digit is enough with mixed case: "Sunflower7"."""
+    if _looks_set(val):
+        return True
+    return (_shaped(val + "0", symbol_needed=False) and any(c.isdigit() for c in val)
+            and any(c.isupper() for c in val) and any(c.islower() for c in val))
+
+
 def _looks_set(val: str) -> bool:
     """A password's shape, not an amount: letters with 2+ digits or a symbol."""
     return _shaped(val, symbol_needed=False) and not _AMOUNT.fullmatch(val)
@@ -137,7 +145,7 @@ def cued(text: str) -> list[Cand]:
             out.append(Cand("password", v[0], v[1], "pw", text[v[0] : v[1]]))
     for m in _TRIED.finditer(text):
         v = _extract(text, m.end(), tail=False)
-        if v is not None and _looks_set(text[v[0] : v[1]].rstrip(".!?")) and _LOGIN_OUTCOME.search(text):
+        if v is not None and _tried_value(text[v[0] : v[1]].rstrip(".!?")) and _LOGIN_OUTCOME.search(text):
             out.append(Cand("password", v[0], v[1], "pw", text[v[0] : v[1]]))
     for m in _FOR_WHAT.finditer(text):
         v = _extract(text, m.end(), tail=False)

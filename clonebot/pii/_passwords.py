@@ -145,7 +145,7 @@ _EN_NOT_NOUN = re.compile(r"(?:ed|ing|ly|ful|ous|able|ible|less|ive)$")
 _RU_NOT_NOUN = re.compile(r"(?:ый|ий|ой|ая|яя|ое|ее|ые|ие|но|ен|ён|на|ся|сь|ть|ла|ло|ли|ет|ит|ют|ят|ем|им|шь|те)$")
 # a plain Cyrillic word as the password itself ("пароль от почты черепаха") is a noun in the
 # nominative: verbs ("подошёл", "поменяй", "сменю"), participles ("написан") and other cases are talk
-_RU_TALK = re.compile(r"(?:ал|ял|ел|ёл|ил|ыл|ул|ан|ян|ай|яй|ей|уй|ю|у|ом|ем|ам|ям|ах|ях|ми|ого|его|ому|ему)$")
+_RU_TALK = re.compile(r"(?:ал|ял|ел|ёл|ил|ыл|ул|ан|ян|ай|яй|ей|уй|ю|у|и|ом|ем|ам|ям|ах|ях|ого|его|ому|ему)$")
 
 
 def passwords(text: str) -> list[Cand]:
@@ -179,7 +179,7 @@ def passwords(text: str) -> list[Cand]:
                     out.append(Cand("password", found[0], found[1], kind, text[found[0] : found[1]]))
                 continue
             # "контрольный вопрос: кличка собаки" names the question: only a value that looks like one
-            found = _word_value(text, k, kind if _ANSWER_FIRST.match(k.group()) else "weak")
+            found = _word_value(text, k, kind if _ANSWER_FIRST.search(k.group()) else "weak")
         else:
             found = _word_value(text, k, kind)
         if found is None and kind not in _DIGIT_KINDS:
@@ -202,7 +202,8 @@ def passwords(text: str) -> list[Cand]:
             found = _walk(text, more.end(), more.end(), kind, True) if more else None
     for rx in (_URL_CREDENTIALS, _LOGIN_PAIR, _PAIR_HEADER):
         for m in rx.finditer(text):
-            if m.group(1).lower() not in _STOP and not _masked(m.group(1)):
+            if (m.group(1).lower() not in _STOP and not _masked(m.group(1))
+                    and not _KEY.fullmatch(m.group(1).rstrip(":=-"))):  # "login: X / pass: Y": "pass:" is a keyword
                 out.append(Cand("password", m.start(1), m.end(1), "pw", m.group(1)))
     if out and _TALK_ABOUT_PASSWORDS.search(text):
         out = [c for c in out if c.value.strip("\"'«»“”`").lower() not in _FAMOUS]
@@ -243,7 +244,7 @@ _SLASH = re.compile(r"[ \t]*/[ \t]*")
 _SLASH_VALUE = re.compile(r"[ \t]*/[ \t]*([^\s,;]{4,64})")
 _DIGIT_KINDS = ("cvv", "pin", "code", "door")
 _QUESTION_WORD = re.compile(r"вопрос|question", re.I)
-_ANSWER_FIRST = re.compile(r"ответ|answer", re.I)  # "ответ на секретный вопрос: X"
+_ANSWER_FIRST = re.compile(r"ответ|answer", re.I)  # "ответ на секретный вопрос: X", "security question answer X"
 _ANSWER_MARK = re.compile(
     r"(?<!\w)(?:(?:ответ\w{0,2}|answer)(?!\w)[ \t]*(?:[:=—–-]|\bis\b|\bэто\b)?|[aо]:)[ \t]*", re.I)
 
@@ -359,6 +360,9 @@ _NEXT_LINE = re.compile(r"[ \t]*[:=—–-]?[ \t]*\r?\n[ \t>]*")
 _BOOKING = re.compile(
     r"hotel|отел[ьеяю]|гостиниц|хостел|hostel|airbnb|брон[ьиеяю]|бронир|booking|reservation|pnr|locator|"
     r"check-?in|flight|рейс|airline|авиа|билет|ticket", re.I)
+# "к"/"k" after an intercom code is its key sign, not "thousand"
+_KEY_SIGN = re.compile(r"[кКkK](?!\w)")
+_DOOR_CONTEXT = re.compile(r"домофон|подъезд|двер|калитк|ворот|шлагбаум|door|gate|intercom|buzzer", re.I)
 # an apartment dialled on the intercom ("набери на домофоне 127, это квартира")
 _APARTMENT = re.compile(r"квартир|(?<!\w)кв\.|apartment|(?<!\w)apt|(?<!\w)flat(?!\w)|набер|набир|dial", re.I)
 
@@ -367,8 +371,10 @@ def _digit_candidate(text: str, k: re.Match, kind: str, m: re.Match, gap: str) -
     good = _CODE_GOOD.search(text, max(0, k.start() - 25), min(len(text), k.end() + 25)) is not None
     s, e = m.start(), m.end()
     if (s > 0 and text[s - 1].isalpha()) or (e < len(text) and text[e].isalpha()):
-        if _NOT_A_CODE_AFTER.match(text, e):
-            return None  # "5000р", "10min": an amount
+        key_sign = e - s >= 4 and _KEY_SIGN.match(text, e) is not None and _DOOR_CONTEXT.search(
+            text, max(0, k.start() - 25), min(len(text), k.end() + 25)) is not None
+        if _NOT_A_CODE_AFTER.match(text, e) and not key_sign:
+            return None  # "5000р", "10min": an amount; "1379к" at a door is its code
         # "45К6789", "A7F3K2": a mixed code is taken whole, but only where a code is expected
         tok = re.search(r"[^\s,;]*$", text[: s]).group(), re.match(r"[^\s,;]*", text[e:]).group()
         s, e = s - len(tok[0]), e + len(tok[1])
@@ -470,6 +476,10 @@ def _walk(text: str, key_start: int, key_end: int, kind: str, cyr_key: bool) -> 
         if aside:
             pos = aside.end()  # "пароль, если что, X": an aside between commas
             continue
+        unchanged = _UNCHANGED.match(text, tm.start(1)) if word in ("не", "not", "hasn't", "haven't") else None
+        if unchanged:
+            pos = unchanged.end()  # "пароль не менял, всё ещё X": it still is X
+            continue
         if (word in _STOP and word not in _QUALIFIERS and word not in _PASS_THROUGH and not _CHANGE.fullmatch(word)
                 or not (qualifier or re.fullmatch(r"[^\W\d][\w-]*", word))):
             return None
@@ -547,6 +557,8 @@ def _answered(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
 
 
 _NEXT_TOKEN = re.compile(r"[ \t]*(\S+)")
+_UNCHANGED = re.compile(r"(?:не|not|hasn't|haven't)[ \t]+(?:по)?(?:менял\w{0,2}|сменил\w{0,2}|изменил\w{0,2}|changed)"
+                        r"(?:[ \t]+it)?[ \t]*[,;—–-]?", re.I)
 _CURRENCY_BEFORE = re.compile(r"(?:usd|eur|rub|inr|gbp|uah|kzt|byn|руб)\.?[ \t]*$", re.I)
 _AMOUNT = re.compile(r"[$€£₽]\d[\d,. ]*|\d[\d,. ]*[$€£₽]|\d+(?:[.,]\d\d)?(?:р|руб|usd|eur|rub)\.?", re.I)
 _NEWLINE_AFTER = re.compile(r"[ \t]*([:=—–-])?[ \t]*\r?\n[ \t>]*(?=\S)")
@@ -673,8 +685,8 @@ def _strong(v: str, cyr_key: bool, kind: str = "pw") -> bool:
     """Looks like a password on its own: digits, symbols, mixed case, Latin after a Russian
     keyword, or a random run of letters ("czfhrmbs")."""
     v = v.rstrip(".!?") if len(v) > 1 and v[-2].isalnum() else v  # a sentence's full stop
-    if len(v) < 4 or v.lower() in _STOP or _masked(v):
-        return False
+    if len(v) < 4 or v.lower() in _STOP or _masked(v) or _CONTRACTION.fullmatch(v):
+        return False  # "hasn't", "it's", "we'll": words, however they are spelt
     if kind == "weak" and (len(v) < 6 or _SPEC.search(v)):
         return False  # "wifi 6E", "wi-fi 5GHz", "pass 2 tickets"
     if re.search(r"\d", v) or re.search(r"[^\w]", v[:-1]):
@@ -687,5 +699,6 @@ def _strong(v: str, cyr_key: bool, kind: str = "pw") -> bool:
     return len(v) >= 6 and letters.isascii() and sum(c in "aeiouy" for c in letters) / len(v) < 0.2
 
 
+_CONTRACTION = re.compile(r"[A-Za-z]+['’](?:t|s|m|re|ll|ve|d)", re.I)
 _SPEC = re.compile(r"^\d{1,7}$|^\d+[.,]\d+$|^\d+(?:[.,]\d+)?(?:ghz|ггц|mbps|мбит|mhz|мгц|dbm|g|г|ax|ac|n)$|802\.11",
                    re.I)
