@@ -276,34 +276,11 @@ def build() -> list[tuple[str, str, dict]]:
     for kind, tag, block, slots in groups:
         lines = templates(block)
         for i, template in enumerate(lines):
-            deliberate = template.startswith("!")
-            template = template.removeprefix("!")
             split = "holdout" if i % 5 in HOLDOUT_POSITIONS else "dev"
             tid = f"{kind or tag}:{tag or ''}:{i}"
             has_slots = bool(SLOT.search(template))
             reps = (_pii_reps(kind, tag, len(lines)) if kind else HARMLESS_REPS) if has_slots else 1
-            for _ in range(reps):
-                for _attempt in range(60):
-                    text, spans, tags = render(template, slots, rng)
-                    if text in seen:
-                        continue
-                    if kind is None and not deliberate and hv.collisions(text):
-                        if not has_slots:
-                            raise ValueError(f"harmless template reads as PII: {template!r}: "
-                                             f"{hv.collisions(text)}")
-                        continue
-                    break
-                else:
-                    continue
-                seen.add(text)
-                if kind is None:
-                    record = {"text": text, "spans": [], "lang": language(template, text), "harmless": True,
-                              "category": tag}
-                else:
-                    _check_pii(text, spans, tags)
-                    record = {"text": text, "spans": spans, "lang": language(template, text), "harmless": False,
-                              "category": tag or tags[0]}
-                rows.append((split, tid, record))
+            rows += [(split, tid, record) for record in _render_records(template, kind, tag, slots, reps, rng, seen)]
     order = list(range(len(rows)))
     rng.shuffle(order)
     return [rows[i] for i in order] + _render_context(seen)
@@ -319,31 +296,41 @@ def _render_context(seen: set[str]) -> list[tuple[str, str, dict]]:
              [(None, tag, block, harmless_slots) for tag, block in CONTEXT_HARMLESS_GROUPS]
     for kind, tag, block, slots in groups:
         for i, template in enumerate(templates(block)):
-            deliberate = template.startswith("!")
-            template = template.removeprefix("!").replace("\\n", "\n")
-            has_slots = bool(SLOT.search(template))
-            for _ in range(CONTEXT_REPS if has_slots else 1):
-                for _attempt in range(60):
-                    text, spans, tags = render(template, slots, rng)
-                    if text in seen:
-                        continue
-                    if kind is None and not deliberate and hv.collisions(text):
-                        if not has_slots:
-                            raise ValueError(f"harmless template reads as PII: {template!r}: {hv.collisions(text)}")
-                        continue
-                    break
-                else:
-                    continue
-                seen.add(text)
-                if kind is None:
-                    record = {"text": text, "spans": [], "lang": language(template, text), "harmless": True,
-                              "category": tag}
-                else:
-                    _check_pii(text, spans, tags)
-                    record = {"text": text, "spans": spans, "lang": language(template, text), "harmless": False,
-                              "category": tag or tags[0]}
-                rows.append(("dev", f"context:{tag}:{i}", record))
+            template = template.replace("\\n", "\n")  # a line break inside one template
+            reps = CONTEXT_REPS if SLOT.search(template) else 1
+            rows += [("dev", f"context:{tag}:{i}", record)
+                     for record in _render_records(template, kind, tag, slots, reps, rng, seen)]
     return rows
+
+
+def _render_records(template: str, kind: str | None, tag: str | None, slots: dict, reps: int,
+                    rng: random.Random, seen: set[str]) -> list[dict]:
+    """Up to `reps` new lines of one template ("!": a deliberate look-alike, no collision check)."""
+    deliberate = template.startswith("!")
+    template = template.removeprefix("!")
+    has_slots = bool(SLOT.search(template))
+    records = []
+    for _ in range(reps):
+        for _attempt in range(60):
+            text, spans, tags = render(template, slots, rng)
+            if text in seen:
+                continue
+            if kind is None and not deliberate and hv.collisions(text):
+                if not has_slots:
+                    raise ValueError(f"harmless template reads as PII: {template!r}: {hv.collisions(text)}")
+                continue
+            break
+        else:
+            continue
+        seen.add(text)
+        if kind is None:
+            records.append({"text": text, "spans": [], "lang": language(template, text), "harmless": True,
+                            "category": tag})
+        else:
+            _check_pii(text, spans, tags)
+            records.append({"text": text, "spans": spans, "lang": language(template, text), "harmless": False,
+                            "category": tag or tags[0]})
+    return records
 
 
 def split_records(rows) -> dict[str, list[dict]]:
