@@ -77,6 +77,10 @@ from clonebot.pii import scan
     ("recovery key: ABCD-EF12-GH34-JK56", "ABCD-EF12-GH34-JK56"),
     ("резервные коды:\n83920174\n55120938\n10293847", "10293847"),
     ("backup codes: vsvl-weru 62lt-p1v2", "vsvl-weru"),
+    ("мои коды:\n1. 8341 2093\n2. 4412 0098\n3. 7731 5520", "7731 5520"),
+    ("1234-5678 9876-5432 4455-1290 8830-1147 6621-0098", "6621-0098"),
+    ("ab12-cd34 ef56-gh78 ij90-kl12 mn34-op56", "ij90-kl12"),
+    ("Оплата 4500 руб. в магазине. Код 8812", "8812"),
     # door and gate codes
     ("домофон 45к7689", "45к7689"),
     ("в подъезд код В2468", "В2468"),
@@ -101,6 +105,8 @@ def test_values_known_by_context(text, value):
     ("мой яндекс: petrov.sergey88", "petrov.sergey88", "email"),
     ("карта 5469 3800\n1234 5673", "5469 3800\n1234 5673", "card"),
     ("IBAN: DE89 3704 0044\n0532 0130 00", "DE89 3704 0044\n0532 0130 00", "iban"),
+    ("паспорт 4 5 1 0 1 2 3 4 5 6", "4 5 1 0 1 2 3 4 5 6", "passport"),
+    ("паспорт: 45 10\n123456", "45 10\n123456", "passport"),
 ])
 def test_ids_dotted_or_broken_over_lines(text, value, kind):
     assert redacted(text, value) and kind in kinds(text), shown(text)
@@ -134,6 +140,8 @@ def test_ids_dotted_or_broken_over_lines(text, value, kind):
     "spare part no. 6520-1180-07",
     "свеча NGK 0 242 235 666 подходит",
     "годы 2015-2019 и 2020-2024",
+    "2019-2020 2020-2021 2021-2022 2022-2023",
+    "0900-1300 1400-1800 1900-2100 0800-1000",
     # bookings, flights, rooms and apartments
     "hotel confirmation code QK4T9M",
     "бронь X3KQ9P на 12 мая",

@@ -17,7 +17,7 @@ from clonebot.pii._documents import passports
 from clonebot.pii._emails import emails
 from clonebot.pii._iban import ibans
 from clonebot.pii._normalize import fold
-from clonebot.pii._password_cues import cued, may_hold
+from clonebot.pii._password_cues import cued, listed_codes, may_hold
 from clonebot.pii._passwords import after_login, passwords
 from clonebot.pii._secrets import secrets
 from clonebot.pii._seeds import announces_seed, seeds
@@ -73,6 +73,7 @@ def candidates(text: str) -> list[Cand]:
         if digit:
             if may_hold(low):
                 cands += cued(t)
+            cands += listed_codes(t)
             cands += digit_runs(t)
             cands += passports(t)
             cands += ibans(t)

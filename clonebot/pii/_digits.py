@@ -249,6 +249,8 @@ def _card(start: int, end: int, d: str, sizes: list[int], seps: str) -> Cand | N
     # cards are written whole or in groups of >= 3 digits; dots only as 4-4-4-4
     if len(sizes) > 1 and (min(sizes[:-1]) < 3 or ("." in seps and sizes != [4, 4, 4, 4])):
         return None
+    if len(sizes) > 1 and all(_YEARLIKE.fullmatch(g) for g in _GROUP.findall(seps)):
+        return None  # "2019-2020 2021-2022": years, whatever Luhn says
     if d[0] in "23456" and _checks.luhn_ok(d):
         return Cand("card", start, end, "", d)
     return None

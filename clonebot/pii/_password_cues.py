@@ -7,7 +7,8 @@
 - a code handed over or received: "вот он: 66 12 09", "here it is: 482193", "прислали 482193";
 - tried at a login: "попробуй Barsik2015, должно пустить", "typed Zx91!pq and it won't let me in";
 - what it opens, at the start of a line: "от ноута: Kotenok_07", "from the wifi: Xy7!kq9";
-- a Wi-Fi network and its password: "TP-Link_4A2C / Rf7tPq2x".
+- a Wi-Fi network and its password: "TP-Link_4A2C / Rf7tPq2x";
+- a message that is nothing but recovery codes: "4829-1733 9921-0042 5510-8837 ...".
 
 With no keyword the value itself must look like a password (letters with digits or
 symbols; with "поставил" a symbol too, unless it says where: "на всё", "на вход") or like a
@@ -120,6 +121,33 @@ def _tried_value(val: str) -> bool:
 def _looks_set(val: str) -> bool:
     """A password's shape, not an amount: letters with 2+ digits or a symbol."""
     return _shaped(val, symbol_needed=False) and not _AMOUNT.fullmatch(val)
+
+
+# ------------------------------------------------------------------ a bare list of recovery codes
+_LIST_CODE = r"(?:\d{4}[- ]\d{4}|(?=[a-z]*\d)[a-z0-9]{4}-[a-z0-9]{4}|\d{8,10})"
+_CODE_LIST = re.compile(
+    rf"[ \t]*(?:(?:\d{{1,2}}[.)][ \t]*)?{_LIST_CODE}[ \t]*[\s,;]+[ \t]*){{3,}}(?:\d{{1,2}}[.)][ \t]*)?{_LIST_CODE}[\s.,;]*")
+_LISTED = re.compile(rf"(?<![\w-]){_LIST_CODE}(?![\w-])")
+_MIN_LISTED = 4
+
+
+def listed_codes(text: str) -> list[Cand]:
+    """A message of four or more codes and nothing else is a recovery list, unless its pairs
+    are ranges of years or hours ("2019-2020 2020-2021 ...", "0900-1300 1400-1800")."""
+    if _CODE_LIST.fullmatch(text) is None:
+        return []
+    codes = list(_LISTED.finditer(text))
+    if len(codes) < _MIN_LISTED or all(_range(m.group()) for m in codes):
+        return []
+    return [Cand("password", m.start(), m.end(), "code", m.group()) for m in codes]
+
+
+def _range(code: str) -> bool:
+    parts = re.split(r"[- ]", code)
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        return False
+    a, b = int(parts[0]), int(parts[1])
+    return a < b and (_YEAR.fullmatch(parts[0]) is not None or (a <= 2400 and b <= 2400))
 
 
 def _ends_value(text: str, end: int) -> bool:

@@ -28,7 +28,8 @@ _KEY = re.compile(
     r"|(?P<pin>(?:пин|pin|puk|пук)(?:[\s-]?(?:код\w{0,3}|code))?|пинкод\w{0,3}|пинчик\w{0,2}|pincode|pinkod\w{0,2}"
     r"|пак(?:[\s-]?код\w{0,3})?(?=[\s:-]+\d{8}(?!\d)))"
     r"|(?P<backup>(?:backup|recovery|резервн\w*|запасн\w*)\s+(?:codes?|код\w{0,3}|keys?|ключ\w{0,3})"
-    r"|(?:код\w{0,3}|ключ\w{0,3})\s+(?:для\s+)?восстановлени\w{0,2})"
+    r"|(?:код\w{0,3}|ключ\w{0,3})\s+(?:для\s+)?восстановлени\w{0,2}"
+    r"|(?:коды|codes)(?=[ \t]*:?[ \t]*\n[ \t]*(?:\d{1,2}[.)][ \t]*)?\S*\d))"  # "мои коды:\n1. 8341 2093\n..."
     r"|(?P<code>(?:смс|sms)[\s-]?(?:код\w{0,3}|code)|код\w{0,3}|kod\w{0,3}|code|otp|2fa|totp|тотп|"
     r"(?:три|3)\s+цифр\w*\s+(?:на\s+обороте|сзади))"
     # a door, gate, intercom or safe: its code, not its number ("домофон 45к7689", "калитка 5931#")
@@ -330,9 +331,13 @@ _NOT_AN_SMS_CODE = re.compile(
 
 
 def _code_context_ok(text: str, k: re.Match) -> bool:
-    before = text[max(0, k.start() - 25) : k.start()]
+    before = text[max(0, k.start() - 25) : k.start()][-15:]
+    before = _SENTENCE_END.split(before)[-1]  # "Оплата в магазине. Код 8812": the shop is another sentence
     after = text[k.end() : k.end() + 30]
-    return not _CODE_BAD.search(before[-15:] + " " + k.group() + " " + after[:20])
+    return not _CODE_BAD.search(before + " " + k.group() + " " + after[:20])
+
+
+_SENTENCE_END = re.compile(r"[.!?]\s|\n")
 
 
 # ------------------------------------------------------------------ PIN, CVV, codes
