@@ -156,6 +156,18 @@ def test_ids_dotted_or_broken_over_lines(text, value, kind):
     "Списание 1500р. Баланс 3200р",
     "card 4276 2656 2425 4375 was declined",  # digit groups are not a TOTP key
     "параллельно 2 задачи делаю",
+    # the new cues' look-alikes: an answer that is talk, a sender, a version, a door's number
+    "а пароль? — сейчас скину",
+    "код? 5 минут жду уже",
+    "пароль:\nпосмотри на роутере",
+    "от Пети: буду в 19:00",
+    "from the team: thanks for 2024!",
+    "try v2.3.1, should work now",
+    "попробуй iPhone15 в магазине, там работает",
+    "подъезд 4, этаж 9, квартира 156",
+    "домофон 125, квартира 125",
+    "redis://localhost:6379/0",
+    "9:00-13:00 14:00-18:00",
 ])
 def test_look_alikes_untouched(text):
     assert untouched(text), shown(text)

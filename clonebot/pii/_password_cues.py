@@ -106,6 +106,7 @@ _LOGIN_OUTCOME = re.compile(
 _FOR_WHAT = re.compile(
     r"(?:^|(?<=[\n.!?;]))[ \t>*-]*(?:от|для|from|for)[ \t]+(?:(?:the|my|моего|моей|нашего|нашей)[ \t]+)?"
     r"[^\W\d][\w-]{1,20}(?:[ \t]+[^\W\d][\w-]{1,20})?[ \t]*(?::|—|–|-(?=[ \t]))[ \t]*(?=\S)", re.I)
+_VERSION = re.compile(r"v?\d+(?:\.\d+)+[a-z]*\.?", re.I)  # "try v2.3.1"
 _AMOUNT = re.compile(r"\d+(?:[.,]\d+)?[^\W\d]{1,5}\.?")  # "10min", "15км": a number and a unit
 _SSID_PAIR = re.compile(r"(?<![^\s(«\"'])([^\s/]{4,40})[ \t]*/[ \t]*([^\s,;/]{6,64})")
 
@@ -120,7 +121,7 @@ def _tried_value(val: str) -> bool:
 
 def _looks_set(val: str) -> bool:
     """A password's shape, not an amount: letters with 2+ digits or a symbol."""
-    return _shaped(val, symbol_needed=False) and not _AMOUNT.fullmatch(val)
+    return _shaped(val, symbol_needed=False) and not _AMOUNT.fullmatch(val) and not _VERSION.fullmatch(val)
 
 
 # ------------------------------------------------------------------ a bare list of recovery codes

@@ -441,9 +441,10 @@ def _walk(text: str, key_start: int, key_end: int, kind: str, cyr_key: bool) -> 
         v = _extract(text, nl.end(), tail=False)
         if v is None:
             return None
-        if nl.group(1):
-            return _value(text, nl.end(), nl.group(1), cyr_key, kind)
-        return v if _strong(text[v[0] : v[1]], cyr_key, kind) else None
+        if _strong(text[v[0] : v[1]], cyr_key, kind) or _QUOTED.match(text, nl.end()):
+            return v
+        # a plain word on the next line after "пароль:" is one only if it reads as a noun
+        return v if nl.group(1) and _cyrillic_word(text, v) else None
     named = True  # right after the keyword, or after what it is for ("от почты")
     for n in range(_MAX_WORDS + 1):
         cm = _CONNECT.match(text, pos)
