@@ -279,6 +279,8 @@ def _phone(text: str, start: int, end: int, d: str, plus: bool, whole: bool, sep
             return Cand("phone", start, end, "local", d)
         if n == 10 and d[0] != "9" and not (spaced or _before(_CTX_PHONE, text, start, 30)):
             return None
+    elif whole and seps.isdigit() and _id_word_before(text, start) and not _before(_CTX_PHONE, text, start, 30):
+        return None  # "артикул 79261234567": eleven digits in one piece after an id word
     e164 = _phone_e164(d, plus)
     if e164 is None:
         return None
