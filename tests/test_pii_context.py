@@ -51,8 +51,15 @@ from clonebot.pii import scan
     ("moi parol' Orel_1999", "Orel_1999"),
     ("паролт Sova2017 сорри опечатка", "Sova2017"),
     ("зфыыцщкв: Granit77", "Granit77"),
+    ("пароьл: Sinica_55", "Sinica_55"),
+    ("прароль: Volk_777", "Volk_777"),
+    ("passw: Kitty_Cat1", "Kitty_Cat1"),
+    ("code word is Marmalade", "Marmalade"),
+    ("пароль у меня там Kaktus_2020", "Kaktus_2020"),
+    ("пароль вроде бы Kisa_2015", "Kisa_2015"),
     # secret words and a security question's answer
     ("кодовое слово — жираф", "жираф"),
+    ("кодовое слово в банке blue whale", "blue whale"),
     ("секретный вопрос кличка собаки, ответ Рекс", "Рекс"),
     ("security question: first pet, answer: Biscuit", "Biscuit"),
     ("security question answer — Bagel", "Bagel"),
@@ -60,6 +67,7 @@ from clonebot.pii import scan
     ("wifi: HomeNet_5G / Lampa2020x", "Lampa2020x"),
     ("сеть: Beeline_A12F пароль: 73kd92mq", "73kd92mq"),
     ("TP-Link_7C3A / k9Vm2xQw", "k9Vm2xQw"),
+    ("SSID: Home, PSK: garden_gnome_7", "garden_gnome_7"),
     # URL credentials in any scheme, with or without a user
     ("redis://:Xk29fLq7w0pA@10.1.2.3:6379", "Xk29fLq7w0pA"),
     ("ftp://admin:Hx7!pw22@files.local/", "Hx7!pw22"),
@@ -72,6 +80,8 @@ from clonebot.pii import scan
     ("Пароль для подтверждения оплаты 970: 9313. Никому не сообщайте", "9313"),
     ("Пересланное сообщение\nТинькофф: Никому не говорите код 6619. Вход в приложение", "6619"),
     ("ща, код... 553201", "553201"),
+    ("Your Amazon OTP is 883201. Order total $45.00", "883201"),
+    ("what's the code for the door?\n4471#", "4471#"),
     # recovery code lists
     ("коды восстановления: 1234-5678 9876-5432 1122-3344", "9876-5432"),
     ("recovery key: ABCD-EF12-GH34-JK56", "ABCD-EF12-GH34-JK56"),
@@ -87,6 +97,7 @@ from clonebot.pii import scan
     ("калитка 5931#", "5931#"),
     ("код калитки 7731К", "7731К"),
     ("gate code is 7731", "7731"),
+    ("ворота 7788", "7788"),
     ("пин-код от симки 1234, пак 87654321", "87654321"),
     # TOTP setup keys
     ("totp secret: jbsw y3dp ehpk 3pxp", "jbsw y3dp ehpk 3pxp"),
@@ -95,6 +106,8 @@ from clonebot.pii import scan
     # the value on the line after its keyword
     ("пароль:\nXyz123ab", "Xyz123ab"),
     ("pin\n4912", "4912"),
+    ("пароль от вайфая:\n\nKotlin_2024", "Kotlin_2024"),
+    ("pass\n-> Parrot_77", "Parrot_77"),
 ])
 def test_values_known_by_context(text, value):
     assert redacted(text, value), shown(text)
@@ -158,6 +171,8 @@ def test_ids_dotted_or_broken_over_lines(text, value, kind):
     "Списание 1500р. Баланс 3200р",
     "card 4276 2656 2425 4375 was declined",  # digit groups are not a TOTP key
     "параллельно 2 задачи делаю",
+    "кодовое слово в банке поменяла вчера",
+    "король: Карл III", "parole: granted in 2019", "пароход: Титаник",
     # the new cues' look-alikes: an answer that is talk, a sender, a version, a door's number
     "а пароль? — сейчас скину",
     "код? 5 минут жду уже",

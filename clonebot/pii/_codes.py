@@ -46,7 +46,7 @@ NOT_A_CODE_AFTER = re.compile(
     re.I)
 _YEAR = re.compile(r"19[5-9]\d|20[0-4]\d")
 _YEAR_BEFORE = re.compile(r"(?:\b(?:в|во|с|до|к|по|in|since|from|until|of|by)|году|year)\s*$", re.I)
-_DOOR_TAIL = re.compile(r"[#*](?:\d{1,6}[#*]?)?")
+DOOR_TAIL = re.compile(r"[#*](?:\d{1,6}[#*]?)?")
 DIGIT_KINDS = ("cvv", "pin", "code", "door")
 _BACKUP_CODE = re.compile(
     r"(?<![\w-])(?=[\w-]*\d|[A-Za-z0-9]{4}-[A-Za-z0-9]{4})[A-Za-z0-9]{3,12}(?:-[A-Za-z0-9]{3,12}){0,5}"
@@ -91,9 +91,13 @@ _NOT_AN_SMS_CODE = re.compile(
 def code_context_ok(text: str, k: re.Match) -> bool:
     before = text[max(0, k.start() - 25) : k.start()][-15:]
     before = _SENTENCE_END.split(before)[-1]  # "Оплата в магазине. Код 8812": the shop is another sentence
-    after = text[k.end() : k.end() + 30]
+    after = _SENTENCE_END.split(text[k.end() : k.end() + 30])[0]  # "OTP is 883201. Order total ..."
     return not _CODE_BAD.search(before + " " + k.group() + " " + after[:20])
+
+
 _SENTENCE_END = re.compile(r"[.!?]\s|\n")
+
+
 # ------------------------------------------------------------------ PIN, CVV, codes
 def digit_value(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
     """The code after a keyword: the first number that reads as one, past amounts and
@@ -141,7 +145,7 @@ def _digit_candidate(text: str, k: re.Match, kind: str, m: re.Match, gap: str) -
         e = s + len(value)
         ok = 4 <= len(value) <= 16 and (good or _strong_gap(gap)) and not _BOOKING.search(text)
         return (s, e) if ok and sum(c.isdigit() for c in value) >= 2 else None
-    door = _DOOR_TAIL.match(text, e)  # "45#1234", "1234#"
+    door = DOOR_TAIL.match(text, e)  # "45#1234", "1234#"
     if door:
         e = door.end()
     digits = re.sub(r"\D", "", text[s:e])

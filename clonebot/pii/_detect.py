@@ -31,7 +31,9 @@ _PASSWORD_WORDS = (
     "пук", "код", "kod", "code", "otp", "смс", "sms", "эсэмэс", "verif", "подтвер", "двухфак", "2fa", "totp", "тотп", "cvv", "cvc", "cav2", "cred", "кред", "учётк",
     "учетк", "login", "логин", "username", "юзернейм", "wi[- ]?fi", "вай[- ]?фа", "вафл", "wlan", "wpa",
     "ключ", "key", "домофон", "intercom", "buzzer", "подъезд", "калитк", "шлагбаум", "сейф", "lockbox",
-    "combo", "combination", "keypad", "пак", "восстановл", "backup", "резервн", "запасн", "цифр", "maiden",
+    "combo", "combination", "keypad", "пак", "восстановл", "ворот", "psk",
+    # a slip of one letter in the password word, before a colon: "пароьл:", "passw:"
+    r"п[а-яё]{3,7}[ \t]*[:=—–-]", r"p[a-z]{3,8}[ \t]*[:=—–-]", "backup", "резервн", "запасн", "цифр", "maiden",
     "девичь", "вопрос", "question", "фраз", "phrase", "слов", "word", "answer", "ответ",
 )
 _SECRET_WORDS = ("token", "токен", "secret", "секрет", "key", "ключ", "кей", "bearer", "api", "апи", "приват", "authoriz")

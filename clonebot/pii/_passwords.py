@@ -22,6 +22,7 @@ from clonebot.pii._candidate import Cand
 from clonebot.pii._codes import (
     DIGIT_KINDS,
     DIGITS,
+    DOOR_TAIL,
     MAX_GAP,
     NOT_A_CODE_AFTER,
     STRONG_CONNECT,
@@ -41,11 +42,11 @@ _KEY = re.compile(
     r"|(?P<backup>(?:backup|recovery|резервн\w*|запасн\w*)\s+(?:codes?|код\w{0,3}|keys?|ключ\w{0,3})"
     r"|(?:код\w{0,3}|ключ\w{0,3})\s+(?:для\s+)?восстановлени\w{0,2}"
     r"|(?:коды|codes)(?=[ \t]*:?[ \t]*\n[ \t]*(?:\d{1,2}[.)][ \t]*)?\S*\d))"  # "мои коды:\n1. 8341 2093\n..."
-    r"|(?P<code>(?:смс|sms)[\s-]?(?:код\w{0,3}|code)|код\w{0,3}|kod\w{0,3}|code|otp|2fa|totp|тотп|"
+    r"|(?P<code>(?:смс|sms)[\s-]?(?:код\w{0,3}|code)|код\w{0,3}|kod\w{0,3}|code(?!\s*word)|otp|2fa|totp|тотп|"
     r"(?:три|3)\s+цифр\w*\s+(?:на\s+обороте|сзади))"
     # a door, gate, intercom or safe: its code, not its number ("домофон 45к7689", "калитка 5931#")
     r"|(?P<door>домофон\w{0,3}|intercom|buzzer|подъезд\w{0,2}|калитк\w{0,2}|шлагбаум\w{0,2}|сейф\w{0,2}|"
-    r"lockbox|combo|combination|keypad)"
+    r"ворот(?:а|ах|ам)?|lockbox|combo|combination|keypad)"
     # the message a code came in, on its own ("смска пришла 735 204", "kod iz sms 3309")
     r"|(?P<sms>смск\w{0,2}|смс\w{0,2}|sms|эсэмэс\w{0,4}|двухфактор\w{0,4}|verification|подтверждени\w{0,2}|"
     r"(?:из|iz|from|in)\s+(?:смс\w{0,2}|sms|смск\w{0,2}|пуш\w{0,2}|письм\w{0,2}))"
@@ -64,7 +65,7 @@ _KEY = re.compile(
     r"|(?P<pw>(?!паралл)п(?:[ао]р[оа]?|ра[оа]|аор)лл?(?:[ьъяюеиё]\w{0,4}|т)?|пароь|п[аеэ]сс?в[оа]р[дт]\w{0,3}|pas+w(?:or|r|o|ro)?d\w{0,2}"
     r"|pas+owrd|pas+wort|pas+ord|pas+v[oa]r[dt]\w{0,2}|pss?wo?r?d|pass(?:code|word)|pword|p[ao]rol(?!e(?!\w))\w{0,5}['ʹ’]?|гасл[оаиуе]\w{0,2}"
     r"|gfhjk\w{0,2}|зфыы\w{0,4}"
-    r"|pwd|psw|pswd|p/w|pw|пв|пасскод\w{0,2}|network\s+key|wpa2?(?:[\s-]+(?:key|psk))?|сетев\w+\s+ключ\w*)"
+    r"|pwd|psw|pswd|p/w|pw|пв|пасскод\w{0,2}|network\s+key|wpa2?(?:[\s-]+(?:key|psk))?|psk|pass?w(?=[ \t]*[:=])|сетев\w+\s+ключ\w*)"
     r")(?!\w)",
     re.I,
 )
@@ -111,7 +112,7 @@ _STOP = frozenset(
     invalid ok okay also just really what which who how why when where one another new old
     code pin password пароль код пин required missing empty blank expiring expires secure
     strength complexity rules reset-link link attempts attempt скажу скину пришлю отправлю напишу
-    позже потом завтра сейчас later tomorrow soon below above attached прикрепил ниже выше
+    позже потом завтра вчера сегодня сейчас later tomorrow soon below above attached прикрепил ниже выше
     изменён изменен обновлён обновлен сменён сменен сброшен истёк истек устарел
     см смотри see лс личку dm private hidden скрыт скрыто redacted removed censored удален удалён same long
     short simple easy hard safe unique good bad fine lost forgotten stolen leaked encrypted
@@ -128,10 +129,30 @@ _RU_NOT_NOUN = re.compile(r"(?:ый|ий|ой|ая|яя|ое|ее|ые|ие|но
 _RU_TALK = re.compile(r"(?:ал|ял|ел|ёл|ил|ыл|ул|ан|ян|ай|яй|ей|уй|ю|у|и|ом|ем|ам|ям|ах|ях|ого|его|ому|ему)$")
 
 
+def _one_slip(word: str, letter: str) -> str:
+    """A pattern for `word` with one letter dropped, added, changed or two swapped."""
+    variants = {word[:i] + word[i + 1 :] for i in range(len(word))}
+    variants |= {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1)}
+    pattern = {re.escape(v) for v in variants if len(v) >= 4}
+    pattern |= {re.escape(word[:i]) + letter + re.escape(word[i + 1 :]) for i in range(1, len(word))}
+    pattern |= {re.escape(word[:i]) + letter + re.escape(word[i:]) for i in range(1, len(word) + 1)}
+    return "|".join(sorted(pattern, key=len, reverse=True))
+
+
+# the password word with one slip of the finger ("пароьл", "прароль", "passw", "pasword"), only
+# right before a colon, "=" or a dash: the slip alone would take "король" or "parole" along
+_SLIPPED_KEY = re.compile(
+    rf"(?<![\w/])(?:{_one_slip('пароль', '[а-яё]')}|{_one_slip('password', '[a-z]')})(?=[ \t]*(?:[:=]|[—–-][ \t]))",
+    re.I)
+
+
 def passwords(text: str) -> list[Cand]:
     out: list[Cand] = []
-    for k in _KEY.finditer(text):
-        kind = k.lastgroup or ""
+    keys = list(_KEY.finditer(text))
+    taken = [(k.start(), k.end()) for k in keys]
+    keys += [m for m in _SLIPPED_KEY.finditer(text) if not any(s < m.end() and m.start() < e for s, e in taken)]
+    for k in keys:
+        kind = k.lastgroup or "pw"  # a slipped keyword has no group: it is the password word
         if kind in ("code", "door") and not code_context_ok(text, k):
             continue
         if kind == "sms":
@@ -319,6 +340,10 @@ def _walk(text: str, key_start: int, key_end: int, kind: str, cyr_key: bool) -> 
         dictated = _DICTATED.match(text, v[1]) if v and not qualifier else None
         if dictated and _plain_noun(word):
             return v[0], dictated.end()  # "пароль от вайфая ромашка 77": a word and a number, said aloud
+        if kind == "word" and n and named and not qualifier and word not in _STOP:
+            words = _ANSWER.match(text, tm.start(1))  # "кодовое слово в банке ёжик в тумане"
+            if words and all(_plain_answer(w) for w in words.group().split() if len(w) > 2):
+                return words.span()
         if v and not qualifier and _strong(text[v[0] : v[1]], cyr_key, kind):
             return v
         if v and not qualifier and _QUOTED.match(text, tm.start(1)) and kind != "weak" and word not in _STOP:
@@ -396,7 +421,8 @@ def _answered(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
         if kind in DIGIT_KINDS or kind == "sms":
             m = DIGITS.match(text, pos)
             if m and 4 <= sum(c.isdigit() for c in m.group()) <= 8 and not NOT_A_CODE_AFTER.match(text, m.end()):
-                return m.start(), m.end()
+                door = DOOR_TAIL.match(text, m.end())  # "4471#"
+                return m.start(), door.end() if door else m.end()
         else:
             v = _extract(text, pos, tail=False)
             val = text[v[0] : v[1]] if v else ""
@@ -416,7 +442,8 @@ _UNCHANGED = re.compile(r"(?:не|not|hasn't|haven't)[ \t]+(?:по)?(?:меня�
                         r"(?:[ \t]+it)?[ \t]*[,;—–-]?", re.I)
 _CURRENCY_BEFORE = re.compile(r"(?:usd|eur|rub|inr|gbp|uah|kzt|byn|руб)\.?[ \t]*$", re.I)
 _AMOUNT = re.compile(r"[$€£₽]\d[\d,. ]*|\d[\d,. ]*[$€£₽]|\d+(?:[.,]\d\d)?(?:р|руб|usd|eur|rub)\.?", re.I)
-_NEWLINE_AFTER = re.compile(r"[ \t]*([:=—–-])?[ \t]*\r?\n[ \t>]*(?=\S)")
+# "пароль:\n\nX", "pass\n-> X": one blank line and a quote or arrow mark may stand between
+_NEWLINE_AFTER = re.compile(r"[ \t]*([:=—–-])?[ \t]*(?:\r?\n[ \t]*){1,2}(?:>|->|—|–)?[ \t]*(?=\S)")
 _OR_NEXT = re.compile(r"[ \t]+(?:или|либо|or)[ \t]+")
 
 
@@ -432,13 +459,14 @@ _MORE = re.compile(r"(?:[ \t]*[,;][ \t]*(?:а|и|and)?|[ \t]+(?:а|и|and))(?=[ 
 _FAR_COLON = re.compile(r"(?:[^.!?:\n]|(?<=\d)\.(?=\d)){1,45}?(?:(?<!\d):|[ \t]-(?=[ \t]))[ \t]*")
 _NEGATION = re.compile(r"(?<!\w)(?:не|нет|not|no|never|забыл\w*|forgot)(?!\w)", re.I)
 _CHANGE = re.compile(r"поменял\w*|сменил\w*|изменил\w*|поставил\w*|changed|change|set|reset|updated")
-_QUALIFIERS = frozenset("от для к на из в у of for to from on at in the my your our his her мой моя твой наш нас".split())
+_QUALIFIERS = frozenset("""от для к на из в у of for to from on at in the my your our his her мой моя твой наш нас
+    меня тебя него неё нее них вас me him them us""".split())
 _PREPS = frozenset("от для к на из в у of for to from on at in".split())
 # "password to my old laptop is X", "pass is still X", "пароль сейчас X": words that say which
 # one or when, neither a value nor the end of the thought
 _PASS_THROUGH = frozenset("""old new старый новый старого нового старой новой now still currently сейчас щас
     теперь кстати там тут короче вообще значит собственно ну всё все ещё еще btw actually anyway basically
-    probably наверное блин слушай ладно кажется походу похоже типа вроде""".split())
+    probably наверное блин слушай ладно кажется походу похоже типа вроде бы же""".split())
 _DETERMINERS = frozenset("""the a an my your our his her their this that мой моя моего моей моём моем моему
     твой твоего твоей наш нашего нашей ваш вашего вашей свой своего своей этого этой того той""".split())
 _CLAUSE_END = re.compile(r"[ \t]*(?:$|[.,;!?)\]»\"'(]|[\U0001F300-\U0001FAFF\u2600-\u27BF])")

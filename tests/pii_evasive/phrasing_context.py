@@ -66,6 +66,10 @@ pwd {spw}
 пасс {spw}
 moi parol' {spw}
 зфыыцщкв {spw}
+пароьл: {pw}
+прароль — {spw}
+pasword: {pw}
+passw= {spw}
 """),
     ("password", "password/secret-question", """
 секретный вопрос кличка кота, ответ {secret_word}
@@ -77,6 +81,7 @@ security question: favourite food, answer: {secret_word}
     ("password", "password/wifi-pair", """
 wifi: {ssid} / {spw}
 сеть: {ssid} пароль: {spw}
+SSID {ssid}, PSK {spw}
 вайфай {ssid}, пароль {spw}
 wi-fi {ssid} pass {spw}
 net {ssid} / pass {spw}
@@ -111,6 +116,7 @@ recovery codes: {backups} — keep them safe
 в подъезд: {door}
 калитка {door}
 код на воротах {door}
+ворота {code4}
 lockbox combo {code4}
 gate keypad {door}
 """),
