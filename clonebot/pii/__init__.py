@@ -8,8 +8,9 @@
 
 Kinds: phone, email, card, iban, snils, inn, passport, crypto, secret, password, seed,
 denylist, name (optional, natasha). One recognizer family per module (``_digits``,
-``_documents``, ``_emails``, ``_iban``, ``_crypto``, ``_secrets``, ``_passwords``,
-``_seeds``): patterns propose, checksums and context words decide. ``_detect`` folds
+``_documents``, ``_emails``, ``_iban``, ``_crypto``, ``_secrets``, ``_passwords`` with
+``_codes`` for digit codes and ``_password_cues`` for passwords with no keyword, ``_totp``, ``_seeds``; ``_wifi`` tells a
+network's name from its password): patterns propose, checksums and context words decide. ``_detect`` folds
 Unicode look-alikes (``_normalize``) and gates the recognizers so that the ~90% of chat
 lines with no digit, "@", keyword or long token cost a few regex scans; ``_resolve``
 makes the spans disjoint.

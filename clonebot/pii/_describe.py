@@ -41,7 +41,7 @@ def describe(kind: str, text: str, detail: str, value: str) -> str:
     if kind == "secret":
         return f"secret ({detail}) {text[:4]}…"
     if kind == "password":
-        what = {"pin": "PIN", "cvv": "CVV", "code": "code"}.get(detail, "password")
+        what = {"pin": "PIN", "cvv": "CVV", "code": "code", "door": "code", "totp": "2FA key"}.get(detail, "password")
         return f"{what} ({len(text)} chars)"
     if kind == "seed":
         return f"seed phrase ({len(value.split()) or len(text.split())} words)"

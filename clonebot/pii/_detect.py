@@ -17,19 +17,23 @@ from clonebot.pii._documents import passports
 from clonebot.pii._emails import emails
 from clonebot.pii._iban import ibans
 from clonebot.pii._normalize import fold
-from clonebot.pii._password_cues import cued, may_hold
+from clonebot.pii._password_cues import cued, listed_codes, may_hold
 from clonebot.pii._passwords import after_login, passwords
 from clonebot.pii._secrets import secrets
 from clonebot.pii._seeds import announces_seed, seeds
+from clonebot.pii._totp import totp_keys
 
 _DIGIT = re.compile(r"\d")
 # Stems that can start a keyword of each family (matched on the lower-cased line).
 _PASSWORD_WORDS = (
-    "п[ао]р[оа]?л", "пра[оа]л", "паорл", "пароь", "пас", "п[аеэ]св", "pas", "p[ao]rol", "гасл", "pwd", "pw", "psw",
+    "п[ао]р[оа]?л", "пра[оа]л", "паорл", "пароь", "пас", "gfhjk", "зфыы", "п[аеэ]св", "pas", "p[ao]rol", "гасл", "pwd", "pw", "psw",
     "pss", "p/w", "л/п", "l/p", "пв", "пин", "pin", "puk",
     "пук", "код", "kod", "code", "otp", "смс", "sms", "эсэмэс", "verif", "подтвер", "двухфак", "2fa", "totp", "тотп", "cvv", "cvc", "cav2", "cred", "кред", "учётк",
     "учетк", "login", "логин", "username", "юзернейм", "wi[- ]?fi", "вай[- ]?фа", "вафл", "wlan", "wpa",
-    "ключ", "key", "домофон", "intercom", "buzzer", "backup", "резервн", "запасн", "цифр", "maiden",
+    "ключ", "key", "домофон", "intercom", "buzzer", "подъезд", "калитк", "шлагбаум", "сейф", "lockbox",
+    "combo", "combination", "keypad", "пак", "восстановл", "ворот", "psk",
+    # a slip of one letter in the password word, before a colon: "пароьл:", "passw:"
+    r"п[а-яё]{3,7}[ \t]*[:=—–-]", r"p[a-z]{3,8}[ \t]*[:=—–-]", "backup", "резервн", "запасн", "цифр", "maiden",
     "девичь", "вопрос", "question", "фраз", "phrase", "слов", "word", "answer", "ответ",
 )
 _SECRET_WORDS = ("token", "токен", "secret", "секрет", "key", "ключ", "кей", "bearer", "api", "апи", "приват", "authoriz")
@@ -71,9 +75,11 @@ def candidates(text: str) -> list[Cand]:
         if digit:
             if may_hold(low):
                 cands += cued(t)
+            cands += listed_codes(t)
             cands += digit_runs(t)
             cands += passports(t)
             cands += ibans(t)
+            cands += totp_keys(t)
         if long_token and _CRYPTO_TOKEN.search(t):
             cands += crypto(t)
     if len(t) >= _SEED_MIN_CHARS:

@@ -23,9 +23,10 @@ _SPACED_MIN = 4  # "9 0 3 1 2 3 ..." digit by digit: at least this many single d
 
 _E164 = phonenumbers.PhoneNumberFormat.E164
 
-_CTX_SNILS = re.compile(r"снилс|snils|страхов|пенсион|\bssn\b|social security", re.I)
+_CTX_SNILS = re.compile(r"снилс|snils|с\.\s?н\.\s?и\.\s?л\.\s?с|страхов|пенсион|\bssn\b|social security", re.I)
 # Russian INN, Ukrainian ІПН/РНОКПП (folded to "ипн"), Kazakh ИИН, Belarusian УНП
-_CTX_INN = re.compile(r"\b(?:инн|inn|tin|ипн|рнокпп|иин|iin|унп|unp)\b|\btax|налогов|налогоплат|податк", re.I)
+_CTX_INN = re.compile(
+    r"\b(?:инн|inn|tin|ипн|рнокпп|иин|iin|унп|unp)\b|\b[иi]\.\s?[нn]\.\s?[нn]\b|\btax|налогов|налогоплат|податк", re.I)
 _CTX_ACCOUNT = re.compile(r"сч[её]т|\bр/с|\bр\\с|\bл/с|расч[её]тн|лицев|account|\bacc\b|реквизит", re.I)
 _CTX_PHONE = re.compile(
     r"тел|phone|номер|number|звон|call|whats|ватс|ватсап|viber|вайбер|моб|mobile|cell|sms|смс|"
@@ -35,9 +36,12 @@ _CTX_NOT_PHONE = re.compile(
     r"инн|inn|снилс|snils|сч[её]т|account|заказ|order|№|#|артикул|арт\.|\bid\b|трек|track|sku|"
     r"код|транзакц|transaction|txn|ticket|тикет|invoice|инвойс|накладн|посылк|parcel|договор|"
     r"contract|полис|policy|\bref|реф|\bcase|кейс|клиент|client|customer|\buid|\bpid|аккаунт|"
-    r"баланс|balance|сумм|amount|итого|total|серия|паспорт|passport|isbn|огрн|кпп|бик|окпо", re.I)
-# "№"/"#" name an id, unless a phone word stands beside them ("№ телефона", "тел. №")
-_NUMBER_SIGN = frozenset("№#")
+    r"баланс|balance|сумм|amount|итого|total|серия|паспорт|passport|isbn|огрн|кпп|бик|окпо|"
+    # request, document, part, shipment, booking and model numbers
+    r"обращени|заявк|документ|детал|\bpart\b|\bp/n|запчаст|отправлени|брон|booking|reservation|рейс|flight|"
+    r"серийн|serial|\bs/n|модел|model|каталог|catalog|\bno\.|\bnr\.", re.I)
+# "№"/"#"/"no." name an id, unless a phone word stands beside them ("№ телефона", "tel. no.")
+_NUMBER_SIGN = frozenset(("№", "#", "no.", "nr."))
 # a date (ISO or day-first, any of - . /) or a time right after: "2024-05-12 09:30"
 _DATE = re.compile(
     r"(?:19|20)\d\d([-./])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12]\d|3[01])(?!\d)"
@@ -85,8 +89,16 @@ _CARD_ODD = re.compile(
     r"(?<![\d/_*|])(?:\d{4}([_/*|\\])\d{4}\1\d{4}\1\d{4}(?:\1\d{1,3})?|\d{2}(?:([ .-])\d{2}(?:\2\d{2}){6,8}))(?![\d/_*|])")
 
 
+# a card broken over two lines ("4276 9638\n3855 8698"): runs stop at a newline
+_CARD_BROKEN = re.compile(r"(?<![\d.,])\d{4}(?:(?:[ ]|[ ]?\n[ ]?)\d{4}){2,3}(?:(?:[ ]|[ ]?\n[ ]?)\d{1,4})?(?![\d.,])")
+
+
 def _odd_cards(text: str) -> list[Cand]:
     out = []
+    for m in _CARD_BROKEN.finditer(text) if "\n" in text else ():
+        d = re.sub(r"\D", "", m.group())
+        if "\n" in m.group() and 15 <= len(d) <= 19 and d[0] in "23456" and _checks.luhn_ok(d):
+            out.append(Cand("card", m.start(), m.end(), "", d))
     for m in _CARD_ODD.finditer(text):
         d = re.sub(r"\D", "", m.group())
         if 15 <= len(d) <= 19 and d[0] in "23456" and _checks.luhn_ok(d):
@@ -145,6 +157,7 @@ def _counting(run: str) -> bool:
 
 
 _SPLIT_GAP = re.compile(r"[^\d\n]{1,40}")
+_SPOKEN_GAP = re.compile(r"[^\W\d]|[,\s]")
 
 
 def _split_phones(text: str, runs: list[tuple[int, int, str, bool, bool]]) -> list[Cand]:
@@ -154,6 +167,8 @@ def _split_phones(text: str, runs: list[tuple[int, int, str, bool, bool]]) -> li
     for (s1, e1, d1, plus, claimed), (s2, e2, d2, _, _) in zip(runs, runs[1:]):
         if claimed or not _SPLIT_GAP.fullmatch(text, e1, s2) or len(d1) < 3 or len(d2) < 4:
             continue
+        if not _SPOKEN_GAP.search(text, e1, s2) or _id_word_before(text, s1):
+            continue  # "77-01/2024-318" is one document number, not a phone in two parts
         d = d1 + d2
         dotted = "." in text[s1:e1] or "." in text[s2:e2]  # versions, IP addresses
         if (not dotted and (plus or d1[0] in "789") and len(d2) in (4, 7) and 10 <= len(d) <= 12
@@ -234,6 +249,8 @@ def _card(start: int, end: int, d: str, sizes: list[int], seps: str) -> Cand | N
     # cards are written whole or in groups of >= 3 digits; dots only as 4-4-4-4
     if len(sizes) > 1 and (min(sizes[:-1]) < 3 or ("." in seps and sizes != [4, 4, 4, 4])):
         return None
+    if len(sizes) > 1 and all(_YEARLIKE.fullmatch(g) for g in _GROUP.findall(seps)):
+        return None  # "2019-2020 2021-2022": years, whatever Luhn says
     if d[0] in "23456" and _checks.luhn_ok(d):
         return Cand("card", start, end, "", d)
     return None
@@ -253,6 +270,8 @@ def _phone(text: str, start: int, end: int, d: str, plus: bool, whole: bool, sep
         if _DATE.search(text, start, end) or _TIME_AFTER.match(text, end):
             return None  # "2024-05-12 09:30": a date and a time
         spaced = any(c in seps for c in " .-()") or paren
+        if not (paren or _before(_CTX_PHONE, text, start, 30)) and not _phone_grouping(sizes, d):
+            return None  # "0 986 452 041", "4713-2200-01": a part number's grouping
         if n == 7:
             # a city number without its area code: only shaped and called a phone
             if not (sizes == [3, 2, 2] and d[0] in "23456789" and _before(_CTX_PHONE, text, start, 25)):
@@ -260,6 +279,8 @@ def _phone(text: str, start: int, end: int, d: str, plus: bool, whole: bool, sep
             return Cand("phone", start, end, "local", d)
         if n == 10 and d[0] != "9" and not (spaced or _before(_CTX_PHONE, text, start, 30)):
             return None
+    elif whole and seps.isdigit() and _id_word_before(text, start) and not _before(_CTX_PHONE, text, start, 30):
+        return None  # "артикул 79261234567": eleven digits in one piece after an id word
     e164 = _phone_e164(d, plus)
     if e164 is None:
         return None
@@ -270,10 +291,18 @@ def _phone(text: str, start: int, end: int, d: str, plus: bool, whole: bool, sep
     return Cand("phone", start, end, "", e164)
 
 
+def _phone_grouping(sizes: list[int], digits: str) -> bool:
+    """National numbers are grouped 3-3-4, 3-3-2-2, 3-7, 1-415-555-...: never a lone first
+    digit but a country code, never four digits in the middle."""
+    if len(sizes) == 1:
+        return True
+    return (sizes[0] > 1 or digits[0] in "178") and all(size <= 3 for size in sizes[1:-1])
+
+
 def _id_word_before(text: str, start: int) -> bool:
     """An id word ("заказ", "артикул", "№") shortly before; "№ телефона" is a phone's."""
     lo = max(0, start - 25)
-    words = {m.group() for m in _CTX_NOT_PHONE.finditer(text, lo, start)}
+    words = {m.group().lower() for m in _CTX_NOT_PHONE.finditer(text, lo, start)}
     if words and words <= _NUMBER_SIGN:
         return not _before(_CTX_PHONE, text, start, 25)
     return bool(words)

@@ -25,7 +25,9 @@ _SIX = r"(?:\d{6}|\d{3}[ -]\d{3}|\d{2}[ -]\d{2}[ -]\d{2})"
 _SEVEN = r"(?:\d{7}|\d{3}[ -]\d{4}|\d{3}[ -]\d{2}[ -]\d{2})"
 _NUMBER = re.compile(
     # internal / driver's licence: series 2+2, number 6 ("45 10 123456", "4510, номер 123 456")
-    rf"{_EDGE_L}\d{{2}}[ -]?\d{{2}}[ ,;:./-]{{0,3}}(?:{_NO}[ :.]{{0,3}})?{_SIX}{_EDGE_R}"
+    rf"{_EDGE_L}\d{{2}}[ -]?\d{{2}}[ ,;:./\n-]{{0,3}}(?:{_NO}[ :.]{{0,3}})?{_SIX}{_EDGE_R}"
+    # digit by digit: "4 5 1 0 1 2 3 4 5 6"
+    rf"|{_EDGE_L}\d(?:[ .-]\d){{8,9}}{_EDGE_R}"
     # international ("загран"): 2 + 7 ("75 1234567", "77 859 4446")
     rf"|{_EDGE_L}\d{{2}}[ -]?(?:{_NO}[ :.]{{0,3}})?{_SEVEN}{_EDGE_R}"
     # foreign passports: 1-2 letters (Latin or Cyrillic: "ЕК 123456") + 6-8 digits, or 9 digits

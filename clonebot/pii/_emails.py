@@ -89,6 +89,13 @@ _LETTER_BY_LETTER = re.compile(
 _URL_USER = re.compile(r"[a-z][a-z0-9+.-]{1,20}://[^\s:/@]{0,64}:$", re.I)
 
 
+# "мой gmail: ivan.petrov1985", "my yahoo is kate_w91": the provider named, the login after it
+_PROVIDER_LOGIN = re.compile(
+    r"(?<!\w)(?P<provider>gmail|googlemail|yandex|outlook|hotmail|yahoo|icloud|protonmail|proton|rambler|"
+    r"гмейл|гмэйл|джимейл|джимэйл|яндекс|рамблер|аутлук|хотмейл|айклауд)[а-я]{0,2}(?!\w)"
+    r"[ \t]*(?:[:=—–-]|\bis\b|\bэто\b)[ \t]*(?P<local>[A-Za-z][\w.+-]{2,63})(?![\w@.+-]|\.\w)", re.I)
+
+
 def emails(text: str) -> list[Cand]:
     out: list[Cand] = []
     for at in _AT.finditer(text):
@@ -108,6 +115,11 @@ def emails(text: str) -> list[Cand]:
             out.append(Cand("email", start, end, "", f"{local}@{domain}".lower()))
     if "@" in text:
         out += _letter_by_letter(text)
+    for m in _PROVIDER_LOGIN.finditer(text):
+        local = m.group("local")
+        if local.lower() not in _NOT_LOCAL and _ADDRESS_CHARS.search(local):
+            provider = _SPOKEN_PROVIDERS.get(m.group("provider").lower(), m.group("provider").lower())
+            out.append(Cand("email", m.start("local"), m.end("local"), "", f"{local}@{provider}".lower()))
     for m in _ON_PROVIDER.finditer(text):
         local = m.group(1)
         if local.lower() not in _NOT_LOCAL and (m.group("tld") in _TLD if m.group("domain") else

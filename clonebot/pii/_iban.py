@@ -11,8 +11,9 @@ import re
 from clonebot.pii import _checks
 from clonebot.pii._candidate import Cand
 
-_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[ ]?\d{2}(?:[ .-]?[A-Za-z0-9]){10,30}(?![A-Za-z0-9])")
-_SEP = re.compile(r"[ .-]")
+# groups may run on to the next line ("DE54 1606 1106\n5005 8466 46")
+_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[ ]?\d{2}(?:(?:[ .-]|[ ]?\n[ ]?)?[A-Za-z0-9]){10,30}(?![A-Za-z0-9])")
+_SEP = re.compile(r"[ .\n-]")
 
 
 def ibans(text: str) -> list[Cand]:
@@ -25,5 +26,5 @@ def ibans(text: str) -> list[Cand]:
             if _checks.iban_ok(compact):
                 out.append(Cand("iban", m.start(), m.start() + cut, compact[:2], compact))
                 break
-            cut = max((s.rfind(c, 0, cut) for c in " .-"), default=-1)
+            cut = max((s.rfind(c, 0, cut) for c in " .-\n"), default=-1)
     return out

@@ -4,7 +4,11 @@
   everywhere", "same one everywhere: X";
 - a default account and its password: "admin / X", "root:X";
 - a code by its purpose: "Use 382 910 to verify", "введи 4821 для входа";
-- a code handed over or received: "вот он: 66 12 09", "here it is: 482193", "прислали 482193".
+- a code handed over or received: "вот он: 66 12 09", "here it is: 482193", "прислали 482193";
+- tried at a login: "попробуй Barsik2015, должно пустить", "typed Zx91!pq and it won't let me in";
+- what it opens, at the start of a line: "от ноута: Kotenok_07", "from the wifi: Xy7!kq9";
+- a Wi-Fi network and its password: "TP-Link_4A2C / Rf7tPq2x";
+- a message that is nothing but recovery codes: "4829-1733 9921-0042 5510-8837 ...".
 
 With no keyword the value itself must look like a password (letters with digits or
 symbols; with "поставил" a symbol too, unless it says where: "на всё", "на вход") or like a
@@ -18,11 +22,13 @@ import re
 
 from clonebot.pii._candidate import Cand
 from clonebot.pii._passwords import _STOP, _extract
+from clonebot.pii._wifi import looks_like_ssid
 
 _HINT = re.compile(
     r"везде|everywhere|одинаков|same|постав|установ|задал|admin|админ|root|guest|verif|confirm|подтвер|"
     r"вход|войти|зайти|log\s?in|sign\s?in|auth|авториз|вот\s+он|here\s+(?:it\s+is|you\s+go)|держи|лови|"
-    r"прислали|пришл|пришёл|пришел|got|received|sent")
+    r"прислали|пришл|пришёл|пришел|got|received|sent|"
+    r"попроб|пробу|вв[её]л|введ|ввод|вбе|вби|try|tried|enter|typed|type|от\s|для\s|from\s|for\s|/")
 
 # ------------------------------------------------------------------ what was done with it
 _SAME = re.compile(
@@ -87,6 +93,68 @@ _HANDED = re.compile(
     r"(\d{6}|\d{3}[ -]\d{3}|\d{2}[ -]\d{2}[ -]\d{2})(?=[ \t]*(?:$|[.!,;)]))", re.I)
 _YEAR = re.compile(r"19\d\d|20\d\d")
 
+# ------------------------------------------------------------------ tried at a login
+_TRIED = re.compile(
+    r"(?<!\w)(?:попробуй\w{0,2}|пробуй\w{0,2}|попробовал\w?|пробовал\w?|вв[её]л\w?|введи\w{0,2}|вводи\w{0,2}|"
+    r"вбей\w{0,2}|вбил\w?|try|tried|enter|entered|typed|type\s+in)(?!\w)[ \t]*[:\-—]?[ \t]*", re.I)
+# the login the attempt is about: "должно пустить", "не пускает", "get you in"
+_LOGIN_OUTCOME = re.compile(
+    r"пуст|пуска|войд|войти|зайд|зайти|заход|вход|подой|подош|подход|разблок|логин|неверн|не\s+тот|"
+    r"get\s+(?:you\s+)?in|let\s+(?:you|me|us)\s+in|log\s?in|sign\s?in|unlock|works?\b|wrong|incorrect|"
+    r"access|denied", re.I)
+# a line that opens with what the value is for: "от ноута: X", "from the wifi - X"
+_FOR_WHAT = re.compile(
+    r"(?:^|(?<=[\n.!?;]))[ \t>*-]*(?:от|для|from|for)[ \t]+(?:(?:the|my|моего|моей|нашего|нашей)[ \t]+)?"
+    r"[^\W\d][\w-]{1,20}(?:[ \t]+[^\W\d][\w-]{1,20})?[ \t]*(?::|—|–|-(?=[ \t]))[ \t]*(?=\S)", re.I)
+_VERSION = re.compile(r"v?\d+(?:\.\d+)+[a-z]*\.?", re.I)  # "try v2.3.1"
+_AMOUNT = re.compile(r"\d+(?:[.,]\d+)?[^\W\d]{1,5}\.?")  # "10min", "15км": a number and a unit
+_SSID_PAIR = re.compile(r"(?<![^\s(«\"'])([^\s/]{4,40})[ \t]*/[ \t]*([^\s,;/]{6,64})")
+
+
+def _tried_value(val: str) -> bool:
+    """Tried at a login, one digit is enough with mixed case: "Sunflower7"."""
+    if _looks_set(val):
+        return True
+    return (_shaped(val + "0", symbol_needed=False) and any(c.isdigit() for c in val)
+            and any(c.isupper() for c in val) and any(c.islower() for c in val))
+
+
+def _looks_set(val: str) -> bool:
+    """A password's shape, not an amount: letters with 2+ digits or a symbol."""
+    return _shaped(val, symbol_needed=False) and not _AMOUNT.fullmatch(val) and not _VERSION.fullmatch(val)
+
+
+# ------------------------------------------------------------------ a bare list of recovery codes
+_LIST_CODE = r"(?:\d{4}[- ]\d{4}|(?=[a-z]*\d)[a-z0-9]{4}-[a-z0-9]{4}|\d{8,10})"
+_CODE_LIST = re.compile(
+    rf"[ \t]*(?:(?:\d{{1,2}}[.)][ \t]*)?{_LIST_CODE}[ \t]*[\s,;]+[ \t]*){{3,}}(?:\d{{1,2}}[.)][ \t]*)?{_LIST_CODE}[\s.,;]*")
+_LISTED = re.compile(rf"(?<![\w-]){_LIST_CODE}(?![\w-])")
+_MIN_LISTED = 4
+
+
+def listed_codes(text: str) -> list[Cand]:
+    """A message of four or more codes and nothing else is a recovery list, unless its pairs
+    are ranges of years or hours ("2019-2020 2020-2021 ...", "0900-1300 1400-1800")."""
+    if _CODE_LIST.fullmatch(text) is None:
+        return []
+    codes = list(_LISTED.finditer(text))
+    if len(codes) < _MIN_LISTED or all(_range(m.group()) for m in codes):
+        return []
+    return [Cand("password", m.start(), m.end(), "code", m.group()) for m in codes]
+
+
+def _range(code: str) -> bool:
+    parts = re.split(r"[- ]", code)
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        return False
+    a, b = int(parts[0]), int(parts[1])
+    return a < b and (_YEAR.fullmatch(parts[0]) is not None or (a <= 2400 and b <= 2400))
+
+
+def _ends_value(text: str, end: int) -> bool:
+    """The value closes its clause: "от ноута: X" and not "от дома: X минут пешком"."""
+    return re.match(r"[ \t]*(?:$|[\n.,;!?)]|\(|—|-[ \t])", text[end:]) is not None
+
 
 def may_hold(low: str) -> bool:
     """A cheap first look (on the lower-cased line) before the patterns below."""
@@ -104,6 +172,17 @@ def cued(text: str) -> list[Cand]:
         v = _extract(text, m.start(1), tail=False)
         if v is not None and _shaped(text[v[0] : v[1]], symbol_needed=False) and not _FILE.search(text[v[0] : v[1]]):
             out.append(Cand("password", v[0], v[1], "pw", text[v[0] : v[1]]))
+    for m in _TRIED.finditer(text):
+        v = _extract(text, m.end(), tail=False)
+        if v is not None and _tried_value(text[v[0] : v[1]].rstrip(".!?")) and _LOGIN_OUTCOME.search(text):
+            out.append(Cand("password", v[0], v[1], "pw", text[v[0] : v[1]]))
+    for m in _FOR_WHAT.finditer(text):
+        v = _extract(text, m.end(), tail=False)
+        if v is not None and _looks_set(text[v[0] : v[1]].rstrip(".!?")) and _ends_value(text, v[1]):
+            out.append(Cand("password", v[0], v[1], "pw", text[v[0] : v[1]]))
+    for m in _SSID_PAIR.finditer(text):
+        if looks_like_ssid(m.group(1)) and _shaped(m.group(2), symbol_needed=False):
+            out.append(Cand("password", m.start(2), m.end(2), "pw", m.group(2)))
     for rx in (_PURPOSE, _HANDED):
         for m in rx.finditer(text):
             digits = re.sub(r"\D", "", m.group(1))

@@ -8,8 +8,8 @@ A keyword of any family, both languages and slang ("пароль", "пароль
 подтверждения — 512 774", "backup codes: A, B, C".
 
 What keeps "забыл пароль", "код ошибки 404", "code review", times and prices untouched:
-digit kinds take digits only (not times, not amounts), a bare "код" needs 4+ digits or a
-code-ish word around it, ambiguous keys ("pass", "wi-fi", "key") need a value that looks
+digit kinds take digits only (not times, not amounts: ``_codes``), a bare "код" needs 4+
+digits or a code-ish word around it, ambiguous keys ("pass", "wi-fi", "key") need a value that looks
 like one, and without a connector a password must look like one too (digits, mixed case,
 symbols, Latin after a Russian keyword, a random run of letters).
 """
@@ -19,72 +19,64 @@ from __future__ import annotations
 import re
 
 from clonebot.pii._candidate import Cand
+from clonebot.pii._codes import (
+    DIGIT_KINDS,
+    DIGITS,
+    DOOR_TAIL,
+    MAX_GAP,
+    NOT_A_CODE_AFTER,
+    STRONG_CONNECT,
+    backup_codes,
+    code_context_ok,
+    digit_value,
+    sms_code,
+)
+from clonebot.pii._wifi import is_wifi_key, looks_like_ssid, names_network
 
 _KEY = re.compile(
     r"(?<![\w/])(?:"
     r"(?P<cvv>(?:cvv2?|cvc2?|cvv/cvc|cvc/cvv|cav2|cid)(?:[\s-]?(?:код\w{0,3}|code))?)"
-    r"|(?P<pin>(?:пин|pin|puk|пук)(?:[\s-]?(?:код\w{0,3}|code))?|пинкод\w{0,3}|пинчик\w{0,2}|pincode|pinkod\w{0,2})"
-    r"|(?P<backup>(?:backup|recovery|резервн\w*|запасн\w*)\s+(?:codes?|код\w{0,3}))"
-    r"|(?P<code>(?:смс|sms)[\s-]?(?:код\w{0,3}|code)|код\w{0,3}|kod\w{0,3}|code|otp|2fa|totp|тотп|"
-    r"домофон\w{0,3}|intercom|buzzer|(?:три|3)\s+цифр\w*\s+(?:на\s+обороте|сзади))"
+    # "пак" is how a PUK is said: only with its eight digits
+    r"|(?P<pin>(?:пин|pin|puk|пук)(?:[\s-]?(?:код\w{0,3}|code))?|пинкод\w{0,3}|пинчик\w{0,2}|pincode|pinkod\w{0,2}"
+    r"|пак(?:[\s-]?код\w{0,3})?(?=[\s:-]+\d{8}(?!\d)))"
+    r"|(?P<backup>(?:backup|recovery|резервн\w*|запасн\w*)\s+(?:codes?|код\w{0,3}|keys?|ключ\w{0,3})"
+    r"|(?:код\w{0,3}|ключ\w{0,3})\s+(?:для\s+)?восстановлени\w{0,2}"
+    r"|(?:коды|codes)(?=[ \t]*:?[ \t]*\n[ \t]*(?:\d{1,2}[.)][ \t]*)?\S*\d))"  # "мои коды:\n1. 8341 2093\n..."
+    r"|(?P<code>(?:смс|sms)[\s-]?(?:код\w{0,3}|code)|код\w{0,3}|kod\w{0,3}|code(?!\s*word)|otp|2fa|totp|тотп|"
+    r"(?:три|3)\s+цифр\w*\s+(?:на\s+обороте|сзади))"
+    # a door, gate, intercom or safe: its code, not its number ("домофон 45к7689", "калитка 5931#")
+    r"|(?P<door>домофон\w{0,3}|intercom|buzzer|подъезд\w{0,2}|калитк\w{0,2}|шлагбаум\w{0,2}|сейф\w{0,2}|"
+    r"ворот(?:а|ах|ам)?|lockbox|combo|combination|keypad)"
     # the message a code came in, on its own ("смска пришла 735 204", "kod iz sms 3309")
     r"|(?P<sms>смск\w{0,2}|смс\w{0,2}|sms|эсэмэс\w{0,4}|двухфактор\w{0,4}|verification|подтверждени\w{0,2}|"
     r"(?:из|iz|from|in)\s+(?:смс\w{0,2}|sms|смск\w{0,2}|пуш\w{0,2}|письм\w{0,2}))"
     # a secret word or answer: the value may be plain words ("зелёный чай")
     r"|(?P<word>(?:кодов|секретн|контрольн|тайн)\w+\s+слов\w*|code\s*word|secret\s+word|safe\s*word|"
     r"security\s+(?:answer|word|question\s+answer)|secret\s+answer|ответ\w*\s+на\s+(?:секретн|контрольн)\w+\s+вопрос\w*|"
-    r"(?:mother'?s\s+)?maiden\s+name|девичь\w+\s+фамили\w*|pass\s?phrase|(?:кодов|секретн)\w+\s+фраз\w*|"
+    r"(?:mother'?s\s+)?maiden\s+name|девичь\w+\s+фамили\w*(?:\s+(?:матери|мамы|мамина|бабушки))?|pass\s?phrase|(?:кодов|секретн)\w+\s+фраз\w*|"
     r"(?:секретн|контрольн)\w+\s+вопрос\w*|security\s+question)"
     # short or ambiguous words (a mountain pass, Wi-Fi 6): only with a value that looks like one
-    r"|(?P<weak>(?<!-)(?:pass|пасс|пас)|wi[- ]?fi|вай[- ]?фа[йяюе]\w{0,2}|вайфик\w{0,2}|вафл\w{0,2}|wlan|ключ\w{0,3}|key|creds|credentials|"
+    r"|(?P<weak>(?<!-)(?:pass|пасс|пас)(?!-\w)|wi[- ]?fi|вай[- ]?фа[йяюе]\w{0,2}|вайфик\w{0,2}|вафл\w{0,2}|wlan|ключ\w{0,3}|key|creds|credentials|"
     r"креды|кредсы|учётк[аиу]|учетк[аиу])"
     # the password word as people misspell it: парль, праоль, паролль, пароь, translit parol/paroly,
     # passowrd, passwort (de), passord (no), гасло (uk)
-    r"|(?P<pw>п(?:[ао]р[оа]?|ра[оа]|аор)лл?[ьъяюеиё]\w{0,4}|пароь|п[аеэ]сс?в[оа]р[дт]\w{0,3}|pas+w(?:or|r|o|ro)?d\w{0,2}"
-    r"|pas+owrd|pas+wort|pas+ord|pas+v[oa]r[dt]\w{0,2}|pss?wo?r?d|pass(?:code|word)|pword|p[ao]rol(?!e(?!\w))\w{0,5}|гасл[оаиуе]\w{0,2}"
-    r"|pwd|psw|pswd|p/w|pw|пв|пасскод\w{0,2}|network\s+key|wpa2?(?:[\s-]+(?:key|psk))?|сетев\w+\s+ключ\w*)"
+    # "парол", "паролт" (a slip of the finger), not "параллельно"; "gfhjkm" / "зфыыцщкв": the word typed in the
+    # other keyboard layout
+    r"|(?P<pw>(?!паралл)п(?:[ао]р[оа]?|ра[оа]|аор)лл?(?:[ьъяюеиё]\w{0,4}|т)?|пароь|п[аеэ]сс?в[оа]р[дт]\w{0,3}|pas+w(?:or|r|o|ro)?d\w{0,2}"
+    r"|pas+owrd|pas+wort|pas+ord|pas+v[oa]r[dt]\w{0,2}|pss?wo?r?d|pass(?:code|word)|pword|p[ao]rol(?!e(?!\w))\w{0,5}['ʹ’]?|гасл[оаиуе]\w{0,2}"
+    r"|gfhjk\w{0,2}|зфыы\w{0,4}"
+    r"|pwd|psw|pswd|p/w|pw|пв|пасскод\w{0,2}|network\s+key|wpa2?(?:[\s-]+(?:key|psk))?|psk|pass?w(?=[ \t]*[:=])|сетев\w+\s+ключ\w*)"
     r")(?!\w)",
-    re.I,
-)
-# what makes a "код/code" a secret one (before or after the keyword)
-_CODE_GOOD = re.compile(
-    r"домофон|подъезд|двер|калитк|ворот|сейф|замк|замок|сигнализ|подтвержд|смс|sms|доступ|безопасн|"
-    r"верифик|провер|вход|карты|охран|квартир|одноразов|логин|банк|госуслуг|телеграм|"
-    r"door|gate|entry|alarm|safe|lock|verif|confirm|security|access|one[- ]time|2fa|two[- ]factor|"
-    r"login|sign[- ]?in|auth|bank|telegram|steam|your|my|мой|твой|ваш|оборот|сзади|back\s+of|"
-    r"телефон|phone|ноут|laptop|планшет|сим|sim",
-    re.I,
-)
-_CODE_BAD = re.compile(
-    r"ошибк|error|status|статус|регион|region|zip|area|город|товар|product|http|promo|промо|source|"
-    r"исход|qr|bar|штрих|country|стран|postal|почтов|review|ревью|программ|python|java|snippet|"
-    r"github|repo|репо|commit|коммит|модул|module|функц|function|line|строк|style|стил|цвет|color|"
-    r"colour|hex|ascii|unicode|юникод|morse|морзе|dress|дресс|genetic|генетич|cheat|чит|qr|"
-    r"подразделени|оквэд|окато|октмо|бик|кпп|огрн|тн\s*вэд|hs\s*code|sku|iata|икао|icao|isbn|"
-    r"заказ|order|купон|coupon|скидк|discount|филиал|branch|операци|transaction|отделени|магазин|"
-    r"store|shop|артикул|item|валют|currency|рейс|flight|тариф|курс|course|предмет|subject|"
-    r"специальн|группы|group|readme|example|пример|sample|demo|skin|скин|игр|game",
     re.I,
 )
 _CONNECT = re.compile(  # one or more: "пароль вот такой — X"
     r"(?:[ \t]*(?:[:=]|:-|-(?=\s)|\.{2,}|…|\bis\b:?|\bэто\b|\bwas\b|\bбудет\b|\bбыл[аои]?\b:?|"
     r"\b(?:такой|тот)\s+же\b:?|\bтакой\b:?|\bвот\b:?))+"
     r"[ \t]*", re.I)
-_STRONG_CONNECT = re.compile(r"[:=]")
 _QUOTED = re.compile(r"[\"'«“`]([^\"'»”`\n]{3,64})[\"'»”`]")
 _QUOTED_TAIL = re.compile(r"[ \t]*/[ \t]*[\"'«“`]?([^\s\"'»”`,;/]{3,64})")
 _TOKEN = re.compile(r"[^\s,;]{1,64}")
-_DIGITS = re.compile(  # "4821", "512 774", "3 9 1 7", "3.9.1.7", "3 - 9 - 1 - 7"
-    r"(?<![\d:.,/])(?:\d(?:(?:\.| ?- ?)\d){3,7}(?![.\d])|\d{1,8}(?:[ -]\d{1,8}){0,7}(?!\d))")
-_NOT_A_CODE_AFTER = re.compile(
-    r"[ \t]*(?:[:.,/]\d|%|руб|р\.|р\b|₽|\$|€|usd|eur|rub|тыс|k\b|к\b|мин|min|сек|sec|час|hour|"
-    r"год|лет|year|line|строк|раз|times|шт|pcs|km|км|кг|kg|gb|гб|mb|мб|px|dpi|char|символ|знак|сообщен|"
-    r"message|штук|человек|people|users|подписчик)",
-    re.I)
 _AFTER_LOGIN = re.compile(r"[ \t]*[/|:;][ \t]*|[ \t]+(?:pass|пасс|пароль|pw)?[ \t]*[:=-]?[ \t]*(?=\S*\d)")
-_YEAR = re.compile(r"19[5-9]\d|20[0-4]\d")
-_YEAR_BEFORE = re.compile(r"(?:\b(?:в|во|с|до|к|по|in|since|from|until|of|by)|году|year)\s*$", re.I)
-_DOOR_TAIL = re.compile(r"[#*](?:\d{1,6}[#*]?)?")
 _NOT_A_PASSWORD_PASS = re.compile(
     r"(?:boarding|bus|season|ski|day|gym|transit|backstage|press|vip|mountain|festival|hall|free|"
     r"metro|train|parking|guest|visitor|all-access|access)[ \t]*$", re.I)
@@ -100,11 +92,11 @@ _PAIR_HEADER = re.compile(
     r"(?<!\w)(?:login|логин|user(?:name)?|юзер\w*|e-?mail|почта|л|l|u)[ \t]*(?:[/\\:|&,+]|\s(?:и|and)\s)[ \t]*"
     r"(?:pass(?:word)?|парол\w{0,3}|пасс|pw|pwd|п|p)[ \t]*(?:[:=-]|\s)[ \t]*"
     r"[\"'«]?[^\s/:|,;\"'»]{2,64}[\"'»]?[ \t]*[/\\:|,;\s][ \t]*[\"'«]?([^\s,;\"'»]{3,64})", re.I)
-_URL_CREDENTIALS = re.compile(r"[a-z][a-z0-9+.-]{1,20}://[^\s:/@]{1,64}:([^\s@/]{1,128})@[\w.-]+", re.I)
+# "postgres://user:X@host", "redis://:X@host" (a password and no user)
+_URL_CREDENTIALS = re.compile(r"[a-z][a-z0-9+.-]{1,20}://[^\s:/@]{0,64}:([^\s@/]{1,128})@[\w.-]+", re.I)
 
 _TAIL = re.compile(r"(?: ?/ ?| )(?=\S*\d)[^\s,;]{1,32}|(?: ?/ ?)[^\s,;]{3,32}")
 _MAX_WORDS = 9  # "пароль от учётной записи на госуслугах у мамы X"
-_MAX_GAP = 60  # characters between a keyword and its value
 _STOP = frozenset(
     """не нет и или а но от для к на в у с по из за то это же ли бы тот такой такая такое какой
     неверный неправильный верный правильный сложный простой слабый надёжный надежный новый старый
@@ -120,8 +112,9 @@ _STOP = frozenset(
     invalid ok okay also just really what which who how why when where one another new old
     code pin password пароль код пин required missing empty blank expiring expires secure
     strength complexity rules reset-link link attempts attempt скажу скину пришлю отправлю напишу
-    позже потом завтра сейчас later tomorrow soon below above attached прикрепил ниже выше
-    лс личку dm private hidden скрыт скрыто redacted removed censored удален удалён same long
+    позже потом завтра вчера сегодня сейчас later tomorrow soon below above attached прикрепил ниже выше
+    изменён изменен обновлён обновлен сменён сменен сброшен истёк истек устарел
+    см смотри see лс личку dm private hidden скрыт скрыто redacted removed censored удален удалён same long
     short simple easy hard safe unique good bad fine lost forgotten stolen leaked encrypted
     needed mandatory optional important ready done sms смс
     тот такой-же также тоже сам сама само там тут здесь всё все вся весь другой другая другое""".split()
@@ -130,20 +123,43 @@ _STOP = frozenset(
 # nouns ("ромашка"), so after a weak connector ("пароль — это важно") such a word is talk
 _WORD_FOLLOWS = re.compile(r"[ \t]+[а-яё]", re.I)
 _EN_NOT_NOUN = re.compile(r"(?:ed|ing|ly|ful|ous|able|ible|less|ive)$")
-_RU_NOT_NOUN = re.compile(r"(?:ый|ий|ой|ая|яя|ое|ее|ые|ие|но|ен|на|ся|сь|ть|ла|ло|ли|ет|ит|ют|ят|ем|им|шь|те)$")
+_RU_NOT_NOUN = re.compile(r"(?:ый|ий|ой|ая|яя|ое|ее|ые|ие|но|ен|ён|на|ся|сь|ть|ла|ло|ли|ет|ит|ют|ят|ем|им|шь|те)$")
+# a plain Cyrillic word as the password itself ("пароль от почты черепаха") is a noun in the
+# nominative: verbs ("подошёл", "поменяй", "сменю"), participles ("написан") and other cases are talk
+_RU_TALK = re.compile(r"(?:ал|ял|ел|ёл|ил|ыл|ул|ан|ян|ай|яй|ей|уй|ю|у|и|ом|ем|ам|ям|ах|ях|ого|его|ому|ему)$")
+
+
+def _one_slip(word: str, letter: str) -> str:
+    """A pattern for `word` with one letter dropped, added, changed or two swapped."""
+    variants = {word[:i] + word[i + 1 :] for i in range(len(word))}
+    variants |= {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1)}
+    pattern = {re.escape(v) for v in variants if len(v) >= 4}
+    pattern |= {re.escape(word[:i]) + letter + re.escape(word[i + 1 :]) for i in range(1, len(word))}
+    pattern |= {re.escape(word[:i]) + letter + re.escape(word[i:]) for i in range(1, len(word) + 1)}
+    return "|".join(sorted(pattern, key=len, reverse=True))
+
+
+# the password word with one slip of the finger ("пароьл", "прароль", "passw", "pasword"), only
+# right before a colon, "=" or a dash: the slip alone would take "король" or "parole" along
+_SLIPPED_KEY = re.compile(
+    rf"(?<![\w/])(?:{_one_slip('пароль', '[а-яё]')}|{_one_slip('password', '[a-z]')})(?=[ \t]*(?:[:=]|[—–-][ \t]))",
+    re.I)
 
 
 def passwords(text: str) -> list[Cand]:
     out: list[Cand] = []
-    for k in _KEY.finditer(text):
-        kind = k.lastgroup or ""
-        if kind == "code" and not _code_context_ok(text, k):
+    keys = list(_KEY.finditer(text))
+    taken = [(k.start(), k.end()) for k in keys]
+    keys += [m for m in _SLIPPED_KEY.finditer(text) if not any(s < m.end() and m.start() < e for s, e in taken)]
+    for k in keys:
+        kind = k.lastgroup or "pw"  # a slipped keyword has no group: it is the password word
+        if kind in ("code", "door") and not code_context_ok(text, k):
             continue
         if kind == "sms":
-            out += _sms_code(text, k)
+            out += sms_code(text, k)
             continue
         if kind == "backup":
-            out += _backup_codes(text, k)
+            out += backup_codes(text, k)
             continue
         if kind == "weak" and _NOT_A_PASSWORD_PASS.search(text, max(0, k.start() - 20), k.start()):
             continue  # "boarding pass 123...", "проездной"
@@ -153,23 +169,42 @@ def passwords(text: str) -> list[Cand]:
                 out.append(Cand("password", found[0], found[1], "pw", text[found[0] : found[1]]))
                 continue
             kind = "pw"
-        if kind in ("cvv", "pin", "code"):
-            found = _digit_value(text, k, kind)
+        if kind in DIGIT_KINDS:
+            found = digit_value(text, k, kind)
+        elif kind == "word" and _QUESTION_WORD.search(k.group()):
+            # "секретный вопрос кличка собаки, ответ Рекс": the question is no secret, its answer is
+            answer = _ANSWER_MARK.search(text, k.end(), min(len(text), k.end() + 80))
+            if answer is not None:
+                found = _answer(text, answer.end())
+                if found is not None:
+                    out.append(Cand("password", found[0], found[1], kind, text[found[0] : found[1]]))
+                continue
+            # "контрольный вопрос: кличка собаки" names the question: only a value that looks like one
+            found = _word_value(text, k, kind if _ANSWER_FIRST.search(k.group()) else "weak")
         else:
             found = _word_value(text, k, kind)
-        if found is None and kind not in ("cvv", "pin", "code"):
+        if found is None and kind not in DIGIT_KINDS:
             found = _value_after_colon(text, k, kind)
         if found is None:
             found = _value_before(text, k, kind)
+        if found is None:
+            found = _answered(text, k, kind)
+        if found is not None and kind == "weak" and is_wifi_key(k.group()):
+            found = _wifi_password(text, k.end(), found)
         while found is not None:
             s, e = found
             out.append(Cand("password", s, e, kind, text[s:e]))
+            alternative = _alternative(text, e) if kind in ("pw", "weak", "word") else None
+            if alternative is not None:
+                out.append(Cand("password", alternative[0], alternative[1], kind, text[alternative[0] : alternative[1]]))
+                e = alternative[1]
             # "пароли: от почты X, от вк Y": more values, each named by what it opens
             more = _MORE.match(text, e) if kind in ("pw", "weak") else None
             found = _walk(text, more.end(), more.end(), kind, True) if more else None
     for rx in (_URL_CREDENTIALS, _LOGIN_PAIR, _PAIR_HEADER):
         for m in rx.finditer(text):
-            if m.group(1).lower() not in _STOP and not _masked(m.group(1)):
+            if (m.group(1).lower() not in _STOP and not _masked(m.group(1))
+                    and not _KEY.fullmatch(m.group(1).rstrip(":=-"))):  # "login: X / pass: Y": "pass:" is a keyword
                 out.append(Cand("password", m.start(1), m.end(1), "pw", m.group(1)))
     if out and _TALK_ABOUT_PASSWORDS.search(text):
         out = [c for c in out if c.value.strip("\"'«»“”`").lower() not in _FAMOUS]
@@ -187,6 +222,31 @@ _TALK_ABOUT_PASSWORDS = re.compile(
     r"популярн|common|worst|худш|never\s+use|don'?t\s+use|не\s+(?:ставь|ставьте|используй|делай)|никогда|"
     r"типа|вроде|например|e\.\s?g\.|such\s+as|like\s+using|top\s?\d+|топ|взлом|взлам|hack|crack|брут|brute|"
     r"словар|dictionary|leak|утечк|угада|guess", re.I)
+
+
+def _wifi_password(text: str, key_end: int, found: tuple[int, int]) -> tuple[int, int] | None:
+    """After a Wi-Fi keyword: "HomeNet_5G / X" names the network, then its password; a
+    network name alone ("вайфай MGTS_GPON_8C1E не ловит") is no password."""
+    s, e = found
+    val = text[s:e]
+    slash = _SLASH.search(val)
+    if slash is not None:
+        rest = s + slash.end()
+        return (rest, e) if _strong(text[rest:e], cyr_key=False) else None
+    if not (looks_like_ssid(val) or names_network(text[key_end:s])):
+        return found
+    after = _SLASH_VALUE.match(text, e)  # "wifi: HomeNet_5G / X" typed with spaces
+    if after and _strong(after.group(1), cyr_key=False):
+        return after.start(1), after.end(1)
+    return None
+
+
+_SLASH = re.compile(r"[ \t]*/[ \t]*")
+_SLASH_VALUE = re.compile(r"[ \t]*/[ \t]*([^\s,;]{4,64})")
+_QUESTION_WORD = re.compile(r"вопрос|question", re.I)
+_ANSWER_FIRST = re.compile(r"ответ|answer", re.I)  # "ответ на секретный вопрос: X", "security question answer X"
+_ANSWER_MARK = re.compile(
+    r"(?<!\w)(?:(?:ответ\w{0,2}|answer)(?!\w)[ \t]*(?:[:=—–-]|\bis\b|\bэто\b)?|[aо]:)[ \t]*", re.I)
 
 
 def _after_login_key(text: str, k: re.Match) -> tuple[int, int] | None:
@@ -210,7 +270,7 @@ def _value_before(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
         return None
     s, e = m.start(1), m.end(1)
     val = text[s:e]
-    if kind in ("cvv", "pin", "code"):
+    if kind in DIGIT_KINDS:
         digits = sum(c.isdigit() for c in val)
         ok = re.fullmatch(r"(?:[A-Z]-)?[\d ]+", val) is not None and 4 <= digits <= 8  # "G-482193"
     else:
@@ -231,88 +291,6 @@ def after_login(text: str, end: int) -> Cand | None:
     return Cand("password", v[0], v[1], "pw", text[v[0] : v[1]])
 
 
-_BACKUP_CODE = re.compile(r"(?<![\w-])(?=[\w-]*\d)[A-Za-z0-9]{4,12}(?:[ -][A-Za-z0-9]{3,12}(?=[\s,;.]|$))?(?![\w-])")
-
-
-def _backup_codes(text: str, k: re.Match) -> list[Cand]:
-    """"backup codes: 4829 1733, 9921 0042": every code up to the end of the line."""
-    end = text.find("\n", k.end())
-    end = len(text) if end == -1 else end
-    return [Cand("password", m.start(), m.end(), "code", m.group())
-            for m in _BACKUP_CODE.finditer(text, k.end(), min(end, k.end() + 300))]
-
-
-def _sms_code(text: str, k: re.Match) -> list[Cand]:
-    """A message word alone names a code only for 4+ digits not sent to or from a number
-    ("смс на 900", "пришла смс от 9000")."""
-    found = _digit_value(text, k, "code") if _code_context_ok(text, k) else None
-    if found is None or _NOT_AN_SMS_CODE.search(text, k.end(), found[0]):
-        return []
-    if sum(c.isdigit() for c in text[found[0] : found[1]]) < 4:
-        return []
-    return [Cand("password", found[0], found[1], "code", text[found[0] : found[1]])]
-
-
-_NOT_AN_SMS_CODE = re.compile(
-    r"(?<!\w)(?:номер\w*|number|тел\w*|phone)(?!\w)|(?<!\w)(?:на|с|со|от|до|to|from)[ \t]*$", re.I)
-
-
-def _code_context_ok(text: str, k: re.Match) -> bool:
-    before = text[max(0, k.start() - 25) : k.start()]
-    after = text[k.end() : k.end() + 30]
-    return not _CODE_BAD.search(before[-15:] + " " + k.group() + " " + after[:20])
-
-
-# ------------------------------------------------------------------ PIN, CVV, codes
-def _digit_value(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
-    limit = min(len(text), k.end() + _MAX_GAP)
-    m = _DIGITS.search(text, k.end(), limit)
-    if m is None:
-        return None
-    gap = text[k.end() : m.start()]
-    if re.search(r"[.!?;]\s|\n|\b(?:но|а|and|but|или|or)\b", gap, re.I):
-        return None  # the number belongs to another sentence or clause
-    if len(re.findall(r"[^\W\d]+", gap)) > 4:
-        return None
-    good = _CODE_GOOD.search(text, max(0, k.start() - 25), min(len(text), k.end() + 25)) is not None
-    s, e = m.start(), m.end()
-    if (s > 0 and text[s - 1].isalpha()) or (e < len(text) and text[e].isalpha()):
-        # "45К6789", "A7F3K2": a mixed code is taken whole, but only where a code is expected
-        tok = re.search(r"[^\s,;]*$", text[: s]).group(), re.match(r"[^\s,;]*", text[e:]).group()
-        s, e = s - len(tok[0]), e + len(tok[1])
-        value = text[s:e].rstrip(".,!?)")
-        e = s + len(value)
-        ok = 4 <= len(value) <= 16 and (good or _strong_gap(gap))
-        return (s, e) if ok and sum(c.isdigit() for c in value) >= 2 else None
-    door = _DOOR_TAIL.match(text, e)  # "45#1234", "1234#"
-    if door:
-        e = door.end()
-    digits = re.sub(r"\D", "", text[s:e])
-    groups = m.group().replace("-", " ").split()
-    if len(groups) > 1 and max(len(g) for g in groups) > 4:
-        return None  # "пин 1234 5678 9012" is not one code (that is a card)
-    if _NOT_A_CODE_AFTER.match(text, e) or (_YEAR.fullmatch(m.group()) and _YEAR_BEFORE.search(gap)):
-        return None  # "пин сбросил в 2023": a year
-    n = len(digits)
-    if kind == "cvv":
-        ok = 3 <= n <= 4
-    elif kind == "pin":
-        ok = 4 <= n <= 8 or (n == 3 and _strong_gap(gap))
-    else:  # code: 4+ digits, or fewer with a code-ish word ("код домофона 45")
-        ok = 4 <= n <= 10 or (good and n >= 3) or (good and n >= 2 and _strong_gap(gap))
-        if _YEAR.fullmatch(m.group()) and not (good or _strong_gap(gap)):
-            ok = False  # "code 2024 is better": a bare code word before a year
-        if n > 10 or (n > 8 and not good):
-            ok = False
-    if not ok:
-        return None
-    return s, e
-
-
-def _strong_gap(gap: str) -> bool:
-    return _STRONG_CONNECT.search(gap) is not None
-
-
 # ------------------------------------------------------------------ passwords
 def _word_value(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
     cyr_key = re.search(r"[а-яё]", k.group(), re.I) is not None
@@ -328,6 +306,16 @@ def _walk(text: str, key_start: int, key_end: int, kind: str, cyr_key: bool) -> 
     # "changed the password to X", "поменял пароль на X": after "to"/"на" comes the value
     changed = re.search(r"(?:поменял|сменил|изменил|changed?|set|reset|updated?)\w*\W+(?:\w+\W+)?$",
                         text[max(0, key_start - 25) : key_start], re.I) is not None
+    nl = _NEWLINE_AFTER.match(text, pos)
+    if nl:  # "пароль:\nXyz123": the keyword ends its line, the value opens the next
+        v = _extract(text, nl.end(), tail=False)
+        if v is None:
+            return None
+        if _strong(text[v[0] : v[1]], cyr_key, kind) or _QUOTED.match(text, nl.end()):
+            return v
+        # a plain word on the next line after "пароль:" is one only if it reads as a noun
+        return v if nl.group(1) and _cyrillic_word(text, v) else None
+    named = True  # right after the keyword, or after what it is for ("от почты")
     for n in range(_MAX_WORDS + 1):
         cm = _CONNECT.match(text, pos)
         if cm and cm.end() > pos:
@@ -336,7 +324,7 @@ def _walk(text: str, key_start: int, key_end: int, kind: str, cyr_key: bool) -> 
                 return v
             pos = cm.end()  # "пароли: от почты X", "такой же как от почты: X": more words
         tm = _NEXT_TOKEN.match(text, pos)
-        if tm is None or tm.end() - key_end > _MAX_GAP:
+        if tm is None or tm.end() - key_end > MAX_GAP:
             return None
         word = tm.group(1).strip(".,!?:;)(»«\"'").lower()
         v = _extract(text, tm.start(1), tail=False)
@@ -345,18 +333,32 @@ def _walk(text: str, key_start: int, key_end: int, kind: str, cyr_key: bool) -> 
         # what follows a preposition names the thing ("от вайфая", "от 1с", "в 1password"),
         # unless it follows a change ("поменял на Qwerty1")
         qualifier = after_prep and not changed
+        if v and (_AMOUNT.fullmatch(text, v[0], v[1]) or (
+                text[v[0]].isdigit() and _CURRENCY_BEFORE.search(text, max(0, v[0] - 6), v[0]))):
+            pos = tm.end()  # "for purchase $20.39: X": an amount is no password
+            continue
         dictated = _DICTATED.match(text, v[1]) if v and not qualifier else None
         if dictated and _plain_noun(word):
             return v[0], dictated.end()  # "пароль от вайфая ромашка 77": a word and a number, said aloud
+        if kind == "word" and n and named and not qualifier and word not in _STOP:
+            words = _ANSWER.match(text, tm.start(1))  # "кодовое слово в банке ёжик в тумане"
+            if words and all(_plain_answer(w) for w in words.group().split() if len(w) > 2):
+                return words.span()
         if v and not qualifier and _strong(text[v[0] : v[1]], cyr_key, kind):
             return v
         if v and not qualifier and _QUOTED.match(text, tm.start(1)) and kind != "weak" and word not in _STOP:
             return v  # 'password "sunshine"': quoting marks the value
         if kind == "word" and v and _ends_clause(text, v[1]) and _plain_answer(text[v[0] : v[1]]):
             return v  # "кодовое слово в сбере бегемот"
+        if kind == "pw" and cyr_key and v and named and not qualifier and _cyrillic_word(text, v):
+            return v  # "пароль от почты черепаха", "пароль бегемот или begemot77"
         aside = _ASIDE.match(text, pos)
         if aside:
             pos = aside.end()  # "пароль, если что, X": an aside between commas
+            continue
+        unchanged = _UNCHANGED.match(text, tm.start(1)) if word in ("не", "not", "hasn't", "haven't") else None
+        if unchanged:
+            pos = unchanged.end()  # "пароль не менял, всё ещё X": it still is X
             continue
         if (word in _STOP and word not in _QUALIFIERS and word not in _PASS_THROUGH and not _CHANGE.fullmatch(word)
                 or not (qualifier or re.fullmatch(r"[^\W\d][\w-]*", word))):
@@ -365,6 +367,7 @@ def _walk(text: str, key_start: int, key_end: int, kind: str, cyr_key: bool) -> 
             return None  # "api key лежит в ...": a weak key takes its value at once or after "от X"
         if re.search(r"[.!?]$", tm.group(1)) and not _CONNECT.match(text, tm.end(1) - 1):
             return None  # the sentence ends here
+        named = qualifier or (word in _PREPS and n == 0) or word in _DETERMINERS
         changed = after_prep is False and _CHANGE.fullmatch(word) is not None or (changed and word in _PREPS)
         if word not in _DETERMINERS:  # "for the router", "от моего роутера": the noun still names the thing
             after_prep = word in _PREPS
@@ -376,23 +379,94 @@ def _value_after_colon(text: str, k: re.Match, kind: str) -> tuple[int, int] | N
     """"пароль у меня везде один и тот же: X", "пароль тот же что и раньше — X": any words,
     then a colon or a dash, in one clause."""
     m = _FAR_COLON.match(text, k.end())
-    if m is None or _NEGATION.search(m.group()):
+    if m is None or _NEGATION.search(m.group()) or _ABOUT_PASSWORDS.search(m.group()):
         return None
-    return _value(text, m.end(), ":", re.search(r"[а-яё]", k.group(), re.I) is not None, kind)
+    return _value(text, m.end(), m.group().strip(), re.search(r"[а-яё]", k.group(), re.I) is not None, kind)
+
+
+# "password requirements: 12+ characters", "пароли хранить в заметках - плохая идея": the words
+# before the colon say what the rest is about, and it is not the password
+_ABOUT_PASSWORDS = re.compile(
+    r"requirement|polic|rule|length|strength|complexity|hint|reset|manager|tip|advice|хран|требовани|правил|"
+    r"длин|сложност|подсказк|сброс|менеджер|совет|политик|восстановлени", re.I)
+
+
+def _alternative(text: str, end: int) -> tuple[int, int] | None:
+    """"пароль бегемот или begemot77": the other one offered is a password too."""
+    m = _OR_NEXT.match(text, end)
+    if m is None:
+        return None
+    v = _extract(text, m.end(), tail=False)
+    if v is None:
+        return None
+    if _strong(text[v[0] : v[1]], cyr_key=True) or _cyrillic_word(text, v):
+        return v
+    return None
+
+
+# what answers a question about a password: "а пароль? — X", "what's the wifi password?\nX"
+_QUESTION_END = re.compile(r"[^.!?\n]{0,50}?\?+[\s>»\"')\]—–:=-]*")
+_FILLER = re.compile(r"[^\W\d][\w']{0,7}[,:]?$")
+_ANSWER_WORDS = 3
+
+
+def _answered(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
+    """The keyword asks ("какой пароль от роутера?", "pw?") and the next words answer, on the
+    same line or the next one: a value that looks like one (a code: its digits)."""
+    q = _QUESTION_END.match(text, k.end())
+    if q is None:
+        return None
+    pos = q.end()
+    for _ in range(_ANSWER_WORDS):
+        if kind in DIGIT_KINDS or kind == "sms":
+            m = DIGITS.match(text, pos)
+            if m and 4 <= sum(c.isdigit() for c in m.group()) <= 8 and not NOT_A_CODE_AFTER.match(text, m.end()):
+                door = DOOR_TAIL.match(text, m.end())  # "4471#"
+                return m.start(), door.end() if door else m.end()
+        else:
+            v = _extract(text, pos, tail=False)
+            val = text[v[0] : v[1]] if v else ""
+            if v and (_QUOTED.match(text, pos) or (
+                    _strong(val, cyr_key=False, kind=kind) and not val.rstrip(".!?").isalpha())):
+                return v  # letters alone ("thanks!") answer nothing
+        tm = _NEXT_TOKEN.match(text, pos)
+        if tm is None or not _FILLER.match(tm.group(1)) or _NEGATION.fullmatch(tm.group(1).rstrip(",:")):
+            return None
+        pos = tm.end()
+        pos += len(re.match(r"[\s—–:=-]*", text[pos:]).group())
+    return None
 
 
 _NEXT_TOKEN = re.compile(r"[ \t]*(\S+)")
+_UNCHANGED = re.compile(r"(?:не|not|hasn't|haven't)[ \t]+(?:по)?(?:менял\w{0,2}|сменил\w{0,2}|изменил\w{0,2}|changed)"
+                        r"(?:[ \t]+it)?[ \t]*[,;—–-]?", re.I)
+_CURRENCY_BEFORE = re.compile(r"(?:usd|eur|rub|inr|gbp|uah|kzt|byn|руб)\.?[ \t]*$", re.I)
+_AMOUNT = re.compile(r"[$€£₽]\d[\d,. ]*|\d[\d,. ]*[$€£₽]|\d+(?:[.,]\d\d)?(?:р|руб|usd|eur|rub)\.?", re.I)
+# "пароль:\n\nX", "pass\n-> X": one blank line and a quote or arrow mark may stand between
+_NEWLINE_AFTER = re.compile(r"[ \t]*([:=—–-])?[ \t]*(?:\r?\n[ \t]*){1,2}(?:>|->|—|–)?[ \t]*(?=\S)")
+_OR_NEXT = re.compile(r"[ \t]+(?:или|либо|or)[ \t]+")
+
+
+def _cyrillic_word(text: str, v: tuple[int, int]) -> bool:
+    """A plain Russian noun that ends the clause (or offers another: "X или Y")."""
+    low = text[v[0] : v[1]].lower()
+    return (re.fullmatch(r"[а-яё]{4,20}", low) is not None and low not in _STOP and low not in _PASS_THROUGH
+            and not _RU_NOT_NOUN.search(low) and not _RU_TALK.search(low)
+            and (_ends_clause(text, v[1]) or _OR_NEXT.match(text, v[1]) is not None))
 _ASIDE = re.compile(r"[ \t]*[,—–-][ \t]*(?:[^\W\d][\w-]*[ \t]+){0,2}[^\W\d][\w-]*[ \t]*[,—–-](?=[ \t])", re.I)
 _MORE = re.compile(r"(?:[ \t]*[,;][ \t]*(?:а|и|and)?|[ \t]+(?:а|и|and))(?=[ \t]*(?:от|для|на|from|for)[ \t])", re.I)
-_FAR_COLON = re.compile(r"[^.!?:\n]{1,45}?(?::|[ \t]-(?=[ \t]))[ \t]*")
+# "for purchase $20.39: X" (a decimal point ends nothing); "в 3:20" is a time, not a colon
+_FAR_COLON = re.compile(r"(?:[^.!?:\n]|(?<=\d)\.(?=\d)){1,45}?(?:(?<!\d):|[ \t]-(?=[ \t]))[ \t]*")
 _NEGATION = re.compile(r"(?<!\w)(?:не|нет|not|no|never|забыл\w*|forgot)(?!\w)", re.I)
 _CHANGE = re.compile(r"поменял\w*|сменил\w*|изменил\w*|поставил\w*|changed|change|set|reset|updated")
-_QUALIFIERS = frozenset("от для к на из в у of for to from on at in the my your our his her мой моя твой наш нас".split())
+_QUALIFIERS = frozenset("""от для к на из в у of for to from on at in the my your our his her мой моя твой наш нас
+    меня тебя него неё нее них вас me him them us""".split())
 _PREPS = frozenset("от для к на из в у of for to from on at in".split())
 # "password to my old laptop is X", "pass is still X", "пароль сейчас X": words that say which
 # one or when, neither a value nor the end of the thought
 _PASS_THROUGH = frozenset("""old new старый новый старого нового старой новой now still currently сейчас щас
-    теперь""".split())
+    теперь кстати там тут короче вообще значит собственно ну всё все ещё еще btw actually anyway basically
+    probably наверное блин слушай ладно кажется походу похоже типа вроде бы же""".split())
 _DETERMINERS = frozenset("""the a an my your our his her their this that мой моя моего моей моём моем моему
     твой твоего твоей наш нашего нашей ваш вашего вашей свой своего своей этого этой того той""".split())
 _CLAUSE_END = re.compile(r"[ \t]*(?:$|[.,;!?)\]»\"'(]|[\U0001F300-\U0001FAFF\u2600-\u27BF])")
@@ -402,7 +476,7 @@ def _ends_clause(text: str, pos: int) -> bool:
     return _CLAUSE_END.match(text, pos) is not None
 
 
-_DICTATED = re.compile(r"[ \t]+\d{2,8}(?=[ \t]*(?:$|[.,;!?)]))")
+_DICTATED = re.compile(r"[ \t]+\d{2,8}(?=[ \t]*(?:$|[,;!?)]|\.(?!\d)))")  # "12.03.2024" is a date
 
 
 def _plain_noun(word: str) -> bool:
@@ -431,7 +505,7 @@ def _value(text: str, pos: int, connector: str, cyr_key: bool, kind: str) -> tup
         return v
     if kind == "weak":
         return None  # "the pass is valid till june", "wifi: есть"
-    if _STRONG_CONNECT.search(connector):
+    if STRONG_CONNECT.search(connector):
         return v if len(val) >= 3 or val.isdigit() else None
     # weak connector ("is", "это", "—"): a plain word must not read as talk
     if len(val) < 4:
@@ -494,8 +568,8 @@ def _strong(v: str, cyr_key: bool, kind: str = "pw") -> bool:
     """Looks like a password on its own: digits, symbols, mixed case, Latin after a Russian
     keyword, or a random run of letters ("czfhrmbs")."""
     v = v.rstrip(".!?") if len(v) > 1 and v[-2].isalnum() else v  # a sentence's full stop
-    if len(v) < 4 or v.lower() in _STOP or _masked(v):
-        return False
+    if len(v) < 4 or v.lower() in _STOP or _masked(v) or _CONTRACTION.fullmatch(v):
+        return False  # "hasn't", "it's", "we'll": words, however they are spelt
     if kind == "weak" and (len(v) < 6 or _SPEC.search(v)):
         return False  # "wifi 6E", "wi-fi 5GHz", "pass 2 tickets"
     if re.search(r"\d", v) or re.search(r"[^\w]", v[:-1]):
@@ -508,5 +582,6 @@ def _strong(v: str, cyr_key: bool, kind: str = "pw") -> bool:
     return len(v) >= 6 and letters.isascii() and sum(c in "aeiouy" for c in letters) / len(v) < 0.2
 
 
+_CONTRACTION = re.compile(r"[A-Za-z]+['’](?:t|s|m|re|ll|ve|d)", re.I)
 _SPEC = re.compile(r"^\d{1,7}$|^\d+[.,]\d+$|^\d+(?:[.,]\d+)?(?:ghz|ггц|mbps|мбит|mhz|мгц|dbm|g|г|ax|ac|n)$|802\.11",
                    re.I)

@@ -29,6 +29,7 @@ _LENGTHS = (12, 15, 18, 21, 24)
 _WORD = re.compile(r"[A-Za-z]+")
 _GAP = re.compile(r"[\s,;.:)(\-/|•*_+]*(?:\d{1,2}[.):]?[\s,;.:)(\-/|•*_+]*)?")
 _MAX_GAP = 8
+_MAX_NUMBERED_GAP = 24  # a phrase in two columns: "1 crouch       13 loud"
 _NUMBERED = re.compile(r"\d{1,2}")
 _LEAD_NUM = re.compile(r"(?<!\d)\d{1,2}[.):-]?\s*$")
 _ANNOUNCED = re.compile(
@@ -109,7 +110,7 @@ def seeds(text: str) -> list[Cand]:
     runs = _runs(text)
     if not runs:
         return []
-    announced = announces_seed(text.lower())
+    announced = announces_seed(_outside_runs(text, runs).lower())
     out: list[Cand] = []
     # a phrase split in parts with words between ("... и дальше ..."): announced, or the
     # parts together a checksum-valid phrase
@@ -121,6 +122,19 @@ def seeds(text: str) -> list[Cand]:
         if (split and _few_typos(run)) or _is_seed(text, run, announced):
             out.append(_cand(text, run))
     return out
+
+
+def _outside_runs(text: str, runs: list[list[tuple[re.Match, int]]]) -> str:
+    """The text around the runs (and their first two words: "seed phrase: ..."): "seed",
+    "phrase" and "half" are list words too, and a list that holds one announces nothing."""
+    parts, pos = [], 0
+    for run in runs:
+        cut = run[min(2, len(run) - 1)][0].start()
+        parts.append(text[pos:cut])
+        pos = max(pos, run[-1][0].end())
+        parts.append(" ")
+    parts.append(text[pos:])
+    return "".join(parts)
 
 
 def _few_typos(run: list[tuple[re.Match, int]]) -> bool:
@@ -140,7 +154,8 @@ def _runs(text: str) -> list[list[tuple[re.Match, int]]]:
             if st == 1 and typos == _MAX_TYPOS and run[0][1] == 1:
                 run.pop(0)  # "the seed ...": a near-word in front was no typo after all
                 typos -= 1
-            if len(gap) > _MAX_GAP or not _GAP.fullmatch(gap) or (st == 1 and typos == _MAX_TYPOS):
+            too_long = len(gap) > (_MAX_NUMBERED_GAP if _NUMBERED.search(gap) else _MAX_GAP)
+            if too_long or not _GAP.fullmatch(gap) or (st == 1 and typos == _MAX_TYPOS):
                 runs.append(run)
                 run, typos = [], 0
         if st:
@@ -165,7 +180,7 @@ def _is_seed(text: str, run: list[tuple[re.Match, int]], announced: bool) -> boo
         return True  # a numbered list
     if sum(st == 1 for _, st in run) > 1 and not _whole_line(text, run, gaps):
         return False  # with two typos the checksum proves little: only a line that is a phrase
-    return _checksum_ok(run, _MAX_TYPOS)
+    return _checksum_ok(run, _MAX_TYPOS, gaps)
 
 
 def _whole_line(text: str, run: list[tuple[re.Match, int]], gaps: list[str]) -> bool:
@@ -174,8 +189,10 @@ def _whole_line(text: str, run: list[tuple[re.Match, int]], gaps: list[str]) -> 
             and len(text[: run[0][0].start()].strip()) <= 12 and not text[run[-1][0].end() :].strip(" .!"))
 
 
-def _checksum_ok(run: list[tuple[re.Match, int]], max_typos: int) -> bool:
-    """Some window of phrase length is checksum-valid (typos: once corrected)."""
+def _checksum_ok(run: list[tuple[re.Match, int]], max_typos: int, gaps: list[str] | None = None) -> bool:
+    """The run is a checksum-valid phrase (typos: once corrected). With `gaps` (a run found
+    on its own) it may carry one more list word set off by punctuation ("wallet: w1 ... w12");
+    a window inside a longer list is chance (1 in 16 per window for 12 words)."""
     words = [m.group().lower() for m, _ in run]
     typos = [i for i, (_, st) in enumerate(run) if st == 1]
     if len(typos) > max_typos:
@@ -183,11 +200,18 @@ def _checksum_ok(run: list[tuple[re.Match, int]], max_typos: int) -> bool:
     options = [words]
     for i in typos:
         options = [ws[:i] + [w] + ws[i + 1 :] for ws in options for w in _corrections(words[i])]
+    starts = [0]
+    if gaps is not None and len(run) - 1 in _LENGTHS:
+        starts = [i for i, gap in ((0, gaps[-1]), (1, gaps[0])) if gap.strip(" \t")]
+        size = len(run) - 1
+    elif len(run) in _LENGTHS:
+        size = len(run)
+    else:
+        return False
     for ws in options:
-        for size in _LENGTHS:
-            for i in range(0, len(ws) - size + 1):
-                if _checksum_valid(ws[i : i + size]):
-                    return True
+        for i in starts:
+            if _checksum_valid(ws[i : i + size]):
+                return True
     return False
 
 

@@ -5,7 +5,9 @@
 
 Deterministic (one seeded RNG). Templates come from phrasing_pii.py / phrasing_harmless.py;
 within each group, templates at positions 1 and 3 of every 5 go to holdout, the rest to dev,
-so no phrasing appears in both files. Values come from evasive_values.py (valid checksums) and
+so no phrasing appears in both files. phrasing_context.py (issue 11: values known by their
+context) goes to dev only, rendered with its own RNG after the rest, so the split corpus
+stays as it was. Values come from evasive_values.py (valid checksums) and
 harmless_values.py (look-alikes, redrawn until harmless_values.collisions() finds nothing).
 """
 
@@ -25,9 +27,12 @@ sys.path.insert(0, str(HERE))
 import evasive_values as ev  # noqa: E402
 import harmless_values as hv  # noqa: E402
 from phrasing_harmless import HARMLESS_GROUPS  # noqa: E402
+from phrasing_context import CONTEXT_HARMLESS_GROUPS, CONTEXT_PII_GROUPS  # noqa: E402
 from phrasing_pii import PII_GROUPS  # noqa: E402
 
 SEED = 11
+CONTEXT_SEED = 1111
+CONTEXT_REPS = 3  # renders of a context template that has slots
 FILES = {"dev": HERE / "dev.jsonl", "holdout": HERE / "holdout.jsonl"}
 HOLDOUT_POSITIONS = (1, 3)  # of every 5 templates in a group
 PII_TARGET = {"phone": 110, "email": 90, "card": 80, "iban": 85, "inn": 85, "snils": 45,
@@ -167,6 +172,16 @@ PII_SLOTS = {
         "aws_key_id": "aws-key-id", "pem": "pem", "jwt": "jwt", "slack": "slack", "gitlab": "gitlab",
         "do": "digitalocean", "shopify": "shopify", "pypi": "pypi", "twilio": "twilio",
         "mailgun": "mailgun"}.items()},
+    # issue 11: values known by their context (phrasing_context.py)
+    "spw": ("password", lambda rng, ctx: (ev.shaped_password(rng), "password/context")),
+    "ruword": ("password", lambda rng, ctx: (ev.cyrillic_word_password(rng), "password/context")),
+    "urlpw": ("password", lambda rng, ctx: (ev.url_password(rng), "password/context")),
+    "door": ("password", lambda rng, ctx: (ev.door_code(rng), "password/context")),
+    "totp": ("password", lambda rng, ctx: (ev.totp_key(rng), "password/context")),
+    "backups": ("password", lambda rng, ctx: (ev.backup_list(rng), "password/context")),
+    "code8": ("password", _fixed_tag(lambda rng: ev.code(rng, 8), "password/code")),
+    "gmail_login": ("email", lambda rng, ctx: (rng.choice(["ivan.petrov1985", "k.smirnova88", "alex_kuz92",
+                                                           "olga.v.2001", "sergey-m77"]), "email/provider-named")),
 }
 
 HARMLESS_SLOTS = {
@@ -180,6 +195,7 @@ HARMLESS_SLOTS = {
         "isbn", "ean13", "hexcolor", "commit", "short_commit", "sha256", "hex32", "container_id", "pr",
         "ip_private", "port", "num16_bad", "last4", "promo", "errcode", "citycode", "region", "unix_ts",
         "flight", "swift", "bic_ru", "room", "duration_min", "shopping")},
+    "ssid": ev.ssid,
 }
 
 CHECKERS = {
@@ -196,7 +212,8 @@ def templates(block: str) -> list[str]:
 
 def deliberate_lookalikes() -> set[str]:
     """Harmless literal lines that pass a checksum on purpose ("!" templates)."""
-    return {line[1:] for _, block in HARMLESS_GROUPS for line in templates(block) if line.startswith("!")}
+    return {line[1:] for _, block in HARMLESS_GROUPS + CONTEXT_HARMLESS_GROUPS
+            for line in templates(block) if line.startswith("!")}
 
 
 def language(template: str, text: str) -> str:
@@ -259,37 +276,61 @@ def build() -> list[tuple[str, str, dict]]:
     for kind, tag, block, slots in groups:
         lines = templates(block)
         for i, template in enumerate(lines):
-            deliberate = template.startswith("!")
-            template = template.removeprefix("!")
             split = "holdout" if i % 5 in HOLDOUT_POSITIONS else "dev"
             tid = f"{kind or tag}:{tag or ''}:{i}"
             has_slots = bool(SLOT.search(template))
             reps = (_pii_reps(kind, tag, len(lines)) if kind else HARMLESS_REPS) if has_slots else 1
-            for _ in range(reps):
-                for _attempt in range(60):
-                    text, spans, tags = render(template, slots, rng)
-                    if text in seen:
-                        continue
-                    if kind is None and not deliberate and hv.collisions(text):
-                        if not has_slots:
-                            raise ValueError(f"harmless template reads as PII: {template!r}: "
-                                             f"{hv.collisions(text)}")
-                        continue
-                    break
-                else:
-                    continue
-                seen.add(text)
-                if kind is None:
-                    record = {"text": text, "spans": [], "lang": language(template, text), "harmless": True,
-                              "category": tag}
-                else:
-                    _check_pii(text, spans, tags)
-                    record = {"text": text, "spans": spans, "lang": language(template, text), "harmless": False,
-                              "category": tag or tags[0]}
-                rows.append((split, tid, record))
+            rows += [(split, tid, record) for record in _render_records(template, kind, tag, slots, reps, rng, seen)]
     order = list(range(len(rows)))
     rng.shuffle(order)
-    return [rows[i] for i in order]
+    return [rows[i] for i in order] + _render_context(seen)
+
+
+def _render_context(seen: set[str]) -> list[tuple[str, str, dict]]:
+    """The issue-11 groups, dev only: PII slots may hold harmless parts (an amount, a network name)."""
+    rng = random.Random(CONTEXT_SEED)
+    harmless_slots = {name: (None, fn) for name, fn in HARMLESS_SLOTS.items()}
+    pii_slots = {**harmless_slots, **PII_SLOTS}
+    rows: list[tuple[str, str, dict]] = []
+    groups = [(kind, tag, block, pii_slots) for kind, tag, block in CONTEXT_PII_GROUPS] + \
+             [(None, tag, block, harmless_slots) for tag, block in CONTEXT_HARMLESS_GROUPS]
+    for kind, tag, block, slots in groups:
+        for i, template in enumerate(templates(block)):
+            template = template.replace("\\n", "\n")  # a line break inside one template
+            reps = CONTEXT_REPS if SLOT.search(template) else 1
+            rows += [("dev", f"context:{tag}:{i}", record)
+                     for record in _render_records(template, kind, tag, slots, reps, rng, seen)]
+    return rows
+
+
+def _render_records(template: str, kind: str | None, tag: str | None, slots: dict, reps: int,
+                    rng: random.Random, seen: set[str]) -> list[dict]:
+    """Up to `reps` new lines of one template ("!": a deliberate look-alike, no collision check)."""
+    deliberate = template.startswith("!")
+    template = template.removeprefix("!")
+    has_slots = bool(SLOT.search(template))
+    records = []
+    for _ in range(reps):
+        for _attempt in range(60):
+            text, spans, tags = render(template, slots, rng)
+            if text in seen:
+                continue
+            if kind is None and not deliberate and hv.collisions(text):
+                if not has_slots:
+                    raise ValueError(f"harmless template reads as PII: {template!r}: {hv.collisions(text)}")
+                continue
+            break
+        else:
+            continue
+        seen.add(text)
+        if kind is None:
+            records.append({"text": text, "spans": [], "lang": language(template, text), "harmless": True,
+                            "category": tag})
+        else:
+            _check_pii(text, spans, tags)
+            records.append({"text": text, "spans": spans, "lang": language(template, text), "harmless": False,
+                            "category": tag or tags[0]})
+    return records
 
 
 def split_records(rows) -> dict[str, list[dict]]:

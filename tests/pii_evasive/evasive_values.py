@@ -873,3 +873,70 @@ def is_valid_crypto(text: str) -> bool:
         return len(b58decode(text)) == 32
     except ValueError:
         return False
+
+
+# ------------------------------------------------------------------ issue 11: context-only values
+
+_PW_NOUNS = ["сковородка", "черепаха", "подсолнух", "табуретка", "кукуруза", "балалайка", "снегирь",
+             "абрикос", "велосипед", "мармелад", "карандаш", "колокольчик", "одуванчик", "пельмень"]
+
+
+def cyrillic_word_password(rng: random.Random) -> str:
+    """A plain Russian noun used as a password ("пароль — сковородка")."""
+    return rng.choice(_PW_NOUNS)
+
+
+def shaped_password(rng: random.Random) -> str:
+    """A password that looks like one on its own: letters with digits or a symbol."""
+    pw, _ = password(rng)
+    while sum(c.isdigit() for c in pw) < 2 and not any(not c.isalnum() for c in pw):
+        pw, _ = password(rng)
+    return pw
+
+
+def url_password(rng: random.Random) -> str:
+    alphabet = string.ascii_letters + string.digits
+    return "".join(rng.choice(alphabet) for _ in range(rng.choice([10, 16, 24, 32])))
+
+
+def door_code(rng: random.Random) -> str:
+    """Intercom and gate codes as typed: "45к7689", "В1234", "5931#", "12#3456"."""
+    style = rng.random()
+    if style < 0.3:
+        return f"{_rand_digits(rng, 2, '123456789')}{rng.choice('кКkK')}{_rand_digits(rng, 4)}"
+    if style < 0.5:
+        return rng.choice("ВBАAК") + _rand_digits(rng, 4, "123456789")
+    if style < 0.75:
+        return _rand_digits(rng, 4, "123456789") + "#"
+    return f"{_rand_digits(rng, 2, '123456789')}#{_rand_digits(rng, 4)}"
+
+
+_BASE32 = string.ascii_uppercase + "234567"
+
+
+def totp_key(rng: random.Random) -> str:
+    """A TOTP setup key: base32, 16 or 32 characters, whole or in groups of four, either case."""
+    key = "".join(rng.choice(_BASE32) for _ in range(rng.choice([16, 32])))
+    while sum(c.isdigit() for c in key) < 3 or not any(c.isdigit() for c in key[:8]):
+        key = "".join(rng.choice(_BASE32) for _ in range(len(key)))
+    if rng.random() < 0.6:
+        key = " ".join(key[i:i + 4] for i in range(0, len(key), 4))
+    return key.lower() if rng.random() < 0.5 else key
+
+
+def backup_list(rng: random.Random) -> str:
+    """A printed list of recovery codes: three to six, on one line or one a line."""
+    codes = [backup_code(rng) for _ in range(rng.randint(3, 6))]
+    return rng.choice([" ", "  ", "\n"]).join(codes)  # one span: its separators hold no comma
+
+
+_SSIDS = ["Keenetic-{h}", "TP-Link_{H}", "MGTS_GPON_{H}", "Beeline_{H}", "RT-WiFi-{h}", "Tenda_{H}",
+          "ASUS_{H}_5G", "HUAWEI-{H}", "Xiaomi_{H}", "DIR-615-{H}"]
+
+
+def ssid(rng: random.Random) -> str:
+    """A router's network name (not PII): a brand and a hex tail."""
+    hexd = "".join(rng.choice("0123456789ABCDEF") for _ in range(4))
+    while not any(c.isalpha() for c in hexd):
+        hexd = "".join(rng.choice("0123456789ABCDEF") for _ in range(4))
+    return rng.choice(_SSIDS).format(H=hexd, h=str(rng.randint(1000, 9999)))
