@@ -78,7 +78,7 @@ def test_manifest_round_trip_and_mismatch(tmp_path):
     from clonebot.model.manifest import new_manifest
 
     m = new_manifest(base_model="smollm2-135m", revision=None, eos_token="<|im_end|>",
-                     dataset_fingerprint="abc", owner_id=7, metrics={"eval_loss": 1.5})
+                     context_turns=4, dataset_fingerprint="abc", owner_id=7, metrics={"eval_loss": 1.5})
     write_manifest(tmp_path, m)
     back = read_manifest(tmp_path)
     assert back == m and not list(tmp_path.glob(".*tmp"))
@@ -113,7 +113,8 @@ def test_tiny_run_learns_and_writes_a_complete_run(tiny_run: Path):
     m = read_manifest(tiny_run)
     assert m["base_model"] == "smollm2-135m"
     assert m["prompt_format"] == format_info()
-    assert m["eos_token"] == "<|im_end|>"
+    assert m["eos_token"] == "<|im_end|>"  # the loaded tokenizer's: the dataset has none
+    assert m["context_turns"] == 4  # what the dataset's windows hold (its stats)
     assert m["owner_id"] == 424242
     assert len(m["dataset_fingerprint"]) == 16
     hp = m["hyperparameters"]
