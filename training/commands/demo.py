@@ -20,6 +20,7 @@ import click
 from clonebot.cli import AppContext, pass_app
 from clonebot.cli.options import StageProgress
 from clonebot.errors import ExportError, GenerationError
+from clonebot.prompt_format import USER
 
 # The repo checkout's sample (editable install), else ./exports/sample (e.g. the Docker image).
 _SAMPLE = Path("exports") / "sample" / "result.json"
@@ -111,7 +112,7 @@ def demo_cmd(app: AppContext, out: Path | None, export: Path, max_steps: int | N
         for prompt in PROMPTS:
             t = time.perf_counter()
             try:
-                reply = gen.generate([{"role": "user", "content": prompt}])[0]
+                reply = gen.generate([{"role": USER, "content": prompt}])[0]
             except GenerationError as e:
                 reply = f"(no usable reply: {e})"
             gen_times.append(time.perf_counter() - t)

@@ -61,9 +61,9 @@ class _Chat:
 
 
 class ChatWork:
-    def __init__(self, s: WorkSettings):
-        self.s = s
-        self.pii = PIIFilter(s.denylist, names=s.names) if s.scrub_pii else None
+    def __init__(self, work: WorkSettings):
+        self.work = work
+        self.pii = PIIFilter(work.denylist, names=work.names) if work.scrub_pii else None
         self.chats: dict[int, _Chat] = {}
 
     def piece(self, seq: int, chat_id: int, kind: str, rows: list[tuple], last: bool,
@@ -72,7 +72,7 @@ class ChatWork:
         skipped: Counter = Counter()
         chat = self.chats.get(seq)
         if chat is None:
-            chat = self.chats[seq] = _Chat(self.s, None)
+            chat = self.chats[seq] = _Chat(self.work, None)
         chat.windows.skipped = skipped
         windows = []
         add = chat.windows.add if want_samples else None
