@@ -185,6 +185,21 @@ def test_train_cli_bad_dataset_is_one_line(cli_runner, tmp_path):
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").glob("v*"))
 
 
+def test_demo_says_at_once_when_its_out_dir_cannot_be_made(cli_runner, tmp_path, monkeypatch):
+    """An --out under a regular file is refused before the model conversion starts (it used
+    to fail after minutes of training)."""
+    import clonebot.model.registry as registry
+
+    def no_conversion(*a, **kw):
+        raise AssertionError("the demo started its work before checking --out")
+
+    monkeypatch.setattr(registry, "convert_test_model", no_conversion)
+    (tmp_path / "file").write_text("x")
+    r = cli_runner("demo", "--out", str(tmp_path / "file" / "demo"))
+    assert r.exit_code == 1, r.output
+    assert r.output.startswith("error: cannot create") and len(r.output.strip().splitlines()) == 1
+
+
 @pytest.mark.slow
 def test_train_cli_trains_a_new_version(cli_runner, tmp_path, test_model_dir):
     from fixtures_model import make_dataset

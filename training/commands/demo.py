@@ -70,6 +70,7 @@ def demo_cmd(app: AppContext, out: Path | None, export: Path, max_steps: int | N
     from training.commands.train import summary
     from training.eval import EvalOptions, run_eval
     from training.dataset import prepare
+    from training.run_dir import check_writable
     from training.train import train
 
     s = demo_settings(app.settings)
@@ -78,6 +79,7 @@ def demo_cmd(app: AppContext, out: Path | None, export: Path, max_steps: int | N
     out = out or s.paths.runs_dir / "demo"
     if not export.is_file():
         raise ExportError(f"sample export not found: {export}")
+    check_writable(out)  # said now, not after the model conversion and the training
     t_all = time.perf_counter()
 
     def step(msg: str) -> float:
