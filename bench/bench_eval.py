@@ -38,7 +38,7 @@ def main() -> None:
     from training.eval.generation import generate_raw
     from training.eval.likelihood import reply_nll
     from training.eval.repetition import has_loop, repeated_ngram_ratio
-    from training.eval.rows import load_split, pick_rows
+    from training.eval.rows import load_split, pick_rows, reply_items
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-eval-"))
     settings = load_settings(
@@ -68,7 +68,7 @@ def main() -> None:
     print(f"load base + adapter:          {time.time() - t:6.1f} s")
 
     rows = pick_rows(load_split(dataset), 64)
-    items = [(r["messages"][:-1][-5:], r["messages"][-1]["content"]) for r in rows]
+    items = reply_items(rows, loaded.context_turns)
     for base in (False, True):
         t = time.time()
         n = reply_nll(loaded, items, max_len=settings.train.max_seq_len, base=base)
@@ -77,9 +77,9 @@ def main() -> None:
               f"(ppl {n.perplexity:.2f}, {n.tokens} reply tokens)")
 
     times, toks, stops = [], [], []
-    for i, r in enumerate(rows[: args.samples]):
+    for i, (context, _) in enumerate(items[: args.samples]):
         t = time.time()
-        g = generate_raw(loaded, r["messages"][:-1][-5:], settings.generate, seed=i)
+        g = generate_raw(loaded, context, settings.generate, seed=i)
         times.append(time.time() - t)
         toks.append(g.new_tokens)
         stops.append(g.stop)

@@ -147,7 +147,7 @@ def main() -> None:
             samplings[name] = named[kv] if kv in named else _pairs(kv, ":")
     loaded = load_model(settings, adapter)
     rows = pick_rows(load_split(dataset, "eval"), args.contexts, args.seed)
-    contexts = [context_window(r["messages"][:-1], settings.generate.context_turns) for r in rows]
+    contexts = [context_window(r["messages"][:-1], loaded.context_turns) for r in rows]
     owner = [r["messages"][-1]["content"] for r in rows]
 
     results = {}

@@ -63,7 +63,10 @@ class ModelSettings(_Section):
 class PrepareSettings(_Section):
     owner_id: int | None = None
     session_gap_hours: float = Field(4.0, gt=0)
-    max_turns: int = Field(5, ge=2, le=64)
+    # Turns of conversation the model sees before a reply. Training windows hold this many
+    # before each reply; the bot, chat and eval give an adapter the number it was trained
+    # with (its manifest), whatever this says when they run.
+    context_turns: int = Field(4, ge=1, le=64)
     include_groups: bool = False
     include_chats: list[int | str] = []
     exclude_chats: list[int | str] = []
@@ -130,7 +133,6 @@ class GenerateSettings(_Section):
     repetition_penalty: float = Field(1.15, ge=1)
     no_repeat_ngram_size: int = Field(4, ge=0)
     candidates: int = Field(1, ge=1)
-    context_turns: int = Field(5, ge=1)
     # Rounds of sampling before giving up with GenerationError (empty / marker-only replies).
     max_attempts: int = Field(3, ge=1)
 
@@ -179,7 +181,6 @@ class BotSettings(_FiniteSection):
     auto_delay_max_seconds: float = Field(15.0, ge=0, le=3600)
     typing_chars_per_second: float = Field(8.0, gt=0, le=1000)
     flood_pause_minutes: float = Field(30.0, ge=0, le=7 * _DAY_MINUTES)
-    history_turns: int = Field(5, ge=1, le=64)
     catch_up_minutes: float = Field(60.0, ge=0, le=7 * _DAY_MINUTES)
 
     @field_validator("control_chat")
@@ -267,7 +268,21 @@ class Settings(BaseSettings):
         return tuple(sources)
 
 
+# Keys that are gone, and what to do instead: a config that still sets one is told so.
+_TRAINED_CONTEXT = ("delete it: the turns of context are prepare.context_turns, and the bot, "
+                    "chat and eval give an adapter the number it was trained with (its manifest)")
+REMOVED_KEYS = {
+    "prepare.max_turns": "use prepare.context_turns = max_turns - 1 (the turns before the reply)",
+    "generate.context_turns": _TRAINED_CONTEXT,
+    "bot.history_turns": _TRAINED_CONTEXT,
+}
+
+
 def _describe(err: ValidationError) -> str:
+    for e in err.errors():
+        where = ".".join(str(p) for p in e.get("loc", ()))
+        if e.get("type") == "extra_forbidden" and where in REMOVED_KEYS:
+            return f"{where} was removed: {REMOVED_KEYS[where]}"
     first = err.errors()[0]
     where = ".".join(str(p) for p in first.get("loc", ())) or "config"
     more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""

@@ -3,7 +3,8 @@
 ``tiny_run`` is session-scoped and shared with other areas' tests (bot, eval, retrain):
 a run dir with ``adapter_config.json``, adapter weights, tokenizer files and
 ``clonebot.json``. It trains the real test model on CPU through the same code path as
-``clonebot train`` (~30-60 s on 2 cores).
+``clonebot train`` (~30-60 s on 2 cores). Tests only read it: one that writes into a run dir
+(``eval`` writes ``eval.json`` there) works on a copy.
 """
 
 from __future__ import annotations
@@ -40,21 +41,17 @@ def _dialogue(rng: random.Random, n_pairs: int) -> list[dict]:
     return turns
 
 
-def make_dataset(out: Path, n_train: int = 48, n_eval: int = 8, eos: str = "<|im_end|>",
-                 seed: int = 0) -> Path:
-    """A prepared dataset dir in the contract's shape (issue 2), built without an export."""
+def make_dataset(out: Path, n_train: int = 48, n_eval: int = 8, seed: int = 0) -> Path:
+    """A prepared dataset dir in prepare's shape (turns only, no tokenizer's EOS), built
+    without an export."""
     from datasets import Dataset, DatasetDict
-
-    from clonebot.prompt_format import render_sample
 
     rng = random.Random(seed)
 
     def rows(n: int, base_id: int) -> dict:
-        cols: dict[str, list] = {"text": [], "messages": [], "chat_id": [], "message_id": [], "date": []}
+        cols: dict[str, list] = {"messages": [], "chat_id": [], "message_id": [], "date": []}
         for i in range(n):
-            turns = _dialogue(rng, rng.randint(1, 2))
-            cols["text"].append(render_sample(turns[:-1], turns[-1]["content"], eos))
-            cols["messages"].append(turns)
+            cols["messages"].append(_dialogue(rng, rng.randint(1, 2)))
             cols["chat_id"].append(1000 + i % 3)
             cols["message_id"].append(base_id + i)
             cols["date"].append(1_700_000_000 + 60 * (base_id + i))
@@ -64,7 +61,8 @@ def make_dataset(out: Path, n_train: int = 48, n_eval: int = 8, eos: str = "<|im
                        "eval": Dataset.from_dict(rows(n_eval, 10_000))})
     dsd.save_to_disk(str(out))
     (out / "stats.json").write_text(json.dumps(
-        {"eos_token": eos, "owner_id": 424242, "train": n_train, "eval": n_eval}))
+        {"owner_id": 424242, "train": n_train, "eval": n_eval,
+         "settings": {"context_turns": 4}}))
     return out
 
 

@@ -13,6 +13,7 @@ def fake_run(path: Path, **manifest: Any) -> Path:
 
     path.mkdir(parents=True, exist_ok=True)
     (path / "adapter_config.json").write_text(json.dumps({"r": 8}))
-    data = new_manifest(base_model="smollm2-135m", revision=None, eos_token="<|im_end|>")
+    data = new_manifest(base_model="smollm2-135m", revision=None, eos_token="<|im_end|>",
+                        context_turns=4)
     write_manifest(path, {**data, **manifest})
     return path

@@ -19,13 +19,27 @@ def _imports(path: Path) -> set[str]:
     return names
 
 
-def test_runtime_never_imports_training():
-    offenders = [
-        str(p.relative_to(ROOT))
-        for p in (ROOT / "clonebot").rglob("*.py")
-        if any(n == "training" or n.startswith("training.") for n in _imports(p))
-    ]
-    assert offenders == []
+def _importers(pkg: str, of: tuple[str, ...], root: Path = ROOT) -> list[str]:
+    """Files under ``pkg`` that import any of the packages ``of``."""
+    return sorted(
+        str(p.relative_to(root))
+        for p in (root / pkg).rglob("*.py")
+        if any(n == top or n.startswith(top + ".") for n in _imports(p) for top in of)
+    )
+
+
+def test_imports_run_one_way_bench_training_clonebot():
+    """bench -> training -> clonebot: the runtime installs and runs without the training
+    stack, and neither depends on the scripts that measure them."""
+    assert _importers("clonebot", ("training", "bench")) == []
+    assert _importers("training", ("bench",)) == []
+
+
+def test_the_layering_check_sees_an_import_inside_a_function(tmp_path):
+    """The check walks the whole tree: a lazy import inside a function counts too."""
+    (tmp_path / "clonebot").mkdir()
+    (tmp_path / "clonebot" / "lazy.py").write_text("def f():\n    from training.train import x\n")
+    assert _importers("clonebot", ("training",), tmp_path) == ["clonebot/lazy.py"]
 
 
 def _calls(path: Path, names: set[str]) -> list[int]:

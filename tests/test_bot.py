@@ -375,6 +375,32 @@ def test_debounce_answers_a_burst_once(tmp_path):
 
 # --- control commands ---------------------------------------------------------------------------
 
+@pytest.mark.parametrize("trained", [2, 4])
+def test_the_model_gets_the_context_its_adapter_was_trained_with(tmp_path, trained):
+    """The bot used to send 5 turns (bot.history_turns) to adapters trained on 4: it now
+    gives exactly the number the adapter records (the generator's context_turns)."""
+    from clonebot.model.base import ScriptedGenerator
+
+    async def go():
+        gens = []
+
+        def factory(path):
+            gens.append(ScriptedGenerator(["ok"], context_turns=trained))
+            return gens[-1]
+
+        env = await make_env(tmp_path, factory=factory)
+        for i, (sender, out) in enumerate([(ALICE, False), (OWNER, True)] * 3):
+            env.fake.record(Msg(env.fake.next_id(), ALICE, sender, out, f"m{i}",
+                                env.clock.now() - 60 + i))
+        await env.incoming(ALICE, "and now?")
+        await env.settle()
+        [call] = gens[0].calls
+        assert [t["content"] for t in call] == ["m2", "m3", "m4", "m5", "and now?"][-trained:]
+        await env.close()
+
+    run(go())
+
+
 def test_pause_resume_mode_status(tmp_path):
     async def go():
         env = await make_env(tmp_path)

@@ -27,7 +27,7 @@ ROWS = [
 
 
 def test_same_sender_merges_senders_stay_apart_and_old_sessions_drop():
-    turns = history_to_turns(_msgs(ROWS), max_turns=10, session_gap_seconds=4 * 3600)
+    turns = history_to_turns(_msgs(ROWS), context_turns=10, session_gap_seconds=4 * 3600)
     assert turns == [
         {"role": "user", "content": "hi  \n  are you there?"},
         {"role": "user", "content": "me too"},
@@ -42,11 +42,11 @@ def test_context_equals_the_training_window_for_the_same_messages():
     kept = [(i, d, s, s == OWNER, t) for i, (s, t, d) in enumerate(ROWS, 1) if t.strip()]
     samples = list(reply_windows(kept, 4 * 3600, context_turns=4))
     context_in_training = samples[-1].turns[:-1]
-    bot_context = history_to_turns(_msgs(ROWS[:5]), max_turns=4, session_gap_seconds=4 * 3600)
+    bot_context = history_to_turns(_msgs(ROWS[:5]), context_turns=4, session_gap_seconds=4 * 3600)
     assert bot_context == context_in_training
 
 
-def test_scrub_and_max_turns():
-    turns = history_to_turns(_msgs(ROWS), max_turns=2, session_gap_seconds=4 * 3600,
+def test_scrub_and_context_turns():
+    turns = history_to_turns(_msgs(ROWS), context_turns=2, session_gap_seconds=4 * 3600,
                              scrub=str.upper)
     assert turns == [{"role": "clone", "content": "YES)"}, {"role": "user", "content": "COOL"}]

@@ -8,7 +8,6 @@ import os
 import signal
 import stat
 import threading
-import time
 
 import pytest
 from click.testing import CliRunner
@@ -125,10 +124,15 @@ def test_worker_runs_off_the_event_loop():
         gate = threading.Event()
         worker = GenerationWorker(lambda p: SlowScripted(["x"], gate))
         await worker.load(None)
+        # A model run on the loop would block it until the gate opens (a timer thread, in
+        # case it does): the loop's own steps would then only come after the reply.
+        opener = threading.Timer(5, gate.set)
+        opener.start()
         t = asyncio.ensure_future(worker.generate([{"role": "user", "content": "hi"}]))
-        t0 = time.perf_counter()
-        await asyncio.sleep(0.05)  # the loop keeps turning while the model "thinks"
-        assert time.perf_counter() - t0 < 1 and not t.done()
+        for _ in range(5):  # the loop keeps turning while the model "thinks"
+            await asyncio.sleep(0)
+        assert not t.done()
+        opener.cancel()
         gate.set()
         assert await t == ["x"]
         worker.stop()
@@ -197,24 +201,35 @@ def test_feedback_pairs_from_real_decisions(tmp_path):
 
 
 def test_feedback_export_cli_writes_jsonl(tmp_path):
-    settings = Settings(paths={"data_dir": tmp_path / "data", "dataset_dir": tmp_path / "ds"})
+    """prompt_text is rendered with the adapter's EOS (its manifest), not a guess."""
+    from fixtures_versions import fake_run
+
+    settings = Settings(paths={"data_dir": tmp_path / "data", "runs_dir": tmp_path / "runs"})
     store = ApprovalStore(store_path(settings))
-    turns = [{"role": "user", "content": "привет"}]
+    turns = [{"role": "user", "content": "привет"}, {"role": "clone", "content": "о, привет"},
+             {"role": "user", "content": "как ты?"}]
     s = store.create(chat_id=1, mode="approve", prompt_turns=turns, suggestion="здравствуйте",
                      now=1.0, ttl_seconds=60)
-    assert store.begin_send(s.id, "привет)", now=2.0, by="owner", decision="edited").status == "new"
+    assert store.begin_send(s.id, "норм)", now=2.0, by="owner", decision="edited").status == "new"
     store.finish_send(s.id, 99, now=3.0)
     store.close()
+    run_dir = fake_run(tmp_path / "runs" / "v001", eos_token="<|im_end|>")
     out = tmp_path / "pairs.jsonl"
     runner = CliRunner()
     env = {"CLONEBOT_PATHS__DATA_DIR": str(tmp_path / "data"),
-           "CLONEBOT_PATHS__DATASET_DIR": str(tmp_path / "ds")}
-    res = runner.invoke(cli, ["feedback", "export", "--out", str(out), "--eos", "</s>"], env=env)
+           "CLONEBOT_PATHS__RUNS_DIR": str(tmp_path / "runs")}
+    res = runner.invoke(cli, ["feedback", "export", "--out", str(out), "--adapter", str(run_dir)],
+                        env=env)
     assert res.exit_code == 0, res.output
     [line] = out.read_text(encoding="utf-8").splitlines()
     pair = json.loads(line)
-    assert (pair["chosen"], pair["rejected"]) == ("привет)", "здравствуйте")
-    assert pair["prompt"] == turns and pair["prompt_text"] == "### User:\nпривет\n### Clone:\n"
+    assert (pair["chosen"], pair["rejected"]) == ("норм)", "здравствуйте")
+    assert pair["prompt"] == turns
+    assert pair["prompt_text"] == ("### User:\nпривет\n### Clone:\nо, привет<|im_end|>\n"
+                                   "### User:\nкак ты?\n### Clone:\n")
+    # No adapter anywhere: one line saying so, not a guessed EOS.
+    res = runner.invoke(cli, ["feedback", "export"], env=env)
+    assert res.exit_code == 1 and len(res.output.strip().splitlines()) == 1
     res = runner.invoke(cli, ["feedback", "export"],
                         env={**env, "CLONEBOT_PATHS__DATA_DIR": str(tmp_path / "none")})
     assert res.exit_code == 1 and "no approval store" in res.output

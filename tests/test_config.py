@@ -67,6 +67,22 @@ def test_bad_config_is_one_named_error(tmp_path, body, needle):
     assert needle in msg and "\n" not in msg
 
 
+@pytest.mark.parametrize("body, needle", [
+    ("[prepare]\nmax_turns = 5\n", "prepare.context_turns = max_turns - 1"),
+    ("[generate]\ncontext_turns = 5\n", "the number it was trained with"),
+    ("[bot]\nhistory_turns = 5\n", "the number it was trained with"),
+])
+def test_the_three_context_keys_are_one_now(tmp_path, body, needle):
+    """An old config that sets a key that was merged into prepare.context_turns says so."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(body)
+    with pytest.raises(ConfigError) as e:
+        load_settings(cfg)
+    assert "was removed" in str(e.value) and needle in str(e.value)
+    assert "\n" not in str(e.value)
+    assert load_settings(prepare={"context_turns": 2}).prepare.context_turns == 2
+
+
 def test_missing_config_file(tmp_path):
     with pytest.raises(ConfigError, match="not found"):
         load_settings(tmp_path / "nope.toml")

@@ -241,6 +241,15 @@ def loaded(tiny_run: Path, tiny_settings_):
 
 
 @pytest.fixture
+def own_run(tiny_run: Path, tmp_path: Path) -> Path:
+    """A copy of the shared trained run: eval writes eval.json into its adapter dir, and the
+    session's run dir is read by other tests (never written)."""
+    import shutil
+
+    return Path(shutil.copytree(tiny_run, tmp_path / "run"))
+
+
+@pytest.fixture
 def canary_dataset(tiny_dataset: Path, tmp_path: Path) -> Path:
     import shutil
 
@@ -278,7 +287,7 @@ def test_generate_raw_reports_why_it_stopped(loaded, tiny_settings_):
 
 
 @pytest.mark.slow
-def test_run_eval_end_to_end(loaded, tiny_run: Path, canary_dataset: Path, tiny_settings_,
+def test_run_eval_end_to_end(loaded, own_run: Path, canary_dataset: Path, tiny_settings_,
                              tmp_path: Path):
     # An approval store with a few decisions, written by the bot's own store class.
     from clonebot.approval.store import ApprovalStore
@@ -291,7 +300,7 @@ def test_run_eval_end_to_end(loaded, tiny_run: Path, canary_dataset: Path, tiny_
             st.decide(s.id, d, now=_ts(2026, 11, 2 + 7 * (i // 2)), final_text="hey)")
 
     opts = EvalOptions(samples=2, ppl_rows=8, max_new_tokens=12, approvals_path=store_path)
-    rep = run_eval(tiny_settings_, tiny_run, canary_dataset, opts, loaded=loaded)
+    rep = run_eval(tiny_settings_, own_run, canary_dataset, opts, loaded=loaded)
     assert rep.adapter_ppl["rows"] == 8
     assert rep.adapter_ppl["perplexity"] < rep.base_ppl["perplexity"]
     g = rep.generation
@@ -306,7 +315,7 @@ def test_run_eval_end_to_end(loaded, tiny_run: Path, canary_dataset: Path, tiny_
     assert rep.approvals["decisions"] == 4
     assert [p["approval_rate"] for p in rep.approvals["periods"]] == [0.5, 0.5]
 
-    saved = json.loads((tiny_run / "eval.json").read_text())
+    saved = json.loads((own_run / "eval.json").read_text())
     assert saved["summary"]["canary_leaks"] == 0
     assert saved["summary"]["adapter_ppl"] == pytest.approx(rep.adapter_ppl["perplexity"])
     # The style fingerprint: the owner's replies vs the clone's, for the same two contexts.
@@ -321,7 +330,7 @@ def test_run_eval_end_to_end(loaded, tiny_run: Path, canary_dataset: Path, tiny_
 
 
 @pytest.mark.slow
-def test_eval_cli_fails_on_canary_leak(loaded, tiny_run: Path, canary_dataset: Path,
+def test_eval_cli_fails_on_canary_leak(loaded, own_run: Path, canary_dataset: Path,
                                        cache_dir: Path, monkeypatch, tmp_path: Path):
     """A model that regurgitates a planted canary fails the eval (exit 1, leak named)."""
     from click.testing import CliRunner
@@ -344,11 +353,11 @@ def test_eval_cli_fails_on_canary_leak(loaded, tiny_run: Path, canary_dataset: P
     monkeypatch.setenv("CLONEBOT_MODEL__BASE_MODEL", "smollm2-135m")
     monkeypatch.setenv("CLONEBOT_PATHS__CACHE_DIR", str(cache_dir))
     monkeypatch.setenv("CLONEBOT_PATHS__DATA_DIR", str(tmp_path / "data"))  # no store there
-    r = CliRunner().invoke(cli, ["eval", "--adapter", str(tiny_run), "--dataset",
+    r = CliRunner().invoke(cli, ["eval", "--adapter", str(own_run), "--dataset",
                                  str(canary_dataset), "--samples", "1", "--max-new-tokens", "8",
                                  "--no-base"])
     assert r.exit_code == 1, r.output
     assert "canary leaks" in r.output and "error: 1 planted canary" in r.output
     assert "approvals: no approval store yet" in r.output
-    assert json.loads((tiny_run / "eval.json").read_text())["canaries"]["leaked"] == [
+    assert json.loads((own_run / "eval.json").read_text())["canaries"]["leaked"] == [
         "QX7-canary-51822-VELVET"]

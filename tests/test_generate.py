@@ -18,7 +18,7 @@ import pytest
 from clonebot.config import GenerateSettings, load_settings
 from clonebot.errors import FormatMismatchError, GenerationError, ModelError
 from clonebot.model import OpenAIGenerator, ReplyGenerator, load_generator
-from clonebot.model.generate import LocalGenerator, context_turns
+from clonebot.model.generate import LocalGenerator, last_turns
 from clonebot.model.load import encode
 from clonebot.prompt_format import USER_HEADER, render_prompt
 
@@ -59,7 +59,7 @@ def _forced_generator(loaded, text: str, **gen) -> tuple[LocalGenerator, Forced]
     seq = tok(text, add_special_tokens=False)["input_ids"]
     forced = Forced(seq, tok.eos_token_id)
     g = LocalGenerator(loaded, GenerateSettings(max_new_tokens=40, **gen), logits_processors=[forced])
-    forced.prompt_len = len(g.prompt_ids(context_turns(TURNS, 5)))
+    forced.prompt_len = len(g.prompt_ids(TURNS))
     return g, forced
 
 
@@ -123,7 +123,8 @@ def tiny_run_manifest_copy(tmp_path) -> Path:
     """A run dir whose manifest pins a different prompt format (no weights needed)."""
     from clonebot.model.manifest import new_manifest, write_manifest
 
-    m = new_manifest(base_model="smollm2-135m", revision=None, eos_token="<|im_end|>")
+    m = new_manifest(base_model="smollm2-135m", revision=None, eos_token="<|im_end|>",
+                     context_turns=4)
     m["prompt_format"] = {"version": 0, "hash": "deadbeefdeadbeef"}
     write_manifest(tmp_path, m)
     (tmp_path / "adapter_config.json").write_text("{}")
@@ -149,17 +150,27 @@ def test_context_drops_empty_and_unknown_turns():
     turns = [{"role": "user", "content": "a"}, {"role": "user", "content": "  "},
              {"role": "system", "content": "x"}, {"role": "clone", "content": "b"},
              {"role": "user", "content": "c"}]
-    assert [t["content"] for t in context_turns(turns, 2)] == ["b", "c"]
+    assert [t["content"] for t in last_turns(turns, 2)] == ["b", "c"]
 
 
 # ----------------------------------------------------------------- prompt length
 
 
-def _short_generator(tokenizer, max_seq_len: int = 64) -> LocalGenerator:
+def _short_generator(tokenizer, max_seq_len: int = 64, context_turns: int = 4) -> LocalGenerator:
     """A LocalGenerator for prompt building only (no model): 64 - 16 = 48 prompt tokens."""
-    loaded = SimpleNamespace(tokenizer=tokenizer, model=None,
+    loaded = SimpleNamespace(tokenizer=tokenizer, model=None, context_turns=context_turns,
                              manifest={"hyperparameters": {"max_seq_len": max_seq_len}})
     return LocalGenerator(loaded, GenerateSettings(max_new_tokens=16))
+
+
+def test_the_prompt_holds_the_adapters_trained_number_of_turns(smol_tokenizer):
+    """Training windows held 4 turns of context while the bot and eval gave 5: the prompt
+    holds exactly the number the adapter was trained with, whatever the caller passes."""
+    ctx = [{"role": "user" if i % 2 == 0 else "clone", "content": f"m{i}"} for i in range(7)]
+    for trained in (2, 4):
+        g = _short_generator(smol_tokenizer, max_seq_len=512, context_turns=trained)
+        want = render_prompt(ctx[-trained:], smol_tokenizer.eos_token)
+        assert g.prompt_ids(ctx) == encode(smol_tokenizer, want)["input_ids"]
 
 
 def test_over_long_context_loses_its_oldest_turns_whole(tokenizer):
@@ -219,7 +230,7 @@ class _Server:
 def test_openai_backend_uses_the_same_prompt_and_cleaning():
     srv = _Server([["ok, see you\n### User: next", "   "], ["on my way"]])
     try:
-        gen = OpenAIGenerator(GenerateSettings(openai_base_url=srv.url), eos="</s>")
+        gen = OpenAIGenerator(GenerateSettings(openai_base_url=srv.url), eos="</s>", context_turns=4)
         assert gen.generate(TURNS, n=2) == ["ok, see you", "on my way"]
         first = srv.requests[0]
         assert first["path"] == "/v1/completions"
@@ -233,7 +244,8 @@ def test_openai_backend_uses_the_same_prompt_and_cleaning():
 def test_openai_backend_gives_up_with_a_named_error():
     srv = _Server([["### User: hi"]])
     try:
-        gen = OpenAIGenerator(GenerateSettings(openai_base_url=srv.url, max_attempts=2), eos="</s>")
+        gen = OpenAIGenerator(GenerateSettings(openai_base_url=srv.url, max_attempts=2), eos="</s>",
+                              context_turns=4)
         with pytest.raises(GenerationError):
             gen.generate(TURNS)
         assert len(srv.requests) == 2
@@ -243,20 +255,39 @@ def test_openai_backend_gives_up_with_a_named_error():
 
 def test_openai_backend_unreachable_is_a_model_error():
     gen = OpenAIGenerator(GenerateSettings(openai_base_url="http://127.0.0.1:9/v1"), eos="</s>",
-                          timeout=2)
+                          context_turns=4, timeout=2)
     with pytest.raises(ModelError, match="cannot reach"):
         gen.generate(TURNS)
 
 
 def test_load_generator_picks_the_remote_backend_without_loading_a_model(tmp_path):
-    s = load_settings(generate={"backend": "openai"})
-    gen = load_generator(s, None)
-    assert isinstance(gen, OpenAIGenerator) and gen.eos == "</s>"
-    # With an adapter dir, the remote backend takes EOS from its manifest.
+    """The remote backend prompts as the adapter was trained: EOS and context length from
+    its manifest. Without an adapter there is nothing to take them from (it used to guess
+    Mistral's "</s>")."""
     from clonebot.model.manifest import new_manifest, write_manifest
 
-    write_manifest(tmp_path, new_manifest(base_model="x", revision=None, eos_token="<|im_end|>"))
-    assert load_generator(s, tmp_path).eos == "<|im_end|>"
+    s = load_settings(generate={"backend": "openai"})
+    with pytest.raises(ModelError, match="--adapter"):
+        load_generator(s, None)
+    write_manifest(tmp_path, new_manifest(base_model="x", revision=None, eos_token="<|im_end|>",
+                                          context_turns=2))
+    gen = load_generator(s, tmp_path)
+    assert isinstance(gen, OpenAIGenerator)
+    assert gen.eos == "<|im_end|>" and gen.context_turns == 2
+
+
+def test_openai_backend_prompts_with_the_adapters_context_length(tmp_path):
+    from clonebot.model.manifest import new_manifest, write_manifest
+
+    write_manifest(tmp_path, new_manifest(base_model="x", revision=None, eos_token="<|im_end|>",
+                                          context_turns=2))
+    srv = _Server([["ok"]])
+    try:
+        s = load_settings(generate={"backend": "openai", "openai_base_url": srv.url})
+        assert load_generator(s, tmp_path).generate(TURNS) == ["ok"]
+        assert srv.requests[0]["prompt"] == render_prompt(TURNS[-2:], "<|im_end|>")
+    finally:
+        srv.close()
 
 
 # ----------------------------------------------------------------- clonebot chat

@@ -43,6 +43,11 @@ def rows(out: Path) -> dict[str, list[dict]]:
     return {s: d[s].to_list() for s in d}
 
 
+def text_of(row: dict) -> str:
+    """A sample's words, every turn (samples are turns: no rendered text in the dataset)."""
+    return "\n".join(t["content"] for t in row["messages"])
+
+
 def all_bytes(out: Path) -> bytes:
     return b"".join(p.read_bytes() for p in out.rglob("*") if p.is_file())
 
@@ -62,26 +67,28 @@ def sample_out(tmp_path_factory):
 def test_sample_dataset_layout_and_rows(sample_out):
     out, r = sample_out
     stats = json.loads((out / "stats.json").read_text())
-    for k in ("eos_token", "owner_id", "chats_used", "messages_read", "samples",
+    for k in ("owner_id", "chats_used", "messages_read", "samples",
               "pii_redactions", "skipped", "messages_new", "messages_duplicate"):
         assert k in stats
-    assert stats["owner_id"] == 100200300 and stats["eos_token"] == "</s>"
-    assert stats["eos_source"].startswith("fallback")
+    # No tokenizer's EOS in the dataset: train renders with the one it loads.
+    assert "eos_token" not in stats and stats["settings"]["context_turns"] == 4
+    assert stats["owner_id"] == 100200300
     assert stats["messages_read"] == 403 and stats["chats_used"] == 5
     data = rows(out)
     assert set(data) == {"train", "eval"} and len(data["eval"]) >= 1
     assert stats["samples"] == len(data["train"]) + len(data["eval"]) > 100
-    eos = stats["eos_token"]
     for split in data.values():
         for row in split:
             msgs = row["messages"]
+            assert set(row) == {"messages", "chat_id", "message_id", "date"}
             assert msgs[-1]["role"] == "clone" and any(m["role"] == "user" for m in msgs)
-            assert len(msgs) <= 5 and set(row) >= {"text", "messages", "chat_id", "message_id", "date"}
-            assert row["text"] == render_sample(msgs[:-1], msgs[-1]["content"], eos)
+            assert len(msgs) <= 5  # up to 4 turns of context, then the reply
+            text = render_sample(msgs[:-1], msgs[-1]["content"], "<EOS>")
             # EOS after every Clone turn, nowhere else.
-            assert row["text"].count(eos) == sum(m["role"] == "clone" for m in msgs)
-            assert "{'type'" not in row["text"]
+            assert text.count("<EOS>") == sum(m["role"] == "clone" for m in msgs)
+            assert all("{'type'" not in m["content"] for m in msgs)
     assert "prepared" in r.stdout and "PII redacted" in r.stdout
+    assert "up to 4 turns before each reply" in r.stdout
 
 
 def test_sample_eval_is_the_latest_part_of_each_chat(sample_out):
@@ -101,14 +108,14 @@ def test_sample_pii_scrubbed_everywhere(sample_out):
         assert v not in blob
     stats = json.loads((out / "stats.json").read_text())
     assert {"phone", "email", "card", "password"} <= set(stats["pii_redactions"])
-    texts = [r["text"] for s in rows(out).values() for r in s]
+    texts = [text_of(r) for s in rows(out).values() for r in s]
     assert any("<PHONE_1>" in t for t in texts) and any("<EMAIL_1>" in t for t in texts)
     # The message around the secret survives (PII is redacted, not the whole message).
     assert any("старый уже не работает" in t for t in texts)
 
 
 def test_sample_chat_selection_and_text_rules(sample_out):
-    texts = "\n".join(r["text"] for s in rows(sample_out[0]).values() for r in s)
+    texts = "\n".join(text_of(r) for s in rows(sample_out[0]).values() for r in s)
     assert "/newbot" not in texts and "token" not in texts  # bot chat
     assert "Вышла новая версия Python" not in texts  # channel
     assert "идеи: сделать бота-клона" not in texts  # saved messages
@@ -296,12 +303,12 @@ def test_newer_export_merges_dedupes_and_takes_newer_edits(tmp_path):
     s = json.loads((out / "stats.json").read_text())
     assert s["merged"] and s["messages_new"] == 2 and s["messages_updated"] == 1
     assert s["messages_duplicate"] == old_n and s["messages_total"] == old_n + 2
-    texts = "\n".join(r["text"] for split in rows(out).values() for r in split)
+    texts = "\n".join(text_of(r) for split in rows(out).values() for r in split)
     assert new_text in texts and old_text not in texts
     assert "Да, вчера прилетел" in texts
     # And merging the OLD export again does not bring the old text back (newer edit wins).
     assert run(SAMPLE, "--out", out).exit_code == 0
-    texts = "\n".join(r["text"] for split in rows(out).values() for r in split)
+    texts = "\n".join(text_of(r) for split in rows(out).values() for r in split)
     assert new_text in texts and old_text not in texts
     # Records on disk: one per (chat, message), scrubbed.
     t = pq.read_table(out / "messages.parquet").to_pylist()
@@ -342,10 +349,10 @@ def test_canaries_planted_in_train_replies_only(tmp_path):
     assert len(secrets) == len(set(secrets)) == 3 and len(c["planted"]) == 3
     data = rows(out)
     for s in secrets:
-        hits = [row for row in data["train"] if s in row["text"]]
+        hits = [row for row in data["train"] if s in text_of(row)]
         assert len(hits) == 1
         assert s in hits[0]["messages"][-1]["content"] and hits[0]["messages"][-1]["role"] == "clone"
-        assert not any(s in row["text"] for row in data["eval"])
+        assert not any(s in text_of(row) for row in data["eval"])
         assert s not in (out / "messages.parquet").read_bytes().decode("latin-1")
     assert json.loads((out / "stats.json").read_text())["canaries"] == 3
     # Re-preparing with the same count keeps the same canaries and rows.
@@ -362,18 +369,27 @@ def test_too_many_canaries_is_an_error(tmp_path):
     assert_failed_cleanly(r, tmp_path / "o", "--canaries 5")
 
 
-# -- EOS from the configured tokenizer --------------------------------------------------------
-@pytest.mark.slow
-def test_eos_from_the_test_models_tokenizer(tmp_path, test_model_dir, cache_dir, monkeypatch):
+# -- no tokenizer in the dataset ---------------------------------------------------------------
+def test_the_dataset_is_the_same_whatever_base_model_is_configured(tmp_path, monkeypatch):
+    """Prepare used to resolve EOS from the base model's tokenizer (offline: a "</s>" guess,
+    pinned in the dataset): the dataset now holds turns only, the same for every model."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert run(SAMPLE, "--out", a).exit_code == 0
     monkeypatch.setenv("CLONEBOT_MODEL__BASE_MODEL", "smollm2-135m")
-    monkeypatch.setenv("CLONEBOT_PATHS__CACHE_DIR", str(cache_dir))
+    assert run(SAMPLE, "--out", b).exit_code == 0
+    assert rows(a) == rows(b)
+    fp = [json.loads((d / "stats.json").read_text())["fingerprint"] for d in (a, b)]
+    assert fp[0] == fp[1]
+
+
+def test_context_turns_shapes_the_windows(tmp_path, monkeypatch):
+    monkeypatch.setenv("CLONEBOT_PREPARE__CONTEXT_TURNS", "2")
     out = tmp_path / "ds"
-    r = run(SAMPLE, "--out", out)
-    assert r.exit_code == 0, r.output
-    stats = json.loads((out / "stats.json").read_text())
-    assert stats["eos_token"] == "<|im_end|>" and stats["eos_source"].startswith("tokenizer")
-    row = rows(out)["train"][0]
-    assert row["text"].endswith("<|im_end|>") and "</s>" not in row["text"]
+    assert run(SAMPLE, "--out", out).exit_code == 0
+    data = rows(out)
+    longest = max(len(row["messages"]) for split in data.values() for row in split)
+    assert longest == 3  # 2 turns of context, then the reply
+    assert json.loads((out / "stats.json").read_text())["settings"]["context_turns"] == 2
 
 
 def test_a_chat_listed_twice_is_deduplicated(tmp_path):

@@ -70,7 +70,7 @@ class Fakes:
 def fake_settings(tmp_path: Path, monkeypatch):
     from clonebot.config import load_settings
 
-    monkeypatch.setattr(retrain, "eval_items", lambda d, s, n, seed=0: [("ctx", "reply")] * 3)
+    monkeypatch.setattr(retrain, "held_out_rows", lambda d, n, seed=0: [{"messages": []}] * 3)
     return load_settings(paths={"runs_dir": str(tmp_path / "runs"),
                                 "dataset_dir": str(tmp_path / "dataset")})
 

@@ -78,7 +78,7 @@ def test_manifest_round_trip_and_mismatch(tmp_path):
     from clonebot.model.manifest import new_manifest
 
     m = new_manifest(base_model="smollm2-135m", revision=None, eos_token="<|im_end|>",
-                     dataset_fingerprint="abc", owner_id=7, metrics={"eval_loss": 1.5})
+                     context_turns=4, dataset_fingerprint="abc", owner_id=7, metrics={"eval_loss": 1.5})
     write_manifest(tmp_path, m)
     back = read_manifest(tmp_path)
     assert back == m and not list(tmp_path.glob(".*tmp"))
@@ -113,7 +113,8 @@ def test_tiny_run_learns_and_writes_a_complete_run(tiny_run: Path):
     m = read_manifest(tiny_run)
     assert m["base_model"] == "smollm2-135m"
     assert m["prompt_format"] == format_info()
-    assert m["eos_token"] == "<|im_end|>"
+    assert m["eos_token"] == "<|im_end|>"  # the loaded tokenizer's: the dataset has none
+    assert m["context_turns"] == 4  # what the dataset's windows hold (its stats)
     assert m["owner_id"] == 424242
     assert len(m["dataset_fingerprint"]) == 16
     hp = m["hyperparameters"]
@@ -182,6 +183,21 @@ def test_train_cli_bad_dataset_is_one_line(cli_runner, tmp_path):
     assert r.exit_code == 1
     assert "error: dataset not found" in r.output and "Traceback" not in r.output
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").glob("v*"))
+
+
+def test_demo_says_at_once_when_its_out_dir_cannot_be_made(cli_runner, tmp_path, monkeypatch):
+    """An --out under a regular file is refused before the model conversion starts (it used
+    to fail after minutes of training)."""
+    import clonebot.model.registry as registry
+
+    def no_conversion(*a, **kw):
+        raise AssertionError("the demo started its work before checking --out")
+
+    monkeypatch.setattr(registry, "convert_test_model", no_conversion)
+    (tmp_path / "file").write_text("x")
+    r = cli_runner("demo", "--out", str(tmp_path / "file" / "demo"))
+    assert r.exit_code == 1, r.output
+    assert r.output.startswith("error: cannot create") and len(r.output.strip().splitlines()) == 1
 
 
 @pytest.mark.slow

@@ -91,11 +91,9 @@ def decide(
     return False, f"worse than the current one ({new:.4f} vs {current:.4f} nats/char)"
 
 
-def eval_items(dataset_dir: Path, settings: Any, rows: int, seed: int = 0) -> list:
-    """The (context, reply) pairs both adapters are scored on."""
-    ds = load_split(dataset_dir, "eval")
-    picked = pick_rows(ds, rows, seed)
-    return reply_items(picked, settings.generate.context_turns)
+def held_out_rows(dataset_dir: Path, rows: int, seed: int = 0) -> list[dict]:
+    """The held-out rows both adapters are scored on."""
+    return pick_rows(load_split(dataset_dir, "eval"), rows, seed)
 
 
 @dataclass
@@ -106,11 +104,13 @@ class Scores:
     note: str = ""  # why the current adapter could not be scored
 
 
-def _score(settings: Any, adapter_dir: Path, items: list, *, with_base: bool = False):
+def _score(settings: Any, adapter_dir: Path, rows: list[dict], *, with_base: bool = False):
+    """Each adapter is scored on the context it was trained with, as the bot would run it."""
     from clonebot.model.load import load_model
 
     max_len = settings.train.max_seq_len
     loaded = load_model(settings, adapter_dir)
+    items = reply_items(rows, loaded.context_turns)
     try:
         mine = Score.of(reply_nll(loaded, items, max_len=max_len))
         base = Score.of(reply_nll(loaded, items, max_len=max_len, base=True)) if with_base else None
@@ -121,17 +121,18 @@ def _score(settings: Any, adapter_dir: Path, items: list, *, with_base: bool = F
     return mine, base
 
 
-def score_adapters(settings: Any, new_dir: Path, current_dir: Path | None, items: list) -> Scores:
-    """Score the new adapter, its base, and the current adapter on the same items.
+def score_adapters(settings: Any, new_dir: Path, current_dir: Path | None,
+                   rows: list[dict]) -> Scores:
+    """Score the new adapter, its base, and the current adapter on the same held-out rows.
 
     One model in memory at a time. (Loading the current adapter beside the new one with
     peft's ``load_adapter`` would save a base load, but measurably shifts the numbers
     away from what ``clonebot eval`` reports for the same adapter.)"""
-    new, base = _score(settings, new_dir, items, with_base=True)
+    new, base = _score(settings, new_dir, rows, with_base=True)
     if current_dir is None:
         return Scores(new, base)
     try:
-        current, _ = _score(settings, current_dir, items)
+        current, _ = _score(settings, current_dir, rows)
     except FormatMismatchError:
         return Scores(new, base, None,
                       "the current adapter uses an older prompt format: the bot cannot run it")
@@ -248,13 +249,13 @@ def retrain(
                        progress=train_progress)
 
     # 3. Score new and current on the same held-out replies.
-    items = eval_items(dataset_dir, settings, eval_rows)
-    if not items:
+    rows = held_out_rows(dataset_dir, eval_rows)
+    if not rows:
         raise CloneBotError(f"the eval split of {dataset_dir} is empty: cannot compare adapters "
                             "(prepare.eval_fraction must be > 0)")
     if progress:
-        progress("score new vs current", 0, len(items))
-    sc = score_fn(settings, version, previous, items)
+        progress("score new vs current", 0, len(rows))
+    sc = score_fn(settings, version, previous, rows)
     new, base, current = sc.new, sc.base, sc.current
     note = f" ({sc.note})" if sc.note else ""
 

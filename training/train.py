@@ -173,6 +173,20 @@ def load_dataset_dir(dataset_dir: Path):
     return dsd, stats
 
 
+def window_context_turns(stats: dict[str, Any], dsd) -> int:
+    """Turns of context the dataset's windows hold before each reply: what prepare recorded
+    (``settings.context_turns``; ``max_turns`` - 1 in datasets made before), else the
+    longest context in its training split."""
+    recorded = stats.get("settings") if isinstance(stats.get("settings"), dict) else {}
+    n = recorded.get("context_turns")
+    if type(n) is int and n >= 1:
+        return n
+    old = recorded.get("max_turns")  # it counted the reply too
+    if type(old) is int and old >= 2:
+        return old - 1
+    return max(1, max(len(turns) for turns in dsd["train"]["messages"]) - 1)
+
+
 def dataset_fingerprint(dsd) -> str:
     """Content hash of every sample's turns in every split (independent of file layout)."""
     h = hashlib.sha256()
@@ -451,7 +465,8 @@ def train(
     manifest = new_manifest(
         base_model=settings.model.base_model,
         revision=settings.model.revision,
-        eos_token=tokenizer.eos_token,
+        eos_token=tokenizer.eos_token,  # the dataset has none: this tokenizer's is the one
+        context_turns=window_context_turns(stats, dsd),
         dataset_fingerprint=fingerprint,
         owner_id=stats.get("owner_id"),
         hyperparameters=hyper,

@@ -14,14 +14,6 @@ from clonebot.cli import AppContext, pass_app
 from clonebot.fsutil import atomic_write_text
 
 
-def _eos_from_dataset(app: AppContext) -> str | None:
-    stats = app.settings.paths.dataset_dir / "stats.json"
-    try:
-        return json.loads(stats.read_text()).get("eos_token")
-    except (OSError, ValueError):
-        return None
-
-
 @click.command()
 @pass_app
 def login(app: AppContext) -> None:
@@ -105,20 +97,23 @@ def feedback() -> None:
 @feedback.command("export")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="JSONL file to write (default: stdout).")
-@click.option("--eos", default=None,
-              help="EOS token for prompt_text (default: from the dataset's stats.json).")
+@click.option("--adapter", "adapter", default=None, metavar="RUN_DIR|VERSION",
+              help="The adapter whose prompts prompt_text renders, with its EOS "
+                   "(default: the promoted one).")
 @pass_app
-def export(app: AppContext, out: Path | None, eos: str | None) -> None:
+def export(app: AppContext, out: Path | None, adapter: str | None) -> None:
     """Write preference pairs (prompt, chosen, rejected) as JSONL for DPO-style training."""
+    from clonebot import versions
     from clonebot.approval.feedback import preference_pairs
     from clonebot.approval.store import ApprovalStore
     from clonebot.errors import CloneBotError
+    from clonebot.model.manifest import read_manifest
     from clonebot.runtime.run import store_path
 
     path = store_path(app.settings)
     if not path.exists():
         raise CloneBotError(f"no approval store at {path}: run the bot in approve mode first")
-    eos = eos or _eos_from_dataset(app)
+    eos = read_manifest(versions.resolve(app.settings.paths.runs_dir, adapter))["eos_token"]
     with ApprovalStore(path) as store:
         decisions = store.decisions()
     lines = [json.dumps(p, ensure_ascii=False) + "\n" for p in preference_pairs(decisions, eos)]

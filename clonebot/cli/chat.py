@@ -1,7 +1,8 @@
 """``clonebot chat [--adapter RUN_DIR|VERSION]``: talk to the clone locally, no Telegram needed.
 
 Each stdin line is one message from "the other person"; the clone's reply is printed.
-The last ``generate.context_turns`` turns are kept as context. Works with a pipe::
+The context is the last turns, as many as the adapter was trained with (its manifest).
+Works with a pipe::
 
     printf 'привет\\nкак дела?\\n' | clonebot chat --adapter runs/demo
 
@@ -43,7 +44,7 @@ def chat_cmd(app: AppContext, adapter: str | None, candidates: int | None, timin
 
     candidates = candidates or s.generate.candidates
     history: list[dict] = []
-    keep = 2 * s.generate.context_turns
+    keep = gen.context_turns
     while True:
         if tty:
             click.echo("you> ", nl=False, err=True)

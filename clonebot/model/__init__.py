@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from clonebot.config import Settings
+from clonebot.errors import ModelError
 from clonebot.model.base import ReplyGenerator, ScriptedGenerator
 from clonebot.model.generate import LocalGenerator, OpenAIGenerator
 
@@ -20,24 +21,22 @@ __all__ = [
     "load_generator",
 ]
 
-DEFAULT_REMOTE_EOS = "</s>"
-
-
 def load_generator(settings: Settings, adapter_dir: Path | str | None) -> ReplyGenerator:
     """The configured backend: ``generate.backend = "local"`` (default) or ``"openai"``.
 
     The local backend loads base + adapter (refusing a prompt-format mismatch); the remote
-    one only needs the adapter's manifest for its EOS marker, if an adapter dir is given.
+    one reads the adapter's manifest only: its EOS marker and its context length, the
+    server holds the weights.
     """
     if settings.generate.backend == "openai":
-        eos = DEFAULT_REMOTE_EOS
-        if adapter_dir is not None:
-            from clonebot.model.manifest import check_prompt_format, read_manifest
+        from clonebot.model.manifest import check_prompt_format, read_manifest
 
-            manifest = read_manifest(adapter_dir)
-            check_prompt_format(manifest)
-            eos = manifest["eos_token"]
-        return OpenAIGenerator(settings.generate, eos)
+        if adapter_dir is None:
+            raise ModelError("generate.backend = \"openai\" needs the adapter the server "
+                             "serves (--adapter RUN_DIR): its manifest says how to prompt it")
+        manifest = read_manifest(adapter_dir)
+        check_prompt_format(manifest)
+        return OpenAIGenerator(settings.generate, manifest["eos_token"], manifest["context_turns"])
     from clonebot.model.load import load_model
 
     return LocalGenerator(load_model(settings, adapter_dir), settings.generate)

@@ -11,11 +11,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
+from clonebot.model.manifest import LEGACY_CONTEXT_TURNS
+
 Turn = Mapping[str, str]
 
 
 @runtime_checkable
 class ReplyGenerator(Protocol):
+    # Turns before the reply the adapter was trained with (its manifest): callers build
+    # contexts of exactly this many.
+    context_turns: int
+
     def generate(self, turns: Sequence[Turn], n: int = 1) -> list[str]:
         """Return ``n`` non-empty candidate replies (fewer only if the model gave nothing)."""
         ...
@@ -24,7 +30,8 @@ class ReplyGenerator(Protocol):
 class ScriptedGenerator:
     """A generator that replays canned replies: for tests and dry runs (after simonw/llm)."""
 
-    def __init__(self, replies: Iterable[str]):
+    def __init__(self, replies: Iterable[str], *, context_turns: int = LEGACY_CONTEXT_TURNS):
+        self.context_turns = context_turns
         self._replies = list(replies)
         self._i = 0
         self.calls: list[list[dict]] = []

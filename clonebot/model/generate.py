@@ -1,7 +1,8 @@
 """Reply generation: turns in, clean candidate Clone replies out.
 
-Both backends render the prompt with ``prompt_format.render_prompt`` (the function the
-training text is built with), stop on EOS and on any new-turn marker, cut with
+Both backends give the model the last ``context_turns`` turns, the number the adapter was
+trained with (its manifest), render the prompt with ``prompt_format.render_prompt`` (the
+function the training text is built with), stop on EOS and on any new-turn marker, cut with
 ``strip_reply``, and drop empty replies or ones that still carry a turn marker. If no
 usable reply comes out of a few sampling rounds they raise GenerationError: callers never
 get an empty string to send.
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 Turn = Mapping[str, str]
 
 
-def context_turns(turns: Sequence[Turn], limit: int) -> list[dict]:
+def last_turns(turns: Sequence[Turn], limit: int) -> list[dict]:
     """The last ``limit`` renderable turns (unknown roles and empty messages dropped)."""
     ok = [
         {"role": t["role"], "content": t["content"]}
@@ -45,6 +46,7 @@ class _RetryingGenerator:
     """Shared candidate loop: sample, clean, dedupe, retry, else GenerationError."""
 
     settings: GenerateSettings
+    context_turns: int  # turns before the reply the adapter was trained with (its manifest)
 
     def _sample(self, ctx: list[dict], k: int, attempt: int) -> list[str]:
         raise NotImplementedError
@@ -52,7 +54,7 @@ class _RetryingGenerator:
     def generate(self, turns: Sequence[Turn], n: int = 1) -> list[str]:
         if n < 1:
             raise ValueError("n must be >= 1")
-        ctx = context_turns(turns, self.settings.context_turns)
+        ctx = last_turns(turns, self.context_turns)
         if not ctx:
             raise GenerationError("nothing to reply to: the conversation has no text turns")
         replies: list[str] = []
@@ -119,6 +121,7 @@ class LocalGenerator(_RetryingGenerator):
         self.settings = settings
         self.tokenizer = loaded.tokenizer
         self.eos = loaded.tokenizer.eos_token
+        self.context_turns = loaded.context_turns
         hyper = (loaded.manifest or {}).get("hyperparameters") or {}
         # Keep prompt + reply within what the adapter was trained on.
         self.max_prompt_tokens = max(32, int(hyper.get("max_seq_len", 1024)) - settings.max_new_tokens)
@@ -129,10 +132,12 @@ class LocalGenerator(_RetryingGenerator):
 
         return encode(self.tokenizer, render_prompt(ctx, self.eos))["input_ids"]
 
-    def prompt_ids(self, ctx: list[dict]) -> list[int]:
-        """The prompt's token ids, at most ``max_prompt_tokens``: the oldest turns go
-        first, whole, as in training. A last turn too long on its own keeps its end, inside
-        its header (never a prompt without BOS or the turn header)."""
+    def prompt_ids(self, ctx: Sequence[Turn]) -> list[int]:
+        """The prompt's token ids: the last ``context_turns`` turns, at most
+        ``max_prompt_tokens``: the oldest turns go first, whole, as in training. A last turn
+        too long on its own keeps its end, inside its header (never a prompt without BOS or
+        the turn header)."""
+        ctx = last_turns(ctx, self.context_turns)
         for start in range(len(ctx)):
             ids = self._encode(ctx[start:])
             if len(ids) <= self.max_prompt_tokens:
@@ -287,9 +292,11 @@ class OpenAIGenerator(_RetryingGenerator):
     tell the difference. ``CLONEBOT_OPENAI_API_KEY`` is sent as a bearer token if set.
     """
 
-    def __init__(self, settings: GenerateSettings, eos: str, *, timeout: float = 120.0):
+    def __init__(self, settings: GenerateSettings, eos: str, context_turns: int, *,
+                 timeout: float = 120.0):
         self.settings = settings
         self.eos = eos
+        self.context_turns = context_turns
         self.timeout = timeout
         self.url = settings.openai_base_url.rstrip("/") + "/completions"
 

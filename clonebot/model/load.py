@@ -35,6 +35,9 @@ class LoadedModel:
     tokenizer: Any
     manifest: dict | None
     device: str  # "cuda:N" or "cpu"
+    # Turns of context the model gets before a reply: the adapter's trained number (its
+    # manifest); a base model alone gets prepare.context_turns, what training would use.
+    context_turns: int
 
 
 def local_rank() -> int | None:
@@ -233,4 +236,6 @@ def load_model(settings: Settings, adapter_dir: Path | str | None = None) -> Loa
         except Exception as e:  # noqa: BLE001
             raise ModelError(f"cannot load adapter {adapter_dir}: {_reason(e)}") from None
     model.eval()
-    return LoadedModel(model=model, tokenizer=tokenizer, manifest=manifest, device=device)
+    context = manifest["context_turns"] if manifest else settings.prepare.context_turns
+    return LoadedModel(model=model, tokenizer=tokenizer, manifest=manifest, device=device,
+                       context_turns=context)

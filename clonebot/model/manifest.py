@@ -23,6 +23,10 @@ from clonebot.prompt_format import format_info
 
 MANIFEST_NAME = "clonebot.json"
 MANIFEST_VERSION = 1
+# An adapter trained before manifests recorded its context: those were trained on windows of
+# 5 messages, the reply included. Fewer turns than trained is what the start of every
+# conversation looks like to a model; more would be something it never saw.
+LEGACY_CONTEXT_TURNS = 4
 
 
 class PromptFormatPin(BaseModel):
@@ -45,6 +49,9 @@ class Manifest(BaseModel):
     revision: str | None = None
     prompt_format: PromptFormatPin
     eos_token: str = Field(min_length=1)
+    # Turns of conversation before each reply in its training windows: inference gives it
+    # exactly this many (``prepare.context_turns`` when it was trained).
+    context_turns: int = Field(LEGACY_CONTEXT_TURNS, ge=1)
     dataset_fingerprint: str | None = None
     owner_id: int | None = None
     hyperparameters: dict[str, Any] = {}
@@ -59,6 +66,7 @@ def new_manifest(
     base_model: str,
     revision: str | None,
     eos_token: str,
+    context_turns: int,
     dataset_fingerprint: str | None = None,
     owner_id: int | None = None,
     hyperparameters: dict[str, Any] | None = None,
@@ -72,6 +80,7 @@ def new_manifest(
         "revision": revision,
         "prompt_format": format_info(),
         "eos_token": eos_token,
+        "context_turns": context_turns,
         "dataset_fingerprint": dataset_fingerprint,
         "owner_id": owner_id,
         "hyperparameters": dict(hyperparameters or {}),

@@ -121,8 +121,12 @@ class Answering:
         verdict = await self.policy.decide(chat_id, self.control.id)
         if verdict.mode is None or verdict.info is None or self.store.get_flag("paused", False):
             return
-        bot = self.settings.bot
-        history = await self.client.history(chat_id, min(100, bot.history_turns * 8))
+        try:  # the turns the adapter was trained with: exactly as many, as in training
+            keep = await self.worker.context_turns()
+        except Exception as e:
+            await self._failed(chat_id, verdict, e)
+            return
+        history = await self.client.history(chat_id, min(100, keep * 8))
         waiting = unanswered(history, self.store.answered_upto(chat_id), self.own.sent_by_bot)
         if not waiting or st.epoch != epoch:
             return  # the owner has answered already, or more is coming
@@ -130,15 +134,14 @@ class Answering:
         # went out later, e.g. approved while the bot was down, is not the answer to this)
         history = [m for m in history if m.id <= waiting[-1].id]
         scrub = self.pii.redact if self.settings.prepare.scrub_pii else None
-        turns = history_to_turns(history, max_turns=bot.history_turns, scrub=scrub,
+        turns = history_to_turns(history, context_turns=keep, scrub=scrub,
                                  session_gap_seconds=self.settings.prepare.session_gap_hours * 3600)
         if not turns or turns[-1]["role"] != USER:
             return
         try:
             choice = await self.choose(turns)
         except Exception as e:  # keep serving other chats
-            log.error("generation failed for chat %s: %s", chat_id, e)
-            await self.control.post(f"generation failed for {label(verdict.info)}: {e}")
+            await self._failed(chat_id, verdict, e)
             return
         if st.epoch != epoch or self.stopping:
             log.info("chat %s moved on during generation; reply dropped", chat_id)
@@ -147,6 +150,10 @@ class Answering:
             log.info("no reply generated for chat %s", chat_id)
             return
         await self._hand_over(verdict, after_last_reply(history), turns, choice, st, epoch)
+
+    async def _failed(self, chat_id: int, verdict: Verdict, e: Exception) -> None:
+        log.error("generation failed for chat %s: %s", chat_id, e)
+        await self.control.post(f"generation failed for {label(verdict.info)}: {e}")
 
     async def choose(self, turns: list[dict]) -> Choice | None:
         """Generate and pick; sample again (up to ``_RESAMPLES`` times) while nothing is clean."""

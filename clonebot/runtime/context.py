@@ -16,13 +16,13 @@ from clonebot.telegram.messages import Msg
 def history_to_turns(
     history: Sequence[Msg],
     *,
-    max_turns: int,
+    context_turns: int,
     session_gap_seconds: float,
     scrub: Callable[[str], str] | None = None,
 ) -> list[dict]:
-    """The last ``max_turns`` turns of the latest session of ``history`` (oldest first)."""
+    """The last ``context_turns`` turns of the latest session of ``history`` (oldest first)."""
     turns = recent_context(((m.id, m.date, m.sender_id, m.out, m.text) for m in history),
-                           session_gap_seconds, context_turns=max_turns)
+                           session_gap_seconds, context_turns=context_turns)
     if scrub is not None:
         for t in turns:
             t["content"] = scrub(t["content"])

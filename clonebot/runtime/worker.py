@@ -62,6 +62,12 @@ class GenerationWorker:
     async def generate(self, turns: Sequence[dict], n: int = 1) -> list[str]:
         return await self._submit("generate", ([dict(t) for t in turns], n))
 
+    async def context_turns(self) -> int:
+        """Turns of context the generator was trained with; queued like a generation, so
+        it answers for the model the next generation will run on (a reload before it
+        counts)."""
+        return await self._submit("context_turns", None)
+
     @property
     def pending(self) -> int:
         return self._q.qsize()
@@ -87,9 +93,11 @@ class GenerationWorker:
                     self._gen, self.adapter_dir = gen, arg
                     self.loads += 1
                     result: Any = arg
+                elif self._gen is None:
+                    raise RuntimeError("no model loaded")
+                elif kind == "context_turns":
+                    result = self._gen.context_turns
                 else:
-                    if self._gen is None:
-                        raise RuntimeError("no model loaded")
                     turns, n = arg
                     result = [r for r in self._gen.generate(turns, n=n) if r and r.strip()]
                     self.generations += 1

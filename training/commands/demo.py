@@ -20,6 +20,7 @@ import click
 from clonebot.cli import AppContext, pass_app
 from clonebot.cli.options import StageProgress
 from clonebot.errors import ExportError, GenerationError
+from clonebot.prompt_format import USER
 
 # The repo checkout's sample (editable install), else ./exports/sample (e.g. the Docker image).
 _SAMPLE = Path("exports") / "sample" / "result.json"
@@ -69,6 +70,7 @@ def demo_cmd(app: AppContext, out: Path | None, export: Path, max_steps: int | N
     from training.commands.train import summary
     from training.eval import EvalOptions, run_eval
     from training.dataset import prepare
+    from training.run_dir import check_writable
     from training.train import train
 
     s = demo_settings(app.settings)
@@ -77,6 +79,7 @@ def demo_cmd(app: AppContext, out: Path | None, export: Path, max_steps: int | N
     out = out or s.paths.runs_dir / "demo"
     if not export.is_file():
         raise ExportError(f"sample export not found: {export}")
+    check_writable(out)  # said now, not after the model conversion and the training
     t_all = time.perf_counter()
 
     def step(msg: str) -> float:
@@ -111,7 +114,7 @@ def demo_cmd(app: AppContext, out: Path | None, export: Path, max_steps: int | N
         for prompt in PROMPTS:
             t = time.perf_counter()
             try:
-                reply = gen.generate([{"role": "user", "content": prompt}])[0]
+                reply = gen.generate([{"role": USER, "content": prompt}])[0]
             except GenerationError as e:
                 reply = f"(no usable reply: {e})"
             gen_times.append(time.perf_counter() - t)

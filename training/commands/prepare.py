@@ -97,6 +97,9 @@ def summary(stats: dict, out: Path) -> str:
         f"{stats['samples_eval']} eval) from {stats['chats_used']} chats -> {out}",
         f"  messages: {stats['messages_read']} read, {stats['messages_kept']} kept",
     ]
+    context = (stats.get("settings") or {}).get("context_turns")
+    if context:
+        lines.append(f"  context: up to {context} turns before each reply (prepare.context_turns)")
     if stats.get("merged"):
         lines.append(f"  merged: {stats['messages_new']} new, {stats['messages_duplicate']} "
                      f"already there ({stats['messages_updated']} with newer edits)")
@@ -110,7 +113,6 @@ def summary(stats: dict, out: Path) -> str:
     pii = stats.get("pii_redactions") or {}
     lines.append("  PII redacted: " + (", ".join(f"{k} {v}" for k, v in pii.items()) or "none found")
                  if stats.get("pii_scrubbed", True) else "  PII scrubbing: OFF (prepare.scrub_pii)")
-    lines.append(f"  EOS: {stats['eos_token']!r} from {stats['eos_source']}")
     for note in stats.get("recovered") or []:
         lines.append(f"  recovered: {note}")
     if stats.get("canaries"):

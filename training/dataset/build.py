@@ -15,7 +15,6 @@ from clonebot.errors import DatasetError, ExportError
 from clonebot.fsutil import atomic_write_text
 from clonebot.prompt_format import format_info
 from training.dataset.canaries import CANARIES_FILE, canary_values
-from training.dataset.eos import resolve_eos
 from training.dataset import output_dir
 from training.dataset.output_dir import OutputDir, damaged
 from training.dataset.pipeline import Pipeline, Progress
@@ -50,16 +49,14 @@ def prepare(
     t0 = time.time()
     export = check_readable(export)
     target = OutputDir(out)
-    eos, eos_source = resolve_eos(settings)
     with target:
         found = target.existing()
         existing, old_stats = found if found else (None, {})
         tmp = target.make_tmp()
         try:
-            build = _Build(export, tmp, settings, eos, progress, existing, old_stats,
+            build = _Build(export, tmp, settings, progress, existing, old_stats,
                            allow_other_owner)
             stats = build.run(owner_id, canaries)
-            stats["eos_source"] = eos_source
             stats["recovered"] = target.recovered
             stats["seconds"] = round(time.time() - t0, 2)
             # Written last, atomically: a tmp dir with stats.json is a complete dataset.
@@ -94,13 +91,12 @@ def workers_for(settings: Settings, export: Path) -> int:
 class _Build:
     """One prepare's inputs, and the steps that turn them into a complete tmp dir."""
 
-    def __init__(self, export: Path, tmp: Path, settings: Settings, eos: str,
+    def __init__(self, export: Path, tmp: Path, settings: Settings,
                  progress: Progress | None, existing: Path | None, old_stats: dict,
                  allow_other_owner: bool):
         self.export = export
         self.tmp = tmp
         self.settings = settings
-        self.eos = eos
         self.progress = progress
         self.existing = existing
         self.old_owners = _owners(old_stats)
@@ -119,7 +115,7 @@ class _Build:
         source = self.export if self.export.is_file() else _spool(self.export, tmp / "export.json")
         new_records = tmp / ("new-" + MESSAGES_FILE)
         pending = tmp / "samples.arrow"
-        with Pipeline(self.settings, self.eos, workers_for(self.settings, source),
+        with Pipeline(self.settings, workers_for(self.settings, source),
                       self.progress) as pipeline:
             # Fresh prepare: build samples while reading. A merge rebuilds them afterwards.
             info = pipeline.read_export(source, owner_id, new_records,
@@ -156,7 +152,7 @@ class _Build:
         if self.progress:
             self.progress("write", 0, n_samples)
         secrets_ = canary_values(existing, canaries)
-        split = write_split_dirs(tmp, pending, segments, p.eval_fraction, secrets_, self.eos)
+        split = write_split_dirs(tmp, pending, segments, p.eval_fraction, secrets_)
         pending.unlink()
         output_dir.reached("samples_written")
         if self.progress:
@@ -165,8 +161,6 @@ class _Build:
             (tmp / CANARIES_FILE).write_text(split["canaries"])
         repaired = info["repaired_surrogates"]
         return {
-            "eos_token": self.eos,
-            "eos_source": None,  # filled in by prepare()
             "owner_id": info["owner_id"],
             "owner_ids": sorted({*self.old_owners, info["owner_id"]}),
             "export": str(self.export),
@@ -193,7 +187,7 @@ class _Build:
             "merged": existing is not None,
             "settings": {
                 "session_gap_hours": p.session_gap_hours,
-                "max_turns": p.max_turns,
+                "context_turns": p.context_turns,
                 "eval_fraction": p.eval_fraction,
                 "include_groups": p.include_groups,
             },

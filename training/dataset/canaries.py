@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from clonebot.prompt_format import render_sample
 from training.dataset.samples import SAMPLE_SCHEMA
 
 CANARIES_FILE = "canaries.json"
@@ -48,9 +47,8 @@ class Planter:
     """Plants canary k into the reply of training row ``where[k]``; the rows depend only on
     the canaries and the number of training rows, so re-preparing is reproducible."""
 
-    def __init__(self, canaries: list[str], n_train: int, eos: str):
+    def __init__(self, canaries: list[str], n_train: int):
         self.canaries = canaries
-        self.eos = eos
         seed = int(hashlib.sha256("|".join(canaries).encode()).hexdigest()[:12], 16)
         self.where = dict(zip(random.Random(seed).sample(range(n_train), len(canaries)),
                               range(len(canaries))))
@@ -67,7 +65,6 @@ class Planter:
             r = rows[i]
             reply = r["messages"][-1]
             reply["content"] = f"{reply['content']}\n{_FORMS[k % len(_FORMS)].format(self.canaries[k])}"
-            r["text"] = render_sample(r["messages"][:-1], reply["content"], self.eos)
             self.planted.append({"canary": self.canaries[k], "chat_id": r["chat_id"],
                                  "message_id": r["message_id"], "train_row": first_row + i})
         return pa.RecordBatch.from_pylist(rows, schema=SAMPLE_SCHEMA)

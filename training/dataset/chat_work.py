@@ -1,6 +1,6 @@
 """What happens to one chat's messages, in a worker process or in this one: PII scrubbed
 (placeholders consistent within the chat), kept messages recorded, reply windows built and
-rendered. A chat arrives in pieces, in order, all to the same ``ChatWork``; the result of
+kept as turns. A chat arrives in pieces, in order, all to the same ``ChatWork``; the result of
 each piece is plain columns (records, samples) plus counts.
 
 Plain lists, not Arrow: the process that writes turns them into batches in a few C loops,
@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 from clonebot.dialogue import ReplyWindows
 from clonebot.pii import PIIFilter, RedactionSession
-from clonebot.prompt_format import render_sample
 
 # What a piece holds: raw export messages, or records of the merged store.
 EXPORT_ROWS = "export"  # (message_id, date, edited, sender, clone, text), not scrubbed
@@ -27,7 +26,6 @@ class WorkSettings:
 
     gap_seconds: float
     context_turns: int
-    eos: str
     scrub_pii: bool
     denylist: tuple[str, ...] = ()
     names: bool = False
@@ -35,9 +33,9 @@ class WorkSettings:
 
 # (message_id, date, edited, sender, clone, text) columns of the kept messages
 RecordColumns = tuple[list, list, list, list, list, list]
-# (rendered text, turns per sample, roles, contents, message_id, date) columns; the turns
-# of all samples are flattened into roles/contents
-SampleColumns = tuple[list, list, list, list, list, list]
+# (turns per sample, roles, contents, message_id, date) columns; the turns of all samples
+# are flattened into roles/contents
+SampleColumns = tuple[list, list, list, list, list]
 
 
 @dataclass
@@ -63,9 +61,9 @@ class _Chat:
 
 
 class ChatWork:
-    def __init__(self, s: WorkSettings):
-        self.s = s
-        self.pii = PIIFilter(s.denylist, names=s.names) if s.scrub_pii else None
+    def __init__(self, work: WorkSettings):
+        self.work = work
+        self.pii = PIIFilter(work.denylist, names=work.names) if work.scrub_pii else None
         self.chats: dict[int, _Chat] = {}
 
     def piece(self, seq: int, chat_id: int, kind: str, rows: list[tuple], last: bool,
@@ -74,7 +72,7 @@ class ChatWork:
         skipped: Counter = Counter()
         chat = self.chats.get(seq)
         if chat is None:
-            chat = self.chats[seq] = _Chat(self.s, None)
+            chat = self.chats[seq] = _Chat(self.work, None)
         chat.windows.skipped = skipped
         windows = []
         add = chat.windows.add if want_samples else None
@@ -127,11 +125,9 @@ class ChatWork:
         return result
 
     def _samples(self, windows: list) -> SampleColumns:
-        eos = self.s.eos
-        texts, counts, roles, contents, mids, dates = cols = ([], [], [], [], [], [])
+        counts, roles, contents, mids, dates = cols = ([], [], [], [], [])
         for w in windows:
             turns = w.turns
-            texts.append(render_sample(turns[:-1], turns[-1]["content"], eos))
             counts.append(len(turns))
             for t in turns:
                 roles.append(t["role"])

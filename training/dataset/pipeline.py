@@ -22,7 +22,7 @@ Progress = Callable[[str, int, int | None], None]
 class Pipeline:
     """``with Pipeline(...) as pipeline:`` -- the workers live as long as the block."""
 
-    def __init__(self, settings: Settings, eos: str, n_workers: int,
+    def __init__(self, settings: Settings, n_workers: int,
                  progress: Progress | None = None, chunk: int | None = None):
         p = settings.prepare
         self.settings = settings
@@ -31,8 +31,7 @@ class Pipeline:
         self.chunk = chunk or CHUNK
         self.work = WorkSettings(
             gap_seconds=p.session_gap_hours * 3600.0,
-            context_turns=p.max_turns - 1,  # a window holds max_turns turns incl. the reply
-            eos=eos,
+            context_turns=p.context_turns,
             scrub_pii=p.scrub_pii,
             denylist=tuple(settings.pii.denylist),
             names=settings.pii.names,

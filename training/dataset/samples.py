@@ -1,5 +1,8 @@
-"""Rendered samples: one row per reply window, and the Arrow IPC stream they wait in until
-they are split into train and eval."""
+"""Samples: one row per reply window (its turns, the reply last), and the Arrow IPC stream
+they wait in until they are split into train and eval.
+
+No rendered text: the dataset holds turns only, so it depends on no tokenizer. Training
+renders them with the EOS of the tokenizer it loads (``training.masking``)."""
 
 from __future__ import annotations
 
@@ -12,7 +15,6 @@ import numpy as np
 
 _TURNS = pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))
 SAMPLE_SCHEMA = pa.schema([
-    ("text", pa.string()),
     ("messages", _TURNS),
     ("chat_id", pa.int64()),
     ("message_id", pa.int64()),
@@ -20,18 +22,16 @@ SAMPLE_SCHEMA = pa.schema([
 ])
 
 
-def sample_batch(chat_id: int, cols: tuple[list, list, list, list, list, list]) -> pa.RecordBatch:
-    """Sample columns of one chat (``chat_work.SampleColumns``) -> rows: ``text`` is the
-    rendered sample (prompt + reply + EOS), ``messages`` its turns."""
-    texts, counts, roles, contents, mids, dates = cols
+def sample_batch(chat_id: int, cols: tuple[list, list, list, list, list]) -> pa.RecordBatch:
+    """Sample columns of one chat (``chat_work.SampleColumns``) -> rows."""
+    counts, roles, contents, mids, dates = cols
     offsets = np.zeros(len(counts) + 1, dtype=np.int32)
     np.cumsum(counts, out=offsets[1:])
     turns = pa.StructArray.from_arrays([pa.array(roles, pa.string()), pa.array(contents, pa.string())],
                                        fields=list(_TURNS.value_type))
     return pa.RecordBatch.from_arrays([
-        pa.array(texts, pa.string()),
         pa.ListArray.from_arrays(pa.array(offsets), turns, type=_TURNS),
-        pa.array([chat_id] * len(texts), pa.int64()),
+        pa.array([chat_id] * len(counts), pa.int64()),
         pa.array(mids, pa.int64()),
         pa.array(dates, pa.int64()),
     ], schema=SAMPLE_SCHEMA)

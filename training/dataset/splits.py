@@ -25,7 +25,6 @@ DATA_FILE = "data-00000-of-00001.arrow"
 _VALUE = {"string": {"dtype": "string", "_type": "Value"},
           "int64": {"dtype": "int64", "_type": "Value"}}
 _FEATURES = {
-    "text": _VALUE["string"],
     "messages": {"feature": {"role": _VALUE["string"], "content": _VALUE["string"]},
                  "_type": "List"},
     "chat_id": _VALUE["int64"],
@@ -70,14 +69,30 @@ def _eval_rows(segments: list[list[int]], evals: list[int]) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, np.int64)
 
 
+def _hash_turns(h, batch: pa.RecordBatch) -> None:
+    """Feed every row's turns to ``h``: role, content, row ends apart by separators."""
+    messages = batch.column("messages")
+    turns = messages.flatten()
+    roles = turns.field("role").to_pylist()
+    contents = turns.field("content").to_pylist()
+    parts: list[str] = []
+    i = 0
+    for n in messages.value_lengths().to_pylist():
+        for role, content in zip(roles[i:i + n], contents[i:i + n]):
+            parts += (role, "\x1f", content, "\x1e")
+        parts.append("\x00")
+        i += n
+    h.update("".join(parts).encode())
+
+
 def write_split_dirs(tmp: Path, samples_path: Path, segments: list[list[int]],
-                     fraction: float, canaries: list[str], eos: str) -> dict:
+                     fraction: float, canaries: list[str]) -> dict:
     """Route pending samples into train/eval Arrow files in datasets' on-disk layout."""
     evals = plan_split(segments, fraction)
     n_train = sum(n for _, n in segments) - sum(evals)
     if len(canaries) > n_train:
         raise DatasetError(f"--canaries {len(canaries)} is more than the {n_train} training samples")
-    planter = Planter(canaries, n_train, eos) if canaries else None
+    planter = Planter(canaries, n_train) if canaries else None
     eval_rows = _eval_rows(segments, evals)
     sinks, writers, hashes, counts = {}, {}, {}, {}
     for split in SPLITS:
@@ -98,9 +113,7 @@ def write_split_dirs(tmp: Path, samples_path: Path, segments: list[list[int]],
         for split, b in (("train", train_b), ("eval", eval_b)):
             if b.num_rows:
                 writers[split].write_batch(b.replace_schema_metadata(_ARROW_SCHEMA.metadata))
-                for t in b.column("text").to_pylist():
-                    hashes[split].update(t.encode())
-                    hashes[split].update(b"\x00")
+                _hash_turns(hashes[split], b)
                 counts[split] += b.num_rows
     info = _info_json()
     for split in SPLITS:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from clonebot.errors import DatasetError
-from clonebot.model.generate import context_turns
+from clonebot.model.generate import last_turns
 from clonebot.prompt_format import CLONE
 
 
@@ -44,8 +44,9 @@ def pick_rows(ds: Any, k: int | None, seed: int = 0) -> list[dict]:
 
 
 def context_window(turns: Sequence[Mapping], keep: int) -> list[dict]:
-    """The last ``keep`` turns, as the bot would send them (settings.generate.context_turns)."""
-    return context_turns(turns, keep)
+    """The last ``keep`` turns, as the bot would send them (``keep``: the adapter's
+    trained context, ``LoadedModel.context_turns``)."""
+    return last_turns(turns, keep)
 
 
 def reply_items(rows: Iterable[Mapping], keep: int) -> list[tuple[list[dict], str]]:

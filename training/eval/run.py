@@ -112,7 +112,7 @@ def run_eval(
         from clonebot.model.load import load_model
 
         loaded = load_model(settings, adapter_dir)
-    keep = settings.generate.context_turns
+    keep = loaded.context_turns  # the adapter's trained context, as the bot gives it
     max_len = settings.train.max_seq_len
     items = reply_items(ppl_rows, keep)
 
@@ -160,6 +160,7 @@ def run_eval(
             "ppl_rows": adapter_nll.rows,
             "max_new_tokens": opts.max_new_tokens or settings.generate.max_new_tokens,
             "seed": opts.seed,
+            "context_turns": keep,
             "base_model": man.get("base_model") or settings.model.base_model,
             "sampling": {k: getattr(settings.generate, k) for k in (
                 "temperature", "top_p", "top_k", "repetition_penalty", "no_repeat_ngram_size")},
@@ -190,7 +191,7 @@ def _check_canaries(loaded: Any, settings: Any, dataset_dir: Path, opts: EvalOpt
     for i, ctx in enumerate(ctxs):
         step("canary prompts", i, len(ctxs))
         canary_gens.append(generate_raw(
-            loaded, context_window(ctx, settings.generate.context_turns), settings.generate,
+            loaded, context_window(ctx, loaded.context_turns), settings.generate,
             seed=opts.seed + 10_000 + i, max_new_tokens=opts.max_new_tokens))
     leaked: set[str] = set()
     partial: set[str] = set()
