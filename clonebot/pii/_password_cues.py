@@ -28,7 +28,8 @@ _HINT = re.compile(
     r"везде|everywhere|одинаков|same|постав|установ|задал|admin|админ|root|guest|verif|confirm|подтвер|"
     r"вход|войти|зайти|log\s?in|sign\s?in|auth|авториз|вот\s+он|here\s+(?:it\s+is|you\s+go)|держи|лови|"
     r"прислали|пришл|пришёл|пришел|got|received|sent|"
-    r"попроб|пробу|вв[её]л|введ|ввод|вбе|вби|try|tried|enter|typed|type|от\s|для\s|from\s|for\s|/")
+    r"попроб|пробу|вв[её]л|введ|ввод|вбе|вби|try|tried|enter|typed|type|от\s|для\s|from\s|for\s|/|"
+    r"логин|залогин|заход|зайди|войди|входи|use\s|using")
 
 # ------------------------------------------------------------------ what was done with it
 _SAME = re.compile(
@@ -124,6 +125,25 @@ def _looks_set(val: str) -> bool:
     return _shaped(val, symbol_needed=False) and not _AMOUNT.fullmatch(val) and not _VERSION.fullmatch(val)
 
 
+# ------------------------------------------------------------------ a login verb and what to log in with
+# "логинься с X", "заходи под X", "войди с паролем X", "log in with X", "sign in using X"
+_LOGIN_WITH = re.compile(
+    r"(?<!\w)(?:(?:за)?логин\w{0,4}|заход\w{0,2}|зайд\w{0,2}|войд\w{0,2}|входи\w{0,2}|авториз\w{0,6}|"
+    r"log\s?in(?:\s+to)?|sign\s?in|log\s+(?:on|into))(?!\w)[ \t]+"
+    r"(?:с|со|под|через|по|with|using|via|as)[ \t]+(?:(?:паролем|пасом|password|pass)[ \t]*[:\-—]?[ \t]*)?", re.I)
+# "use X to sign in", "используй X для входа"
+_USE_TO_LOGIN = re.compile(
+    r"(?<!\w)(?:use|используй\w{0,2}|юзай)[ \t]+(\S{6,64})[ \t]+(?:to|for|для|чтобы)[ \t]+"
+    r"(?:log\s?in|sign\s?in|log\s+(?:on|into)|get\s+in|вход\w*|войти|зайти|логин\w*|авториз\w*)", re.I)
+
+
+def _credential(val: str) -> bool:
+    """What a login verb takes: letters with digits, or a symbol and a digit ("Vasya!77",
+    "kx8#Lm2q"), not a way in ("Google", "VPN2", "телефона")."""
+    return _looks_set(val) and any(c.isdigit() for c in val) and (
+        sum(c.isdigit() for c in val) >= 2 or re.search(r"[^\w]|_", val) is not None)
+
+
 # ------------------------------------------------------------------ a bare list of recovery codes
 _LIST_CODE = r"(?:\d{4}[- ]\d{4}|(?=[a-z]*\d)[a-z0-9]{4}-[a-z0-9]{4}|\d{8,10})"
 _CODE_LIST = re.compile(
@@ -175,6 +195,14 @@ def cued(text: str) -> list[Cand]:
     for m in _TRIED.finditer(text):
         v = _extract(text, m.end(), tail=False)
         if v is not None and _tried_value(text[v[0] : v[1]].rstrip(".!?")) and _LOGIN_OUTCOME.search(text):
+            out.append(Cand("password", v[0], v[1], "pw", text[v[0] : v[1]]))
+    for m in _LOGIN_WITH.finditer(text):
+        v = _extract(text, m.end(), tail=False)
+        if v is not None and _credential(text[v[0] : v[1]].rstrip(".!?")):
+            out.append(Cand("password", v[0], v[1], "pw", text[v[0] : v[1]]))
+    for m in _USE_TO_LOGIN.finditer(text):
+        v = _extract(text, m.start(1), tail=False)
+        if v is not None and _credential(text[v[0] : v[1]]):
             out.append(Cand("password", v[0], v[1], "pw", text[v[0] : v[1]]))
     for m in _FOR_WHAT.finditer(text):
         v = _extract(text, m.end(), tail=False)
