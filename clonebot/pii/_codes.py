@@ -144,7 +144,8 @@ def _digit_candidate(text: str, k: re.Match, kind: str, m: re.Match, gap: str) -
         s, e = s - len(tok[0]), e + len(tok[1])
         value = text[s:e].rstrip(".,!?)")
         e = s + len(value)
-        short = kind in ("door", "code") and _SHORT_DOOR.fullmatch(value) is not None and not _APARTMENT.search(text)
+        short = (kind == "code" or kind == "door" and not _PLACE.match(k.group())) and _SHORT_DOOR.fullmatch(
+            value) is not None and not _APARTMENT.search(text)
         ok = (short or 4 <= len(value) <= 16 and (good or _strong_gap(gap))) and not _BOOKING.search(text)
         return (s, e) if ok and sum(c.isdigit() for c in value) >= 2 else None
     door = DOOR_TAIL.match(text, e)  # "45#1234", "1234#"
@@ -184,6 +185,8 @@ def _digit_candidate(text: str, k: re.Match, kind: str, m: re.Match, gap: str) -
 # a door code of a few digits and one letter key ("56В", "12К", "3К7"); a building's own
 # number looks the same ("дом 12К"), so only right after a door or code keyword
 _SHORT_DOOR = re.compile(r"(?=(?:\D*\d){2,4}\D*$)\d{1,4}[^\W\d_]\d{0,3}")
+# an entrance or a gate has a number of its own ("подъезд 12А"): its code needs the word "код"
+_PLACE = re.compile(r"подъезд|ворот", re.I)
 # keys pressed around the digits ("#45*"): a keypad code wherever a door is named ("*100#" is USSD)
 _KEYPAD = re.compile(r"(?<![\w#*])(?:#\d{2,6}[#*]|\*\d{2,6}\*)(?![\w#*])")
 

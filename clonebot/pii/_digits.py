@@ -294,9 +294,12 @@ def _phone(text: str, start: int, end: int, d: str, plus: bool, whole: bool, sep
 
 def _phone_grouping(sizes: list[int], digits: str) -> bool:
     """National numbers are grouped 3-3-4, 3-3-2-2, 3-7, 1-415-555-...: never a lone first
-    digit but a country code, never four digits in the middle."""
+    digit but a country code, never four digits in the middle, never a year first ("в 2024 150000
+    заявок")."""
     if len(sizes) == 1:
         return True
+    if sizes[0] == 4 and re.match(r"(?:19|20)\d\d", digits):
+        return False
     return (sizes[0] > 1 or digits[0] in "178") and all(size <= 3 for size in sizes[1:-1])
 
 

@@ -70,6 +70,8 @@ _BARE = re.compile(r"(\d\d) ?(\d\d) (\d{6})(?!\d)")
 _BARE_LEFT = re.compile(r"[\w.,/:+#№-]")
 _BARE_RIGHT = re.compile(r"[\w/:%]|[.,-]\d")
 _THIS_YEAR = datetime.date.today().year % 100
+# "2024 100000", "1000 500000": a year or round figures, not a series and number
+_ROUND = re.compile(r"^(?:19|20)\d\d |^\d\d00 |000$")
 # what makes ten digits something else: money, a count, another id, a phone, a date or time
 _NOT_A_PASSPORT_BEFORE = re.compile(
     r"руб|р\.|₽|\$|€|£|usd|eur|rub|сумм|итого|total|amount|баланс|balance|перев[её]|оплат|плат[её]ж|paid|pay|"
@@ -78,7 +80,8 @@ _NOT_A_PASSPORT_BEFORE = re.compile(
     r"карт|card|код|code|пин|pin|парол|password|серийн|serial|штрих|barcode|isbn|год|year|"
     r"(?<!\w)(?:г|с|по|from|to|до|until)\.?[ \t]*$|\d[ \t]*$", re.I)
 _NOT_A_PASSPORT_AFTER = re.compile(
-    r"[ \t]*(?:руб|р\.|р\b|₽|\$|€|usd|eur|rub|тыс|млн|шт|человек|people|раз|times|км|km|кг|kg|%|"
+    r"[ \t]*(?:руб|р\.|р\b|₽|\$|€|usd|eur|rub|тыс|млн|шт|ед\.|экз|копи|человек|people|раз|times|км|km|кг|kg|%|"
+    r"просмотр|views|подписчик|followers|лайк|likes|units|pcs|items|"
     r"год|лет|year|\d)", re.I)
 
 
@@ -91,7 +94,7 @@ def bare_passports(text: str) -> list[Cand]:
         if (m.start() and _BARE_LEFT.match(text, m.start() - 1)) or _BARE_RIGHT.match(text, m.end()):
             continue
         region, year = int(m.group(1)), int(m.group(2))
-        if region == 0 or not (year >= 97 or year <= _THIS_YEAR):
+        if region == 0 or not (year >= 97 or year <= _THIS_YEAR) or _ROUND.search(m.group()):
             continue
         before = text[max(0, m.start() - 25) : m.start()]
         if _NOT_A_PASSPORT_BEFORE.search(before.split("\n")[-1]) or _NOT_A_PASSPORT_AFTER.match(text, m.end()):

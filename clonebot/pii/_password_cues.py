@@ -138,10 +138,10 @@ _USE_TO_LOGIN = re.compile(
 
 
 def _credential(val: str) -> bool:
-    """What a login verb takes: letters with digits, or a symbol and a digit ("Vasya!77",
-    "kx8#Lm2q"), not a way in ("Google", "VPN2", "телефона")."""
+    """What a login verb takes: letters with two digits, or a digit and a symbol that is not a
+    name's hyphen or dot ("Vasya!77", "kx8#Lm2q"), not a way in ("Google", "VPN2", "cli-v2")."""
     return _looks_set(val) and any(c.isdigit() for c in val) and (
-        sum(c.isdigit() for c in val) >= 2 or re.search(r"[^\w]|_", val) is not None)
+        sum(c.isdigit() for c in val) >= 2 or re.search(r"[^\w.-]|_", val) is not None)
 
 
 # ------------------------------------------------------------------ a bare list of recovery codes
