@@ -23,12 +23,17 @@ from clonebot.pii._spelled import despell
     ("sign in using Mz7_qpR4 for now", "Mz7_qpR4"),
     ("use Vintage_1977 to sign in", "Vintage_1977"),
     ("use B3arCl@w to log into the nas", "B3arCl@w"),
+    ("залогиньтесь с Marta2020!", "Marta2020!"),
+    ("you can log in with: Rosebud#44", "Rosebud#44"),
     # 2. the whole cue typed in the other keyboard layout
     ("Gfhjkm jn Dfqafz: Lesnik_9", "Lesnik_9"),
     ("gfhjkm jn gjxns rjnbr", "rjnbr"),
     ("gfhjkm jn dfqafz - Dom_4455", "Dom_4455"),
     ("ьн зфыызщке тгьиук шы 4510 123456", "4510 123456"),
     ("gby-rjl jn rfhns 4417", "4417"),
+    ("pfuhfy 75 1234567", "75 1234567"),
+    ("зшт сщву 4821", "4821"),
+    ("GFHJKM JN DFQAFZ - Sosna_71", "Sosna_71"),
     ("gfcgjhn 4510 123456", "4510 123456"),
     # 3. keywords spelt letter by letter
     ("P.A.S.S: Hedgehog_7", "Hedgehog_7"),
@@ -37,6 +42,7 @@ from clonebot.pii._spelled import despell
     ("П-А-Р-О-Л-Ь: Vetka_88", "Vetka_88"),
     ("p a s s w o r d is Quartz#19", "Quartz#19"),
     ("и н н 7707083893", "7707083893"),
+    ("p_a_s_s_w_o_r_d = Gecko_2001", "Gecko_2001"),
     # 4. door and intercom codes: 2-4 digits with a letter or a key sign
     ("домофон 56В", "56В"),
     ("код 12К", "12К"),
@@ -44,6 +50,7 @@ from clonebot.pii._spelled import despell
     ("код подъезда 3К7", "3К7"),
     ("домофон #2471", "#2471"),
     ("домофон: *7731", "*7731"),
+    ("на двери *2471#", "*2471#"),
     # 6. a passport with no keyword: the exact series-and-number shape
     ("вот данные: 45 12 345678, выдан ОВД Тверского р-на", "45 12 345678"),
     ("4512 345678 выдан 12.05.2015", "4512 345678"),
@@ -56,6 +63,7 @@ def test_gaps_closed(text, value):
 
 @pytest.mark.parametrize("text,kind", [
     ("П.А.С.П.О.Р.Т 4509 112233", "passport"),
+    ("П. А. С. П. О. Р. Т. 4509 112233", "passport"),
     ("4512 345678 выдан 12.05.2015", "passport"),
     ("п а с п о р т 4511 654321", "passport"),
 ])
@@ -92,6 +100,7 @@ def test_gaps_kind(text, kind):
     "дом 5 строение 12К",
     "код 200",
     "хэштег #45 в твиттере",
+    "позвони *100# узнать баланс",
     "#1 в чарте",
     "корпус 3К1",
     "шоссе М4, 56 км",
@@ -104,6 +113,10 @@ def test_gaps_kind(text, kind):
     "номер трека 79031234567, посылка в пути",
     "номер отправления 79031234567",
     "order number 79261234567",
+    "номер ТТН 79031234567",
+    "номер билета 79031234567",
+    "номер платежа 79031234567",
+    "номер моего заказа 79261234567",
     "номер заказа: 7926123456, статус: доставлен",
     # 6. ten digits that are not a passport
     "перевёл 4512 345678 рублей",
@@ -123,8 +136,13 @@ def test_gap_look_alikes_untouched(text):
     assert untouched(text), shown(text)
 
 
-def test_phone_word_alone_still_names_a_phone():
-    assert "phone" in kinds("номер 89161234567, звони после шести"), shown("номер 89161234567")
+@pytest.mark.parametrize("text", [
+    "номер 89161234567, звони после шести",
+    "мой номер 89161234567, заказ отправлю завтра",
+    "my mom's number in case of emergency 79258186385",
+])
+def test_phone_word_alone_still_names_a_phone(text):
+    assert "phone" in kinds(text), shown(text)
 
 
 def test_layout_mapping_both_ways():

@@ -187,8 +187,9 @@ def _digit_candidate(text: str, k: re.Match, kind: str, m: re.Match, gap: str) -
 _SHORT_DOOR = re.compile(r"(?=(?:\D*\d){2,4}\D*$)\d{1,4}[^\W\d_]\d{0,3}")
 # an entrance or a gate has a number of its own ("подъезд 12А"): its code needs the word "код"
 _PLACE = re.compile(r"подъезд|ворот", re.I)
-# keys pressed around the digits ("#45*"): a keypad code wherever a door is named ("*100#" is USSD)
-_KEYPAD = re.compile(r"(?<![\w#*])(?:#\d{2,6}[#*]|\*\d{2,6}\*)(?![\w#*])")
+# keys pressed around the digits ("#45*", "*2471#"): a keypad code wherever a door is named
+# (with no door, "*100#" is a USSD request)
+_KEYPAD = re.compile(r"(?<![\w#*])[#*]\d{2,6}[#*](?![\w#*])")
 
 
 def keypad_codes(text: str) -> list[Cand]:

@@ -46,7 +46,7 @@ _EMAIL_WORDS = ("sobak", r"at[\s)\]}>]", "dot", "тчк", "равлик", "кр�
 # One scan says "nothing here" for most lines: keywords at a word start, and no \b, which
 # lets re skip fast. The families are looked up only when it hits.
 # a keyword spelt out ("п а с п о р т", "p.a.s.s") and the layout anchors ("gfcgjhn") open the gate too
-_SPELLED_START = r"[a-zа-яё](?P<sep>[ .-])[a-zа-яё](?P=sep)[a-zа-яё](?![a-zа-яё])"
+_SPELLED_START = r"[a-zа-яё](?P<sep>\.[ \t]?|[ _*/-])[a-zа-яё](?P=sep)[a-zа-яё](?![a-zа-яё])"
 _ANY = re.compile(r"[\d@]|://|-----|собак|точк|[(\[]a[)\]]|[-_]at[-_]|(?:^|[^a-zа-яё])(?:%s)"
                   % "|".join(_PASSWORD_WORDS + _SECRET_WORDS + _EMAIL_WORDS + (ANCHOR_WORDS, _SPELLED_START)))
 # one scan for both rewrites before the exact patterns
@@ -70,6 +70,8 @@ def candidates(text: str) -> list[Cand]:
     low = t.lower()
     long_token = _LONG_TOKEN.search(t) is not None
     hit = long_token or _ANY.search(low) is not None
+    if not hit and len(t) < _SEED_MIN_CHARS:
+        return []  # most chat lines end here
     cands: list[Cand] = []
     rewritten = _rewrite_cues(t, low) if hit and _REWRITE_GATE.search(low) else None
     if rewritten is not None:

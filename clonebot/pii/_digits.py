@@ -39,7 +39,9 @@ _CTX_NOT_PHONE = re.compile(
     r"баланс|balance|сумм|amount|итого|total|серия|паспорт|passport|isbn|огрн|кпп|бик|окпо|"
     # request, document, part, shipment, booking and model numbers
     r"обращени|заявк|документ|детал|\bpart\b|\bp/n|запчаст|отправлени|брон|booking|reservation|рейс|flight|"
-    r"серийн|serial|\bs/n|модел|model|каталог|catalog|\bno\.|\bnr\.", re.I)
+    r"серийн|serial|\bs/n|модел|model|каталог|catalog|\bno\.|\bnr\.|"
+    # tickets, receipts, payments, waybills and certificates
+    r"ттн|билет|квитанц|receipt|плат[её]ж|payment|поезд|вагон|сертификат|certificate|протокол", re.I)
 # "№"/"#"/"no." name an id, unless a phone word stands beside them ("№ телефона", "tel. no.")
 _NUMBER_SIGN = frozenset(("№", "#", "no.", "nr."))
 _NUMBER_WORDS = frozenset(("номер", "number"))  # a phone's word only when no other kind is named

@@ -38,8 +38,9 @@ def to_latin(s: str) -> str:
 
 
 # Keywords worth a rewrite: the words that introduce a password, a document or a code.
-_RUSSIAN_CUES = ("пароль", "парол", "паспорт", "пинкод", "пин-код", "логин", "снилс", "код от", "код под")
-_ENGLISH_CUES = ("password", "passwd", "passport", "passcode", "pincode", "login", "pin code")
+_RUSSIAN_CUES = ("пароль", "парол", "паспорт", "загран", "пинкод", "пин-код", "логин", "снилс", "инн", "токен",
+                 "код от", "код под", "код из", "код домофон")
+_ENGLISH_CUES = ("password", "passwd", "passport", "passcode", "pincode", "login", "pin code", "token", "secret")
 # a word in each layout: its letters, and inside it the punctuation keys that carry letters
 _WORD = {"latin": re.compile(r"[A-Za-z](?:[A-Za-z\[\];',.`{}\"<>~]*[A-Za-z\[\];'`{}\"~])?"),
          "cyrillic": re.compile(r"[А-Яа-яЁё]+")}

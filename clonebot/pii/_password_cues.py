@@ -6,6 +6,7 @@
 - a code by its purpose: "Use 382 910 to verify", "введи 4821 для входа";
 - a code handed over or received: "вот он: 66 12 09", "here it is: 482193", "прислали 482193";
 - tried at a login: "попробуй Barsik2015, должно пустить", "typed Zx91!pq and it won't let me in";
+- what to log in with: "логинься с X", "заходи под X", "log in with X", "use X to sign in";
 - what it opens, at the start of a line: "от ноута: Kotenok_07", "from the wifi: Xy7!kq9";
 - a Wi-Fi network and its password: "TP-Link_4A2C / Rf7tPq2x";
 - a message that is nothing but recovery codes: "4829-1733 9921-0042 5510-8837 ...".
@@ -128,9 +129,10 @@ def _looks_set(val: str) -> bool:
 # ------------------------------------------------------------------ a login verb and what to log in with
 # "логинься с X", "заходи под X", "войди с паролем X", "log in with X", "sign in using X"
 _LOGIN_WITH = re.compile(
-    r"(?<!\w)(?:(?:за)?логин\w{0,4}|заход\w{0,2}|зайд\w{0,2}|войд\w{0,2}|входи\w{0,2}|авториз\w{0,6}|"
+    r"(?<!\w)(?:(?:за)?логин\w{0,6}|заход\w{0,4}|зайд\w{0,4}|войд\w{0,4}|входи\w{0,4}|авториз\w{0,8}|"
     r"log\s?in(?:\s+to)?|sign\s?in|log\s+(?:on|into))(?!\w)[ \t]+"
-    r"(?:с|со|под|через|по|with|using|via|as)[ \t]+(?:(?:паролем|пасом|password|pass)[ \t]*[:\-—]?[ \t]*)?", re.I)
+    r"(?:с|со|под|через|по|with|using|via|as)[ \t]*[:\-—]?[ \t]+"
+    r"(?:(?:паролем|пасом|password|pass)[ \t]*[:\-—]?[ \t]*)?", re.I)
 # "use X to sign in", "используй X для входа"
 _USE_TO_LOGIN = re.compile(
     r"(?<!\w)(?:use|используй\w{0,2}|юзай)[ \t]+(\S{6,64})[ \t]+(?:to|for|для|чтобы)[ \t]+"

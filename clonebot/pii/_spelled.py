@@ -1,9 +1,9 @@
-"""Keywords spelt letter by letter: "П.А.С.П.О.Р.Т", "п а с п о р т", "p.a.s.s.w.o.r.d",
+"""Keywords spelt letter by letter: "П.А.С.П.О.Р.Т", "п а с п о р т", "P. A. S. S", "p_a_s_s",
 "П-А-Р-О-Л-Ь". People space a word out to get past filters or to stress it; the recognizers
-know words. ``despell`` joins every run of three or more single letters set apart by one
-and the same mark (a dot, a space or a dash) into one word, and keeps where each character
-came from, so findings map back onto the text as it was typed. ``_detect`` reads the joined
-text only when a joined run spells a keyword.
+know words. ``despell`` joins every run of three or more single letters set apart by one and
+the same mark (a dot with or without a space, a space, a dash, an underscore, a star, a
+slash) into one word, and keeps where each character came from, so findings map back onto
+the text as it was typed. ``_detect`` reads the joined text only when a run spells a keyword.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import re
 
 from clonebot.pii._normalize import Folded
 
-# a single letter, the same mark, a single letter ... (3+ letters; "т.д." stays); a final dot
-# after the last letter is the run's own ("И.Н.Н.")
-SPELLED = re.compile(r"(?<![^\W_])[^\W\d_]([. -])[^\W\d_](?:\1[^\W\d_])+(?![^\W_])")
+# a single letter, a mark, a single letter, the same mark ... (3+ letters; "т.д." stays)
+SPELLED = re.compile(r"(?<![^\W_])[^\W\d_](\.[ \t]?|[ _*/-])[^\W\d_](?:\1[^\W\d_])+(?![^\W_])")
+_LETTER = re.compile(r"[^\W\d_]")
 
 
 def despell(text: str) -> Folded | None:
@@ -27,7 +27,7 @@ def despell(text: str) -> Folded | None:
     pos = 0
     for m in runs:
         keep.extend(range(pos, m.start()))
-        keep.extend(range(m.start(), m.end(), 2))  # every other character is a letter
+        keep.extend(letter.start() for letter in _LETTER.finditer(text, m.start(), m.end()))
         pos = m.end()
     keep.extend(range(pos, len(text)))
     return Folded("".join(text[i] for i in keep), keep)
@@ -35,4 +35,4 @@ def despell(text: str) -> Folded | None:
 
 def spelled_words(text: str) -> list[str]:
     """The words the runs spell, lower-cased: what ``_detect`` checks for a keyword."""
-    return [m.group()[::2].lower() for m in SPELLED.finditer(text)]
+    return ["".join(_LETTER.findall(m.group())).lower() for m in SPELLED.finditer(text)]
