@@ -198,13 +198,9 @@ def cued(text: str) -> list[Cand]:
         v = _extract(text, m.end(), tail=False)
         if v is not None and _tried_value(text[v[0] : v[1]].rstrip(".!?")) and _LOGIN_OUTCOME.search(text):
             out.append(Cand("password", v[0], v[1], "pw", text[v[0] : v[1]]))
-    for m in _LOGIN_WITH.finditer(text):
-        v = _extract(text, m.end(), tail=False)
+    for m in (*_LOGIN_WITH.finditer(text), *_USE_TO_LOGIN.finditer(text)):
+        v = _extract(text, m.end() if m.re is _LOGIN_WITH else m.start(1), tail=False)
         if v is not None and _credential(text[v[0] : v[1]].rstrip(".!?")):
-            out.append(Cand("password", v[0], v[1], "pw", text[v[0] : v[1]]))
-    for m in _USE_TO_LOGIN.finditer(text):
-        v = _extract(text, m.start(1), tail=False)
-        if v is not None and _credential(text[v[0] : v[1]]):
             out.append(Cand("password", v[0], v[1], "pw", text[v[0] : v[1]]))
     for m in _FOR_WHAT.finditer(text):
         v = _extract(text, m.end(), tail=False)
