@@ -11,9 +11,10 @@ denylist, name (optional, natasha). One recognizer family per module (``_digits`
 ``_documents``, ``_emails``, ``_iban``, ``_crypto``, ``_secrets``, ``_passwords`` with
 ``_codes`` for digit codes and ``_password_cues`` for passwords with no keyword, ``_totp``, ``_seeds``; ``_wifi`` tells a
 network's name from its password): patterns propose, checksums and context words decide. ``_detect`` folds
-Unicode look-alikes (``_normalize``) and gates the recognizers so that the ~90% of chat
-lines with no digit, "@", keyword or long token cost a few regex scans; ``_resolve``
-makes the spans disjoint.
+Unicode look-alikes (``_normalize``), joins keywords spelt letter by letter (``_spelled``),
+rewrites cues typed in the other keyboard layout (``_layout``), and gates the recognizers so
+that the ~90% of chat lines with no digit, "@", keyword or long token cost a few regex scans;
+``_resolve`` makes the spans disjoint.
 """
 
 from __future__ import annotations

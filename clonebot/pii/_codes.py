@@ -134,8 +134,9 @@ def _digit_candidate(text: str, k: re.Match, kind: str, m: re.Match, gap: str) -
     good = _CODE_GOOD.search(text, max(0, k.start() - 25), min(len(text), k.end() + 25)) is not None
     s, e = m.start(), m.end()
     if (s > 0 and text[s - 1].isalpha()) or (e < len(text) and text[e].isalpha()):
-        key_sign = e - s >= 4 and _KEY_SIGN.match(text, e) is not None and _DOOR_CONTEXT.search(
-            text, max(0, k.start() - 25), min(len(text), k.end() + 25)) is not None
+        key_sign = _KEY_SIGN.match(text, e) is not None and (
+            (e - s >= 4 and _DOOR_CONTEXT.search(text, max(0, k.start() - 25), min(len(text), k.end() + 25)))
+            or (kind in ("door", "code") and not gap.strip(" \t:=-—–")))  # "код 12К": right after the keyword
         if NOT_A_CODE_AFTER.match(text, e) and not key_sign:
             return None  # "5000р", "10min": an amount; "1379к" at a door is its code
         # "45К6789", "A7F3K2": a mixed code is taken whole, but only where a code is expected
@@ -143,11 +144,17 @@ def _digit_candidate(text: str, k: re.Match, kind: str, m: re.Match, gap: str) -
         s, e = s - len(tok[0]), e + len(tok[1])
         value = text[s:e].rstrip(".,!?)")
         e = s + len(value)
-        ok = 4 <= len(value) <= 16 and (good or _strong_gap(gap)) and not _BOOKING.search(text)
+        short = (kind == "code" or kind == "door" and not _PLACE.match(k.group())) and _SHORT_DOOR.fullmatch(
+            value) is not None and not _APARTMENT.search(text)
+        ok = (short or 4 <= len(value) <= 16 and (good or _strong_gap(gap))) and not _BOOKING.search(text)
         return (s, e) if ok and sum(c.isdigit() for c in value) >= 2 else None
     door = DOOR_TAIL.match(text, e)  # "45#1234", "1234#"
     if door:
         e = door.end()
+    keyed = door is not None
+    if kind in ("door", "code") and s > 0 and text[s - 1] in "#*":
+        s -= 1  # "домофон: *7731": the key pressed first
+        keyed = True
     digits = re.sub(r"\D", "", text[s:e])
     groups = m.group().replace("-", " ").split()
     if len(groups) > 1 and max(len(g) for g in groups) > 4:
@@ -160,7 +167,7 @@ def _digit_candidate(text: str, k: re.Match, kind: str, m: re.Match, gap: str) -
     elif kind == "pin":
         ok = 4 <= n <= 8 or (n == 3 and _strong_gap(gap))
     elif kind == "door":  # a door's own number is short: "подъезд 3", "домофон 127 (квартира)"
-        ok = (4 <= n <= 8 or (n >= 2 and (door is not None or _strong_gap(gap)))) and not (
+        ok = (4 <= n <= 8 or (n >= 2 and (keyed or _strong_gap(gap)))) and not (
             n <= 3 and _APARTMENT.search(text))
     elif kind == "sms":  # a message word alone: 4+ digits ("подтверждения оплаты 970: 9313")
         ok = 4 <= n <= 10 and not (n > 8 and not good) and not (_YEAR.fullmatch(m.group()) and not good)
@@ -173,6 +180,22 @@ def _digit_candidate(text: str, k: re.Match, kind: str, m: re.Match, gap: str) -
     if not ok:
         return None
     return s, e
+
+
+# a door code of a few digits and one letter key ("56В", "12К", "3К7"); a building's own
+# number looks the same ("дом 12К"), so only right after a door or code keyword
+_SHORT_DOOR = re.compile(r"(?=(?:\D*\d){2,4}\D*$)\d{1,4}[^\W\d_]\d{0,3}")
+# an entrance or a gate has a number of its own ("подъезд 12А"): its code needs the word "код"
+_PLACE = re.compile(r"подъезд|ворот", re.I)
+# keys pressed around the digits ("#45*", "*2471#"): a keypad code wherever a door is named
+# (with no door, "*100#" is a USSD request)
+_KEYPAD = re.compile(r"(?<![\w#*])[#*]\d{2,6}[#*](?![\w#*])")
+
+
+def keypad_codes(text: str) -> list[Cand]:
+    if _DOOR_CONTEXT.search(text) is None:
+        return []
+    return [Cand("password", m.start(), m.end(), "code", m.group()) for m in _KEYPAD.finditer(text)]
 
 
 def _strong_gap(gap: str) -> bool:

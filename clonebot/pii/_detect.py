@@ -11,22 +11,25 @@ from __future__ import annotations
 import re
 
 from clonebot.pii._candidate import Cand
+from clonebot.pii._codes import keypad_codes
 from clonebot.pii._crypto import crypto
 from clonebot.pii._digits import digit_runs
-from clonebot.pii._documents import passports
+from clonebot.pii._documents import bare_passports, passports
 from clonebot.pii._emails import emails
 from clonebot.pii._iban import ibans
+from clonebot.pii._layout import ANCHOR, ANCHOR_WORDS, relayout
 from clonebot.pii._normalize import fold
 from clonebot.pii._password_cues import cued, listed_codes, may_hold
 from clonebot.pii._passwords import after_login, passwords
 from clonebot.pii._secrets import secrets
 from clonebot.pii._seeds import announces_seed, seeds
+from clonebot.pii._spelled import SPELLED, despell, spelled_words
 from clonebot.pii._totp import totp_keys
 
 _DIGIT = re.compile(r"\d")
 # Stems that can start a keyword of each family (matched on the lower-cased line).
 _PASSWORD_WORDS = (
-    "п[ао]р[оа]?л", "пра[оа]л", "паорл", "пароь", "пас", "gfhjk", "зфыы", "п[аеэ]св", "pas", "p[ao]rol", "гасл", "pwd", "pw", "psw",
+    "п[ао]р[оа]?л", "пра[оа]л", "паорл", "пароь", "пас", "п[аеэ]св", "pas", "p[ao]rol", "гасл", "pwd", "pw", "psw",
     "pss", "p/w", "л/п", "l/p", "пв", "пин", "pin", "puk",
     "пук", "код", "kod", "code", "otp", "смс", "sms", "эсэмэс", "verif", "подтвер", "двухфак", "2fa", "totp", "тотп", "cvv", "cvc", "cav2", "cred", "кред", "учётк",
     "учетк", "login", "логин", "username", "юзернейм", "wi[- ]?fi", "вай[- ]?фа", "вафл", "wlan", "wpa",
@@ -42,8 +45,14 @@ _PROVIDER_WORDS = ("gmail", "yandex", "mail", "outlook", "hotmail", "yahoo", "ic
 _EMAIL_WORDS = ("sobak", r"at[\s)\]}>]", "dot", "тчк", "равлик", "крапк", "кропк") + _PROVIDER_WORDS
 # One scan says "nothing here" for most lines: keywords at a word start, and no \b, which
 # lets re skip fast. The families are looked up only when it hits.
+# a keyword spelt out ("п а с п о р т", "p.a.s.s") and the layout anchors ("gfcgjhn") open the gate too
+_SPELLED_START = r"[a-zа-яё](?P<sep>\.[ \t]?|[ _*/-])[a-zа-яё](?P=sep)[a-zа-яё](?![a-zа-яё])"
 _ANY = re.compile(r"[\d@]|://|-----|собак|точк|[(\[]a[)\]]|[-_]at[-_]|(?:^|[^a-zа-яё])(?:%s)"
-                  % "|".join(_PASSWORD_WORDS + _SECRET_WORDS + _EMAIL_WORDS))
+                  % "|".join(_PASSWORD_WORDS + _SECRET_WORDS + _EMAIL_WORDS + (ANCHOR_WORDS, _SPELLED_START)))
+# one scan for both rewrites before the exact patterns
+_REWRITE_GATE = re.compile(ANCHOR_WORDS + "|" + _SPELLED_START)
+_SPELLED_KEYWORD = re.compile(r"(?:%s)|п[ао]спорт|passport|инн|inn|снилс|snils"
+                              % "|".join(_PASSWORD_WORDS + _SECRET_WORDS))
 _PASSWORD_RX = re.compile("|".join(_PASSWORD_WORDS) + "|://")
 _SECRET_RX = re.compile("|".join(_SECRET_WORDS) + "|-----")
 _EMAIL_RX = re.compile(r"собак|sobak|\bat\b|[-_]at[-_]|[(\[{<]at[)\]}>]|\bdot\b|точк|тчк|равлик|крапк|кропк|"
@@ -59,9 +68,43 @@ def candidates(text: str) -> list[Cand]:
     folded = fold(text)
     t = folded.text
     low = t.lower()
-    cands: list[Cand] = []
     long_token = _LONG_TOKEN.search(t) is not None
-    if long_token or _ANY.search(low):
+    hit = long_token or _ANY.search(low) is not None
+    if not hit and len(t) < _SEED_MIN_CHARS:
+        return []  # most chat lines end here
+    cands: list[Cand] = []
+    rewritten = _rewrite_cues(t, low) if hit and _REWRITE_GATE.search(low) else None
+    if rewritten is not None:
+        joined, kept = rewritten
+        cands = _recognize(joined, joined.lower(), _LONG_TOKEN.search(joined) is not None, True)
+        if kept is not None:
+            cands = [c._replace(start=kept[c.start], end=kept[c.end - 1] + 1) for c in cands]
+    else:
+        cands = _recognize(t, low, long_token, hit)
+    if folded.kept is None or not cands:
+        return cands
+    return [c._replace(start=s, end=e) for c in cands for s, e in [folded.span(c.start, c.end)]]
+
+
+def _rewrite_cues(t: str, low: str) -> tuple[str, list[int] | None] | None:
+    """A keyword spelt out letter by letter ("п а с п о р т") joined, a cue typed in the other
+    keyboard layout ("gfhjkm jn gjxns") rewritten: the text the recognizers should read, with
+    the original index of each character (None: 1:1), or None when there is nothing to do."""
+    kept = None
+    if SPELLED.search(t) and any(_SPELLED_KEYWORD.match(w) for w in spelled_words(t)):
+        spelled = despell(t)
+        t, kept = spelled.text, spelled.kept
+        low = t.lower()
+    if ANCHOR.search(low):
+        t = relayout(t, low) or t
+    elif kept is None:
+        return None
+    return t, kept
+
+
+def _recognize(t: str, low: str, long_token: bool, hit: bool) -> list[Cand]:
+    cands: list[Cand] = []
+    if hit:
         digit = _DIGIT.search(t) is not None
         pw_word = _PASSWORD_RX.search(low) is not None
         if "@" in t or _EMAIL_RX.search(low):
@@ -78,8 +121,11 @@ def candidates(text: str) -> list[Cand]:
             cands += listed_codes(t)
             cands += digit_runs(t)
             cands += passports(t)
+            cands += bare_passports(t)
             cands += ibans(t)
             cands += totp_keys(t)
+            if "#" in t or "*" in t:
+                cands += keypad_codes(t)
         if long_token and _CRYPTO_TOKEN.search(t):
             cands += crypto(t)
     if len(t) >= _SEED_MIN_CHARS:
@@ -89,6 +135,4 @@ def candidates(text: str) -> list[Cand]:
         if separators >= _SEED_SEPARATORS or (
                 separators >= _SEED_ANNOUNCED_SEPARATORS and announces_seed(low)):
             cands += seeds(t)
-    if folded.kept is None or not cands:
-        return cands
-    return [c._replace(start=s, end=e) for c in cands for s, e in [folded.span(c.start, c.end)]]
+    return cands

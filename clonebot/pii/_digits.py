@@ -39,9 +39,12 @@ _CTX_NOT_PHONE = re.compile(
     r"баланс|balance|сумм|amount|итого|total|серия|паспорт|passport|isbn|огрн|кпп|бик|окпо|"
     # request, document, part, shipment, booking and model numbers
     r"обращени|заявк|документ|детал|\bpart\b|\bp/n|запчаст|отправлени|брон|booking|reservation|рейс|flight|"
-    r"серийн|serial|\bs/n|модел|model|каталог|catalog|\bno\.|\bnr\.", re.I)
+    r"серийн|serial|\bs/n|модел|model|каталог|catalog|\bno\.|\bnr\.|"
+    # tickets, receipts, payments, waybills and certificates
+    r"ттн|билет|квитанц|receipt|плат[её]ж|payment|поезд|вагон|сертификат|certificate|протокол", re.I)
 # "№"/"#"/"no." name an id, unless a phone word stands beside them ("№ телефона", "tel. no.")
 _NUMBER_SIGN = frozenset(("№", "#", "no.", "nr."))
+_NUMBER_WORDS = frozenset(("номер", "number"))  # a phone's word only when no other kind is named
 # a date (ISO or day-first, any of - . /) or a time right after: "2024-05-12 09:30"
 _DATE = re.compile(
     r"(?:19|20)\d\d([-./])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12]\d|3[01])(?!\d)"
@@ -270,16 +273,16 @@ def _phone(text: str, start: int, end: int, d: str, plus: bool, whole: bool, sep
         if _DATE.search(text, start, end) or _TIME_AFTER.match(text, end):
             return None  # "2024-05-12 09:30": a date and a time
         spaced = any(c in seps for c in " .-()") or paren
-        if not (paren or _before(_CTX_PHONE, text, start, 30)) and not _phone_grouping(sizes, d):
+        if not (paren or _called_phone(text, start, 30)) and not _phone_grouping(sizes, d):
             return None  # "0 986 452 041", "4713-2200-01": a part number's grouping
         if n == 7:
             # a city number without its area code: only shaped and called a phone
-            if not (sizes == [3, 2, 2] and d[0] in "23456789" and _before(_CTX_PHONE, text, start, 25)):
+            if not (sizes == [3, 2, 2] and d[0] in "23456789" and _called_phone(text, start, 25)):
                 return None
             return Cand("phone", start, end, "local", d)
-        if n == 10 and d[0] != "9" and not (spaced or _before(_CTX_PHONE, text, start, 30)):
+        if n == 10 and d[0] != "9" and not (spaced or _called_phone(text, start, 30)):
             return None
-    elif whole and seps.isdigit() and _id_word_before(text, start) and not _before(_CTX_PHONE, text, start, 30):
+    elif whole and seps.isdigit() and _id_word_before(text, start) and not _called_phone(text, start, 30):
         return None  # "артикул 79261234567": eleven digits in one piece after an id word
     e164 = _phone_e164(d, plus)
     if e164 is None:
@@ -293,9 +296,12 @@ def _phone(text: str, start: int, end: int, d: str, plus: bool, whole: bool, sep
 
 def _phone_grouping(sizes: list[int], digits: str) -> bool:
     """National numbers are grouped 3-3-4, 3-3-2-2, 3-7, 1-415-555-...: never a lone first
-    digit but a country code, never four digits in the middle."""
+    digit but a country code, never four digits in the middle, never a year first ("в 2024 150000
+    заявок")."""
     if len(sizes) == 1:
         return True
+    if sizes[0] == 4 and re.match(r"(?:19|20)\d\d", digits):
+        return False
     return (sizes[0] > 1 or digits[0] in "178") and all(size <= 3 for size in sizes[1:-1])
 
 
@@ -304,8 +310,32 @@ def _id_word_before(text: str, start: int) -> bool:
     lo = max(0, start - 25)
     words = {m.group().lower() for m in _CTX_NOT_PHONE.finditer(text, lo, start)}
     if words and words <= _NUMBER_SIGN:
-        return not _before(_CTX_PHONE, text, start, 25)
+        return not _called_phone(text, start, 25)
     return bool(words)
+
+
+def _called_phone(text: str, start: int, width: int = 30) -> bool:
+    """A phone word shortly before. "номер"/"number" is one only when no other kind of number
+    is named beside it: "номер заказа 7926123456", "order number ..." are ids."""
+    lo = max(0, start - width)
+    words = list(_CTX_PHONE.finditer(text, lo, start))
+    if not words:
+        return False
+    if any(m.group().lower() not in _NUMBER_WORDS for m in words):
+        return True
+    ids = [m for m in _CTX_NOT_PHONE.finditer(text, lo, start) if m.group().lower() not in _NUMBER_SIGN]
+    return not any(_beside(text, w, i) for w in words for i in ids)
+
+
+def _beside(text: str, a: re.Match, b: re.Match) -> bool:
+    """Two words of one phrase: "номер заказа", "номер вашего заказа", "tracking number"."""
+    gap = text[a.end() : b.start()] if a.start() < b.start() else text[b.end() : a.start()]
+    return _PHRASE_GAP.fullmatch(gap) is not None
+
+
+_PHRASE_GAP = re.compile(
+    r"\w*(?:[ \t]+(?:(?:вашего|вашей|моего|моей|твоего|твоей|нашего|нашей|your|my|our|the|of|of\s+the|of\s+your)[ \t]+)?"
+    r"|[ \t]*[:№#-][ \t]*)?\w*", re.I)
 
 
 def _phone_e164(digits: str, plus: bool) -> str | None:

@@ -3,10 +3,16 @@ written the same way (driver's licence), found only near a word that names them.
 
 People write them in any order: "паспорт 4510 123456", "серия 4510, номер 123456",
 "45 10 123456 — это мой паспорт", "загран 75 1234567", "пасп. 4510123456".
+
+With no keyword (``bare_passports``) only the internal passport's exact shape is one: series
+"45 12" or "4512", a space, six digits; the series a region code and a year of issue
+(97-99, 00 up to this year); nothing around that makes it money, a date, a phone or another
+id ("перевёл 4512 345678 рублей", "заказ 4512 345678", "тел 4512 345678").
 """
 
 from __future__ import annotations
 
+import datetime
 import re
 
 from clonebot.pii._candidate import Cand
@@ -56,4 +62,42 @@ def passports(text: str) -> list[Cand]:
         for m in _PART.finditer(text, lo, hi):
             g = 1 if m.group(1) else 2
             out.append(Cand("passport", m.start(g), m.end(g), "", m.group(g).replace(" ", "")))
+    return out
+
+
+# the edges are checked after a match: lookarounds here would run at every digit of every line
+_BARE = re.compile(r"(\d\d) ?(\d\d) (\d{6})(?!\d)")
+_BARE_LEFT = re.compile(r"[\w.,/:+#№-]")
+_BARE_RIGHT = re.compile(r"[\w/:%]|[.,-]\d")
+_THIS_YEAR = datetime.date.today().year % 100
+# "2024 100000", "1000 500000": a year or round figures, not a series and number
+_ROUND = re.compile(r"^(?:19|20)\d\d |^\d\d00 |000$")
+# what makes ten digits something else: money, a count, another id, a phone, a date or time
+_NOT_A_PASSPORT_BEFORE = re.compile(
+    r"руб|р\.|₽|\$|€|£|usd|eur|rub|сумм|итого|total|amount|баланс|balance|перев[её]|оплат|плат[её]ж|paid|pay|"
+    r"сч[её]т|account|заказ|order|трек|track|номер|number|№|#|\bid\b|артикул|sku|договор|contract|накладн|"
+    r"заявк|обращени|тикет|ticket|полис|policy|инн|inn|снилс|snils|огрн|кпп|бик|тел|phone|моб|mobile|звон|call|"
+    r"карт|card|код|code|пин|pin|парол|password|серийн|serial|штрих|barcode|isbn|год|year|"
+    r"(?<!\w)(?:г|с|по|from|to|до|until)\.?[ \t]*$|\d[ \t]*$", re.I)
+_NOT_A_PASSPORT_AFTER = re.compile(
+    r"[ \t]*(?:руб|р\.|р\b|₽|\$|€|usd|eur|rub|тыс|млн|шт|ед\.|экз|копи|человек|people|раз|times|км|km|кг|kg|%|"
+    r"просмотр|views|подписчик|followers|лайк|likes|units|pcs|items|"
+    r"год|лет|year|\d)", re.I)
+
+
+def bare_passports(text: str) -> list[Cand]:
+    """"45 12 345678" / "4512 345678" with no keyword: the exact shape, nothing else meant."""
+    out: list[Cand] = []
+    if _BARE.search(text) is None:
+        return out  # most lines: one scan, no iterator
+    for m in _BARE.finditer(text):
+        if (m.start() and _BARE_LEFT.match(text, m.start() - 1)) or _BARE_RIGHT.match(text, m.end()):
+            continue
+        region, year = int(m.group(1)), int(m.group(2))
+        if region == 0 or not (year >= 97 or year <= _THIS_YEAR) or _ROUND.search(m.group()):
+            continue
+        before = text[max(0, m.start() - 25) : m.start()]
+        if _NOT_A_PASSPORT_BEFORE.search(before.split("\n")[-1]) or _NOT_A_PASSPORT_AFTER.match(text, m.end()):
+            continue
+        out.append(Cand("passport", m.start(), m.end(), "", m.group(1) + m.group(2) + m.group(3)))
     return out

@@ -6,6 +6,7 @@
 - a code by its purpose: "Use 382 910 to verify", "введи 4821 для входа";
 - a code handed over or received: "вот он: 66 12 09", "here it is: 482193", "прислали 482193";
 - tried at a login: "попробуй Barsik2015, должно пустить", "typed Zx91!pq and it won't let me in";
+- what to log in with: "логинься с X", "заходи под X", "log in with X", "use X to sign in";
 - what it opens, at the start of a line: "от ноута: Kotenok_07", "from the wifi: Xy7!kq9";
 - a Wi-Fi network and its password: "TP-Link_4A2C / Rf7tPq2x";
 - a message that is nothing but recovery codes: "4829-1733 9921-0042 5510-8837 ...".
@@ -28,7 +29,8 @@ _HINT = re.compile(
     r"везде|everywhere|одинаков|same|постав|установ|задал|admin|админ|root|guest|verif|confirm|подтвер|"
     r"вход|войти|зайти|log\s?in|sign\s?in|auth|авториз|вот\s+он|here\s+(?:it\s+is|you\s+go)|держи|лови|"
     r"прислали|пришл|пришёл|пришел|got|received|sent|"
-    r"попроб|пробу|вв[её]л|введ|ввод|вбе|вби|try|tried|enter|typed|type|от\s|для\s|from\s|for\s|/")
+    r"попроб|пробу|вв[её]л|введ|ввод|вбе|вби|try|tried|enter|typed|type|от\s|для\s|from\s|for\s|/|"
+    r"логин|залогин|заход|зайди|войди|входи|use\s|using")
 
 # ------------------------------------------------------------------ what was done with it
 _SAME = re.compile(
@@ -124,6 +126,26 @@ def _looks_set(val: str) -> bool:
     return _shaped(val, symbol_needed=False) and not _AMOUNT.fullmatch(val) and not _VERSION.fullmatch(val)
 
 
+# ------------------------------------------------------------------ a login verb and what to log in with
+# "логинься с X", "заходи под X", "войди с паролем X", "log in with X", "sign in using X"
+_LOGIN_WITH = re.compile(
+    r"(?<!\w)(?:(?:за)?логин\w{0,6}|заход\w{0,4}|зайд\w{0,4}|войд\w{0,4}|входи\w{0,4}|авториз\w{0,8}|"
+    r"log\s?in(?:\s+to)?|sign\s?in|log\s+(?:on|into))(?!\w)[ \t]+"
+    r"(?:с|со|под|через|по|with|using|via|as)[ \t]*[:\-—]?[ \t]+"
+    r"(?:(?:паролем|пасом|password|pass)[ \t]*[:\-—]?[ \t]*)?", re.I)
+# "use X to sign in", "используй X для входа"
+_USE_TO_LOGIN = re.compile(
+    r"(?<!\w)(?:use|используй\w{0,2}|юзай)[ \t]+(\S{6,64})[ \t]+(?:to|for|для|чтобы)[ \t]+"
+    r"(?:log\s?in|sign\s?in|log\s+(?:on|into)|get\s+in|вход\w*|войти|зайти|логин\w*|авториз\w*)", re.I)
+
+
+def _credential(val: str) -> bool:
+    """What a login verb takes: letters with two digits, or a digit and a symbol that is not a
+    name's hyphen or dot ("Vasya!77", "kx8#Lm2q"), not a way in ("Google", "VPN2", "cli-v2")."""
+    return _looks_set(val) and any(c.isdigit() for c in val) and (
+        sum(c.isdigit() for c in val) >= 2 or re.search(r"[^\w.-]|_", val) is not None)
+
+
 # ------------------------------------------------------------------ a bare list of recovery codes
 _LIST_CODE = r"(?:\d{4}[- ]\d{4}|(?=[a-z]*\d)[a-z0-9]{4}-[a-z0-9]{4}|\d{8,10})"
 _CODE_LIST = re.compile(
@@ -175,6 +197,10 @@ def cued(text: str) -> list[Cand]:
     for m in _TRIED.finditer(text):
         v = _extract(text, m.end(), tail=False)
         if v is not None and _tried_value(text[v[0] : v[1]].rstrip(".!?")) and _LOGIN_OUTCOME.search(text):
+            out.append(Cand("password", v[0], v[1], "pw", text[v[0] : v[1]]))
+    for m in (*_LOGIN_WITH.finditer(text), *_USE_TO_LOGIN.finditer(text)):
+        v = _extract(text, m.end() if m.re is _LOGIN_WITH else m.start(1), tail=False)
+        if v is not None and _credential(text[v[0] : v[1]].rstrip(".!?")):
             out.append(Cand("password", v[0], v[1], "pw", text[v[0] : v[1]]))
     for m in _FOR_WHAT.finditer(text):
         v = _extract(text, m.end(), tail=False)

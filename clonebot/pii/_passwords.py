@@ -60,11 +60,10 @@ _KEY = re.compile(
     r"креды|кредсы|учётк[аиу]|учетк[аиу])"
     # the password word as people misspell it: парль, праоль, паролль, пароь, translit parol/paroly,
     # passowrd, passwort (de), passord (no), гасло (uk)
-    # "парол", "паролт" (a slip of the finger), not "параллельно"; "gfhjkm" / "зфыыцщкв": the word typed in the
-    # other keyboard layout
+    # "парол", "паролт" (a slip of the finger), not "параллельно" (the word typed in the other keyboard
+    # layout, "gfhjkm", reaches here rewritten by _layout)
     r"|(?P<pw>(?!паралл)п(?:[ао]р[оа]?|ра[оа]|аор)лл?(?:[ьъяюеиё]\w{0,4}|т)?|пароь|п[аеэ]сс?в[оа]р[дт]\w{0,3}|pas+w(?:or|r|o|ro)?d\w{0,2}"
     r"|pas+owrd|pas+wort|pas+ord|pas+v[oa]r[dt]\w{0,2}|pss?wo?r?d|pass(?:code|word)|pword|p[ao]rol(?!e(?!\w))\w{0,5}['ʹ’]?|гасл[оаиуе]\w{0,2}"
-    r"|gfhjk\w{0,2}|зфыы\w{0,4}"
     r"|pwd|psw|pswd|p/w|pw|пв|пасскод\w{0,2}|network\s+key|wpa2?(?:[\s-]+(?:key|psk))?|psk|pass?w(?=[ \t]*[:=])|сетев\w+\s+ключ\w*)"
     r")(?!\w)",
     re.I,
