@@ -34,9 +34,12 @@ PROMPTS = (
     "Hey, are you coming to the meetup tomorrow?",
     "Can you send me the photos from Saturday?",
 )
-# A short real run: ~1 epoch of the sample (~130 replies), small enough for 2 CPU cores.
+# A short real run, small enough for 2 CPU cores. 60 steps, not 30: after 30 the test model
+# has the owner's closings but writes made-up Russian words and drops their openings; at 60
+# every style-fingerprint rate of a strongly styled owner lands within 0.1 of the owner's
+# (bench/bench_fidelity.py --profile demo, 284 contexts; bench/fidelity_results.md).
 DEMO_TRAIN = {
-    "max_steps": 30, "batch_size": 4, "grad_accum": 1, "max_seq_len": 256,
+    "max_steps": 60, "batch_size": 4, "grad_accum": 1, "max_seq_len": 256,
     "learning_rate": 5e-4, "warmup_ratio": 0.05, "lora_r": 16, "lora_alpha": 32,
     "eval_steps": 10_000, "save_steps": 10_000, "logging_steps": 6,
 }
@@ -60,7 +63,7 @@ def demo_settings(settings):
               help="Run dir to (re)create (default: <paths.runs_dir>/demo).")
 @click.option("--export", "export", type=click.Path(dir_okay=False, path_type=Path),
               default=SAMPLE_EXPORT, show_default=False, help="Export to use (default: the bundled sample).")
-@click.option("--max-steps", type=click.IntRange(min=1), default=None, help="Training steps (default 30).")
+@click.option("--max-steps", type=click.IntRange(min=1), default=None, help="Training steps (default 60).")
 @pass_app
 def demo_cmd(app: AppContext, out: Path | None, export: Path, max_steps: int | None) -> None:
     """Prepare the sample export, train the test model briefly, and chat with it."""
