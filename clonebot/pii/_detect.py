@@ -112,7 +112,7 @@ def _recognize(t: str, low: str, long_token: bool, hit: bool) -> list[Cand]:
             cands += found
             cands += [c for c in (after_login(t, e.end) for e in found) if c is not None]
         if long_token or pw_word or _SECRET_RX.search(low):
-            cands += secrets(t)
+            cands += secrets(t, long_token)
         if pw_word:
             cands += passwords(t)
         if digit:

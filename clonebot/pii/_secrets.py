@@ -104,14 +104,31 @@ _MEDIA_BASE64 = ("iVBORw0KGgo", "/9j/", "R0lGOD", "UklGR", "JVBERi0", "AAAAIGZ0e
 _MIN_ENTROPY = 3.8  # bits per char; random base62 of 32 chars scores ~4.6, English ~3.5
 
 
-def secrets(text: str) -> list[Cand]:
+# Cheap scans that rule the costly patterns out: every _LABEL alternative holds one of these
+# words, every _ASSIGNED one a name word and a ":" or "=" (the lazy name prefix of _ASSIGNED
+# is tried at every position, ~15 us on a line of prose).
+# (matched against the lowercased text: re.I would cost more than the lowering)
+_LABEL_CUE = re.compile(r"api|апи|эйпиай|ключ|токен|key|token|secret|hash|хэш|хеш|приват|привкей|секр|серетн|bearer")
+_ASSIGNED_CUE = re.compile(r"token|secret|key|salt|hash|session|credential|auth|dsn|pass|pwd")
+# Shapes that fit in less than 16 token characters in a row: every other shape (and an
+# unlabelled random string) needs a run that long, so a line without one skips them.
+_SHORT_SHAPES = ("private key", "Slack token")
+
+
+def secrets(text: str, long_token: bool = True) -> list[Cand]:
+    """``long_token``: False when the caller knows the text has no run of 16 token characters
+    (``_detect._LONG_TOKEN``)."""
     out: list[Cand] = []
     for label, rx in _SHAPES:
+        if not long_token and label not in _SHORT_SHAPES:
+            continue
         for m in rx.finditer(text):
             out.append(Cand("secret", m.start(), m.end(), label, m.group()))
     for m in _URL_SECRET.finditer(text):
         _add_value(out, m, 1, "URL secret")
-    for m in _ASSIGNED.finditer(text):
+    low = text.lower()
+    assigned = ("=" in text or ":" in text) and _ASSIGNED_CUE.search(low) is not None
+    for m in _ASSIGNED.finditer(text) if assigned else ():
         if m.group("quoted"):
             _add_value(out, m, "quoted", "assigned secret", strip=False)
         else:
@@ -121,13 +138,13 @@ def secrets(text: str) -> list[Cand]:
     for m in _BASIC.finditer(text):
         if _user_and_password(m.group(1)):
             out.append(Cand("secret", m.start(1), m.end(1), "basic auth", m.group(1)))
-    for m in _LABEL.finditer(text):
+    for m in _LABEL.finditer(text) if _LABEL_CUE.search(low) else ():
         # "api"/"апи" alone is a weak label: the value must follow at once ("the api returns X")
         bare_api = m.group().lower() in ("api", "апи")
         value = _labelled_value(text, m.end(), 0 if bare_api else _BRIDGE_WORDS)
         if value is not None:
             out.append(value)
-    for m in _LONG.finditer(text):
+    for m in _LONG.finditer(text) if long_token else ():
         val = m.group()
         if _random_looking(val):
             out.append(Cand("secret", m.start(), m.end(), "random string", val))
