@@ -53,7 +53,7 @@ _ANY = re.compile(r"[\d@]|://|-----|собак|точк|[(\[]a[)\]]|[-_]at[-_]|(
 _REWRITE_GATE = re.compile(ANCHOR_WORDS + "|" + _SPELLED_START)
 _SPELLED_KEYWORD = re.compile(r"(?:%s)|п[ао]спорт|passport|инн|inn|снилс|snils"
                               % "|".join(_PASSWORD_WORDS + _SECRET_WORDS))
-_PASSWORD_RX = re.compile("|".join(_PASSWORD_WORDS) + "|://")
+_PASSWORD_RX = re.compile("|".join(_PASSWORD_WORDS))
 _SECRET_RX = re.compile("|".join(_SECRET_WORDS) + "|-----")
 _EMAIL_RX = re.compile(r"собак|sobak|\bat\b|[-_]at[-_]|[(\[{<]at[)\]}>]|\bdot\b|точк|тчк|равлик|крапк|кропк|"
                        r"[(\[]a[)\]]|" + "|".join(_PROVIDER_WORDS))
@@ -107,14 +107,15 @@ def _recognize(t: str, low: str, long_token: bool, hit: bool) -> list[Cand]:
     if hit:
         digit = _DIGIT.search(t) is not None
         pw_word = _PASSWORD_RX.search(low) is not None
+        url = "://" in t  # credentials in a URL ("redis://:pass@host") need no keyword
         if "@" in t or _EMAIL_RX.search(low):
             found = emails(t)
             cands += found
             cands += [c for c in (after_login(t, e.end) for e in found) if c is not None]
-        if long_token or pw_word or _SECRET_RX.search(low):
+        if long_token or pw_word or url or _SECRET_RX.search(low):
             cands += secrets(t, long_token)
-        if pw_word:
-            cands += passwords(t)
+        if pw_word or url:
+            cands += passwords(t, keywords=pw_word)
         if digit:
             if may_hold(low):
                 cands += cued(t)

@@ -148,11 +148,16 @@ _SLIPPED_KEY = re.compile(
 _ANY_DIGIT = re.compile(r"\d")
 
 
-def passwords(text: str) -> list[Cand]:
+def passwords(text: str, keywords: bool = True) -> list[Cand]:
+    """Passwords, PINs and codes after their keywords, and credential pairs ("user:pass@" in a
+    URL, "login X / pass Y"). ``keywords=False``: the caller knows no keyword is in the text
+    (a URL opened the scan): the pairs only."""
     out: list[Cand] = []
-    keys = list(_KEY.finditer(text))
+    keys = list(_KEY.finditer(text)) if keywords else []
     taken = [(k.start(), k.end()) for k in keys]
-    keys += [m for m in _SLIPPED_KEY.finditer(text) if not any(s < m.end() and m.start() < e for s, e in taken)]
+    if keywords:
+        keys += [m for m in _SLIPPED_KEY.finditer(text)
+                 if not any(s < m.end() and m.start() < e for s, e in taken)]
     has_digit = _ANY_DIGIT.search(text) is not None
     for k in keys:
         kind = k.lastgroup or "pw"  # a slipped keyword has no group: it is the password word
