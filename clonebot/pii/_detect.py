@@ -113,9 +113,9 @@ def _recognize(t: str, low: str, long_token: bool, hit: bool) -> list[Cand]:
             cands += found
             cands += [c for c in (after_login(t, e.end) for e in found) if c is not None]
         if long_token or pw_word or url or _SECRET_RX.search(low):
-            cands += secrets(t, long_token)
+            cands += secrets(t, low, long_token)
         if pw_word or url:
-            cands += passwords(t, keywords=pw_word)
+            cands += passwords(t, keywords=pw_word, digit=digit)
         if digit:
             if may_hold(low):
                 cands += cued(t)

@@ -145,23 +145,20 @@ _SLIPPED_KEY = re.compile(
     re.I)
 
 
-_ANY_DIGIT = re.compile(r"\d")
-
-
-def passwords(text: str, keywords: bool = True) -> list[Cand]:
+def passwords(text: str, *, keywords: bool, digit: bool) -> list[Cand]:
     """Passwords, PINs and codes after their keywords, and credential pairs ("user:pass@" in a
     URL, "login X / pass Y"). ``keywords=False``: the caller knows no keyword is in the text
-    (a URL opened the scan): the pairs only."""
+    (a URL opened the scan): the pairs only. ``digit``: whether the text holds a digit."""
     out: list[Cand] = []
-    keys = list(_KEY.finditer(text)) if keywords else []
-    taken = [(k.start(), k.end()) for k in keys]
+    keys: list[re.Match] = []
     if keywords:
+        keys = list(_KEY.finditer(text))
+        taken = [(k.start(), k.end()) for k in keys]
         keys += [m for m in _SLIPPED_KEY.finditer(text)
                  if not any(s < m.end() and m.start() < e for s, e in taken)]
-    has_digit = _ANY_DIGIT.search(text) is not None
     for k in keys:
         kind = k.lastgroup or "pw"  # a slipped keyword has no group: it is the password word
-        if kind in DIGIT_KINDS and not has_digit:
+        if kind in DIGIT_KINDS and not digit:
             continue  # a PIN, CVV or code is digits: "код" in "пиши код" alone names none
         if kind in ("code", "door") and not code_context_ok(text, k):
             continue

@@ -115,9 +115,9 @@ _ASSIGNED_CUE = re.compile(r"token|secret|key|salt|hash|session|credential|auth|
 _SHORT_SHAPES = ("private key", "Slack token")
 
 
-def secrets(text: str, long_token: bool = True) -> list[Cand]:
-    """``long_token``: False when the caller knows the text has no run of 16 token characters
-    (``_detect._LONG_TOKEN``)."""
+def secrets(text: str, low: str, long_token: bool) -> list[Cand]:
+    """``low``: ``text.lower()``; ``long_token``: whether the text has a run of 16 token
+    characters (``_detect._LONG_TOKEN``). The caller has both already."""
     out: list[Cand] = []
     for label, rx in _SHAPES:
         if not long_token and label not in _SHORT_SHAPES:
@@ -126,7 +126,6 @@ def secrets(text: str, long_token: bool = True) -> list[Cand]:
             out.append(Cand("secret", m.start(), m.end(), label, m.group()))
     for m in _URL_SECRET.finditer(text):
         _add_value(out, m, 1, "URL secret")
-    low = text.lower()
     assigned = ("=" in text or ":" in text) and _ASSIGNED_CUE.search(low) is not None
     for m in _ASSIGNED.finditer(text) if assigned else ():
         if m.group("quoted"):
