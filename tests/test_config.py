@@ -56,6 +56,15 @@ def test_safe_defaults():
         ("[bot\n", "cannot read config"),
         ("[nosuch]\nx = 1\n", "nosuch"),
         ('[bot]\nchats = [{ chat = "alice" }]\n', "username"),
+        # the three context keys are one now (prepare.context_turns): an old config says so
+        ("[prepare]\nmax_turns = 5\n",
+         "prepare.max_turns was removed: use prepare.context_turns = max_turns - 1"),
+        ("[generate]\ncontext_turns = 5\n",
+         "generate.context_turns was removed: delete it: the turns of context are prepare.context_turns, and the "
+         "bot, chat and eval give an adapter the number it was trained with (its manifest)"),
+        ("[bot]\nhistory_turns = 5\n",
+         "bot.history_turns was removed: delete it: the turns of context are prepare.context_turns, and the "
+         "bot, chat and eval give an adapter the number it was trained with (its manifest)"),
     ],
 )
 def test_bad_config_is_one_named_error(tmp_path, body, needle):
@@ -67,19 +76,7 @@ def test_bad_config_is_one_named_error(tmp_path, body, needle):
     assert needle in msg and "\n" not in msg
 
 
-@pytest.mark.parametrize("body, needle", [
-    ("[prepare]\nmax_turns = 5\n", "prepare.context_turns = max_turns - 1"),
-    ("[generate]\ncontext_turns = 5\n", "the number it was trained with"),
-    ("[bot]\nhistory_turns = 5\n", "the number it was trained with"),
-])
-def test_the_three_context_keys_are_one_now(tmp_path, body, needle):
-    """An old config that sets a key that was merged into prepare.context_turns says so."""
-    cfg = tmp_path / "c.toml"
-    cfg.write_text(body)
-    with pytest.raises(ConfigError) as e:
-        load_settings(cfg)
-    assert "was removed" in str(e.value) and needle in str(e.value)
-    assert "\n" not in str(e.value)
+def test_context_turns_is_the_one_context_key():
     assert load_settings(prepare={"context_turns": 2}).prepare.context_turns == 2
 
 
