@@ -128,7 +128,8 @@ def main() -> None:
     from clonebot.model.load import load_model
     from training.eval.fingerprint import TOLERANCE, compare, off_rates
     from training.eval.generation import generate_raw_batch
-    from training.eval.rows import context_window, load_split, pick_rows
+    from clonebot.model.generate import last_turns
+    from training.eval.rows import load_split, pick_rows
 
     train_over = {} if args.steps is None else {"max_steps": args.steps}
     eval_over = {"max_eval_samples": args.eval_samples}
@@ -179,7 +180,7 @@ def main() -> None:
             samplings[name] = named[kv] if kv in named else _pairs(kv, ":")
     loaded = load_model(settings, adapter)
     rows = pick_rows(load_split(dataset, "eval"), args.contexts, args.seed)
-    contexts = [context_window(r["messages"][:-1], loaded.context_turns) for r in rows]
+    contexts = [last_turns(r["messages"][:-1], loaded.context_turns) for r in rows]
     owner = [r["messages"][-1]["content"] for r in rows]
 
     results = {}

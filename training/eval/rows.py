@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -43,12 +43,7 @@ def pick_rows(ds: Any, k: int | None, seed: int = 0) -> list[dict]:
     return good
 
 
-def context_window(turns: Sequence[Mapping], keep: int) -> list[dict]:
-    """The last ``keep`` turns, as the bot would send them (``keep``: the adapter's
-    trained context, ``LoadedModel.context_turns``)."""
-    return last_turns(turns, keep)
-
-
 def reply_items(rows: Iterable[Mapping], keep: int) -> list[tuple[list[dict], str]]:
-    """``(context, real reply)`` pairs of dataset rows, the context cut as the bot cuts it."""
-    return [(context_window(r["messages"][:-1], keep), r["messages"][-1]["content"]) for r in rows]
+    """``(context, real reply)`` pairs of dataset rows, the context cut as the bot cuts it
+    (``keep``: the adapter's trained context, ``LoadedModel.context_turns``)."""
+    return [(last_turns(r["messages"][:-1], keep), r["messages"][-1]["content"]) for r in rows]

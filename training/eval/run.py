@@ -13,6 +13,7 @@ from typing import Any
 
 from clonebot.errors import DatasetError
 from clonebot.fsutil import atomic_write_text
+from clonebot.model.generate import last_turns
 from clonebot.prompt_format import USER
 from training.eval.approvals import default_approvals_path, read_approvals
 from training.eval.behaviour import generation_metrics
@@ -20,7 +21,7 @@ from training.eval.canaries import canary_contexts, find_canaries, load_canaries
 from training.eval.fingerprint import compare
 from training.eval.generation import generate_raw
 from training.eval.likelihood import reply_nll
-from training.eval.rows import context_window, load_split, pick_rows, reply_items
+from training.eval.rows import load_split, pick_rows, reply_items
 from training.eval.stops import RawGeneration
 
 # Generated replies kept beside the owner's real ones in eval.json (the report shows them).
@@ -124,7 +125,7 @@ def run_eval(
         base_nll = reply_nll(loaded, items, max_len=max_len, base=True)
 
     gens: list[RawGeneration] = []
-    contexts = [context_window(r["messages"][:-1], keep) for r in gen_rows]
+    contexts = [last_turns(r["messages"][:-1], keep) for r in gen_rows]
     refs = [r["messages"][-1]["content"] for r in gen_rows]
     for i, ctx in enumerate(contexts):
         step("generations", i, len(contexts))
@@ -191,7 +192,7 @@ def _check_canaries(loaded: Any, settings: Any, dataset_dir: Path, opts: EvalOpt
     for i, ctx in enumerate(ctxs):
         step("canary prompts", i, len(ctxs))
         canary_gens.append(generate_raw(
-            loaded, context_window(ctx, loaded.context_turns), settings.generate,
+            loaded, last_turns(ctx, loaded.context_turns), settings.generate,
             seed=opts.seed + 10_000 + i, max_new_tokens=opts.max_new_tokens))
     leaked: set[str] = set()
     partial: set[str] = set()
