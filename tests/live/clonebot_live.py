@@ -15,7 +15,11 @@ from pathlib import Path
 
 
 class CountingGenerator:
-    def __init__(self) -> None:
+    def __init__(self, adapter_dir) -> None:
+        from clonebot.model.manifest import read_manifest
+
+        # as every generator: the context length the adapter was trained with (its manifest)
+        self.context_turns = read_manifest(adapter_dir)["context_turns"]
         self._n = itertools.count(1)
 
     def generate(self, turns, n=1):
@@ -39,7 +43,7 @@ def main() -> None:
     import clonebot.cli
     import clonebot.model
 
-    clonebot.model.load_generator = lambda settings, path: CountingGenerator()
+    clonebot.model.load_generator = lambda settings, path: CountingGenerator(path)
     clonebot.cli.main()
 
 

@@ -165,7 +165,18 @@ class Bot:
         toml += [f"{k} = {json.dumps(v)}" for k, v in bot.items()]
         self.config = root / "config.toml"
         self.config.write_text("\n".join(toml) + "\n")
-        (root / "adapter").mkdir(exist_ok=True)
+        self._adapter_dir(root / "adapter")
+
+    @staticmethod
+    def _adapter_dir(path: Path) -> None:
+        """A run dir the bot accepts (manifest + adapter config); the live generator reads
+        only its manifest, as the remote backend does, and loads no weights."""
+        from clonebot.model.manifest import new_manifest, write_manifest
+
+        path.mkdir(exist_ok=True)
+        (path / "adapter_config.json").write_text(json.dumps({"r": 8}))
+        write_manifest(path, new_manifest(base_model="smollm2-135m", revision=None,
+                                          eos_token="<|im_end|>", context_turns=4))
 
     def env(self) -> dict:
         return {**os.environ, "CLONEBOT_TELEGRAM__API_ID": str(API_ID),
