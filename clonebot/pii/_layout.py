@@ -44,9 +44,11 @@ _ENGLISH_CUES = ("password", "passwd", "passport", "passcode", "pincode", "login
 # a word in each layout: its letters, and inside it the punctuation keys that carry letters
 _WORD = {"latin": re.compile(r"[A-Za-z](?:[A-Za-z\[\];',.`{}\"<>~]*[A-Za-z\[\];'`{}\"~])?"),
          "cyrillic": re.compile(r"[А-Яа-яЁё]+")}
-_LATIN_ANCHORS = "|".join(re.escape(to_latin(w)) for w in _RUSSIAN_CUES)
-_CYRILLIC_ANCHORS = "|".join(re.escape(to_cyrillic(w)) for w in _ENGLISH_CUES)
-ANCHOR_WORDS = _LATIN_ANCHORS + "|" + _CYRILLIC_ANCHORS  # plain alternatives, for a gate's scan
+_LATIN_ANCHOR_WORDS = tuple(re.escape(to_latin(w)) for w in _RUSSIAN_CUES)
+_CYRILLIC_ANCHOR_WORDS = tuple(re.escape(to_cyrillic(w)) for w in _ENGLISH_CUES)
+ANCHOR_WORDS = _LATIN_ANCHOR_WORDS + _CYRILLIC_ANCHOR_WORDS  # escaped, one by one: for a gate's scan
+_LATIN_ANCHORS = "|".join(_LATIN_ANCHOR_WORDS)
+_CYRILLIC_ANCHORS = "|".join(_CYRILLIC_ANCHOR_WORDS)
 ANCHOR = re.compile(rf"(?<![\w@./])(?:(?P<latin>{_LATIN_ANCHORS})|(?P<cyrillic>{_CYRILLIC_ANCHORS}))")
 _GAP = re.compile(r"[ \t]+")
 # a cue word ends at a space or the line's end ("Dom_4455", "kedr2018" are values, not words)
