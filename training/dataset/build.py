@@ -10,6 +10,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pyarrow as pa
+
 from clonebot.config import Settings
 from clonebot.errors import DatasetError, ExportError
 from clonebot.fsutil import atomic_write_text
@@ -48,6 +50,10 @@ def prepare(
     """
     t0 = time.time()
     export = check_readable(export)
+    # Arrow takes its memory from malloc here, not from jemalloc: while worker processes feed
+    # this one, jemalloc's per-thread arenas kept ~50 MB more resident (bench_prepare: PSS
+    # 270 -> 222 MiB in all), at no cost in speed.
+    pa.set_memory_pool(pa.system_memory_pool())
     target = OutputDir(out)
     with target:
         found = target.existing()
