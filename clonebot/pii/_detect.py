@@ -150,7 +150,7 @@ def _recognize(t: str, low: str, long_token: bool, hit: bool) -> list[Cand]:
             cands += passwords(t, keywords=pw_word, digit=digit)
         if digit:
             if may_hold(low):
-                cands += cued(t)
+                cands += cued(t, low)
             cands += listed_codes(t)
             cands += digit_runs(t)
             cands += passports(t)

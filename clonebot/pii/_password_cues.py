@@ -183,34 +183,52 @@ def may_hold(low: str) -> bool:
     return _HINT.search(low) is not None
 
 
-def cued(text: str) -> list[Cand]:
+# A literal each pattern cannot match without, looked for in the lower-cased line before the
+# pattern runs (re.I over Cyrillic costs several times a plain scan of the lowered line).
+_SAME_CUE = re.compile(r"везде|every|вс|один|same")
+_SET_CUE = re.compile(r"постав|установ|задал|set|changed")
+_TRIED_CUE = re.compile(r"проб|вв|вб|try|tried|enter|typ")
+_LOGIN_CUE = re.compile(r"логин|заход|зайд|войд|входи|авториз|log|sign")  # _LOGIN_WITH
+_USE_CUE = re.compile(r"use|использ|юзай")  # _USE_TO_LOGIN
+_FOR_CUE = re.compile(r"от|для|from|for")  # _FOR_WHAT
+_PURPOSE_CUE = re.compile(r"verif|confirm|log|sign|auth|подтвер|вход|войти|зайти|авториз|reset|сброс")
+_HANDED_CUE = re.compile(r"вот|here|держи|лови|присл|пришл|пришёл|пришел|got|received|sent")
+
+
+def cued(text: str, low: str | None = None) -> list[Cand]:
+    """``low``: ``text.lower()`` (the caller may have it already)."""
+    if low is None:
+        low = text.lower()
     out: list[Cand] = []
-    for rx, symbol_needed in ((_SAME, False), (_SET, True)):
-        for cue in rx.finditer(text):
-            found = _near_cue(text, cue, symbol_needed and _WHERE.search(text) is None)
+    for rx, symbol_needed, cue in ((_SAME, False, _SAME_CUE), (_SET, True, _SET_CUE)):
+        for m in rx.finditer(text) if cue.search(low) else ():
+            found = _near_cue(text, m, symbol_needed and _WHERE.search(text) is None)
             if found is not None:
                 out.append(Cand("password", found[0], found[1], "pw", text[found[0] : found[1]]))
-    for m in _DEFAULT_LOGIN.finditer(text):
-        v = _extract(text, m.start(1), tail=False)
-        if v is not None and _shaped(text[v[0] : v[1]], symbol_needed=False) and not _FILE.search(text[v[0] : v[1]]):
-            out.append(Cand("password", v[0], v[1], "pw", text[v[0] : v[1]]))
-    for m in _TRIED.finditer(text):
+    if ":" in text or "|" in text or "/" in text:  # every _DEFAULT_LOGIN has one after the name
+        for m in _DEFAULT_LOGIN.finditer(text):
+            v = _extract(text, m.start(1), tail=False)
+            if v is not None and _shaped(text[v[0] : v[1]], symbol_needed=False) and not _FILE.search(text[v[0] : v[1]]):
+                out.append(Cand("password", v[0], v[1], "pw", text[v[0] : v[1]]))
+    for m in _TRIED.finditer(text) if _TRIED_CUE.search(low) else ():
         v = _extract(text, m.end(), tail=False)
         if v is not None and _tried_value(text[v[0] : v[1]].rstrip(".!?")) and _LOGIN_OUTCOME.search(text):
             out.append(Cand("password", v[0], v[1], "pw", text[v[0] : v[1]]))
-    for m in (*_LOGIN_WITH.finditer(text), *_USE_TO_LOGIN.finditer(text)):
+    logins = (*(_LOGIN_WITH.finditer(text) if _LOGIN_CUE.search(low) else ()),
+              *(_USE_TO_LOGIN.finditer(text) if _USE_CUE.search(low) else ()))
+    for m in logins:
         v = _extract(text, m.end() if m.re is _LOGIN_WITH else m.start(1), tail=False)
         if v is not None and _credential(text[v[0] : v[1]].rstrip(".!?")):
             out.append(Cand("password", v[0], v[1], "pw", text[v[0] : v[1]]))
-    for m in _FOR_WHAT.finditer(text):
+    for m in _FOR_WHAT.finditer(text) if _FOR_CUE.search(low) else ():
         v = _extract(text, m.end(), tail=False)
         if v is not None and _looks_set(text[v[0] : v[1]].rstrip(".!?")) and _ends_value(text, v[1]):
             out.append(Cand("password", v[0], v[1], "pw", text[v[0] : v[1]]))
-    for m in _SSID_PAIR.finditer(text):
+    for m in _SSID_PAIR.finditer(text) if "/" in text else ():
         if looks_like_ssid(m.group(1)) and _shaped(m.group(2), symbol_needed=False):
             out.append(Cand("password", m.start(2), m.end(2), "pw", m.group(2)))
-    for rx in (_PURPOSE, _HANDED):
-        for m in rx.finditer(text):
+    for rx, cue in ((_PURPOSE, _PURPOSE_CUE), (_HANDED, _HANDED_CUE)):
+        for m in rx.finditer(text) if cue.search(low) else ():
             digits = re.sub(r"\D", "", m.group(1))
             if _YEAR.fullmatch(digits) or digits.endswith("000"):
                 continue  # "enter 2024 to confirm the year", "держи 100000"
