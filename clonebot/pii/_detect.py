@@ -147,7 +147,7 @@ def _recognize(t: str, low: str, long_token: bool, hit: bool) -> list[Cand]:
         if long_token or pw_word or url or _SECRET_RX.search(low):
             cands += secrets(t, low, long_token)
         if pw_word or url:
-            cands += passwords(t, keywords=pw_word, digit=digit)
+            cands += passwords(t, keywords=pw_word, digit=digit, low=low)
         if digit:
             if may_hold(low):
                 cands += cued(t, low)
