@@ -34,8 +34,7 @@ _CODE_BAD = re.compile(
     r"заказ|order|купон|coupon|скидк|скидо|discount|филиал|branch|операци|transaction|отделени|магазин|"
     r"store|shop|артикул|item|валют|currency|рейс|flight|тариф|курс|course|предмет|subject|"
     r"специальн|группы|group|readme|example|пример|sample|demo|skin|скин|игр|game",
-    re.I,
-)
+)  # searched in lower case: re.I over Cyrillic costs ~3x
 STRONG_CONNECT = re.compile(r"[:=]")
 DIGITS = re.compile(  # "4821", "512 774", "3 9 1 7", "3.9.1.7", "3 - 9 - 1 - 7"
     r"(?<![\d:.,/])(?:\d(?:(?:\.| ?- ?)\d){3,7}(?![.\d])|\d{1,8}(?:[ -]\d{1,8}){0,7}(?!\d))")
@@ -92,7 +91,7 @@ def code_context_ok(text: str, k: re.Match) -> bool:
     before = text[max(0, k.start() - 25) : k.start()][-15:]
     before = _SENTENCE_END.split(before)[-1]  # "Оплата в магазине. Код 8812": the shop is another sentence
     after = _SENTENCE_END.split(text[k.end() : k.end() + 30])[0]  # "OTP is 883201. Order total ..."
-    return not _CODE_BAD.search(before + " " + k.group() + " " + after[:20])
+    return not _CODE_BAD.search(f"{before} {k.group()} {after[:20]}".lower())
 
 
 _SENTENCE_END = re.compile(r"[.!?]\s|\n")
