@@ -153,7 +153,7 @@ def _recognize(t: str, low: str, long_token: bool, hit: bool) -> list[Cand]:
                 cands += cued(t, low)
             cands += listed_codes(t)
             cands += digit_runs(t)
-            cands += passports(t)
+            cands += passports(t, low)
             cands += bare_passports(t)
             cands += ibans(t)
             cands += totp_keys(t)

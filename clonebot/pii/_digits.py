@@ -17,6 +17,7 @@ from clonebot.pii._candidate import Cand
 
 _RUN = re.compile(r"(?<![A-Za-z0-9_+])\+?(?:\(\d{1,5}\)|\d)(?:[ \t.\-()]{0,3}\d)*+(?![A-Za-z_])")
 _GROUP = re.compile(r"\d+")
+_DIGIT = re.compile(r"\d")
 _MAX_DIGITS = 20  # a Russian bank account has 20
 _MAX_GROUPS = 6  # "+7 (912) 345-67-89" is 5; cards and SNILS have <= 5
 _SPACED_MIN = 4  # "9 0 3 1 2 3 ..." digit by digit: at least this many single digits
@@ -96,8 +97,13 @@ _CARD_ODD = re.compile(
 _CARD_BROKEN = re.compile(r"(?<![\d.,])\d{4}(?:(?:[ ]|[ ]?\n[ ]?)\d{4}){2,3}(?:(?:[ ]|[ ]?\n[ ]?)\d{1,4})?(?![\d.,])")
 
 
+_MIN_CARD_DIGITS = 15
+
+
 def _odd_cards(text: str) -> list[Cand]:
-    out = []
+    out: list[Cand] = []
+    if len(_DIGIT.findall(text)) < _MIN_CARD_DIGITS:
+        return out  # every card below has 15 to 19 digits
     for m in _CARD_BROKEN.finditer(text) if "\n" in text else ():
         d = re.sub(r"\D", "", m.group())
         if "\n" in m.group() and 15 <= len(d) <= 19 and d[0] in "23456" and _checks.luhn_ok(d):

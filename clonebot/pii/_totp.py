@@ -13,8 +13,7 @@ import re
 
 from clonebot.pii._candidate import Cand
 
-_GROUPED = re.compile(r"(?<![\w-])[a-z2-7]{4}(?:[ ][a-z2-7]{4}){3,15}(?![\w-])|"
-                      r"(?<![\w-])[A-Z2-7]{4}(?:[ ][A-Z2-7]{4}){3,15}(?![\w-])")
+_GROUPED = re.compile(r"(?<![\w-])(?:[a-z2-7]{4}(?:[ ][a-z2-7]{4}){3,15}|[A-Z2-7]{4}(?:[ ][A-Z2-7]{4}){3,15})(?![\w-])")
 _SOLID = re.compile(r"(?<![\w-])(?:[A-Z2-7]{16,64}|[a-z2-7]{16,64})(?![\w-])")
 _NAMED = re.compile(
     r"2fa|two[- ]factor|totp|тотп|authenticator|аутентификатор|otp|setup\s+key|secret\s+key|"
