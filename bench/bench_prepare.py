@@ -14,8 +14,11 @@ so both see the same load, ``--repeat`` times:
 
 Per run: wall seconds, CPU seconds (user + sys of the process and every child it reaped,
 from wait4), peak memory of the whole process tree (RSS and PSS summed over the processes,
-sampled every 20 ms: workers share pages, so PSS is the honest sum), and the load average
-around it. Ratios are medians of the per-pair ratios. On a shared machine wall time swings
+sampled every 200 ms: workers share pages, so PSS is the honest sum), and the load average
+around it. Reading PSS (smaps_rollup) is not free: one sample costs ~6 ms of CPU for
+prepare's 4 processes and ~13 ms for the naive 1.3 GB one; sampled every 20 ms, as this
+script once did, the sampler took ~30% of a core from a run that keeps both cores busy, and
+its wall time with it. Ratios are medians of the per-pair ratios. On a shared machine wall time swings
 with the neighbours' load: compare CPU seconds, and read the load column.
 
 Why an earlier version of this script said 0.73x while a paired run said 1.94x: its naive
@@ -129,7 +132,7 @@ def _kb(path: str, key: str) -> int:
 class TreeMemory(threading.Thread):
     """Peak RSS and PSS summed over a process and its descendants, sampled."""
 
-    def __init__(self, pid: int, every: float = 0.02):
+    def __init__(self, pid: int, every: float = 0.2):
         super().__init__(daemon=True)
         self.pid, self.every = pid, every
         self.rss = self.pss = 0
