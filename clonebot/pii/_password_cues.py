@@ -110,7 +110,8 @@ _FOR_WHAT = re.compile(
     r"[^\W\d][\w-]{1,20}(?:[ \t]+[^\W\d][\w-]{1,20})?[ \t]*(?::|—|–|-(?=[ \t]))[ \t]*(?=\S)", re.I)
 _VERSION = re.compile(r"v?\d+(?:\.\d+)+[a-z]*\.?", re.I)  # "try v2.3.1"
 _AMOUNT = re.compile(r"\d+(?:[.,]\d+)?[^\W\d]{1,5}\.?")  # "10min", "15км": a number and a unit
-_SSID_PAIR = re.compile(r"(?<![^\s(«\"'])([^\s/]{4,40})[ \t]*/[ \t]*([^\s,;/]{6,64})")
+# possessive: what follows the name is a space or "/", neither of which the name holds
+_SSID_PAIR = re.compile(r"(?<![^\s(«\"'])([^\s/]{4,40}+)[ \t]*/[ \t]*([^\s,;/]{6,64})")
 
 
 def _tried_value(val: str) -> bool:
@@ -190,6 +191,7 @@ _SET_CUE = re.compile(r"постав|установ|задал|set|changed")
 _TRIED_CUE = re.compile(r"проб|вв|вб|try|tried|enter|typ")
 _LOGIN_CUE = re.compile(r"логин|заход|зайд|войд|входи|авториз|log|sign")  # _LOGIN_WITH
 _USE_CUE = re.compile(r"use|использ|юзай")  # _USE_TO_LOGIN
+_DEFAULT_CUE = re.compile(r"admin|root|guest|user|sa|postgres|pi|ubuntu|test|demo|support|operator|админ")
 _FOR_CUE = re.compile(r"от|для|from|for")  # _FOR_WHAT
 _PURPOSE_CUE = re.compile(r"verif|confirm|log|sign|auth|подтвер|вход|войти|зайти|авториз|reset|сброс")
 _HANDED_CUE = re.compile(r"вот|here|держи|лови|присл|пришл|пришёл|пришел|got|received|sent")
@@ -205,7 +207,8 @@ def cued(text: str, low: str | None = None) -> list[Cand]:
             found = _near_cue(text, m, symbol_needed and _WHERE.search(text) is None)
             if found is not None:
                 out.append(Cand("password", found[0], found[1], "pw", text[found[0] : found[1]]))
-    if ":" in text or "|" in text or "/" in text:  # every _DEFAULT_LOGIN has one after the name
+    # every _DEFAULT_LOGIN has a ":", "|" or "/" after the name
+    if (":" in text or "|" in text or "/" in text) and _DEFAULT_CUE.search(low):
         for m in _DEFAULT_LOGIN.finditer(text):
             v = _extract(text, m.start(1), tail=False)
             if v is not None and _shaped(text[v[0] : v[1]], symbol_needed=False) and not _FILE.search(text[v[0] : v[1]]):
