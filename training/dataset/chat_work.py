@@ -5,6 +5,9 @@ each piece is plain columns (records, samples) plus counts.
 
 Plain lists, not Arrow: the process that writes turns them into batches in a few C loops,
 and a worker that never builds an Arrow array does not pay pyarrow's ~50 MB first-use cost.
+The scrubber is imported where the work happens, for the same reason: the reading process
+of a run with workers never scrubs, and compiling its patterns (~0.13 s) would only delay
+the start of the reading.
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from clonebot.dialogue import ReplyWindows
-from clonebot.pii import PIIFilter, RedactionSession
 
 # What a piece holds: raw export messages, or records of the merged store.
 EXPORT_ROWS = "export"  # (message_id, date, edited, sender, clone, text), not scrubbed
@@ -54,6 +56,8 @@ class _Chat:
     __slots__ = ("windows", "session", "last_id", "ordered")
 
     def __init__(self, s: WorkSettings, skipped: Counter | None):
+        from clonebot.pii import RedactionSession  # see the module docstring
+
         self.windows = ReplyWindows(s.gap_seconds, s.context_turns, skipped)
         self.session = RedactionSession()
         self.last_id: int | None = None
@@ -62,6 +66,8 @@ class _Chat:
 
 class ChatWork:
     def __init__(self, work: WorkSettings):
+        from clonebot.pii import PIIFilter  # see the module docstring
+
         self.work = work
         self.pii = PIIFilter(work.denylist, names=work.names) if work.scrub_pii else None
         self.chats: dict[int, _Chat] = {}
