@@ -4,7 +4,7 @@ The reading process parses the export (one core's worth of work: yajl plus messa
 normalisation) and sends each chat, in pieces, to one worker (a chat's scrubbing and windows
 carry state from piece to piece). Results are taken strictly in the order the pieces were
 sent, so the output is byte-identical whatever the number of workers. At most ``DEPTH``
-pieces per worker are in flight, so memory does not grow with the export.
+messages per worker are in flight, so memory does not grow with the export.
 
 ``workers`` = 0 runs ``ChatWork`` in this process (no pickling, no processes); N > 0 starts
 N processes. They are spawned, not forked: forking a process that has threads (pyarrow's,
@@ -32,7 +32,11 @@ from training.dataset.chat_work import ChatWork, PieceResult, WorkSettings
 
 log = logging.getLogger(__name__)
 
-DEPTH = 16  # pieces in flight per worker: slack for a worker the scheduler holds back
+# Messages in flight per worker: slack for a worker the scheduler holds back. Counted in
+# messages, not pieces: the small chats at an export's start come as many small pieces,
+# and a count of pieces had the reader wait for a worker still starting up.
+DEPTH = 32_000
+_PIECE_WEIGHT = 50  # what a piece counts beyond its messages (an empty last piece too)
 _POLL = 1.0  # seconds between liveness checks while waiting
 
 Consume = Callable[[PieceResult], None]
@@ -75,8 +79,8 @@ class ProcessWorkers:
         except BaseException:
             self.close()
             raise
-        self.in_flight = [0] * n
-        self.order: deque[int] = deque()  # worker of every piece sent, not yet consumed
+        self.in_flight = [0] * n  # messages sent to each worker, not yet consumed
+        self.order: deque[tuple[int, int]] = deque()  # (worker, weight) of every piece sent, in order
         self.chat_worker: dict[int, int] = {}  # open chat seq -> its worker
 
     @property
@@ -91,12 +95,13 @@ class ProcessWorkers:
             self.chat_worker[seq] = w
         if last:
             del self.chat_worker[seq]
-        while self.in_flight[w] >= DEPTH:
+        weight = len(rows) + _PIECE_WEIGHT
+        while self.in_flight[w] + weight > DEPTH and self.in_flight[w]:
             self._take_one()
         self.tasks[w].put((seq, chat_id, kind, rows, last, want_samples))
-        self.in_flight[w] += 1
-        self.order.append(w)
-        while self.order and not self.results[self.order[0]].empty():
+        self.in_flight[w] += weight
+        self.order.append((w, weight))
+        while self.order and not self.results[self.order[0][0]].empty():
             self._take_one()
 
     def finish(self) -> None:
@@ -105,7 +110,7 @@ class ProcessWorkers:
             self._take_one()
 
     def _take_one(self) -> None:
-        w = self.order[0]
+        w, weight = self.order[0]
         while True:
             try:
                 res = self.results[w].get(timeout=_POLL)
@@ -120,7 +125,7 @@ class ProcessWorkers:
         if isinstance(res, str):  # a bug in the worker: its traceback
             raise RuntimeError(f"prepare worker failed:\n{res}")
         self.order.popleft()
-        self.in_flight[w] -= 1
+        self.in_flight[w] -= weight
         self.consume(res)
 
     def close(self) -> None:
