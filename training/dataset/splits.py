@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from clonebot.errors import DatasetError
 from training.dataset.canaries import Planter
@@ -70,7 +71,28 @@ def _eval_rows(segments: list[list[int]], evals: list[int]) -> np.ndarray:
 
 
 def _hash_turns(h, batch: pa.RecordBatch) -> None:
-    """Feed every row's turns to ``h``: role, content, row ends apart by separators."""
+    """Feed every row's turns to ``h``: role, content, row ends apart by separators
+    (role \x1f content \x1e per turn, \x00 after a row), built by Arrow kernels and hashed
+    from their buffer: no Python string per turn."""
+    messages = batch.column("messages")
+    turns = messages.flatten()
+    lengths = messages.value_lengths().to_numpy(zero_copy_only=False)
+    if (lengths == 0).any():  # a row with no turns is "\x00" alone: never written so, kept exact
+        return _hash_turns_slowly(h, batch)
+    last = np.zeros(len(turns), dtype=bool)
+    last[np.cumsum(lengths) - 1] = True
+    ends = pc.if_else(pa.array(last), "\x1e\x00", "\x1e")
+    each = pc.binary_join_element_wise(
+        pc.binary_join_element_wise(turns.field("role"), turns.field("content"), "\x1f"), ends, "")
+    if not pa.types.is_string(each.type):  # 32-bit offsets read below
+        return _hash_turns_slowly(h, batch)
+    if len(each):
+        _, offsets, data = each.buffers()
+        start, end = np.frombuffer(offsets, dtype=np.int32)[[each.offset, each.offset + len(each)]]
+        h.update(memoryview(data)[start:end])
+
+
+def _hash_turns_slowly(h, batch: pa.RecordBatch) -> None:
     messages = batch.column("messages")
     turns = messages.flatten()
     roles = turns.field("role").to_pylist()
