@@ -98,11 +98,14 @@ _CARD_BROKEN = re.compile(r"(?<![\d.,])\d{4}(?:(?:[ ]|[ ]?\n[ ]?)\d{4}){2,3}(?:(
 
 
 _MIN_CARD_DIGITS = 15
+# The fewest digits anything here has: a phone 7 (typed in two parts 10), a card 15, and
+# SNILS, INN and accounts more. A line with fewer (a time, a price, "/p/35252") holds none.
+_MIN_DIGITS = 7
 
 
-def _odd_cards(text: str) -> list[Cand]:
+def _odd_cards(text: str, n_digits: int) -> list[Cand]:
     out: list[Cand] = []
-    if len(_DIGIT.findall(text)) < _MIN_CARD_DIGITS:
+    if n_digits < _MIN_CARD_DIGITS:
         return out  # every card below has 15 to 19 digits
     for m in _CARD_BROKEN.finditer(text) if "\n" in text else ():
         d = re.sub(r"\D", "", m.group())
@@ -116,7 +119,10 @@ def _odd_cards(text: str) -> list[Cand]:
 
 
 def digit_runs(text: str) -> list[Cand]:
-    out: list[Cand] = _odd_cards(text)
+    n_digits = len(_DIGIT.findall(text))
+    if n_digits < _MIN_DIGITS:
+        return []
+    out: list[Cand] = _odd_cards(text, n_digits)
     runs: list[tuple[int, int, str, bool, bool]] = []
     for m in _RUN.finditer(text):
         groups = _groups(m)
@@ -130,7 +136,7 @@ def digit_runs(text: str) -> list[Cand]:
 
 
 def _classify_run(text: str, groups: list, plus: bool, out: list[Cand]) -> bool:
-    if sum(len(g[2]) for g in groups) < 7:
+    if sum(len(g[2]) for g in groups) < _MIN_DIGITS:
         return False
     before = len(out)
     i = 0
@@ -144,7 +150,7 @@ def _classify_run(text: str, groups: list, plus: bool, out: list[Cand]) -> bool:
             subs.append((j, digits))
         found = None
         for j, d in reversed(subs):
-            if len(d) < 7:
+            if len(d) < _MIN_DIGITS:
                 break
             found = _classify(text, groups, i, j, d, plus and i == 0)
             if found is not None:
