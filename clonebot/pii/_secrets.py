@@ -21,9 +21,9 @@ from collections import Counter
 from clonebot.pii._candidate import Cand
 
 _W = r"(?<![\w-])"  # a token starts at a word edge
-# (label, literals every match holds one of, pattern): the literals are looked for with `in`
-# first, a few hundred ns against ~2 us a pattern on a line with a long token (a URL)
-_SHAPES = [
+# (label, literals every match holds one of, pattern): the literals are looked for first (one
+# scan, below), ~0.3 us against ~2 us a pattern on a line with a long token (a URL)
+_SHAPE_TABLE = [
     ("private key", ("-----BEGIN",), re.compile(
         r"-----BEGIN[A-Z ]{0,30}PRIVATE KEY(?: BLOCK)?-----"
         r"(?:.*?-----END[A-Z ]{0,30}PRIVATE KEY(?: BLOCK)?-----|.*)", re.S)),
@@ -65,6 +65,7 @@ _SHAPES = [
         rf"|HRKU-[A-Za-z0-9_-]{{30,80}}|sk\.eyJ[A-Za-z0-9_.-]{{40,300}})(?![\w-])")),
     ("JWT", ("eyJ",), re.compile(rf"{_W}eyJ[A-Za-z0-9_-]{{8,4096}}\.eyJ[A-Za-z0-9_-]{{8,8192}}\.[A-Za-z0-9_-]{{0,4096}}")),
 ]
+_SHAPES = [(label, re.compile("|".join(map(re.escape, needs))), rx) for label, needs, rx in _SHAPE_TABLE]
 
 # ------------------------------------------------------------------ labelled values
 _URL_SECRET = re.compile(
@@ -129,7 +130,7 @@ def secrets(text: str, low: str, long_token: bool) -> list[Cand]:
     characters (``_detect._LONG_TOKEN``). The caller has both already."""
     out: list[Cand] = []
     for label, needs, rx in _SHAPES:
-        if (not long_token and label not in _SHORT_SHAPES) or not any(n in text for n in needs):
+        if (not long_token and label not in _SHORT_SHAPES) or needs.search(text) is None:
             continue
         for m in rx.finditer(text):
             out.append(Cand("secret", m.start(), m.end(), label, m.group()))
