@@ -141,7 +141,7 @@ def _recognize(t: str, low: str, long_token: bool, hit: bool) -> list[Cand]:
         pw_word = _PASSWORD_RX.search(low) is not None
         url = "://" in t  # credentials in a URL ("redis://:pass@host") need no keyword
         if "@" in t or _EMAIL_RX.search(low):
-            found = emails(t)
+            found = emails(t, low)
             cands += found
             cands += [c for c in (after_login(t, e.end) for e in found) if c is not None]
         if long_token or pw_word or url or _SECRET_RX.search(low):
