@@ -147,28 +147,33 @@ def _runs(text: str) -> list[list[tuple[re.Match, int]]]:
     """Maximal runs of list words (at most two typos each) with list-like gaps between."""
     runs: list[list[tuple[re.Match, int]]] = []
     run: list[tuple[re.Match, int]] = []
-    typos = 0
+    typos = exact = 0  # in the open run
+    last_end = 0  # where the open run's last word ends
     for m in _WORD.finditer(text):
         st = _status(m.group())
         if run and st:
-            gap = text[run[-1][0].end() : m.start()]
+            gap = text[last_end : m.start()]
             if st == 1 and typos == _MAX_TYPOS and run[0][1] == 1:
                 run.pop(0)  # "the seed ...": a near-word in front was no typo after all
                 typos -= 1
             # one space, the usual gap, is a list-like one
             too_long = gap != " " and len(gap) > (_MAX_NUMBERED_GAP if _NUMBERED.search(gap) else _MAX_GAP)
             if too_long or (gap != " " and not _GAP.fullmatch(gap)) or (st == 1 and typos == _MAX_TYPOS):
-                runs.append(run)
-                run, typos = [], 0
+                if exact >= _MIN_ANNOUNCED_RUN:
+                    runs.append(run)
+                run, typos, exact = [], 0, 0
         if st:
             run.append((m, st))
             typos += st == 1
+            exact += st == 2
+            last_end = m.end()
         elif run:
-            runs.append(run)
-            run, typos = [], 0
-    if run:
+            if exact >= _MIN_ANNOUNCED_RUN:
+                runs.append(run)
+            run, typos, exact = [], 0, 0
+    if run and exact >= _MIN_ANNOUNCED_RUN:
         runs.append(run)
-    return [r for r in runs if sum(st == 2 for _, st in r) >= _MIN_ANNOUNCED_RUN]
+    return runs
 
 
 def _is_seed(text: str, run: list[tuple[re.Match, int]], announced: bool) -> bool:
