@@ -56,3 +56,15 @@ def test_ukrainian_and_belarusian_spellings_of_labels(text, value):
 def test_ukrainian_letters_fold_one_to_one():
     folded = fold("мій інн, ґанок, Єва, ўсё")
     assert folded.text == "мий инн, ганок, Ева, усё" and folded.kept is None
+
+
+@pytest.mark.parametrize("text,value", [
+    ("PİN: 4821", "4821"),  # a Turkish keyboard's capital I
+    ("pın 4821", "4821"),  # and its dotless small one
+    ("мой паролᲆ: Kedr_2018", "Kedr_2018"),  # an old form of ъ (U+1C86), which re.I takes for ъ
+])
+def test_letters_lower_case_keeps_apart_reach_the_keywords(text, value):
+    # keywords are looked for in the lowered line; str.lower() leaves these letters as
+    # they are (or makes "İ" two characters), so fold() gives the ordinary ones
+    assert [text[f.start : f.end] for f in scan(text)] == [value]
+    assert len(fold(text).text) == len(text)

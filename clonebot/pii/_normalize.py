@@ -10,6 +10,9 @@ only know ASCII separators, so every line is folded first:
   digits, mathematical letters) -> that character; other scripts' decimal digits -> 0-9;
 - Ukrainian and Belarusian letters take their Russian look-alikes (і ї -> и, є -> е,
   ґ -> г, ў -> у): "мій інн", "серія", "сэрыя" reach the same keywords as Russian;
+- letters that re.I takes for ordinary ones but ``str.lower`` keeps apart (Turkish ı and İ,
+  the old Cyrillic letter forms U+1C80-U+1C88) take those ordinary letters: keywords are
+  looked for in the lowered line, and "fırst" or "ᲀосстановл" must reach them;
 - invisible characters (zero-width space/joiners, soft hyphen, BOM) are dropped.
 
 All but the last keep every character at its index, so offsets stay valid; when something
@@ -27,6 +30,7 @@ _INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]")
 # ASCII and the Russian alphabet fold to themselves: most lines skip the table
 _PLAIN = re.compile(r"[^\x00-\x7f\u0410-\u044f\u0401\u0451]")
 _EAST_SLAVIC = dict(zip("іїєґўІЇЄҐЎ", "ииегуИИЕГУ"))
+_CASE_TWINS = dict(zip("ıİ\u1c80\u1c81\u1c82\u1c83\u1c84\u1c85\u1c86\u1c87\u1c88", "iIвдосттъѣꙋ"))
 _DASHES = "\u2212\u2043\ufe63\uff0d\u2796"  # minus signs and the like outside Pd
 
 
@@ -40,6 +44,8 @@ class _FoldTable(dict):
             out = ch  # dropped later, with an offset map
         elif ch in _EAST_SLAVIC:
             out = _EAST_SLAVIC[ch]
+        elif ch in _CASE_TWINS:
+            out = _CASE_TWINS[ch]
         elif cat == "Zs":
             out = " "
         elif cat == "Pd" or ch in _DASHES:
