@@ -108,6 +108,12 @@ class TrainSettings(_Section):
     gradient_checkpointing: bool = True
     # CUDA-only; switched to adamw_torch on CPU.
     optim: str = "paged_adamw_8bit"
+    # How the base model's weights are held while training: "4bit" = NF4 + double
+    # quantization (QLoRA), "none" = plain LoRA on full-precision weights, "auto" = 4-bit on
+    # CUDA, none on CPU. On a CPU, 4-bit buys a small model no memory that matters and its
+    # dequantization dominates every step. The adapter records what it was trained on, and
+    # inference loads its base the same way.
+    quantize: Literal["auto", "4bit", "none"] = "auto"
     # Eval split is capped so eval passes stay short on big exports (a seeded sample over
     # every chat, not the first chats).
     max_eval_samples: int = Field(512, ge=1)

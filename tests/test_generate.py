@@ -110,6 +110,10 @@ def test_trained_adapter_generates_clean_replies(tiny_run, cache_dir):
     assert len(replies) == 2
     for r in replies:
         assert r.strip() and "###" not in r and "<|im_end|>" not in r
+    # Trained with quantize = "auto" on this CPU: a full-precision base, loaded back as such.
+    import bitsandbytes as bnb
+
+    assert not any(isinstance(m, bnb.nn.Linear4bit) for m in gen.loaded.model.modules())
 
 
 def test_adapter_with_another_prompt_format_is_refused(tiny_run_manifest_copy):
@@ -316,9 +320,34 @@ def test_chat_without_any_adapter_is_one_clear_error(chat_cli):
 def test_chat_reads_a_pipe_and_answers_each_line(chat_cli, tiny_run):
     r = chat_cli(["chat", "--adapter", str(tiny_run)], input="привет\n\n/reset\nwhere are you?\n")
     assert r.exit_code == 0, r.output
-    lines = [line for line in r.output.splitlines() if line.strip()]
-    assert len(lines) == 2  # one reply per message, blank lines and /reset ignored
+    # Exactly one stdout line per message (a multi-line reply is one line, an unanswered
+    # message an empty one); blank lines and /reset are not messages.
+    lines = r.stdout.splitlines()
+    assert len(lines) == 2, r.output
     assert all("###" not in line for line in lines)
+
+
+def test_chat_in_a_pipe_keeps_one_line_per_message(chat_cli, monkeypatch, tmp_path):
+    from clonebot.errors import GenerationError
+    from clonebot.model.base import ScriptedGenerator
+
+    replies = iter(["two\nlines", GenerationError("no usable reply"), "ok"])
+
+    class Gen(ScriptedGenerator):
+        context_turns = 4
+
+        def generate(self, turns, n=1):
+            r = next(replies)
+            if isinstance(r, Exception):
+                raise r
+            return [r] * n
+
+    monkeypatch.setattr("clonebot.model.load_generator", lambda s, a: Gen([]))
+    monkeypatch.setattr("clonebot.versions.resolve", lambda runs, a: tmp_path)
+    r = chat_cli(["chat", "--adapter", "x"], input="a\nb\nc\n")
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines() == ["two\\nlines", "", "ok"]
+    assert "no usable reply" in r.stderr
 
 
 # ----------------------------------------------------------------- penalties

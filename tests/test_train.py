@@ -119,6 +119,8 @@ def test_tiny_run_learns_and_writes_a_complete_run(tiny_run: Path):
     assert len(m["dataset_fingerprint"]) == 16
     hp = m["hyperparameters"]
     assert hp["optim"] == "adamw_torch" and not hp["bf16"] and not hp["fp16"]  # CPU switches
+    # quantize = "auto": no 4-bit on a CPU, and the adapter says so for inference.
+    assert hp["quantize"] == "auto" and hp["quantization"] == "none"
     assert hp["lora_r"] == 8
     met = m["metrics"]
     assert met["eval_loss"] < met["eval_loss_before"] - 0.3
@@ -135,7 +137,8 @@ def test_interrupted_run_resumes_from_last_checkpoint(tmp_path, cache_dir, test_
     from training.train import train
 
     ds = make_dataset(tmp_path / "ds", n_train=8, n_eval=2, seed=1)
-    s = tiny_settings(cache_dir, max_steps=3, save_steps=2, batch_size=2)
+    # The 4-bit QLoRA path (what a CUDA GPU runs by default), asked for on this CPU.
+    s = tiny_settings(cache_dir, max_steps=3, save_steps=2, batch_size=2, quantize="4bit")
     out = tmp_path / "run"
 
     class Boom(TrainerCallback):
@@ -158,7 +161,16 @@ def test_interrupted_run_resumes_from_last_checkpoint(tmp_path, cache_dir, test_
     assert metrics["resumed_from"] == "checkpoint-2"
     assert metrics["steps"] == 3
     assert read_manifest(out)["metrics"]["resumed_from"] == "checkpoint-2"
+    assert read_manifest(out)["hyperparameters"]["quantization"] == "nf4+double_quant"
     assert not partial.exists()
+    # Inference loads the base as the adapter was trained on it (4-bit), whatever
+    # train.quantize says now ("auto" = none on this CPU).
+    import bitsandbytes as bnb
+
+    from clonebot.model.load import load_model
+
+    loaded = load_model(tiny_settings(cache_dir), out)
+    assert any(isinstance(m, bnb.nn.Linear4bit) for m in loaded.model.modules())
     # Resuming with another dataset is refused rather than mixing two runs.
     json.dumps(metrics)  # metrics are plain JSON
 

@@ -31,7 +31,7 @@ from typing import Any
 
 from clonebot.config import Settings
 from clonebot.errors import DatasetError, ModelError
-from clonebot.model.load import load_base
+from clonebot.model.load import QUANTIZE_4BIT, load_base, manifest_quantization, resolve_quantize, select_device
 from clonebot.model.manifest import new_manifest, read_manifest, write_manifest
 from clonebot.prompt_format import PromptFormatError
 from training import run_dir
@@ -362,17 +362,24 @@ def train(
     from transformers import PrinterCallback, Trainer, set_seed
 
     set_seed(ts.seed)
-    model, tokenizer, device = load_base(settings, training=True)
+    quantize = resolve_quantize(ts.quantize, select_device())
+    model, tokenizer, device = load_base(settings, training=True, quantize=quantize)
     train_ds, skipped = tokenize_split(dsd["train"], tokenizer, ts.max_seq_len)
     if len(train_ds) == 0:
         raise DatasetError(f"no training sample fits max_seq_len={ts.max_seq_len}")
     eval_ds, eval_skipped = tokenize_eval(dsd, tokenizer, ts)
 
-    model = prepare_model_for_kbit_training(
-        model,
-        use_gradient_checkpointing=ts.gradient_checkpointing,
-        gradient_checkpointing_kwargs={"use_reentrant": False},
-    )
+    if quantize == QUANTIZE_4BIT:
+        model = prepare_model_for_kbit_training(
+            model,
+            use_gradient_checkpointing=ts.gradient_checkpointing,
+            gradient_checkpointing_kwargs={"use_reentrant": False},
+        )
+    elif ts.gradient_checkpointing:
+        # What prepare_model_for_kbit_training does for checkpointing, on a plain base: the
+        # frozen embeddings' output must require grad, or checkpointed layers get none.
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        model.enable_input_require_grads()
     present = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
     targets = [m for m in ts.target_modules if m in present]
     if not targets:
@@ -401,7 +408,7 @@ def train(
         "device": device.split(":")[0],
         "world_size": world,
         "compute_dtype": str(model.base_model.model.dtype if hasattr(model, "base_model") else ""),
-        "quantization": "nf4+double_quant",
+        "quantization": manifest_quantization(quantize),
     }
     if _is_main_process():
         run_dir.write_state(work, state)

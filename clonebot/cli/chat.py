@@ -7,6 +7,10 @@ Works with a pipe::
     printf 'привет\\nкак дела?\\n' | clonebot chat --adapter runs/demo
 
 Interactive commands: ``/reset`` forgets the context, ``/quit`` (or Ctrl-D) leaves.
+
+In a pipe, stdout has exactly one line per message: a reply's own line breaks are written
+as ``\\n`` and a message the model could not answer gives an empty line (the reason goes
+to stderr), so replies line up with the input.
 """
 
 from __future__ import annotations
@@ -65,12 +69,15 @@ def chat_cmd(app: AppContext, adapter: str | None, candidates: int | None, timin
             replies = gen.generate(history[-keep:], n=candidates)
         except GenerationError as e:
             click.echo(f"(no reply: {e})", err=True)
+            if not tty:
+                click.echo("")
             continue
         took = f"  [{time.perf_counter() - t0:.1f}s]" if timings else ""
+        shown = replies if tty else [r.replace("\n", "\\n") for r in replies]
         if candidates == 1:
-            click.echo(("clone> " if tty else "") + replies[0] + took)
+            click.echo(("clone> " if tty else "") + shown[0] + took)
         else:
-            for i, r in enumerate(replies, 1):
+            for i, r in enumerate(shown, 1):
                 click.echo(f"[{i}] {r}" + (took if i == 1 else ""))
         # The first candidate is what the clone "said": it is the context for the next turn.
         history.append({"role": CLONE, "content": replies[0]})

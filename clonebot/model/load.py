@@ -1,8 +1,11 @@
-"""Load a base model (4-bit NF4, double quant) + tokenizer, optionally with a LoRA adapter.
+"""Load a base model + tokenizer, optionally with a LoRA adapter.
 
-Training and inference share this loader, so the adapter always sits on the same
-quantized base it was trained on. Compute dtype: bf16 on GPUs that have it, fp16 on
-older ones (T4-class), fp32 on CPU (bitsandbytes >= 0.49 runs NF4 on CPU).
+The base is held in 4-bit NF4 with double quantization (QLoRA) or in full precision
+(plain LoRA): ``train.quantize`` decides for training ("auto": 4-bit on CUDA, none on
+CPU), and an adapter's manifest records which it was trained on. Training and inference
+share this loader, so the adapter always sits on the same kind of base it was trained on.
+Compute dtype: bf16 on GPUs that have it, fp16 on older ones (T4-class), fp32 on CPU
+(bitsandbytes >= 0.49 runs NF4 on CPU).
 """
 
 from __future__ import annotations
@@ -70,6 +73,31 @@ def compute_dtype(device: str):
     if device.startswith("cuda"):
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.float32
+
+
+QUANTIZE_4BIT = "4bit"
+QUANTIZE_NONE = "none"
+# What a manifest's hyperparameters say for each (older manifests hold the first only).
+_MANIFEST_QUANTIZATION = {QUANTIZE_4BIT: "nf4+double_quant", QUANTIZE_NONE: "none"}
+
+
+def resolve_quantize(setting: str, device: str) -> str:
+    """``train.quantize`` for this device: "auto" is 4-bit on CUDA and none on CPU."""
+    if setting == "auto":
+        return QUANTIZE_4BIT if device.startswith("cuda") else QUANTIZE_NONE
+    return setting
+
+
+def manifest_quantization(quantize: str) -> str:
+    """The ``hyperparameters.quantization`` value a run trained with ``quantize`` records."""
+    return _MANIFEST_QUANTIZATION[quantize]
+
+
+def trained_quantize(manifest: dict) -> str:
+    """How the adapter's base was held in training; manifests from before this choice
+    existed were all 4-bit."""
+    recorded = (manifest.get("hyperparameters") or {}).get("quantization")
+    return QUANTIZE_NONE if recorded == _MANIFEST_QUANTIZATION[QUANTIZE_NONE] else QUANTIZE_4BIT
 
 
 def quantization_config(dtype):
@@ -157,8 +185,11 @@ def load_base(
     revision: str | None = None,
     *,
     training: bool = False,
+    quantize: str | None = None,
 ) -> tuple[Any, Any, str]:
-    """Load the 4-bit base model and its tokenizer. Returns (model, tokenizer, device)."""
+    """Load the base model and its tokenizer. Returns (model, tokenizer, device).
+
+    ``quantize``: "4bit" or "none"; None resolves ``train.quantize`` for the device."""
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
 
@@ -179,14 +210,16 @@ def load_base(
     if device == "cpu":
         torch.set_num_threads(cpu_threads(settings.model.cpu_threads))
     dtype = compute_dtype(device)
+    quantize = quantize or resolve_quantize(settings.train.quantize, device)
     device_map = {"": device if device == "cpu" else int(device.split(":")[1])}
+    quant = {"quantization_config": quantization_config(dtype)} if quantize == QUANTIZE_4BIT else {}
     try:
         model = AutoModelForCausalLM.from_pretrained(
             source,
             revision=revision,
-            quantization_config=quantization_config(dtype),
             device_map=device_map,
             dtype=dtype,
+            **quant,
         )
     except ImportError as e:
         raise ModelError(f"4-bit loading needs bitsandbytes: {e}") from None
@@ -201,7 +234,8 @@ def load_base(
         for module in model.modules():
             if hasattr(module, "support_avx512bf16_for_cpu"):
                 module.support_avx512bf16_for_cpu = False
-    log.info("loaded %s on %s (4-bit NF4, compute %s)", name, device, dtype)
+    held = "4-bit NF4" if quantize == QUANTIZE_4BIT else "full precision"
+    log.info("loaded %s on %s (%s, compute %s)", name, device, held, dtype)
     return model, tokenizer, device
 
 
@@ -212,7 +246,7 @@ def load_model(settings: Settings, adapter_dir: Path | str | None = None) -> Loa
     whose prompt format differs from this code's is refused (FormatMismatchError).
     """
     manifest = None
-    base, revision = None, None
+    base, revision, quantize = None, None, None
     if adapter_dir is not None:
         adapter_dir = Path(adapter_dir)
         manifest = read_manifest(adapter_dir)
@@ -220,7 +254,8 @@ def load_model(settings: Settings, adapter_dir: Path | str | None = None) -> Loa
         if not (adapter_dir / "adapter_config.json").is_file():
             raise ModelError(f"{adapter_dir} has no adapter_config.json: not a trained adapter")
         base, revision = manifest["base_model"], manifest.get("revision")
-    model, tokenizer, device = load_base(settings, base, revision)
+        quantize = trained_quantize(manifest)
+    model, tokenizer, device = load_base(settings, base, revision, quantize=quantize)
     if adapter_dir is not None:
         from peft import PeftModel
 
