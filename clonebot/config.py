@@ -11,9 +11,11 @@ environment or in ``.env`` (git-ignored), never in a committed file.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
@@ -178,6 +180,15 @@ class _FiniteSection(_Section):
 class BotSettings(_FiniteSection):
     default_mode: Mode = "approve"
     chats: list[ChatRule] = []
+
+    @field_validator("chats", mode="before")
+    @classmethod
+    def _plain_chats(cls, v: Any) -> Any:
+        # `chats = ["@alice", 123]` is the natural first try: a bare chat is a rule with no mode.
+        if isinstance(v, list):
+            return [{"chat": c} if isinstance(c, (str, int)) and not isinstance(c, bool) else c
+                    for c in v]
+        return v
     control_chat: int | str = "me"
     debounce_seconds: float = Field(5.0, ge=0, le=3600)
     approval_ttl_minutes: float = Field(720.0, gt=0, le=30 * _DAY_MINUTES)
@@ -233,6 +244,7 @@ class _PrefixedDotEnvSource(DotEnvSettingsSource):
     def __call__(self) -> dict[str, Any]:
         prefix = (self.env_prefix or "").lower()
         fields = self.settings_cls.model_fields
+        check_env_keys([k.upper() for k in self.env_vars], where=f"{self.env_file}:")
         return {k: v for k, v in super().__call__().items()
                 if k in fields or k.lower().startswith(prefix)}
 
@@ -284,15 +296,73 @@ REMOVED_KEYS = {
 }
 
 
+def _known_keys(loc: tuple) -> list[str]:
+    """The keys that exist where ``loc`` points: the sections, or one section's keys."""
+    if len(loc) == 1:
+        return list(Settings.model_fields)
+    section = Settings.model_fields.get(str(loc[0]))
+    if len(loc) == 2 and section is not None and hasattr(section.annotation, "model_fields"):
+        return list(section.annotation.model_fields)
+    return []
+
+
+def unknown_key_message(loc: tuple) -> str:
+    """``bot.default_mod: no such key (did you mean default_mode?)``."""
+    where = ".".join(str(p) for p in loc)
+    what = "section" if len(loc) == 1 else "key"
+    known = _known_keys(loc)
+    close = difflib.get_close_matches(str(loc[-1]).lower(), known, n=1, cutoff=0.6)
+    if close:
+        return f"{where}: no such {what} (did you mean {close[0]}?)"
+    if known:
+        return f"{where}: no such {what} (known: {', '.join(known)})"
+    return f"{where}: no such {what}"
+
+
+_CHAT_RULE_HINT = ('write chats = ["@alice", 123456789] or '
+                   'chats = [{ chat = "@alice", mode = "draft" }]')
+
+
 def _describe(err: ValidationError) -> str:
     for e in err.errors():
         where = ".".join(str(p) for p in e.get("loc", ()))
         if e.get("type") == "extra_forbidden" and where in REMOVED_KEYS:
             return f"{where} was removed: {REMOVED_KEYS[where]}"
     first = err.errors()[0]
-    where = ".".join(str(p) for p in first.get("loc", ())) or "config"
+    loc = tuple(first.get("loc", ()))
     more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
-    return f"{where}: {first.get('msg')}{more}"
+    if first.get("type") == "extra_forbidden":
+        return unknown_key_message(loc) + more
+    where = ".".join(str(p) for p in loc) or "config"
+    msg = first.get("msg")
+    if loc[:2] == ("bot", "chats") and first.get("type") in ("model_type", "model_attributes_type"):
+        msg = f"each chat is an id, an @username or a table: {_CHAT_RULE_HINT}"
+    return f"{where}: {msg}{more}"
+
+
+def check_env_keys(names: Iterable[str], where: str = "environment variable") -> None:
+    """A variable meant as a setting but misspelt is an error, in the environment as in
+    ``.env``: ``CLONEBOT_BOT__DEFAULT_MOD`` would otherwise be silently ignored."""
+    prefix = Settings.model_config["env_prefix"]
+    delim = Settings.model_config["env_nested_delimiter"]
+    for name in names:
+        if not name.upper().startswith(prefix):
+            continue
+        parts = tuple(p.lower() for p in name[len(prefix):].split(delim))
+        if delim not in name[len(prefix):]:
+            # A whole section as JSON is pydantic's to check; other prefixed names may be
+            # another tool's, unless they name a key without its section.
+            owners = [sec for sec, f in Settings.model_fields.items()
+                      if parts[0] in getattr(f.annotation, "model_fields", {})]
+            if owners:
+                raise ConfigError(f"{where} {name}: a setting needs its section "
+                                  f"(did you mean {prefix}{owners[0].upper()}{delim}"
+                                  f"{parts[0].upper()}?)")
+            continue
+        if parts[0] not in Settings.model_fields:
+            raise ConfigError(f"{where} {name}: {unknown_key_message(parts[:1])}")
+        if parts[1] not in _known_keys(parts[:1] + ("",)):
+            raise ConfigError(f"{where} {name}: {unknown_key_message(parts[:2])}")
 
 
 def load_settings(path: Path | str | None = None, **overrides: Any) -> Settings:
@@ -305,6 +375,7 @@ def load_settings(path: Path | str | None = None, **overrides: Any) -> Settings:
     else:
         toml = DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None
 
+    check_env_keys(os.environ)
     cls = type("LoadedSettings", (Settings,), {"_toml_file": toml})
     try:
         return cls(**overrides)

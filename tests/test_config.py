@@ -118,7 +118,7 @@ def test_dotenv_lines_of_other_tools_are_ignored(tmp_path, monkeypatch):
     s = load_settings()
     assert (s.bot.default_mode, s.telegram.api_id) == ("draft", 12345)
     (tmp_path / ".env").write_text("CLONEBOT_BOTT__DEFAULT_MODE=draft\n")  # ours, misspelt
-    with pytest.raises(ConfigError, match="clonebot_bott"):
+    with pytest.raises(ConfigError, match="CLONEBOT_BOTT__DEFAULT_MODE: bott: no such section"):
         load_settings()
 
 
@@ -134,3 +134,49 @@ def test_control_chat_forms():
     assert Settings(bot={"control_chat": "@My_Notes"}).bot.control_chat == "@my_notes"
     with pytest.raises(ValueError, match="control_chat"):
         Settings(bot={"control_chat": "Saved Messages"})
+
+
+@pytest.mark.parametrize("body, needle", [
+    ('[bot]\ndefault_mod = "draft"\n', "bot.default_mod: no such key (did you mean default_mode?)"),
+    ("[bott]\nx = 1\n", "bott: no such section (did you mean bot?)"),
+    ("[train]\nzzz = 1\n", "train.zzz: no such key (known: lora_r,"),
+    ("[bot]\nchats = [[1]]\n", 'write chats = ["@alice", 123456789]'),
+])
+def test_unknown_keys_say_what_was_meant(tmp_path, body, needle):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(body)
+    with pytest.raises(ConfigError) as e:
+        load_settings(cfg)
+    assert needle in str(e.value) and "Extra inputs" not in str(e.value)
+
+
+def test_plain_chat_list_is_accepted(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[bot]\nchats = ["@Alice", 123, { chat = "@bob", mode = "draft" }]\n')
+    rules = load_settings(cfg).bot.chats
+    assert [(r.chat, r.mode) for r in rules] == [("@alice", None), (123, None), ("@bob", "draft")]
+
+
+@pytest.mark.parametrize("name, needle", [
+    ("CLONEBOT_BOT__DEFAULT_MOD", "bot.default_mod: no such key (did you mean default_mode?)"),
+    ("CLONEBOT_BOTT__DEFAULT_MODE", "bott: no such section (did you mean bot?)"),
+    ("CLONEBOT_DEFAULT_MODE", "did you mean CLONEBOT_BOT__DEFAULT_MODE?"),
+])
+def test_misspelt_environment_settings_are_errors_as_in_dotenv(tmp_path, monkeypatch, name, needle):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(name, "draft")
+    with pytest.raises(ConfigError, match=re.escape(needle)):
+        load_settings()
+    # The same line in .env says the same.
+    monkeypatch.delenv(name)
+    (tmp_path / ".env").write_text(f"{name}=draft\n")
+    if "__" in name:
+        with pytest.raises(ConfigError, match=re.escape(needle)):
+            load_settings()
+
+
+def test_prefixed_variables_that_are_not_settings_are_left_alone(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CLONEBOT_OPENAI_API_KEY", "k")
+    monkeypatch.setenv("CLONEBOT_LIVE_ACCOUNTS", "x.json")
+    assert load_settings().bot.default_mode == "approve"
