@@ -77,16 +77,20 @@ def prepare_cmd(app, exports: tuple[Path, ...], out: Path | None, owner_id: int 
 
     def progress(phase: str, n: int, of: int | None) -> None:
         if phase == "read":
-            bar = bars.get("read") or bars.setdefault("read", tqdm(
-                total=total, unit="B", unit_scale=True, unit_divisor=1024,
-                desc="reading export", leave=False, dynamic_ncols=True, disable=None))
+            bar = bars.get("read")
+            if bar is None:  # not `or`: a tqdm without a total cannot be tested for truth
+                bar = bars["read"] = tqdm(
+                    total=total, unit="B", unit_scale=True, unit_divisor=1024,
+                    desc="reading export", leave=False, dynamic_ncols=True, disable=None)
             bar.update(n)
         elif phase == "write":
             if "read" in bars:
                 bars.pop("read").close()
-            bar = bars.get("write") or bars.setdefault("write", tqdm(
-                total=of, unit=" samples", desc="writing dataset", leave=False, disable=None,
-                dynamic_ncols=True))
+            bar = bars.get("write")
+            if bar is None:
+                bar = bars["write"] = tqdm(
+                    total=of, unit=" samples", desc="writing dataset", leave=False,
+                    disable=None, dynamic_ncols=True)
             bar.n = n
             bar.refresh()
 

@@ -101,6 +101,12 @@ GROUP_EVENT = re.compile(
     r"ha creato il gruppo|ha aggiunto|è uscito", re.I)
 
 
+# iOS's "… omitted" in the languages of the tables above (for the counts only: a generated
+# line is never text either way).
+_OMITTED = re.compile(r"omit|weggelassen|ausgelassen|absente|omess|отсутству|відсутн|vynechán|"
+                      r"não revelad|disertakan|weggelaten|atlanmış|pominięt", re.I)
+
+
 def strip_bidi(s: str) -> str:
     return _BIDI_RE.sub("", s) if not s.isascii() else s
 
@@ -113,18 +119,17 @@ def is_generated(body: str) -> bool:
 def classify(first: str, more: list[str] | None, ios: bool) -> tuple[str, str, bool]:
     """(kind, text, edited) of a body: its first line and the lines after it; ``ios``: the
     file writes iOS headers (``[date, time]``)."""
+    if not more and not strip_bidi(first).strip():
+        return EMPTY, "", False
     if is_generated(first):
         core = _norm(first)
         if core in DELETED_TEXTS:
             return DELETED, "", False
-        return (MEDIA if "<" in first or "omit" in core or _MEDIA_FILE.search(first)
+        return (MEDIA if "<" in first or _OMITTED.search(core) or _MEDIA_FILE.search(first)
                 else SERVICE), "", False
     line = first.strip()
-    if not more:
-        if not line or not strip_bidi(line).strip():
-            return EMPTY, "", False
-        if line == "null":  # Android's view-once media
-            return MEDIA, "", False
+    if not more and line == "null":  # Android's view-once media
+        return MEDIA, "", False
     core = _norm(line)
     if core in DELETED_TEXTS:
         return DELETED, "", False

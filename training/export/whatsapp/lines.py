@@ -103,17 +103,25 @@ def decoded_lines(f: BinaryIO) -> Iterator[tuple[str | None, int]]:
 
 
 def entries(open_stream: Callable[[], BinaryIO]) -> Iterator[Entry]:
-    """The file's entries in file order (see the module docstring)."""
+    """The file's entries in file order (see the module docstring). A line that is not
+    UTF-8 inside a message is dropped from it and comes as an unreadable entry after it."""
     with open_stream() as f:
         cur: Entry | None = None
+        bad: list[int] = []  # sizes of undecodable lines inside ``cur``
         for line, n in decoded_lines(f):
             if line is None:
-                yield Entry(None, None, "", None, False, n)
+                if cur is None:
+                    yield Entry(None, None, "", None, False, n)
+                else:
+                    bad.append(n)
                 continue
             h = split_header(line) if line else None
             if h is not None:
                 if cur is not None:
                     yield cur
+                    for size in bad:
+                        yield Entry(None, None, "", None, False, size)
+                    bad = []
                 st, rest, ios = h
                 sender, body = split_sender(rest)
                 cur = Entry(st, sender, body, None, ios, n)
@@ -127,3 +135,5 @@ def entries(open_stream: Callable[[], BinaryIO]) -> Iterator[Entry]:
                 yield Entry(None, None, "", None, False, n)  # text before the first header
         if cur is not None:
             yield cur
+            for size in bad:
+                yield Entry(None, None, "", None, False, size)

@@ -41,9 +41,9 @@ class WhatsAppReader:
         keys = frozenset(identity.name_key(n) for n in self.owner_names)
         if not keys:
             raise ExportError(
-                f"{self._which()} does not say who you are (WhatsApp has no user ids): pass "
-                f"--owner-name 'YOUR NAME' as WhatsApp shows it, or set prepare.owner_name"
-                f"{self._sender_hint()}")
+                f"{self._which()}: WhatsApp exports do not say who you are (no user ids): "
+                "pass --owner-name 'YOUR NAME' as WhatsApp shows it, or set "
+                f"prepare.owner_name{self._sender_hint()}")
         if not any(k in sc.lines for sc in self.scans for k in keys):
             names = ", ".join(repr(n) for n in self.owner_names)
             raise ExportError(
@@ -65,7 +65,7 @@ class WhatsAppReader:
     def _which(self) -> str:
         if len(self.files) == 1:
             return self.files[0].label
-        return f"the {len(self.files)} WhatsApp chats"
+        return f"{len(self.files)} WhatsApp chats"
 
     def _sender_hint(self) -> str:
         """'; senders: 'Alex' (3 of 3 chats, 120 messages), ...': the owner writes in every
