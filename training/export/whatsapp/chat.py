@@ -164,22 +164,17 @@ class WhatsAppChat:
         sc = self.scan
         clock = sc.clock
         owners = self.owner_keys
-        # When WhatsApp writes no edit time: the day after this export's last date, which
-        # grows with every newer export, so a newer edit wins a merge and the same file
-        # twice changes nothing.
-        edited_at = (sc.last_day + 1) * 86400
         slots: dict[int, int] = {}
         keys: dict[str, tuple[int, bool]] = {}
         try:
             for e in entries(sc.file.open):
                 self.message_count += 1
-                yield self._message(e, clock, slots, keys, owners, edited_at)
+                yield self._message(e, clock, slots, keys, owners)
         except OSError as e:
             raise ExportError(f"cannot read {sc.file.label}: {e.strerror or e}") from None
 
     @staticmethod
-    def _message(e: Entry, clock: Clock, slots: dict, keys: dict, owners: frozenset,
-                 edited_at: int) -> Message:
+    def _message(e: Entry, clock: Clock, slots: dict, keys: dict, owners: frozenset) -> Message:
         if e.stamp is None:
             return _UNREADABLE
         secs = clock.seconds(e.stamp)
@@ -204,7 +199,10 @@ class WhatsAppChat:
             return Message(mid, secs, 0, None, False, SERVICE, "")
         if kind != TEXT:
             return Message(mid, secs, 0, who[0], who[1], kind, "")
-        return Message(mid, secs, edited_at if edited else 0, who[0], who[1], TEXT, text)
+        # WhatsApp writes no edit time, and allows edits for 15 minutes after sending: an
+        # edited text is final. "Sent, then edited" is enough for a merge to take it over
+        # the unedited one, and two exports of the edited message tie (the stored one stays).
+        return Message(mid, secs, secs + 1 if edited else 0, who[0], who[1], TEXT, text)
 
     def fingerprint(self) -> set[int]:
         """Hashes of (id, sender, text) of every message: two files of one chat share
