@@ -175,7 +175,8 @@ def test_several_export_arguments_equal_one_folder(tmp_path):
     for f in files:
         shutil.copy(f, folder)
     assert run(folder, "--out", b, "--owner-name", ME).exit_code == 0
-    assert dataset_files(a, ("samples", "fingerprint")) == dataset_files(b, ("samples", "fingerprint"))
+    keys = ("samples", "fingerprint")
+    assert dataset_files(a, keys) == dataset_files(b, keys)
 
 
 def test_the_zip_is_read_in_place_and_the_unzipped_one_is_the_same_chat(tmp_path):

@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 # Marks that carry no text: bidi marks and embeddings, BOM, zero-width joiners.
-MARKS = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff\u200b\u200c\u200d\u061c"
+MARKS = ("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
+         "\u200b\u200c\u200d\u061c")
 _MARKS_RE = re.compile(f"[{MARKS}]")
 _SPACES_RE = re.compile("[\u00a0\u202f\u2009\u2007\u3000]")
 
