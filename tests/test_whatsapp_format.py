@@ -163,6 +163,21 @@ def test_unreadable_lines_are_entries_of_their_own():
     assert [n for _, n in decoded_lines(io.BytesIO(data))][:1] == [29]
 
 
+def test_endless_lines_and_messages_are_unreadable_not_memory(monkeypatch):
+    from training.export.whatsapp import lines
+
+    monkeypatch.setattr(lines, "_MAX_LINE", 64)
+    monkeypatch.setattr(lines, "_MAX_MESSAGE", 200)
+    data = (b"24/12/2023, 21:41 - Alice: " + b"x" * 500 + b"\n"  # one line of 527 bytes
+            + b"24/12/2023, 21:42 - Bob: ok\n" + b"more\n" * 100
+            + b"24/12/2023, 21:43 - Alice: fine\n")
+    es = _entries(data)
+    assert [e.first for e in es if e.stamp is not None] == ["ok", "fine"]
+    bob = next(e for e in es if e.first == "ok")
+    assert 30 < len(bob.more) < 40  # the message stopped at 200 bytes
+    assert sum(e.size for e in es) == len(data)  # every byte accounted for, in order
+
+
 # -- bodies: the sender's words, or WhatsApp's ------------------------------------------------
 @pytest.mark.parametrize("first,more,ios,kind", [
     ("<Media omitted>", None, False, MEDIA),

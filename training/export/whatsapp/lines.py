@@ -21,6 +21,10 @@ from training.export.whatsapp.stamps import MARKS, Stamp, parse_stamp
 
 _LEAD = MARKS + " \t"
 _MAX_STAMP = 80
+# WhatsApp caps a message at 65,536 characters: a longer line, or a message of more than
+# _MAX_MESSAGE bytes, is not from WhatsApp (a file with no line ends, a log appended).
+_MAX_LINE = 1 << 20
+_MAX_MESSAGE = 4 << 20
 
 
 @dataclass(slots=True)
@@ -79,18 +83,30 @@ def split_sender(rest: str) -> tuple[str | None, str]:
 
 
 def decoded_lines(f: BinaryIO) -> Iterator[tuple[str | None, int]]:
-    """(line without its end, bytes) of a binary stream; None for a line not in UTF-8."""
+    """(line without its end, bytes) of a binary stream; None for a line not in UTF-8, or
+    longer than any WhatsApp writes (read in pieces: memory stays flat whatever the file)."""
     if not hasattr(f, "peek"):
         f = io.BufferedReader(f)  # type: ignore[arg-type]
     head = f.peek(4)[:4]  # type: ignore[attr-defined]
     if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
         text = io.TextIOWrapper(f, encoding="utf-16", errors="replace", newline=None)
-        for line in text:
+        while line := text.readline(_MAX_LINE):
+            if len(line) == _MAX_LINE and not line.endswith("\n"):
+                n = len(line)
+                while (more := text.readline(_MAX_LINE)) and not more.endswith("\n"):
+                    n += len(more)
+                yield None, 2 * (n + len(more))
+                continue
             yield line.rstrip("\n"), len(line) * 2
         return
     first = True
-    for raw in f:
+    while raw := f.readline(_MAX_LINE):
         n = len(raw)
+        if n == _MAX_LINE and not raw.endswith(b"\n"):
+            while (more := f.readline(_MAX_LINE)) and not more.endswith(b"\n"):
+                n += len(more)
+            yield None, n + len(more)
+            continue
         if first:
             first = False
             if raw.startswith(codecs.BOM_UTF8):
@@ -104,7 +120,8 @@ def decoded_lines(f: BinaryIO) -> Iterator[tuple[str | None, int]]:
 
 def entries(open_stream: Callable[[], BinaryIO]) -> Iterator[Entry]:
     """The file's entries in file order (see the module docstring). A line that is not
-    UTF-8 inside a message is dropped from it and comes as an unreadable entry after it."""
+    UTF-8 inside a message, or past ``_MAX_MESSAGE`` bytes of it, is dropped from it and
+    comes as an unreadable entry after it."""
     with open_stream() as f:
         cur: Entry | None = None
         bad: list[int] = []  # sizes of undecodable lines inside ``cur``
@@ -126,6 +143,9 @@ def entries(open_stream: Callable[[], BinaryIO]) -> Iterator[Entry]:
                 sender, body = split_sender(rest)
                 cur = Entry(st, sender, body, None, ios, n)
             elif cur is not None:
+                if cur.size + n > _MAX_MESSAGE:
+                    bad.append(n)
+                    continue
                 if cur.more is None:
                     cur.more = [line]
                 else:
