@@ -64,6 +64,7 @@ class ModelSettings(_Section):
 
 class PrepareSettings(_Section):
     owner_id: int | None = None
+    owner_name: str | None = None
     session_gap_hours: float = Field(4.0, gt=0)
     # Turns of conversation the model sees before a reply. Training windows hold this many
     # before each reply; the bot, chat and eval give an adapter the number it was trained

@@ -1,4 +1,5 @@
-"""``clonebot prepare EXPORT [--out DIR]``: Telegram export -> scrubbed training dataset."""
+"""``clonebot prepare EXPORT... [--out DIR]``: Telegram exports and WhatsApp chats ->
+scrubbed training dataset."""
 
 from __future__ import annotations
 
@@ -21,12 +22,16 @@ class WorkerCount(click.ParamType):
 
 
 @click.command("prepare")
-@click.argument("export", type=click.Path(path_type=Path))
+@click.argument("exports", metavar="EXPORT", nargs=-1, required=True,
+                type=click.Path(path_type=Path))
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Dataset directory (default: paths.dataset_dir). An existing dataset "
                    "there is merged with this export.")
 @click.option("--owner-id", type=int, default=None,
               help="Your Telegram user id (needed for single-chat exports).")
+@click.option("--owner-name", default=None, metavar="NAME",
+              help="Your name as WhatsApp shows it in your chats (needed for WhatsApp "
+                   "exports: they have no user ids).")
 @options.chat_selection("use")
 @click.option("--canaries", type=click.IntRange(min=0), default=0, metavar="N",
               help="Plant N fake secrets in training replies (for `clonebot eval`).")
@@ -37,11 +42,13 @@ class WorkerCount(click.ParamType):
               help="Merge an export of another account into the existing dataset at --out "
                    "(refused by default: one clone, one person).")
 @pass_app
-def prepare_cmd(app, export: Path, out: Path | None, owner_id: int | None,
+def prepare_cmd(app, exports: tuple[Path, ...], out: Path | None, owner_id: int | None,
+                owner_name: str | None,
                 include_chat: tuple[str, ...], exclude_chat: tuple[str, ...],
                 groups: bool, canaries: int, workers: int | str | None,
                 allow_other_owner: bool) -> None:
-    """Turn a Telegram Desktop export (result.json) into a training dataset.
+    """Turn exports into a training dataset: Telegram Desktop's result.json, WhatsApp
+    chats (.txt, or .zip with _chat.txt), or folders of them; several at once.
 
     Personal chats only by default; bots, Saved Messages and channels never. PII is
     scrubbed before anything is written.
@@ -63,28 +70,34 @@ def prepare_cmd(app, export: Path, out: Path | None, owner_id: int | None,
 
     bars: dict[str, tqdm] = {}
     try:
-        total = Path(export).expanduser().stat().st_size
+        total = sum(Path(e).expanduser().stat().st_size for e in exports
+                    if Path(e).expanduser().is_file()) or None
     except OSError:
         total = None
 
     def progress(phase: str, n: int, of: int | None) -> None:
         if phase == "read":
-            bar = bars.get("read") or bars.setdefault("read", tqdm(
-                total=total, unit="B", unit_scale=True, unit_divisor=1024,
-                desc="reading export", leave=False, dynamic_ncols=True, disable=None))
+            bar = bars.get("read")
+            if bar is None:  # not `or`: a tqdm without a total cannot be tested for truth
+                bar = bars["read"] = tqdm(
+                    total=total, unit="B", unit_scale=True, unit_divisor=1024,
+                    desc="reading export", leave=False, dynamic_ncols=True, disable=None)
             bar.update(n)
         elif phase == "write":
             if "read" in bars:
                 bars.pop("read").close()
-            bar = bars.get("write") or bars.setdefault("write", tqdm(
-                total=of, unit=" samples", desc="writing dataset", leave=False, disable=None,
-                dynamic_ncols=True))
+            bar = bars.get("write")
+            if bar is None:
+                bar = bars["write"] = tqdm(
+                    total=of, unit=" samples", desc="writing dataset", leave=False,
+                    disable=None, dynamic_ncols=True)
             bar.n = n
             bar.refresh()
 
     try:
-        stats = prepare(export, out, settings, owner_id=owner_id, progress=progress,
-                        canaries=canaries, allow_other_owner=allow_other_owner)
+        stats = prepare(list(exports), out, settings, owner_id=owner_id, owner_name=owner_name,
+                        progress=progress, canaries=canaries,
+                        allow_other_owner=allow_other_owner)
     finally:
         for bar in bars.values():
             bar.close()
@@ -103,6 +116,11 @@ def summary(stats: dict, out: Path) -> str:
     if stats.get("merged"):
         lines.append(f"  merged: {stats['messages_new']} new, {stats['messages_duplicate']} "
                      f"already there ({stats['messages_updated']} with newer edits)")
+    sources = stats.get("sources") or {}
+    if len(sources) > 1:
+        lines.append("  sources: " + ", ".join(
+            f"{src} {s['chats_used']} chats / {s['samples']} samples"
+            for src, s in sources.items()))
     skipped = stats.get("skipped") or {}
     if skipped:
         lines.append("  skipped: " + ", ".join(f"{k} {v}" for k, v in

@@ -4,7 +4,7 @@ workers scrub and build windows (``workers``), results are written in chat order
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from clonebot.config import Settings
@@ -13,7 +13,8 @@ from clonebot.chat_selection import ChatFilter
 from training.dataset.chat_work import EXPORT_ROWS, RECORD_ROWS, PieceResult, WorkSettings
 from training.dataset.records import RecordWriter, iter_chats, record_batch
 from training.dataset.samples import SampleStream, sample_batch
-from training.export import TEXT, ExportReader
+from training.dataset.sources import SourceCounts, source_of
+from training.export import TEXT
 
 CHUNK = 2000  # messages per piece sent to a worker
 Progress = Callable[[str, int, int | None], None]
@@ -39,6 +40,7 @@ class Pipeline:
         self.skipped: Counter = Counter()
         self.chats_skipped: Counter = Counter()
         self.pii: Counter = Counter()
+        self.by_source = SourceCounts()
         self.worker_pids: list[int] = []  # for tests
         self._out: _Outputs | None = None
         self.pool: workers.InlineWorkers | workers.ProcessWorkers | None = None
@@ -57,14 +59,13 @@ class Pipeline:
         assert self._out is not None
         self._out.take(res)
 
-    def read_export(self, export: Path, owner_id: int | None, records_path: Path,
+    def read_export(self, readers: list[tuple[str, Iterable]], records_path: Path,
                     samples_path: Path | None,
                     check_owner: Callable[[int], None] | None = None) -> dict:
-        """Stream the export into scrubbed records (and samples, if ``samples_path``)."""
+        """Stream the exports' chats into scrubbed records (and samples, if
+        ``samples_path``). ``readers``: (source, reader) pairs, read in that order."""
         p = self.settings.prepare
         flt = ChatFilter(list(p.include_chats), list(p.exclude_chats), p.include_groups)
-        tick = (lambda n: self.progress("read", n, None)) if self.progress else None
-        reader = ExportReader(export, owner_id, progress=tick, default_owner_id=p.owner_id)
         out = self._out = _Outputs(RecordWriter(records_path),
                                    SampleStream(samples_path) if samples_path else None)
         pool = self.pool
@@ -75,49 +76,64 @@ class Pipeline:
         seen_chats: set[int] = set()
         ordered = True
         try:
-            for chat in reader:
-                chats_read += 1
-                if chats_read == 1 and check_owner is not None:
-                    check_owner(reader.owner_id)  # type: ignore[arg-type]
-                why = flt.reason(chat)
-                if why is not None:
-                    self.chats_skipped[why] += 1
-                    skipped["chat_not_used"] += chat.skip()
-                    continue
-                cid: int = chat.id  # type: ignore[assignment]
-                if cid in seen_chats:
-                    ordered = False
-                seen_chats.add(cid)
-                seq += 1
-                rows: list[tuple] = []
-                for m in chat.messages():
-                    if m.kind != TEXT:
-                        skipped[m.kind] += 1
-                    elif m.forwarded:  # someone else's words, whoever forwarded them
-                        skipped["forwarded"] += 1
-                    elif m.via_bot:  # inline-bot output, not typed by the sender
-                        skipped["via_bot"] += 1
-                    else:
-                        rows.append((m.id, m.date, m.edited, m.sender, m.from_owner, m.text))
-                        if len(rows) >= self.chunk:
-                            pool.send(seq, cid, EXPORT_ROWS, rows, False, want_samples)
-                            rows = []
-                pool.send(seq, cid, EXPORT_ROWS, rows, True, want_samples)
+            for source, reader in readers:
+                read_before, first = chats_read, True
+                for chat in reader:
+                    chats_read += 1
+                    if first and check_owner is not None and reader.owner_id is not None:
+                        check_owner(reader.owner_id)
+                    first = False
+                    why = flt.reason(chat)
+                    if why is not None:
+                        self.chats_skipped[why] += 1
+                        n = chat.skip()
+                        skipped["chat_not_used"] += n
+                        self.by_source.skip(source, "chat_not_used", n)
+                        continue
+                    cid: int = chat.id  # type: ignore[assignment]
+                    if cid in seen_chats:
+                        ordered = False
+                    seen_chats.add(cid)
+                    seq += 1
+                    rows: list[tuple] = []
+                    for m in chat.messages():
+                        if m.kind != TEXT:
+                            skipped[m.kind] += 1
+                            self.by_source.skip(source, m.kind)
+                        elif m.forwarded:  # someone else's words, whoever forwarded them
+                            skipped["forwarded"] += 1
+                        elif m.via_bot:  # inline-bot output, not typed by the sender
+                            skipped["via_bot"] += 1
+                        else:
+                            rows.append((m.id, m.date, m.edited, m.sender, m.from_owner, m.text))
+                            if len(rows) >= self.chunk:
+                                pool.send(seq, cid, EXPORT_ROWS, rows, False, want_samples)
+                                rows = []
+                    pool.send(seq, cid, EXPORT_ROWS, rows, True, want_samples)
+                self.by_source.add(source, chats_read=chats_read - read_before,
+                                   messages_read=reader.messages_read)
             pool.finish()
         finally:
             out.close()
         self.pii.update(out.pii)
         skipped.update(out.skipped)
+        for src, c in out.by_source.items():
+            self.by_source.add(src, messages_kept=c["records"], owner_messages=c["owner"])
+            for reason, n in c.items():
+                if reason not in ("records", "owner"):
+                    self.by_source.skip(src, reason, n)
+        owners = [r.owner_id for _, r in readers if r.owner_id is not None]
         return {
-            "owner_id": reader.owner_id,
-            "export_kind": reader.kind,
-            "messages_read": reader.messages_read,
+            "owner_id": owners[0] if owners else None,
+            "owner_ids": sorted(set(owners)),
+            "export_kind": "+".join(dict.fromkeys(r.kind for _, r in readers if r.kind)),
+            "messages_read": sum(r.messages_read for _, r in readers),
             "messages_kept": out.records.rows,  # type: ignore[union-attr]
             "owner_messages": out.owner_messages,
             "chats_read": chats_read,
             "ordered": ordered and out.ordered,
             "segments": out.samples.segments if out.samples else None,
-            "repaired_surrogates": reader.repaired_surrogates,
+            "repaired_surrogates": sum(r.repaired_surrogates for _, r in readers),
         }
 
     def samples_from_records(self, records_path: Path, samples_path: Path) -> list[list[int]]:
@@ -156,6 +172,7 @@ class _Outputs:
         self.ordered = True
         self.skipped: Counter = Counter()
         self.pii: Counter = Counter()
+        self.by_source: dict[str, Counter] = {}  # records, owner, skipped reasons
 
     def take(self, res: PieceResult) -> None:
         if res.seq != self.seq:
@@ -169,6 +186,11 @@ class _Outputs:
         self.owner_messages += res.owner_messages
         self.ordered = self.ordered and res.ordered
         self.skipped.update(res.skipped)
+        if self.records is not None:
+            c = self.by_source.setdefault(source_of(res.chat_id), Counter())
+            c["records"] += len(res.records[0]) if res.records is not None else 0
+            c["owner"] += res.owner_messages
+            c.update(res.skipped)
         self.pii.update(res.pii)
 
     def close(self) -> None:
