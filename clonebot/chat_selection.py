@@ -38,10 +38,10 @@ def chat_ref(value: int | str) -> int | str:
 _CHANNEL_MARK = 10**12
 
 
-def _norm_chat_id(v: int) -> int:
-    # Bot API style channel/supergroup ids (-100XXXXXXXXXX = -(10**12 + id)) name the same
-    # chat as the export's bare id; a basic group's -id is just negative ("-10042" is chat
-    # 10042, not channel 42).
+def bare_chat_id(v: int) -> int:
+    """The id an export gives a chat, from any id of it: Telethon's / the Bot API's marked
+    ids (``-100XXXXXXXXXX`` = -(10**12 + id) for a channel or supergroup, ``-id`` for a
+    basic group: "-10042" is chat 10042, not channel 42) or the bare id itself."""
     if v <= -_CHANNEL_MARK:
         return -v - _CHANNEL_MARK
     return abs(v)
@@ -59,7 +59,7 @@ class ChatFilter:
         for it in items:
             ref = chat_ref(it) if isinstance(it, (int, str)) else None
             if isinstance(ref, int) and not isinstance(ref, bool):
-                ids.add(_norm_chat_id(ref))
+                ids.add(bare_chat_id(ref))
             elif isinstance(ref, str) and ref:
                 names.add(ref.casefold())
         return ids, names

@@ -200,7 +200,7 @@ class CloneBot:
             if s.mode == "draft":
                 same = msg.text.strip() == s.suggestion.strip()
                 self.store.decide(s.id, Decision.SENT if same else Decision.EDITED, now=now,
-                                  final_text=msg.text, note="draft")
+                                  final_text=msg.text, note="draft", msg_id=msg.id)
                 self.spawn(self.delivery.clear_draft(s))
             else:
                 self.store.decide(s.id, Decision.REJECTED, now=now, final_text=msg.text,
