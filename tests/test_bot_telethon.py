@@ -299,3 +299,33 @@ def test_an_allow_list_by_id_works_on_a_fresh_login(tmp_path):
         await env.close()
 
     run(go())
+
+
+# --- issue 19: whole seconds -------------------------------------------------------------------
+
+def test_the_recheck_reads_back_a_lost_message_from_the_bots_first_second(tmp_path):
+    """Telegram dates in whole seconds; the bot started at x.6. A friend's message in that
+    same second whose update the server dropped is still answered by the minute recheck."""
+    from clonebot.runtime.catchup import recheck
+    from fixtures_telegram import T0
+
+    async def go():
+        clock = ManualClock(start=T0 + 0.6, auto=True)
+        tg = TelegramDouble(clock=clock.now)
+        p = people(tg)
+        tg.send(p.owner, p.alice, "hey")  # the owner has written there before
+        env = await bot_on_double(tmp_path, tg=tg, p=p, clock=clock, replies=["see you!"],
+                                  chats=[{"chat": "@alice", "mode": "auto"}])
+        start = env.bot._started_at
+        assert start == T0 + 0.6
+        # Alice writes in the bot's first second; the update never reaches the bot's session
+        sent = tg.send(p.alice, p.owner, "lunch?", origin=env.client._sender)
+        assert sent.date.timestamp() == T0 < start
+        await env.settle()
+        assert env.bot.worker.generations == 0  # nothing came as an event
+        await recheck(env.bot, start)
+        await env.settle()
+        assert tg.texts(p.alice, p.owner)[-1] == "see you!"
+        await env.close()
+
+    run(go())

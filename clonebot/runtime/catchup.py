@@ -12,11 +12,16 @@ running yet.
 While running, the same read-back runs every minute over what arrived since the start
 (``recheck``): an update a server or Telethon loses (a gap filled inconsistently) would
 otherwise wait for Telethon's 15-minute no-update deadline, or forever.
+
+Telegram dates messages in whole seconds; our clock has fractions. "Since" is compared in
+whole seconds (the second that holds it), or a message from the bot's first second (dated
+12:00:00 while the bot started at 12:00:00.4) would never be read back.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from typing import TYPE_CHECKING
 
 from clonebot.runtime.answering import unanswered
@@ -53,6 +58,7 @@ async def recheck(bot: "CloneBot", started_at: float) -> None:
 
 
 async def read_back(bot: "CloneBot", since: float) -> None:
+    since = math.floor(since)  # Telegram's dates are whole seconds
     try:
         for msg in await bot.client.history(bot.control.id, _CONTROL_LOOKBACK):
             if msg.date >= since:
