@@ -1,5 +1,6 @@
 """Which chats become training material: personal chats by default, groups on request,
-never bots, Saved Messages, the replies feed or channels; include/exclude lists by id or
+never bots, Saved Messages, the replies feed, channels or Telegram's service chat (777000,
+login codes); include/exclude lists by id or
 name (``prepare.include_chats`` / ``--include-chat``).
 
 One rule for every source of history: ``clonebot prepare`` applies it to an export's chats,
@@ -17,6 +18,9 @@ PERSONAL = frozenset({"personal_chat"})
 GROUPS = frozenset({"private_group", "private_supergroup", "public_supergroup"})
 # Never training material: bots, Saved Messages, the replies feed, channels.
 NEVER = frozenset({"bot_chat", "saved_messages", "replies", "private_channel", "public_channel"})
+# Telegram's service notifications (login codes, new-device alerts): a "personal chat" in an
+# export, but never anyone's words, and its codes must not be stored anywhere.
+SERVICE_IDS = frozenset({777000})
 
 _NUMERIC = re.compile(r"-?[0-9]+")  # ASCII digits: "²".isdigit() is True, int("²") fails
 
@@ -73,6 +77,8 @@ class ChatFilter:
         """None if the chat is used, else why not."""
         if chat.id is None:
             return "bad_id"
+        if abs(chat.id) in SERVICE_IDS:
+            return "service"
         t = chat.type or "unknown"
         if t in NEVER:
             return f"type:{t}"

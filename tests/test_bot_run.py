@@ -313,3 +313,21 @@ def test_ctrl_c_during_the_model_load_exits_cleanly(tmp_path):
     out = "".join(seen) + rest
     assert proc.returncode == 0, out
     assert "stopped" in out and "terminate called" not in out and "Traceback" not in out
+
+
+def test_a_wrong_login_code_is_said_at_once_then_asked_again(tmp_path, monkeypatch):
+    """Through Telethon's sign_in on the double: the first wrong code is answered "wrong
+    code, try again" before the next prompt, not only after the third."""
+    tg = TelegramDouble()
+    people(tg)
+    real = session.make_client
+    monkeypatch.setattr(session, "make_client", lambda s, **kw: tg.attach(real(s, **kw)))
+    env = {"CLONEBOT_PATHS__DATA_DIR": str(tmp_path / "data"),
+           "CLONEBOT_TELEGRAM__API_ID": "1", "CLONEBOT_TELEGRAM__API_HASH": "x" * 32}
+    res = CliRunner().invoke(cli, ["login"], input=f"+{OWNER_PHONE}\n11111\n{tg.login_code}\n",
+                             env=env)
+    assert res.exit_code == 0, res.output
+    out = res.output
+    first, second = [i for i in range(len(out)) if out.startswith("Login code", i)]
+    assert first < out.index("wrong code, try again") < second
+    assert "logged in as Owner" in out

@@ -329,3 +329,32 @@ def test_the_recheck_reads_back_a_lost_message_from_the_bots_first_second(tmp_pa
         await env.close()
 
     run(go())
+
+
+def test_an_allow_listed_user_never_met_is_looked_up_once_and_said_once_plainly(tmp_path, caplog):
+    """An id the session has never met (and Telegram's dialogs do not hold): the minute
+    recheck says so once, in a plain sentence (not Telethon's error with its URL every
+    minute), and asks Telegram for the dialog list once; a name nobody has, likewise."""
+    import logging
+
+    from clonebot.runtime.catchup import recheck
+
+    async def go():
+        clock = ManualClock(auto=True)
+        tg = TelegramDouble(clock=clock.now)
+        p = people(tg)
+        env = await bot_on_double(tmp_path, tg=tg, p=p, clock=clock,
+                                  chats=[{"chat": p.stranger}, {"chat": "@nobody_has_this"}])
+        with caplog.at_level(logging.INFO, logger="clonebot"):
+            for _ in range(3):
+                await recheck(env.bot, env.bot._started_at)
+        said = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+        assert said == [
+            f"allow-listed chat {p.stranger}: this account has not met them yet (no chat with "
+            "them), so Telegram will not look them up; the bot can answer once they write",
+            "allow-listed chat @nobody_has_this: Telegram knows nobody by that name"]
+        assert len(tg.calls(functions.messages.GetDialogsRequest)) == 1
+        assert len(tg.calls(functions.contacts.ResolveUsernameRequest)) == 1
+        await env.close()
+
+    run(go())

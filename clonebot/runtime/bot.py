@@ -80,6 +80,7 @@ class CloneBot:
         self._reload_lock = asyncio.Lock()
         self._sweeper: asyncio.Task | None = None
         self._started_at = 0.0
+        self.unresolved: set[int | str] = set()  # allow-listed chats Telegram would not resolve
         self.stopping = False
 
     @property

@@ -24,6 +24,7 @@ import logging
 import math
 from typing import TYPE_CHECKING
 
+from clonebot.errors import UnknownChatError
 from clonebot.runtime.answering import unanswered
 
 if TYPE_CHECKING:
@@ -69,6 +70,11 @@ async def read_back(bot: "CloneBot", since: float) -> None:
         try:
             info = await bot.client.get_chat(rule.chat)
             history = await bot.client.history(info.id, _CHAT_LOOKBACK)
+        except UnknownChatError as e:  # said once per run, not every minute
+            if rule.chat not in bot.unresolved:
+                bot.unresolved.add(rule.chat)
+                log.warning("allow-listed chat %s", e)
+            continue
         except Exception as e:
             log.warning("cannot read %s back: %s", rule.chat, e)
             continue
