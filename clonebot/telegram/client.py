@@ -14,8 +14,7 @@ import logging
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
-from telethon import TelegramClient, functions, types, utils
-from telethon import errors
+from telethon import TelegramClient, errors, functions, types, utils
 from telethon.errors import FloodWaitError, PeerFloodError, RPCError
 
 from clonebot.errors import UnknownChatError
