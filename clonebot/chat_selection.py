@@ -1,5 +1,6 @@
 """Which chats become training material: personal chats by default, groups on request,
-never bots, Saved Messages, the replies feed or channels; include/exclude lists by id or
+never bots, Saved Messages, the replies feed, channels or Telegram's service chat (777000,
+login codes); include/exclude lists by id or
 name (``prepare.include_chats`` / ``--include-chat``).
 
 One rule for every source of history: ``clonebot prepare`` applies it to an export's chats,
@@ -17,6 +18,9 @@ PERSONAL = frozenset({"personal_chat"})
 GROUPS = frozenset({"private_group", "private_supergroup", "public_supergroup"})
 # Never training material: bots, Saved Messages, the replies feed, channels.
 NEVER = frozenset({"bot_chat", "saved_messages", "replies", "private_channel", "public_channel"})
+# Telegram's service notifications (login codes, new-device alerts): a "personal chat" in an
+# export, but never anyone's words, and its codes must not be stored anywhere.
+SERVICE_IDS = frozenset({777000})
 
 _NUMERIC = re.compile(r"-?[0-9]+")  # ASCII digits: "²".isdigit() is True, int("²") fails
 
@@ -38,10 +42,10 @@ def chat_ref(value: int | str) -> int | str:
 _CHANNEL_MARK = 10**12
 
 
-def _norm_chat_id(v: int) -> int:
-    # Bot API style channel/supergroup ids (-100XXXXXXXXXX = -(10**12 + id)) name the same
-    # chat as the export's bare id; a basic group's -id is just negative ("-10042" is chat
-    # 10042, not channel 42).
+def bare_chat_id(v: int) -> int:
+    """The id an export gives a chat, from any id of it: Telethon's / the Bot API's marked
+    ids (``-100XXXXXXXXXX`` = -(10**12 + id) for a channel or supergroup, ``-id`` for a
+    basic group: "-10042" is chat 10042, not channel 42) or the bare id itself."""
     if v <= -_CHANNEL_MARK:
         return -v - _CHANNEL_MARK
     return abs(v)
@@ -59,7 +63,7 @@ class ChatFilter:
         for it in items:
             ref = chat_ref(it) if isinstance(it, (int, str)) else None
             if isinstance(ref, int) and not isinstance(ref, bool):
-                ids.add(_norm_chat_id(ref))
+                ids.add(bare_chat_id(ref))
             elif isinstance(ref, str) and ref:
                 names.add(ref.casefold())
         return ids, names
@@ -73,6 +77,8 @@ class ChatFilter:
         """None if the chat is used, else why not."""
         if chat.id is None:
             return "bad_id"
+        if abs(chat.id) in SERVICE_IDS:
+            return "service"
         t = chat.type or "unknown"
         if t in NEVER:
             return f"type:{t}"

@@ -79,6 +79,10 @@ class PrepareSettings(_Section):
     # "auto" = one per usable core, at most 3 (none for exports under 8 MB or on one core);
     # 0 = everything in this process.
     workers: Annotated[int, Field(ge=0, le=256)] | Literal["auto"] = "auto"
+    # The bot's approval store, which knows every message the clone sent: those are never
+    # the owner's replies to learn (context only). "auto" = paths.data_dir/approvals.sqlite
+    # if there is one; a path; "none" = do not look (the clone's messages count as yours).
+    approval_store: Literal["auto", "none"] | Path = "auto"
 
 
 class PIISettings(_Section):

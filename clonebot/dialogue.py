@@ -9,7 +9,9 @@ Rules (each has a test):
   by newlines, cleaned once (``prompt_format.clean_content``); a message without visible
   text is skipped (media-only);
 - the owner's turns are Clone turns, everyone else's User turns (two people in a group stay
-  two turns).
+  two turns); what the clone itself sent (``bot``: the bot's store knows those ids) is a
+  turn of its own, role ``bot``: context, never a reply to learn, never merged with the
+  owner's own words.
 
 Two views of the same turns, both sized by ``context_turns`` (the turns the model sees
 before a reply):
@@ -17,10 +19,11 @@ before a reply):
 - ``ReplyWindows`` / ``reply_windows`` (training): every completed Clone turn yields one
   window: up to ``context_turns`` turns of its session before it, then the reply (a sliding
   window, so no reply is lost). A Clone turn with no User turn in its window has nothing to
-  answer and yields nothing (counted as ``clone_turn_without_context``).
+  answer and yields nothing (counted as ``clone_turn_without_context``); a bot turn yields
+  nothing either (counted as ``sent_by_bot``) but stays in the windows after it.
 - ``recent_context`` (the bot): the last ``context_turns`` turns of the latest session.
 
-Messages are ``(message_id, date, sender, clone, text)`` tuples in time order.
+Messages are ``(message_id, date, sender, clone, text[, bot])`` tuples in time order.
 """
 
 from __future__ import annotations
@@ -29,9 +32,9 @@ from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from clonebot.prompt_format import CLONE, USER, clean_content
+from clonebot.prompt_format import BOT, CLONE, USER, clean_content
 
-MessageRow = tuple  # (message_id, date, sender, clone, text)
+MessageRow = tuple  # (message_id, date, sender, clone, text[, bot])
 
 
 @dataclass(slots=True)
@@ -53,27 +56,30 @@ class ReplyWindow:
 class TurnMerger:
     """Merges ONE chat's messages, in time order, into turns."""
 
-    __slots__ = ("gap", "session", "_sender", "_clone", "_parts", "_last_id", "_last_date")
+    __slots__ = ("gap", "session", "_sender", "_role", "_parts", "_last_id", "_last_date")
 
     def __init__(self, gap_seconds: float):
         self.gap = gap_seconds
         self.session = 0
         self._parts: list[str] | None = None  # the open turn's texts
         self._sender = None
-        self._clone = False
+        self._role = USER
         self._last_id = 0
         self._last_date: float = 0
 
-    def add(self, message_id: int, date: float, sender, clone: bool, text: str) -> Turn | None:
-        """Take one message; returns the turn it completed, if any."""
+    def add(self, message_id: int, date: float, sender, clone: bool, text: str,
+            bot: bool = False) -> Turn | None:
+        """Take one message; returns the turn it completed, if any. ``bot``: the clone sent
+        it (a turn of its own, role ``bot``)."""
         if not text or text.isspace():
             return None
+        role = BOT if bot else CLONE if clone else USER
         done = None
         if self._parts is not None:
             if date - self._last_date > self.gap:  # silence: a new session
                 done = self.close()
                 self.session += 1
-            elif sender == self._sender and clone == self._clone:
+            elif sender == self._sender and role == self._role:
                 self._parts.append(text)
                 self._last_id = message_id
                 if date > self._last_date:
@@ -83,7 +89,7 @@ class TurnMerger:
                 done = self.close()
         self._parts = [text]
         self._sender = sender
-        self._clone = clone
+        self._role = role
         self._last_id = message_id
         self._last_date = date
         return done
@@ -96,8 +102,7 @@ class TurnMerger:
         content = clean_content(parts[0] if len(parts) == 1 else "\n".join(parts))
         if not content:
             return None
-        return Turn(CLONE if self._clone else USER, content, self._last_id, self._last_date,
-                    self.session)
+        return Turn(self._role, content, self._last_id, self._last_date, self.session)
 
 
 class ReplyWindows:
@@ -113,8 +118,9 @@ class ReplyWindows:
         self._session = 0
         self._users = 0  # user turns currently inside ``window``
 
-    def add(self, message_id: int, date: float, sender, clone: bool, text: str) -> ReplyWindow | None:
-        turn = self.turns.add(message_id, date, sender, clone, text)
+    def add(self, message_id: int, date: float, sender, clone: bool, text: str,
+            bot: bool = False) -> ReplyWindow | None:
+        turn = self.turns.add(message_id, date, sender, clone, text, bot)
         return self._take(turn) if turn is not None else None
 
     def close(self) -> ReplyWindow | None:
@@ -132,6 +138,10 @@ class ReplyWindows:
         window.append({"role": turn.role, "content": turn.content})
         if turn.role == USER:
             self._users += 1
+            return None
+        if turn.role == BOT:  # the clone's own words: context for later replies only
+            if self.skipped is not None:
+                self.skipped["sent_by_bot"] += 1
             return None
         if self._users == 0:
             if self.skipped is not None:

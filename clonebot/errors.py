@@ -38,6 +38,11 @@ class TelegramError(CloneBotError):
     """Login, session or Telegram API trouble the owner has to act on."""
 
 
+class UnknownChatError(TelegramError):
+    """A chat (an id or @username) Telegram will not resolve for this account: it has never
+    met them, or the name is taken by nobody."""
+
+
 class GenerationError(ModelError):
     """The model produced no usable reply (empty, or only the other side's lines) after retries."""
 

@@ -6,7 +6,10 @@ exactly the token prefix it was trained on. Every Clone turn in a rendered text 
 followed by the EOS marker: that is what teaches the model to stop after its own
 turn instead of writing the other person's lines.
 
-A turn is a mapping ``{"role": "user" | "clone", "content": str}``.
+A turn is a mapping ``{"role": "user" | "clone" | "bot", "content": str}``. A ``bot`` turn
+is a message the clone itself sent (auto mode, an approved suggestion): it renders exactly
+as a Clone turn, since that is what the model saw there at inference, but it is never
+trained on (the model must not learn the clone from itself).
 
 Layout (EOS shown as ``</s>``)::
 
@@ -30,7 +33,8 @@ FORMAT_VERSION = 1
 
 USER = "user"
 CLONE = "clone"
-ROLES = (USER, CLONE)
+BOT = "bot"  # the clone's own words in a chat: context only, never a training target
+ROLES = (USER, CLONE, BOT)
 
 # The start of each role's turn header; the header adds ":" and a newline.
 TURN_MARKERS = {USER: "### User", CLONE: "### Clone"}
@@ -42,7 +46,7 @@ TURN_SEPARATOR = "\n"
 # A model that begins "### User" is about to write the other person's line.
 STOP_STRINGS = (TURN_MARKERS[USER], TURN_MARKERS[CLONE], "\n###")
 
-_HEADERS = {USER: USER_HEADER, CLONE: CLONE_HEADER}
+_HEADERS = {USER: USER_HEADER, CLONE: CLONE_HEADER, BOT: CLONE_HEADER}
 # A header as a model may misspell it: any level of "#", any case, optional colon.
 _LOOSE_HEADERS = {
     role: re.compile(r"(?mi)^\s*#{1,6}\s*" + re.escape(marker.lstrip("# ")) + r"\s*:?")
@@ -96,14 +100,15 @@ def _check(turns: Sequence[Mapping[str, str]]) -> None:
 
 
 def render_segments(turns: Sequence[Mapping[str, str]], eos: str) -> list[Segment]:
-    """Render complete turns. Clone content and its EOS are the trainable segments."""
+    """Render complete turns. Clone content and its EOS are the trainable segments (a bot
+    turn renders the same, untrainable)."""
     _check(turns)
     out: list[Segment] = []
     for turn in turns:
         role = turn["role"]
         out.append(Segment(_HEADERS[role], False))
-        if role == CLONE:
-            out.append(Segment(clean_content(turn["content"]) + eos, True))
+        if role != USER:
+            out.append(Segment(clean_content(turn["content"]) + eos, role == CLONE))
         else:
             out.append(Segment(clean_content(turn["content"]), False))
         out.append(Segment(TURN_SEPARATOR, False))

@@ -9,6 +9,7 @@ import os
 import signal
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -269,14 +270,20 @@ def test_login_works_and_keeps_the_session_private(tmp_path):
     run(go())
 
 
-def test_cli_login_error_is_one_line(tmp_path, monkeypatch):
+def _login_on_double(tmp_path, monkeypatch, typed: str) -> tuple[TelegramDouble, Any]:
+    """`clonebot login` (the CLI) with the session's client on the double; ``typed`` is
+    stdin, ``{code}`` in it the right login code."""
     tg = TelegramDouble()
     people(tg)
     real = session.make_client
     monkeypatch.setattr(session, "make_client", lambda s, **kw: tg.attach(real(s, **kw)))
     env = {"CLONEBOT_PATHS__DATA_DIR": str(tmp_path / "data"),
            "CLONEBOT_TELEGRAM__API_ID": "1", "CLONEBOT_TELEGRAM__API_HASH": "x" * 32}
-    res = CliRunner().invoke(cli, ["login"], input=f"+1 555 000 0099\n{tg.login_code}\n", env=env)
+    return tg, CliRunner().invoke(cli, ["login"], input=typed.format(code=tg.login_code), env=env)
+
+
+def test_cli_login_error_is_one_line(tmp_path, monkeypatch):
+    _, res = _login_on_double(tmp_path, monkeypatch, "+1 555 000 0099\n{code}\n")
     assert res.exit_code == 1
     assert res.output.splitlines()[-1] == (
         "error: no Telegram account uses 15*******99: sign up in a Telegram app first, "
@@ -313,3 +320,14 @@ def test_ctrl_c_during_the_model_load_exits_cleanly(tmp_path):
     out = "".join(seen) + rest
     assert proc.returncode == 0, out
     assert "stopped" in out and "terminate called" not in out and "Traceback" not in out
+
+
+def test_a_wrong_login_code_is_said_at_once_then_asked_again(tmp_path, monkeypatch):
+    """Through Telethon's sign_in on the double: the first wrong code is answered "wrong
+    code, try again" before the next prompt, not only after the third."""
+    _, res = _login_on_double(tmp_path, monkeypatch, f"+{OWNER_PHONE}\n11111\n{{code}}\n")
+    assert res.exit_code == 0, res.output
+    out = res.output
+    first, second = [i for i in range(len(out)) if out.startswith("Login code", i)]
+    assert first < out.index("wrong code, try again") < second
+    assert "logged in as Owner" in out

@@ -299,3 +299,62 @@ def test_an_allow_list_by_id_works_on_a_fresh_login(tmp_path):
         await env.close()
 
     run(go())
+
+
+# --- issue 19: whole seconds -------------------------------------------------------------------
+
+def test_the_recheck_reads_back_a_lost_message_from_the_bots_first_second(tmp_path):
+    """Telegram dates in whole seconds; the bot started at x.6. A friend's message in that
+    same second whose update the server dropped is still answered by the minute recheck."""
+    from clonebot.runtime.catchup import recheck
+    from fixtures_telegram import T0
+
+    async def go():
+        clock = ManualClock(start=T0 + 0.6, auto=True)
+        tg = TelegramDouble(clock=clock.now)
+        p = people(tg)
+        tg.send(p.owner, p.alice, "hey")  # the owner has written there before
+        env = await bot_on_double(tmp_path, tg=tg, p=p, clock=clock, replies=["see you!"],
+                                  chats=[{"chat": "@alice", "mode": "auto"}])
+        start = env.bot._started_at
+        assert start == T0 + 0.6
+        # Alice writes in the bot's first second; the update never reaches the bot's session
+        sent = tg.send(p.alice, p.owner, "lunch?", origin=env.client._sender)
+        assert sent.date.timestamp() == T0 < start
+        await env.settle()
+        assert env.bot.worker.generations == 0  # nothing came as an event
+        await recheck(env.bot, start)
+        await env.settle()
+        assert tg.texts(p.alice, p.owner)[-1] == "see you!"
+        await env.close()
+
+    run(go())
+
+
+def test_an_allow_listed_user_never_met_is_looked_up_once_and_said_once_plainly(tmp_path, caplog):
+    """An id the session has never met (and Telegram's dialogs do not hold): the minute
+    recheck says so once, in a plain sentence (not Telethon's error with its URL every
+    minute), and asks Telegram for the dialog list once; a name nobody has, likewise."""
+    import logging
+
+    from clonebot.runtime.catchup import recheck
+
+    async def go():
+        clock = ManualClock(auto=True)
+        tg = TelegramDouble(clock=clock.now)
+        p = people(tg)
+        env = await bot_on_double(tmp_path, tg=tg, p=p, clock=clock,
+                                  chats=[{"chat": p.stranger}, {"chat": "@nobody_has_this"}])
+        with caplog.at_level(logging.INFO, logger="clonebot"):
+            for _ in range(3):
+                await recheck(env.bot, env.bot._started_at)
+        said = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+        assert said == [
+            f"allow-listed chat {p.stranger}: this account has not met them yet (no chat with "
+            "them), so Telegram will not look them up; the bot can answer once they write",
+            "allow-listed chat @nobody_has_this: Telegram knows nobody by that name"]
+        assert len(tg.calls(functions.messages.GetDialogsRequest)) == 1
+        assert len(tg.calls(functions.contacts.ResolveUsernameRequest)) == 1
+        await env.close()
+
+    run(go())

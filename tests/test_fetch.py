@@ -274,3 +274,32 @@ def test_every_dialog_page_pinned_and_archived_chats_included(tmp_path, listed_a
     pages = f.tg.calls(Dialogs)
     assert len(pages) == (4 if listed_apart else 3)  # 100 + 100 + rest (+ the archive)
     assert pages[1].exclude_pinned and not pages[0].exclude_pinned
+
+
+def test_the_service_chat_with_login_codes_is_never_fetched_and_purged_from_an_old_store(tmp_path):
+    """777000 (Telegram's notifications: login codes) is a "personal chat" to Telegram; fetch
+    leaves it out of result.json and the history database, and deletes what an older fetch
+    stored of it."""
+    import json
+    import sqlite3
+
+    from clonebot.telegram.fetch.store import HistoryStore
+
+    f, p = fetching(tmp_path, alice_messages=10)
+    service = f.tg.add_user("Telegram", id=777000)
+    f.tg.send(service, p.owner, "Login code: 40125. Do not give this code to anyone")
+    old = {"id": 1, "type": "message", "date": "2023-11-14T22:13:20",
+           "date_unixtime": "1700000000", "from": "Telegram", "from_id": "user777000",
+           "text": "Login code: 11111", "text_entities": []}
+    with HistoryStore(store_path(f.data_dir, p.owner), p.owner) as store:  # an older fetch's
+        store.note_chats([(777000, "Telegram", "personal_chat")])
+        store.add_page(777000, [old], 1)
+    result = run(f.run())
+    assert "Telegram" not in f.chats() and set(f.chats()) == {"Alice", "Bob Builder"}
+    assert "Login code" not in f.out.read_text()
+    assert result.skipped.get("service") == 1
+    db = sqlite3.connect(store_path(f.data_dir, p.owner))
+    assert db.execute("SELECT COUNT(*) FROM messages WHERE peer_id = 777000").fetchone() == (0,)
+    assert db.execute("SELECT COUNT(*) FROM chats WHERE peer_id = 777000").fetchone() == (0,)
+    assert "Login code" not in json.dumps(db.execute("SELECT body FROM messages").fetchall())
+    db.close()

@@ -83,6 +83,22 @@ def test_stops_on_the_other_sides_marker(base_loaded):
 
 
 @pytest.mark.slow
+def test_a_reply_the_token_limit_ends_is_marked_cut(base_loaded):
+    """No EOS and no stop marker within max_new_tokens: the reply says so (the bot never
+    sends such a reply unasked); one that ends on EOS or a marker is not cut."""
+    tok = base_loaded.tokenizer
+    g, _ = _forced_generator(base_loaded, "call me at <PHONE_1> tomorrow morning, or later " * 4)
+    g.settings = GenerateSettings(max_new_tokens=6)
+    [cut] = g.generate(TURNS)
+    assert cut.cut and cut.startswith("call me at")
+    g, _ = _forced_generator(base_loaded, "yes, at seven" + tok.eos_token)
+    [whole] = g.generate(TURNS)
+    assert whole == "yes, at seven" and not whole.cut
+    g, _ = _forced_generator(base_loaded, "sure\n### User:\nmore")
+    assert not g.generate(TURNS)[0].cut
+
+
+@pytest.mark.slow
 def test_batched_prompts_continue_as_they_do_one_by_one(base_loaded):
     """Left-padded prompts sampled together: greedy gives what each prompt gives alone."""
     g = LocalGenerator(base_loaded, GenerateSettings(max_new_tokens=8))
@@ -213,7 +229,8 @@ class _Server:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 outer.requests.append({"path": self.path, **body})
                 batch = outer.texts[min(len(outer.requests), len(outer.texts)) - 1]
-                data = json.dumps({"choices": [{"text": t} for t in batch]}).encode()
+                data = json.dumps({"choices": [t if isinstance(t, dict) else {"text": t}
+                                               for t in batch]}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()
@@ -241,6 +258,17 @@ def test_openai_backend_uses_the_same_prompt_and_cleaning():
         assert first["prompt"] == render_prompt(TURNS, "</s>")
         assert first["stop"][0] == "</s>" and "### User" in first["stop"]
         assert srv.requests[1]["n"] == 1  # only the missing candidate is asked again
+    finally:
+        srv.close()
+
+
+def test_openai_backend_marks_a_reply_the_token_limit_ended():
+    srv = _Server([[{"text": "call me at <PHO", "finish_reason": "length"},
+                    {"text": "ok", "finish_reason": "stop"}]])
+    try:
+        gen = OpenAIGenerator(GenerateSettings(openai_base_url=srv.url), eos="</s>", context_turns=4)
+        cut, whole = gen.generate(TURNS, n=2)
+        assert (cut, cut.cut) == ("call me at <PHO", True) and (whole, whole.cut) == ("ok", False)
     finally:
         srv.close()
 

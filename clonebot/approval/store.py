@@ -12,6 +12,11 @@ crash is "in doubt": the runtime checks the chat history before doing anything e
 message is never sent twice.
 
 Timestamps are unix seconds (float) supplied by the caller's clock.
+
+What the clone said is the clone's, not the owner's: ``clone_messages()`` names every
+message in a chat that carries the model's words (sent automatically, approved as is with
+``ok``, or a draft the owner sent unchanged), so training never learns the clone from
+itself. What the owner edited or wrote instead stays theirs.
 """
 
 from __future__ import annotations
@@ -28,6 +33,13 @@ from typing import Any, Literal
 from clonebot.approval.decisions import Decision
 
 ClaimStatus = Literal["new", "done", "in_doubt", "closed", "missing"]
+
+STORE_FILE = "approvals.sqlite"
+
+
+def default_store_path(data_dir: Path | str) -> Path:
+    """Where the bot keeps its store: ``paths.data_dir/approvals.sqlite``."""
+    return Path(data_dir).expanduser() / STORE_FILE
 
 # Short ids the owner types: no 0/o/1/l/i, always at least one digit so they never read as a word.
 _ID_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
@@ -282,12 +294,14 @@ class ApprovalStore:
         now: float,
         final_text: str | None = None,
         note: str | None = None,
+        msg_id: int | None = None,
     ) -> bool:
-        """Close a pending suggestion. False if it was not pending (already decided or sending)."""
+        """Close a pending suggestion. False if it was not pending (already decided or sending).
+        ``msg_id``: the chat message that carried ``final_text`` (a draft the owner sent)."""
         cur = self._db.execute(
-            "UPDATE suggestions SET state='closed', decision=?, final_text=?, decided_at=?, note=?"
-            " WHERE id=? AND state='pending'",
-            (_decision(decision), final_text, now, note, sid),
+            "UPDATE suggestions SET state='closed', decision=?, final_text=?, decided_at=?, note=?,"
+            " sent_msg_id=COALESCE(?, sent_msg_id) WHERE id=? AND state='pending'",
+            (_decision(decision), final_text, now, note, msg_id, sid),
         )
         return cur.rowcount == 1
 
@@ -381,6 +395,20 @@ class ApprovalStore:
             "SELECT 1 FROM sends WHERE chat_id=? AND msg_id=?", (chat_id, msg_id)
         ).fetchone()
         return r is not None
+
+    def clone_messages(self) -> list[tuple[int, int]]:
+        """(chat id, message id) of every chat message that carries the clone's words, not
+        the owner's: sent automatically, approved as is (``ok``), or a draft the owner sent
+        unchanged. An edit, a reply with other text, or what the owner wrote instead is the
+        owner's. Chat ids are Telethon's (``-100...`` for channels), oldest first."""
+        rows = self._db.execute(
+            "SELECT chat_id, msg_id, started_at AS t FROM sends WHERE state='done'"
+            " AND msg_id IS NOT NULL AND (by='auto' OR decision IS NULL OR decision=?)"
+            " UNION SELECT chat_id, sent_msg_id, decided_at FROM suggestions"
+            " WHERE sent_msg_id IS NOT NULL AND decision=? ORDER BY t",
+            (Decision.SENT.value, Decision.SENT.value),
+        ).fetchall()
+        return list(dict.fromkeys((int(r[0]), int(r[1])) for r in rows))
 
     def sent_log(self) -> list[SendRecord]:
         rows = self._db.execute("SELECT * FROM sends ORDER BY started_at, rowid").fetchall()

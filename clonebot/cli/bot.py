@@ -29,6 +29,7 @@ def login(app: AppContext) -> None:
                 phone=lambda: click.prompt("Phone number (international format, +...)"),
                 code=lambda: click.prompt("Login code (sent to your Telegram app)"),
                 password=lambda: click.prompt("2FA password", hide_input=True),
+                say=lambda text: click.echo(text, err=True),
             )
         )
     click.echo(f"logged in as {who}; session file {session.session_path(settings)} (mode 0600)")

@@ -23,6 +23,19 @@ def chat_selection(verb: str) -> Callable:
     return decorate
 
 
+def approval_store(f: Callable) -> Callable:
+    """``--approvals FILE`` / ``--no-approvals``: where ``prepare`` learns which messages the
+    clone sent (``prepare.approval_store``); the command gets ``approvals`` = a path,
+    "none" or None (the config's choice)."""
+    f = click.option("--no-approvals", "approvals", flag_value="none", default=None,
+                     help="Do not read the bot's approval store: the clone's messages count "
+                          "as yours.")(f)
+    return click.option("--approvals", "approvals", metavar="FILE", default=None,
+                        help="The bot's approval store, which knows the messages the clone "
+                             "sent (never learned as yours). Default prepare.approval_store: "
+                             "the one in paths.data_dir, if any.")(f)
+
+
 class StageProgress:
     """A ``progress(what, done, total)`` callback that prints each new stage once, on stderr."""
 

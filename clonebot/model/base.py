@@ -16,6 +16,19 @@ from clonebot.model.manifest import LEGACY_CONTEXT_TURNS
 Turn = Mapping[str, str]
 
 
+class Reply(str):
+    """A generated reply: the text, and ``cut`` = the token limit (``max_new_tokens``) ended
+    it before EOS or a stop marker, so it may stop mid-word or mid-placeholder. Backends
+    return these; a plain ``str`` counts as not cut."""
+
+    cut: bool = False
+
+    def __new__(cls, text: str, cut: bool = False) -> "Reply":
+        obj = super().__new__(cls, text)
+        obj.cut = cut
+        return obj
+
+
 @runtime_checkable
 class ReplyGenerator(Protocol):
     # Turns before the reply the adapter was trained with (its manifest): callers build

@@ -5,7 +5,8 @@ trained with (its manifest), render the prompt with ``prompt_format.render_promp
 function the training text is built with), stop on EOS and on any new-turn marker, cut with
 ``strip_reply``, and drop empty replies or ones that still carry a turn marker. If no
 usable reply comes out of a few sampling rounds they raise GenerationError: callers never
-get an empty string to send.
+get an empty string to send. A reply the token limit ended (no EOS, no stop marker) comes
+back marked (``Reply.cut``), for the caller to decide (the bot never sends one unasked).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 from clonebot.config import GenerateSettings
 from clonebot.errors import GenerationError, ModelError
+from clonebot.model.base import Reply
 from clonebot.prompt_format import ROLES, STOP_STRINGS, clean_content, render_prompt, strip_reply
 
 log = logging.getLogger(__name__)
@@ -61,7 +63,7 @@ class _RetryingGenerator:
         seen: list[str] = []
         for attempt in range(self.settings.max_attempts):
             for raw in self._sample(ctx, n - len(replies), attempt):
-                reply = strip_reply(raw)
+                reply = Reply(strip_reply(raw), cut=getattr(raw, "cut", False))
                 if usable(reply):
                     seen.append(reply)
                     if reply not in replies:
@@ -219,8 +221,12 @@ class LocalGenerator(_RetryingGenerator):
 
     def _sample(self, ctx: list[dict], k: int, attempt: int) -> list[str]:
         temp = _temperature(self.settings, attempt)
-        return [self.tokenizer.decode(c.tokens, skip_special_tokens=True)
-                for c in self.continuations(ctx, k, temperature=temp)]
+        out = []
+        for c in self.continuations(ctx, k, temperature=temp):
+            text = self.tokenizer.decode(c.tokens, skip_special_tokens=True)
+            # neither EOS nor a stop marker: the token limit ended it
+            out.append(Reply(text, cut=not c.hit_eos and not any(m in text for m in STOP_STRINGS)))
+        return out
 
 
 def reply_penalties(settings: GenerateSettings, prompt_len: int) -> list:
@@ -327,6 +333,7 @@ class OpenAIGenerator(_RetryingGenerator):
         except (urllib.error.URLError, OSError, ValueError) as e:
             raise ModelError(f"cannot reach {self.url}: {e}") from None
         try:
-            return [c["text"].split(self.eos)[0] for c in data["choices"]]
+            return [Reply(c["text"].split(self.eos)[0], cut=c.get("finish_reason") == "length")
+                    for c in data["choices"]]
         except (KeyError, TypeError) as e:
             raise ModelError(f"{self.url} gave an unexpected answer: {e}") from None

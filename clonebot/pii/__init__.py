@@ -28,14 +28,9 @@ from clonebot.pii import _detect
 from clonebot.pii._candidate import Cand
 from clonebot.pii._describe import describe
 from clonebot.pii._resolve import resolve
-
-KINDS = (
-    "phone", "email", "card", "iban", "snils", "inn", "passport",
-    "crypto", "secret", "password", "seed", "denylist", "name",
+from clonebot.pii.placeholders import (  # noqa: F401 - re-exported
+    KINDS, PLACEHOLDER_RE, has_placeholder, placeholder_like, placeholder_name,
 )
-_PLACEHOLDER_NAME = {"denylist": "PRIVATE"}
-PLACEHOLDER_RE = re.compile(r"<(?:%s)_\d+>" % "|".join(
-    _PLACEHOLDER_NAME.get(k, k.upper()) for k in KINDS))
 
 
 @dataclass(frozen=True)
@@ -68,7 +63,7 @@ class RedactionSession:
         ph = self.placeholders.get(key)
         if ph is None:
             n = sum(1 for k in self.placeholders if k[0] == f.kind) + 1
-            ph = f"<{_PLACEHOLDER_NAME.get(f.kind, f.kind.upper())}_{n}>"
+            ph = f"<{placeholder_name(f.kind)}_{n}>"
             self.placeholders[key] = ph
         self.counts[f.kind] += 1
         return ph
@@ -146,7 +141,3 @@ def scan(text: str) -> list[Finding]:
 def redact(text: str, session: RedactionSession | None = None) -> str:
     return _default.redact(text, session)
 
-
-def has_placeholder(text: str) -> bool:
-    """True if the text contains one of our placeholders (e.g. a model echoing ``<PHONE_1>``)."""
-    return PLACEHOLDER_RE.search(text) is not None

@@ -2,8 +2,9 @@
 pick a clean candidate, and hand it to the chat's mode (draft, approve, auto).
 
 The model sees scrubbed text (as in training); the owner sees what was actually written.
-A candidate holding a redaction placeholder (``<PHONE_1>``) is never drafted or sent as is:
-the bot samples again, and if nothing clean comes back it asks the owner, flagged.
+A candidate that is broken (``reply_checks``: a redaction placeholder, intact or damaged, a
+broken character, cut off at the token limit) is never drafted or sent as is: the bot
+samples again, and if nothing clean comes back it asks the owner, flagged.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from clonebot.prompt_format import USER
 from clonebot.runtime.clock import Clock
 from clonebot.runtime.context import history_to_turns
 from clonebot.runtime.control import ControlChat
-from clonebot.runtime.delivery import Delivery, placeholders
+from clonebot.runtime.delivery import Delivery
 from clonebot.runtime.own_messages import OwnMessages
 from clonebot.runtime.policy import ChatPolicy, Verdict, label
+from clonebot.runtime.reply_checks import CUT_OFF, is_cut, text_problems
 from clonebot.runtime.worker import GenerationWorker
 from clonebot.telegram.client import ClientAdapter
 from clonebot.telegram.messages import Msg
@@ -48,15 +50,19 @@ class Choice:
 
     text: str
     findings: tuple[Finding, ...] = ()
-    placeholders: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()  # reply_checks: placeholders, broken characters, cut off
 
     @property
     def clean(self) -> bool:
-        return not self.findings and not self.placeholders
+        return not self.findings and not self.problems
+
+    @property
+    def broken(self) -> bool:
+        """Never drafted or sent automatically, whatever the mode (PII only blocks auto)."""
+        return bool(self.problems)
 
     def flags(self) -> list[str]:
-        return [f.describe() for f in self.findings] + [
-            f"placeholder {p} (learned from scrubbed data)" for p in self.placeholders]
+        return [f.describe() for f in self.findings] + list(self.problems)
 
 
 class Answering:
@@ -135,7 +141,8 @@ class Answering:
         history = [m for m in history if m.id <= waiting[-1].id]
         scrub = self.pii.redact if self.settings.prepare.scrub_pii else None
         turns = history_to_turns(history, context_turns=keep, scrub=scrub,
-                                 session_gap_seconds=self.settings.prepare.session_gap_hours * 3600)
+                                 session_gap_seconds=self.settings.prepare.session_gap_hours * 3600,
+                                 sent_by_bot=self.own.sent_by_bot)
         if not turns or turns[-1]["role"] != USER:
             return
         try:
@@ -169,11 +176,12 @@ class Answering:
     def pick(self, replies: list[str]) -> Choice | None:
         """The first clean candidate, else the first non-empty one with what is wrong with it."""
         first: Choice | None = None
-        for reply in replies:
-            reply = (reply or "").strip()
+        for raw in replies:
+            reply = (raw or "").strip()
             if not reply:
                 continue
-            choice = Choice(reply, tuple(self.pii.scan(reply)), tuple(placeholders(reply)))
+            problems = text_problems(reply) + ([CUT_OFF] if is_cut(raw) else [])
+            choice = Choice(reply, tuple(self.pii.scan(reply)), tuple(problems))
             if choice.clean:
                 return choice
             first = first or choice
@@ -189,8 +197,8 @@ class Answering:
                     old.mode == "draft" and mode != "draft":
                 self.spawn(self.delivery.clear_draft(old))
         reason = None
-        if choice.placeholders and mode != "approve":
-            reason = f"not {'drafted' if mode == 'draft' else 'sent'}: edit the placeholder first"
+        if choice.broken and mode != "approve":
+            reason = f"not {'drafted' if mode == 'draft' else 'sent'}: {'; '.join(choice.problems)}"
             mode = "approve"
         blocker = self.delivery.auto_blocker(info.id, list(choice.findings)) \
             if mode == "auto" else None

@@ -80,6 +80,7 @@ class CloneBot:
         self._reload_lock = asyncio.Lock()
         self._sweeper: asyncio.Task | None = None
         self._started_at = 0.0
+        self.unresolved: set[int | str] = set()  # allow-listed chats Telegram would not resolve
         self.stopping = False
 
     @property
@@ -200,7 +201,7 @@ class CloneBot:
             if s.mode == "draft":
                 same = msg.text.strip() == s.suggestion.strip()
                 self.store.decide(s.id, Decision.SENT if same else Decision.EDITED, now=now,
-                                  final_text=msg.text, note="draft")
+                                  final_text=msg.text, note="draft", msg_id=msg.id)
                 self.spawn(self.delivery.clear_draft(s))
             else:
                 self.store.decide(s.id, Decision.REJECTED, now=now, final_text=msg.text,

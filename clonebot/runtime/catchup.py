@@ -12,13 +12,19 @@ running yet.
 While running, the same read-back runs every minute over what arrived since the start
 (``recheck``): an update a server or Telethon loses (a gap filled inconsistently) would
 otherwise wait for Telethon's 15-minute no-update deadline, or forever.
+
+Telegram dates messages in whole seconds; our clock has fractions. "Since" is compared in
+whole seconds (the second that holds it), or a message from the bot's first second (dated
+12:00:00 while the bot started at 12:00:00.4) would never be read back.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from typing import TYPE_CHECKING
 
+from clonebot.errors import UnknownChatError
 from clonebot.runtime.answering import unanswered
 
 if TYPE_CHECKING:
@@ -53,6 +59,7 @@ async def recheck(bot: "CloneBot", started_at: float) -> None:
 
 
 async def read_back(bot: "CloneBot", since: float) -> None:
+    since = math.floor(since)  # Telegram's dates are whole seconds
     try:
         for msg in await bot.client.history(bot.control.id, _CONTROL_LOOKBACK):
             if msg.date >= since:
@@ -63,6 +70,11 @@ async def read_back(bot: "CloneBot", since: float) -> None:
         try:
             info = await bot.client.get_chat(rule.chat)
             history = await bot.client.history(info.id, _CHAT_LOOKBACK)
+        except UnknownChatError as e:  # said once per run, not every minute
+            if rule.chat not in bot.unresolved:
+                bot.unresolved.add(rule.chat)
+                log.warning("allow-listed chat %s", e)
+            continue
         except Exception as e:
             log.warning("cannot read %s back: %s", rule.chat, e)
             continue

@@ -2,8 +2,9 @@
 
 Every send goes through the store's idempotent marker (``begin_send`` / ``finish_send``):
 a send interrupted by a crash is looked for in the chat history on the next start, so a
-message never goes out twice. Nothing with a redaction placeholder (``<PHONE_1>``) ever
-leaves: the model learned those from scrubbed training data.
+message never goes out twice. Nothing broken ever leaves (``reply_checks``: a redaction
+placeholder, intact or damaged, that the model learned from scrubbed training data; a
+broken character), not even on the owner's ``ok``.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from enum import Enum
 from clonebot.approval.decisions import Decision
 from clonebot.approval.store import ApprovalStore, SendRecord, Suggestion
 from clonebot.config import Settings
-from clonebot.pii import PLACEHOLDER_RE, Finding
+from clonebot.pii import Finding
 from clonebot.runtime.clock import Clock
 from clonebot.runtime.control import ControlChat, hhmm
 from clonebot.runtime.own_messages import OwnMessages
+from clonebot.runtime.reply_checks import text_problems
 from clonebot.telegram.client import ClientAdapter, FloodWaitError, PeerFloodError
 
 log = logging.getLogger(__name__)
@@ -34,12 +36,7 @@ class SendResult(Enum):
     NOT_SENT = "not sent"  # certainly not sent; offered for approval again
     IN_DOUBT = "in doubt"  # unknown; the chat history is checked on the next start
     LIMITED = "limited"  # Telegram's flood limits refused it; the owner was told
-    REFUSED = "refused"  # not ours to send: decided already, or it holds a placeholder
-
-
-def placeholders(text: str) -> list[str]:
-    """Redaction placeholders in a text (``<PHONE_1>``...), in order, each once."""
-    return list(dict.fromkeys(PLACEHOLDER_RE.findall(text)))
+    REFUSED = "refused"  # not ours to send: decided already, or the text is broken
 
 
 class Delivery:
@@ -125,10 +122,11 @@ class Delivery:
     async def send(self, sugg: Suggestion, text: str, *, decision: Decision | None, by: str,
                    note: str | None = None) -> SendResult:
         """Send ``text`` for ``sugg`` at most once, whatever crashes in between."""
-        if placeholders(text):
+        problems = text_problems(text)
+        if problems:
             await self.control.post(
-                f"#{sugg.id} was not sent: it holds {', '.join(placeholders(text))}, which the "
-                "model learned from scrubbed data; answer edit <your text>")
+                f"#{sugg.id} was not sent: it holds {'; '.join(problems)}; "
+                "answer edit <your text>")
             return SendResult.REFUSED
         owners = await self._owner_wrote_since(sugg)
         if owners is not None:  # its update was late or lost: the chat says so anyway

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from clonebot import versions
-from clonebot.approval.store import ApprovalStore
+from clonebot.approval.store import ApprovalStore, default_store_path
 from clonebot.config import Settings
 from clonebot.errors import TelegramError
 from clonebot.model.base import ReplyGenerator
@@ -45,7 +45,7 @@ class _Stopped(Exception):
 
 
 def store_path(settings: Settings) -> Path:
-    return settings.paths.data_dir / "approvals.sqlite"
+    return default_store_path(settings.paths.data_dir)
 
 
 def install_signal_handlers(stop: asyncio.Event, on_hangup: Callable[[], Any] | None = None) -> None:

@@ -14,9 +14,10 @@ import logging
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
-from telethon import TelegramClient, functions, types, utils
+from telethon import TelegramClient, errors, functions, types, utils
 from telethon.errors import FloodWaitError, PeerFloodError, RPCError
 
+from clonebot.errors import UnknownChatError
 from clonebot.telegram.messages import ChatInfo, Msg
 
 __all__ = [
@@ -104,20 +105,42 @@ class TelethonAdapter:
         self.self_id = self_id
         self._chats: dict[int | str, ChatInfo] = {}
         self._dialogs_loaded = False
+        self._unknown_names: dict[str, UnknownChatError] = {}
+
+    def _unknown(self, chat: int | str) -> UnknownChatError:
+        if isinstance(chat, int):
+            return UnknownChatError(
+                f"{chat}: this account has not met them yet (no chat with them), so Telegram "
+                "will not look them up; the bot can answer once they write")
+        e = UnknownChatError(f"{chat}: Telegram knows nobody by that name")
+        self._unknown_names[chat] = e  # a name: asked for once per run
+        return e
 
     async def get_chat(self, chat: int | str) -> ChatInfo:
+        """The chat, or UnknownChatError (a plain sentence) when Telegram will not resolve it
+        for this account. An id is looked up in the dialog list once per run; a name nobody
+        has is asked for once per run."""
         if chat in self._chats:
             return self._chats[chat]
+        if chat in self._unknown_names:
+            raise self._unknown_names[chat]
         try:
             ent = await self.client.get_entity(chat)
         except ValueError:
-            if not isinstance(chat, int) or self._dialogs_loaded:
-                raise
+            if not isinstance(chat, int):
+                raise self._unknown(chat) from None
+            if self._dialogs_loaded:  # the session's own cache: it learns them from updates
+                raise self._unknown(chat) from None
             # An id this session has not met yet (a fresh login, an allow-list by id):
             # Telegram wants its access hash, and the dialog list carries it.
             self._dialogs_loaded = True
             await self.client.get_dialogs(limit=DIALOGS_FOR_IDS)
-            ent = await self.client.get_entity(chat)
+            try:
+                ent = await self.client.get_entity(chat)
+            except ValueError:
+                raise self._unknown(chat) from None
+        except (errors.UsernameInvalidError, errors.UsernameNotOccupiedError):
+            raise self._unknown(chat) from None
         info = chat_info_from_entity(ent)
         self._chats[chat] = self._chats[info.id] = info
         return info

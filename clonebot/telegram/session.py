@@ -101,8 +101,10 @@ async def login(
     code: Callable[[], str],
     password: Callable[[], str],
     client_factory: Callable[[Settings], TelegramClient] | None = None,
+    say: Callable[[str], None] = lambda text: None,
 ) -> str:
-    """Interactive login through callbacks (the CLI prompts). Returns the account's label.
+    """Interactive login through callbacks (the CLI prompts; ``say`` tells the owner what
+    happened before the next prompt, e.g. a wrong code). Returns the account's label.
 
     Whatever goes wrong, no half-made session is left behind: a session file this login
     made, or one Telegram says is not logged in, is deleted unless the login completes.
@@ -115,7 +117,7 @@ async def login(
         if not await client.is_user_authorized():
             stale = True
             raw = settings.telegram.phone.get_secret_value() if settings.telegram.phone else phone()
-            await _sign_in(client, _phone_number(raw), code, password)
+            await _sign_in(client, _phone_number(raw), code, password, say)
         me = await client.get_me()
         if me is None:
             raise TelegramError("login did not complete")
@@ -136,7 +138,7 @@ async def login(
 
 
 async def _sign_in(client: TelegramClient, number: str, code: Callable[[], str],
-                   password: Callable[[], str]) -> None:
+                   password: Callable[[], str], say: Callable[[str], None]) -> None:
     try:
         sent = await client.send_code_request(number)
         for attempt in range(3):
@@ -146,6 +148,7 @@ async def _sign_in(client: TelegramClient, number: str, code: Callable[[], str],
             except errors.PhoneCodeInvalidError:
                 if attempt == 2:
                     raise TelegramError("the login code was wrong three times") from None
+                say("wrong code, try again")  # at once, before the next prompt
             except errors.SessionPasswordNeededError:
                 for attempt2 in range(3):
                     try:
@@ -154,6 +157,7 @@ async def _sign_in(client: TelegramClient, number: str, code: Callable[[], str],
                     except errors.PasswordHashInvalidError:
                         if attempt2 == 2:
                             raise TelegramError("the 2FA password was wrong three times") from None
+                        say("wrong password, try again")
     except errors.ApiIdInvalidError:
         raise ConfigError(f"Telegram rejected api_id/api_hash: {API_HELP}") from None
     except errors.PhoneNumberInvalidError:

@@ -29,6 +29,14 @@ def test_login_and_login_errors(bot_factory):
     res = bot.cli("logout")
     assert res.returncode == 0, res.stdout + res.stderr
 
+    # a mistyped code is said at once, and the next try goes in
+    bot.seed_session(logged_in=False)
+    wrong = "11111" if LOGIN_CODE != "11111" else "33333"
+    res = bot.cli("login", stdin=f"{phone}\n{wrong}\n{LOGIN_CODE}\n")
+    assert res.returncode == 0 and "wrong code, try again" in res.stderr, res.stdout + res.stderr
+    assert "logged in as" in res.stdout
+    assert bot.cli("logout").returncode == 0
+
     # (a number without an account: "unoccupied", or "invalid" where the server says so)
     for number, errors in (("abc", ("is not a phone number",)),
                            ("+99966209999", ("no Telegram account uses", "not a valid number"))):

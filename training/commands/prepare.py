@@ -41,12 +41,13 @@ class WorkerCount(click.ParamType):
 @click.option("--allow-other-owner", is_flag=True, default=False,
               help="Merge an export of another account into the existing dataset at --out "
                    "(refused by default: one clone, one person).")
+@options.approval_store
 @pass_app
 def prepare_cmd(app, exports: tuple[Path, ...], out: Path | None, owner_id: int | None,
                 owner_name: str | None,
                 include_chat: tuple[str, ...], exclude_chat: tuple[str, ...],
                 groups: bool, canaries: int, workers: int | str | None,
-                allow_other_owner: bool) -> None:
+                allow_other_owner: bool, approvals: str | None) -> None:
     """Turn exports into a training dataset: Telegram Desktop's result.json, WhatsApp
     chats (.txt, or .zip with _chat.txt), or folders of them; several at once.
 
@@ -64,6 +65,7 @@ def prepare_cmd(app, exports: tuple[Path, ...], out: Path | None, owner_id: int 
         "exclude_chats": [*settings.prepare.exclude_chats, *map(chat_ref, exclude_chat)],
         "include_groups": settings.prepare.include_groups or groups,
         "workers": settings.prepare.workers if workers is None else workers,
+        "approval_store": with_approvals(settings.prepare.approval_store, approvals),
     })
     settings = settings.model_copy(update={"prepare": p})
     out = out or settings.paths.dataset_dir
@@ -104,6 +106,13 @@ def prepare_cmd(app, exports: tuple[Path, ...], out: Path | None, owner_id: int 
     click.echo(summary(stats, out))
 
 
+def with_approvals(configured: str | Path, flag: str | None) -> str | Path:
+    """``prepare.approval_store`` after ``--approvals FILE`` / ``--no-approvals``."""
+    if flag is None:
+        return configured
+    return flag if flag == "none" else Path(flag).expanduser()
+
+
 def summary(stats: dict, out: Path) -> str:
     lines = [
         f"prepared {stats['samples']} samples ({stats['samples_train']} train / "
@@ -128,6 +137,11 @@ def summary(stats: dict, out: Path) -> str:
     if stats.get("chats_skipped"):
         lines.append("  chats not used: " + ", ".join(
             f"{k} {v}" for k, v in stats["chats_skipped"].items()))
+    bot = stats.get("sent_by_bot") or {}
+    if bot.get("approval_store"):
+        lines.append(f"  sent by the bot (context only, never learned as yours): "
+                     f"{bot.get('messages', 0)} messages, {bot.get('turns_not_learned', 0)} "
+                     f"turns (ids from {bot['approval_store']})")
     pii = stats.get("pii_redactions") or {}
     lines.append("  PII redacted: " + (", ".join(f"{k} {v}" for k, v in pii.items()) or "none found")
                  if stats.get("pii_scrubbed", True) else "  PII scrubbing: OFF (prepare.scrub_pii)")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from clonebot.cli import AppContext, pass_app
+from clonebot.cli import AppContext, options, pass_app
 from clonebot.cli.options import StageProgress
 
 
@@ -77,10 +77,11 @@ def format_result(res, runs_dir: Path, dataset_dir: Path) -> str:
               help="Finish an interrupted retrain (its training, comparison and promotion).")
 @click.option("--restart", is_flag=True,
               help="Discard an interrupted retrain and train a new version.")
+@options.approval_store
 @pass_app
 def retrain_cmd(app: AppContext, export: Path | None, from_telegram: bool, force: bool,
                 tolerance: float, eval_rows: int, owner_id: int | None, canaries: int | None,
-                resume: bool, restart: bool) -> None:
+                resume: bool, restart: bool, approvals: str | None) -> None:
     """Merge NEW_EXPORT (or, with --from-telegram, a fresh fetch) into the dataset, train a
     new adapter version, and promote it if it is not worse than the current one on the
     held-out owner replies."""
@@ -97,6 +98,11 @@ def retrain_cmd(app: AppContext, export: Path | None, from_telegram: bool, force
         click.echo(summary(fetched).splitlines()[0], err=True)
         export = fetched.out
     s = app.settings
+    if approvals is not None:
+        from training.commands.prepare import with_approvals
+
+        s = s.model_copy(update={"prepare": s.prepare.model_copy(update={
+            "approval_store": with_approvals(s.prepare.approval_store, approvals)})})
     click.echo(f"retraining from {export} (dataset {s.paths.dataset_dir}, runs {s.paths.runs_dir})",
                err=True)
     res = retrain(s, export, force=force, tolerance=tolerance, eval_rows=eval_rows,

@@ -17,6 +17,7 @@ from clonebot.config import Settings
 from clonebot.errors import DatasetError, ExportError
 from clonebot.fsutil import atomic_write_text
 from clonebot.prompt_format import format_info
+from training.dataset.bot_messages import bot_message_ids, find_store
 from training.dataset.canaries import CANARIES_FILE, canary_values
 from training.dataset import output_dir
 from training.dataset.output_dir import OutputDir, damaged
@@ -69,10 +70,12 @@ def prepare(
     with target:
         found = target.existing()
         existing, old_stats = found if found else (None, {})
+        store = find_store(settings)
+        bot_ids = bot_message_ids(store)
         tmp = target.make_tmp()
         try:
             build = _Build(inputs, tmp, settings, progress, existing, old_stats,
-                           allow_other_owner)
+                           allow_other_owner, store, bot_ids)
             stats = build.run(owner_id, owner_name, canaries)
             stats["recovered"] = target.recovered
             stats["seconds"] = round(time.time() - t0, 2)
@@ -115,7 +118,8 @@ class _Build:
 
     def __init__(self, inputs: Inputs, tmp: Path, settings: Settings,
                  progress: Progress | None, existing: Path | None, old_stats: dict,
-                 allow_other_owner: bool):
+                 allow_other_owner: bool, store: Path | None = None,
+                 bot_ids: frozenset = frozenset()):
         self.inputs = inputs
         self.tmp = tmp
         self.settings = settings
@@ -125,6 +129,8 @@ class _Build:
         self.old_names = _names(old_stats)
         self.allow_other_owner = allow_other_owner
         self.seen_owners: list[int] = []
+        self.store = store  # the bot's approval store, if any (bot_messages.py)
+        self.bot_ids = bot_ids  # (chat, message) ids the clone sent, read from it
 
     def check_owner(self, new_owner: int) -> None:
         known = sorted({*self.old_owners, *self.seen_owners})
@@ -172,7 +178,8 @@ class _Build:
                       self.progress) as pipeline:
             # Fresh prepare: build samples while reading. A merge rebuilds them afterwards.
             info = pipeline.read_export(readers, new_records,
-                                        None if existing else pending, self.check_owner)
+                                        None if existing else pending, self.check_owner,
+                                        self.bot_ids)
             for path in spooled:
                 path.unlink()
             output_dir.reached("records_written")
@@ -194,7 +201,7 @@ class _Build:
                 # A merge, or message ids out of order / a chat listed twice: sort + dedupe.
                 try:
                     merged = merge_records(existing / MESSAGES_FILE if existing else None,
-                                           new_records, tmp / MESSAGES_FILE)
+                                           new_records, tmp / MESSAGES_FILE, self.bot_ids)
                 except RecordStoreError as e:
                     raise damaged(existing or tmp, str(e)) from None
                 new_records.unlink()
@@ -202,7 +209,8 @@ class _Build:
             else:
                 os.replace(new_records, tmp / MESSAGES_FILE)
                 merged = {"messages_new": info["messages_kept"], "messages_duplicate": 0,
-                          "messages_updated": 0, "messages_total": info["messages_kept"]}
+                          "messages_updated": 0, "messages_total": info["messages_kept"],
+                          "messages_bot": info["bot_messages"]}
                 segments = info["segments"]
         n_samples = sum(n for _, n in segments)
         if n_samples == 0:
@@ -242,6 +250,13 @@ class _Build:
             "skipped": dict(sorted(pipeline.skipped.items())),
             "repaired": {"lone_surrogate": repaired} if repaired else {},
             "pii_redactions": dict(sorted(pipeline.pii.items())),
+            # The clone's own messages in the history: context only, never a reply to learn.
+            "sent_by_bot": {
+                "approval_store": str(self.store) if self.store else None,
+                "ids_in_store": len(self.bot_ids),
+                "messages": merged["messages_bot"],
+                "turns_not_learned": pipeline.skipped["sent_by_bot"],
+            },
             "pii_scrubbed": p.scrub_pii,
             "canaries": len(secrets_),
             "fingerprint": split["fingerprint"],

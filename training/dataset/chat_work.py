@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from clonebot.dialogue import ReplyWindows
 
 # What a piece holds: raw export messages, or records of the merged store.
-EXPORT_ROWS = "export"  # (message_id, date, edited, sender, clone, text), not scrubbed
-RECORD_ROWS = "records"  # (message_id, date, sender, clone, text), scrubbed already
+EXPORT_ROWS = "export"  # (message_id, date, edited, sender, clone, text, bot), not scrubbed
+RECORD_ROWS = "records"  # (message_id, date, sender, clone, text, bot), scrubbed already
 
 
 @dataclass(frozen=True)
@@ -33,8 +33,8 @@ class WorkSettings:
     names: bool = False
 
 
-# (message_id, date, edited, sender, clone, text) columns of the kept messages
-RecordColumns = tuple[list, list, list, list, list, list]
+# (message_id, date, edited, sender, clone, text, bot) columns of the kept messages
+RecordColumns = tuple[list, list, list, list, list, list, list]
 # (turns per sample, roles, contents, message_id, date) columns; the turns of all samples
 # are flattened into roles/contents
 SampleColumns = tuple[list, list, list, list, list]
@@ -85,12 +85,12 @@ class ChatWork:
         records = None
         owner = 0
         if kind == EXPORT_ROWS:
-            cols: tuple[list, ...] = ([], [], [], [], [], [])
-            mids, dates, editeds, senders, clones, texts = cols
+            cols: tuple[list, ...] = ([], [], [], [], [], [], [])
+            mids, dates, editeds, senders, clones, texts, bots = cols
             redact = self.pii.redact if self.pii is not None else None
             session = chat.session
             last_id = chat.last_id
-            for mid, date, edited, sender, clone, text in rows:
+            for mid, date, edited, sender, clone, text, bot in rows:
                 if redact is not None:
                     text = redact(text, session)
                     if not text.strip():
@@ -99,15 +99,16 @@ class ChatWork:
                 if last_id is not None and mid <= last_id:
                     chat.ordered = False
                 last_id = mid
-                owner += clone
+                owner += clone and not bot
                 mids.append(mid)
                 dates.append(date)
                 editeds.append(edited)
                 senders.append(sender)
                 clones.append(clone)
                 texts.append(text)
+                bots.append(bot)
                 if add is not None:
-                    w = add(mid, date, sender, clone, text)
+                    w = add(mid, date, sender, clone, text, bot)
                     if w is not None:
                         windows.append(w)
             chat.last_id = last_id

@@ -11,7 +11,7 @@ from clonebot.config import Settings
 from training.dataset import workers
 from clonebot.chat_selection import ChatFilter
 from training.dataset.chat_work import EXPORT_ROWS, RECORD_ROWS, PieceResult, WorkSettings
-from training.dataset.records import RecordWriter, iter_chats, record_batch
+from training.dataset.records import BotIds, RecordWriter, iter_chats, record_batch
 from training.dataset.samples import SampleStream, sample_batch
 from training.dataset.sources import SourceCounts, source_of
 from training.export import TEXT
@@ -61,9 +61,11 @@ class Pipeline:
 
     def read_export(self, readers: list[tuple[str, Iterable]], records_path: Path,
                     samples_path: Path | None,
-                    check_owner: Callable[[int], None] | None = None) -> dict:
+                    check_owner: Callable[[int], None] | None = None,
+                    bot_ids: BotIds = frozenset()) -> dict:
         """Stream the exports' chats into scrubbed records (and samples, if
-        ``samples_path``). ``readers``: (source, reader) pairs, read in that order."""
+        ``samples_path``). ``readers``: (source, reader) pairs, read in that order. The
+        owner's messages whose (chat, id) are in ``bot_ids`` are marked as the clone's."""
         p = self.settings.prepare
         flt = ChatFilter(list(p.include_chats), list(p.exclude_chats), p.include_groups)
         out = self._out = _Outputs(RecordWriter(records_path),
@@ -72,7 +74,7 @@ class Pipeline:
         assert pool is not None, "use Pipeline as a context manager"
         skipped = self.skipped
         want_samples = samples_path is not None
-        chats_read = seq = 0
+        chats_read = seq = bot_messages = 0
         seen_chats: set[int] = set()
         ordered = True
         try:
@@ -105,7 +107,10 @@ class Pipeline:
                         elif m.via_bot:  # inline-bot output, not typed by the sender
                             skipped["via_bot"] += 1
                         else:
-                            rows.append((m.id, m.date, m.edited, m.sender, m.from_owner, m.text))
+                            bot = m.from_owner and (cid, m.id) in bot_ids
+                            bot_messages += bot
+                            rows.append((m.id, m.date, m.edited, m.sender, m.from_owner, m.text,
+                                         bot))
                             if len(rows) >= self.chunk:
                                 pool.send(seq, cid, EXPORT_ROWS, rows, False, want_samples)
                                 rows = []
@@ -134,6 +139,7 @@ class Pipeline:
             "ordered": ordered and out.ordered,
             "segments": out.samples.segments if out.samples else None,
             "repaired_surrogates": sum(r.repaired_surrogates for _, r in readers),
+            "bot_messages": bot_messages,
         }
 
     def samples_from_records(self, records_path: Path, samples_path: Path) -> list[list[int]]:
@@ -157,7 +163,8 @@ class Pipeline:
         finally:
             out.close()
         # Context-less clone turns are counted again by the rebuild: keep the rebuild's.
-        self.skipped["clone_turn_without_context"] = out.skipped["clone_turn_without_context"]
+        for why in ("clone_turn_without_context", "sent_by_bot"):
+            self.skipped[why] = out.skipped[why]
         return out.samples.segments  # type: ignore[union-attr]
 
 

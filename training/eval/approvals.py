@@ -88,10 +88,7 @@ def read_approvals(path: Path | None) -> dict[str, Any]:
 
 
 def default_approvals_path(settings: Any) -> Path:
-    """Where the bot keeps its approval store (``clonebot.runtime.run.store_path``)."""
-    try:
-        from clonebot.runtime.run import store_path
+    """Where the bot keeps its approval store (the store's own ``default_store_path``)."""
+    from clonebot.approval.store import default_store_path
 
-        return Path(store_path(settings))
-    except ImportError:
-        return Path(settings.paths.data_dir) / "approvals.sqlite"
+    return default_store_path(settings.paths.data_dir)

@@ -28,7 +28,7 @@ from typing import Any
 
 from telethon import errors, functions, types, utils
 
-from clonebot.chat_selection import ChatFilter
+from clonebot.chat_selection import SERVICE_IDS, ChatFilter
 from clonebot.config import FetchSettings
 from clonebot.errors import TelegramError
 from clonebot.telegram.fetch.desktop_json import (
@@ -271,6 +271,8 @@ async def fetch_history(client: Any, me: Any, data_dir: Path, options: FetchOpti
     requester = Requester(client, settings, on_event, clock=clock,
                           **({"sleep": sleep} if sleep is not None else {}))
     with HistoryStore(store_path(data_dir, me.id), me.id) as store:
+        # Login codes are never kept, also not from a fetch before this rule existed.
+        store.forget_chats(sorted(SERVICE_IDS))
         run = _Run(requester, store, me.id, settings, on_event, _RequestRate(clock), now)
         try:
             await requester.open(takeout=options.takeout, groups=options.groups)

@@ -134,6 +134,20 @@ class HistoryStore:
                     "type = excluded.type, position = excluded.position",
                     (peer_id, name, kind, position))
 
+    def forget_chats(self, peer_ids: list[int]) -> int:
+        """Delete these chats and their messages (e.g. Telegram's service chat, which an
+        older fetch stored). Returns how many messages went."""
+        marks = ",".join("?" * len(peer_ids))
+        if not peer_ids:
+            return 0
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            before = self.db.total_changes
+            self.db.execute(f"DELETE FROM messages WHERE peer_id IN ({marks})", peer_ids)
+            gone = self.db.total_changes - before
+            self.db.execute(f"DELETE FROM chats WHERE peer_id IN ({marks})", peer_ids)
+        return gone
+
     # --- messages -----------------------------------------------------------------------
 
     def add_page(self, peer_id: int, messages: list[dict], newest_id: int) -> int:
