@@ -1,34 +1,31 @@
-"""Benchmark: ``clonebot prepare`` vs the article's naive pandas pipeline, paired runs.
+"""Benchmark: ``clonebot prepare`` vs the fixed reference pipeline, paired runs.
 
-Builds a synthetic 300k-message full export (~146 MB, tdesktop layout) and a 4x one, then
-runs each command in its own subprocess, alternating (naive, prepare, naive, prepare, ...)
-so both see the same load, ``--repeat`` times:
+The reference is the seed article's own pandas pipeline and its synthetic export, kept
+outside this project in ``../shared/bench/`` (its README) and called there by path, never
+copied: ``gen_export.py 300000`` writes a 300k-message (~147 MB) tdesktop-shaped full export,
+``seed_baseline.py`` turns it into a dataset (``read_json`` of the whole file, disjoint
+5-message chunks; no merging by sender, no PII scrub, no sessions, no windows). Each command
+runs in its own subprocess, alternating (reference, prepare, reference, prepare, ...) so both
+see the same load, ``--repeat`` times:
 
-- naive (the article's own steps): ``pandas.read_json`` of the whole file, the owner found
-  by display name, disjoint chunks of 5 messages; no merging of consecutive messages, no
-  PII scrub, no sessions, no EOS;
 - prepare: the real ``clonebot prepare`` (streaming, PII scrub, sessions, sliding windows,
-  rendering, Arrow output, stats), with ``--workers`` (default: the config's auto);
+  Arrow output, stats), with ``--workers`` (default: the config's auto);
 - prepare in one process (``--workers 0``) and without the PII pass, to show their share;
-- prepare on the 4x export: peak memory should stay flat.
+- prepare on a ``--scale``x export (the same generator): peak memory should stay flat;
+- with ``--naive``, also this project's reading of the article's steps (owner by display
+  name, ``read_json(typ="series")``, one DataFrame per chat), the baseline of issue 10.
 
 Per run: wall seconds, CPU seconds (user + sys of the process and every child it reaped,
 from wait4), peak memory of the whole process tree (RSS and PSS summed over the processes,
 sampled every 200 ms: workers share pages, so PSS is the honest sum), and the load average
 around it. Reading PSS (smaps_rollup) is not free: one sample costs ~6 ms of CPU for
-prepare's 4 processes and ~13 ms for the naive 1.3 GB one; sampled every 20 ms, as this
-script once did, the sampler took ~30% of a core from a run that keeps both cores busy, and
-its wall time with it. Ratios are medians of the per-pair ratios. On a shared machine wall time swings
-with the neighbours' load: compare CPU seconds, and read the load column.
-
-Why an earlier version of this script said 0.73x while a paired run said 1.94x: its naive
-baseline was not the article's: it also merged consecutive messages with a pandas groupby
-whose aggregation ran a Python join per group, and cut chunks with one ``.iloc`` per chunk
-(together ~1.5x the CPU of the article's steps; see ``--old-naive``), and it compared
-single, unpaired wall-clock runs on a shared 2-core machine.
+prepare's 4 processes and ~13 ms for a 1.3 GB one; sampled every 20 ms, as this script once
+did, the sampler took ~30% of a core from a run that keeps both cores busy. Ratios are
+medians of the per-pair ratios to the reference. On a shared machine wall time swings with
+the neighbours' load: read the load column.
 
     python bench/bench_prepare.py [--messages 300000] [--scale 4] [--repeat 3]
-                                  [--workers N] [--old-naive] [--keep DIR]
+                                  [--workers N] [--naive] [--keep DIR] [--reference DIR]
 """
 
 from __future__ import annotations
@@ -46,9 +43,11 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synth_export import write_export  # noqa: E402
+# The fixed reference: ../shared/bench/ beside the project (see its README).
+REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "bench"
+OWNER_FROM_ID = "user1000001"  # gen_export.py's owner
 
+# This project's reading of the article's steps (issue 10's baseline; --naive only).
 NAIVE = r'''
 import sys
 import pandas as pd
@@ -71,31 +70,6 @@ pd.DataFrame({"text": samples}).to_json(sys.argv[2], orient="records", lines=Tru
 print(len(samples), "samples")
 '''
 
-# The baseline an earlier version of this script used (for --old-naive only).
-OLD_NAIVE = r'''
-import sys
-import pandas as pd
-
-data = pd.read_json(sys.argv[1], typ="series")
-owner = data["personal_information"]["user_id"]
-samples = []
-for chat in data["chats"]["list"]:
-    df = pd.DataFrame(chat["messages"])
-    if "from_id" not in df:
-        continue
-    df = df[df["type"] == "message"]
-    df["text"] = df["text"].astype(str)
-    df = df[df["text"] != ""]
-    group = (df["from_id"] != df["from_id"].shift()).cumsum()
-    merged = df.groupby(group).agg(from_id=("from_id", "first"), text=("text", "\n".join))
-    for i in range(0, len(merged), 5):
-        chunk = merged.iloc[i:i + 5]
-        samples.append("\n".join(
-            ("Clone: " if f == f"user{owner}" else "User: ") + t
-            for f, t in zip(chunk["from_id"], chunk["text"])))
-pd.DataFrame({"text": samples}).to_json(sys.argv[2], orient="records", lines=True)
-print(len(samples), "samples")
-'''
 
 
 def _children() -> dict[int, list[int]]:
@@ -177,6 +151,9 @@ def measure(cmd: list[str], env: dict | None = None) -> dict:
             "load": (load0 + os.getloadavg()[0]) / 2, "line": lines[0] if lines else ""}
 
 
+REF_NAME = "reference (seed_baseline.py)"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--messages", type=int, default=300_000)
@@ -184,48 +161,65 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--workers", type=int, default=None,
                     help="prepare --workers (default: the config's auto)")
-    ap.add_argument("--old-naive", action="store_true",
-                    help="also run the baseline an earlier version of this script used")
+    ap.add_argument("--naive", action="store_true",
+                    help="also run this project's reading of the article's steps (issue 10's baseline)")
     ap.add_argument("--keep", type=Path, default=None, help="reuse/keep exports in this dir")
+    ap.add_argument("--reference", type=Path, default=REFERENCE,
+                    help="the folder with gen_export.py and seed_baseline.py (../shared/bench)")
+    ap.add_argument("--only-prepare", action="store_true",
+                    help="reference and prepare only (no 1-process / PII-off / scaled runs)")
     args = ap.parse_args()
+    gen, seed = args.reference / "gen_export.py", args.reference / "seed_baseline.py"
+    if not (gen.is_file() and seed.is_file()):
+        sys.exit(f"the reference is not at {args.reference} (gen_export.py, seed_baseline.py): "
+                 "pass --reference DIR")
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="clonebot-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     py = sys.executable
     try:
-        small = work / f"export-{args.messages}.json"
-        big = work / f"export-{args.messages * args.scale}.json"
+        small = work / f"big{args.messages // 1000}k.json"
+        big = work / f"big{args.messages * args.scale // 1000}k.json"
         for path, n in ((small, args.messages), (big, args.messages * args.scale)):
+            if path == big and args.only_prepare:
+                continue
             if not path.exists():
                 t = time.perf_counter()
-                write_export(path, n, seed=1)
-                print(f"built {path.name}: {path.stat().st_size / 1e6:.0f} MB in "
+                subprocess.run([py, str(gen), str(n), str(path)], check=True)
+                print(f"built {path.name} with {gen}: {path.stat().st_size / 1e6:.0f} MB in "
                       f"{time.perf_counter() - t:.0f} s", file=sys.stderr)
         prep = [py, "-m", "clonebot", "prepare"]
         jobs = [f"--workers={args.workers}"] if args.workers is not None else []
-        runs: list[tuple[str, list[str], dict | None, Path]] = [
-            ("naive pandas (article)", [py, "-c", NAIVE, str(small), str(work / "naive.jsonl")], None, small),
-            ("clonebot prepare", [*prep, str(small), "--out", str(work / "ds"), *jobs], None, small),
-            ("clonebot prepare, 1 process", [*prep, str(small), "--out", str(work / "ds"), "--workers=0"], None, small),
-            ("clonebot prepare, PII off", [*prep, str(small), "--out", str(work / "ds"), *jobs],
-             {"CLONEBOT_PREPARE__SCRUB_PII": "false"}, small),
+        runs: list[tuple[str, list[str], dict | None]] = [
+            (REF_NAME, [py, str(seed), str(small), str(work / "base_out"), OWNER_FROM_ID], None),
+            ("clonebot prepare", [*prep, str(small), "--out", str(work / "ds"), *jobs], None),
         ]
-        if args.old_naive:
-            runs.append(("old bench's naive (merge+iloc)",
-                         [py, "-c", OLD_NAIVE, str(small), str(work / "naive.jsonl")], None, small))
+        if not args.only_prepare:
+            runs += [
+                ("clonebot prepare, 1 process",
+                 [*prep, str(small), "--out", str(work / "ds"), "--workers=0"], None),
+                ("clonebot prepare, PII off", [*prep, str(small), "--out", str(work / "ds"), *jobs],
+                 {"CLONEBOT_PREPARE__SCRUB_PII": "false"}),
+            ]
+        if args.naive:
+            runs.append(("naive pandas (issue 10's)",
+                         [py, "-c", NAIVE, str(small), str(work / "naive.jsonl")], None))
         results: dict[str, list[dict]] = {name: [] for name, *_ in runs}
         for rep in range(args.repeat):
-            for name, cmd, env, _src in runs:
-                shutil.rmtree(work / "ds", ignore_errors=True)
+            for name, cmd, env in runs:
+                for d in ("ds", "base_out"):
+                    shutil.rmtree(work / d, ignore_errors=True)
                 r = measure(cmd, env)
                 results[name].append(r)
                 print(f"  [{rep + 1}/{args.repeat}] {name}: {r['wall']:.1f} s wall, "
-                      f"{r['cpu']:.1f} s CPU, PSS {r['pss']:.0f} MiB, load {r['load']:.1f} "
-                      f"({r['line']})", file=sys.stderr)
-        shutil.rmtree(work / "ds", ignore_errors=True)
-        big_name = f"clonebot prepare, {args.scale}x export"
-        results[big_name] = [measure([*prep, str(big), "--out", str(work / "ds"), *jobs])]
-        shutil.rmtree(work / "ds", ignore_errors=True)
+                      f"{r['cpu']:.1f} s CPU, RSS {r['rss']:.0f} MiB, PSS {r['pss']:.0f} MiB, "
+                      f"load {r['load']:.1f} ({r['line']})", file=sys.stderr)
+        for d in ("ds", "base_out"):
+            shutil.rmtree(work / d, ignore_errors=True)
+        if not args.only_prepare:
+            big_name = f"clonebot prepare, {args.scale}x export"
+            results[big_name] = [measure([*prep, str(big), "--out", str(work / "ds"), *jobs])]
+            shutil.rmtree(work / "ds", ignore_errors=True)
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
@@ -233,36 +227,41 @@ def main() -> None:
 
 
 def report(results: dict[str, list[dict]], args, small: Path, big: Path) -> None:
-    naive = results["naive pandas (article)"]
+    ref = results[REF_NAME]
 
     def med(rs: list[dict], k: str) -> float:
         return statistics.median(r[k] for r in rs)
 
     def pair_ratio(rs: list[dict], k: str) -> float:
-        if len(rs) != len(naive):  # not paired (the 4x run): against the naive median
-            return med(rs, k) / med(naive, k)
-        return statistics.median(r[k] / n[k] for r, n in zip(rs, naive))
+        if len(rs) != len(ref):  # not paired (the scaled run): against the reference's median
+            return med(rs, k) / med(ref, k)
+        return statistics.median(r[k] / n[k] for r, n in zip(rs, ref))
 
     print(f"\nmachine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
-          f"{platform.python_version()}; {args.repeat} paired runs, medians; "
-          "ratios = median of per-pair ratios to naive")
-    print(f"{'run':34} {'wall s':>7} {'x':>5} {'CPU s':>7} {'x':>5} {'PSS MiB':>8} {'x':>5} "
-          f"{'RSS MiB':>8} {'procs':>5} {'load':>5}")
+          f"{platform.python_version()}; reference: {args.reference / 'seed_baseline.py'} on "
+          f"gen_export.py {args.messages}; {args.repeat} paired runs, medians; "
+          "x = median of per-pair ratios to the reference")
+    print(f"{'run':34} {'wall s':>7} {'x':>5} {'CPU s':>7} {'x':>5} {'RSS MiB':>8} {'x':>5} "
+          f"{'PSS MiB':>8} {'x':>5} {'procs':>5} {'load':>5}")
     for name, rs in results.items():
         print(f"{name:34} {med(rs, 'wall'):7.1f} {pair_ratio(rs, 'wall'):5.2f} "
-              f"{med(rs, 'cpu'):7.1f} {pair_ratio(rs, 'cpu'):5.2f} {med(rs, 'pss'):8.0f} "
-              f"{pair_ratio(rs, 'pss'):5.2f} {med(rs, 'rss'):8.0f} {max(r['procs'] for r in rs):5d} "
-              f"{med(rs, 'load'):5.1f}")
+              f"{med(rs, 'cpu'):7.1f} {pair_ratio(rs, 'cpu'):5.2f} {med(rs, 'rss'):8.0f} "
+              f"{pair_ratio(rs, 'rss'):5.2f} {med(rs, 'pss'):8.0f} {pair_ratio(rs, 'pss'):5.2f} "
+              f"{max(r['procs'] for r in rs):5d} {med(rs, 'load'):5.1f}")
     ours = results["clonebot prepare"]
-    big_ = results[f"clonebot prepare, {args.scale}x export"]
-    wall, cpu, pss = pair_ratio(ours, "wall"), pair_ratio(ours, "cpu"), pair_ratio(ours, "pss")
-    flat = med(big_, "pss") / med(ours, "pss")
-    print(f"\nexports: {small.stat().st_size / 1e6:.0f} MB and {big.stat().st_size / 1e6:.0f} MB"
-          if small.exists() else "")
-    print(f"goals: wall <= 1.0x naive: {wall:.2f}x {'OK' if wall <= 1.0 else 'MISSED'} "
-          f"(CPU {cpu:.2f}x); peak memory <= 0.2x naive: {pss:.2f}x (PSS sums) "
-          f"{'OK' if pss <= 0.2 else 'MISSED'}; at {args.scale}x the export: {flat:.2f}x the "
-          f"memory {'(flat)' if flat <= 1.15 else '(NOT flat)'}")
+    wall, cpu = pair_ratio(ours, "wall"), pair_ratio(ours, "cpu")
+    rss, pss = pair_ratio(ours, "rss"), pair_ratio(ours, "pss")
+    print(f"\nexport: {small.stat().st_size / 1e6:.0f} MB" if small.exists() else "")
+    print(f"goals: wall <= 1.0x the reference: {wall:.2f}x {'OK' if wall <= 1.0 else 'MISSED'} "
+          f"(toward 0.5x; CPU {cpu:.2f}x); peak memory <= 0.2x the reference: RSS {rss:.2f}x, "
+          f"PSS {pss:.2f}x {'OK' if max(rss, pss) <= 0.2 else 'MISSED'}", end="")
+    scaled = results.get(f"clonebot prepare, {args.scale}x export")
+    if scaled:
+        flat = med(scaled, "pss") / med(ours, "pss")
+        print(f"; at {args.scale}x the export: {flat:.2f}x the memory "
+              f"{'(flat)' if flat <= 1.15 else '(NOT flat)'}")
+    else:
+        print()
 
 
 if __name__ == "__main__":
