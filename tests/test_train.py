@@ -22,11 +22,6 @@ TURNS = [
 ]
 
 
-@pytest.fixture(params=["smollm2", "llama-spm"])
-def tokenizer(request, smol_tokenizer, llama_tokenizer):
-    return smol_tokenizer if request.param == "smollm2" else llama_tokenizer
-
-
 def _learnable(tok, feat):
     return [t for t, lab in zip(feat["input_ids"], feat["labels"]) if lab != IGNORE]
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import warnings
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -165,18 +167,86 @@ def load_tokenizer(source: str | Path, revision: str | None = None):
     if tok.eos_token is None:
         raise ModelError(f"tokenizer of {source} has no EOS token; clonebot needs one to stop")
     if tok.pad_token is None:
-        tok.pad_token = tok.eos_token  # pads are masked out; any id will do
+        # Mistral's and Llama's tokenizers have none. Pads are masked out, so any id would do
+        # for training, but not EOS: a generated row padded with EOS after it stopped on a
+        # turn marker would read as one that stopped by EOS. <unk> is what they have spare.
+        spare = tok.unk_token if tok.unk_token not in (None, tok.eos_token) else None
+        tok.pad_token = spare or tok.eos_token
     return tok
 
 
+def generation_pad_id(tokenizer) -> int:
+    """The id to pad generated rows with: never EOS, so a row that stopped for another
+    reason (a turn marker) is not mistaken for one that stopped by EOS. SmolLM2's own pad
+    is its EOS; then its <unk> (or any other id) pads."""
+    eos = tokenizer.eos_token_id
+    for candidate in (tokenizer.pad_token_id, tokenizer.unk_token_id, 0, 1):
+        if candidate is not None and candidate != eos:
+            return candidate
+    raise AssertionError("unreachable: 0 and 1 cannot both be EOS")
+
+
+# Per tokenizer: whether it puts BOS first, and a pattern of its special tokens' spellings.
+_TOKENIZER_FACTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _facts(tokenizer) -> tuple[bool, re.Pattern | None]:
+    try:
+        return _TOKENIZER_FACTS[tokenizer]
+    except (KeyError, TypeError):
+        pass
+    bos = tokenizer.bos_token_id
+    first = tokenizer("a", add_special_tokens=True)["input_ids"][:1]
+    wants_bos = bos is not None and first == [bos]
+    names = set(tokenizer.all_special_tokens)
+    names.update(t.content for t in getattr(tokenizer, "added_tokens_decoder", {}).values()
+                 if getattr(t, "special", False))
+    names = sorted((n for n in names if n), key=len, reverse=True)
+    pattern = re.compile("|".join(map(re.escape, names))) if names else None
+    facts = (wants_bos, pattern)
+    try:
+        _TOKENIZER_FACTS[tokenizer] = facts
+    except TypeError:  # not weak-referenceable: recompute next time
+        pass
+    return facts
+
+
+def literal_turns(turns, tokenizer) -> list[dict]:
+    """``turns`` with every spelling of one of the tokenizer's special tokens in a message
+    broken by a word joiner (U+2060), so it is read as the text it is.
+
+    A friend who types "</s>" or, with Mistral v0.3's tokenizer, "[INST]" would otherwise
+    put an EOS or a control token into the model's input (and into what it learns to
+    write): the tokenizer parses special tokens anywhere in the text it is given. Training
+    and inference both render turns passed through this, so they see the same tokens."""
+    _, pattern = _facts(tokenizer)
+    if pattern is None:
+        return [dict(t) for t in turns]
+    return [{**t, "content": pattern.sub(lambda m: m.group()[0] + "\u2060" + m.group()[1:],
+                                         t.get("content") or "")} for t in turns]
+
+
 def encode(tokenizer, text: str, *, offsets: bool = False) -> dict:
-    """The one way text becomes ids, for training and inference alike (BOS as the model wants)."""
-    return tokenizer(
-        text,
-        add_special_tokens=True,
-        return_offsets_mapping=offsets,
-        return_attention_mask=False,
-    )
+    """The one way text becomes ids, for training and inference alike: BOS first if the
+    tokenizer puts one there, and never an EOS at the end, even from a tokenizer configured
+    with ``add_eos_token`` (a prompt ending in EOS asks the model to say nothing).
+
+    ``offsets``: character offsets per token where the tokenizer has them (fast ones);
+    ``offset_mapping`` is absent otherwise."""
+    wants_bos, _ = _facts(tokenizer)
+    try:
+        enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=offsets,
+                        return_attention_mask=False)
+    except NotImplementedError:  # transformers 4.x slow tokenizers refuse offsets
+        enc = tokenizer(text, add_special_tokens=False, return_attention_mask=False)
+    out = {"input_ids": list(enc["input_ids"])}
+    if offsets and enc.get("offset_mapping") is not None:
+        out["offset_mapping"] = [tuple(o) for o in enc["offset_mapping"]]
+    if wants_bos:
+        out["input_ids"].insert(0, tokenizer.bos_token_id)
+        if "offset_mapping" in out:
+            out["offset_mapping"].insert(0, (0, 0))
+    return out
 
 
 def load_base(
