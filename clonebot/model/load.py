@@ -157,11 +157,12 @@ def _check_size(name: str, config: Any, device: str, settings: Settings) -> None
         )
 
 
-def load_tokenizer(source: str | Path, revision: str | None = None):
+def load_tokenizer(source: str | Path, revision: str | None = None, *, local_only: bool = False):
     from transformers import AutoTokenizer
 
     try:
-        tok = AutoTokenizer.from_pretrained(str(source), revision=revision)
+        tok = AutoTokenizer.from_pretrained(str(source), revision=revision,
+                                            local_files_only=local_only)
     except Exception as e:  # noqa: BLE001 - hub, file and format errors all mean "can't load"
         raise ModelError(f"cannot load tokenizer from {source}: {_reason(e)}") from None
     if tok.eos_token is None:
@@ -249,6 +250,44 @@ def encode(tokenizer, text: str, *, offsets: bool = False) -> dict:
     return out
 
 
+def token_counts(tokenizer, texts: list[str]) -> list[int]:
+    """``len(encode(tokenizer, text)["input_ids"])`` for each text, counted in one batch."""
+    if not texts:
+        return []
+    wants_bos, _ = _facts(tokenizer)
+    ids = tokenizer(texts, add_special_tokens=False, return_attention_mask=False)["input_ids"]
+    return [len(x) + wants_bos for x in ids]
+
+
+def base_tokenizer(settings: Settings) -> Any:
+    """The base model's tokenizer alone, to count tokens before the model loads (a 7B-class
+    name on a CPU is refused first, as ``load_base`` refuses it)."""
+    name = settings.model.base_model
+    _check_size(name, None, select_device(), settings)
+    return load_tokenizer(resolve_base_model(name, settings.paths.cache_dir), settings.model.revision)
+
+
+def offline_tokenizer(settings: Settings) -> tuple[Any, str] | None:
+    """The configured base model's tokenizer and a name for it, if it is on this machine
+    (no download): an alias or local directory, the Hugging Face cache, or, for a known
+    Mistral-7B id, the same tokenizer built from the mistral-common wheel. None if not."""
+    from clonebot.model.mistral import hub_version, tokenizer_dir
+
+    name, revision = settings.model.base_model, settings.model.revision
+    try:
+        source = resolve_base_model(name, settings.paths.cache_dir)
+        return load_tokenizer(source, revision, local_only=True), name
+    except ModelError:
+        pass
+    try:
+        bundled = tokenizer_dir(name, settings.paths.cache_dir)
+        if bundled is not None:
+            return load_tokenizer(bundled), f"{name}: Mistral {hub_version(name)}'s tokenizer"
+    except ModelError:
+        pass
+    return None
+
+
 def load_base(
     settings: Settings,
     base_model: str | None = None,
@@ -256,10 +295,12 @@ def load_base(
     *,
     training: bool = False,
     quantize: str | None = None,
+    tokenizer: Any = None,
 ) -> tuple[Any, Any, str]:
     """Load the base model and its tokenizer. Returns (model, tokenizer, device).
 
-    ``quantize``: "4bit" or "none"; None resolves ``train.quantize`` for the device."""
+    ``quantize``: "4bit" or "none"; None resolves ``train.quantize`` for the device.
+    ``tokenizer``: one already loaded from the same source (not loaded again)."""
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
 
@@ -295,7 +336,7 @@ def load_base(
         raise ModelError(f"4-bit loading needs bitsandbytes: {e}") from None
     except Exception as e:  # noqa: BLE001
         raise ModelError(f"cannot load base model {name}: {_reason(e)}") from None
-    tokenizer = load_tokenizer(source, revision)
+    tokenizer = tokenizer or load_tokenizer(source, revision)
     if training:
         model.config.use_cache = False  # incompatible with gradient checkpointing
         # bitsandbytes repacks CPU weights for a fast inference kernel the first time a
