@@ -129,6 +129,20 @@ def test_eval_runs_on_the_4bit_adapter(qlora_run, dataset, root, cache_dir, tmp_
     assert "perplexity" in json.dumps(report)
 
 
+async def _settle(env, timeout: float = 300) -> None:
+    """``env.settle()`` for a real model: a generation takes seconds, not loop turns."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return await env.settle()
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.2)
+
+
 def test_the_bot_drafts_with_the_mistral_adapter_over_the_double(plain_run, root, cache_dir, tmp_path):
     """The bot's own generator (base + adapter loaded by the worker) answers Alice through
     Telethon's update loop; the owner edits the suggestion; feedback export renders the
@@ -142,13 +156,15 @@ def test_the_bot_drafts_with_the_mistral_adapter_over_the_double(plain_run, root
     async def go():
         env = await bot_on_double(tmp_path, factory=lambda path: load_generator(settings, path),
                                   adapter_dir=run)
+        env.tg.send(env.p.owner, env.p.alice, "see you friday")  # it answers where the owner writes
         env.tg.send(env.p.alice, env.p.owner, "are you coming tonight?")
-        await env.settle()
+        await _settle(env)
         post, pid = env.last_post()
         assert "are you coming tonight?" in post
         [pending] = env.store.pending(env.p.alice)
         assert pending.suggestion.strip() and "###" not in pending.suggestion
-        await env.owner_types(env.p.owner, "edit yes, at 7", reply_to=pid)
+        env.tg.send(env.p.owner, env.p.owner, "edit yes, at 7", reply_to=pid)
+        await _settle(env)
         assert env.tg.texts(env.p.alice, env.p.owner)[-1] == "yes, at 7"
         await env.close()
         return pending.suggestion

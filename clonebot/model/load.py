@@ -10,6 +10,7 @@ Compute dtype: bf16 on GPUs that have it, fp16 on older ones (T4-class), fp32 on
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -271,19 +272,25 @@ def offline_tokenizer(settings: Settings) -> tuple[Any, str] | None:
     """The configured base model's tokenizer and a name for it, if it is on this machine
     (no download): an alias or local directory, the Hugging Face cache, or, for a known
     Mistral-7B id, the same tokenizer built from the mistral-common wheel. None if not."""
+    name, revision = settings.model.base_model, settings.model.revision
+    return _offline_tokenizer(name, revision, str(settings.paths.cache_dir))
+
+
+@functools.lru_cache(maxsize=4)
+def _offline_tokenizer(name: str, revision: str | None, cache_dir: str) -> tuple[Any, str] | None:
+    # Cached: loading Mistral's tokenizer takes ~0.5 s, and a process may prepare many times.
     from clonebot.model.mistral import hub_version, tokenizer_dir
 
-    name, revision = settings.model.base_model, settings.model.revision
     try:
-        source = resolve_base_model(name, settings.paths.cache_dir)
+        source = resolve_base_model(name, Path(cache_dir))
         return load_tokenizer(source, revision, local_only=True), name
-    except ModelError:
+    except (ModelError, ImportError, OSError, ValueError):
         pass
     try:
-        bundled = tokenizer_dir(name, settings.paths.cache_dir)
+        bundled = tokenizer_dir(name, Path(cache_dir))
         if bundled is not None:
             return load_tokenizer(bundled), f"{name}: Mistral {hub_version(name)}'s tokenizer"
-    except ModelError:
+    except (ModelError, ImportError, OSError, ValueError):  # no sentencepiece, a full disk...
         pass
     return None
 
