@@ -27,7 +27,8 @@ COPY training ./training
 COPY exports/README.md exports/README.md
 COPY exports/sample ./exports/sample
 COPY config.example.toml ./
-RUN pip install --no-cache-dir -c constraints.txt .
+RUN pip install --no-cache-dir -c constraints.txt . \
+ && pip install --no-cache-dir --no-deps -c constraints.txt mistral-common
 
 # Everything the owner must keep lives in /data: dataset, adapter versions, session, state.
 ENV CLONEBOT_PATHS__DATA_DIR=/data/state \

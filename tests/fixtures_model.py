@@ -89,33 +89,11 @@ def smol_tokenizer(test_model_dir: Path):
     return load_tokenizer(test_model_dir)
 
 
-@pytest.fixture(scope="session")
-def llama_tokenizer(tmp_path_factory):
-    """A Llama/Mistral-style sentencepiece tokenizer (Metaspace, byte fallback, ``</s>``).
-
-    No such tokenizer ships offline, so one is trained here on a few lines in well under a
-    second; it tokenizes like Mistral's (word-start marker, ``<0x0A>`` for newlines).
-    """
-    spm = pytest.importorskip("sentencepiece")
-    from transformers import LlamaTokenizer
-
-    out = tmp_path_factory.mktemp("spm")
-    lines = [u + " " + c for u, c in _PAIRS] + ["### User:", "### Clone:"]
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(lines * 20), model_prefix=str(out / "tokenizer"),
-        vocab_size=400, model_type="bpe", byte_fallback=True, character_coverage=1.0,
-        unk_id=0, bos_id=1, eos_id=2, pad_id=-1, minloglevel=2,
-    )
-    from clonebot.model.load import load_tokenizer
-
-    LlamaTokenizer.from_pretrained(str(out)).save_pretrained(str(out / "hf"))
-    return load_tokenizer(out / "hf")
-
-
-@pytest.fixture(params=["smollm2", "llama-spm"])
-def tokenizer(request, smol_tokenizer, llama_tokenizer):
-    """Each kind of tokenizer in turn: byte-level BPE (SmolLM2) and sentencepiece (Mistral's)."""
-    return smol_tokenizer if request.param == "smollm2" else llama_tokenizer
+@pytest.fixture(params=["smollm2", "tiny-mistral-v1", "tiny-mistral-v3"])
+def tokenizer(request, smol_tokenizer, mistral_tokenizers):
+    """Each kind of tokenizer in turn: byte-level BPE (SmolLM2) and Mistral's own
+    SentencePiece ones (v0.1: legacy, a "▁" after every special token; v0.3: control tokens)."""
+    return smol_tokenizer if request.param == "smollm2" else mistral_tokenizers[request.param]
 
 
 @pytest.fixture(scope="session")

@@ -3,8 +3,8 @@
 Inference feeds ``render_prompt(context)``; training feeds
 ``render_sample(context, reply)``. The prompt's tokens must be an exact prefix of the
 sample's, or the model is trained on token sequences it never sees at inference.
-Checked on the test model's byte-level BPE tokenizer and on a Llama/Mistral-style
-sentencepiece tokenizer (trained on the fly: none ships offline).
+Checked on the test model's byte-level BPE tokenizer and on Mistral-7B's own v0.1 and
+v0.3 SentencePiece tokenizers (from the mistral-common wheel).
 """
 
 from __future__ import annotations

@@ -22,11 +22,6 @@ TURNS = [
 ]
 
 
-@pytest.fixture(params=["smollm2", "llama-spm"])
-def tokenizer(request, smol_tokenizer, llama_tokenizer):
-    return smol_tokenizer if request.param == "smollm2" else llama_tokenizer
-
-
 def _learnable(tok, feat):
     return [t for t, lab in zip(feat["input_ids"], feat["labels"]) if lab != IGNORE]
 
@@ -256,15 +251,16 @@ def test_length_grouped_sampler_pads_little_and_covers_every_sample():
     rng = random.Random(3)
     lengths = [rng.randint(12, 200) for _ in range(130)]
     s = LengthGroupedSampler(lengths, 4, seed=1)
-    order = list(s)
+    batches = list(s)  # a batch sampler: it yields batches
+    assert len(batches) == len(s) == 33
+    order = [i for b in batches for i in b]
     assert sorted(order) == list(range(130))
-    batches = s.batches()
     pad = sum(max(lengths[i] for i in b) * len(b) - sum(lengths[i] for i in b) for b in batches)
     assert pad / sum(max(lengths[i] for i in b) * len(b) for b in batches) < 0.05
     assert max(lengths[i] for i in batches[0]) == max(lengths)  # longest first: OOM shows early
-    assert list(s) == order  # same epoch, same order (resume replays it)
+    assert list(s) == batches  # same epoch, same order (resume replays it)
     s.set_epoch(1)
-    assert list(s) != order
+    assert list(s) != batches
 
 
 @pytest.mark.slow
@@ -498,3 +494,64 @@ def test_resume_onto_a_run_with_a_damaged_manifest_says_so(tmp_path, cache_dir, 
     (out / "clonebot.json").write_text('{"base_model": 123}')
     with pytest.raises(ModelError, match="clonebot.json is damaged"):
         train(tiny_settings(cache_dir), tmp_path / "missing", out, resume=True)
+
+
+# ----------------------------------------------------------------------------- batches
+
+
+@pytest.fixture
+def length_sorted_eval(tmp_path, mistral_dirs):
+    """A tiny Mistral, its tokenizer, TrainingArguments as train() makes them, and a train
+    and an eval split of varied lengths (eval sorted by length, as tokenize_eval gives it)."""
+    import random
+
+    import torch
+    from datasets import Dataset
+    from transformers import AutoModelForCausalLM
+
+    from clonebot.config import TrainSettings
+    from clonebot.model.load import load_tokenizer
+    from training.train import training_arguments
+
+    path = mistral_dirs["tiny-mistral-v1"]
+    rng = random.Random(0)
+
+    def split(n):
+        lengths = [rng.randint(5, 90) for _ in range(n)]
+        return Dataset.from_dict({"input_ids": [[5] * k for k in lengths], "labels": [[5] * k for k in lengths],
+                                  "length": lengths})
+
+    args = training_arguments(TrainSettings(batch_size=4, seed=3), tmp_path, "cpu", evaluate=True,
+                              progress=False, precision={"bf16": False, "fp16": False}, optim="adamw_torch")
+    model = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32)
+    return model, load_tokenizer(path), args, split(64), split(40).sort("length")
+
+
+def test_eval_batches_keep_their_length_sorted_order(length_sorted_eval):
+    """train used to set group_by_length, which on transformers 5.x makes the *eval* sampler
+    a length-grouped shuffle too, undoing the sort that keeps eval padding low."""
+    from transformers import Trainer
+
+    from training.train import PadCollator
+
+    model, tok, args, train_ds, eval_ds = length_sorted_eval
+    trainer = Trainer(model=model, args=args, data_collator=PadCollator(tok.pad_token_id),
+                      train_dataset=train_ds, eval_dataset=eval_ds)
+    widths = [b["input_ids"].shape[1] for b in trainer.get_eval_dataloader()]
+    assert widths == sorted(widths)
+
+
+def test_training_batches_come_from_the_length_grouped_sampler(length_sorted_eval):
+    """Through Trainer.get_train_dataloader (public), not the private _get_train_sampler."""
+    from training.train import LengthGroupedSampler, PadCollator, lora_trainer
+
+    model, tok, args, train_ds, eval_ds = length_sorted_eval
+    collator = PadCollator(tok.pad_token_id)
+    trainer = lora_trainer(model, args, collator, train_ds, eval_ds, tok, None, progress=False)
+    loader = trainer.get_train_dataloader()
+    want = LengthGroupedSampler(train_ds["length"], 4, seed=3).batches()
+    got = [b["input_ids"].shape for b in loader]
+    assert got == [(len(b), max(train_ds["length"][i] for i in b)) for b in want]
+    assert collator.padding_share < 0.05
+    trainer.evaluate()  # eval batches don't count toward the training padding share
+    assert collator.total_tokens == sum(n * w for n, w in got)

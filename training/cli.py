@@ -11,7 +11,7 @@ import importlib
 
 import click
 
-COMMANDS = ("prepare", "train", "demo", "eval", "report", "retrain")
+COMMANDS = ("prepare", "train", "plan", "demo", "eval", "report", "retrain")
 
 
 def register(cli: click.Group) -> None:

@@ -1,18 +1,111 @@
 """Loss masking: a sample's token ids and the labels the loss is computed on.
 
-Training and eval's perplexity both tokenize through ``tokenize_sample``, so the reply
-tokens eval scores are exactly the ones training learned.
+Training and eval's perplexity both tokenize through ``fit_sample``, so the reply tokens
+eval scores are exactly the ones training learned.
+
+The whole text is tokenized at once, exactly as inference tokenizes a prompt (so context
+tokens match what the model sees later, also for SentencePiece tokenizers that put a
+word-start marker on a separately tokenized piece). A token is learnable iff it starts
+inside a trainable segment (Clone content + EOS) of ``prompt_format.sample_segments``.
+Where it starts comes from the fast tokenizer's character offsets; a tokenizer without
+them (a slow, pure-Python one) is measured by prefixes instead: the tokens of the text up
+to a segment's edge, which the prompt-prefix property makes the same tokens.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from clonebot.errors import ModelError
-from clonebot.model.load import encode
+from clonebot.model.load import encode, literal_turns
 from clonebot.prompt_format import sample_segments
 
 IGNORE = -100
+
+
+@dataclass(frozen=True)
+class Fit:
+    """One sample against ``max_seq_len``: its features, or why there are none."""
+
+    features: dict[str, list[int]] | None  # input_ids + labels; None: the reply alone is too long
+    tokens: int  # the whole window, before any cut
+    reply_tokens: int  # the final reply + its EOS
+    cut_turns: int  # oldest context turns dropped so it fits
+
+
+def _render(turns: Sequence[Mapping[str, str]], eos: str) -> tuple[str, list[tuple[int, int]]]:
+    """The sample's text and its trainable character spans."""
+    text, spans = "", []
+    for seg in sample_segments(turns, eos):
+        if seg.trainable:
+            spans.append((len(text), len(text) + len(seg.text)))
+        text += seg.text
+    return text, spans
+
+
+def _labels(tokenizer, text: str, spans: list[tuple[int, int]], enc: dict) -> list[int]:
+    ids = enc["input_ids"]
+    labels = [IGNORE] * len(ids)
+    offsets = enc.get("offset_mapping")
+    if offsets is not None:
+        for i, (a, b) in enumerate(offsets):  # b == a: BOS and other zero-width tokens
+            if b > a and any(s <= a < e for s, e in spans):
+                labels[i] = ids[i]
+        return labels
+    for s, e in spans:  # no offsets: the tokens between the prefixes ending at each edge
+        lo, hi = (len(encode(tokenizer, text[:x])["input_ids"]) for x in (s, e))
+        labels[lo:hi] = ids[lo:hi]
+    return labels
+
+
+def _reply_tokens(labels: list[int]) -> int:
+    """Tokens of the final trainable run (the reply + EOS) in ``labels``."""
+    n = 0
+    for lab in reversed(labels):
+        if lab == IGNORE:
+            break
+        n += 1
+    return n
+
+
+def fit_sample(
+    turns: Sequence[Mapping[str, str]],
+    tokenizer,
+    max_seq_len: int,
+    *,
+    reply_only: bool = False,
+) -> Fit:
+    """Tokenize one sample (last turn = the Clone reply) to fit ``max_seq_len``.
+
+    Too long: the oldest context turns are dropped, whole, until it fits; the reply is
+    never cut. A reply that does not fit even alone gives ``features=None``: the caller
+    counts and names it. ``reply_only`` keeps only the final reply's labels (eval).
+    """
+    eos = tokenizer.eos_token
+    if not eos:
+        raise ModelError("the tokenizer has no EOS token; cannot teach the model to stop")
+    turns = literal_turns(turns, tokenizer)
+    full = None
+    for start in range(len(turns)):
+        text, spans = _render(turns[start:], eos)
+        if reply_only:
+            spans = spans[-1:]
+        enc = encode(tokenizer, text, offsets=True)
+        ids = enc["input_ids"]
+        if full is None:
+            full = len(ids)
+        if len(ids) > max_seq_len and start < len(turns) - 1:
+            continue
+        labels = _labels(tokenizer, text, spans, enc)
+        if ids[-1] != tokenizer.eos_token_id or labels[-1] != tokenizer.eos_token_id:
+            raise ModelError(
+                f"the tokenizer does not turn {eos!r} into its EOS id; cannot teach the model to stop"
+            )
+        reply = _reply_tokens(labels)
+        features = {"input_ids": ids, "labels": labels} if len(ids) <= max_seq_len else None
+        return Fit(features, full, reply, start)
+    raise AssertionError("unreachable: a sample has at least its reply")
 
 
 def tokenize_sample(
@@ -22,40 +115,5 @@ def tokenize_sample(
     *,
     reply_only: bool = False,
 ) -> dict[str, list[int]] | None:
-    """``input_ids`` + ``labels`` for one sample (last turn = the Clone reply), or None.
-
-    The whole text is tokenized at once, exactly as inference tokenizes a prompt (so the
-    context tokens match what the model sees later, also for sentencepiece tokenizers
-    that would add a word-start marker to a separately tokenized piece). Labels come from
-    character offsets: a token is learnable iff it starts inside a trainable segment
-    (Clone content + EOS) of ``prompt_format.sample_segments``; ``reply_only`` keeps only
-    the final reply's. Too long: drop the oldest turns until it fits; a lone reply that
-    does not fit is skipped (None).
-    """
-    eos = tokenizer.eos_token
-    if not eos:
-        raise ModelError("the tokenizer has no EOS token; cannot teach the model to stop")
-    for start in range(len(turns)):
-        segments = sample_segments(turns[start:], eos)
-        text, spans, pos = "", [], 0
-        for seg in segments:
-            if seg.trainable:
-                spans.append((pos, pos + len(seg.text)))
-            text += seg.text
-            pos += len(seg.text)
-        if reply_only:
-            spans = spans[-1:]
-        enc = encode(tokenizer, text, offsets=True)
-        ids = enc["input_ids"]
-        if len(ids) > max_seq_len:
-            continue
-        labels = [IGNORE] * len(ids)
-        for i, (a, b) in enumerate(enc["offset_mapping"]):
-            if b > a and any(s <= a < e for s, e in spans):
-                labels[i] = ids[i]
-        if ids[-1] != tokenizer.eos_token_id or labels[-1] != tokenizer.eos_token_id:
-            raise ModelError(
-                f"the tokenizer does not turn {eos!r} into its EOS id; cannot teach the model to stop"
-            )
-        return {"input_ids": ids, "labels": labels}
-    return None
+    """``input_ids`` + ``labels`` of ``fit_sample``, or None when the reply alone is too long."""
+    return fit_sample(turns, tokenizer, max_seq_len, reply_only=reply_only).features

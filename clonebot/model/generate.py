@@ -130,9 +130,9 @@ class LocalGenerator(_RetryingGenerator):
         self._extra = list(logits_processors or [])
 
     def _encode(self, ctx: Sequence[Turn]) -> list[int]:
-        from clonebot.model.load import encode
+        from clonebot.model.load import encode, literal_turns
 
-        return encode(self.tokenizer, render_prompt(ctx, self.eos))["input_ids"]
+        return encode(self.tokenizer, render_prompt(literal_turns(ctx, self.tokenizer), self.eos))["input_ids"]
 
     def prompt_ids(self, ctx: Sequence[Turn]) -> list[int]:
         """The prompt's token ids: the last ``context_turns`` turns, at most
@@ -190,9 +190,11 @@ class LocalGenerator(_RetryingGenerator):
         import torch
         from transformers import LogitsProcessorList, StoppingCriteriaList
 
+        from clonebot.model.load import generation_pad_id
+
         model = self.loaded.model
         tok = self.tokenizer
-        pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+        pad = generation_pad_id(tok)
         width = max(len(p) for p in prompts)
         inputs = torch.tensor([[pad] * (width - len(p)) + p for p in prompts], device=model.device)
         mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts],

@@ -10,9 +10,12 @@ Compute dtype: bf16 on GPUs that have it, fp16 on older ones (T4-class), fp32 on
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import re
 import warnings
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -155,28 +158,141 @@ def _check_size(name: str, config: Any, device: str, settings: Settings) -> None
         )
 
 
-def load_tokenizer(source: str | Path, revision: str | None = None):
+def load_tokenizer(source: str | Path, revision: str | None = None, *, local_only: bool = False):
     from transformers import AutoTokenizer
 
     try:
-        tok = AutoTokenizer.from_pretrained(str(source), revision=revision)
+        tok = AutoTokenizer.from_pretrained(str(source), revision=revision,
+                                            local_files_only=local_only)
     except Exception as e:  # noqa: BLE001 - hub, file and format errors all mean "can't load"
         raise ModelError(f"cannot load tokenizer from {source}: {_reason(e)}") from None
     if tok.eos_token is None:
         raise ModelError(f"tokenizer of {source} has no EOS token; clonebot needs one to stop")
     if tok.pad_token is None:
-        tok.pad_token = tok.eos_token  # pads are masked out; any id will do
+        # Mistral's and Llama's tokenizers have none. Pads are masked out, so any id would do
+        # for training, but not EOS: a generated row padded with EOS after it stopped on a
+        # turn marker would read as one that stopped by EOS. <unk> is what they have spare.
+        spare = tok.unk_token if tok.unk_token not in (None, tok.eos_token) else None
+        tok.pad_token = spare or tok.eos_token
     return tok
 
 
+def generation_pad_id(tokenizer) -> int:
+    """The id to pad generated rows with: never EOS, so a row that stopped for another
+    reason (a turn marker) is not mistaken for one that stopped by EOS. SmolLM2's own pad
+    is its EOS; then its <unk> (or any other id) pads."""
+    eos = tokenizer.eos_token_id
+    for candidate in (tokenizer.pad_token_id, tokenizer.unk_token_id, 0, 1):
+        if candidate is not None and candidate != eos:
+            return candidate
+    raise AssertionError("unreachable: 0 and 1 cannot both be EOS")
+
+
+# Per tokenizer: whether it puts BOS first, and a pattern of its special tokens' spellings.
+_TOKENIZER_FACTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _facts(tokenizer) -> tuple[bool, re.Pattern | None]:
+    try:
+        return _TOKENIZER_FACTS[tokenizer]
+    except (KeyError, TypeError):
+        pass
+    bos = tokenizer.bos_token_id
+    first = tokenizer("a", add_special_tokens=True)["input_ids"][:1]
+    wants_bos = bos is not None and first == [bos]
+    names = set(tokenizer.all_special_tokens)
+    names.update(t.content for t in getattr(tokenizer, "added_tokens_decoder", {}).values()
+                 if getattr(t, "special", False))
+    names = sorted((n for n in names if n), key=len, reverse=True)
+    pattern = re.compile("|".join(map(re.escape, names))) if names else None
+    facts = (wants_bos, pattern)
+    try:
+        _TOKENIZER_FACTS[tokenizer] = facts
+    except TypeError:  # not weak-referenceable: recompute next time
+        pass
+    return facts
+
+
+def literal_turns(turns, tokenizer) -> list[dict]:
+    """``turns`` with every spelling of one of the tokenizer's special tokens in a message
+    broken by a word joiner (U+2060), so it is read as the text it is.
+
+    A friend who types "</s>" or, with Mistral v0.3's tokenizer, "[INST]" would otherwise
+    put an EOS or a control token into the model's input (and into what it learns to
+    write): the tokenizer parses special tokens anywhere in the text it is given. Training
+    and inference both render turns passed through this, so they see the same tokens."""
+    _, pattern = _facts(tokenizer)
+    if pattern is None:
+        return [dict(t) for t in turns]
+    return [{**t, "content": pattern.sub(lambda m: m.group()[0] + "\u2060" + m.group()[1:],
+                                         t.get("content") or "")} for t in turns]
+
+
 def encode(tokenizer, text: str, *, offsets: bool = False) -> dict:
-    """The one way text becomes ids, for training and inference alike (BOS as the model wants)."""
-    return tokenizer(
-        text,
-        add_special_tokens=True,
-        return_offsets_mapping=offsets,
-        return_attention_mask=False,
-    )
+    """The one way text becomes ids, for training and inference alike: BOS first if the
+    tokenizer puts one there, and never an EOS at the end, even from a tokenizer configured
+    with ``add_eos_token`` (a prompt ending in EOS asks the model to say nothing).
+
+    ``offsets``: character offsets per token where the tokenizer has them (fast ones);
+    ``offset_mapping`` is absent otherwise."""
+    wants_bos, _ = _facts(tokenizer)
+    try:
+        enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=offsets,
+                        return_attention_mask=False)
+    except NotImplementedError:  # transformers 4.x slow tokenizers refuse offsets
+        enc = tokenizer(text, add_special_tokens=False, return_attention_mask=False)
+    out = {"input_ids": list(enc["input_ids"])}
+    if offsets and enc.get("offset_mapping") is not None:
+        out["offset_mapping"] = [tuple(o) for o in enc["offset_mapping"]]
+    if wants_bos:
+        out["input_ids"].insert(0, tokenizer.bos_token_id)
+        if "offset_mapping" in out:
+            out["offset_mapping"].insert(0, (0, 0))
+    return out
+
+
+def token_counts(tokenizer, texts: list[str]) -> list[int]:
+    """``len(encode(tokenizer, text)["input_ids"])`` for each text, counted in one batch."""
+    if not texts:
+        return []
+    wants_bos, _ = _facts(tokenizer)
+    ids = tokenizer(texts, add_special_tokens=False, return_attention_mask=False)["input_ids"]
+    return [len(x) + wants_bos for x in ids]
+
+
+def base_tokenizer(settings: Settings) -> Any:
+    """The base model's tokenizer alone, to count tokens before the model loads (a 7B-class
+    name on a CPU is refused first, as ``load_base`` refuses it)."""
+    name = settings.model.base_model
+    _check_size(name, None, select_device(), settings)
+    return load_tokenizer(resolve_base_model(name, settings.paths.cache_dir), settings.model.revision)
+
+
+def offline_tokenizer(settings: Settings) -> tuple[Any, str] | None:
+    """The configured base model's tokenizer and a name for it, if it is on this machine
+    (no download): an alias or local directory, the Hugging Face cache, or, for a known
+    Mistral-7B id, the same tokenizer built from the mistral-common wheel. None if not."""
+    name, revision = settings.model.base_model, settings.model.revision
+    return _offline_tokenizer(name, revision, str(settings.paths.cache_dir))
+
+
+@functools.lru_cache(maxsize=4)
+def _offline_tokenizer(name: str, revision: str | None, cache_dir: str) -> tuple[Any, str] | None:
+    # Cached: loading Mistral's tokenizer takes ~0.5 s, and a process may prepare many times.
+    from clonebot.model.mistral import hub_version, tokenizer_dir
+
+    try:
+        source = resolve_base_model(name, Path(cache_dir))
+        return load_tokenizer(source, revision, local_only=True), name
+    except (ModelError, ImportError, OSError, ValueError):
+        pass
+    try:
+        bundled = tokenizer_dir(name, Path(cache_dir))
+        if bundled is not None:
+            return load_tokenizer(bundled), f"{name}: Mistral {hub_version(name)}'s tokenizer"
+    except (ModelError, ImportError, OSError, ValueError):  # no sentencepiece, a full disk...
+        pass
+    return None
 
 
 def load_base(
@@ -186,10 +302,12 @@ def load_base(
     *,
     training: bool = False,
     quantize: str | None = None,
+    tokenizer: Any = None,
 ) -> tuple[Any, Any, str]:
     """Load the base model and its tokenizer. Returns (model, tokenizer, device).
 
-    ``quantize``: "4bit" or "none"; None resolves ``train.quantize`` for the device."""
+    ``quantize``: "4bit" or "none"; None resolves ``train.quantize`` for the device.
+    ``tokenizer``: one already loaded from the same source (not loaded again)."""
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
 
@@ -225,7 +343,7 @@ def load_base(
         raise ModelError(f"4-bit loading needs bitsandbytes: {e}") from None
     except Exception as e:  # noqa: BLE001
         raise ModelError(f"cannot load base model {name}: {_reason(e)}") from None
-    tokenizer = load_tokenizer(source, revision)
+    tokenizer = tokenizer or load_tokenizer(source, revision)
     if training:
         model.config.use_cache = False  # incompatible with gradient checkpointing
         # bitsandbytes repacks CPU weights for a fast inference kernel the first time a

@@ -104,6 +104,12 @@ def prepare_cmd(app, exports: tuple[Path, ...], out: Path | None, owner_id: int 
         for bar in bars.values():
             bar.close()
     click.echo(summary(stats, out))
+    from training.lengths import report_dataset
+
+    lengths = report_dataset(out, settings)
+    click.echo("\n".join(lengths.lines()) if lengths else
+               f"  tokens: {settings.model.base_model}'s tokenizer is not on this machine; "
+               "`clonebot train` reports them before it trains")
 
 
 def with_approvals(configured: str | Path, flag: str | None) -> str | Path:

@@ -40,7 +40,8 @@ def summary(metrics: dict, out: Path) -> str:
     if metrics.get("already_finished"):
         lines.append("  (it had already finished: nothing left to resume)")
     if metrics.get("skipped_too_long"):
-        lines.append(f"  {metrics['skipped_too_long']} samples longer than train.max_seq_len skipped")
+        lines.append(f"  {metrics['skipped_too_long']} replies longer than train.max_seq_len on their "
+                     "own were not trained on (named in the manifest: metrics.lengths)")
     return "\n".join(lines)
 
 
@@ -80,7 +81,8 @@ def train_cmd(app: AppContext, dataset: Path | None, out: Path | None, resume: b
     if resume and not (out.exists() or partial_dir(out).exists()):
         click.echo(f"nothing interrupted to resume at {out}: starting a new run", err=True)
     click.echo(f"training {s.model.base_model} on {dataset} -> {out}", err=True)
-    metrics = train(s, dataset, out, resume=resume, restart=restart, progress=not no_progress)
+    metrics = train(s, dataset, out, resume=resume, restart=restart, progress=not no_progress,
+                    on_lengths=lambda lengths: click.echo("\n".join(lengths.lines()), err=True))
     click.echo(summary(metrics, out))
     click.echo(f"try it: clonebot chat --adapter {out}   use it: clonebot adapters use {out.name}")
 

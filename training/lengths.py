@@ -1,0 +1,161 @@
+"""How long the samples are in the base model's own tokens, and what happens to long ones.
+
+Said where the owner decides: ``prepare`` prints it with the configured base model's
+tokenizer when that is on this machine (for a known Mistral-7B id, the same tokenizer
+built from the mistral-common wheel), ``train`` prints it first thing, before it loads the
+model; both keep it (``stats.json`` ``lengths``, the run's manifest ``metrics.lengths``).
+
+A sample longer than ``train.max_seq_len`` loses its oldest context turns, whole, until it
+fits (``training.masking.fit_sample``); the reply is never cut. A reply that does not fit
+even alone cannot be trained on: it is counted and named (chat and message id), never
+dropped silently. Counted with the real tokenizer, never guessed from characters: Mistral
+spends ~1.6x the tokens per character on Russian that it spends on English.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from clonebot.model.load import literal_turns, token_counts
+from clonebot.prompt_format import render_prompt, render_sample
+from training.masking import fit_sample
+
+# Replies named in full; past this many only the count grows (a stats file stays readable).
+MAX_NAMED = 50
+
+
+def spread(values: Sequence[int]) -> dict[str, float]:
+    """mean / median / 95th percentile / max of token counts."""
+    if not values:
+        return {"mean": 0, "p50": 0, "p95": 0, "max": 0}
+    ordered = sorted(values)
+    return {"mean": round(statistics.fmean(ordered), 1),
+            "p50": ordered[len(ordered) // 2],
+            "p95": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))],
+            "max": ordered[-1]}
+
+
+@dataclass
+class Lengths:
+    """Token lengths of a dataset's samples against ``max_seq_len``."""
+
+    tokenizer: str
+    max_seq_len: int
+    samples: int = 0
+    sample_tokens: dict[str, float] = field(default_factory=dict)  # whole window, before any cut
+    reply_tokens: dict[str, float] = field(default_factory=dict)  # the reply + its EOS
+    over: int = 0  # windows longer than max_seq_len
+    cut: int = 0  # ...that fit once their oldest turns were dropped
+    turns_cut: int = 0  # context turns dropped in all
+    too_long: int = 0  # replies longer than max_seq_len even alone: not trained on
+    too_long_named: list[dict[str, Any]] = field(default_factory=list)  # the first MAX_NAMED
+    max_new_tokens: int | None = None
+    replies_over_max_new_tokens: int = 0  # replies generate.max_new_tokens would cut
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def lines(self) -> list[str]:
+        """What the owner reads (the CLI prints these)."""
+        if not self.samples:
+            return [f"tokens ({self.tokenizer}): no samples"]
+        s, r = self.sample_tokens, self.reply_tokens
+        out = [f"tokens ({self.tokenizer}): per sample mean {s['mean']:.0f}, median {s['p50']}, "
+               f"95% {s['p95']}, max {s['max']}; per reply mean {r['mean']:.0f}, median "
+               f"{r['p50']}, 95% {r['p95']}, max {r['max']}"]
+        share = 100 * self.over / self.samples
+        what = (f"{self.cut} cut to fit by dropping their oldest {self.turns_cut} context turns"
+                f" (the reply is never cut)" if self.over else "nothing to cut")
+        out.append(f"  over train.max_seq_len = {self.max_seq_len}: {self.over} of {self.samples}"
+                   f" samples ({share:.1f}%): {what}")
+        if self.too_long:
+            named = ", ".join(f"chat {x['chat_id']} message {x['message_id']} ({x['reply_tokens']})"
+                              for x in self.too_long_named[:5])
+            more = f" and {self.too_long - 5} more" if self.too_long > 5 else ""
+            out.append(f"  {self.too_long} replies longer than {self.max_seq_len} tokens on their "
+                       f"own are NOT trained on: {named}{more} (raise train.max_seq_len to keep them)")
+        if self.max_new_tokens and self.replies_over_max_new_tokens:
+            out.append(f"  {self.replies_over_max_new_tokens} replies are longer than "
+                       f"generate.max_new_tokens = {self.max_new_tokens}: the clone would be cut off there")
+        return out
+
+
+def measure(rows: Iterable[Mapping[str, Any]], tokenizer, max_seq_len: int, *,
+            name: str, max_new_tokens: int | None = None) -> Lengths:
+    """``Lengths`` of dataset rows (``messages`` + ``chat_id`` / ``message_id``)."""
+    return measure_fitted(rows, tokenizer, max_seq_len, name=name, max_new_tokens=max_new_tokens)[0]
+
+
+def measure_fitted(rows: Iterable[Mapping[str, Any]], tokenizer, max_seq_len: int, *,
+                   name: str, max_new_tokens: int | None = None) -> tuple[Lengths, list[int]]:
+    """``Lengths``, and each sample's length as training fits it (those whose reply alone
+    is too long left out).
+
+    Whole windows and prompts are counted in batches (the reply is what the sample adds to
+    its prompt: the prompt's tokens are the sample's first ones); only the windows over
+    ``max_seq_len`` are fitted one by one, as training fits them."""
+    rows = list(rows)
+    eos = tokenizer.eos_token
+    turns = [literal_turns(r["messages"], tokenizer) for r in rows]
+    whole = token_counts(tokenizer, [render_sample(t[:-1], t[-1]["content"], eos) for t in turns])
+    prompt = token_counts(tokenizer, [render_prompt(t[:-1], eos) for t in turns])
+    replies = [w - p for w, p in zip(whole, prompt)]
+    out = Lengths(tokenizer=name, max_seq_len=max_seq_len, samples=len(rows),
+                  sample_tokens=spread(whole), reply_tokens=spread(replies),
+                  max_new_tokens=max_new_tokens)
+    if max_new_tokens:
+        out.replies_over_max_new_tokens = sum(r - 1 > max_new_tokens for r in replies)  # -1: EOS
+    fitted = []
+    for row, n in zip(rows, whole):
+        if n <= max_seq_len:
+            fitted.append(n)
+            continue
+        out.over += 1
+        fit = fit_sample(row["messages"], tokenizer, max_seq_len)
+        if fit.features is None:
+            out.too_long += 1
+            if len(out.too_long_named) < MAX_NAMED:
+                out.too_long_named.append({"chat_id": row.get("chat_id"),
+                                           "message_id": row.get("message_id"),
+                                           "reply_tokens": fit.reply_tokens})
+        else:
+            out.cut += 1
+            out.turns_cut += fit.cut_turns
+            fitted.append(len(fit.features["input_ids"]))
+    return out, fitted
+
+
+def measure_dataset(dsd, tokenizer, max_seq_len: int, *, name: str,
+                    max_new_tokens: int | None = None) -> Lengths:
+    """``measure`` over every split of a prepared dataset (train and eval)."""
+    rows = (row for split in sorted(dsd.keys()) for row in dsd[split])
+    return measure(rows, tokenizer, max_seq_len, name=name, max_new_tokens=max_new_tokens)
+
+
+def report_dataset(dataset_dir, settings) -> Lengths | None:
+    """After ``prepare``: the dataset's ``Lengths`` with the configured base model's
+    tokenizer if it is on this machine (``offline_tokenizer``), kept in its stats.json
+    (``lengths``); None if that tokenizer is not here (``train`` reports first thing)."""
+    import json
+    from pathlib import Path
+
+    from datasets import load_from_disk
+
+    from clonebot.fsutil import atomic_write_text
+    from clonebot.model.load import offline_tokenizer, quiet
+
+    quiet()
+    found = offline_tokenizer(settings)
+    if found is None:
+        return None
+    tokenizer, name = found
+    lengths = measure_dataset(load_from_disk(str(dataset_dir)), tokenizer, settings.train.max_seq_len,
+                              name=name, max_new_tokens=settings.generate.max_new_tokens)
+    stats_path = Path(dataset_dir) / "stats.json"
+    stats = json.loads(stats_path.read_text(encoding="utf-8"))
+    stats["lengths"] = lengths.as_dict()
+    atomic_write_text(stats_path, json.dumps(stats, ensure_ascii=False, indent=2) + "\n")
+    return lengths
