@@ -86,7 +86,7 @@ def prepare_cli(tmp_path, monkeypatch, cache_dir):
 
 def test_prepare_reports_tokens_with_the_configured_models_tokenizer(prepare_cli, tmp_path,
                                                                      monkeypatch, mistral_dirs):
-    from conftest import SAMPLE_EXPORT
+    from fixtures_dataset import SAMPLE_EXPORT
 
     monkeypatch.setenv("CLONEBOT_MODEL__BASE_MODEL", "mistralai/Mistral-7B-v0.1")  # the default
     monkeypatch.setenv("CLONEBOT_TRAIN__MAX_SEQ_LEN", "64")
@@ -100,7 +100,7 @@ def test_prepare_reports_tokens_with_the_configured_models_tokenizer(prepare_cli
 
 
 def test_prepare_without_the_tokenizer_says_train_will_report(prepare_cli, tmp_path, monkeypatch):
-    from conftest import SAMPLE_EXPORT
+    from fixtures_dataset import SAMPLE_EXPORT
 
     monkeypatch.setenv("CLONEBOT_MODEL__BASE_MODEL", "someone/not-downloaded-7b")
     r = prepare_cli("prepare", str(SAMPLE_EXPORT), "--out", str(tmp_path / "ds"), "--workers", "0")

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from clonebot.model.manifest import read_manifest
-from conftest import SAMPLE_EXPORT
+from fixtures_dataset import SAMPLE_EXPORT
 
 pytestmark = pytest.mark.slow
 
