@@ -16,6 +16,7 @@ symbols, Latin after a Russian keyword, a random run of letters).
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from clonebot.pii._candidate import Cand
@@ -168,9 +169,8 @@ def passwords(text: str, *, keywords: bool, digit: bool, low: str | None = None)
         src, key_rx, slipped_rx = ((low, _KEY_LOW, _SLIPPED_KEY_LOW) if len(low) == len(text)
                                    else (text, _KEY, _SLIPPED_KEY))
         keys = list(key_rx.finditer(src))
-        taken = [(k.start(), k.end()) for k in keys]
-        keys += [m for m in slipped_rx.finditer(src)
-                 if not any(s < m.end() and m.start() < e for s, e in taken)]
+        starts = [k.start() for k in keys]  # disjoint and in order: one bisect a slipped keyword
+        keys += [m for m in slipped_rx.finditer(src) if not _overlaps(keys, starts, m.start(), m.end())]
     for k in keys:
         kind = k.lastgroup or "pw"  # a slipped keyword has no group: it is the password word
         if kind in DIGIT_KINDS and not digit:
@@ -236,6 +236,12 @@ def passwords(text: str, *, keywords: bool, digit: bool, low: str | None = None)
     return out
 
 
+def _overlaps(spans: list[re.Match], starts: list[int], s: int, e: int) -> bool:
+    """Whether [s, e) overlaps one of `spans` (disjoint, sorted; `starts` their starts)."""
+    i = bisect.bisect_right(starts, s) - 1
+    return any(0 <= j < len(starts) and spans[j].start() < e and s < spans[j].end() for j in (i, i + 1))
+
+
 # '"password123" is the most common password', "никогда не ставь qwerty": the best-known
 # passwords named as examples in talk about passwords are nobody's secret
 _FAMOUS = frozenset("""123456 1234567 12345678 123456789 1234567890 12345 111111 11111111 000000 123123
@@ -274,11 +280,14 @@ _ANSWER_MARK = re.compile(
     r"(?<!\w)(?:(?:ответ\w{0,2}|answer)(?!\w)[ \t]*(?:[:=—–-]|\bis\b|\bэто\b)?|[aо]:)[ \t]*", re.I)
 
 
+_KEY_CONNECT = re.compile(r"[ \t]*[:=-]?[ \t]*")
+_PAIR_AHEAD = re.compile(r"[^\s,;]{1,64} ?/ ?\S")
+
+
 def _after_login_key(text: str, k: re.Match) -> tuple[int, int] | None:
     """After "login X", the word after "pass"/"пароль" is the password, whatever it looks like."""
-    m = re.match(r"[ \t]*[:=-]?[ \t]*", text[k.end() :])
-    pos = k.end() + m.end()
-    v = _extract(text, pos, tail=re.match(r"[^\s,;]+ ?/ ?\S", text[pos:]) is not None)  # "ivan / qwerty"
+    pos = _KEY_CONNECT.match(text, k.end()).end()
+    v = _extract(text, pos, tail=_PAIR_AHEAD.match(text, pos) is not None)  # "ivan / qwerty"
     if v is None:
         return None
     low = text[v[0] : v[1]].lower()
@@ -458,11 +467,12 @@ def _answered(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
         if tm is None or not _FILLER.match(tm.group(1)) or _NEGATION.fullmatch(tm.group(1).rstrip(",:")):
             return None
         pos = tm.end()
-        pos += len(re.match(r"[\s—–:=-]*", text[pos:]).group())
+        pos = _ANSWER_GAP.match(text, pos).end()
     return None
 
 
 _NEXT_TOKEN = re.compile(r"[ \t]*(\S+)")
+_ANSWER_GAP = re.compile(r"[\s—–:=-]*")
 _UNCHANGED = re.compile(r"(?:не|not|hasn't|haven't)[ \t]+(?:по)?(?:менял\w{0,2}|сменил\w{0,2}|изменил\w{0,2}|changed)"
                         r"(?:[ \t]+it)?[ \t]*[,;—–-]?", re.I)
 _CURRENCY_BEFORE = re.compile(r"(?:usd|eur|rub|inr|gbp|uah|kzt|byn|руб)\.?[ \t]*$", re.I)

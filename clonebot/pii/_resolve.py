@@ -22,9 +22,29 @@ def _rank(c: Cand) -> int:
 
 def resolve(cands: list[Cand]) -> list[Cand]:
     """Non-overlapping spans in text order. Stronger kinds win; a weaker overlapping span
-    that sticks out widens the winner instead of leaving PII half-visible."""
+    that sticks out widens the winner instead of leaving PII half-visible.
+
+    Candidates that overlap nothing outside their own cluster (a run of spans each touching
+    the next) are resolved cluster by cluster: what happens in one never reaches another,
+    and a message of a hundred thousand findings costs no more than its clusters."""
+    cands.sort(key=lambda c: (c.start, -c.end))
+    out: list[Cand] = []
+    cluster: list[Cand] = []
+    reach = -1
+    for c in cands:
+        if cluster and c.start >= reach:
+            out.extend(_resolve_cluster(cluster) if len(cluster) > 1 else cluster)
+            cluster = []
+        cluster.append(c)
+        reach = max(reach, c.end) if len(cluster) > 1 else c.end
+    if cluster:
+        out.extend(_resolve_cluster(cluster) if len(cluster) > 1 else cluster)
+    return out
+
+
+def _resolve_cluster(cands: list[Cand]) -> list[Cand]:
     cands.sort(key=lambda c: (_rank(c), c.start - c.end, c.start))
-    starts: list[int] = []  # taken spans, kept sorted and disjoint (bisect: no n^2 on 1 MB lines)
+    starts: list[int] = []  # taken spans, kept sorted and disjoint
     taken: list[Cand] = []
     for c in cands:
         i = bisect.bisect_right(starts, c.start) - 1
@@ -38,17 +58,19 @@ def resolve(cands: list[Cand]) -> list[Cand]:
         if c.start < hit.start or c.end > hit.end:
             taken[hj] = hit._replace(start=min(c.start, hit.start), end=max(c.end, hit.end))
             starts[hj] = taken[hj].start
-            _merge(taken, starts)
+            _merge(taken, starts, hj)
     return taken
 
 
-def _merge(taken: list[Cand], starts: list[int]) -> None:
-    """Widening may make neighbours overlap (rare): fold them together."""
-    out: list[Cand] = []
-    for t in taken:
-        if out and t.start < out[-1].end:
-            out[-1] = out[-1]._replace(end=max(out[-1].end, t.end))
-        else:
-            out.append(t)
-    taken[:] = out
-    starts[:] = [t.start for t in out]
+def _merge(taken: list[Cand], starts: list[int], j: int) -> None:
+    """Widening taken[j] may make it overlap its neighbours (rare): fold them together, the
+    left one of each pair keeping its kind."""
+    while j + 1 < len(taken) and taken[j + 1].start < taken[j].end:
+        right = taken.pop(j + 1)
+        starts.pop(j + 1)
+        taken[j] = taken[j]._replace(end=max(taken[j].end, right.end))
+    while j > 0 and taken[j].start < taken[j - 1].end:
+        cur = taken.pop(j)
+        starts.pop(j)
+        j -= 1
+        taken[j] = taken[j]._replace(end=max(taken[j].end, cur.end))

@@ -193,7 +193,13 @@ def _is_seed(text: str, run: list[tuple[re.Match, int]], announced: bool) -> boo
 def _whole_line(text: str, run: list[tuple[re.Match, int]], gaps: list[str]) -> bool:
     """The line is the phrase, words split by single spaces, as seeds are written."""
     return (len(run) in _LENGTHS and all(g == " " for g in gaps)
-            and len(text[: run[0][0].start()].strip()) <= 12 and not text[run[-1][0].end() :].strip(" .!"))
+            and _LINE_HEAD.fullmatch(text, 0, run[0][0].start()) is not None
+            and _LINE_TAIL.fullmatch(text, run[-1][0].end()) is not None)
+
+
+# what may stand around a phrase that is the whole line: a short label ("seed: ") and a full stop
+_LINE_HEAD = re.compile(r"\s*(?:\S(?:.{0,10}\S)?)?\s*", re.S)
+_LINE_TAIL = re.compile(r"[ .!]*")
 
 
 def _checksum_ok(run: list[tuple[re.Match, int]], max_typos: int, gaps: list[str] | None = None) -> bool:
