@@ -1,0 +1,69 @@
+"""Build set.jsonl from lines.py (issue 26: the new kinds and the miss categories).
+
+    python tests/pii_kinds/build.py          # rewrite set.jsonl
+    python tests/pii_kinds/build.py --check  # exit 1 when set.jsonl is stale
+
+Each line of set.jsonl: {"text", "spans": [[kind, start, end], ...], "lang", "harmless",
+"category"} — the format of tests/pii_evasive, so bench/pii_quality.py scores it alike.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "set.jsonl"
+sys.path.insert(0, str(HERE))
+
+from lines import LINES  # noqa: E402
+
+_MARK = re.compile(r"⟦([a-z]+)\|(.+?)⟧")
+KINDS = frozenset(("address", "birthdate", "card", "email", "geo", "inn", "invite", "ip", "passport",
+                   "password", "phone", "plate", "secret"))
+
+
+def render(category: str, line: str) -> dict:
+    spans, parts, pos, out_len = [], [], 0, 0
+    for m in _MARK.finditer(line):
+        kind, value = m.group(1), m.group(2)
+        if kind not in KINDS:
+            raise ValueError(f"unknown kind {kind!r} in {line!r}")
+        parts.append(line[pos : m.start()])
+        out_len += m.start() - pos
+        spans.append([kind, out_len, out_len + len(value)])
+        parts.append(value)
+        out_len += len(value)
+        pos = m.end()
+    parts.append(line[pos:])
+    text = "".join(parts)
+    if "⟦" in text or "⟧" in text:
+        raise ValueError(f"unbalanced mark in {line!r}")
+    if bool(spans) == category.startswith("negative/"):
+        raise ValueError(f"category {category!r} does not match the marks of {line!r}")
+    cyr, lat = re.search(r"[а-яё]", text, re.I), re.search(r"[a-z]", text, re.I)
+    lang = "mixed" if cyr and lat else "ru" if cyr else "en"
+    return {"text": text, "spans": spans, "lang": lang, "harmless": not spans, "category": category}
+
+
+def dumps() -> str:
+    return "".join(json.dumps(render(c, line), ensure_ascii=False) + "\n" for c, line in LINES)
+
+
+def main(argv: list[str]) -> int:
+    text = dumps()
+    if "--check" in argv:
+        same = OUT.exists() and OUT.read_text(encoding="utf-8") == text
+        print("set.jsonl is up to date" if same else "set.jsonl is stale: run tests/pii_kinds/build.py")
+        return 0 if same else 1
+    tmp = OUT.with_suffix(".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(OUT)
+    print(f"wrote {OUT.name}: {len(LINES)} lines")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
