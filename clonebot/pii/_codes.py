@@ -14,6 +14,7 @@ import re
 
 from clonebot.pii._anywhere import anywhere
 from clonebot.pii._candidate import Cand
+from clonebot.pii._connect import ARROW, STRONG_CONNECT
 
 MAX_GAP = 60  # characters between a keyword and its value
 
@@ -36,9 +37,8 @@ _CODE_BAD = re.compile(
     r"store|shop|артикул|item|валют|currency|рейс|flight|тариф|курс|course|предмет|subject|"
     r"специальн|группы|group|readme|example|пример|sample|demo|skin|скин|игр|game",
 )  # searched in lower case: re.I over Cyrillic costs ~3x
-STRONG_CONNECT = re.compile(r"[:=]")
 DIGITS = re.compile(  # "4821", "512 774", "3 9 1 7", "3.9.1.7", "3 - 9 - 1 - 7"
-    r"(?<![\d:.,/])(?:\d(?:(?:\.| ?- ?)\d){3,7}(?![.\d])|\d{1,8}(?:[ -]\d{1,8}){0,7}(?!\d))")
+    r"(?<![\d:.,/+])(?:\d(?:(?:\.| ?- ?)\d){3,7}(?![.\d])|\d{1,8}(?:[ -]\d{1,8}){0,7}(?!\d))")
 NOT_A_CODE_AFTER = re.compile(
     r"[ \t]*(?:[:.,/]\d|%|руб|р\.|р\b|₽|\$|€|usd|eur|rub|тыс|k\b|к\b|мин|min|сек|sec|час|hour|"
     r"год|лет|year|line|строк|раз|times|шт|pcs|km|км|кг|kg|gb|гб|mb|мб|px|dpi|char|символ|знак|сообщен|"
@@ -107,8 +107,11 @@ def digit_value(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
     since = k.end()  # words are counted from the keyword or the amount passed last
     for m in DIGITS.finditer(text, k.end(), limit):
         gap = text[k.end() : m.start()]
-        if not _NEXT_LINE.fullmatch(gap) and (
-                _GAP_BREAK.search(gap) or len(re.findall(r"[^\W\d]+", text[since : m.start()])) > 4):
+        if _COUNTRY_CODE.search(gap):
+            return None  # "код +7 911, а дальше 409-74-99": the code of a country, then a phone
+        words = len(re.findall(r"[^\W\d]+", text[since : m.start()]))
+        if not _NEXT_LINE.fullmatch(gap) and (_GAP_BREAK.search(gap) or words > (
+                _MAX_WORDS_CONNECTED if _CONNECTED.search(gap) else _MAX_WORDS)):
             return None  # the number belongs to another sentence or clause
         found = _digit_candidate(text, k, kind, m, gap, good)
         if found is not None:
@@ -117,6 +120,11 @@ def digit_value(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
     return None
 
 
+_COUNTRY_CODE = re.compile(r"\+[ \t]?\d")
+# words between a keyword and its code; more when they end in "is" or a colon ("the pin for
+# the garage door is 7719", "код от калитки на даче у родителей: 4471")
+_MAX_WORDS, _MAX_WORDS_CONNECTED = 4, 9
+_CONNECTED = re.compile(rf"(?:(?<!\w)(?:is|это|будет|was)|[:=—–]|{ARROW})[ \t]*$", re.I)
 # a clause or sentence ends ("..." and "р." do not end one); "пин:\n4912" goes on
 _GAP_BREAK = re.compile(r"(?<![.рp])[!?;]\s|(?<![.рp])\.(?!\.)\s|\n|\b(?:но|а|and|but|или|or)\b", re.I)
 _NEXT_LINE = re.compile(r"[ \t]*[:=—–-]?[ \t]*\r?\n[ \t>]*")

@@ -15,14 +15,14 @@ from clonebot.pii._codes import keypad_codes
 from clonebot.pii._crypto import crypto
 from clonebot.pii._digits import digit_runs
 from clonebot.pii._documents import bare_passports, passports
-from clonebot.pii._emails import emails
+from clonebot.pii._emails import RUSSIAN_KEYS_AT, emails, layout_emails
 from clonebot.pii._iban import ibans
 from clonebot.pii._layout import ANCHOR, ANCHOR_WORDS, relayout
 from clonebot.pii._normalize import fold
 from clonebot.pii._password_cues import cued, listed_codes, may_hold
 from clonebot.pii._passwords import after_login, passwords
 from clonebot.pii._secrets import secrets
-from clonebot.pii._seeds import announces_seed, seeds
+from clonebot.pii._seeds import may_announce, seeds
 from clonebot.pii._spelled import SPELLED, despell, spelled_words
 from clonebot.pii._totp import totp_keys
 
@@ -67,7 +67,7 @@ def _by_first_letter(alternatives: tuple[str, ...]) -> str:
 # a keyword spelt out ("п а с п о р т", "p.a.s.s") and the layout anchors ("gfcgjhn") open the gate too
 _SPELLED_START = r"[a-zа-яё](?P<sep>\.[ \t]?|[ _*/-])[a-zа-яё](?P=sep)[a-zа-яё](?![a-zа-яё])"
 _EMAIL_CUES = (r"собак", "sobak", r"\bat\b", r"[-_]at[-_]", r"[(\[{<]at[)\]}>]", r"\bdot\b", "точк", "тчк",
-               "равлик", "крапк", "кропк", r"[(\[]a[)\]]") + _PROVIDER_WORDS
+               "равлик", "крапк", "кропк", r"[(\[]a[)\]]", "гугл", "google") + _PROVIDER_WORDS
 _SIGN = re.compile(r"[\d@]")
 _ODD_AT = re.compile(r"[(\[]a[)\]]|[-_]at[-_]")  # "ivan(a)mail.ru", "ivan_at_mail_ru"
 _KEYWORD_START = re.compile(r"(?<![a-zа-яё])" + _by_first_letter(
@@ -77,7 +77,7 @@ _KEYWORD_START = re.compile(r"(?<![a-zа-яё])" + _by_first_letter(
 def _may_hold(low: str) -> bool:
     """Whether the lower-cased line can hold PII at all: a digit, "@", a URL, a PEM block, an
     email spelt out, or a keyword (plain `in` first: a literal costs less than a regex)."""
-    return (_SIGN.search(low) is not None or "://" in low or "-----" in low or "собак" in low or "точк" in low
+    return (_SIGN.search(low) is not None or "://" in low or ('"' in low and RUSSIAN_KEYS_AT.search(low) is not None) or "-----" in low or "собак" in low or "точк" in low
             or (("a)" in low or "a]" in low or "at-" in low or "at_" in low) and _ODD_AT.search(low) is not None)
             or _KEYWORD_START.search(low) is not None)
 
@@ -144,6 +144,8 @@ def _recognize(t: str, low: str, long_token: bool, hit: bool) -> list[Cand]:
             found = emails(t, low)
             cands += found
             cands += [c for c in (after_login(t, e.end) for e in found) if c is not None]
+        if '"' in t and RUSSIAN_KEYS_AT.search(low):
+            cands += layout_emails(t)
         if long_token or pw_word or url or _SECRET_RX.search(low):
             cands += secrets(t, low, long_token)
         if pw_word or url:
@@ -166,6 +168,6 @@ def _recognize(t: str, low: str, long_token: bool, hit: bool) -> list[Cand]:
         if separators < _SEED_SEPARATORS:  # "word/word/word", "word_word_word", "word.word.word"
             separators += t.count("/") + t.count("_") + t.count(".") + t.count("|") + t.count(";")
         if separators >= _SEED_SEPARATORS or (
-                separators >= _SEED_ANNOUNCED_SEPARATORS and announces_seed(low)):
+                separators >= _SEED_ANNOUNCED_SEPARATORS and may_announce(low)):
             cands += seeds(t)
     return cands

@@ -26,16 +26,17 @@ from clonebot.pii._codes import (
     DOOR_TAIL,
     MAX_GAP,
     NOT_A_CODE_AFTER,
-    STRONG_CONNECT,
     backup_codes,
     code_context_ok,
     digit_value,
     sms_code,
 )
+from clonebot.pii._connect import ARROW, STRONG_CONNECT
+from clonebot.pii._secrets import filler
 from clonebot.pii._wifi import is_wifi_key, looks_like_ssid, names_network
 
-_KEY = re.compile(
-    r"(?<![\w/])(?:"
+_KEY = re.compile(  # not glued to a word before it by a hyphen: "your-key-here", "x-api-key"
+    r"(?<![\w/])(?<!\w-)(?:"
     r"(?P<cvv>(?:cvv2?|cvc2?|cvv/cvc|cvc/cvv|cav2|cid)(?:[\s-]?(?:код\w{0,3}|code))?)"
     # "пак" is how a PUK is said: only with its eight digits
     r"|(?P<pin>(?:пин|pin|puk|пук)(?:[\s-]?(?:код\w{0,3}|code))?|пинкод\w{0,3}|пинчик\w{0,2}|pincode|pinkod\w{0,2}"
@@ -69,8 +70,9 @@ _KEY = re.compile(
     r")(?!\w)",
     re.I,
 )
+_ARROW_ONLY = re.compile(rf"[ \t]*{ARROW}[ \t]*")
 _CONNECT = re.compile(  # one or more: "пароль вот такой — X"
-    r"(?:[ \t]*(?:[:=]|:-|-(?=\s)|\.{2,}|…|\bis\b:?|\bэто\b|\bwas\b|\bбудет\b|\bбыл[аои]?\b:?|"
+    rf"(?:[ \t]*(?:{ARROW}|[:=]|:-|-(?=\s)|\.{{2,}}|…|\bis\b:?|\bэто\b|\bwas\b|\bбудет\b|\bбыл[аои]?\b:?|"
     r"\b(?:такой|тот)\s+же\b:?|\bтакой\b:?|\bвот\b:?))+"
     r"[ \t]*", re.I)
 _QUOTED = re.compile(r"[\"'«“`]([^\"'»”`\n]{3,64})[\"'»”`]")
@@ -122,6 +124,7 @@ _STOP = frozenset(
 # Russian adjectives, adverbs and verbs end so; passwords written in Cyrillic are mostly
 # nouns ("ромашка"), so after a weak connector ("пароль — это важно") such a word is talk
 _WORD_FOLLOWS = re.compile(r"[ \t]+[а-яё]", re.I)
+_WORD_FOLLOWS_ANY = re.compile(r"[ \t]+[a-zа-яё]", re.I)
 _EN_NOT_NOUN = re.compile(r"(?:ed|ing|ly|ful|ous|able|ible|less|ive)$")
 _RU_NOT_NOUN = re.compile(r"(?:ый|ий|ой|ая|яя|ое|ее|ые|ие|но|ен|ён|на|ся|сь|ть|ла|ло|ли|ет|ит|ют|ят|ем|им|шь|те)$")
 # a plain Cyrillic word as the password itself ("пароль от почты черепаха") is a noun in the
@@ -231,6 +234,7 @@ def passwords(text: str, *, keywords: bool, digit: bool, low: str | None = None)
             if (m.group(1).lower() not in _STOP and not _masked(m.group(1))
                     and not _KEY.fullmatch(m.group(1).rstrip(":=-"))):  # "login: X / pass: Y": "pass:" is a keyword
                 out.append(Cand("password", m.start(1), m.end(1), "pw", m.group(1)))
+    out = [c for c in out if not filler(c.value)]  # "ключ вида sk-proj-xxxxxxxx…": a key's shape, shown
     if out and _TALK_ABOUT_PASSWORDS.search(text):
         out = [c for c in out if c.value.strip("\"'«»“”`").lower() not in _FAMOUS]
     return out
@@ -378,6 +382,9 @@ def _walk(text: str, key_start: int, key_end: int, kind: str, cyr_key: bool) -> 
             words = _ANSWER.match(text, tm.start(1))  # "кодовое слово в банке ёжик в тумане"
             if words and all(_plain_answer(w) for w in words.group().split() if len(w) > 2):
                 return words.span()
+        if v and kind == "weak" and _TOKEN_NEXT.match(text, v[1]):
+            pos = tm.end()  # "ключ claude sk-ant-...": a service's name, then its key
+            continue
         if v and not qualifier and _strong(text[v[0] : v[1]], cyr_key, kind):
             return v
         if v and not qualifier and _QUOTED.match(text, tm.start(1)) and kind != "weak" and word not in _STOP:
@@ -472,6 +479,7 @@ def _answered(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
 
 
 _NEXT_TOKEN = re.compile(r"[ \t]*(\S+)")
+_TOKEN_NEXT = re.compile(r"[ \t]+[A-Za-z0-9_.+/=-]{16}")
 _ANSWER_GAP = re.compile(r"[\s—–:=-]*")
 _UNCHANGED = re.compile(r"(?:не|not|hasn't|haven't)[ \t]+(?:по)?(?:менял\w{0,2}|сменил\w{0,2}|изменил\w{0,2}|changed)"
                         r"(?:[ \t]+it)?[ \t]*[,;—–-]?", re.I)
@@ -541,6 +549,8 @@ def _value(text: str, pos: int, connector: str, cyr_key: bool, kind: str) -> tup
     if kind == "weak":
         return None  # "the pass is valid till june", "wifi: есть"
     if STRONG_CONNECT.search(connector):
+        if _ARROW_ONLY.fullmatch(connector) and re.fullmatch(r"[a-zа-яё]+", low) and _WORD_FOLLOWS_ANY.match(text, v[1]):
+            return None  # "password => use a manager": an arrow before advice, not a value
         return v if len(val) >= 3 or val.isdigit() else None
     # weak connector ("is", "это", "—"): a plain word must not read as talk
     if len(val) < 4:

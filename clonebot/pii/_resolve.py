@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 
 from clonebot.pii._candidate import Cand
+from clonebot.pii._secrets import SHAPES
 
 # Owner's list and provider-shaped secrets first, plain-context kinds last.
 _PRIORITY = {k: i for i, k in enumerate((
@@ -55,6 +56,8 @@ def _resolve_cluster(cands: list[Cand]) -> list[Cand]:
             starts.insert(i + 1, c.start)
             continue
         hit = taken[hj]
+        if hit.kind == "secret" and hit.detail in SHAPES and c.kind == "password":
+            continue  # a provider's token ends where its shape does: "ключ claude sk-ant-..." keeps "claude"
         if c.start < hit.start or c.end > hit.end:
             taken[hj] = hit._replace(start=min(c.start, hit.start), end=max(c.end, hit.end))
             starts[hj] = taken[hj].start
