@@ -1,7 +1,8 @@
 """`clonebot pii scan` / `clonebot pii redact`: line-by-line filters over stdin.
 
-Both stream: one output line per input line, same order, written as soon as the line is
-done. Input is UTF-8; undecodable bytes (on stdin or in TEXT arguments) become U+FFFD, with
+Both stream: one output line per input line, same order. On a terminal each line is shown
+as soon as it is done; into a pipe or a file the output is buffered (a flush per line costs
+a quarter of the throughput). Input is UTF-8; undecodable bytes (on stdin or in TEXT arguments) become U+FFFD, with
 one warning on stderr at the end, so the line count never changes.
 """
 
@@ -22,7 +23,8 @@ def _filter(app: AppContext, names: bool | None):
     from clonebot.pii import PIIFilter
 
     cfg = app.settings.pii
-    return PIIFilter(denylist=cfg.denylist, names=cfg.names if names is None else names)
+    return PIIFilter(denylist=cfg.denylist, names=cfg.names if names is None else names,
+                     all_coordinates=cfg.all_coordinates)
 
 
 def _decode(raw: bytes, no: int, bad: list[int]) -> str:
@@ -50,6 +52,17 @@ def _lines(args: tuple[str, ...], bad: list[int]) -> Iterator[tuple[str, bytes]]
         else:
             body, end = raw, b""
         yield _decode(body, no, bad), end
+
+
+def _writer():
+    """Write bytes to stdout; flush each line only when a person is watching (a terminal)."""
+    out = sys.stdout.buffer
+    if out.isatty():
+        def write(data: bytes) -> None:
+            out.write(data)
+            out.flush()
+        return write
+    return out.write
 
 
 def _warn_bad(bad: list[int], args: tuple[str, ...]) -> None:
@@ -85,7 +98,7 @@ def scan_cmd(app: AppContext, text: tuple[str, ...], names: bool | None, masked:
     characters of the line without its line break.
     """
     filt = _filter(app, names)
-    out = sys.stdout.buffer
+    write = _writer()
     bad: list[int] = []
     for line, _ in _lines(text, bad):
         items = []
@@ -94,8 +107,7 @@ def scan_cmd(app: AppContext, text: tuple[str, ...], names: bool | None, masked:
             if masked:
                 d.pop("text")
             items.append(d)
-        out.write(json.dumps(items, ensure_ascii=False).encode("utf-8") + b"\n")
-        out.flush()
+        write(json.dumps(items, ensure_ascii=False).encode("utf-8") + b"\n")
     _warn_bad(bad, text)
 
 
@@ -112,14 +124,13 @@ def redact_cmd(app: AppContext, text: tuple[str, ...], names: bool | None, dialo
     from clonebot.pii import RedactionSession
 
     filt = _filter(app, names)
-    out = sys.stdout.buffer
+    write = _writer()
     bad: list[int] = []
     total: Counter = Counter()
     shared = RedactionSession() if dialogue else None
     for line, end in _lines(text, bad):
         session = shared or RedactionSession()
-        out.write(filt.redact(line, session).encode("utf-8") + end)
-        out.flush()
+        write(filt.redact(line, session).encode("utf-8") + end)
         if shared is None:
             total.update(session.counts)
     if shared is not None:

@@ -32,6 +32,7 @@ from clonebot.pii._resolve import resolve
 KINDS = (
     "phone", "email", "card", "iban", "snils", "inn", "passport",
     "crypto", "secret", "password", "seed", "denylist", "name",
+    "address", "birthdate", "geo", "invite", "ip", "plate",
 )
 _PLACEHOLDER_NAME = {"denylist": "PRIVATE"}
 PLACEHOLDER_RE = re.compile(r"<(?:%s)_\d+>" % "|".join(
@@ -75,9 +76,13 @@ class RedactionSession:
 
 
 class PIIFilter:
-    def __init__(self, denylist: Iterable[str] = (), names: bool = False):
+    """``all_coordinates``: also coordinates typed to four or five decimals, not only the
+    six-decimal pins map apps copy (off by default: those are mostly meeting places)."""
+
+    def __init__(self, denylist: Iterable[str] = (), names: bool = False, all_coordinates: bool = False):
         self.denylist = [d.strip() for d in denylist if d and d.strip()]
         self.names = names
+        self.all_coordinates = all_coordinates
         self._deny_rx = None
         if self.denylist:
             parts = sorted({_deny_pattern(d) for d in self.denylist}, key=len, reverse=True)
@@ -96,7 +101,7 @@ class PIIFilter:
                 cands.append(Cand("denylist", m.start(), m.end(), "", _norm_deny(m.group())))
         if self._ner is not None:
             cands.extend(self._ner(text))
-        cands.extend(_detect.candidates(text))
+        cands.extend(_detect.candidates(text, self.all_coordinates))
         if not cands:
             return []
         return [Finding(c.kind, c.start, c.end, text[c.start : c.end], c.detail, c.value)

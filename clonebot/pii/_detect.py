@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from clonebot.pii import _addresses, _birthdates, _geo, _links, _network, _plates
 from clonebot.pii._candidate import Cand
 from clonebot.pii._codes import keypad_codes
 from clonebot.pii._crypto import crypto
@@ -96,7 +97,8 @@ _SEED_SEPARATORS, _SEED_ANNOUNCED_SEPARATORS = 11, 5
 _SEED_MIN_CHARS = 6 * 3 + 5
 
 
-def candidates(text: str) -> list[Cand]:
+def candidates(text: str, all_coordinates: bool = False) -> list[Cand]:
+    """``all_coordinates``: also coordinates typed to four or five decimals (``_geo``)."""
     folded = fold(text)
     t = folded.text
     low = t.lower()
@@ -108,11 +110,11 @@ def candidates(text: str) -> list[Cand]:
     rewritten = _rewrite_cues(t, low) if hit and _REWRITE_GATE.search(low) else None
     if rewritten is not None:
         joined, kept = rewritten
-        cands = _recognize(joined, joined.lower(), _LONG_TOKEN.search(joined) is not None, True)
+        cands = _recognize(joined, joined.lower(), _LONG_TOKEN.search(joined) is not None, True, all_coordinates)
         if kept is not None:
             cands = [c._replace(start=kept[c.start], end=kept[c.end - 1] + 1) for c in cands]
     else:
-        cands = _recognize(t, low, long_token, hit)
+        cands = _recognize(t, low, long_token, hit, all_coordinates)
     if folded.kept is None or not cands:
         return cands
     return [c._replace(start=s, end=e) for c in cands for s, e in [folded.span(c.start, c.end)]]
@@ -134,7 +136,24 @@ def _rewrite_cues(t: str, low: str) -> tuple[str, list[int] | None] | None:
     return t, kept
 
 
-def _recognize(t: str, low: str, long_token: bool, hit: bool) -> list[Cand]:
+def _new_kinds(t: str, low: str, all_coordinates: bool) -> list[Cand]:
+    """Addresses, dates of birth, coordinates, IP addresses and plates: each holds a digit,
+    and each family waits for a word or shape of its own in the lowered line."""
+    cands: list[Cand] = []
+    if _addresses.CUE.search(low):
+        cands += _addresses.addresses(t)
+    if _birthdates.CUE.search(low):
+        cands += _birthdates.birthdates(t)
+    if "." in t and _geo.CUE.search(t) or "°" in t:
+        cands += _geo.coordinates(t, all_coordinates)
+    if _network.CUE.search(low):
+        cands += _network.ip_addresses(t)
+    if _plates.CUE.search(low):
+        cands += _plates.plates(t)
+    return cands
+
+
+def _recognize(t: str, low: str, long_token: bool, hit: bool, all_coordinates: bool) -> list[Cand]:
     cands: list[Cand] = []
     if hit:
         digit = _DIGIT.search(t) is not None
@@ -161,8 +180,13 @@ def _recognize(t: str, low: str, long_token: bool, hit: bool) -> list[Cand]:
             cands += totp_keys(t)
             if "#" in t or "*" in t:
                 cands += keypad_codes(t)
+            cands += _new_kinds(t, low, all_coordinates)
         if long_token and _CRYPTO_TOKEN.search(t):
             cands += crypto(t)
+        if "/" in t and _links.CUE.search(low):
+            cands += _links.invites(t)
+            if url or "www." in low:
+                cands += _links.login_links(t)
     if len(t) >= _SEED_MIN_CHARS:
         separators = t.count(" ") + t.count(",") + t.count("\n") + t.count("-")
         if separators < _SEED_SEPARATORS:  # "word/word/word", "word_word_word", "word.word.word"

@@ -10,7 +10,7 @@ from clonebot.pii._secrets import SHAPES
 # Owner's list and provider-shaped secrets first, plain-context kinds last.
 _PRIORITY = {k: i for i, k in enumerate((
     "denylist", "secret", "seed", "crypto", "email", "iban", "card", "snils", "inn",
-    "passport", "password", "phone", "name",
+    "passport", "invite", "ip", "geo", "birthdate", "plate", "password", "phone", "address", "name",
 ))}
 # An unlabelled random-looking string is the weakest evidence: a checksummed crypto address
 # or a phone inside it names it better.
