@@ -34,6 +34,10 @@ from clonebot.pii import PIIFilter
     ("пароль -> voron888", "voron888", "password"),
     ("pin => 5531", "5531", "password"),
     ("код домофона → 1739", "1739", "password"),
+    ("pw ⟶ Gh7#kL9p", "Gh7#kL9p", "password"),  # any of Unicode's arrows
+    ("server: 212.193.30.5:443", "212.193.30.5", "ip"),
+    ("яндекс почта m.ivanova91", "m.ivanova91", "email"),
+    ("номер +7 (987) ➖ 072 ➖ 29 ➖ 71", "+7 (987) ➖ 072 ➖ 29 ➖ 71", "phone"),
     # more words before "is"
     ("the pin for the back door of the shop is 2604", "2604", "password"),
     # a provider named around the login; the Russian layout
@@ -54,6 +58,7 @@ def test_blind_round_misses_found(text, value, kind):
     "OPENAI_API_KEY=your-key-here",
     "ANTHROPIC_API_KEY=<your-key>",
     "hf_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX замени на свой",
+    "GITHUB_TOKEN=ghp_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
     # a count of words announces a list, not a wallet: only a checksum makes it a seed
     "12 words list for the spelling test: apple orange yellow bread yellow window mountain summer summer "
     "lemon mountain mountain",

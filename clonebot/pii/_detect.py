@@ -144,7 +144,7 @@ def _new_kinds(t: str, low: str, all_coordinates: bool) -> list[Cand]:
         cands += _addresses.addresses(t)
     if _birthdates.CUE.search(low):
         cands += _birthdates.birthdates(t)
-    if "." in t and _geo.CUE.search(t) or "°" in t:
+    if ("." in t or "," in t) and _geo.CUE.search(t) or "°" in t:
         cands += _geo.coordinates(t, all_coordinates)
     if _network.CUE.search(low):
         cands += _network.ip_addresses(t)

@@ -206,6 +206,7 @@ _SPLIT_GAP = re.compile(r"[^\d\n]{1,40}")
 # ("код +7 911, а дальше ..." has its "+": a country code is never an id either)
 _AREA_CODE = re.compile(r"(?:код\w*[ \t]+(?:город\w*|оператор\w*)|area[ \t]+code)[ \t:—-]*$", re.I)
 _SPOKEN_GAP = re.compile(r"[^\W\d]|[,\s]")
+_LETTER = re.compile(r"[^\W\d_]")
 
 
 def _split_phones(text: str, runs: list[tuple[int, int, str, bool, bool]]) -> list[Cand]:
@@ -222,7 +223,10 @@ def _split_phones(text: str, runs: list[tuple[int, int, str, bool, bool]]) -> li
         dotted = "." in text[s1:e1] or "." in text[s2:e2]  # versions, IP addresses
         if (not dotted and (plus or area or d1[0] in "789") and len(d2) in (4, 7) and 10 <= len(d) <= 12
                 and _phone_e164(d, plus)):
-            out += [Cand("phone", s1, e1, "split", d), Cand("phone", s2, e2, "split", d)]
+            if _LETTER.search(text, e1, s2) is None:  # "+7 (987) - 072 - 29 - 71": one number, marks between
+                out.append(Cand("phone", s1, e2, "", d))
+            else:
+                out += [Cand("phone", s1, e1, "split", d), Cand("phone", s2, e2, "split", d)]
     return out
 
 

@@ -98,7 +98,8 @@ _PROVIDER_LOGIN = re.compile(
     r"гмейл|гмэйл|джимейл|джимэйл|яндекс|рамблер|аутлук|хотмейл|айклауд)"
     r"|(?:мой|моя|my)[ \t]+(?P<own>гугл|google|мейл|мэйл|майл|mail\.ru)"
     r"|(?:почта|почту|ящик|email|mail|мыло)[ \t]+на[ \t]+(?P<on>гугл|мейл|мэйл|майл|mail\.ru))[а-я]{0,2}(?!\w)"
-    r"[ \t]*(?:[:=—–-]|\bis\b|\bэто\b)[ \t]*(?P<local>[A-Za-z][\w.+-]{2,63})(?![\w@.+-]|\.\w)", re.I)
+    r"(?:[ \t]*(?:[:=—–-]|\bis\b|\bэто\b)|[ \t]+(?:почта|почту|ящик|mail|email|аккаунт|account)(?:[ \t]*[:=—–-])?)"
+    r"[ \t]*(?P<local>[A-Za-z][\w.+-]{2,63})(?![\w@.+-]|\.\w)", re.I)
 # "ivan.petrov88 (яндекс)", "alexey.k1987 [gmail]": the login, then its provider in brackets
 _LOGIN_PROVIDER = re.compile(
     r"(?<![\w.@+-])(?P<local>[A-Za-z][\w.+-]{2,63})[ \t]*[(\[][ \t]*(?:на[ \t]+)?"

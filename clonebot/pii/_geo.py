@@ -18,9 +18,11 @@ import re
 
 from clonebot.pii._candidate import Cand
 
-_PAIR = re.compile(
-    r"(?<![\w.-])(?P<lat>-?\d{1,3}\.(?P<latd>\d{4,}))°?[ \t]*(?:[NSСЮ](?![\w]))?[ \t]*[,;/ \t][ \t]*"
-    r"(?P<lon>-?\d{1,3}\.(?P<lond>\d{4,}))°?(?:[ \t]*[EWВЗ](?![\w]))?(?![\d.]|\.\d)")
+_PAIR = re.compile(  # "55.751244, 37.618423", "N55.751201 E37.618412", "56.123456 N, 38.543219 E"
+    r"(?<![\w.-])(?:[NSСЮ][ \t]?)?(?P<lat>-?\d{1,3}\.(?P<latd>\d{4,}))°?[ \t]*(?:[NSСЮ](?![\w]))?[ \t]*[,;/ \t][ \t]*"
+    r"(?:[EWВЗ][ \t]?)?(?P<lon>-?\d{1,3}\.(?P<lond>\d{4,}))°?(?:[ \t]*[EWВЗ](?![\w]))?(?![\d.]|\.\d)")
+# with decimal commas, as a spreadsheet writes them: "55,751244 37,618423" (six decimals or more)
+_COMMA_PAIR = re.compile(r"(?<![\w.,-])(?P<lat>-?\d{1,2},(?P<latd>\d{6,}))[ \t;]+(?P<lon>-?\d{1,3},(?P<lond>\d{6,}))(?![\d,])")
 _DMS = r"\d{1,3}°[ \t]*\d{1,2}['′’][ \t]*\d{1,2}(?:[.,]\d+)?(?:[\"″”]|'')?[ \t]*"
 _DMS_PAIR = re.compile(rf"(?<![\d.]){_DMS}[NSСЮ][ \t,;]*{_DMS}[EWВЗ](?![\w])")
 _LABELLED = re.compile(
@@ -33,19 +35,19 @@ _APP_DECIMALS = 6  # what map apps copy
 _TYPED_DECIMALS = 4  # a pin typed by hand, or read off a link
 _LABELLED_DECIMALS = 3
 
-CUE = re.compile(r"\d\.\d{3}|°")  # on the line: a number with three decimals, or degrees
+CUE = re.compile(r"\d[.,]\d{3}|°")  # on the line: a number with three decimals, or degrees
 
 
 def coordinates(text: str, everything: bool = False) -> list[Cand]:
     """``everything``: also pairs typed to four or five decimals (the owner's choice)."""
     out: list[Cand] = []
     links = [m.span() for m in _MAP_LINK.finditer(text)] if "/" in text else []
-    for m in _PAIR.finditer(text):
+    for m in (*_PAIR.finditer(text), *(_COMMA_PAIR.finditer(text) if "," in text else ())):
         in_link = any(s <= m.start() < e for s, e in links)
         need = _TYPED_DECIMALS if (everything or in_link) else _APP_DECIMALS
         if min(len(m.group("latd")), len(m.group("lond"))) < need:
             continue
-        a, b = abs(float(m.group("lat"))), abs(float(m.group("lon")))
+        a, b = abs(float(m.group("lat").replace(",", "."))), abs(float(m.group("lon").replace(",", ".")))
         if min(a, b) <= 90 and max(a, b) <= 180:  # a map link may put the longitude first
             out.append(Cand("geo", m.start(), m.end(), "", f"{m.group('lat')},{m.group('lon')}"))
     for m in _DMS_PAIR.finditer(text):

@@ -20,11 +20,13 @@ _V6 = re.compile(r"(?<![\w:.])[23][0-9a-fA-F]{3}:(?:[0-9a-fA-F]{0,4}:){1,6}[0-9a
 _PUBLIC_RESOLVERS = frozenset((
     "8.8.8.8", "8.8.4.4", "1.1.1.1", "1.0.0.1", "9.9.9.9", "149.112.112.112", "77.88.8.8", "77.88.8.1",
     "77.88.8.88", "208.67.222.222", "208.67.220.220", "4.2.2.2", "94.140.14.14", "94.140.15.15"))
+# a version, build or clause word right before ("build 10.2.0.31", "пункт 4.2.1.3"), or a product's or
+# version's word within two words ("Firefox 115.0.2.1", "прошивка роутера 4.18.3.2")
 _VERSION_BEFORE = re.compile(
-    r"(?:\bv|верси\w*|version|ver\.?|build|сборк\w*|release|релиз\w*|обнов\w*|update\w*|upgrade\w*|прошивк\w*|"
-    r"firmware|драйвер\w*|driver|chrome|firefox|edge|safari|opera|windows|android|ios|macos|python|node|java|"
-    r"пункт\w*|п\.|глав\w*|раздел\w*|section|chapter|clause|стать\w*|§|табл\w*|рис\w*|fig\w*|гост|iso)"
-    r"[\s:=]*$", re.I)
+    r"(?<![\w])(?:(?:ver\.?|build|сборк\w*|release|релиз\w*|пункт\w*|п\.|глав\w*|раздел\w*|section|chapter|clause|"
+    r"стать\w*|§|табл\w*|рис\w*|fig\.?|гост|iso)"
+    r"|(?:верси\w*|version|прошивк\w*|firmware|драйвер\w*|driver|chrome|firefox|edge|safari|opera|windows|android|"
+    r"ios|macos|python|node|java)(?:[\s:=,]+[^\s\d]{1,15}){0,2})[\s:=]*$", re.I)
 _NETWORK_WORD = re.compile(
     r"\bip\b|айпи\w*|адрес\w*|address|сервер\w*|server|host|хост\w*|ssh|ping|пинг\w*|vps|впс|прокси|proxy|"
     r"dns|шлюз|gateway|роутер\w*|router|внешн\w*|белый|public|порт|port|nginx|firewall|whitelist|вайтлист|@", re.I)

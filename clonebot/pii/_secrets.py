@@ -211,7 +211,7 @@ _PLACEHOLDER_VALUE = re.compile(
 def _tokenish(val: str, min_len: int, labelled: bool = False) -> bool:
     """A value after a label: long enough and not a word ("token=abcdefgh" is not) nor a
     placeholder ("XXXX_xxxx", "0123456789abcdef...", "your-api-key-here")."""
-    if len(val) < min_len or _PLACEHOLDER_VALUE.search(val):
+    if len(val) < min_len or _PLACEHOLDER_VALUE.search(val) or _FILLER.search(val):
         return False
     has_digit = any(c.isdigit() for c in val)
     if labelled:

@@ -1,7 +1,8 @@
-"""Build set.jsonl from lines.py (issue 26: the new kinds and the miss categories).
+"""Build set.jsonl from lines.py and holdout.jsonl from lines_holdout.py (issue 26: the new
+kinds and the miss categories).
 
-    python tests/pii_kinds/build.py          # rewrite set.jsonl
-    python tests/pii_kinds/build.py --check  # exit 1 when set.jsonl is stale
+    python tests/pii_kinds/build.py          # rewrite both files
+    python tests/pii_kinds/build.py --check  # exit 1 when either is stale
 
 Each line of set.jsonl: {"text", "spans": [[kind, start, end], ...], "lang", "harmless",
 "category"} — the format of tests/pii_evasive, so bench/pii_quality.py scores it alike.
@@ -15,10 +16,12 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-OUT = HERE / "set.jsonl"
 sys.path.insert(0, str(HERE))
 
-from lines import LINES  # noqa: E402
+import lines  # noqa: E402
+import lines_holdout  # noqa: E402
+
+FILES = {HERE / "set.jsonl": lines.LINES, HERE / "holdout.jsonl": lines_holdout.LINES}
 
 _MARK = re.compile(r"⟦([a-z]+)\|(.+?)⟧")
 KINDS = frozenset(("address", "birthdate", "card", "email", "geo", "inn", "invite", "ip", "passport",
@@ -48,21 +51,25 @@ def render(category: str, line: str) -> dict:
     return {"text": text, "spans": spans, "lang": lang, "harmless": not spans, "category": category}
 
 
-def dumps() -> str:
-    return "".join(json.dumps(render(c, line), ensure_ascii=False) + "\n" for c, line in LINES)
+def dumps(entries: list[tuple[str, str]]) -> str:
+    return "".join(json.dumps(render(c, line), ensure_ascii=False) + "\n" for c, line in entries)
 
 
 def main(argv: list[str]) -> int:
-    text = dumps()
+    stale = []
+    for out, entries in FILES.items():
+        text = dumps(entries)
+        if "--check" in argv:
+            if not out.exists() or out.read_text(encoding="utf-8") != text:
+                stale.append(out.name)
+            continue
+        tmp = out.with_suffix(".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(out)
+        print(f"wrote {out.name}: {len(entries)} lines")
     if "--check" in argv:
-        same = OUT.exists() and OUT.read_text(encoding="utf-8") == text
-        print("set.jsonl is up to date" if same else "set.jsonl is stale: run tests/pii_kinds/build.py")
-        return 0 if same else 1
-    tmp = OUT.with_suffix(".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(OUT)
-    print(f"wrote {OUT.name}: {len(LINES)} lines")
-    return 0
+        print(f"stale: {', '.join(stale)} (run tests/pii_kinds/build.py)" if stale else "up to date")
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":
