@@ -33,7 +33,8 @@ CORPUS = ROOT / "tests" / "pii_corpus"
 EVASIVE = ROOT / "tests" / "pii_evasive"
 EVASIVE_SETS = ("dev", "holdout")
 KINDS_SETS = {"set": ROOT / "tests" / "pii_kinds" / "set.jsonl",  # written before the detector work
-              "holdout": ROOT / "tests" / "pii_kinds" / "holdout.jsonl"}  # written after it, scored once first
+              "holdout": ROOT / "tests" / "pii_kinds" / "holdout.jsonl",  # written after it, scored once first
+              "holdout2": ROOT / "tests" / "pii_kinds" / "holdout2.jsonl"}  # after the holdout's fixes, alike
 
 # (overall recall, recall of every kind, harmless lines changed at most)
 GOALS = {"labelled": (0.99, 0.95, 0.02), "evasive": (0.95, 0.90, 0.01), "kinds": (0.98, 0.90, 0.01)}

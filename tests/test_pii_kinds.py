@@ -60,6 +60,13 @@ from clonebot.pii import PLACEHOLDER_RE, PIIFilter, has_placeholder, scan
     ("S33.868820 E151.209296", "33.868820 E151.209296", "geo"),
     ("59,938630 30,314130", "59,938630 30,314130", "geo"),
     ("https://site.com/verify-email/Q2xvbmVib3RfMTIzNDU2Nzg", "https://site.com/verify-email/Q2xvbmVib3RfMTIzNDU2Nzg", "secret"),
+    # the third batch's (lines_holdout2.py): any name with a flat after it, or after a word of going
+    # there; a town without its dot or comma; "родился <date>, а ты?" asks back about oneself
+    ("отправь на Жукова 9, кв. 31", "Жукова 9, кв. 31", "address"),
+    ("подвези меня до Чайковского 12", "Чайковского 12", "address"),
+    ("адрес: г Тула ул Мира д 7 кв 2", "г Тула ул Мира д 7 кв 2", "address"),
+    ("родилась 02.03.1999, а ты когда?", "02.03.1999", "birthdate"),
+    ("машина у него М 000 ММ 77", "М 000 ММ 77", "plate"),
 ])
 def test_new_kinds_found(text, value, kind):
     assert redacted(text, value) and kind in kinds(text), shown(text)
@@ -104,6 +111,9 @@ def test_new_kinds_found(text, value, kind):
     "модель AB12 CDE не подходит",
     # a count and a street, not an address; a server word that hides "ver"
     "12 Oak Street trees were cut down",
+    "день рождения Чехова — 29 января",  # someone named, no year: a date to know
+    "0.912345, 0.873456 — точность и полнота",  # a pair near zero is two scores, not the sea off Africa
+    "Маша 5, Петя 3 — кто больше?",
     "прошивка роутера 4.18.3.2",
     "версия сервера 185.23.44.12 — шучу, это не IP",
 ])

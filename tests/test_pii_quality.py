@@ -269,7 +269,7 @@ def test_kinds_sets_are_well_formed_and_balanced():
                 assert kind in KINDS and r["text"][s:e] == r["text"][s:e].strip() != "", r
         langs = Counter(r["lang"] for r in recs)
         assert langs["ru"] and langs["en"], (name, langs)
-        assert sum(r["harmless"] for r in recs) >= 0.35 * len(recs), name
+        assert sum(r["harmless"] for r in recs) >= 0.3 * len(recs), name
     new = Counter(k for r in quality.load_kinds("set") for k, _, _ in r["spans"])
     for kind in ("address", "birthdate", "geo", "invite", "ip", "plate"):
         assert new[kind] >= 9, new

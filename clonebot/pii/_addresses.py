@@ -42,16 +42,11 @@ _NAME = (r"(?:\d{1,4}(?:-?[а-я]{1,2})?[ \t]+)?[^\W\d_][\w-]*\.?"
          r"лет|года|канала|острова)){0,2}")
 # capitalised, whatever re.I says around it
 _CAPITAL = r"(?-i:[А-ЯЁ][а-яё-]+|[А-ЯЁ]{2,})"
-# "Профсоюзная", "Ленина", "Тверской": a capitalised word that ends as a street's name does
-_STREET_NAME = (r"(?-i:[А-ЯЁ][а-яё-]*(?:[ая]я|[оеыи]й|[ое]е|ского|ской|ская|ском|ина|ына|ова|ева|ого|его|ых|их|ую|юю)"
-                r"|[А-ЯЁ-]{2,}(?:[АЯ]Я|[ОЕЫИ]Й|ИНА|ОВА|ЕВА))(?![\w-])")
 _HOUSE_AT = rf"[ \t]*,?[ \t]*(?:{_HOUSE_WORD}[ \t]*№?[ \t]*)?(?P<house>{_HOUSE})(?P<parts>{_PARTS})"
 _RU_ADDRESS = re.compile(
     rf"(?<![\w.-])(?:{_TYPE}[ \t]*{_NAME}"  # "ул. Ленина", "пр-т Мира", "наб. реки Мойки"
     rf"|{_CAPITAL}(?:[ \t]+{_CAPITAL})?[ \t]+{_TYPE_AFTER}"  # "Тверская ул.", "Невский пр."
-    rf"|(?P<bare>{_STREET_NAME}(?:[ \t]+{_STREET_NAME})?)"  # "Профсоюзная", "Большая Серпуховская"
-    rf"|(?<=адресу[ \t])(?P<named>{_CAPITAL}(?:[ \t]+{_CAPITAL})?)"  # "живу по адресу Мира 7-15"
-    rf"|(?<=адрес:[ \t])(?P<named2>{_CAPITAL}(?:[ \t]+{_CAPITAL})?))"
+    rf"|(?P<bare>{_CAPITAL}(?:[ \t]+{_CAPITAL})?))"  # "Профсоюзная 56, кв 3", "по адресу Мира 7-15"
     rf"{_HOUSE_AT}(?![\w/:-])", re.I)
 # a house and a flat with no street: "д. 9, кв. 203", "дом 10, квартира 7"
 _HOUSE_AND_FLAT = re.compile(
@@ -63,18 +58,18 @@ _NOT_A_HOUSE = re.compile(
     r"км/ч|минут|полос|машин|дом[аов]\b|квартир|подъезд[аов]|этаж[аей])", re.I)
 # a street with no type word is an address when one is announced or a flat follows
 _ANNOUNCED = re.compile(
-    r"(?<!\w)(?:жив[уеёё]\w*|прожива\w*|прописан\w*|прописк\w*|адрес\w*|переехал\w*|доставк\w*|курьер\w*|посылк\w*|"
+    r"(?<!\w)(?:ед[ьу]|езжай|поехали|подвез\w*|довез\w*|привез\w*|жив[уеёё]\w*|прожива\w*|прописан\w*|прописк\w*|адрес\w*|переехал\w*|доставк\w*|курьер\w*|посылк\w*|"
     r"приезжай|заезжай|подъезжай|забери|такси|я[ \t]+на|я[ \t]+у|мы[ \t]+на|к[ \t]+нам|ко[ \t]+мне|мой[ \t]+дом|"
     r"наш[ \t]+дом)[^.!?\n]{0,25}$", re.I)
 # the town, region or postcode written before the street ("г. Казань, ", "Тульская обл., ")
 _PLACE_BEFORE = re.compile(
-    r"(?:\d{6}|(?:г|гор|с|пос|пгт|п|дер|д|ст|х)\.[ \t]*[А-ЯЁ][\w-]+(?:[ \t]+[А-ЯЁ][\w-]+)?|"
+    r"(?:\d{6}|(?:г\.?|(?:гор|с|пос|пгт|п|дер|д|ст|х)\.)[ \t]*[А-ЯЁ][\w-]+(?:[ \t]+[А-ЯЁ][\w-]+)?|"
     r"(?:город|село|деревня|пос[её]лок)[ \t]+[А-ЯЁ][\w-]+|[А-ЯЁ][а-яё]+[ \t]+(?:обл\.|область|край|р-н|район)|"
     r"(?:мкр|микрорайон)\.?[ \t]*[А-ЯЁ][\w-]+|Москва|Санкт-Петербург|СПб|Питер|Новосибирск|Екатеринбург|Казань|"
     r"Нижний[ \t]+Новгород|Челябинск|Самара|Омск|Ростов-на-Дону|Уфа|Красноярск|Воронеж|Пермь|Волгоград|Краснодар|"
     r"Тюмень|Саратов|Ижевск|Барнаул|Иркутск|Хабаровск|Ярославль|Владивосток|Томск|Оренбург|Кемерово|Рязань|"
     r"Набережные[ \t]+Челны|Пенза|Липецк|Тула|Киров|Калининград|Сочи|Минск|Киев|Алматы|Астана|Россия|РФ)"
-    r"[ \t]*,[ \t]*$")
+    r"[ \t]*,?[ \t]*$")
 
 # ------------------------------------------------------------------ English
 _EN_TYPE = (r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Place|Pl|Terrace|"
@@ -106,6 +101,7 @@ _EN_TOWN_AFTER = re.compile(
 CUE = re.compile(
     r"ул|пр-|пр\.|просп|пер|б-р|бул|бульв|ш\.|шоссе|наб|пл\.|площад|проезд|туп|алле|мкр|микрорайон|кв|лини|тракт|"
     r"д\.|дом|жив|адрес|прописк|переехал|доставк|курьер|посылк|приезжай|заезжай|подъезжай|забери|такси|я на|я у|"
+    r"едь|еду|езжай|поехали|подвез|довез|привез|"
     r"мы на|к нам|ко мне|street|st\b|st\.|avenue|ave|road|rd\b|rd\.|boulevard|blvd|lane|ln\b|drive|dr\b|dr\.|court|"
     r"ct\b|place|pl\b|terrace|way\b|parkway|pkwy|highway|hwy|square|sq\b|crescent|close|row\b|circle|alley|trail|"
     r"mews|gardens|grove")
@@ -134,7 +130,8 @@ def addresses(text: str) -> list[Cand]:
 
 def _bare_street_ok(text: str, m: re.Match) -> bool:
     """A street named without its type word ("Профсоюзная 56"): an address when a flat or
-    building follows, or when one is announced just before ("живу на Зелёной 18")."""
+    building follows, or when one is announced just before ("живу на Зелёной 18", "по адресу
+    Мира 7-15", "едь на Гоголя 4"); otherwise a name and a number ("Маша 5", "Спартак 2")."""
     if m.group("parts"):
         return True
     return _ANNOUNCED.search(text, max(0, m.start() - 40), m.start()) is not None

@@ -34,7 +34,7 @@ _CUE = (r"(?<![\w.])(?:др|д\.[ \t]?р\.?|д/р|днюх\w*|(?:день|дня
         r"(?:birthday|b-?day|bday)(?:['’]s)?|born)(?![\w])")
 # what may stand between the word and the date: a colon or "is", and at most three short words
 # ("у меня день рождения 12 марта", "her birthday's on October 2nd", "дата рождения — 30.11.1993")
-_GAP = r"(?P<gap>(?:[ \t]*(?:[:=—–,-]+|[^\W\d]{1,10}))){0,3}?[ \t]*"
+_GAP = r"(?P<gap>(?:[ \t]*(?:[:=—–,-]+|[^\W\d]{1,10})){0,3}?)[ \t]*"
 _BIRTHDAY_THEN_DATE = re.compile(rf"{_CUE}{_GAP}(?P<date>{_DATE})", re.I)
 # "12.03.1990 г.р.", "5 мая 1990 года рождения", "14.02 — мой др"
 _DATE_THEN_BIRTHDAY = re.compile(
@@ -48,6 +48,9 @@ _NOT_A_PERSON = re.compile(  # and a party on a date, not a birth: "happy birthd
 _SOMEONE = re.compile(
     r"(?:(?<!\w)(?:я|ты|он|она|мы|вы|они|сын\w*|доч\w*|реб[её]н\w*|малыш\w*|внук\w*|внучк\w*|брат\w*|сестр\w*|"
     r"мам\w*|пап\w*|муж|жена|племянни\w*|крестни\w*|друг|подруга)|(?-i:[А-ЯЁ][а-яё]+))[ \t,]+(?:\w+[ \t]+)?$", re.I)
+# "родился 12.05.1993, а ты?": an answer about oneself that asks back
+_ASKED_BACK = re.compile(r"[ \t]*[,.!)]*[ \t]*(?:а|and)[ \t]+(?:ты|вы|у[ \t]+тебя|у[ \t]+вас|you)\b", re.I)
+_NAMED = re.compile(r"(?-i:[А-ЯЁA-Z][а-яёa-z]+)")
 _SOMEONE_AFTER = re.compile(r"[ \t]+(?:я|ты|он|она|мы|вы|они)[ \t]*", re.I)  # "родилась я 1 апреля 1995"
 _YEAR_IN = re.compile(r"(?:1[0-8]|19|20)\d\d")
 
@@ -61,8 +64,11 @@ def birthdates(text: str) -> list[Cand]:
         if _NOT_A_PERSON.search(gap):
             continue
         if m.group("born_ru") and not (_SOMEONE.search(text, max(0, m.start() - 30), m.start())
-                                       or _SOMEONE_AFTER.fullmatch(m.group("gap") or "")):
+                                       or _SOMEONE_AFTER.fullmatch(m.group("gap") or "")
+                                       or _ASKED_BACK.match(text, m.end())):
             continue  # "родился 13.09.1984": who was born is not in the line
+        if _NAMED.search(gap) and not _YEAR_IN.search(m.group("date")):
+            continue  # "день рождения Пушкина — 6 июня": someone named, no year: a date to know, not a DOB
         out += _date(m)
     for m in _DATE_THEN_BIRTHDAY.finditer(text):
         out += _date(m)

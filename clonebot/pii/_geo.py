@@ -32,6 +32,8 @@ _MAP_LINK = re.compile(
     r"(?:maps?\.google|google\.[a-z.]{2,6}/maps|goo\.gl/maps|yandex\.[a-z]{2,3}/maps|maps\.yandex|2gis\.|"
     r"openstreetmap\.org|maps\.apple\.com|waze\.com)[^\s]*", re.I)
 _APP_DECIMALS = 6  # what map apps copy
+# both numbers this small are the ocean off Africa, or a model's two losses ("1.234567, 2.345678")
+_NEAR_ZERO = 5
 _TYPED_DECIMALS = 4  # a pin typed by hand, or read off a link
 _LABELLED_DECIMALS = 3
 
@@ -48,7 +50,7 @@ def coordinates(text: str, everything: bool = False) -> list[Cand]:
         if min(len(m.group("latd")), len(m.group("lond"))) < need:
             continue
         a, b = abs(float(m.group("lat").replace(",", "."))), abs(float(m.group("lon").replace(",", ".")))
-        if min(a, b) <= 90 and max(a, b) <= 180:  # a map link may put the longitude first
+        if min(a, b) <= 90 and max(a, b) <= 180 and max(a, b) >= _NEAR_ZERO:  # a map link may put the longitude first
             out.append(Cand("geo", m.start(), m.end(), "", f"{m.group('lat')},{m.group('lon')}"))
     for m in _DMS_PAIR.finditer(text):
         out.append(Cand("geo", m.start(), m.end(), "", " ".join(m.group().split())))

@@ -24,8 +24,8 @@ _L = f"[{_CYR}{_CYR.lower()}{_LAT}{_LAT.lower()}]"
 _SP = r"[ \t]?"
 _REGION = r"(?:0[1-9]|[1-9]\d|1[0-9]\d|[2-9]\d\d)"
 _RU = re.compile(
-    rf"(?<![\w-]){_L}{_SP}(?!000)\d{{3}}{_SP}{_L}{{2}}(?:{_SP}(?P<region>{_REGION})(?:{_SP}RUS)?)?(?![\w-])", re.I)
-_RU_TAXI = re.compile(rf"(?<![\w-]){_L}{{2}}{_SP}(?!000)\d{{3}}[ \t]{_REGION}(?![\w-])", re.I)
+    rf"(?<![\w-]){_L}{_SP}\d{{3}}{_SP}{_L}{{2}}(?:{_SP}(?P<region>{_REGION})(?:{_SP}RUS)?)?(?![\w-])", re.I)
+_RU_TAXI = re.compile(rf"(?<![\w-]){_L}{{2}}{_SP}\d{{3}}[ \t]{_REGION}(?![\w-])", re.I)
 _FOREIGN = re.compile(
     r"(?<![\w-])(?:[ABCEHIKMOPTX]{2}[ \t]?\d{4}[ \t]?[ABCEHIKMOPTX]{2}"  # Ukraine
     r"|\d{4}[ \t]?[ABEIKMHOPCTX]{2}-?\d"  # Belarus

@@ -1,8 +1,8 @@
-"""Build set.jsonl from lines.py and holdout.jsonl from lines_holdout.py (issue 26: the new
-kinds and the miss categories).
+"""Build set.jsonl, holdout.jsonl and holdout2.jsonl from lines.py, lines_holdout.py and
+lines_holdout2.py (issue 26: the new kinds and the miss categories).
 
-    python tests/pii_kinds/build.py          # rewrite both files
-    python tests/pii_kinds/build.py --check  # exit 1 when either is stale
+    python tests/pii_kinds/build.py          # rewrite the files
+    python tests/pii_kinds/build.py --check  # exit 1 when one is stale
 
 Each line of set.jsonl: {"text", "spans": [[kind, start, end], ...], "lang", "harmless",
 "category"} — the format of tests/pii_evasive, so bench/pii_quality.py scores it alike.
@@ -20,8 +20,10 @@ sys.path.insert(0, str(HERE))
 
 import lines  # noqa: E402
 import lines_holdout  # noqa: E402
+import lines_holdout2  # noqa: E402
 
-FILES = {HERE / "set.jsonl": lines.LINES, HERE / "holdout.jsonl": lines_holdout.LINES}
+FILES = {HERE / "set.jsonl": lines.LINES, HERE / "holdout.jsonl": lines_holdout.LINES,
+         HERE / "holdout2.jsonl": lines_holdout2.LINES}
 
 _MARK = re.compile(r"⟦([a-z]+)\|(.+?)⟧")
 KINDS = frozenset(("address", "birthdate", "card", "email", "geo", "inn", "invite", "ip", "passport",
