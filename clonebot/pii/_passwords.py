@@ -331,8 +331,14 @@ def after_login(text: str, end: int) -> Cand | None:
 
 # ------------------------------------------------------------------ passwords
 def _word_value(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
-    cyr_key = re.search(r"[а-яё]", k.group(), re.I) is not None
+    cyr_key = _CYRILLIC.search(k.group()) is not None
     return _walk(text, k.start(), k.end(), kind, cyr_key)
+
+
+_SLASH_NEXT = re.compile(r" ?/ ?\S")
+# a change of the password just before its keyword: "поменял пароль на X", "changed the password to X"
+_CHANGED_BEFORE = re.compile(r"(?:поменял|сменил|изменил|changed?|set|reset|updated?)\w*\W+(?:\w+\W+)?$", re.I)
+_CYRILLIC = re.compile(r"[а-яё]", re.I)
 
 
 def _walk(text: str, key_start: int, key_end: int, kind: str, cyr_key: bool) -> tuple[int, int] | None:
@@ -342,8 +348,7 @@ def _walk(text: str, key_start: int, key_end: int, kind: str, cyr_key: bool) -> 
     pos = key_end
     after_prep = False
     # "changed the password to X", "поменял пароль на X": after "to"/"на" comes the value
-    changed = re.search(r"(?:поменял|сменил|изменил|changed?|set|reset|updated?)\w*\W+(?:\w+\W+)?$",
-                        text[max(0, key_start - 25) : key_start], re.I) is not None
+    changed = _CHANGED_BEFORE.search(text, max(0, key_start - 25), key_start) is not None
     nl = _NEWLINE_AFTER.match(text, pos)
     if nl:  # "пароль:\nXyz123": the keyword ends its line, the value opens the next
         v = _extract(text, nl.end(), tail=False)
@@ -366,7 +371,7 @@ def _walk(text: str, key_start: int, key_end: int, kind: str, cyr_key: bool) -> 
             return None
         word = tm.group(1).strip(".,!?:;)(»«\"'").lower()
         v = _extract(text, tm.start(1), tail=False)
-        if v and re.match(r" ?/ ?\S", text[v[1] :]):
+        if v and _SLASH_NEXT.match(text, v[1]):
             v = _extract(text, tm.start(1))  # "creds ivan / qwerty1": a login/password pair
         # what follows a preposition names the thing ("от вайфая", "от 1с", "в 1password"),
         # unless it follows a change ("поменял на Qwerty1")
