@@ -67,6 +67,12 @@ from clonebot.pii import PLACEHOLDER_RE, PIIFilter, has_placeholder, scan
     ("адрес: г Тула ул Мира д 7 кв 2", "г Тула ул Мира д 7 кв 2", "address"),
     ("родилась 02.03.1999, а ты когда?", "02.03.1999", "birthdate"),
     ("машина у него М 000 ММ 77", "М 000 ММ 77", "plate"),
+    # what a reader takes with the value: a port or mask, "года" after a year; abbreviations; a deep link
+    ("прокси 185.23.44.12:3128", "185.23.44.12:3128", "ip"),
+    ("вайтлист 46.17.40.11/32", "46.17.40.11/32", "ip"),
+    ("я родилась 5 мая 1990 года", "5 мая 1990 года", "birthdate"),
+    ("др 14 февр 1990", "14 февр 1990", "birthdate"),
+    ("tg://join?invite=AbCdEfGh12345", "tg://join?invite=AbCdEfGh12345", "invite"),
 ])
 def test_new_kinds_found(text, value, kind):
     assert redacted(text, value) and kind in kinds(text), shown(text)

@@ -17,7 +17,7 @@ import re
 from clonebot.pii._candidate import Cand
 
 _RU_MONTH = (r"(?:января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря|"
-             r"янв|фев|мар|апр|июн|июл|авг|сент?|окт|ноя|дек)(?![^\W\d_])\.?")
+             r"янв|февр?|мар|апр|июн|июл|авг|сент?|окт|нояб?|дек)(?![^\W\d_])\.?")
 _EN_MONTH = (r"(?:January|February|March|April|(?-i:May)|June|July|August|September|October|November|December|"
              r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)(?![^\W\d_])\.?")
 _DAY = r"(?:0?[1-9]|[12]\d|3[01])"
@@ -52,6 +52,7 @@ _SOMEONE = re.compile(
 _ASKED_BACK = re.compile(r"[ \t]*[,.!)]*[ \t]*(?:а|and)[ \t]+(?:ты|вы|у[ \t]+тебя|у[ \t]+вас|you)\b", re.I)
 _NAMED = re.compile(r"(?-i:[А-ЯЁA-Z][а-яёa-z]+)")
 _SOMEONE_AFTER = re.compile(r"[ \t]+(?:я|ты|он|она|мы|вы|они)[ \t]*", re.I)  # "родилась я 1 апреля 1995"
+_YEAR_WORD = re.compile(r"[ \t]*(?:года|год|г\.(?:[ \t]?р\.)?|г(?![\w]))", re.I)  # "5 мая 1990 года"
 _YEAR_IN = re.compile(r"(?:1[0-8]|19|20)\d\d")
 
 CUE = re.compile(r"др|д\.|д/р|днюх|рожд|родил|birth|dob|d\.o\.b|b-?day|bday|born|г\.р|г\. р")  # on the lowered line
@@ -80,4 +81,6 @@ def _date(m: re.Match) -> list[Cand]:
     year = _YEAR_IN.search(date)
     if year is not None and int(year.group()) < 1900:
         return []  # history, not a living person
-    return [Cand("birthdate", m.start("date"), m.end("date"), "", date.lower())]
+    end = m.end("date")
+    year_word = _YEAR_WORD.match(m.string, end) if year is not None else None
+    return [Cand("birthdate", m.start("date"), year_word.end() if year_word else end, "", date.lower())]

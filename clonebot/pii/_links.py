@@ -1,7 +1,7 @@
 """Links that let their holder in: private invites and one-time login links.
 
 Invites (kind ``invite``): a private Telegram group or channel ("t.me/+AbCd…",
-"t.me/joinchat/…"), a WhatsApp group ("chat.whatsapp.com/…"), a Discord invite with a
+"t.me/joinchat/…", "tg://join?invite=…"), a WhatsApp group ("chat.whatsapp.com/…"), a Discord invite with a
 generated code ("discord.gg/7hKm2Qx"; a word, "discord.gg/python", is a public server's
 name), Signal, Viber, Skype, VK chat, Zoom and Google Meet links. Public channels and
 profiles ("t.me/durov") are addresses anyone can find; "t.me/+79161234567" is a phone.
@@ -22,6 +22,7 @@ _END = r"(?![\w-])"
 _INVITES = re.compile(
     rf"(?<![\w/.@-]){_SCHEME}(?:"
     r"(?:t|telegram)\.me/(?:\+(?=[\w-]*[A-Za-z_-])[\w-]{10,}|joinchat/[\w-]{10,})"
+    r"|tg://join\?invite=[\w-]{10,}"
     r"|chat\.whatsapp\.com/(?:invite/)?[A-Za-z0-9]{10,}"
     r"|(?:discord\.gg|discord(?:app)?\.com/invite)/(?P<discord>[A-Za-z0-9-]{2,32})"
     r"|signal\.group/#[\w-]{10,}"
@@ -42,7 +43,7 @@ _LOGIN_LINK = re.compile(
     r"(?:/[\w.%~+=-]*)*?/(?P<token>[A-Za-z0-9_.~+=-]{16,512})(?:/[\w.%~+=-]*)*(?:\?[^\s]*)?(?![\w/])", re.I)
 _HEX = re.compile(r"[0-9a-fA-F]+")
 
-CUE = re.compile(r"t\.me|telegram\.me|whatsapp|discord|signal\.group|viber|skype|vk\.me|zoom\.us|meet\.google|://|www\.")
+CUE = re.compile(r"t\.me|telegram\.me|tg://|whatsapp|discord|signal\.group|viber|skype|vk\.me|zoom\.us|meet\.google|://|www\.")
 
 
 def invites(text: str) -> list[Cand]:

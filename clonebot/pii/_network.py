@@ -31,6 +31,7 @@ _NETWORK_WORD = re.compile(
     r"\bip\b|айпи\w*|адрес\w*|address|сервер\w*|server|host|хост\w*|ssh|ping|пинг\w*|vps|впс|прокси|proxy|"
     r"dns|шлюз|gateway|роутер\w*|router|внешн\w*|белый|public|порт|port|nginx|firewall|whitelist|вайтлист|@", re.I)
 _SMALL = 30  # "2.4.1.12": version parts are small
+_PORT = re.compile(r"(?::\d{1,5}|/\d{1,2})(?![\w.])")
 
 CUE = re.compile(r"\d\.\d{1,3}\.\d{1,3}\.\d|[0-9a-f]{4}:[0-9a-f]{0,4}:")  # on the lowered line
 
@@ -47,7 +48,8 @@ def ip_addresses(text: str) -> list[Cand]:
         if max(int(p) for p in addr.split(".")) <= _SMALL and not _NETWORK_WORD.search(
                 text, max(0, m.start() - 40), min(len(text), m.end() + 20)):
             continue
-        out.append(Cand("ip", m.start(), m.end(), "IPv4", addr))
+        port = _PORT.match(text, m.end())  # "91.108.4.17:8080", "46.17.40.11/32": they go with it
+        out.append(Cand("ip", m.start(), port.end() if port else m.end(), "IPv4", addr))
     for m in _V6.finditer(text) if ":" in text else ():
         try:
             addr = ipaddress.IPv6Address(m.group())
