@@ -73,6 +73,10 @@ from clonebot.pii import PLACEHOLDER_RE, PIIFilter, has_placeholder, scan
     ("я родилась 5 мая 1990 года", "5 мая 1990 года", "birthdate"),
     ("др 14 февр 1990", "14 февр 1990", "birthdate"),
     ("tg://join?invite=AbCdEfGh12345", "tg://join?invite=AbCdEfGh12345", "invite"),
+    ("д.15 кв.3 ул.Мира", "д.15 кв.3 ул.Мира", "address"),  # the street after the flat
+    ("address: 12 High St, Leeds LS1 4HT", "12 High St, Leeds LS1 4HT", "address"),  # a UK postcode
+    ("birthday 3/14", "3/14", "birthdate"),  # the American order, no year
+    ("дата рождения 15 03 1990", "15 03 1990", "birthdate"),
 ])
 def test_new_kinds_found(text, value, kind):
     assert redacted(text, value) and kind in kinds(text), shown(text)
@@ -120,6 +124,7 @@ def test_new_kinds_found(text, value, kind):
     "день рождения Чехова — 29 января",  # someone named, no year: a date to know
     "0.912345, 0.873456 — точность и полнота",  # a pair near zero is two scores, not the sea off Africa
     "Маша 5, Петя 3 — кто больше?",
+    "Глава 5, стр. 12 — читай к завтра",
     "прошивка роутера 4.18.3.2",
     "версия сервера 185.23.44.12 — шучу, это не IP",
 ])

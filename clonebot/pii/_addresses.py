@@ -48,14 +48,16 @@ _RU_ADDRESS = re.compile(
     rf"|{_CAPITAL}(?:[ \t]+{_CAPITAL})?[ \t]+{_TYPE_AFTER}"  # "Тверская ул.", "Невский пр."
     rf"|(?P<bare>{_CAPITAL}(?:[ \t]+{_CAPITAL})?))"  # "Профсоюзная 56, кв 3", "по адресу Мира 7-15"
     rf"{_HOUSE_AT}(?![\w/:-])", re.I)
-# a house and a flat with no street: "д. 9, кв. 203", "дом 10, квартира 7"
+# a house and a flat, the street (if any) after them: "д. 9, кв. 203", "д.15 кв.3 ул.Мира"
 _HOUSE_AND_FLAT = re.compile(
-    rf"(?<![\w.])(?:д\.|дом)[ \t]*{_HOUSE}[ \t]*,?[ \t]*(?:кв\.?|квартира)[ \t]*\d{{1,4}}(?![\w/])", re.I)
+    rf"(?<![\w.])(?:д\.|дом)[ \t]*{_HOUSE}[ \t]*,?[ \t]*(?:кв\.?|квартира)[ \t]*\d{{1,4}}(?![\w/])"
+    rf"(?:[ \t]*,?[ \t]*{_TYPE}[ \t]*(?-i:[А-ЯЁ][\w-]*)(?:[ \t]+(?-i:[А-ЯЁ][\w-]*))?)?", re.I)
 # what a number after a street is when it is no house: "2 км", "5 минут", "3 светофора"
 _NOT_A_HOUSE = re.compile(
     r"[ \t]*(?:км|м\b|м\.|метр|мин|час|сек|раз|шаг|этаж|светофор|остановк|станци|перекр|поворот|дн[яейи]|день|недел|"
     r"месяц|лет\b|год|руб|р\.|₽|\$|€|тыс|млн|%|°|шт|человек|чел\b|штук|кг|литр|л\b|сот|квадрат|кв\.?[ \t]*м\b|"
     r"км/ч|минут|полос|машин|дом[аов]\b|квартир|подъезд[аов]|этаж[аей])", re.I)
+_DWELLING = re.compile(r"кв|оф|комн|пом|подъезд|корп|к\.", re.I)
 # a street with no type word is an address when one is announced or a flat follows
 _ANNOUNCED = re.compile(
     r"(?<!\w)(?:ед[ьу]|езжай|поехали|подвез\w*|довез\w*|привез\w*|жив[уеёё]\w*|прожива\w*|прописан\w*|прописк\w*|адрес\w*|переехал\w*|доставк\w*|курьер\w*|посылк\w*|"
@@ -94,7 +96,8 @@ _EN_ANNOUNCED = re.compile(
     rf"(?:[ \t]*,?[ \t]*{_UNIT})?)", re.I)
 # ", Springfield", ", Chicago, IL 60622": the town and state after the street
 _EN_TOWN_AFTER = re.compile(
-    r"[ \t]*,[ \t]*[A-Z][a-z]+(?:[ \t]+[A-Z][a-z]+)?(?:(?:[ \t]*,[ \t]*|[ \t]+)[A-Z]{2}(?:[ \t]+\d{5}(?:-\d{4})?)?)?"
+    r"[ \t]*,[ \t]*[A-Z][a-z]+(?:[ \t]+[A-Z][a-z]+)?(?:(?:[ \t]*,[ \t]*|[ \t]+)[A-Z]{2}(?:[ \t]+\d{5}(?:-\d{4})?)?"
+    r"|,?[ \t]+[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2})?"  # a UK postcode: "London SW1A 2AA"
     r"(?=[ \t]*(?:$|[.!?;)\n]|,[ \t]+[a-z]))")
 
 # A word every address above holds (matched on the lowered line): a cheap look first
@@ -132,8 +135,8 @@ def _bare_street_ok(text: str, m: re.Match) -> bool:
     """A street named without its type word ("Профсоюзная 56"): an address when a flat or
     building follows, or when one is announced just before ("живу на Зелёной 18", "по адресу
     Мира 7-15", "едь на Гоголя 4"); otherwise a name and a number ("Маша 5", "Спартак 2")."""
-    if m.group("parts"):
-        return True
+    if _DWELLING.search(m.group("parts")):
+        return True  # a flat, an office, a building: "стр. 12" alone may be a page ("Глава 5, стр. 12")
     return _ANNOUNCED.search(text, max(0, m.start() - 40), m.start()) is not None
 
 

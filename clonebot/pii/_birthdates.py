@@ -25,7 +25,8 @@ _MONTH = r"(?:0?[1-9]|1[0-2])"
 _YEAR = r"(?:19|20)\d\d"
 _DATE = (
     rf"(?<![\d.,/-])(?:{_DAY}(?P<s>[./-]){_MONTH}(?:(?P=s)(?:{_YEAR}|\d\d))?"  # 14.02.1991, 22/09
-    rf"|{_MONTH}/{_DAY}/{_YEAR}"  # 04/12/1986 written the American way
+    rf"|{_MONTH}/{_DAY}(?:/{_YEAR})?"  # 04/12/1986, 3/14: written the American way
+    rf"|{_DAY}[ \t]{_MONTH}[ \t]{_YEAR}"  # 15 03 1990
     rf"|{_YEAR}-{_MONTH}-{_DAY}"  # 1988-11-23
     rf"|{_DAY}(?:-?(?:го|е|st|nd|rd|th))?(?:[ \t]+of)?[ \t]+(?:{_RU_MONTH}|{_EN_MONTH})(?:,?[ \t]+{_YEAR})?"
     rf"|{_EN_MONTH}[ \t]+{_DAY}(?:st|nd|rd|th)?(?:,?[ \t]+{_YEAR})?)(?![\d.,/-]?\d)(?!,?[ \t]+\d{{3,4}}(?!\d))")
