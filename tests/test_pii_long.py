@@ -45,3 +45,15 @@ def test_scrubbing_time_grows_linearly(unit):
     _FILTER.scan(small[:2000])  # warm up caches and compiled patterns
     ratio = _cpu(large, 1) / max(_cpu(small, 2), 1e-3)
     assert ratio < _BOUND, f"{unit!r}: 4x the text took {ratio:.1f}x the CPU time"
+
+
+@pytest.mark.parametrize("head,unit", [
+    ("https://a.com/", "login/"),  # a login word per path segment: each was tried as the login one
+    ("ул. Ленина 5", ", кв 1"),  # an address's parts
+])
+def test_one_long_token_grows_linearly(head, unit):
+    small = head + unit * (_SMALL // len(unit))
+    large = head + unit * (_LARGE // len(unit))
+    _FILTER.scan(small[:2000])
+    ratio = _cpu(large, 1) / max(_cpu(small, 2), 1e-3)
+    assert ratio < _BOUND, f"{head!r} + {unit!r}: 4x the text took {ratio:.1f}x the CPU time"
