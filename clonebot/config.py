@@ -88,6 +88,8 @@ class PrepareSettings(_Section):
 class PIISettings(_Section):
     denylist: list[str] = []
     names: bool = False
+    # Coordinates typed to 4-5 decimals too, not only the 6-decimal pins map apps copy.
+    all_coordinates: bool = False
 
 
 class TrainSettings(_Section):

@@ -190,7 +190,8 @@ def test_seed_phrases():
 
 def test_denylist_case_and_space_insensitive():
     f = PIIFilter(denylist=["ул. Ленина, д. 5", "Бобруйская 17", ""])
-    assert kinds("живу: УЛ. ЛЕНИНА,  Д. 5 кв 2", f) == [("denylist", "УЛ. ЛЕНИНА,  Д. 5")]
+    # the entry wins; the address around it (its flat) goes with it
+    assert kinds("живу: УЛ. ЛЕНИНА,  Д. 5 кв 2", f) == [("denylist", "УЛ. ЛЕНИНА,  Д. 5 кв 2")]
     assert kinds("это бобруйская 17?", f) == [("denylist", "бобруйская 17")]
     assert kinds("Бобруйская улица", f) == []
     assert PIIFilter(denylist=["Ёлкина 3"]).scan("на елкина 3")[0].kind == "denylist"

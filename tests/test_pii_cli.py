@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from click.testing import CliRunner
 
 from clonebot.cli import _register_builtin, cli
@@ -109,3 +110,44 @@ def test_megabyte_line_real_process(tmp_path):
     out = p.stdout.decode().split("\n")
     assert len(out) == 3 and out[0].endswith(" <PHONE_1>") and out[1] == "вторая строка"
     assert len(out[0]) == len(line) - len("89123456789") + len("<PHONE_1>")
+
+
+class _CountingOut:
+    """A stdout buffer that counts flushes and says whether it is a terminal."""
+
+    def __init__(self, tty: bool):
+        self.tty, self.flushes, self.writes, self.data = tty, 0, 0, b""
+
+    def isatty(self) -> bool:
+        return self.tty
+
+    def write(self, data: bytes) -> int:
+        self.data += data
+        self.writes += 1
+        return len(data)
+
+    def flush(self) -> None:
+        self.flushes += 1
+
+
+@pytest.mark.parametrize("command", ["redact", "scan"])
+@pytest.mark.parametrize("tty", [False, True])
+def test_output_is_flushed_per_line_only_on_a_terminal(monkeypatch, command, tty):
+    import clonebot.cli.pii as pii_cli
+
+    out = _CountingOut(tty)
+
+    class _Sys:  # the real sys, but stdout.buffer is ours (CliRunner swaps sys.stdout itself)
+        stdout = type("Stdout", (), {"buffer": out})()
+
+        def __getattr__(self, name):
+            return getattr(sys, name)
+
+    monkeypatch.setattr(pii_cli, "sys", _Sys())
+    lines = [f"строка {i} звони +7912345{i:04d}" for i in range(50)]
+    r = run([command], ("\n".join(lines) + "\n").encode())
+    assert r.exit_code == 0
+    assert out.data.count(b"\n") == 50
+    # on a terminal a write and a flush per line; into a pipe one write at the end (stdout may be
+    # unbuffered: PYTHONUNBUFFERED), whatever Python's own buffering
+    assert (out.writes, out.flushes) == ((50, 51) if tty else (1, 1))

@@ -1,16 +1,19 @@
 """PII filter for training data and outgoing replies.
 
 - ``scan(text) -> list[Finding]``; ``redact(text) -> str``.
-- ``PIIFilter(denylist=(), names=False)`` with ``.scan(text)`` and
+- ``PIIFilter(denylist=(), names=False, all_coordinates=False)`` with ``.scan(text)`` and
   ``.redact(text, session=None)``; a ``RedactionSession`` keeps placeholders consistent
   within one dialogue (the same value -> the same ``<PHONE_1>``) and counts redactions
   per kind (``session.counts``).
 
 Kinds: phone, email, card, iban, snils, inn, passport, crypto, secret, password, seed,
-denylist, name (optional, natasha). One recognizer family per module (``_digits``,
-``_documents``, ``_emails``, ``_iban``, ``_crypto``, ``_secrets``, ``_passwords`` with
-``_codes`` for digit codes and ``_password_cues`` for passwords with no keyword, ``_totp``, ``_seeds``; ``_wifi`` tells a
-network's name from its password): patterns propose, checksums and context words decide. ``_detect`` folds
+denylist, name (optional, natasha), address, birthdate, geo, invite, ip, plate. One recognizer
+family per module (``_digits``, ``_documents``, ``_emails``, ``_iban``, ``_crypto``, ``_secrets``,
+``_passwords`` with ``_codes`` for digit codes and ``_password_cues`` for passwords with no
+keyword, ``_totp``, ``_seeds``, ``_addresses``, ``_birthdates``, ``_geo``, ``_links`` (invites and
+login links), ``_network`` (IP addresses), ``_plates``; ``_wifi`` tells a network's name from its
+password, ``_connect`` says what ties a value to its keyword, ``_anywhere`` answers whole-text
+questions once per text): patterns propose, checksums and context words decide. ``_detect`` folds
 Unicode look-alikes (``_normalize``), joins keywords spelt letter by letter (``_spelled``),
 rewrites cues typed in the other keyboard layout (``_layout``), and gates the recognizers so
 that the ~90% of chat lines with no digit, "@", keyword or long token cost a few regex scans;
@@ -70,9 +73,13 @@ class RedactionSession:
 
 
 class PIIFilter:
-    def __init__(self, denylist: Iterable[str] = (), names: bool = False):
+    """``all_coordinates``: also coordinates typed to four or five decimals, not only the
+    six-decimal pins map apps copy (off by default: those are mostly meeting places)."""
+
+    def __init__(self, denylist: Iterable[str] = (), names: bool = False, all_coordinates: bool = False):
         self.denylist = [d.strip() for d in denylist if d and d.strip()]
         self.names = names
+        self.all_coordinates = all_coordinates
         self._deny_rx = None
         if self.denylist:
             parts = sorted({_deny_pattern(d) for d in self.denylist}, key=len, reverse=True)
@@ -91,7 +98,7 @@ class PIIFilter:
                 cands.append(Cand("denylist", m.start(), m.end(), "", _norm_deny(m.group())))
         if self._ner is not None:
             cands.extend(self._ner(text))
-        cands.extend(_detect.candidates(text))
+        cands.extend(_detect.candidates(text, self.all_coordinates))
         if not cands:
             return []
         return [Finding(c.kind, c.start, c.end, text[c.start : c.end], c.detail, c.value)

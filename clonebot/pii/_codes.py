@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import re
 
+from clonebot.pii._anywhere import anywhere
 from clonebot.pii._candidate import Cand
+from clonebot.pii._connect import ARROW, STRONG_CONNECT
 
 MAX_GAP = 60  # characters between a keyword and its value
 
@@ -35,9 +37,8 @@ _CODE_BAD = re.compile(
     r"store|shop|артикул|item|валют|currency|рейс|flight|тариф|курс|course|предмет|subject|"
     r"специальн|группы|group|readme|example|пример|sample|demo|skin|скин|игр|game",
 )  # searched in lower case: re.I over Cyrillic costs ~3x
-STRONG_CONNECT = re.compile(r"[:=]")
 DIGITS = re.compile(  # "4821", "512 774", "3 9 1 7", "3.9.1.7", "3 - 9 - 1 - 7"
-    r"(?<![\d:.,/])(?:\d(?:(?:\.| ?- ?)\d){3,7}(?![.\d])|\d{1,8}(?:[ -]\d{1,8}){0,7}(?!\d))")
+    r"(?<![\d:.,/+])(?:\d(?:(?:\.| ?- ?)\d){3,7}(?![.\d])|\d{1,8}(?:[ -]\d{1,8}){0,7}(?!\d))")
 NOT_A_CODE_AFTER = re.compile(
     r"[ \t]*(?:[:.,/]\d|%|руб|р\.|р\b|₽|\$|€|usd|eur|rub|тыс|k\b|к\b|мин|min|сек|sec|час|hour|"
     r"год|лет|year|line|строк|раз|times|шт|pcs|km|км|кг|kg|gb|гб|mb|мб|px|dpi|char|символ|знак|сообщен|"
@@ -102,19 +103,28 @@ def digit_value(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
     """The code after a keyword: the first number that reads as one, past amounts and
     counts ("Списание 1500р. Код 4821", "OTP for INR 2,500 is 448201")."""
     limit = min(len(text), k.end() + MAX_GAP)
+    good = _CODE_GOOD.search(text, max(0, k.start() - 25), min(len(text), k.end() + 25)) is not None
     since = k.end()  # words are counted from the keyword or the amount passed last
     for m in DIGITS.finditer(text, k.end(), limit):
         gap = text[k.end() : m.start()]
-        if not _NEXT_LINE.fullmatch(gap) and (
-                _GAP_BREAK.search(gap) or len(re.findall(r"[^\W\d]+", text[since : m.start()])) > 4):
+        if _COUNTRY_CODE.search(gap):
+            return None  # "код +7 911, а дальше 409-74-99": the code of a country, then a phone
+        words = len(re.findall(r"[^\W\d]+", text[since : m.start()]))
+        if not _NEXT_LINE.fullmatch(gap) and (_GAP_BREAK.search(gap) or words > (
+                _MAX_WORDS_CONNECTED if _CONNECTED.search(gap) else _MAX_WORDS)):
             return None  # the number belongs to another sentence or clause
-        found = _digit_candidate(text, k, kind, m, gap)
+        found = _digit_candidate(text, k, kind, m, gap, good)
         if found is not None:
             return found
         since = m.end()
     return None
 
 
+_COUNTRY_CODE = re.compile(r"\+[ \t]?\d")
+# words between a keyword and its code; more when they end in "is" or a colon ("the pin for
+# the garage door is 7719", "код от калитки на даче у родителей: 4471")
+_MAX_WORDS, _MAX_WORDS_CONNECTED = 4, 9
+_CONNECTED = re.compile(rf"(?:(?<!\w)(?:is|это|будет|was)|[:=—–]|{ARROW})[ \t]*$", re.I)
 # a clause or sentence ends ("..." and "р." do not end one); "пин:\n4912" goes on
 _GAP_BREAK = re.compile(r"(?<![.рp])[!?;]\s|(?<![.рp])\.(?!\.)\s|\n|\b(?:но|а|and|but|или|or)\b", re.I)
 _NEXT_LINE = re.compile(r"[ \t]*[:=—–-]?[ \t]*\r?\n[ \t>]*")
@@ -129,8 +139,8 @@ _DOOR_CONTEXT = re.compile(r"домофон|подъезд|двер|калитк
 _APARTMENT = re.compile(r"квартир|(?<!\w)кв\.|apartment|(?<!\w)apt|(?<!\w)flat(?!\w)|набер|набир|dial", re.I)
 
 
-def _digit_candidate(text: str, k: re.Match, kind: str, m: re.Match, gap: str) -> tuple[int, int] | None:
-    good = _CODE_GOOD.search(text, max(0, k.start() - 25), min(len(text), k.end() + 25)) is not None
+def _digit_candidate(text: str, k: re.Match, kind: str, m: re.Match, gap: str, good: bool) -> tuple[int, int] | None:
+    """`good`: a word that makes a code a secret one stands around the keyword."""
     s, e = m.start(), m.end()
     if (s > 0 and text[s - 1].isalpha()) or (e < len(text) and text[e].isalpha()):
         key_sign = _KEY_SIGN.match(text, e) is not None and (
@@ -139,13 +149,14 @@ def _digit_candidate(text: str, k: re.Match, kind: str, m: re.Match, gap: str) -
         if NOT_A_CODE_AFTER.match(text, e) and not key_sign:
             return None  # "5000р", "10min": an amount; "1379к" at a door is its code
         # "45К6789", "A7F3K2": a mixed code is taken whole, but only where a code is expected
-        tok = re.search(r"[^\s,;]*$", text[: s]).group(), re.match(r"[^\s,;]*", text[e:]).group()
-        s, e = s - len(tok[0]), e + len(tok[1])
+        # (in a window: a slice or a search back from here would cost the whole text per keyword)
+        s = _TOKEN_END.search(text, max(0, s - _TOKEN_REACH), s).start()
+        e = _TOKEN_START.match(text, e, e + _TOKEN_REACH).end()
         value = text[s:e].rstrip(".,!?)")
         e = s + len(value)
         short = (kind == "code" or kind == "door" and not _PLACE.match(k.group())) and _SHORT_DOOR.fullmatch(
-            value) is not None and not _APARTMENT.search(text)
-        ok = (short or 4 <= len(value) <= 16 and (good or _strong_gap(gap))) and not _BOOKING.search(text)
+            value) is not None and not anywhere(_APARTMENT, text)
+        ok = (short or 4 <= len(value) <= 16 and (good or _strong_gap(gap))) and not anywhere(_BOOKING, text)
         return (s, e) if ok and sum(c.isdigit() for c in value) >= 2 else None
     door = DOOR_TAIL.match(text, e)  # "45#1234", "1234#"
     if door:
@@ -167,7 +178,7 @@ def _digit_candidate(text: str, k: re.Match, kind: str, m: re.Match, gap: str) -
         ok = 4 <= n <= 8 or (n == 3 and _strong_gap(gap))
     elif kind == "door":  # a door's own number is short: "подъезд 3", "домофон 127 (квартира)"
         ok = (4 <= n <= 8 or (n >= 2 and (keyed or _strong_gap(gap)))) and not (
-            n <= 3 and _APARTMENT.search(text))
+            n <= 3 and anywhere(_APARTMENT, text))
     elif kind == "sms":  # a message word alone: 4+ digits ("подтверждения оплаты 970: 9313")
         ok = 4 <= n <= 10 and not (n > 8 and not good) and not (_YEAR.fullmatch(m.group()) and not good)
     else:  # code: 4+ digits, or fewer with a code-ish word ("код домофона 45")
@@ -179,6 +190,12 @@ def _digit_candidate(text: str, k: re.Match, kind: str, m: re.Match, gap: str) -
     if not ok:
         return None
     return s, e
+
+
+# the rest of a token a code's digits sit in, at most this far each way ("45К6789", "A7F3K2")
+_TOKEN_END = re.compile(r"[^\s,;]*$")
+_TOKEN_START = re.compile(r"[^\s,;]*")
+_TOKEN_REACH = 32
 
 
 # a door code of a few digits and one letter key ("56В", "12К", "3К7"); a building's own

@@ -49,4 +49,17 @@ def describe(kind: str, text: str, detail: str, value: str) -> str:
         return f"denylist entry ({len(text)} chars)"
     if kind == "name":
         return "name " + " ".join(w[:1] + "." for w in text.split())
+    if kind == "address":
+        return f"address ({len(text)} chars)"
+    if kind == "birthdate":
+        return "date of birth"
+    if kind == "geo":
+        return "coordinates"
+    if kind == "invite":
+        host = re.sub(r"^(?:https?://)?(?:www\.)?", "", value or text, flags=re.I).split("/")[0]
+        return f"invite link ({host.lower()})"
+    if kind == "ip":
+        return f"IP address {_mask_keep(text, 1 if ':' not in text else 2, 0)}"
+    if kind == "plate":
+        return "car plate"
     return kind

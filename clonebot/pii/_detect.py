@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import re
 
+from clonebot.pii import _addresses, _birthdates, _geo, _links, _network, _plates
 from clonebot.pii._candidate import Cand
 from clonebot.pii._codes import keypad_codes
 from clonebot.pii._crypto import crypto
 from clonebot.pii._digits import digit_runs
 from clonebot.pii._documents import bare_passports, passports
-from clonebot.pii._emails import emails
+from clonebot.pii._emails import RUSSIAN_KEYS_AT, emails, layout_emails
 from clonebot.pii._iban import ibans
 from clonebot.pii._layout import ANCHOR, ANCHOR_WORDS, relayout
 from clonebot.pii._normalize import fold
 from clonebot.pii._password_cues import cued, listed_codes, may_hold
 from clonebot.pii._passwords import after_login, passwords
 from clonebot.pii._secrets import secrets
-from clonebot.pii._seeds import announces_seed, seeds
+from clonebot.pii._seeds import may_announce, seeds
 from clonebot.pii._spelled import SPELLED, despell, spelled_words
 from clonebot.pii._totp import totp_keys
 
@@ -67,7 +68,7 @@ def _by_first_letter(alternatives: tuple[str, ...]) -> str:
 # a keyword spelt out ("п а с п о р т", "p.a.s.s") and the layout anchors ("gfcgjhn") open the gate too
 _SPELLED_START = r"[a-zа-яё](?P<sep>\.[ \t]?|[ _*/-])[a-zа-яё](?P=sep)[a-zа-яё](?![a-zа-яё])"
 _EMAIL_CUES = (r"собак", "sobak", r"\bat\b", r"[-_]at[-_]", r"[(\[{<]at[)\]}>]", r"\bdot\b", "точк", "тчк",
-               "равлик", "крапк", "кропк", r"[(\[]a[)\]]") + _PROVIDER_WORDS
+               "равлик", "крапк", "кропк", r"[(\[]a[)\]]", "гугл", "google") + _PROVIDER_WORDS
 _SIGN = re.compile(r"[\d@]")
 _ODD_AT = re.compile(r"[(\[]a[)\]]|[-_]at[-_]")  # "ivan(a)mail.ru", "ivan_at_mail_ru"
 _KEYWORD_START = re.compile(r"(?<![a-zа-яё])" + _by_first_letter(
@@ -77,7 +78,7 @@ _KEYWORD_START = re.compile(r"(?<![a-zа-яё])" + _by_first_letter(
 def _may_hold(low: str) -> bool:
     """Whether the lower-cased line can hold PII at all: a digit, "@", a URL, a PEM block, an
     email spelt out, or a keyword (plain `in` first: a literal costs less than a regex)."""
-    return (_SIGN.search(low) is not None or "://" in low or "-----" in low or "собак" in low or "точк" in low
+    return (_SIGN.search(low) is not None or "://" in low or ('"' in low and RUSSIAN_KEYS_AT.search(low) is not None) or "-----" in low or "собак" in low or "точк" in low
             or (("a)" in low or "a]" in low or "at-" in low or "at_" in low) and _ODD_AT.search(low) is not None)
             or _KEYWORD_START.search(low) is not None)
 
@@ -96,7 +97,8 @@ _SEED_SEPARATORS, _SEED_ANNOUNCED_SEPARATORS = 11, 5
 _SEED_MIN_CHARS = 6 * 3 + 5
 
 
-def candidates(text: str) -> list[Cand]:
+def candidates(text: str, all_coordinates: bool = False) -> list[Cand]:
+    """``all_coordinates``: also coordinates typed to four or five decimals (``_geo``)."""
     folded = fold(text)
     t = folded.text
     low = t.lower()
@@ -108,11 +110,11 @@ def candidates(text: str) -> list[Cand]:
     rewritten = _rewrite_cues(t, low) if hit and _REWRITE_GATE.search(low) else None
     if rewritten is not None:
         joined, kept = rewritten
-        cands = _recognize(joined, joined.lower(), _LONG_TOKEN.search(joined) is not None, True)
+        cands = _recognize(joined, joined.lower(), _LONG_TOKEN.search(joined) is not None, True, all_coordinates)
         if kept is not None:
             cands = [c._replace(start=kept[c.start], end=kept[c.end - 1] + 1) for c in cands]
     else:
-        cands = _recognize(t, low, long_token, hit)
+        cands = _recognize(t, low, long_token, hit, all_coordinates)
     if folded.kept is None or not cands:
         return cands
     return [c._replace(start=s, end=e) for c in cands for s, e in [folded.span(c.start, c.end)]]
@@ -134,7 +136,24 @@ def _rewrite_cues(t: str, low: str) -> tuple[str, list[int] | None] | None:
     return t, kept
 
 
-def _recognize(t: str, low: str, long_token: bool, hit: bool) -> list[Cand]:
+def _new_kinds(t: str, low: str, all_coordinates: bool) -> list[Cand]:
+    """Addresses, dates of birth, coordinates, IP addresses and plates: each holds a digit,
+    and each family waits for a word or shape of its own in the lowered line."""
+    cands: list[Cand] = []
+    if _addresses.CUE.search(low):
+        cands += _addresses.addresses(t)
+    if _birthdates.CUE.search(low):
+        cands += _birthdates.birthdates(t)
+    if ("." in t or "," in t) and _geo.CUE.search(t) or "°" in t:
+        cands += _geo.coordinates(t, all_coordinates)
+    if _network.CUE.search(low):
+        cands += _network.ip_addresses(t)
+    if _plates.CUE.search(low):
+        cands += _plates.plates(t)
+    return cands
+
+
+def _recognize(t: str, low: str, long_token: bool, hit: bool, all_coordinates: bool) -> list[Cand]:
     cands: list[Cand] = []
     if hit:
         digit = _DIGIT.search(t) is not None
@@ -144,6 +163,8 @@ def _recognize(t: str, low: str, long_token: bool, hit: bool) -> list[Cand]:
             found = emails(t, low)
             cands += found
             cands += [c for c in (after_login(t, e.end) for e in found) if c is not None]
+        if '"' in t and RUSSIAN_KEYS_AT.search(low):
+            cands += layout_emails(t)
         if long_token or pw_word or url or _SECRET_RX.search(low):
             cands += secrets(t, low, long_token)
         if pw_word or url:
@@ -159,13 +180,18 @@ def _recognize(t: str, low: str, long_token: bool, hit: bool) -> list[Cand]:
             cands += totp_keys(t)
             if "#" in t or "*" in t:
                 cands += keypad_codes(t)
+            cands += _new_kinds(t, low, all_coordinates)
         if long_token and _CRYPTO_TOKEN.search(t):
             cands += crypto(t)
+        if "/" in t and _links.CUE.search(low):
+            cands += _links.invites(t)
+            if url or "www." in low:
+                cands += _links.login_links(t)
     if len(t) >= _SEED_MIN_CHARS:
         separators = t.count(" ") + t.count(",") + t.count("\n") + t.count("-")
         if separators < _SEED_SEPARATORS:  # "word/word/word", "word_word_word", "word.word.word"
             separators += t.count("/") + t.count("_") + t.count(".") + t.count("|") + t.count(";")
         if separators >= _SEED_SEPARATORS or (
-                separators >= _SEED_ANNOUNCED_SEPARATORS and announces_seed(low)):
+                separators >= _SEED_ANNOUNCED_SEPARATORS and may_announce(low)):
             cands += seeds(t)
     return cands

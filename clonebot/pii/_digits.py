@@ -25,9 +25,10 @@ _SPACED_MIN = 4  # "9 0 3 1 2 3 ..." digit by digit: at least this many single d
 _E164 = phonenumbers.PhoneNumberFormat.E164
 
 _CTX_SNILS = re.compile(r"снилс|snils|с\.\s?н\.\s?и\.\s?л\.\s?с|страхов|пенсион|\bssn\b|social security", re.I)
-# Russian INN, Ukrainian ІПН/РНОКПП (folded to "ипн"), Kazakh ИИН, Belarusian УНП
+# Russian INN (and as it is said: "иннка", "иннку", "с инном", "иннчик"), Ukrainian ІПН/РНОКПП
+# (folded to "ипн"), Kazakh ИИН, Belarusian УНП
 _CTX_INN = re.compile(
-    r"\b(?:инн|inn|tin|ипн|рнокпп|иин|iin|унп|unp)\b|\b[иi]\.\s?[нn]\.\s?[нn]\b|\btax|налогов|налогоплат|податк", re.I)
+    r"\b(?:инн(?:[ауеы]|ом|к[аиуеой]\w{0,2}|ик\w{0,2}|чик\w{0,2})?|inn|tin|ипн|рнокпп|иин|iin|унп|unp)\b|\b[иi]\.\s?[нn]\.\s?[нn]\b|\btax|налогов|налогоплат|податк", re.I)
 _CTX_ACCOUNT = re.compile(r"сч[её]т|\bр/с|\bр\\с|\bл/с|расч[её]тн|лицев|account|\bacc\b|реквизит", re.I)
 _CTX_PHONE = re.compile(
     r"тел|phone|номер|number|звон|call|whats|ватс|ватсап|viber|вайбер|моб|mobile|cell|sms|смс|"
@@ -132,7 +133,36 @@ def digit_runs(text: str) -> list[Cand]:
     if len(runs) > 1:
         out.extend(_split_phones(text, runs))
         out.extend(_card_in_parts(text, out))
+    if ("/" in text or "\\" in text or "|" in text or not text.isascii()) and _ODD_GAP.search(text):
+        out.extend(_odd_runs(text))
     return out
+
+
+# Digits split by "/", "\", "|" or an emoji ("8/915/623/72/24", "8 968 | 425 | 55 | 03",
+# "4276 💳 0530 💳 5250 💳 3057", "+7 943 📞 859 📞 50 📞 15"): read as if the marks were spaces.
+# Dates, fractions, paths and ratings are split so too, so only what a checksum or
+# phonenumbers confirms is taken, and only phones and cards.
+_ODD_MARK = r"(?:[/\\|•·∙]|[\u2190-\u2bff\U0001f000-\U0001faff])"
+_ODD_GAP = re.compile(rf"\d[ \t]{{0,2}}{_ODD_MARK}[ \t]{{0,2}}\d")
+_ODD_RUN = re.compile(
+    rf"(?<![\w/\\|+.,])\+?\d{{1,5}}(?:(?:[ \t]{{0,2}}{_ODD_MARK}[ \t]{{0,2}}|[ \t.-]{{1,2}})\d{{1,5}}){{1,8}}"
+    rf"(?![\w/\\|]|[.,]\d)")
+_ODD_ONE = re.compile(_ODD_MARK)
+_ODD_KINDS = ("phone", "card")
+
+
+def _odd_runs(text: str) -> list[Cand]:
+    # "договор № 77-01/2024-318", "поставки 12/05/2024": a document's number, a date
+    runs = [m for m in _ODD_RUN.finditer(text) if _ODD_ONE.search(m.group())
+            and not _id_word_before(text, m.start()) and not _DATE.search(text, m.start(), m.end())]
+    if not runs:
+        return []
+    plain = _ODD_ONE.sub(" ", text)  # same length: every offset holds
+    found: list[Cand] = []
+    for m in runs:
+        groups = [(g.start(), g.end(), g.group()) for g in _GROUP.finditer(plain, m.start(), m.end())]
+        _classify_run(plain, groups, plain[m.start()] == "+", found)
+    return [c for c in found if c.kind in _ODD_KINDS]
 
 
 def _classify_run(text: str, groups: list, plus: bool, out: list[Cand]) -> bool:
@@ -172,7 +202,11 @@ def _counting(run: str) -> bool:
 
 
 _SPLIT_GAP = re.compile(r"[^\d\n]{1,40}")
+# the first part named as the code of a city or an operator: "код города 495, дальше 123-45-67"
+# ("код +7 911, а дальше ..." has its "+": a country code is never an id either)
+_AREA_CODE = re.compile(r"(?:код\w*[ \t]+(?:город\w*|оператор\w*)|area[ \t]+code)[ \t:—-]*$", re.I)
 _SPOKEN_GAP = re.compile(r"[^\W\d]|[,\s]")
+_LETTER = re.compile(r"[^\W\d_]")
 
 
 def _split_phones(text: str, runs: list[tuple[int, int, str, bool, bool]]) -> list[Cand]:
@@ -182,13 +216,17 @@ def _split_phones(text: str, runs: list[tuple[int, int, str, bool, bool]]) -> li
     for (s1, e1, d1, plus, claimed), (s2, e2, d2, _, _) in zip(runs, runs[1:]):
         if claimed or not _SPLIT_GAP.fullmatch(text, e1, s2) or len(d1) < 3 or len(d2) < 4:
             continue
-        if not _SPOKEN_GAP.search(text, e1, s2) or _id_word_before(text, s1):
+        area = not plus and _AREA_CODE.search(text, max(0, s1 - 30), s1) is not None
+        if not _SPOKEN_GAP.search(text, e1, s2) or (not (plus or area) and _id_word_before(text, s1)):
             continue  # "77-01/2024-318" is one document number, not a phone in two parts
         d = d1 + d2
         dotted = "." in text[s1:e1] or "." in text[s2:e2]  # versions, IP addresses
-        if (not dotted and (plus or d1[0] in "789") and len(d2) in (4, 7) and 10 <= len(d) <= 12
+        if (not dotted and (plus or area or d1[0] in "789") and len(d2) in (4, 7) and 10 <= len(d) <= 12
                 and _phone_e164(d, plus)):
-            out += [Cand("phone", s1, e1, "split", d), Cand("phone", s2, e2, "split", d)]
+            if _LETTER.search(text, e1, s2) is None:  # "+7 (987) - 072 - 29 - 71": one number, marks between
+                out.append(Cand("phone", s1, e2, "", d))
+            else:
+                out += [Cand("phone", s1, e1, "split", d), Cand("phone", s2, e2, "split", d)]
     return out
 
 

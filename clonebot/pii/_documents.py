@@ -64,13 +64,21 @@ def passports(text: str, low: str | None = None) -> list[Cand]:
     keywords = _KEYWORD_LOW.finditer(low) if len(low) == len(text) else _KEYWORD.finditer(text)
     for kw in keywords:
         lo, hi = max(0, kw.start() - _BEFORE), min(len(text), kw.end() + _AFTER)
+        found: list[Cand] = []
         for rx in (_NUMBER, _ALNUM):
             for m in rx.finditer(text, lo, hi):
-                out.append(Cand("passport", m.start(), m.end(), "", re.sub(r"\W", "", m.group()).lower()))
+                found.append(Cand("passport", m.start(), m.end(), "", re.sub(r"\W", "", m.group()).lower()))
+        numbers = bool(found)
         for m in _PART.finditer(text, lo, hi):
             g = 1 if m.group(1) else 2
-            out.append(Cand("passport", m.start(g), m.end(g), "", m.group(g).replace(" ", "")))
+            numbers |= g == 2
+            found.append(Cand("passport", m.start(g), m.end(g), "", m.group(g).replace(" ", "")))
+        if numbers or not _SERIES_ONLY.fullmatch(kw.group()):
+            out += found  # "тесты серии 2024 прошли": a series word and four digits name no passport
     return out
+
+
+_SERIES_ONLY = re.compile(r"сер[иы][яиюей]|сер\.|seri[jy]?[ae]|ser", re.I)
 
 
 # the edges are checked after a match: lookarounds here would run at every digit of every line

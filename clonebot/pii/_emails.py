@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 
 from clonebot.pii._candidate import Cand
+from clonebot.pii._layout import to_latin
 
 _OPEN, _CLOSE = r"[(\[{<\"']", r"[)\]}>\"']"
 _AT_WORD = r"(?:at|собака|собачка|собаку|sobaka|sobachka|равлик)"
@@ -89,17 +90,45 @@ _LETTER_BY_LETTER = re.compile(
 _URL_USER = re.compile(r"[a-z][a-z0-9+.-]{1,20}://[^\s:/@]{0,64}:$", re.I)
 
 
-# "мой gmail: ivan.petrov1985", "my yahoo is kate_w91": the provider named, the login after it
+# "мой gmail: ivan.petrov1985", "my yahoo is kate_w91": the provider named, the login after it;
+# a provider that is more than mail ("гугл", "мейл") only as someone's mailbox ("почта на гугле:
+# X", "мой гугл — X", "ящик на мейле: X"), not "google: python3.12"
 _PROVIDER_LOGIN = re.compile(
-    r"(?<!\w)(?P<provider>gmail|googlemail|yandex|outlook|hotmail|yahoo|icloud|protonmail|proton|rambler|"
-    r"гмейл|гмэйл|джимейл|джимэйл|яндекс|рамблер|аутлук|хотмейл|айклауд)[а-я]{0,2}(?!\w)"
-    r"[ \t]*(?:[:=—–-]|\bis\b|\bэто\b)[ \t]*(?P<local>[A-Za-z][\w.+-]{2,63})(?![\w@.+-]|\.\w)", re.I)
+    r"(?<!\w)(?:(?P<provider>gmail|googlemail|yandex|outlook|hotmail|yahoo|icloud|protonmail|proton|rambler|"
+    r"гмейл|гмэйл|джимейл|джимэйл|яндекс|рамблер|аутлук|хотмейл|айклауд)"
+    r"|(?:мой|моя|my)[ \t]+(?P<own>гугл|google|мейл|мэйл|майл|mail\.ru)"
+    r"|(?:почта|почту|ящик|email|mail|мыло)[ \t]+на[ \t]+(?P<on>гугл|мейл|мэйл|майл|mail\.ru))[а-я]{0,2}(?!\w)"
+    r"(?:[ \t]*(?:[:=—–-]|\bis\b|\bэто\b)|[ \t]+(?:почта|почту|ящик|mail|email|аккаунт|account)(?:[ \t]*[:=—–-])?)"
+    r"[ \t]*(?P<local>[A-Za-z][\w.+-]{2,63})(?![\w@.+-]|\.\w)", re.I)
+# "ivan.petrov88 (яндекс)", "alexey.k1987 [gmail]": the login, then its provider in brackets
+_LOGIN_PROVIDER = re.compile(
+    r"(?<![\w.@+-])(?P<local>[A-Za-z][\w.+-]{2,63})[ \t]*[(\[][ \t]*(?:на[ \t]+)?"
+    r"(?P<provider>gmail|googlemail|yandex|outlook|hotmail|yahoo|icloud|protonmail|proton|rambler|mail\.ru|"
+    r"гмейл|гмэйл|джимейл|джимэйл|яндекс|рамблер|аутлук|хотмейл|айклауд|гугл|мейл|мэйл|майл)[а-я]{0,2}"
+    r"[ \t]*[)\]]", re.I)
+# an address typed with the Russian layout on: "шмфтюзуекщм\"ьфшдюкг" is "ivan.petrov@mail.ru"
+# ("@" is Shift+2, which that layout types as '"'; the dot's key types "ю"); taken when the
+# keys spell a plain address with a known top-level domain
+_RUSSIAN_KEYS = re.compile(r"(?<![\w\"@])[а-яё0-9_-]{2,64}[\"@][а-яё0-9-]{2,63}(?![\w\"@])", re.I)
+RUSSIAN_KEYS_AT = re.compile(r"[а-яё0-9][\"@][а-яё]")  # a cheap look first (the lowered line)
+_PLAIN_ADDRESS = re.compile(r"[a-z0-9][a-z0-9._%+-]{0,63}@(?:[a-z0-9-]{1,63}\.){1,4}(?P<tld>[a-z]{2,6})")
 
 
 # A provider's name, which _PROVIDER_LOGIN and _ON_PROVIDER cannot match without: looked for
 # in the lowered line first (both patterns are re.I, ~4 us a line)
-_PROVIDER_CUE = re.compile(r"mail|yandex|outlook|yahoo|icloud|proton|rambler|inbox|bk|list|ukr|гмейл|гмэйл|"
+_PROVIDER_CUE = re.compile(r"mail|гугл|google|yandex|outlook|yahoo|icloud|proton|rambler|inbox|bk|list|ukr|гмейл|гмэйл|"
                            r"джимейл|джимэйл|яндекс|мейл|майл|рамблер|гугл|аутлук|хотмейл|айклауд")
+
+
+def layout_emails(text: str) -> list[Cand]:
+    """Addresses typed with the Russian layout on (see _RUSSIAN_KEYS)."""
+    out = []
+    for m in _RUSSIAN_KEYS.finditer(text):
+        latin = to_latin(m.group().lower().replace('"', "@"))
+        am = _PLAIN_ADDRESS.fullmatch(latin)
+        if am is not None and am.group("tld") in _TLD:
+            out.append(Cand("email", m.start(), m.end(), "russian layout", latin))
+    return out
 
 
 def emails(text: str, low: str | None = None) -> list[Cand]:
@@ -112,8 +141,8 @@ def emails(text: str, low: str | None = None) -> list[Cand]:
         start = lm.start()
         while start < at.start() and text[start] in ".+-%":  # a local part never starts so
             start += 1
-        if start == at.start() or _URL_USER.search(text, max(0, start - 100), start):
-            continue
+        if start == at.start() or _URL_USER.search(text, max(0, start - 100), start) or text.startswith("://", start - 3):
+            continue  # "https://ghp_...@github.com/owner/repo": a URL's user, not an address
         local = text[start : at.start()]
         found = _domain(text, at, local)
         if found is not None:
@@ -126,10 +155,11 @@ def emails(text: str, low: str | None = None) -> list[Cand]:
         low = text.lower()
     if _PROVIDER_CUE.search(low) is None:
         return out
-    for m in _PROVIDER_LOGIN.finditer(text):
+    for m in (*_PROVIDER_LOGIN.finditer(text), *_LOGIN_PROVIDER.finditer(text)):
         local = m.group("local")
         if local.lower() not in _NOT_LOCAL and _ADDRESS_CHARS.search(local):
-            provider = _SPOKEN_PROVIDERS.get(m.group("provider").lower(), m.group("provider").lower())
+            said = next(v for k, v in m.groupdict().items() if k in ("provider", "own", "on") and v).lower()
+            provider = _SPOKEN_PROVIDERS.get(said, said)
             out.append(Cand("email", m.start("local"), m.end("local"), "", f"{local}@{provider}".lower()))
     for m in _ON_PROVIDER.finditer(text):
         local = m.group(1)

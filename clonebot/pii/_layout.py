@@ -55,6 +55,10 @@ _GAP = re.compile(r"[ \t]+")
 _ALONE = re.compile(r"(?=[ \t:=,!?]|$)")
 _CUE_WORDS = 8  # "gfhjkm jn exgfy pfgbcb yf ujcecke[f[" : the keyword and what it is for
 _BEFORE_WORDS = 2  # "vjq gfhjkm", "ьн зфыыцщкв"
+# the word just before a position, looked for in a window (not the whole text before it: a
+# line of a thousand anchors would cost a million steps)
+_WORD_BEFORE = re.compile(r"(?:^|(?<=[ \t]))(\S+)[ \t]+$")
+_WORD_REACH = 64
 
 
 def relayout(text: str, low: str) -> str | None:
@@ -81,7 +85,7 @@ def relayout(text: str, low: str) -> str | None:
                 break  # the connector: the value follows as typed
         start = anchor.start()
         for _ in range(_BEFORE_WORDS):  # back over the words that lead to it ("мой")
-            m = re.search(r"(?:^|(?<=[ \t]))(\S+)[ \t]+$", text[:start])
+            m = _WORD_BEFORE.search(text, max(0, start - _WORD_REACH), start)
             if m is None or word.fullmatch(m.group(1)) is None:
                 break
             spans.append(m.span(1))

@@ -13,7 +13,8 @@ only know ASCII separators, so every line is folded first:
 - letters that re.I takes for ordinary ones but ``str.lower`` keeps apart (Turkish ı and İ,
   the old Cyrillic letter forms U+1C80-U+1C88) take those ordinary letters: keywords are
   looked for in the lowered line, and "fırst" or "ᲀосстановл" must reach them;
-- invisible characters (zero-width space/joiners, soft hyphen, BOM) are dropped.
+- invisible characters (zero-width space/joiners, soft hyphen, BOM) are dropped, and so are
+  the marks that dress a character as an emoji: keycap digits ("8️⃣9️⃣1️⃣…") are digits.
 
 All but the last keep every character at its index, so offsets stay valid; when something
 is dropped, ``Folded.span`` maps a span back.
@@ -25,7 +26,10 @@ import re
 import unicodedata
 from typing import NamedTuple
 
-_INVISIBLE = "\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u180e"
+# and the marks that make a character an emoji: variation selectors, the keycap frame
+# ("8️⃣" is "8", U+FE0F, U+20E3), skin tones
+_INVISIBLE = ("\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u180e"
+              "\ufe0e\ufe0f\u20e3\U0001f3fb\U0001f3fc\U0001f3fd\U0001f3fe\U0001f3ff")
 _INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]")
 # ASCII and the Russian alphabet fold to themselves: most lines skip the table
 _PLAIN = re.compile(r"[^\x00-\x7f\u0410-\u044f\u0401\u0451]")
@@ -67,12 +71,15 @@ _TABLE = _FoldTable()
 
 class Folded(NamedTuple):
     text: str  # what recognizers read
-    kept: list[int] | None  # original index of each folded character (None: 1:1)
+    # original index of each folded character, and the original length last (None: 1:1)
+    kept: list[int] | None
 
     def span(self, start: int, end: int) -> tuple[int, int]:
+        """The span in the original text; it runs on over the invisible marks after its last
+        character (the keycap frame of "8️⃣": half a keycap is no use to anyone)."""
         if self.kept is None:
             return start, end
-        return self.kept[start], self.kept[end - 1] + 1
+        return self.kept[start], self.kept[end]
 
 
 def fold(text: str) -> Folded:
@@ -82,4 +89,6 @@ def fold(text: str) -> Folded:
     if _INVISIBLE_RE.search(folded) is None:
         return Folded(folded, None)
     kept = [i for i, c in enumerate(folded) if c not in _INVISIBLE]
-    return Folded("".join(folded[i] for i in kept), kept)
+    out = "".join(folded[i] for i in kept)
+    kept.append(len(folded))
+    return Folded(out, kept)

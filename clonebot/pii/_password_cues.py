@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 
+from clonebot.pii._anywhere import anywhere
 from clonebot.pii._candidate import Cand
 from clonebot.pii._passwords import _STOP, _extract
 from clonebot.pii._wifi import looks_like_ssid
@@ -176,7 +177,10 @@ def _range(code: str) -> bool:
 
 def _ends_value(text: str, end: int) -> bool:
     """The value closes its clause: "от ноута: X" and not "от дома: X минут пешком"."""
-    return re.match(r"[ \t]*(?:$|[\n.,;!?)]|\(|—|-[ \t])", text[end:]) is not None
+    return _VALUE_END.match(text, end) is not None
+
+
+_VALUE_END = re.compile(r"[ \t]*(?:$|[\n.,;!?)]|\(|—|-[ \t])")
 
 
 def may_hold(low: str) -> bool:
@@ -204,7 +208,7 @@ def cued(text: str, low: str | None = None) -> list[Cand]:
     out: list[Cand] = []
     for rx, symbol_needed, cue in ((_SAME, False, _SAME_CUE), (_SET, True, _SET_CUE)):
         for m in rx.finditer(text) if cue.search(low) else ():
-            found = _near_cue(text, m, symbol_needed and _WHERE.search(text) is None)
+            found = _near_cue(text, m, symbol_needed and not anywhere(_WHERE, text))
             if found is not None:
                 out.append(Cand("password", found[0], found[1], "pw", text[found[0] : found[1]]))
     # every _DEFAULT_LOGIN has a ":", "|" or "/" after the name
@@ -215,7 +219,7 @@ def cued(text: str, low: str | None = None) -> list[Cand]:
                 out.append(Cand("password", v[0], v[1], "pw", text[v[0] : v[1]]))
     for m in _TRIED.finditer(text) if _TRIED_CUE.search(low) else ():
         v = _extract(text, m.end(), tail=False)
-        if v is not None and _tried_value(text[v[0] : v[1]].rstrip(".!?")) and _LOGIN_OUTCOME.search(text):
+        if v is not None and _tried_value(text[v[0] : v[1]].rstrip(".!?")) and anywhere(_LOGIN_OUTCOME, text):
             out.append(Cand("password", v[0], v[1], "pw", text[v[0] : v[1]]))
     logins = (*(_LOGIN_WITH.finditer(text) if _LOGIN_CUE.search(low) else ()),
               *(_USE_TO_LOGIN.finditer(text) if _USE_CUE.search(low) else ()))

@@ -16,6 +16,7 @@ symbols, Latin after a Russian keyword, a random run of letters).
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from clonebot.pii._candidate import Cand
@@ -25,16 +26,17 @@ from clonebot.pii._codes import (
     DOOR_TAIL,
     MAX_GAP,
     NOT_A_CODE_AFTER,
-    STRONG_CONNECT,
     backup_codes,
     code_context_ok,
     digit_value,
     sms_code,
 )
+from clonebot.pii._connect import ARROW, STRONG_CONNECT
+from clonebot.pii._secrets import filler
 from clonebot.pii._wifi import is_wifi_key, looks_like_ssid, names_network
 
-_KEY = re.compile(
-    r"(?<![\w/])(?:"
+_KEY = re.compile(  # not glued to a word before it by a hyphen: "your-key-here", "x-api-key"
+    r"(?<![\w/])(?<!\w-)(?:"
     r"(?P<cvv>(?:cvv2?|cvc2?|cvv/cvc|cvc/cvv|cav2|cid)(?:[\s-]?(?:код\w{0,3}|code))?)"
     # "пак" is how a PUK is said: only with its eight digits
     r"|(?P<pin>(?:пин|pin|puk|пук)(?:[\s-]?(?:код\w{0,3}|code))?|пинкод\w{0,3}|пинчик\w{0,2}|pincode|pinkod\w{0,2}"
@@ -68,8 +70,9 @@ _KEY = re.compile(
     r")(?!\w)",
     re.I,
 )
+_ARROW_ONLY = re.compile(rf"[ \t]*{ARROW}[ \t]*")
 _CONNECT = re.compile(  # one or more: "пароль вот такой — X"
-    r"(?:[ \t]*(?:[:=]|:-|-(?=\s)|\.{2,}|…|\bis\b:?|\bэто\b|\bwas\b|\bбудет\b|\bбыл[аои]?\b:?|"
+    rf"(?:[ \t]*(?:{ARROW}|[:=]|:-|-(?=\s)|\.{{2,}}|…|\bis\b:?|\bэто\b|\bwas\b|\bбудет\b|\bбыл[аои]?\b:?|"
     r"\b(?:такой|тот)\s+же\b:?|\bтакой\b:?|\bвот\b:?))+"
     r"[ \t]*", re.I)
 _QUOTED = re.compile(r"[\"'«“`]([^\"'»”`\n]{3,64})[\"'»”`]")
@@ -121,6 +124,7 @@ _STOP = frozenset(
 # Russian adjectives, adverbs and verbs end so; passwords written in Cyrillic are mostly
 # nouns ("ромашка"), so after a weak connector ("пароль — это важно") such a word is talk
 _WORD_FOLLOWS = re.compile(r"[ \t]+[а-яё]", re.I)
+_WORD_FOLLOWS_ANY = re.compile(r"[ \t]+[a-zа-яё]", re.I)
 _EN_NOT_NOUN = re.compile(r"(?:ed|ing|ly|ful|ous|able|ible|less|ive)$")
 _RU_NOT_NOUN = re.compile(r"(?:ый|ий|ой|ая|яя|ое|ее|ые|ие|но|ен|ён|на|ся|сь|ть|ла|ло|ли|ет|ит|ют|ят|ем|им|шь|те)$")
 # a plain Cyrillic word as the password itself ("пароль от почты черепаха") is a noun in the
@@ -168,9 +172,8 @@ def passwords(text: str, *, keywords: bool, digit: bool, low: str | None = None)
         src, key_rx, slipped_rx = ((low, _KEY_LOW, _SLIPPED_KEY_LOW) if len(low) == len(text)
                                    else (text, _KEY, _SLIPPED_KEY))
         keys = list(key_rx.finditer(src))
-        taken = [(k.start(), k.end()) for k in keys]
-        keys += [m for m in slipped_rx.finditer(src)
-                 if not any(s < m.end() and m.start() < e for s, e in taken)]
+        starts = [k.start() for k in keys]  # disjoint and in order: one bisect a slipped keyword
+        keys += [m for m in slipped_rx.finditer(src) if not _overlaps(keys, starts, m.start(), m.end())]
     for k in keys:
         kind = k.lastgroup or "pw"  # a slipped keyword has no group: it is the password word
         if kind in DIGIT_KINDS and not digit:
@@ -231,9 +234,16 @@ def passwords(text: str, *, keywords: bool, digit: bool, low: str | None = None)
             if (m.group(1).lower() not in _STOP and not _masked(m.group(1))
                     and not _KEY.fullmatch(m.group(1).rstrip(":=-"))):  # "login: X / pass: Y": "pass:" is a keyword
                 out.append(Cand("password", m.start(1), m.end(1), "pw", m.group(1)))
+    out = [c for c in out if not filler(c.value)]  # "ключ вида sk-proj-xxxxxxxx…": a key's shape, shown
     if out and _TALK_ABOUT_PASSWORDS.search(text):
         out = [c for c in out if c.value.strip("\"'«»“”`").lower() not in _FAMOUS]
     return out
+
+
+def _overlaps(spans: list[re.Match], starts: list[int], s: int, e: int) -> bool:
+    """Whether [s, e) overlaps one of `spans` (disjoint, sorted; `starts` their starts)."""
+    i = bisect.bisect_right(starts, s) - 1
+    return any(0 <= j < len(starts) and spans[j].start() < e and s < spans[j].end() for j in (i, i + 1))
 
 
 # '"password123" is the most common password', "никогда не ставь qwerty": the best-known
@@ -274,11 +284,14 @@ _ANSWER_MARK = re.compile(
     r"(?<!\w)(?:(?:ответ\w{0,2}|answer)(?!\w)[ \t]*(?:[:=—–-]|\bis\b|\bэто\b)?|[aо]:)[ \t]*", re.I)
 
 
+_KEY_CONNECT = re.compile(r"[ \t]*[:=-]?[ \t]*")
+_PAIR_AHEAD = re.compile(r"[^\s,;]{1,64} ?/ ?\S")
+
+
 def _after_login_key(text: str, k: re.Match) -> tuple[int, int] | None:
     """After "login X", the word after "pass"/"пароль" is the password, whatever it looks like."""
-    m = re.match(r"[ \t]*[:=-]?[ \t]*", text[k.end() :])
-    pos = k.end() + m.end()
-    v = _extract(text, pos, tail=re.match(r"[^\s,;]+ ?/ ?\S", text[pos:]) is not None)  # "ivan / qwerty"
+    pos = _KEY_CONNECT.match(text, k.end()).end()
+    v = _extract(text, pos, tail=_PAIR_AHEAD.match(text, pos) is not None)  # "ivan / qwerty"
     if v is None:
         return None
     low = text[v[0] : v[1]].lower()
@@ -318,8 +331,14 @@ def after_login(text: str, end: int) -> Cand | None:
 
 # ------------------------------------------------------------------ passwords
 def _word_value(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
-    cyr_key = re.search(r"[а-яё]", k.group(), re.I) is not None
+    cyr_key = _CYRILLIC.search(k.group()) is not None
     return _walk(text, k.start(), k.end(), kind, cyr_key)
+
+
+_SLASH_NEXT = re.compile(r" ?/ ?\S")
+# a change of the password just before its keyword: "поменял пароль на X", "changed the password to X"
+_CHANGED_BEFORE = re.compile(r"(?:поменял|сменил|изменил|changed?|set|reset|updated?)\w*\W+(?:\w+\W+)?$", re.I)
+_CYRILLIC = re.compile(r"[а-яё]", re.I)
 
 
 def _walk(text: str, key_start: int, key_end: int, kind: str, cyr_key: bool) -> tuple[int, int] | None:
@@ -329,8 +348,7 @@ def _walk(text: str, key_start: int, key_end: int, kind: str, cyr_key: bool) -> 
     pos = key_end
     after_prep = False
     # "changed the password to X", "поменял пароль на X": after "to"/"на" comes the value
-    changed = re.search(r"(?:поменял|сменил|изменил|changed?|set|reset|updated?)\w*\W+(?:\w+\W+)?$",
-                        text[max(0, key_start - 25) : key_start], re.I) is not None
+    changed = _CHANGED_BEFORE.search(text, max(0, key_start - 25), key_start) is not None
     nl = _NEWLINE_AFTER.match(text, pos)
     if nl:  # "пароль:\nXyz123": the keyword ends its line, the value opens the next
         v = _extract(text, nl.end(), tail=False)
@@ -353,7 +371,7 @@ def _walk(text: str, key_start: int, key_end: int, kind: str, cyr_key: bool) -> 
             return None
         word = tm.group(1).strip(".,!?:;)(»«\"'").lower()
         v = _extract(text, tm.start(1), tail=False)
-        if v and re.match(r" ?/ ?\S", text[v[1] :]):
+        if v and _SLASH_NEXT.match(text, v[1]):
             v = _extract(text, tm.start(1))  # "creds ivan / qwerty1": a login/password pair
         # what follows a preposition names the thing ("от вайфая", "от 1с", "в 1password"),
         # unless it follows a change ("поменял на Qwerty1")
@@ -369,6 +387,9 @@ def _walk(text: str, key_start: int, key_end: int, kind: str, cyr_key: bool) -> 
             words = _ANSWER.match(text, tm.start(1))  # "кодовое слово в банке ёжик в тумане"
             if words and all(_plain_answer(w) for w in words.group().split() if len(w) > 2):
                 return words.span()
+        if v and kind == "weak" and _TOKEN_NEXT.match(text, v[1]):
+            pos = tm.end()  # "ключ claude sk-ant-...": a service's name, then its key
+            continue
         if v and not qualifier and _strong(text[v[0] : v[1]], cyr_key, kind):
             return v
         if v and not qualifier and _QUOTED.match(text, tm.start(1)) and kind != "weak" and word not in _STOP:
@@ -458,11 +479,13 @@ def _answered(text: str, k: re.Match, kind: str) -> tuple[int, int] | None:
         if tm is None or not _FILLER.match(tm.group(1)) or _NEGATION.fullmatch(tm.group(1).rstrip(",:")):
             return None
         pos = tm.end()
-        pos += len(re.match(r"[\s—–:=-]*", text[pos:]).group())
+        pos = _ANSWER_GAP.match(text, pos).end()
     return None
 
 
 _NEXT_TOKEN = re.compile(r"[ \t]*(\S+)")
+_TOKEN_NEXT = re.compile(r"[ \t]+[A-Za-z0-9_.+/=-]{16}")
+_ANSWER_GAP = re.compile(r"[\s—–:=-]*")
 _UNCHANGED = re.compile(r"(?:не|not|hasn't|haven't)[ \t]+(?:по)?(?:менял\w{0,2}|сменил\w{0,2}|изменил\w{0,2}|changed)"
                         r"(?:[ \t]+it)?[ \t]*[,;—–-]?", re.I)
 _CURRENCY_BEFORE = re.compile(r"(?:usd|eur|rub|inr|gbp|uah|kzt|byn|руб)\.?[ \t]*$", re.I)
@@ -531,6 +554,8 @@ def _value(text: str, pos: int, connector: str, cyr_key: bool, kind: str) -> tup
     if kind == "weak":
         return None  # "the pass is valid till june", "wifi: есть"
     if STRONG_CONNECT.search(connector):
+        if _ARROW_ONLY.fullmatch(connector) and re.fullmatch(r"[a-zа-яё]+", low) and _WORD_FOLLOWS_ANY.match(text, v[1]):
+            return None  # "password => use a manager": an arrow before advice, not a value
         return v if len(val) >= 3 or val.isdigit() else None
     # weak connector ("is", "это", "—"): a plain word must not read as talk
     if len(val) < 4:

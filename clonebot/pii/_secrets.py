@@ -19,6 +19,7 @@ import re
 from collections import Counter
 
 from clonebot.pii._candidate import Cand
+from clonebot.pii._connect import ARROW
 
 _W = r"(?<![\w-])"  # a token starts at a word edge
 # (label, literals every match holds one of, pattern): the literals are looked for first (one
@@ -66,6 +67,7 @@ _SHAPE_TABLE = [
     ("JWT", ("eyJ",), re.compile(rf"{_W}eyJ[A-Za-z0-9_-]{{8,4096}}\.eyJ[A-Za-z0-9_-]{{8,8192}}\.[A-Za-z0-9_-]{{0,4096}}")),
 ]
 _SHAPES = [(label, re.compile("|".join(map(re.escape, needs))), rx) for label, needs, rx in _SHAPE_TABLE]
+SHAPES = frozenset(label for label, _, _ in _SHAPE_TABLE)  # the labels of provider shapes
 
 # ------------------------------------------------------------------ labelled values
 _URL_SECRET = re.compile(
@@ -100,7 +102,7 @@ _LABEL = re.compile(
     r")(?!\w)", re.I)
 # up to three words between label and value ("токен бота", "key for prod is")
 _BRIDGE_WORD = re.compile(r"\s+(?!(?:is|это)\b)[^\W\d][\w-]{0,15}", re.I)
-_CONNECTOR = re.compile(r"\s*(?:[:=]|:-|-|—|\bis\b|\bэто\b)?\s*['\"«`]?", re.I)
+_CONNECTOR = re.compile(rf"\s*(?:{ARROW}|[:=]|:-|-|—|\bis\b|\bэто\b)?\s*['\"«`]?", re.I)
 _BRIDGE_WORDS = 3
 _VERSION = re.compile(r"v?\d+(?:\.\d+)+")  # "api v1.2.3-beta.4567890"
 _VALUE = re.compile(r"[A-Za-z0-9_\-./+=]{16,512}")
@@ -133,7 +135,8 @@ def secrets(text: str, low: str, long_token: bool) -> list[Cand]:
         if (not long_token and label not in _SHORT_SHAPES) or needs.search(text) is None:
             continue
         for m in rx.finditer(text):
-            out.append(Cand("secret", m.start(), m.end(), label, m.group()))
+            if not filler(m.group()):
+                out.append(Cand("secret", m.start(), m.end(), label, m.group()))
     # each pattern below runs only when what it cannot match without is there ("=", a name)
     for m in _URL_SECRET.finditer(text) if "=" in text else ():
         _add_value(out, m, 1, "URL secret")
@@ -159,6 +162,15 @@ def secrets(text: str, low: str, long_token: bool) -> list[Cand]:
         if _random_looking(val):
             out.append(Cand("secret", m.start(), m.end(), "random string", val))
     return out
+
+
+def filler(token: str) -> bool:
+    """A provider's prefix and filler where the key would be: "ghp_xxxxxxxx...",
+    "sk-proj-XXXXXXXX...", "hf_your_token_here" (a random key has no six x in a row)."""
+    return _FILLER.search(token) is not None or _PLACEHOLDER_VALUE.search(token) is not None
+
+
+_FILLER = re.compile(r"x{6}|X{6}|\*{4}|•{3}|0{10}|<[^>]*>")
 
 
 def _add_value(out: list[Cand], m: re.Match, group: int | str, label: str, strip: bool = True) -> None:
@@ -199,7 +211,7 @@ _PLACEHOLDER_VALUE = re.compile(
 def _tokenish(val: str, min_len: int, labelled: bool = False) -> bool:
     """A value after a label: long enough and not a word ("token=abcdefgh" is not) nor a
     placeholder ("XXXX_xxxx", "0123456789abcdef...", "your-api-key-here")."""
-    if len(val) < min_len or _PLACEHOLDER_VALUE.search(val):
+    if len(val) < min_len or _PLACEHOLDER_VALUE.search(val) or _FILLER.search(val):
         return False
     has_digit = any(c.isdigit() for c in val)
     if labelled:

@@ -34,7 +34,6 @@ _NUMBERED = re.compile(r"\d{1,2}")
 _LEAD_NUM = re.compile(r"(?<!\d)\d{1,2}[.):-]?\s*$")
 _ANNOUNCED = re.compile(
     r"seed|сид(?![а-яё])|сид[ыа]\b|мнемони|mnemonic|recovery|восстановл|backup|бэкап|phrase|фраз[аыуе]|"
-    r"(?:12|15|18|24|двенадцать|двадцать\s+четыре)\s+(?:слов|words)|слова\s+(?:от|для|к)\s|"
     r"(?:wallet|кошел\w*|metamask|метамаск\w*|ledger|trust\s?wallet|phantom|exodus)\s+(?:words|слов)|"
     r"половин|\bhalf\b|первые\s+\d|остальн|first\s+\d|last\s+\d|the\s+rest\b|остаток|продолжени|окончани|"
     # "вторая часть: ...", "part 2", "pt 2" (not "вторая часть списка: ...")
@@ -52,9 +51,20 @@ _ANNOUNCE_HINT = re.compile(
     r"первые|остальн|first|last|rest|остат|продолж|оконч|част|кусок|part|pt")
 
 
+# A count of words alone ("12 words list for the spelling test: ...", "24 слова для диктанта")
+# announces a list, not a wallet: such a run is a seed only when its checksum holds
+_COUNTED = re.compile(r"(?:12|15|18|24|двенадцать|двадцать\s+четыре)\s+(?:слов|words)|слова\s+(?:от|для|к)\s")
+
+
 def announces_seed(low: str) -> bool:
-    """`low`: the text in lower case (re.I over Cyrillic is slow)."""
+    """`low`: the text in lower case (re.I over Cyrillic is slow). A seed, a wallet, a
+    recovery phrase or a part of one is named."""
     return _ANNOUNCE_HINT.search(low) is not None and _ANNOUNCED.search(low) is not None
+
+
+def may_announce(low: str) -> bool:
+    """`announces_seed`, or a count of words: worth a look for a checksum-valid run."""
+    return announces_seed(low) or _COUNTED.search(low) is not None
 
 
 def _deletions(word: str) -> set[str]:
@@ -193,7 +203,13 @@ def _is_seed(text: str, run: list[tuple[re.Match, int]], announced: bool) -> boo
 def _whole_line(text: str, run: list[tuple[re.Match, int]], gaps: list[str]) -> bool:
     """The line is the phrase, words split by single spaces, as seeds are written."""
     return (len(run) in _LENGTHS and all(g == " " for g in gaps)
-            and len(text[: run[0][0].start()].strip()) <= 12 and not text[run[-1][0].end() :].strip(" .!"))
+            and _LINE_HEAD.fullmatch(text, 0, run[0][0].start()) is not None
+            and _LINE_TAIL.fullmatch(text, run[-1][0].end()) is not None)
+
+
+# what may stand around a phrase that is the whole line: a short label ("seed: ") and a full stop
+_LINE_HEAD = re.compile(r"\s*(?:\S(?:.{0,10}\S)?)?\s*", re.S)
+_LINE_TAIL = re.compile(r"[ .!]*")
 
 
 def _checksum_ok(run: list[tuple[re.Match, int]], max_typos: int, gaps: list[str] | None = None) -> bool:

@@ -20,6 +20,7 @@ import unicodedata
 KINDS = (
     "phone", "email", "card", "iban", "snils", "inn", "passport",
     "crypto", "secret", "password", "seed", "denylist", "name",
+    "address", "birthdate", "geo", "invite", "ip", "plate",
 )
 _NAME_OF = {"denylist": "PRIVATE"}
 
