@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import sys
 from pathlib import Path
 
 import click
@@ -46,6 +49,19 @@ def prepare_cmd(app, export: Path, out: Path | None, owner_id: int | None,
     Personal chats only by default; bots, Saved Messages and channels never. PII is
     scrubbed before anything is written.
     """
+    try:
+        with _terminate_like_ctrl_c():
+            _prepare(app, export, out, owner_id, include_chat, exclude_chat, groups, canaries,
+                     workers, allow_other_owner)
+    except Terminated:
+        click.echo(f"terminated: nothing was changed at {out or 'the dataset'}", err=True)
+        sys.exit(128 + signal.SIGTERM)
+
+
+def _prepare(app, export: Path, out: Path | None, owner_id: int | None,
+             include_chat: tuple[str, ...], exclude_chat: tuple[str, ...],
+             groups: bool, canaries: int, workers: int | str | None,
+             allow_other_owner: bool) -> None:
     from tqdm import tqdm
 
     from training.dataset import prepare
@@ -91,6 +107,27 @@ def prepare_cmd(app, export: Path, out: Path | None, owner_id: int | None,
     click.echo(summary(stats, out))
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where prepare is, so that it unwinds like Ctrl-C: workers stopped,
+    the half-built dataset removed, the lock released."""
+
+
+@contextlib.contextmanager
+def _terminate_like_ctrl_c():
+    def on_term(signum, frame):
+        raise Terminated
+
+    try:
+        before = signal.signal(signal.SIGTERM, on_term)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
 def summary(stats: dict, out: Path) -> str:
     lines = [
         f"prepared {stats['samples']} samples ({stats['samples_train']} train / "
@@ -110,6 +147,16 @@ def summary(stats: dict, out: Path) -> str:
     if stats.get("chats_skipped"):
         lines.append("  chats not used: " + ", ".join(
             f"{k} {v}" for k, v in stats["chats_skipped"].items()))
+    if stats.get("cut"):
+        lines.append("  cut to 4096 characters (what a Telegram message holds): " + ", ".join(
+            f"{k} {v}" for k, v in stats["cut"].items()))
+    dup = stats.get("duplicates") or {}
+    for c in dup.get("chats_sharing_an_id", []):
+        lines.append(f"  chat id {c['id']} is used by {len(c['left_out']) + 1} chats: kept "
+                     f"{c['kept']!r}, left out " + ", ".join(map(repr, c["left_out"])))
+    for c in dup.get("chats_with_duplicate_message_ids", []):
+        lines.append(f"  chat {c['name']!r} ({c['id']}) gives message ids twice: "
+                     f"{c['messages_dropped']} messages dropped (see stats.json)")
     pii = stats.get("pii_redactions") or {}
     lines.append("  PII redacted: " + (", ".join(f"{k} {v}" for k, v in pii.items()) or "none found")
                  if stats.get("pii_scrubbed", True) else "  PII scrubbing: OFF (prepare.scrub_pii)")

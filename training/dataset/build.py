@@ -14,21 +14,26 @@ import pyarrow as pa
 
 from clonebot.config import Settings
 from clonebot.errors import DatasetError, ExportError
-from clonebot.fsutil import atomic_write_text
+from clonebot.fsutil import atomic_write_text, disk_full_message, is_disk_full, tree_size
 from clonebot.prompt_format import format_info
 from training.dataset.canaries import CANARIES_FILE, canary_values
 from training.dataset import output_dir
 from training.dataset.output_dir import OutputDir, damaged
 from training.dataset.pipeline import Pipeline, Progress
 from training.dataset.records import MESSAGES_FILE, RecordStoreError, merge_records
-from training.dataset.splits import STATS_FILE, write_split_dirs
+from training.dataset.splits import STATS_FILE, plan_split, write_split_dirs
 from training.export import check_readable
+from training.export.spool import SpooledPipe
 
 # Below this size an export is read in this process: starting workers would cost more.
 _SMALL_EXPORT = 8 << 20
 # Past ~3 workers the reading process is the bottleneck (it parses at one core's speed), and
 # each worker adds ~25 MB.
 _MAX_AUTO_WORKERS = 3
+# What a build writes at its peak, per byte of export (records, pending samples, and the
+# train/eval files written from them): ~0.6 measured on a synthetic 146 MB export.
+_PEAK_PER_EXPORT_BYTE = 0.7
+_NAMED = 20  # chats named in stats.json per kind of trouble (the counts are complete)
 
 
 def prepare(
@@ -59,6 +64,7 @@ def prepare(
         found = target.existing()
         existing, old_stats = found if found else (None, {})
         tmp = target.make_tmp()
+        build = None
         try:
             build = _Build(export, tmp, settings, progress, existing, old_stats,
                            allow_other_owner)
@@ -69,15 +75,22 @@ def prepare(
             atomic_write_text(tmp / STATS_FILE, json.dumps(stats, indent=2, ensure_ascii=False),
                               fsync=False)
             target.install(tmp)
-        except OSError as e:
-            raise DatasetError(f"cannot write the dataset next to {target.out}: "
-                               f"{e.strerror or e}") from None
+        except Exception as e:  # noqa: BLE001 - Arrow wraps a full disk in its own errors
+            if is_disk_full(e):
+                needed = build.space_needed() if build is not None else None
+                raise DatasetError(disk_full_message(
+                    "the new dataset" + ("; the old one is untouched" if existing else ""),
+                    target.out, needed)) from None
+            if isinstance(e, OSError):
+                raise DatasetError(f"cannot write the dataset next to {target.out}: "
+                                   f"{e.strerror or e}") from None
+            raise
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     return stats
 
 
-def workers_for(settings: Settings, export: Path) -> int:
+def workers_for(settings: Settings, export: Path, size: int | None = None) -> int:
     """``prepare.workers``: "auto" = one worker process per usable core, at most 3 (this
     one reads the export meanwhile; an extra process also keeps the pipeline moving when the
     cores are shared), none for a small export or a single core; 0 = everything in this
@@ -86,7 +99,7 @@ def workers_for(settings: Settings, export: Path) -> int:
     if n != "auto":
         return n
     try:
-        if export.stat().st_size < _SMALL_EXPORT:
+        if (export.stat().st_size if size is None else size) < _SMALL_EXPORT:
             return 0
     except OSError:
         return 0
@@ -105,8 +118,24 @@ class _Build:
         self.settings = settings
         self.progress = progress
         self.existing = existing
-        self.old_owners = _owners(old_stats)
+        self.old_owners = _owners(old_stats, existing)
         self.allow_other_owner = allow_other_owner
+        self.spool: SpooledPipe | None = None
+
+    def space_needed(self) -> int:
+        """What this build needs on the disk of its tmp dir, about: its peak for an export
+        of this size (the copy of a piped one too), at least what it had written."""
+        if self.spool is not None:
+            size = self.spool.copied
+            peak = size + int(size * _PEAK_PER_EXPORT_BYTE)
+        else:
+            try:
+                peak = int(self.export.stat().st_size * _PEAK_PER_EXPORT_BYTE)
+            except OSError:
+                peak = 0
+        if self.existing is not None:
+            peak += tree_size(self.existing / MESSAGES_FILE) * 2
+        return max(peak, tree_size(self.tmp))
 
     def check_owner(self, new_owner: int) -> None:
         if self.old_owners and new_owner not in self.old_owners and not self.allow_other_owner:
@@ -118,43 +147,70 @@ class _Build:
     def run(self, owner_id: int | None, canaries: int) -> dict:
         p = self.settings.prepare
         tmp, existing = self.tmp, self.existing
-        source = self.export if self.export.is_file() else _spool(self.export, tmp / "export.json")
-        new_records = tmp / ("new-" + MESSAGES_FILE)
-        pending = tmp / "samples.arrow"
-        with Pipeline(self.settings, workers_for(self.settings, source),
-                      self.progress) as pipeline:
-            # Fresh prepare: build samples while reading. A merge rebuilds them afterwards.
-            info = pipeline.read_export(source, owner_id, new_records,
-                                        None if existing else pending, self.check_owner)
-            if source != self.export:
-                source.unlink()
-            output_dir.reached("records_written")
-            if info["owner_messages"] == 0:
-                used = info["chats_read"] - sum(pipeline.chats_skipped.values())
-                raise ExportError(
-                    f"no text messages from the owner (user id {info['owner_id']}) in the "
-                    f"{used} chat(s) used of {info['chats_read']} "
-                    f"({_describe_skips(pipeline.chats_skipped)}); check --owner-id"
-                    + ("" if p.include_groups else ", or add --groups"))
-            if existing is not None or not info["ordered"]:
-                # A merge, or message ids out of order / a chat listed twice: sort + dedupe.
-                try:
-                    merged = merge_records(existing / MESSAGES_FILE if existing else None,
-                                           new_records, tmp / MESSAGES_FILE)
-                except RecordStoreError as e:
-                    raise damaged(existing or tmp, str(e)) from None
-                new_records.unlink()
-                segments = pipeline.samples_from_records(tmp / MESSAGES_FILE, pending)
-            else:
-                os.replace(new_records, tmp / MESSAGES_FILE)
-                merged = {"messages_new": info["messages_kept"], "messages_duplicate": 0,
-                          "messages_updated": 0, "messages_total": info["messages_kept"]}
-                segments = info["segments"]
+        if not self.export.is_file():
+            # A pipe or device (``<(unzip -p export.zip result.json)``, /dev/stdin) is read
+            # once: copied beside the dataset while it is parsed (``training.export.spool``).
+            self.spool = SpooledPipe(self.export, tmp / "export.json",
+                                     int(p.pipe_limit_gb * 1e9), "prepare.pipe_limit_gb")
+        try:
+            size = None
+            if self.spool is not None:
+                # As many workers as for a file of its size: the first 8 MB tell (what
+                # arrives within a second; a slow or stalled writer counts as a big export).
+                self.spool.pull(_SMALL_EXPORT, seconds=1.0)
+                size = self.spool.copied if self.spool.eof else _SMALL_EXPORT
+            n_workers = workers_for(self.settings, self.export, size)
+            new_records = tmp / ("new-" + MESSAGES_FILE)
+            pending = tmp / "samples.arrow"
+            with Pipeline(self.settings, n_workers, self.progress) as pipeline:
+                # Fresh prepare: build samples while reading. A merge rebuilds them afterwards.
+                info = pipeline.read_export(self.export, owner_id, new_records,
+                                            None if existing else pending, self.check_owner,
+                                            spool=self.spool)
+                if self.spool is not None:
+                    self.spool.close()
+                    self.spool.path.unlink()
+                    self.spool = None
+                output_dir.reached("records_written")
+                if info["owner_messages"] == 0:
+                    used = info["chats_read"] - sum(pipeline.chats_skipped.values())
+                    raise ExportError(
+                        f"no text messages from the owner (user id {info['owner_id']}) in the "
+                        f"{used} chat(s) used of {info['chats_read']} "
+                        f"({_describe_skips(pipeline.chats_skipped)}); check --owner-id"
+                        + ("" if p.include_groups else ", or add --groups"))
+                if existing is not None or not info["ordered"]:
+                    # A merge, or message ids out of order / a chat listed twice / ids given
+                    # twice in a chat: sort + dedupe.
+                    try:
+                        merged = merge_records(existing / MESSAGES_FILE if existing else None,
+                                               new_records, tmp / MESSAGES_FILE)
+                    except RecordStoreError as e:
+                        raise damaged(existing or tmp, str(e)) from None
+                    new_records.unlink()
+                    segments = pipeline.samples_from_records(tmp / MESSAGES_FILE, pending)
+                else:
+                    os.replace(new_records, tmp / MESSAGES_FILE)
+                    merged = {"messages_new": info["messages_kept"], "messages_duplicate": 0,
+                              "messages_updated": 0, "messages_total": info["messages_kept"]}
+                    segments = info["segments"]
+        finally:
+            if self.spool is not None:
+                self.spool.close()
+        return self._write_splits(pipeline, info, merged, segments, canaries, pending)
+
+    def _write_splits(self, pipeline: Pipeline, info: dict, merged: dict,
+                      segments: list[list[int]], canaries: int, pending: Path) -> dict:
+        p = self.settings.prepare
+        tmp, existing = self.tmp, self.existing
         n_samples = sum(n for _, n in segments)
         if n_samples == 0:
             raise DatasetError(
                 "no training samples: none of the owner's messages answers someone within "
                 f"a session (prepare.session_gap_hours = {p.session_gap_hours})")
+        n_train = n_samples - sum(plan_split(segments, p.eval_fraction))
+        if canaries > n_train:  # said before any of them is made
+            raise DatasetError(f"--canaries {canaries} is more than the {n_train} training samples")
         if self.progress:
             self.progress("write", 0, n_samples)
         secrets_ = canary_values(existing, canaries)
@@ -166,7 +222,13 @@ class _Build:
         if split["canaries"]:
             (tmp / CANARIES_FILE).write_text(split["canaries"])
         repaired = info["repaired_surrogates"]
-        return {
+        skipped = pipeline.skipped
+        same, conflicting = merged.get("duplicates_same", 0), merged.get("duplicates_conflicting", 0)
+        if same:
+            skipped["duplicate_message"] += same
+        if conflicting:
+            skipped["duplicate_id"] += conflicting
+        stats = {
             "owner_id": info["owner_id"],
             "owner_ids": sorted({*self.old_owners, info["owner_id"]}),
             "export": str(self.export),
@@ -176,7 +238,8 @@ class _Build:
             "chats_used": sum(1 for _, n in segments if n),
             "chats_skipped": dict(sorted(pipeline.chats_skipped.items())),
             "messages_read": info["messages_read"],
-            "messages_kept": info["messages_kept"],
+            # Of this export, one per (chat, message id): what the record store got from it.
+            "messages_kept": info["messages_kept"] - same - conflicting,
             "messages_new": merged["messages_new"],
             "messages_duplicate": merged["messages_duplicate"],
             "messages_updated": merged["messages_updated"],
@@ -184,7 +247,8 @@ class _Build:
             "samples": n_samples,
             "samples_train": split["samples_train"],
             "samples_eval": split["samples_eval"],
-            "skipped": dict(sorted(pipeline.skipped.items())),
+            "skipped": dict(sorted(skipped.items())),
+            "cut": dict(sorted(pipeline.cut.items())),
             "repaired": {"lone_surrogate": repaired} if repaired else {},
             "pii_redactions": dict(sorted(pipeline.pii.items())),
             "pii_scrubbed": p.scrub_pii,
@@ -200,24 +264,42 @@ class _Build:
             "created": int(time.time()),
             "seconds": None,  # filled in by prepare()
         }
+        trouble = _duplicates(pipeline, merged)
+        if trouble:
+            stats["duplicates"] = trouble
+        return stats
 
 
-def _owners(stats: dict) -> list[int]:
+def _duplicates(pipeline: Pipeline, merged: dict) -> dict:
+    """Chats of this export that share an id, and chats that give message ids twice: named
+    (the first ``_NAMED`` of each), so the owner can find them."""
+    out: dict = {}
+    if pipeline.shared_ids:
+        out["chats_sharing_an_id"] = [
+            {"id": cid, "kept": names[0], "left_out": names[1:]}
+            for cid, names in list(pipeline.shared_ids.items())[:_NAMED]]
+    dup = merged.get("duplicate_ids") or {}
+    if dup:
+        out["chats_with_duplicate_message_ids"] = [
+            {"id": cid, "name": pipeline.chat_names.get(cid), "messages_dropped": n}
+            for cid, n in sorted(dup.items(), key=lambda kv: -kv[1])[:_NAMED]]
+    return out
+
+
+def _owners(stats: dict, existing: Path | None) -> list[int]:
+    """Whose dataset ``existing`` is (its stats.json). A dataset always names its owner: a
+    stats.json that does not (``"owner_id": "me"``, hand-edited) cannot say whether this
+    export is another account's, and is refused rather than merged blindly."""
+    if existing is None:
+        return []
     ids = stats.get("owner_ids")
     if not isinstance(ids, list):
         ids = [stats.get("owner_id")]
-    return sorted({i for i in ids if type(i) is int})
-
-
-def _spool(export: Path, to: Path) -> Path:
-    """A pipe or device (``<(unzip -p export.zip result.json)``, /dev/stdin) is read once:
-    copy it to a file beside the dataset so the reader can take its three passes."""
-    try:
-        with open(export, "rb") as src, open(to, "wb") as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
-    except OSError as e:
-        raise ExportError(f"cannot read export {export}: {e.strerror or e}") from None
-    return to
+    good = sorted({i for i in ids if type(i) is int})
+    if not good or len(good) != len(ids):
+        raise damaged(existing, f"{STATS_FILE} does not name its owner by user id "
+                                f"(owner_ids {str(ids)[:60]})")
+    return good
 
 
 def _describe_skips(c: Counter) -> str:

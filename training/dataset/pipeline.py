@@ -14,6 +14,7 @@ from training.dataset.chat_work import EXPORT_ROWS, RECORD_ROWS, PieceResult, Wo
 from training.dataset.records import RecordWriter, iter_chats, record_batch
 from training.dataset.samples import SampleStream, sample_batch
 from training.export import TEXT, ExportReader
+from training.export.spool import SpooledPipe
 
 CHUNK = 2000  # messages per piece sent to a worker
 Progress = Callable[[str, int, int | None], None]
@@ -38,6 +39,9 @@ class Pipeline:
         )
         self.skipped: Counter = Counter()
         self.chats_skipped: Counter = Counter()
+        self.cut: Counter = Counter()  # texts cut to what a Telegram message holds
+        self.shared_ids: dict[int, list[str | None]] = {}  # chats left out: id already used
+        self.chat_names: dict[int, str | None] = {}  # chats used
         self.pii: Counter = Counter()
         self.worker_pids: list[int] = []  # for tests
         self._out: _Outputs | None = None
@@ -59,20 +63,27 @@ class Pipeline:
 
     def read_export(self, export: Path, owner_id: int | None, records_path: Path,
                     samples_path: Path | None,
-                    check_owner: Callable[[int], None] | None = None) -> dict:
-        """Stream the export into scrubbed records (and samples, if ``samples_path``)."""
+                    check_owner: Callable[[int], None] | None = None,
+                    spool: SpooledPipe | None = None) -> dict:
+        """Stream the export into scrubbed records (and samples, if ``samples_path``).
+
+        A chat id seen again is the same chat listed twice when its name and type match
+        (its messages are merged, deduplicated by id), else another chat sharing the id
+        (a merged or hand-edited export): that one is left out and named in the stats,
+        since the two could never be told apart in the record store."""
         p = self.settings.prepare
         flt = ChatFilter(list(p.include_chats), list(p.exclude_chats), p.include_groups)
         tick = (lambda n: self.progress("read", n, None)) if self.progress else None
-        reader = ExportReader(export, owner_id, progress=tick, default_owner_id=p.owner_id)
+        reader = ExportReader(export, owner_id, progress=tick, default_owner_id=p.owner_id,
+                              spool=spool)
         out = self._out = _Outputs(RecordWriter(records_path),
                                    SampleStream(samples_path) if samples_path else None)
         pool = self.pool
         assert pool is not None, "use Pipeline as a context manager"
         skipped = self.skipped
         want_samples = samples_path is not None
-        chats_read = seq = 0
-        seen_chats: set[int] = set()
+        chats_read = seq = cut = 0
+        seen_chats: dict[int, tuple[str | None, str | None]] = {}
         ordered = True
         try:
             for chat in reader:
@@ -85,9 +96,15 @@ class Pipeline:
                     skipped["chat_not_used"] += chat.skip()
                     continue
                 cid: int = chat.id  # type: ignore[assignment]
-                if cid in seen_chats:
+                first = seen_chats.setdefault(cid, (chat.name, chat.type))
+                if first != (chat.name, chat.type):
+                    self.chats_skipped["shared_id"] += 1
+                    self.shared_ids.setdefault(cid, [first[0]]).append(chat.name)
+                    skipped["chat_not_used"] += chat.skip()
+                    continue
+                if cid in self.chat_names:
                     ordered = False
-                seen_chats.add(cid)
+                self.chat_names[cid] = chat.name
                 seq += 1
                 rows: list[tuple] = []
                 for m in chat.messages():
@@ -99,6 +116,8 @@ class Pipeline:
                         skipped["via_bot"] += 1
                     else:
                         rows.append((m.id, m.date, m.edited, m.sender, m.from_owner, m.text))
+                        if m.cut:
+                            cut += 1
                         if len(rows) >= self.chunk:
                             pool.send(seq, cid, EXPORT_ROWS, rows, False, want_samples)
                             rows = []
@@ -108,6 +127,8 @@ class Pipeline:
             out.close()
         self.pii.update(out.pii)
         skipped.update(out.skipped)
+        if cut:
+            self.cut["long_message"] += cut
         return {
             "owner_id": reader.owner_id,
             "export_kind": reader.kind,
