@@ -32,7 +32,13 @@ from typing import Any
 from clonebot.config import Settings
 from clonebot.errors import DatasetError, ModelError
 from clonebot.model.load import load_base
-from clonebot.model.manifest import new_manifest, read_manifest, write_manifest
+from clonebot.model.manifest import (
+    hash_weights,
+    new_manifest,
+    read_manifest,
+    recorded_base_model,
+    write_manifest,
+)
 from clonebot.prompt_format import PromptFormatError
 from training import run_dir
 from training.masking import IGNORE, tokenize_sample
@@ -317,6 +323,7 @@ def _start_or_resume(out_dir: Path, *, resume: bool, restart: bool) -> Path | No
     return None
 
 
+@run_dir.exclusive
 def train(
     settings: Settings,
     dataset_dir: Path | str,
@@ -340,8 +347,8 @@ def train(
     ts = settings.train
     dataset_dir, out_dir = Path(dataset_dir), Path(out_dir)
     run_dir.check_writable(out_dir)
-    finished = run_dir.recover(out_dir) if _is_main_process() else None
-    if finished is not None and resume:
+    finished, just_now = run_dir.finish_interrupted(out_dir) if _is_main_process() else (None, False)
+    if finished is not None and (resume or just_now):
         log.warning("%s had already finished: nothing to resume", out_dir)
         return {**finished["metrics"], "already_finished": True}
     if out_dir.exists() and not overwrite:
@@ -388,6 +395,7 @@ def train(
         task_type="CAUSAL_LM",
     )
     model = get_peft_model(model, lora)
+    run_dir.check_space(model, out_dir)  # said now, not at the first checkpoint
 
     precision = _precision(device)
     optim = _optim(ts.optim, device)
@@ -437,8 +445,13 @@ def train(
     metrics: dict[str, Any] = {}
     if eval_ds is not None and checkpoint is None:
         metrics["eval_loss_before"] = round(trainer.evaluate()["eval_loss"], 4)
-    result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-    metrics["train_loss"] = round(result.training_loss, 4)
+    with run_dir.saving(model, out_dir):
+        if checkpoint is not None and run_dir.training_ended(checkpoint):
+            train_loss = run_dir.restore_ended(trainer, checkpoint)  # killed after its last step
+        else:
+            train_loss = trainer.train(
+                resume_from_checkpoint=str(checkpoint) if checkpoint else None).training_loss
+    metrics["train_loss"] = round(train_loss, 4)
     if eval_ds is not None:
         ev = trainer.evaluate()
         metrics["eval_loss"] = round(ev["eval_loss"], 4)
@@ -459,11 +472,13 @@ def train(
     final = work / run_dir.FINAL
     if final.exists():
         shutil.rmtree(final)
-    trainer.model.save_pretrained(str(final))
-    tokenizer.save_pretrained(str(final))
-    trainer.state.save_to_json(str(final / "trainer_state.json"))  # loss curves for `clonebot report`
+    with run_dir.saving(model, out_dir):
+        trainer.model.save_pretrained(str(final))
+        tokenizer.save_pretrained(str(final))
+        trainer.state.save_to_json(str(final / "trainer_state.json"))  # loss curves for `report`
     manifest = new_manifest(
-        base_model=settings.model.base_model,
+        base_model=recorded_base_model(settings.model.base_model),
+        weights=hash_weights(final),  # checked wherever the adapter is loaded or promoted
         revision=settings.model.revision,
         eos_token=tokenizer.eos_token,  # the dataset has none: this tokenizer's is the one
         context_turns=window_context_turns(stats, dsd),
@@ -473,8 +488,9 @@ def train(
         metrics=metrics,
         dataset_dir=str(dataset_dir.resolve()),
     )
-    write_manifest(final, manifest)  # last: a final dir with a manifest is a finished run
-    run_dir.publish(final, out_dir)
+    with run_dir.saving(model, out_dir):
+        write_manifest(final, manifest)  # last: a final dir with a manifest is a finished run
+        run_dir.publish(final, out_dir)
     del trainer, model
     if device.startswith("cuda"):
         torch.cuda.empty_cache()
