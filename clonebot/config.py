@@ -83,6 +83,10 @@ class PrepareSettings(_Section):
     # the owner's replies to learn (context only). "auto" = paths.data_dir/approvals.sqlite
     # if there is one; a path; "none" = do not look (the clone's messages count as yours).
     approval_store: Literal["auto", "none"] | Path = "auto"
+    # An export read from a pipe (<(unzip -p ...), /dev/stdin) is copied beside the dataset
+    # while it is parsed; a stream longer than this is refused (an endless one would fill
+    # the disk).
+    pipe_limit_gb: float = Field(16.0, gt=0, le=10_000, allow_inf_nan=False)
 
 
 class PIISettings(_Section):
@@ -113,7 +117,7 @@ class TrainSettings(_Section):
     eval_steps: int = Field(50, ge=1)
     save_steps: int = Field(100, ge=1)
     logging_steps: int = Field(10, ge=1)
-    seed: int = 42
+    seed: int = Field(42, ge=0, le=2**32 - 1)  # numpy's seeds: 0 .. 2**32 - 1
     gradient_checkpointing: bool = True
     # CUDA-only; switched to adamw_torch on CPU.
     optim: str = "paged_adamw_8bit"

@@ -26,6 +26,7 @@ import contextlib
 import fcntl
 import json
 import logging
+import os
 import re
 import time
 from collections.abc import Iterator
@@ -37,8 +38,16 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from clonebot.errors import AdapterError, ModelError, OutputError
-from clonebot.fsutil import atomic_write_text
-from clonebot.model.manifest import MANIFEST_NAME, read_manifest
+from clonebot.fsutil import (
+    commit,
+    discard,
+    disk_full_message,
+    is_disk_full,
+    read_small_json,
+    read_small_text,
+    stage_text,
+)
+from clonebot.model.manifest import MANIFEST_NAME, check_weights, read_manifest
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +60,10 @@ _VERSION_RE = re.compile(r"^v(\d{3,})-")
 _TAKEN_RE = re.compile(r"^\.?v(\d{3,})-")
 _PARTIAL = ".partial"
 _LOG_KEEP = 200  # the log is for humans; keep it bounded
+# What the state files can hold: a version name; a history of _LOG_KEEP entries and a
+# pending retrain record; an eval summary.
+_CURRENT_MAX = 4096
+_JSON_MAX = 16 << 20
 
 
 def _step(name: str) -> None:
@@ -86,6 +99,14 @@ def read_manifest_lenient(path: Path) -> dict[str, Any]:
         return {}
 
 
+def _usable_lenient(path: Path) -> bool:
+    try:
+        usable(path)
+    except ModelError:
+        return False
+    return True
+
+
 def _sort_key(name: str) -> tuple[int, str]:
     m = _VERSION_RE.match(name)
     return (int(m.group(1)) if m else 10**9, name)
@@ -93,15 +114,39 @@ def _sort_key(name: str) -> tuple[int, str]:
 
 def _read_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return read_small_json(path, _JSON_MAX)
     except (OSError, ValueError):
         return None
 
 
+def usable(path: Path) -> dict[str, Any]:
+    """The manifest of the adapter in ``path`` once its weights are verified; ModelError
+    says what is wrong (damaged manifest, weights missing, truncated or altered)."""
+    man = read_manifest(path)
+    check_weights(path, man)
+    return man
+
+
+def _outside(path: Path, runs_dir: Path) -> str | None:
+    """Why ``path`` (an entry of ``runs_dir``) is not a version of it: a link that leads
+    out of the runs dir is refused like ``../x``."""
+    try:
+        real = path.resolve()
+        inside = real.parent == runs_dir.resolve()
+    except (OSError, RuntimeError):  # a link loop
+        return f"{path.name} is a link that leads nowhere"
+    if not inside:
+        return f"{path.name} is a link to {real}, outside the runs dir {runs_dir}"
+    return None
+
+
 def _version(path: Path, current: str | None) -> Version:
     v = Version(name=path.name, path=path, current=(path.name == current))
+    v.problem = _outside(path, path.parent)
+    if v.problem:
+        return v
     try:
-        man = read_manifest(path)
+        man = usable(path)
     except ModelError as e:
         v.problem = str(e)
         return v
@@ -181,10 +226,14 @@ def _plain_name(name: str) -> bool:
 def _read_current_name(runs_dir: Path) -> str | None:
     """CURRENT's content; None when nothing was promoted. AdapterError when it is garbage."""
     marker = runs_dir / CURRENT
-    if not marker.is_file():
+    if not os.path.lexists(marker):
         return None
     try:
-        name = marker.read_text(encoding="utf-8").strip()
+        # A FIFO or a link to /dev/zero would block or never end; a 300 MB file is not a
+        # version name.
+        name = read_small_text(marker, _CURRENT_MAX).strip()
+    except FileNotFoundError:
+        return None
     except (OSError, ValueError) as e:
         raise AdapterError(f"cannot read {marker}: {e}; {_PROMOTE_HINT}") from None
     if name and not _plain_name(name):
@@ -220,6 +269,9 @@ def promoted_version(runs_dir: Path) -> Path | None:
     if not path.is_dir():
         raise AdapterError(f"{runs_dir / CURRENT} names {name}, which is not in {runs_dir} "
                            f"(deleted?); {_PROMOTE_HINT}")
+    outside = _outside(path, runs_dir)
+    if outside:
+        raise AdapterError(f"{runs_dir / CURRENT} names {outside}; {_PROMOTE_HINT}")
     if not is_adapter_dir(path):
         raise AdapterError(f"{runs_dir / CURRENT} names {name}, which holds no adapter; "
                            f"{_PROMOTE_HINT}")
@@ -260,6 +312,9 @@ def find_version(runs_dir: Path, version: str | Path) -> Path:
     if not path.is_dir():
         known = ", ".join(x.name for x in list_versions(runs_dir)) or "none"
         raise AdapterError(f"no adapter version {v} in {runs_dir} (known: {known})")
+    outside = _outside(path, runs_dir)
+    if outside:
+        raise AdapterError(f"{outside}: a version must be a directory of the runs dir")
     if not is_adapter_dir(path):
         raise AdapterError(f"{path} holds no adapter (no {MANIFEST_NAME} / adapter_config.json)")
     return path
@@ -317,10 +372,10 @@ class History(BaseModel):
 
 def _load_history(runs_dir: Path) -> History:
     path = runs_dir / HISTORY
-    if not path.exists():
+    if not os.path.lexists(path):
         return History()
     try:
-        hist = History.model_validate(json.loads(path.read_text(encoding="utf-8")))
+        hist = History.model_validate(read_small_json(path, _JSON_MAX))
         why = next((f"stack holds {n[:40]!r}" for n in hist.stack if not _plain_name(n)), None)
     except ValidationError as e:
         first = e.errors()[0]
@@ -337,8 +392,7 @@ def _load_history(runs_dir: Path) -> History:
 
 
 def _save_history(runs_dir: Path, hist: History) -> None:
-    hist.log = hist.log[-_LOG_KEEP:]
-    atomic_write_text(runs_dir / HISTORY, json.dumps(hist.model_dump(), indent=2) + "\n")
+    _apply(runs_dir, [(runs_dir / HISTORY, _history_text(hist), "history")], "the history")
 
 
 def _plain_json(record: dict[str, Any]) -> dict[str, Any]:
@@ -346,28 +400,67 @@ def _plain_json(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _write_record(path: Path, record: dict[str, Any]) -> None:
-    atomic_write_text(path / RETRAIN_RECORD,
-                      json.dumps(record, ensure_ascii=False, indent=2) + "\n")
+    _apply(path.parent, [(path / RETRAIN_RECORD,
+                          json.dumps(record, ensure_ascii=False, indent=2) + "\n", "record")],
+           f"{path.name}'s {RETRAIN_RECORD}")
 
 
 def _now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _complete(runs_dir: Path, hist: History) -> None:
-    """Carry out ``hist.pending``: each write below may be repeated safely after a kill."""
+def _completion(runs_dir: Path, hist: History) -> list[tuple[Path, str, str]]:
+    """The writes that carry out ``hist.pending`` (path, text, step), each safe to repeat
+    after a kill; ``hist`` becomes the history they end with."""
     p = hist.pending
     assert p is not None
+    writes = []
     if p.record is not None and (runs_dir / p.version).is_dir():
-        _write_record(runs_dir / p.version, p.record)
-        _step("record")
-    atomic_write_text(runs_dir / CURRENT, p.version + "\n")
-    _step("current")
+        writes.append((runs_dir / p.version / RETRAIN_RECORD,
+                       json.dumps(p.record, ensure_ascii=False, indent=2) + "\n", "record"))
+    writes.append((runs_dir / CURRENT, p.version + "\n", "current"))
     hist.log.append({"at": p.at, "ts": p.ts, "action": p.action, "version": p.version,
                      "previous": p.previous, "reason": p.reason})
     hist.stack, hist.pending = list(p.stack), None
-    _save_history(runs_dir, hist)
-    _step("history")
+    writes.append((runs_dir / HISTORY, _history_text(hist), "history"))
+    return writes
+
+
+def _history_text(hist: History) -> str:
+    hist.log = hist.log[-_LOG_KEEP:]
+    return json.dumps(hist.model_dump(), indent=2) + "\n"
+
+
+def _apply(runs_dir: Path, writes: list[tuple[Path, str, str]], what: str) -> None:
+    """Every file written to a temp first, then moved into place in order (``_step`` after
+    each): a full disk or a write error changes nothing, and says so in one line."""
+    staged: list[Path] = []
+    try:
+        for path, text, _ in writes:
+            staged.append(stage_text(path, text))
+    except OSError as e:
+        discard(staged)
+        if is_disk_full(e):
+            needed = sum(-(-len(t.encode()) // 4096) * 4096 for _, t, _ in writes)
+            raise OutputError(disk_full_message(
+                f"{what} (CURRENT and HISTORY.json are unchanged)", runs_dir, needed)) from None
+        raise OutputError(f"cannot write {what} in {runs_dir}: {e.strerror or e} (CURRENT and "
+                          "HISTORY.json are unchanged)") from None
+    done = 0
+    try:
+        for (path, _, step), tmp in zip(writes, staged):
+            commit(tmp, path)
+            done += 1
+            _step(step)
+    finally:
+        discard(staged[done:])
+
+
+def _complete(runs_dir: Path, hist: History) -> None:
+    """Carry out ``hist.pending`` (a kill may have interrupted it)."""
+    p = hist.pending
+    assert p is not None
+    _apply(runs_dir, _completion(runs_dir, hist), f"the {p.action} of {p.version}")
 
 
 def _remove_stray_temps(runs_dir: Path) -> None:
@@ -463,9 +556,11 @@ def _change(runs_dir: Path, hist: History, action: Literal["promote", "rollback"
     hist.pending = Pending(action=action, version=path.name, previous=previous, reason=reason,
                            at=_now_iso(), ts=time.time(), stack=stack,
                            record=None if record is None else _plain_json(record))
-    _save_history(runs_dir, hist)  # from here on, the change counts as done
-    _step("journal")
-    _complete(runs_dir, hist)
+    # Once the journal (the history with ``pending``) is in place, the change counts as
+    # done. Every file is written before any is moved into place: a full disk leaves
+    # CURRENT and HISTORY.json as they were.
+    journal = (runs_dir / HISTORY, _history_text(hist), "journal")
+    _apply(runs_dir, [journal, *_completion(runs_dir, hist)], f"the {action} of {path.name}")
 
 
 def _outgoing(runs_dir: Path) -> str | None:
@@ -485,7 +580,7 @@ def promote(runs_dir: Path, version: str | Path, *, reason: str = "",
     crash-safe step. A version whose manifest is damaged is refused."""
     runs_dir = Path(runs_dir)
     path = find_version(runs_dir, version)
-    read_manifest(path)
+    usable(path)
     with _locked(runs_dir):
         prev = _outgoing(runs_dir)
         hist = _load_history(runs_dir)
@@ -515,7 +610,8 @@ def rollback(runs_dir: Path) -> Path:
         while stack:
             name = stack.pop()
             path = runs_dir / name
-            if name != cur and is_adapter_dir(path) and read_manifest_lenient(path):
+            if (name != cur and is_adapter_dir(path) and not _outside(path, runs_dir)
+                    and _usable_lenient(path)):
                 _change(runs_dir, hist, "rollback", path, cur, stack, "", None)
                 return path
         raise AdapterError(

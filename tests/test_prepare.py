@@ -336,7 +336,8 @@ def test_merge_records_rule(tmp_path):
     got = [(r["chat_id"], r["message_id"], r["text"]) for r in pq.read_table(out).to_pylist()]
     assert got == [(1, 1, "a"), (1, 2, "b2"), (1, 3, "c"), (2, 1, "x"), (3, 1, "z")]
     assert st == {"messages_new": 2, "messages_duplicate": 2, "messages_updated": 1,
-                  "messages_total": 5, "messages_bot": 0}
+                  "messages_total": 5, "messages_bot": 0, "duplicates_same": 0,
+                  "duplicates_conflicting": 0, "duplicate_ids": {}}
 
 
 # -- canaries -------------------------------------------------------------------------------

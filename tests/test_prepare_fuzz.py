@@ -1,12 +1,16 @@
-"""Fuzz ``clonebot prepare`` with mutated real exports (issue 10).
+"""Fuzz ``clonebot prepare`` with mutated real exports (issues 10 and 22).
 
 A few hundred exports are derived from the real fixtures (and the bundled sample, which
 yields many samples) by seeded mutations, byte-level
 (truncation, deleted/duplicated spans, stray quotes, brackets, escapes, invalid UTF-8) and
 JSON-level (a value swapped for a wrong type, an out-of-range number, a lone surrogate, deep
-nesting, a duplicated ``messages`` array, sorted keys, a whitespace-only file). Each one must
-end with exit code 0 (a dataset at --out) or 1 (exactly one ``error:`` line, nothing at
---out), never a traceback, and the whole run must stay within a fixed memory bound.
+nesting, a duplicated ``messages`` array, sorted keys, a whitespace-only file; since issue 22
+message ids given twice, chats sharing an id, keys given twice in a message, a huge message).
+Some cases arrive through a pipe that goes on after the export (zeros, whitespace, an
+unclosed string, numbers: an endless stream, cut at 48 MB by the feeder, 32 MB by
+prepare.pipe_limit_gb). Each one must end with exit code 0 (a dataset at --out) or 1
+(exactly one ``error:`` line, nothing at --out), never a traceback, and the whole run must
+stay within a fixed memory bound.
 
 All cases run in one fresh interpreter (its peak RSS is the bound checked) through the real
 CLI. Reproducible: ``CLONEBOT_FUZZ_SEED`` and ``CLONEBOT_FUZZ_CASES`` change the run; a
@@ -47,7 +51,54 @@ def _nodes(obj, path=()):
             yield from _nodes(v, path + (i,))
 
 
+def _chats(data) -> list[dict]:
+    if isinstance(data, dict) and isinstance(data.get("chats"), dict):
+        return [c for c in data["chats"].get("list", []) if isinstance(c, dict)]
+    return [data] if isinstance(data, dict) else []
+
+
+def _messages(data) -> list[dict]:
+    return [m for c in _chats(data) for m in (c.get("messages") or []) if isinstance(m, dict)]
+
+
+def _issue22_mutation(rng: random.Random, data) -> tuple[str, str] | None:
+    """Message ids given twice, chats sharing an id, keys given twice, a huge message."""
+    msgs, chats = _messages(data), _chats(data)
+    what = rng.choice(["dup_ids", "same_id", "shared_chat_id", "dup_key", "huge_text"])
+    if what == "dup_ids" and msgs:
+        for m in rng.sample(msgs, min(len(msgs), rng.randint(1, 20))):
+            m["id"] = rng.choice([msgs[0].get("id"), 0, 1])
+    elif what == "same_id" and chats:  # a whole chat with one id
+        for m in chats[0].get("messages") or []:
+            if isinstance(m, dict):
+                m["id"] = 7
+    elif what == "shared_chat_id" and len(chats) > 1:
+        for c in rng.sample(chats, rng.randint(2, len(chats))):
+            c["id"] = chats[0].get("id")
+            if rng.random() < 0.5:
+                c["name"] = f"renamed {rng.random()}"
+    elif what == "huge_text" and msgs:
+        rng.choice(msgs)["text"] = rng.choice(["я1 ", "word ", "\n"]) * rng.choice(
+            [5000, 400_000])
+    elif what != "dup_key" or not msgs:
+        return None
+    text = json.dumps(data, ensure_ascii=rng.random() < 0.5)
+    if what == "dup_key":
+        key = rng.choice(["from_id", "forwarded_from", "via_bot", "saved_from"])
+        value = rng.choice(['"user1"', '"user5333333333"', "false", "null", '"x"', "5"])
+        for _ in range(rng.randint(1, 10)):
+            i = text.find('"id": ', rng.randrange(len(text)))
+            if i >= 0:
+                j = text.find(", ", i)
+                text = text[: j + 2] + f'"{key}": {value}, "{key}": {value[::-1]}, ' + text[j + 2:]
+    return what, text
+
+
 def _json_mutation(rng: random.Random, data) -> tuple[str, str]:
+    if rng.random() < 0.35:
+        got = _issue22_mutation(rng, data)
+        if got is not None:
+            return got
     nodes = list(_nodes(data))
     what = rng.choice(["value", "value", "value", "delete", "nest", "sorted", "dup_messages",
                        "swap_lists"])
@@ -119,24 +170,54 @@ def make_cases(tmp: Path) -> list[dict]:
             args += ["--owner-id", rng.choice(["5333333333", "1", "11111111"])]
         if rng.random() < 0.5:
             args.append("--groups")
-        cases.append({"i": i, "source": src.name, "mutation": what, "path": str(path),
-                      "out": str(tmp / f"out-{i:03d}" / "ds"), "args": args})
+        # Through a pipe, the case then an endless tail (cut by the feeder at 48 MB).
+        tail = rng.choice(TAILS) if rng.random() < 0.06 else None
+        cases.append({"i": i, "source": src.name, "mutation": what + (f" | {tail}" if tail else ""),
+                      "path": str(path), "out": str(tmp / f"out-{i:03d}" / "ds"), "args": args,
+                      "tail": tail})
     return cases
 
 
+TAILS = ["zeros", "spaces", "open string", "numbers", "the export again"]
+
+
 RUNNER = r"""
-import json, os, re, sys, traceback
+import json, os, re, sys, threading, traceback
 from pathlib import Path
 from click.testing import CliRunner
 from clonebot.cli import cli
 from training.commands import prepare as prepare_cmd
 prepare_cmd.register(cli)
 cases = json.loads(Path(sys.argv[1]).read_text())
+TAIL = {"zeros": b"\0" * 65536, "spaces": b" " * 65536, "open string": b'"' + b"a" * 65535,
+        "numbers": b"1," * 32768}
+def feed(w, data, tail):
+    try:
+        os.write(w, data) if len(data) < 65536 else [os.write(w, data[i:i + 65536])
+                                                      for i in range(0, len(data), 65536)]
+        sent = 0
+        chunk = TAIL.get(tail) or data
+        while sent < 48 << 20:
+            sent += os.write(w, chunk)
+    except OSError:
+        pass
+    finally:
+        os.close(w)
 results = []
 for c in cases:
     out = Path(c["out"])
     out.parent.mkdir(parents=True, exist_ok=True)
-    r = CliRunner().invoke(cli, ["prepare", c["path"], "--out", c["out"], *c["args"]])
+    path, feeder = c["path"], None
+    if c["tail"]:
+        r_fd, w_fd = os.pipe()
+        feeder = threading.Thread(target=feed, args=(w_fd, Path(c["path"]).read_bytes(),
+                                                     c["tail"]), daemon=True)
+        feeder.start()
+        path = f"/dev/fd/{r_fd}"
+    r = CliRunner().invoke(cli, ["prepare", path, "--out", c["out"], *c["args"]])
+    if feeder is not None:
+        os.close(r_fd)
+        feeder.join(30)
     exc = None
     if r.exception is not None and not isinstance(r.exception, SystemExit):
         exc = "".join(traceback.format_exception(r.exception))[-3000:]
@@ -155,11 +236,11 @@ def test_mutated_real_exports(tmp_path):
     cases = make_cases(tmp_path)
     spec = tmp_path / "cases.json"
     spec.write_text(json.dumps(cases))
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "CLONEBOT_PREPARE__PIPE_LIMIT_GB": "0.032"}
     for k in ("CLONEBOT_PREPARE__OWNER_ID", "CLONEBOT_PREPARE__WORKERS"):
         env.pop(k, None)
     p = subprocess.run([sys.executable, "-c", RUNNER, str(spec)], capture_output=True,
-                       text=True, env=env, cwd=tmp_path, timeout=600)
+                       text=True, env=env, cwd=tmp_path, timeout=1200)
     assert p.returncode == 0, p.stderr[-3000:]
     report = json.loads(p.stdout.strip().splitlines()[-1])
     problems = []

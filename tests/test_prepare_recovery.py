@@ -308,3 +308,67 @@ def _running(pid: int) -> bool:
             return f.read().split(") ", 1)[1][0] != "Z"
     except FileNotFoundError:
         return False
+
+
+# -- issue 22, item 8 -------------------------------------------------------------------------
+def test_nulls_in_the_record_store_are_a_damaged_dataset(tmp_path):
+    import pyarrow as pa
+
+    out = tmp_path / "ds"
+    ok(run(export(tmp_path / "a.json", range(1, 41)), "--out", out))
+    store = out / "messages.parquet"
+    t = pq.read_table(store)
+    texts = t.column("text").to_pylist()
+    texts[3] = None
+    pq.write_table(t.set_column(t.schema.get_field_index("text"), "text",
+                                pa.array(texts, pa.string())), store)
+    before = content(out)
+    one_line_error(run(export(tmp_path / "b.json", range(30, 81)), "--out", out),
+                   "damaged", "empty (null) values in text")
+    assert content(out) == before
+    # Without statistics in the footer the rows themselves are checked.
+    pq.write_table(pq.read_table(store), store, write_statistics=False)
+    one_line_error(run(export(tmp_path / "b.json", range(30, 81)), "--out", out),
+                   "damaged", "empty (null) values in text")
+
+
+@pytest.mark.parametrize("name", ["ds[12]", "*", "d?"])
+def test_an_out_with_glob_characters_leaves_other_builds_alone(tmp_path, name):
+    """`--out 'ds[12]'` removed `.ds1.tmp-*`, another prepare's build in progress."""
+    others = [tmp_path / ".ds1.tmp-abcd1234", tmp_path / ".dx.tmp-abcd1234"]
+    for o in others:
+        o.mkdir()
+        (o / "messages.parquet").write_text("in progress")
+    ok(run(export(tmp_path / "a.json", range(1, 21)), "--out", tmp_path / name))
+    assert all((o / "messages.parquet").is_file() for o in others)
+    assert siblings(tmp_path / name) == []
+
+
+@pytest.mark.parametrize("owner", ["me", None, [111, "x"], "111"])
+def test_stats_that_do_not_name_the_owner_are_a_damaged_dataset(tmp_path, owner):
+    """`owner_id: "me"` skipped the other-account check: any export merged silently."""
+    out = tmp_path / "ds"
+    ok(run(export(tmp_path / "a.json", range(1, 41)), "--out", out))
+    st = json.loads((out / "stats.json").read_text())
+    st["owner_ids"] = owner if isinstance(owner, list) else [owner]
+    st["owner_id"] = owner
+    (out / "stats.json").write_text(json.dumps(st))
+    before = content(out)
+    other = export(tmp_path / "o.json", range(1, 41), owner=333, chat_id=6)
+    one_line_error(run(other, "--out", out), "damaged", "does not name its owner")
+    assert content(out) == before
+
+
+def test_a_million_canaries_are_refused_at_once(tmp_path):
+    import time
+
+    t0 = time.monotonic()
+    one_line_error(run(export(tmp_path / "a.json", range(1, 41)), "--out", tmp_path / "ds",
+                       "--canaries", "1000000"), "--canaries 1000000 is more than")
+    assert time.monotonic() - t0 < 20  # it used to take minutes before saying so
+    from training.dataset.canaries import make_canaries
+    import random
+
+    t0 = time.monotonic()
+    assert len(set(make_canaries(200_000, random.Random(1)))) == 200_000
+    assert time.monotonic() - t0 < 20

@@ -154,14 +154,18 @@ def test_retrain_cli_output(fake_settings, monkeypatch, tmp_path: Path):
 
 
 def _garble(run: Path) -> None:
-    """Overwrite the LoRA weights with noise: a deliberately broken adapter."""
+    """Overwrite the LoRA weights with noise: a deliberately bad adapter, as a training
+    gone wrong would write it (its manifest records these weights: not a damaged file)."""
     import torch
     from safetensors.torch import load_file, save_file
+
+    from clonebot.model.manifest import hash_weights, read_manifest, write_manifest
 
     path = run / "adapter_model.safetensors"
     g = torch.Generator().manual_seed(0)
     w = {k: torch.randn(v.shape, generator=g) * 0.5 for k, v in load_file(str(path)).items()}
     save_file(w, str(path))
+    write_manifest(run, {**read_manifest(run), "weights": hash_weights(run)})
 
 
 @pytest.mark.slow

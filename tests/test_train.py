@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from clonebot.errors import DatasetError, FormatMismatchError, ModelError
+from clonebot.errors import DatasetError, FormatMismatchError, ModelError, OutputError
 from clonebot.model.manifest import check_prompt_format, read_manifest, write_manifest
 from clonebot.prompt_format import format_info
 from training.masking import IGNORE, tokenize_sample
@@ -439,16 +439,22 @@ def test_publish_killed_at_any_step_is_finished_by_resume(tmp_path, cache_dir, n
 
 
 def test_finished_run_left_beside_its_partial_dir(tmp_path, cache_dir, no_model):
-    """Killed after the rename, before cleanup: finished, never "already exists" forever."""
+    """Killed after the rename, before cleanup: the run is finished, and the `train --out`
+    run again (with or without --resume) says so and exits 0 (issue 22: it said "already
+    exists" with exit 1, inviting the user to delete a good run)."""
     from fixtures_model import tiny_settings
     from fixtures_versions import fake_run
     from training.train import train
 
     out = fake_run(tmp_path / "run", metrics={"steps": 12})
     _checkpoint(tmp_path / ".run.partial", 12)
-    with pytest.raises(ModelError, match="already exists"):  # without --resume: a new --out
+    metrics = train(tiny_settings(cache_dir), tmp_path / "missing", out)
+    assert metrics["already_finished"] and metrics["steps"] == 12
+    assert not (tmp_path / ".run.partial").exists()
+    # Now that nothing was interrupted, the same --out is a run that exists: a new one
+    # needs another --out; --resume says it has finished.
+    with pytest.raises(ModelError, match="already exists"):
         train(tiny_settings(cache_dir), tmp_path / "missing", out)
-    assert not (tmp_path / ".run.partial").exists()  # ...but the leftover is cleaned anyway
     assert train(tiny_settings(cache_dir), tmp_path / "missing", out, resume=True)["steps"] == 12
 
 
@@ -555,3 +561,154 @@ def test_training_batches_come_from_the_length_grouped_sampler(length_sorted_eva
     assert collator.padding_share < 0.05
     trainer.evaluate()  # eval batches don't count toward the training padding share
     assert collator.total_tokens == sum(n * w for n, w in got)
+# ----------------------------------------------------------------------------- issue 22
+
+
+@pytest.mark.slow
+def test_resume_after_a_kill_during_the_final_writes_trains_no_step_more(
+        tmp_path, cache_dir, test_model_dir, monkeypatch):
+    """Killed while writing the manifest of a finished training, `train --resume` trained a
+    fifth step of max_steps 4: the adapter differed from an uninterrupted run's."""
+    import training.train as train_mod
+    from safetensors.torch import load_file
+
+    from fixtures_model import make_dataset, tiny_settings
+    from training.train import train
+
+    ds = make_dataset(tmp_path / "ds", n_train=8, n_eval=2, seed=3)
+    s = tiny_settings(cache_dir, max_steps=4, save_steps=2, batch_size=2)
+    out = tmp_path / "run"
+    real = train_mod.write_manifest
+
+    def killed_while_writing(path, manifest):
+        (Path(path) / ".clonebot.json.x1y2.tmp").write_text('{"base_mo')  # half a temp
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_mod, "write_manifest", killed_while_writing)
+    with pytest.raises(KeyboardInterrupt):
+        train(s, ds, out, progress=False)
+    monkeypatch.setattr(train_mod, "write_manifest", real)
+    last = tmp_path / ".run.partial" / "checkpoint-4"
+    assert last.is_dir() and not out.exists()
+    trained = load_file(str(last / "adapter_model.safetensors"))
+
+    metrics = train(s, ds, out, resume=True, progress=False)
+    assert metrics["steps"] == 4 and read_manifest(out)["metrics"]["steps"] == 4
+    assert json.loads((out / "trainer_state.json").read_text())["global_step"] == 4
+    final = load_file(str(out / "adapter_model.safetensors"))
+    assert final.keys() == trained.keys()
+    assert all(final[k].equal(trained[k]) for k in final)  # the weights of step 4, as they were
+    m = read_manifest(out)
+    assert set(m["weights"]) == {"adapter_model.safetensors", "adapter_config.json"}
+    assert metrics["train_loss"] == metrics["train_loss"]  # a number (not NaN)
+    assert not (tmp_path / ".run.partial").exists()
+
+
+# (killed after the last step of all, nothing is left to finish: that run simply exists)
+@pytest.mark.parametrize("step", PUBLISH_STEPS[:-1])
+def test_a_run_finished_after_a_kill_is_reported_finished_not_taken(tmp_path, cache_dir,
+                                                                    no_model, monkeypatch, step,
+                                                                    cli_runner):
+    """After a kill at the final rename, `train --out X` finished the run ("moving it into
+    place") and then said "X already exists" with exit 1."""
+    from fixtures_versions import fake_run
+    from training import run_dir
+
+    class Killed(BaseException):
+        pass
+
+    out = tmp_path / "run"
+    fake_run(out, metrics={"steps": 3})  # the run being replaced (train --overwrite, demo)
+    _checkpoint(tmp_path / ".run.partial", 12)
+    _finished_final(tmp_path / ".run.partial")
+
+    def kill(name):
+        if name == step:
+            raise Killed
+
+    monkeypatch.setattr(run_dir, "_step", kill)
+    with pytest.raises(Killed):
+        run_dir.publish(tmp_path / ".run.partial" / "final", out)
+    monkeypatch.setattr(run_dir, "_step", lambda name: None)
+    r = cli_runner("train", "--out", str(out), "--dataset", str(tmp_path / "missing"))
+    assert r.exit_code == 0, r.output
+    assert "already exists" not in r.output and "nothing was trained" in r.output
+    assert read_manifest(out)["metrics"]["steps"] == 12
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".run")) == []
+
+
+def test_two_trainings_into_one_out_dir_are_refused(tmp_path, cache_dir, no_model, cli_runner):
+    """Both exited 0 and the last rename won."""
+    import fcntl
+
+    out = tmp_path / "run"
+    with open(tmp_path / ".run.lock", "w") as held:  # as a running `clonebot train` holds it
+        fcntl.flock(held, fcntl.LOCK_EX)
+        r = cli_runner("train", "--out", str(out), "--dataset", str(tmp_path / "missing"))
+        assert r.exit_code == 1 and "Traceback" not in r.output, r.output
+        assert "another `clonebot train` is writing" in r.output
+    r = cli_runner("train", "--out", str(out), "--dataset", str(tmp_path / "missing"))
+    assert "dataset not found" in r.output  # free again: it gets on to its work
+    assert not (tmp_path / ".run.lock").exists()
+
+
+@pytest.mark.parametrize("seed", ["-1", "4294967296", "1.5"])
+def test_a_seed_out_of_range_is_one_line(cli_runner, tmp_path, seed):
+    (tmp_path / "config.toml").write_text(f"[train]\nseed = {seed}\n")
+    r = cli_runner("train", "--dataset", str(tmp_path / "missing"))
+    assert r.exit_code == 1 and "Traceback" not in r.output, r.output
+    assert r.output.startswith("error: ") and "seed" in r.output
+
+
+def test_a_disk_too_small_for_the_run_is_said_before_training(tmp_path, cache_dir, small_disk,
+                                                             monkeypatch):
+    """torch.save on a full disk said `basic_ios::clear`, and a rerun filled it again."""
+    import types
+
+    from fixtures_model import make_dataset, tiny_settings
+    from training import run_dir
+
+    disk = small_disk("4m")
+    if disk is None:
+        monkeypatch.setattr(run_dir, "free_bytes", lambda path: 1 << 20)
+        disk = tmp_path
+    model = types.SimpleNamespace(parameters=lambda: [types.SimpleNamespace(
+        requires_grad=True, numel=lambda: 2_500_000)])
+    with pytest.raises(OutputError) as e:
+        run_dir.check_space(model, disk / "runs" / "v001")
+    assert "no space left on" in str(e.value) and "needs about" in str(e.value)
+    assert "\n" not in str(e.value)
+
+
+@pytest.mark.slow
+def test_a_full_disk_while_saving_a_checkpoint_is_one_line(tmp_path, cache_dir, test_model_dir,
+                                                          small_disk):
+    from transformers import TrainerCallback
+
+    from fixtures_disk import fill
+    from fixtures_model import make_dataset, tiny_settings
+    from training.train import train
+
+    disk = small_disk("160m")
+    if disk is None:
+        pytest.skip("needs a tmpfs (root)")
+    ds = make_dataset(tmp_path / "ds", n_train=8, n_eval=2, seed=4)
+    s = tiny_settings(cache_dir, max_steps=3, save_steps=1, batch_size=2)
+    out = disk / "run"
+
+    class FillTheDisk(TrainerCallback):
+        def on_step_end(self, args, state, control, **kw):
+            if state.global_step == 2:  # after checkpoint-1, before checkpoint-2
+                fill(disk, leave=1 << 20)
+
+    with pytest.raises(OutputError) as e:
+        train(s, ds, out, progress=False, callbacks=[FillTheDisk()])
+    msg = str(e.value)
+    assert msg.startswith(f"no space left on {disk}") and "needs about" in msg, msg
+    assert "keeps checkpoint-1" in msg and "--resume" in msg
+    partial = disk / ".run.partial"
+    assert sorted(p.name for p in partial.iterdir() if "checkpoint" in p.name) == ["checkpoint-1"]
+    assert not out.exists() and not (disk / ".run.lock").exists()
+    (disk / ".filler").unlink()  # space freed: the run goes on from checkpoint-1
+    metrics = train(s, ds, out, resume=True, progress=False)
+    assert metrics["steps"] == 3 and metrics["resumed_from"] == "checkpoint-1"

@@ -313,6 +313,10 @@ TAMPERED_MANIFESTS = {
     "metrics is a string": {"metrics": "abc"},
     "created is a number": {"created": 20260101},
     "eos_token missing": {"eos_token": None},
+    # issue 22: what training never records (it records absolute paths, ids, the alias)
+    "base_model reaches up": {"base_model": "../../etc"},
+    "base_model is relative": {"base_model": "models/../x"},
+    "weights are not hashes": {"weights": {"adapter_model.safetensors": "abc"}},
 }
 
 
@@ -466,3 +470,220 @@ def test_runs_dir_under_a_file_is_one_error(clonebot_cli, tmp_path: Path):
     with pytest.raises(OutputError, match="cannot use the runs dir .*Not a directory"):
         versions.new_version_dir(tmp_path / "file" / "runs")
     os.stat(tmp_path / "file")  # untouched
+
+
+# ----------------------------------------------------------------------------- issue 22
+
+WEIGHTS = "adapter_model.safetensors"
+
+
+def _damage(run: Path, how: str) -> None:
+    w = run / WEIGHTS
+    data = bytearray(w.read_bytes())
+    if how == "flipped":
+        data[-3] ^= 0xFF  # a byte of a tensor: the file still parses
+    elif how == "truncated":
+        data = data[: len(data) - 4]
+    elif how == "missing":
+        w.unlink()
+        return
+    w.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("how", ["flipped", "truncated", "missing"])
+def test_damaged_weights_are_marked_listed_and_never_promoted(clonebot_cli, how: str):
+    runs, invoke = clonebot_cli
+    good, bad = _fake_run(runs, eval_loss=2.5), _fake_run(runs)
+    versions.promote(runs, good.name)
+    _damage(bad, how)
+    r = invoke("adapters", "list")
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert any(line.startswith("!") and bad.name in line for line in r.output.splitlines())
+    err = _one_clean_error(r)
+    assert bad.name in err and WEIGHTS in err
+    assert WEIGHTS in _one_clean_error(invoke("adapters", "use", bad.name))
+    assert versions.resolve(runs) == good
+
+
+def test_rollback_skips_a_version_whose_weights_were_damaged(tmp_path: Path):
+    runs = tmp_path / "runs"
+    v1, v2, v3 = _fake_run(runs), _fake_run(runs), _fake_run(runs)
+    for v in (v1, v2, v3):
+        versions.promote(runs, v.name)
+    _damage(v2, "flipped")
+    assert versions.rollback(runs) == v1
+
+
+def test_weights_are_checked_before_a_model_is_loaded(tmp_path: Path, monkeypatch):
+    import clonebot.model.load as load
+    from clonebot.config import Settings
+
+    def no_loading(*a, **k):
+        raise AssertionError("the base model was loaded")
+
+    monkeypatch.setattr(load, "load_base", no_loading)
+    run = fake_run(tmp_path / "run")
+    _damage(run, "flipped")
+    with pytest.raises(ModelError, match="not the file training wrote"):
+        load.load_model(Settings(), run)
+
+
+def test_a_run_from_before_weight_hashes_is_checked_for_truncation(tmp_path: Path):
+    from clonebot.model.manifest import check_weights
+
+    run = fake_run(tmp_path / "run", weights=None)
+    check_weights(run, read_manifest(run))  # whole: fine
+    _damage(run, "truncated")
+    with pytest.raises(ModelError, match="truncated"):
+        check_weights(run, read_manifest(run))
+
+
+def test_a_version_linked_outside_the_runs_dir_is_refused(clonebot_cli, tmp_path: Path):
+    runs, invoke = clonebot_cli
+    v1 = _fake_run(runs)
+    elsewhere = fake_run(tmp_path / "elsewhere" / "v002-20261122-1000")
+    (runs / "v002-20261122-1000").symlink_to(elsewhere, target_is_directory=True)
+    r = invoke("adapters", "list")
+    assert r.exit_code == 1 and "outside the runs dir" in _one_clean_error(r)
+    assert any(line.startswith("!") and "v002" in line for line in r.output.splitlines())
+    assert "outside the runs dir" in _one_clean_error(invoke("adapters", "use", "v002"))
+    (runs / "CURRENT").write_text("v002-20261122-1000\n")
+    with pytest.raises(AdapterError, match="outside the runs dir"):
+        versions.resolve(runs)
+    assert versions.promote(runs, v1.name) == v1
+
+
+def test_a_manifest_nested_100k_deep_is_one_error(clonebot_cli):
+    runs, invoke = clonebot_cli
+    good, bad = _fake_run(runs), _fake_run(runs)
+    (bad / "clonebot.json").write_text("[" * 100_000 + "]" * 100_000)
+    r = invoke("adapters", "list")
+    assert "RecursionError" not in r.output and "nests too deep" in _one_clean_error(r)
+    assert any(line.startswith("!") and bad.name in line for line in r.output.splitlines())
+
+
+def _cli_in_a_process(runs: Path, *args: str, timeout: float = 60):
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CLONEBOT_PATHS__RUNS_DIR": str(runs)}
+    return subprocess.run([sys.executable, "-m", "clonebot", *args], capture_output=True,
+                          text=True, env=env, timeout=timeout, cwd=runs.parent)
+
+
+def test_a_huge_current_is_refused_at_once(tmp_path: Path):
+    import time
+
+    runs = tmp_path / "runs"
+    v1 = _fake_run(runs)
+    with open(runs / "CURRENT", "wb") as f:  # 300 MB, sparse: it cost 26 s and a traceback
+        f.truncate(300 << 20)
+    t0 = time.monotonic()
+    with pytest.raises(AdapterError, match="CURRENT"):
+        versions.resolve(runs)
+    assert time.monotonic() - t0 < 2
+    p = _cli_in_a_process(runs, "adapters", "list")
+    assert p.returncode == 1 and "Traceback" not in p.stderr and "CURRENT" in p.stderr
+    assert versions.promote(runs, v1.name) == v1  # the way out
+
+
+@pytest.mark.parametrize("kind", ["fifo", "link to /dev/zero"])
+@pytest.mark.parametrize("name", ["HISTORY.json", "CURRENT", "clonebot.json"])
+def test_state_files_that_would_block_or_never_end(tmp_path: Path, kind: str, name: str):
+    """HISTORY.json as a FIFO (or a link to /dev/zero) hung `adapters list`."""
+    runs = tmp_path / "runs"
+    v1, v2 = _fake_run(runs), _fake_run(runs)
+    versions.promote(runs, v1.name)
+    target = (v2 if name == "clonebot.json" else runs) / name
+    target.unlink(missing_ok=True)
+    if kind == "fifo":
+        os.mkfifo(target)
+    else:
+        target.symlink_to("/dev/zero")
+    for args in (("adapters", "list"), ("adapters", "rollback"), ("adapters", "use", v2.name)):
+        p = _cli_in_a_process(runs, *args)  # a hang is a TimeoutExpired
+        assert "Traceback" not in p.stderr, (args, p.stderr)
+        if args[1] == "use" and name == "CURRENT":  # the way out: a new CURRENT
+            assert p.returncode == 0 and versions.resolve(runs) == v2, p.stderr
+            continue
+        errors = [ln for ln in p.stderr.splitlines() if ln.startswith("error: ")]
+        assert p.returncode == 1 and errors, (args, p.stderr)
+        if args[1] != "rollback":  # (there may be nothing to roll back to anyway)
+            assert "not a regular file" in "\n".join(errors), (args, p.stderr)
+
+
+def test_adapters_use_and_rollback_on_a_full_disk(small_disk, monkeypatch):
+    """At 0 bytes free: one line naming the disk and the space needed, CURRENT and
+    HISTORY.json as they were, no temp files (a traceback before)."""
+    from fixtures_disk import fill
+
+    disk = small_disk("2m")
+    runs = (disk or Path(os.environ.get("TMPDIR", "/tmp"))) / "runs"
+    if disk is None:  # no tmpfs here: the writes fail as on a full disk
+        runs = Path(str(runs) + f"-{os.getpid()}")
+    v1, v2, v3 = _fake_run(runs), _fake_run(runs), _fake_run(runs)
+    versions.promote(runs, v1.name)
+    versions.promote(runs, v2.name)
+    before = {n: (runs / n).read_bytes() for n in ("CURRENT", "HISTORY.json")}
+    if disk is not None:
+        fill(disk)
+    else:
+        def enospc(*a, **k):
+            raise OSError(28, "No space left on device")
+        monkeypatch.setattr(fsutil.os, "fsync", enospc)
+    runner = CliRunner()
+    adapters_cli.register(cli)
+    monkeypatch.setenv("CLONEBOT_PATHS__RUNS_DIR", str(runs))
+    for args in (("adapters", "use", v3.name), ("adapters", "rollback")):
+        r = runner.invoke(cli, list(args))
+        err = _one_clean_error(r)
+        assert "no space left on" in err and "needs about" in err, err
+        assert "CURRENT and HISTORY.json are unchanged" in err
+        assert {n: (runs / n).read_bytes() for n in before} == before
+        assert not _temps(runs)
+    assert versions.resolve(runs) == v2
+    if disk is not None:
+        os.unlink(disk / ".filler")
+    else:
+        monkeypatch.undo()
+        monkeypatch.setenv("CLONEBOT_PATHS__RUNS_DIR", str(runs))
+    assert runner.invoke(cli, ["adapters", "use", v3.name]).exit_code == 0
+    assert versions.resolve(runs) == v3
+    if disk is None:
+        shutil.rmtree(runs)
+
+
+def test_a_base_model_the_config_does_not_name_is_never_downloaded(tmp_path: Path, monkeypatch):
+    """A manifest is a file anyone can hand over: its hub id is loaded from this machine
+    only; the configured model.base_model may still be fetched."""
+    import transformers
+
+    import clonebot.model.load as load
+    from clonebot.config import Settings
+
+    seen = []
+
+    def config_from(source, **kw):
+        seen.append((source, kw.get("local_files_only", False)))
+        raise OSError("not here")
+
+    monkeypatch.setattr(transformers.AutoConfig, "from_pretrained", config_from)
+    monkeypatch.setattr(load, "_check_size", lambda *a: None)
+    run = fake_run(tmp_path / "run", base_model="someone/a-model")
+    with pytest.raises(ModelError, match="set it to 'someone/a-model'"):
+        load.load_model(Settings(), run)
+    s = Settings()
+    s.model.base_model = "someone/a-model"
+    with pytest.raises(ModelError, match="cannot load base model"):
+        load.load_model(s, run)
+    assert seen == [("someone/a-model", True), ("someone/a-model", False)]
+
+
+def test_training_records_a_local_base_model_as_an_absolute_path(tmp_path: Path, monkeypatch):
+    from clonebot.model.manifest import recorded_base_model
+
+    (tmp_path / "models" / "m").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    assert recorded_base_model("models/m") == str(tmp_path / "models" / "m")
+    assert recorded_base_model("mistralai/Mistral-7B-v0.1") == "mistralai/Mistral-7B-v0.1"
+    assert recorded_base_model("smollm2-135m") == "smollm2-135m"

@@ -16,17 +16,28 @@ partial dir, or left in ``final`` by a kill during the swap, is finished by ``re
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
+import functools
+import inspect
 import json
 import logging
 import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from clonebot.errors import ModelError, OutputError
-from clonebot.fsutil import atomic_write_text
+from clonebot.fsutil import (
+    atomic_write_text,
+    disk_full_message,
+    free_bytes,
+    is_disk_full,
+    tree_size,
+)
 from clonebot.model.manifest import read_manifest
 from clonebot.versions import interrupted_versions, new_version_dir, partial_dir
 
@@ -193,3 +204,161 @@ def next_run_dir(runs_dir: Path, *, resume: bool) -> Path:
         if resume or recover(path) is None:
             return path
     return new_version_dir(runs_dir, create=False)
+
+
+# --------------------------------------------------------------------------- one run at a time
+
+
+def exclusive(train_fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``train_fn(settings, dataset_dir, out_dir, ...)`` holding ``.NAME.lock`` beside
+    ``out_dir`` (flock): a second ``clonebot train`` into the same run dir is refused at
+    once instead of racing the first to the final rename. Under a multi-GPU launcher only
+    the main process locks (every rank trains into the same run dir)."""
+    signature = inspect.signature(train_fn)
+
+    @functools.wraps(train_fn)
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        if int(os.environ.get("RANK", "0")) != 0:
+            return train_fn(*args, **kwargs)
+        out_dir = Path(signature.bind(*args, **kwargs).arguments["out_dir"])
+        with _run_lock(out_dir):
+            return train_fn(*args, **kwargs)
+
+    return locked
+
+
+@contextlib.contextmanager
+def _run_lock(out_dir: Path) -> Iterator[None]:
+    check_writable(out_dir)
+    path = out_dir.parent / f".{out_dir.name}.lock"
+    while True:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as e:
+            raise OutputError(f"cannot create {out_dir}: {e.strerror or e} ({path})") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            os.close(fd)
+            if e.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                raise OutputError(f"another `clonebot train` is writing {out_dir}; wait for it "
+                                  "to finish, or train into another --out") from None
+            raise OutputError(f"cannot lock {out_dir}: {e.strerror or e}") from None
+        try:  # the previous holder may have removed the file after we opened it
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        os.close(fd)
+
+
+# --------------------------------------------------------------------------- finishing after a kill
+
+
+def finish_interrupted(out_dir: Path) -> tuple[dict[str, Any] | None, bool]:
+    """(the manifest of the finished run at ``out_dir`` or None, whether this call finished
+    it). A kill after training ended (during the final writes, the rename, or the cleanup)
+    left a run that is complete: finishing it is the outcome the interrupted command asked
+    for, not a reason to refuse ``out_dir`` as taken."""
+    pending = finished_manifest(work_dir(out_dir) / FINAL) is not None or (
+        out_dir.is_dir() and (work_dir(out_dir).exists() or _trash_dir(out_dir).exists()))
+    manifest = recover(out_dir)
+    return manifest, manifest is not None and pending
+
+
+def training_ended(checkpoint: Path) -> bool:
+    """Did the run that saved ``checkpoint`` reach its last step? transformers saves one
+    there; resuming from it would train one step more (global step 5 of max_steps 4)."""
+    try:
+        state = json.loads((checkpoint / "trainer_state.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    step, last = state.get("global_step"), state.get("max_steps")
+    return type(step) is int and type(last) is int and last > 0 and step >= last
+
+
+def restore_ended(trainer: Any, checkpoint: Path) -> float:
+    """Put ``trainer`` where the run that saved ``checkpoint`` (see ``training_ended``)
+    ended: its adapter weights and trainer state, without another step. Returns the
+    training loss, from the losses it logged."""
+    from peft import set_peft_model_state_dict
+    from transformers import TrainerState
+
+    weights = checkpoint / _ADAPTER_WEIGHTS[0]
+    if weights.is_file():
+        from safetensors.torch import load_file
+
+        state_dict = load_file(str(weights))
+    else:
+        import torch
+
+        state_dict = torch.load(checkpoint / _ADAPTER_WEIGHTS[1], map_location="cpu",
+                                weights_only=True)
+    set_peft_model_state_dict(trainer.model, state_dict)
+    trainer.state = TrainerState.load_from_json(str(checkpoint / "trainer_state.json"))
+    logged = [(e["step"], e["loss"]) for e in trainer.state.log_history
+              if isinstance(e.get("loss"), (int, float)) and isinstance(e.get("step"), int)]
+    total, prev = 0.0, 0
+    for step, loss in logged:  # each logged loss is the mean since the one before
+        total += loss * (step - prev)
+        prev = step
+    return total / prev if prev else float("nan")
+
+
+# --------------------------------------------------------------------------- full disks
+
+
+def space_needed(model: Any, out_dir: Path) -> int:
+    """What a run writes at its peak, about: a checkpoint (the adapter's trainable weights
+    and the optimizer's two moments, in float32, plus the tokenizer) and the final adapter
+    beside it. The size of a complete checkpoint of this run, when there is one."""
+    done = last_complete_checkpoint(work_dir(out_dir), move_aside=False)
+    if done is not None:
+        checkpoint = tree_size(done)
+    else:
+        trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+        checkpoint = trainable * 4 * 3 + (20 << 20)
+    return checkpoint + checkpoint // 3
+
+
+def check_space(model: Any, out_dir: Path) -> None:
+    """OutputError now, before training starts, if the run cannot be saved there."""
+    needed = space_needed(model, out_dir)
+    free = free_bytes(out_dir.parent)
+    if free is not None and free < needed:
+        raise OutputError(disk_full_message("training's checkpoints and adapter",
+                                            out_dir.parent, needed))
+
+
+@contextlib.contextmanager
+def saving(model: Any, out_dir: Path) -> Iterator[None]:
+    """Training and saving the run: a full disk (torch says only "file write failed")
+    becomes one line naming the disk and the space needed; what was being written is
+    removed, complete checkpoints are kept for ``--resume``."""
+    try:
+        yield
+    except Exception as e:  # noqa: BLE001 - torch and safetensors have their own errors
+        needed = space_needed(model, out_dir)
+        free = free_bytes(out_dir.parent)
+        # torch's own writer says only "file write failed": then the free space tells.
+        short = isinstance(e, (OSError, RuntimeError)) and free is not None and free < needed
+        if not (is_disk_full(e) or short):
+            raise
+        work = work_dir(out_dir)
+        kept = last_complete_checkpoint(work)  # the one being written: moved aside
+        for leftover in [*work.glob("incomplete-checkpoint-*"), work / FINAL]:
+            shutil.rmtree(leftover, ignore_errors=True)
+        if kept is None:
+            shutil.rmtree(work, ignore_errors=True)
+            then = "nothing of this run is kept; run it again"
+        else:
+            then = f"the run keeps {kept.name}: clonebot train --resume continues it"
+        raise OutputError(disk_full_message("training's checkpoints and adapter",
+                                            out_dir.parent, needed) + f" ({then})") from None

@@ -54,7 +54,13 @@ from clonebot.model.load import (
     resolve_quantize,
     select_device,
 )
-from clonebot.model.manifest import new_manifest, read_manifest, write_manifest
+from clonebot.model.manifest import (
+    hash_weights,
+    new_manifest,
+    read_manifest,
+    recorded_base_model,
+    write_manifest,
+)
 from clonebot.prompt_format import PromptFormatError
 from training import run_dir
 from training.lengths import Lengths, measure_dataset
@@ -373,8 +379,8 @@ def _open_run(out_dir: Path, *, resume: bool, restart: bool,
     """(the manifest of a run a kill interrupted after training ended, to return as it is;
     the checkpoint to resume from, or None to start afresh)."""
     run_dir.check_writable(out_dir)
-    finished = run_dir.recover(out_dir) if _is_main_process() else None
-    if finished is not None and resume:
+    finished, just_now = run_dir.finish_interrupted(out_dir) if _is_main_process() else (None, False)
+    if finished is not None and (resume or just_now):
         log.warning("%s had already finished: nothing to resume", out_dir)
         return finished, None
     if out_dir.exists() and not overwrite:
@@ -410,13 +416,19 @@ def lora_model(settings: Settings, tokenizer, quantize: str):
     return get_peft_model(model, lora), device, targets
 
 
-def _run(trainer, checkpoint: Path | None, evaluate: bool) -> dict[str, Any]:
+def _run(trainer, checkpoint: Path | None, evaluate: bool, out_dir: Path) -> dict[str, Any]:
     """Train (from ``checkpoint`` if any), with the eval loss before and after."""
     metrics: dict[str, Any] = {}
     if evaluate and checkpoint is None:
         metrics["eval_loss_before"] = round(trainer.evaluate()["eval_loss"], 4)
-    result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-    metrics["train_loss"] = round(result.training_loss, 4)
+    with run_dir.saving(trainer.model, out_dir):
+        if checkpoint is not None and run_dir.training_ended(checkpoint):
+            # Killed after its last step: a finished training is only finished.
+            train_loss = run_dir.restore_ended(trainer, checkpoint)
+        else:
+            train_loss = trainer.train(
+                resume_from_checkpoint=str(checkpoint) if checkpoint else None).training_loss
+    metrics["train_loss"] = round(train_loss, 4)
     if evaluate:
         ev = trainer.evaluate()
         metrics["eval_loss"] = round(ev["eval_loss"], 4)
@@ -425,18 +437,24 @@ def _run(trainer, checkpoint: Path | None, evaluate: bool) -> dict[str, Any]:
 
 
 def _publish(trainer, tokenizer, work: Path, out_dir: Path, manifest: dict[str, Any]) -> None:
-    """The adapter, its tokenizer, loss curves and manifest into ``work/final``, then moved
-    to ``out_dir`` (the manifest last: a final dir with one is a finished run)."""
+    """The adapter, its tokenizer, loss curves and manifest (``new_manifest``'s fields,
+    the weights' hashes added) into ``work/final``, then moved to ``out_dir`` (the manifest
+    last: a final dir with one is a finished run). A full disk is one line (run_dir.saving)."""
     final = work / run_dir.FINAL
     if final.exists():
         shutil.rmtree(final)
-    trainer.model.save_pretrained(str(final))
-    tokenizer.save_pretrained(str(final))
-    trainer.state.save_to_json(str(final / "trainer_state.json"))  # loss curves for `clonebot report`
-    write_manifest(final, manifest)
-    run_dir.publish(final, out_dir)
+    with run_dir.saving(trainer.model, out_dir):
+        trainer.model.save_pretrained(str(final))
+        tokenizer.save_pretrained(str(final))
+        trainer.state.save_to_json(str(final / "trainer_state.json"))  # loss curves for `report`
+    # The hashes are checked wherever the adapter is loaded or promoted.
+    manifest = new_manifest(**manifest, weights=hash_weights(final))
+    with run_dir.saving(trainer.model, out_dir):
+        write_manifest(final, manifest)
+        run_dir.publish(final, out_dir)
 
 
+@run_dir.exclusive
 def train(
     settings: Settings,
     dataset_dir: Path | str,
@@ -485,6 +503,7 @@ def train(
     set_seed(ts.seed)
     quantize = resolve_quantize(ts.quantize, select_device())
     model, device, targets = lora_model(settings, tokenizer, quantize)
+    run_dir.check_space(model, out_dir)  # said now, not at the first checkpoint
     precision, optim = _precision(device), _optim(ts.optim, device)
     hyper = {**ts.model_dump(), "target_modules": targets, "optim": optim, **precision,
              "device": device.split(":")[0], "world_size": int(os.environ.get("WORLD_SIZE", "1")),
@@ -497,7 +516,7 @@ def train(
     collator = PadCollator(tokenizer.pad_token_id, multiple_of=8 if device != "cpu" else None)
     trainer = lora_trainer(model, args, collator, train_ds, eval_ds, tokenizer, callbacks, progress)
 
-    metrics = _run(trainer, checkpoint, evaluate=eval_ds is not None)
+    metrics = _run(trainer, checkpoint, evaluate=eval_ds is not None, out_dir=out_dir)
     metrics.update(
         steps=trainer.state.global_step, epochs=round(trainer.state.epoch or 0, 3),
         train_samples=len(train_ds), eval_samples=len(eval_ds) if eval_ds is not None else 0,
@@ -505,8 +524,8 @@ def train(
         padding_share=round(collator.padding_share, 4),
         resumed_from=checkpoint.name if checkpoint else None, runtime_s=round(time.time() - t0, 1))
     if trainer.is_world_process_zero():
-        _publish(trainer, tokenizer, work, out_dir, new_manifest(
-            base_model=settings.model.base_model, revision=settings.model.revision,
+        _publish(trainer, tokenizer, work, out_dir, dict(
+            base_model=recorded_base_model(settings.model.base_model), revision=settings.model.revision,
             eos_token=tokenizer.eos_token,  # the dataset has none: this tokenizer's is the one
             context_turns=window_context_turns(stats, dsd), dataset_fingerprint=state["dataset_fingerprint"],
             owner_id=stats.get("owner_id"), hyperparameters=hyper, metrics=metrics,

@@ -22,7 +22,7 @@ from typing import Any
 
 from clonebot.config import Settings
 from clonebot.errors import ModelError
-from clonebot.model.manifest import check_prompt_format, read_manifest
+from clonebot.model.manifest import check_prompt_format, check_weights, read_manifest
 from clonebot.model.registry import looks_large, resolve_base_model
 
 log = logging.getLogger(__name__)
@@ -303,11 +303,13 @@ def load_base(
     training: bool = False,
     quantize: str | None = None,
     tokenizer: Any = None,
+    local_only: bool = False,
 ) -> tuple[Any, Any, str]:
     """Load the base model and its tokenizer. Returns (model, tokenizer, device).
 
     ``quantize``: "4bit" or "none"; None resolves ``train.quantize`` for the device.
-    ``tokenizer``: one already loaded from the same source (not loaded again)."""
+    ``tokenizer``: one already loaded from the same source (not loaded again).
+    ``local_only``: from the local cache or a directory, never downloaded."""
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
 
@@ -319,10 +321,13 @@ def load_base(
     # Refuse a 7B-class name on CPU before touching the network: no 30 s of hub retries
     # just to say no.
     _check_size(name, None, device, settings)
+    offline = {"local_files_only": True} if local_only else {}
     try:
-        config = AutoConfig.from_pretrained(source, revision=revision)
+        config = AutoConfig.from_pretrained(source, revision=revision, **offline)
     except Exception as e:  # noqa: BLE001
-        raise ModelError(f"cannot load base model {name}: {_reason(e)}") from None
+        hint = (f" (the adapter names it; clonebot downloads only the model.base_model of your "
+                f"config: set it to {name!r} to fetch it)" if local_only else "")
+        raise ModelError(f"cannot load base model {name}: {_reason(e)}{hint}") from None
     _check_size(name, config, device, settings)
 
     if device == "cpu":
@@ -338,12 +343,13 @@ def load_base(
             device_map=device_map,
             dtype=dtype,
             **quant,
+            **offline,
         )
     except ImportError as e:
         raise ModelError(f"4-bit loading needs bitsandbytes: {e}") from None
     except Exception as e:  # noqa: BLE001
         raise ModelError(f"cannot load base model {name}: {_reason(e)}") from None
-    tokenizer = tokenizer or load_tokenizer(source, revision)
+    tokenizer = tokenizer or load_tokenizer(source, revision, local_only=local_only)
     if training:
         model.config.use_cache = False  # incompatible with gradient checkpointing
         # bitsandbytes repacks CPU weights for a fast inference kernel the first time a
@@ -371,9 +377,14 @@ def load_model(settings: Settings, adapter_dir: Path | str | None = None) -> Loa
         check_prompt_format(manifest)
         if not (adapter_dir / "adapter_config.json").is_file():
             raise ModelError(f"{adapter_dir} has no adapter_config.json: not a trained adapter")
+        check_weights(adapter_dir, manifest)  # flipped, truncated or missing: said now
         base, revision = manifest["base_model"], manifest.get("revision")
         quantize = trained_quantize(manifest)
-    model, tokenizer, device = load_base(settings, base, revision, quantize=quantize)
+    # A base model the manifest names is loaded from this machine only, unless the config
+    # names it too: an adapter (a file anyone can hand you) never starts a download.
+    local_only = base is not None and base != settings.model.base_model
+    model, tokenizer, device = load_base(settings, base, revision, quantize=quantize,
+                                         local_only=local_only)
     if adapter_dir is not None:
         from peft import PeftModel
 

@@ -3,6 +3,9 @@ scrubbed training dataset."""
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import sys
 from pathlib import Path
 
 import click
@@ -54,6 +57,20 @@ def prepare_cmd(app, exports: tuple[Path, ...], out: Path | None, owner_id: int 
     Personal chats only by default; bots, Saved Messages and channels never. PII is
     scrubbed before anything is written.
     """
+    try:
+        with _terminate_like_ctrl_c():
+            _prepare(app, exports, out, owner_id, owner_name, include_chat, exclude_chat,
+                     groups, canaries, workers, allow_other_owner, approvals)
+    except Terminated:
+        click.echo(f"terminated: nothing was changed at {out or 'the dataset'}", err=True)
+        sys.exit(128 + signal.SIGTERM)
+
+
+def _prepare(app, exports: tuple[Path, ...], out: Path | None, owner_id: int | None,
+             owner_name: str | None, include_chat: tuple[str, ...],
+             exclude_chat: tuple[str, ...], groups: bool, canaries: int,
+             workers: int | str | None, allow_other_owner: bool,
+             approvals: str | None) -> None:
     from tqdm import tqdm
 
     from training.dataset import prepare
@@ -119,6 +136,27 @@ def with_approvals(configured: str | Path, flag: str | None) -> str | Path:
     return flag if flag == "none" else Path(flag).expanduser()
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where prepare is, so that it unwinds like Ctrl-C: workers stopped,
+    the half-built dataset removed, the lock released."""
+
+
+@contextlib.contextmanager
+def _terminate_like_ctrl_c():
+    def on_term(signum, frame):
+        raise Terminated
+
+    try:
+        before = signal.signal(signal.SIGTERM, on_term)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
 def summary(stats: dict, out: Path) -> str:
     lines = [
         f"prepared {stats['samples']} samples ({stats['samples_train']} train / "
@@ -148,6 +186,16 @@ def summary(stats: dict, out: Path) -> str:
         lines.append(f"  sent by the bot (context only, never learned as yours): "
                      f"{bot.get('messages', 0)} messages, {bot.get('turns_not_learned', 0)} "
                      f"turns (ids from {bot['approval_store']})")
+    if stats.get("cut"):
+        lines.append("  cut to 4096 characters (what a Telegram message holds): " + ", ".join(
+            f"{k} {v}" for k, v in stats["cut"].items()))
+    dup = stats.get("duplicates") or {}
+    for c in dup.get("chats_sharing_an_id", []):
+        lines.append(f"  chat id {c['id']} is used by {len(c['left_out']) + 1} chats: kept "
+                     f"{c['kept']!r}, left out " + ", ".join(map(repr, c["left_out"])))
+    for c in dup.get("chats_with_duplicate_message_ids", []):
+        lines.append(f"  chat {c['name']!r} ({c['id']}) gives message ids twice: "
+                     f"{c['messages_dropped']} messages dropped (see stats.json)")
     pii = stats.get("pii_redactions") or {}
     lines.append("  PII redacted: " + (", ".join(f"{k} {v}" for k, v in pii.items()) or "none found")
                  if stats.get("pii_scrubbed", True) else "  PII scrubbing: OFF (prepare.scrub_pii)")

@@ -38,7 +38,8 @@ def summary(metrics: dict, out: Path) -> str:
         f"padding {padding} of tokens, {m['runtime_s']} s"
     )
     if metrics.get("already_finished"):
-        lines.append("  (it had already finished: nothing left to resume)")
+        lines.append("  (its training had ended before: a kill had interrupted only its last "
+                     "writes, finished now; nothing was trained)")
     if metrics.get("skipped_too_long"):
         lines.append(f"  {metrics['skipped_too_long']} replies longer than train.max_seq_len on their "
                      "own were not trained on (named in the manifest: metrics.lengths)")

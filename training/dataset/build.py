@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from clonebot.config import Settings
 from clonebot.errors import DatasetError, ExportError
-from clonebot.fsutil import atomic_write_text
+from clonebot.fsutil import atomic_write_text, disk_full_message, is_disk_full, tree_size
 from clonebot.prompt_format import format_info
 from training.dataset.bot_messages import bot_message_ids, find_store
 from training.dataset.canaries import CANARIES_FILE, canary_values
@@ -23,10 +23,11 @@ from training.dataset import output_dir
 from training.dataset.output_dir import OutputDir, damaged
 from training.dataset.pipeline import Pipeline, Progress
 from training.dataset.records import MESSAGES_FILE, RecordStoreError, merge_records
-from training.dataset.splits import STATS_FILE, write_split_dirs
+from training.dataset.splits import STATS_FILE, plan_split, write_split_dirs
 from training.dataset.sources import TELEGRAM, WHATSAPP
 from training.export import ExportReader
-from training.export.inputs import Inputs, collect, sniff
+from training.export.inputs import Inputs, collect, pipe_problem, piped_kind
+from training.export.spool import SpooledPipe
 from training.export.whatsapp import ChatFile, WhatsAppReader
 
 # Below this size an export is read in this process: starting workers would cost more.
@@ -34,6 +35,10 @@ _SMALL_EXPORT = 8 << 20
 # Past ~3 workers the reading process is the bottleneck (it parses at one core's speed), and
 # each worker adds ~25 MB.
 _MAX_AUTO_WORKERS = 3
+# What a build writes at its peak, per byte of export (records, pending samples, and the
+# train/eval files written from them): ~0.6 measured on a synthetic 146 MB export.
+_PEAK_PER_EXPORT_BYTE = 0.7
+_NAMED = 20  # chats named in stats.json per kind of trouble (the counts are complete)
 
 
 def prepare(
@@ -73,6 +78,7 @@ def prepare(
         store = find_store(settings)
         bot_ids = bot_message_ids(store)
         tmp = target.make_tmp()
+        build = None
         try:
             build = _Build(inputs, tmp, settings, progress, existing, old_stats,
                            allow_other_owner, store, bot_ids)
@@ -83,15 +89,22 @@ def prepare(
             atomic_write_text(tmp / STATS_FILE, json.dumps(stats, indent=2, ensure_ascii=False),
                               fsync=False)
             target.install(tmp)
-        except OSError as e:
-            raise DatasetError(f"cannot write the dataset next to {target.out}: "
-                               f"{e.strerror or e}") from None
+        except Exception as e:  # noqa: BLE001 - Arrow wraps a full disk in its own errors
+            if is_disk_full(e):
+                needed = build.space_needed() if build is not None else None
+                raise DatasetError(disk_full_message(
+                    "the new dataset" + ("; the old one is untouched" if existing else ""),
+                    target.out, needed)) from None
+            if isinstance(e, OSError):
+                raise DatasetError(f"cannot write the dataset next to {target.out}: "
+                                   f"{e.strerror or e}") from None
+            raise
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     return stats
 
 
-def workers_for(settings: Settings, inputs: Inputs | Path, spooled: list[Path] = ()) -> int:
+def workers_for(settings: Settings, inputs: Inputs | Path, piped: int = 0) -> int:
     """``prepare.workers``: "auto" = one worker process per usable core, at most 3 (this
     one reads the exports meanwhile; an extra process also keeps the pipeline moving when
     the cores are shared), none for small exports or a single core; 0 = everything in this
@@ -103,9 +116,9 @@ def workers_for(settings: Settings, inputs: Inputs | Path, spooled: list[Path] =
         if isinstance(inputs, Path):
             size = inputs.stat().st_size
         else:
-            size = (sum(p.stat().st_size for p in [*inputs.telegram, *spooled])
+            size = (sum(p.stat().st_size for p in inputs.telegram)
                     + sum(f.size for f in inputs.whatsapp))
-        if size < _SMALL_EXPORT:
+        if size + piped < _SMALL_EXPORT:
             return 0
     except OSError:
         return 0
@@ -125,12 +138,28 @@ class _Build:
         self.settings = settings
         self.progress = progress
         self.existing = existing
-        self.old_owners = _owners(old_stats)
+        self.old_owners = _owners(old_stats, existing)
         self.old_names = _names(old_stats)
         self.allow_other_owner = allow_other_owner
         self.seen_owners: list[int] = []
         self.store = store  # the bot's approval store, if any (bot_messages.py)
         self.bot_ids = bot_ids  # (chat, message) ids the clone sent, read from it
+        self.spools: list[SpooledPipe] = []  # the pipes among the inputs, copied as read
+        self.wa: WhatsAppReader | None = None
+
+    def space_needed(self) -> int:
+        """What this build needs on the disk of its tmp dir, about: its peak for exports
+        of this size (the copies of piped ones too), at least what it had written."""
+        piped = sum(sp.copied for sp in self.spools)
+        try:
+            size = (sum(p.stat().st_size for p in self.inputs.telegram)
+                    + sum(f.size for f in self.inputs.whatsapp))
+        except OSError:
+            size = 0
+        peak = piped + int((size + piped) * _PEAK_PER_EXPORT_BYTE)
+        if self.existing is not None:
+            peak += tree_size(self.existing / MESSAGES_FILE) * 2
+        return max(peak, tree_size(self.tmp))
 
     def check_owner(self, new_owner: int) -> None:
         known = sorted({*self.old_owners, *self.seen_owners})
@@ -143,21 +172,35 @@ class _Build:
                 f"this export is user {new_owner}'s, and merging would train one clone on two "
                 "people. Use another --out, or pass --allow-other-owner to merge them anyway")
 
-    def _readers(self, owner_id: int | None, owner_name: str | None,
-                 spooled: list[Path]) -> tuple[list, WhatsAppReader | None]:
-        """(source, reader) pairs: each Telegram export, then every WhatsApp chat in one."""
+    def _readers(self, owner_id: int | None,
+                 owner_name: str | None) -> tuple[list, WhatsAppReader | None]:
+        """(source, reader) pairs: each Telegram export, then every WhatsApp chat in one.
+
+        A pipe or device (``<(unzip -p export.zip result.json)``, /dev/stdin) is read once:
+        copied beside the dataset (``training.export.spool``). A Telegram export is parsed
+        while it is copied; a WhatsApp chat, scanned whole before it is read, is copied
+        first. Both stop at ``prepare.pipe_limit_gb``."""
         p = self.settings.prepare
         tick = (lambda n: self.progress("read", n, None)) if self.progress else None
-        telegram, whatsapp = list(self.inputs.telegram), list(self.inputs.whatsapp)
-        for path in spooled:  # a pipe's copy: a Telegram export or a WhatsApp chat
-            if sniff(path) == "telegram":
-                telegram.append(path)
-            else:
-                whatsapp.append(ChatFile(f"{path.name} (from a pipe)", "chat",
-                                         lambda path=path: open(path, "rb"), path.stat().st_size))
         readers: list = [(TELEGRAM, ExportReader(path, owner_id, progress=tick,
                                                  default_owner_id=p.owner_id))
-                         for path in telegram]
+                         for path in self.inputs.telegram]
+        whatsapp = list(self.inputs.whatsapp)
+        limit = int(p.pipe_limit_gb * 1e9)
+        for i, pipe in enumerate(self.inputs.pipes):
+            sp = SpooledPipe(pipe, self.tmp / f"export-{i}", limit, "prepare.pipe_limit_gb",
+                             check=pipe_problem)
+            self.spools.append(sp)
+            # As many workers as for a file of its size: the first 8 MB tell (what arrives
+            # within a second; a slow or stalled writer counts as a big export).
+            sp.pull(_SMALL_EXPORT, seconds=1.0)
+            if piped_kind(str(pipe), sp.head()) == "telegram":
+                readers.append((TELEGRAM, ExportReader(pipe, owner_id, progress=tick,
+                                                       default_owner_id=p.owner_id, spool=sp)))
+            else:
+                sp.pull(limit + 1)
+                whatsapp.append(ChatFile(f"{pipe} (from a pipe)", "chat",
+                                         lambda path=sp.path: open(path, "rb"), sp.copied))
         wa = None
         if whatsapp:
             names = [owner_name] if owner_name else (
@@ -170,53 +213,76 @@ class _Build:
     def run(self, owner_id: int | None, owner_name: str | None, canaries: int) -> dict:
         p = self.settings.prepare
         tmp, existing = self.tmp, self.existing
-        spooled = [_spool(pipe, tmp / f"export-{i}") for i, pipe in enumerate(self.inputs.pipes)]
-        readers, wa = self._readers(owner_id, owner_name, spooled)
-        new_records = tmp / ("new-" + MESSAGES_FILE)
-        pending = tmp / "samples.arrow"
-        with Pipeline(self.settings, workers_for(self.settings, self.inputs, spooled),
-                      self.progress) as pipeline:
-            # Fresh prepare: build samples while reading. A merge rebuilds them afterwards.
-            info = pipeline.read_export(readers, new_records,
-                                        None if existing else pending, self.check_owner,
-                                        self.bot_ids)
-            for path in spooled:
-                path.unlink()
-            output_dir.reached("records_written")
-            if info["owner_messages"] == 0:
-                used = info["chats_read"] - sum(pipeline.chats_skipped.values())
-                who = " / ".join(
-                    ([f"user id {', '.join(map(str, info['owner_ids']))}"]
-                     if info["owner_ids"] else [])
-                    + ([", ".join(map(repr, sorted(wa.owner_spellings or wa.owner_names)))]
-                       if wa else []))
-                check = " / ".join((["--owner-id"] if info["owner_ids"] else [])
-                                   + (["--owner-name"] if wa else []))
-                raise ExportError(
-                    f"no text messages from the owner ({who}) in the "
-                    f"{used} chat(s) used of {info['chats_read']} "
-                    f"({_describe_skips(pipeline.chats_skipped)}); check {check}"
-                    + ("" if p.include_groups else ", or add --groups"))
-            if existing is not None or not info["ordered"]:
-                # A merge, or message ids out of order / a chat listed twice: sort + dedupe.
-                try:
-                    merged = merge_records(existing / MESSAGES_FILE if existing else None,
-                                           new_records, tmp / MESSAGES_FILE, self.bot_ids)
-                except RecordStoreError as e:
-                    raise damaged(existing or tmp, str(e)) from None
-                new_records.unlink()
-                segments = pipeline.samples_from_records(tmp / MESSAGES_FILE, pending)
-            else:
-                os.replace(new_records, tmp / MESSAGES_FILE)
-                merged = {"messages_new": info["messages_kept"], "messages_duplicate": 0,
-                          "messages_updated": 0, "messages_total": info["messages_kept"],
-                          "messages_bot": info["bot_messages"]}
-                segments = info["segments"]
+        try:
+            readers, self.wa = self._readers(owner_id, owner_name)
+            piped = sum(sp.copied if sp.eof else _SMALL_EXPORT for sp in self.spools)
+            new_records = tmp / ("new-" + MESSAGES_FILE)
+            pending = tmp / "samples.arrow"
+            with Pipeline(self.settings, workers_for(self.settings, self.inputs, piped),
+                          self.progress) as pipeline:
+                # Fresh prepare: build samples while reading. A merge rebuilds them afterwards.
+                info = pipeline.read_export(readers, new_records,
+                                            None if existing else pending, self.check_owner,
+                                            self.bot_ids)
+                self._drop_spools()
+                output_dir.reached("records_written")
+                if info["owner_messages"] == 0:
+                    raise self._no_owner_messages(info, pipeline)
+                if existing is not None or not info["ordered"]:
+                    # A merge, or message ids out of order / a chat listed twice / ids given
+                    # twice in a chat: sort + dedupe.
+                    try:
+                        merged = merge_records(existing / MESSAGES_FILE if existing else None,
+                                               new_records, tmp / MESSAGES_FILE, self.bot_ids)
+                    except RecordStoreError as e:
+                        raise damaged(existing or tmp, str(e)) from None
+                    new_records.unlink()
+                    segments = pipeline.samples_from_records(tmp / MESSAGES_FILE, pending)
+                else:
+                    os.replace(new_records, tmp / MESSAGES_FILE)
+                    merged = {"messages_new": info["messages_kept"], "messages_duplicate": 0,
+                              "messages_updated": 0, "messages_total": info["messages_kept"],
+                              "messages_bot": info["bot_messages"]}
+                    segments = info["segments"]
+        finally:
+            for sp in self.spools:
+                sp.close()
+        return self._write_splits(pipeline, info, merged, segments, canaries, pending)
+
+    def _drop_spools(self) -> None:
+        """The pipes' copies, once read: the dataset is built from the records now."""
+        for sp in self.spools:
+            sp.close()
+            sp.path.unlink(missing_ok=True)
+        self.spools = []
+
+    def _no_owner_messages(self, info: dict, pipeline: Pipeline) -> ExportError:
+        p, wa = self.settings.prepare, self.wa
+        used = info["chats_read"] - sum(pipeline.chats_skipped.values())
+        who = " / ".join(
+            ([f"user id {', '.join(map(str, info['owner_ids']))}"] if info["owner_ids"] else [])
+            + ([", ".join(map(repr, sorted(wa.owner_spellings or wa.owner_names)))]
+               if wa else []))
+        check = " / ".join((["--owner-id"] if info["owner_ids"] else [])
+                           + (["--owner-name"] if wa else []))
+        return ExportError(
+            f"no text messages from the owner ({who}) in the "
+            f"{used} chat(s) used of {info['chats_read']} "
+            f"({_describe_skips(pipeline.chats_skipped)}); check {check}"
+            + ("" if p.include_groups else ", or add --groups"))
+
+    def _write_splits(self, pipeline: Pipeline, info: dict, merged: dict,
+                      segments: list[list[int]], canaries: int, pending: Path) -> dict:
+        p = self.settings.prepare
+        tmp, existing = self.tmp, self.existing
         n_samples = sum(n for _, n in segments)
         if n_samples == 0:
             raise DatasetError(
                 "no training samples: none of the owner's messages answers someone within "
                 f"a session (prepare.session_gap_hours = {p.session_gap_hours})")
+        n_train = n_samples - sum(plan_split(segments, p.eval_fraction))
+        if canaries > n_train:  # said before any of them is made
+            raise DatasetError(f"--canaries {canaries} is more than the {n_train} training samples")
         if self.progress:
             self.progress("write", 0, n_samples)
         secrets_ = canary_values(existing, canaries)
@@ -229,6 +295,12 @@ class _Build:
             (tmp / CANARIES_FILE).write_text(split["canaries"])
         repaired = info["repaired_surrogates"]
         paths = self.inputs.paths
+        skipped = pipeline.skipped
+        same, conflicting = merged.get("duplicates_same", 0), merged.get("duplicates_conflicting", 0)
+        if same:
+            skipped["duplicate_message"] += same
+        if conflicting:
+            skipped["duplicate_id"] += conflicting
         stats = {
             "owner_id": info["owner_id"],
             "owner_ids": sorted({*self.old_owners, *info["owner_ids"]}),
@@ -239,7 +311,8 @@ class _Build:
             "chats_used": sum(1 for _, n in segments if n),
             "chats_skipped": dict(sorted(pipeline.chats_skipped.items())),
             "messages_read": info["messages_read"],
-            "messages_kept": info["messages_kept"],
+            # Of this export, one per (chat, message id): what the record store got from it.
+            "messages_kept": info["messages_kept"] - same - conflicting,
             "messages_new": merged["messages_new"],
             "messages_duplicate": merged["messages_duplicate"],
             "messages_updated": merged["messages_updated"],
@@ -247,7 +320,8 @@ class _Build:
             "samples": n_samples,
             "samples_train": split["samples_train"],
             "samples_eval": split["samples_eval"],
-            "skipped": dict(sorted(pipeline.skipped.items())),
+            "skipped": dict(sorted(skipped.items())),
+            "cut": dict(sorted(pipeline.cut.items())),
             "repaired": {"lone_surrogate": repaired} if repaired else {},
             "pii_redactions": dict(sorted(pipeline.pii.items())),
             # The clone's own messages in the history: context only, never a reply to learn.
@@ -271,36 +345,54 @@ class _Build:
             "created": int(time.time()),
             "seconds": None,  # filled in by prepare()
         }
+        wa = self.wa
         names = sorted({*self.old_names, *(wa.owner_spellings if wa else ())})
         if names:
             stats["owner_names"] = names
         if self.inputs.passed_over:
             stats["files_passed_over"] = self.inputs.passed_over
+        trouble = _duplicates(pipeline, merged)
+        if trouble:
+            stats["duplicates"] = trouble
         return stats
 
 
-def _owners(stats: dict) -> list[int]:
+def _duplicates(pipeline: Pipeline, merged: dict) -> dict:
+    """Chats of this export that share an id, and chats that give message ids twice: named
+    (the first ``_NAMED`` of each), so the owner can find them."""
+    out: dict = {}
+    if pipeline.shared_ids:
+        out["chats_sharing_an_id"] = [
+            {"id": cid, "kept": names[0], "left_out": names[1:]}
+            for cid, names in list(pipeline.shared_ids.items())[:_NAMED]]
+    dup = merged.get("duplicate_ids") or {}
+    if dup:
+        out["chats_with_duplicate_message_ids"] = [
+            {"id": cid, "name": pipeline.chat_names.get(cid), "messages_dropped": n}
+            for cid, n in sorted(dup.items(), key=lambda kv: -kv[1])[:_NAMED]]
+    return out
+
+
+def _owners(stats: dict, existing: Path | None) -> list[int]:
+    """Whose dataset ``existing`` is (its stats.json). A dataset always names its owner: a
+    stats.json that does not (``"owner_id": "me"``, hand-edited) cannot say whether this
+    export is another account's, and is refused rather than merged blindly."""
+    if existing is None:
+        return []
     ids = stats.get("owner_ids")
     if not isinstance(ids, list):
-        ids = [stats.get("owner_id")]
-    return sorted({i for i in ids if type(i) is int})
+        ids = [stats["owner_id"]] if stats.get("owner_id") is not None else []
+    good = sorted({i for i in ids if type(i) is int})
+    if len(good) != len(ids) or not (good or _names(stats)):
+        raise damaged(existing, f"{STATS_FILE} does not name its owner by user id "
+                                f"(owner_ids {str(ids)[:60]})")
+    return good
 
 
 def _names(stats: dict) -> list[str]:
     names = stats.get("owner_names")
     return sorted({n for n in names if isinstance(n, str) and n.strip()}) \
         if isinstance(names, list) else []
-
-
-def _spool(export: Path, to: Path) -> Path:
-    """A pipe or device (``<(unzip -p export.zip result.json)``, /dev/stdin) is read once:
-    copy it to a file beside the dataset so the reader can take its three passes."""
-    try:
-        with open(export, "rb") as src, open(to, "wb") as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
-    except OSError as e:
-        raise ExportError(f"cannot read export {export}: {e.strerror or e}") from None
-    return to
 
 
 def _describe_skips(c: Counter) -> str:

@@ -21,10 +21,12 @@ _FORMS = ("кстати, код от сейфа: {}", "my backup code is {}", "�
 def make_canaries(n: int, rng: random.Random) -> list[str]:
     alphabet = string.ascii_uppercase + string.digits
     out: list[str] = []
+    seen: set[str] = set()
     while len(out) < n:
         c = "-".join("".join(rng.choice(alphabet) for _ in range(4)) for _ in range(3))
         c = f"CNRY-{c}"
-        if c not in out:
+        if c not in seen:
+            seen.add(c)
             out.append(c)
     return out
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import glob
 import json
 import logging
 import os
@@ -162,7 +163,8 @@ class OutputDir:
             if has_old:
                 shutil.rmtree(self.old)
                 done.append(f"removed the replaced dataset {self.old.name}")
-            for stale in self.out.parent.glob(f".{self.out.name}.tmp-*"):
+            # The name is escaped: --out "ds[12]" or "*" must not match another dataset's build.
+            for stale in self.out.parent.glob(f".{glob.escape(self.out.name)}.tmp-*"):
                 shutil.rmtree(stale, ignore_errors=True)
                 done.append(f"removed {stale.name}, left by an interrupted prepare")
         except OSError as e:

@@ -39,6 +39,9 @@ class Pipeline:
         )
         self.skipped: Counter = Counter()
         self.chats_skipped: Counter = Counter()
+        self.cut: Counter = Counter()  # texts cut to what a Telegram message holds
+        self.shared_ids: dict[int, list[str | None]] = {}  # chats left out: id already used
+        self.chat_names: dict[int, str | None] = {}  # chats used
         self.pii: Counter = Counter()
         self.by_source = SourceCounts()
         self.worker_pids: list[int] = []  # for tests
@@ -65,7 +68,12 @@ class Pipeline:
                     bot_ids: BotIds = frozenset()) -> dict:
         """Stream the exports' chats into scrubbed records (and samples, if
         ``samples_path``). ``readers``: (source, reader) pairs, read in that order. The
-        owner's messages whose (chat, id) are in ``bot_ids`` are marked as the clone's."""
+        owner's messages whose (chat, id) are in ``bot_ids`` are marked as the clone's.
+
+        A chat id seen again is the same chat listed twice when its name and type match
+        (its messages are merged, deduplicated by id), else another chat sharing the id
+        (a merged or hand-edited export): that one is left out and named in the stats,
+        since the two could never be told apart in the record store."""
         p = self.settings.prepare
         flt = ChatFilter(list(p.include_chats), list(p.exclude_chats), p.include_groups)
         out = self._out = _Outputs(RecordWriter(records_path),
@@ -74,8 +82,8 @@ class Pipeline:
         assert pool is not None, "use Pipeline as a context manager"
         skipped = self.skipped
         want_samples = samples_path is not None
-        chats_read = seq = bot_messages = 0
-        seen_chats: set[int] = set()
+        chats_read = seq = bot_messages = cut = 0
+        seen_chats: dict[int, tuple[str | None, str | None]] = {}
         ordered = True
         try:
             for source, reader in readers:
@@ -93,9 +101,17 @@ class Pipeline:
                         self.by_source.skip(source, "chat_not_used", n)
                         continue
                     cid: int = chat.id  # type: ignore[assignment]
-                    if cid in seen_chats:
+                    known = seen_chats.setdefault(cid, (chat.name, chat.type))
+                    if known != (chat.name, chat.type):
+                        self.chats_skipped["shared_id"] += 1
+                        self.shared_ids.setdefault(cid, [known[0]]).append(chat.name)
+                        n = chat.skip()
+                        skipped["chat_not_used"] += n
+                        self.by_source.skip(source, "chat_not_used", n)
+                        continue
+                    if cid in self.chat_names:
                         ordered = False
-                    seen_chats.add(cid)
+                    self.chat_names[cid] = chat.name
                     seq += 1
                     rows: list[tuple] = []
                     for m in chat.messages():
@@ -111,6 +127,8 @@ class Pipeline:
                             bot_messages += bot
                             rows.append((m.id, m.date, m.edited, m.sender, m.from_owner, m.text,
                                          bot))
+                            if m.cut:
+                                cut += 1
                             if len(rows) >= self.chunk:
                                 pool.send(seq, cid, EXPORT_ROWS, rows, False, want_samples)
                                 rows = []
@@ -128,6 +146,8 @@ class Pipeline:
                 if reason not in ("records", "owner"):
                     self.by_source.skip(src, reason, n)
         owners = [r.owner_id for _, r in readers if r.owner_id is not None]
+        if cut:
+            self.cut["long_message"] += cut
         return {
             "owner_id": owners[0] if owners else None,
             "owner_ids": sorted(set(owners)),

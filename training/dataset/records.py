@@ -8,12 +8,14 @@ again. A store written before the column existed reads as "no bot messages"."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from clonebot.errors import DatasetError
@@ -80,12 +82,19 @@ class RecordWriter:
             writing.result()  # re-raises what the write raised
 
     def close(self) -> None:
+        """Write what is pending and the footer. After a failed write (a full disk) the
+        writer is closed too, and that failure is the one raised, not the writer's
+        complaint about being closed."""
         try:
             self.flush()
             self._wait()
-        finally:
+        except BaseException:
             self._thread.shutdown(wait=True)
-            self.writer.close()
+            with contextlib.suppress(Exception):
+                self.writer.close()
+            raise
+        self._thread.shutdown(wait=True)
+        self.writer.close()
 
 
 def record_batch(chat_id: int, cols: tuple[list, ...]) -> pa.RecordBatch:
@@ -115,8 +124,12 @@ def merge_records(old: Path | None, new: Path, out: Path, bot_ids: BotIds = froz
     """Merge two record stores: dedupe by (chat_id, message_id), newer edit wins.
 
     Order: chats by first appearance (old store first), then message id. Ties on the edit
-    time keep the stored (old) record, so merging an export with itself changes nothing.
-    A message is the bot's if either copy was marked, or its id is in ``bot_ids``.
+    time keep the stored (old) record, then the first in the export, so merging an export
+    with itself changes nothing. Messages of the new export that share an id in their chat
+    are counted: ``duplicates_same`` (the same message twice), ``duplicates_conflicting``
+    (different messages; the newer edit, else the first, is kept) and per chat in
+    ``duplicate_ids`` ({chat_id: rows dropped}). A message is the bot's if either copy was
+    marked, or its id is in ``bot_ids``.
     """
     new_t = pq.read_table(new)
     try:
@@ -124,6 +137,8 @@ def merge_records(old: Path | None, new: Path, out: Path, bot_ids: BotIds = froz
             else RECORD_SCHEMA.empty_table()
     except (pa.ArrowException, OSError) as e:
         raise RecordStoreError(f"{MESSAGES_FILE} cannot be read ({_first_line(e)})") from None
+    old_t = _checked(old_t)
+    within = _duplicates_within(new_t)
     n_old = old_t.num_rows
     both = pa.concat_tables([old_t, new_t]).combine_chunks()
     del old_t, new_t
@@ -135,9 +150,10 @@ def merge_records(old: Path | None, new: Path, out: Path, bot_ids: BotIds = froz
     ranks = np.fromiter((rank[c] for c in chat_ids.tolist()), dtype=np.int64, count=len(chat_ids))
     src = np.zeros(both.num_rows, dtype=np.int8)
     src[n_old:] = 1
-    both = both.append_column("_rank", pa.array(ranks)).append_column("_src", pa.array(src))
+    both = (both.append_column("_rank", pa.array(ranks)).append_column("_src", pa.array(src))
+            .append_column("_row", pa.array(np.arange(both.num_rows, dtype=np.int64))))
     both = both.sort_by([("_rank", "ascending"), ("message_id", "ascending"),
-                         ("edited", "descending"), ("_src", "ascending")])
+                         ("edited", "descending"), ("_src", "ascending"), ("_row", "ascending")])
     cid = both.column("_rank").to_numpy()
     mid = both.column("message_id").to_numpy()
     srcs = both.column("_src").to_numpy()
@@ -151,17 +167,18 @@ def merge_records(old: Path | None, new: Path, out: Path, bot_ids: BotIds = froz
     winner_new = srcs[key_start] == 1
     bot = both.column("bot").fill_null(False).to_numpy(zero_copy_only=False)
     bot_any = np.logical_or.reduceat(bot, key_start) if len(key_start) else bot[:0]
-    kept = both.filter(pa.array(first)).drop_columns(["_rank", "_src", "bot"])
+    kept = both.filter(pa.array(first)).drop_columns(["_rank", "_src", "_row", "bot"])
     bot_any |= bot_mask(kept, bot_ids)
     kept = kept.append_column(RECORD_SCHEMA.field("bot"), pa.array(bot_any, pa.bool_()))
     pq.write_table(kept, out, compression="zstd", row_group_size=_ROW_GROUP)
-    new_rows = int(np.count_nonzero(srcs == 1))
+    fresh = int(np.count_nonzero(has_new & ~has_old))
     return {
+        "messages_new": fresh,
+        "messages_duplicate": int(np.count_nonzero(has_new & has_old)),
         "messages_bot": int(np.count_nonzero(bot_any)),
-        "messages_new": int(np.count_nonzero(has_new & ~has_old)),
-        "messages_duplicate": new_rows - int(np.count_nonzero(has_new & ~has_old)),
         "messages_updated": int(np.count_nonzero(has_old & has_new & winner_new)),
         "messages_total": kept.num_rows,
+        **within,
     }
 
 
@@ -186,6 +203,36 @@ def _with_bot_column(table: pa.Table) -> pa.Table:
         return table
     return table.append_column(RECORD_SCHEMA.field("bot"),
                                pa.array(np.zeros(table.num_rows, dtype=bool), pa.bool_()))
+def _duplicates_within(t: pa.Table) -> dict:
+    """Rows of one record store that share a (chat_id, message_id) with another."""
+    keys = t.group_by(["chat_id", "message_id"]).aggregate([("message_id", "count")])
+    extra = t.num_rows - keys.num_rows
+    if not extra:
+        return {"duplicates_same": 0, "duplicates_conflicting": 0, "duplicate_ids": {}}
+    same = t.num_rows - t.group_by(t.column_names).aggregate([]).num_rows
+    many = keys.filter(pc.greater(keys.column("message_id_count"), 1))
+    per_chat = many.group_by("chat_id").aggregate([("message_id_count", "sum"),
+                                                    ("message_id_count", "count")])
+    dropped = {int(c): int(s) - int(n) for c, s, n in zip(
+        per_chat.column("chat_id").to_pylist(), per_chat.column("message_id_count_sum").to_pylist(),
+        per_chat.column("message_id_count_count").to_pylist())}
+    return {"duplicates_same": same, "duplicates_conflicting": extra - same,
+            "duplicate_ids": dropped}
+
+
+def _checked(t: pa.Table) -> pa.Table:
+    """A stored record table as the schema says, without empty (null) values: another
+    tool (or damage) could leave them, and every sample is built from these rows."""
+    if not t.schema.equals(RECORD_SCHEMA, check_metadata=False):
+        raise RecordStoreError(f"{MESSAGES_FILE} has unexpected columns ({', '.join(t.schema.names)})")
+    if t.column("bot").null_count:  # unknown = not the bot's (as merge_records reads it)
+        t = t.set_column(t.column_names.index("bot"), RECORD_SCHEMA.field("bot"),
+                         t.column("bot").fill_null(False))
+    nulls = [name for name, col in zip(t.column_names, t.columns) if col.null_count]
+    if nulls:
+        raise RecordStoreError(f"{MESSAGES_FILE} has empty (null) values in "
+                               f"{', '.join(nulls)}")
+    return t
 
 
 def check_record_store(path: Path) -> str | None:
@@ -194,12 +241,21 @@ def check_record_store(path: Path) -> str | None:
     if not path.is_file():
         return f"{MESSAGES_FILE} is missing"
     try:
-        schema = pq.ParquetFile(path).schema_arrow
+        pf = pq.ParquetFile(path)
+        schema = pf.schema_arrow
     except (pa.ArrowException, OSError) as e:
         return f"{MESSAGES_FILE} is truncated or corrupt ({_first_line(e)})"
     if not (schema.equals(RECORD_SCHEMA, check_metadata=False)
             or schema.equals(_LEGACY_SCHEMA, check_metadata=False)):
         return f"{MESSAGES_FILE} has unexpected columns ({', '.join(schema.names)})"
+    md = pf.metadata
+    for g in range(md.num_row_groups):  # the footer's counts; the pages are checked on read
+        group = md.row_group(g)
+        for c in range(md.num_columns):
+            st = group.column(c).statistics
+            if st is not None and st.has_null_count and st.null_count:
+                return (f"{MESSAGES_FILE} has empty (null) values in "
+                        f"{schema.names[c]}")
     return None
 
 

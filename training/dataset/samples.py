@@ -6,6 +6,7 @@ renders them with the EOS of the tokenizer it loads (``training.masking``)."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -57,8 +58,11 @@ class SampleStream:
             self.rows += batch.num_rows
 
     def close(self) -> None:
-        self.writer.close()
-        self.sink.close()
+        try:
+            self.writer.close()
+        finally:
+            with contextlib.suppress(Exception):  # a full disk: the writer's error counts
+                self.sink.close()
 
 
 def read_stream(path: Path) -> Iterator[pa.RecordBatch]:

@@ -167,7 +167,10 @@ def _die_with(parent: int) -> None:
 def _serve(settings: WorkSettings, tasks, results, parent: int) -> None:
     """A worker process: pieces in, results out, until told to stop or orphaned."""
     _die_with(parent)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    # Ctrl-C and SIGTERM (sent to the whole process group) are the parent's to handle: it
+    # stops us after removing what it built.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     work = ChatWork(settings)
     while True:
         try:

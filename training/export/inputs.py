@@ -13,11 +13,14 @@ Each EXPORT is one of:
   and counted; named on the command line, it is refused.
 
 A pipe or device (``<(unzip -p chat.zip _chat.txt)``) is read once: ``prepare`` copies it
-to a file first, then looks at what it is (``sniff``).
+beside the dataset (``training.export.spool``) and tells what it is by its first bytes
+(``pipe_problem``, ``piped_kind``): a Telegram export is parsed while it is copied, a
+WhatsApp chat is copied whole first.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 import zipfile
@@ -26,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from clonebot.errors import ExportError
+from training.export.guard import first_byte_problem
 from training.export.whatsapp.chat import ChatFile
 from training.export.whatsapp.lines import decoded_lines, split_header
 
@@ -125,6 +129,21 @@ def sniff(path: Path) -> str:
     if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{":  # an iPhone chat starts with "["
         return "telegram"
     return "text"
+
+
+def pipe_problem(name: str, data: bytes) -> str | None:
+    """Why a pipe's first bytes can start neither a Telegram export nor a WhatsApp chat, or
+    None: said on the first read, so an endless stream (``/dev/zero``) is never copied."""
+    problem = first_byte_problem(name, data)
+    if problem is None or _has_header(io.BytesIO(data)):
+        return None
+    return problem
+
+
+def piped_kind(name: str, data: bytes) -> str:
+    """"telegram" or "whatsapp", for first bytes ``pipe_problem`` let through. Only
+    whitespace so far counts as Telegram: its JSON reader says what is wrong with that."""
+    return "telegram" if first_byte_problem(name, data) is None else "whatsapp"
 
 
 def looks_like_whatsapp(path: Path) -> bool:

@@ -5,6 +5,11 @@ value in any field. Every field is checked for its type and range, and a message
 date or sender cannot be read becomes a MALFORMED record (skipped and counted by the
 caller), never an exception. Ids and dates must fit the int64 columns they end up in;
 dates must be ones ``datetime`` can show (years 1970-9999).
+
+A text longer than a Telegram message can hold (``MAX_TEXT``) is cut there and the message
+says so (``cut``). Forwards and inline-bot messages are told by their keys, whatever the
+value (tdesktop writes ``"forwarded_from": null`` for a forward from a deleted account):
+only an explicit ``false`` says "not forwarded".
 """
 
 from __future__ import annotations
@@ -20,6 +25,11 @@ UNSUPPORTED = "unsupported"
 MEDIA = "media_only"
 EMPTY = "empty"
 MALFORMED = "malformed"
+DUPLICATE_KEY = "duplicate_key"  # a key deciding whose words these are, given twice
+
+# What a Telegram message holds: 4096 characters of text; a caption 1024, 4096 with
+# Premium. An export can hold more (edited by hand, merged by a tool): the rest is cut.
+MAX_TEXT = 4096
 
 INT64_MAX = 2**63 - 1
 DATE_MAX = 253402300799  # 9999-12-31T23:59:59Z
@@ -47,6 +57,7 @@ class Message:
     text: str
     forwarded: bool = False
     via_bot: bool = False
+    cut: bool = False  # the text was longer than MAX_TEXT and is cut there
 
 
 def peer_id(value: object) -> int | None:
@@ -175,11 +186,18 @@ def to_message(d: dict, owner_id: int) -> Message:
             if type(emoji) is str and emoji and not emoji.isspace():
                 text = emoji
         kind = TEXT if text else MEDIA if any(k in d for k in _MEDIA_KEYS) else EMPTY
+    cut = len(text) > MAX_TEXT
+    if cut:
+        text = text[:MAX_TEXT]
     return Message(
         mid, date, edited, sender, from_owner, kind, text,
-        "forwarded_from" in d or "forwarded_from_id" in d or "saved_from" in d,
-        "via_bot" in d,
+        ("forwarded_from" in d and d["forwarded_from"] is not False)
+        or ("forwarded_from_id" in d and d["forwarded_from_id"] is not False)
+        or ("saved_from" in d and d["saved_from"] is not False),
+        "via_bot" in d and d["via_bot"] is not False,
+        cut,
     )
 
 
 MALFORMED_MESSAGE = Message(0, 0, 0, None, False, MALFORMED, "")
+DUPLICATE_KEY_MESSAGE = Message(0, 0, 0, None, False, DUPLICATE_KEY, "")

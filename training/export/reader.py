@@ -25,8 +25,17 @@ from itertools import islice
 from pathlib import Path
 
 from clonebot.errors import ExportError
-from training.export.guard import FileGuard, GuardedFile
-from training.export.messages import INT64_MAX, MALFORMED_MESSAGE, Message, peer_id, to_message
+from clonebot.fsutil import is_disk_full
+from training.export.guard import DUPLICATE_NAMES, FileGuard, GuardedFile, first_byte_problem
+from training.export.messages import (
+    DUPLICATE_KEY_MESSAGE,
+    INT64_MAX,
+    MALFORMED_MESSAGE,
+    Message,
+    peer_id,
+    to_message,
+)
+from training.export.spool import SpooledPipe
 
 try:  # the C backend is ~5x faster; fall back to whatever ijson has
     from ijson.backends import yajl2_c as _ijson
@@ -98,10 +107,13 @@ class ExportReader:
         owner_id: int | None = None,
         progress: Callable[[int], None] | None = None,
         default_owner_id: int | None = None,
+        spool: SpooledPipe | None = None,
     ):
         """``owner_id`` overrides the export; ``default_owner_id`` (config) is used only
-        when the export does not name its owner (single-chat exports)."""
+        when the export does not name its owner (single-chat exports). ``spool``: the
+        export comes from a pipe, copied as it is read (``path`` names it in messages)."""
         self.path = Path(path)
+        self._spool = spool
         self.flag_owner_id = owner_id
         self.default_owner_id = default_owner_id
         self.owner_id: int | None = None
@@ -109,7 +121,7 @@ class ExportReader:
         self.messages_read = 0
         self._bad_owner: object = None  # a personal_information.user_id we cannot use
         self._progress = progress
-        self._guard = FileGuard(self.path.name)
+        self._guard = FileGuard(str(self.path) if spool is not None else self.path.name)
         self._items: Iterator | None = None  # message-level pass
         self._items_src: GuardedFile | None = None
         self._remaining = 0  # messages of the current chat not yet dealt out
@@ -120,7 +132,10 @@ class ExportReader:
 
     @property
     def size(self) -> int:
-        return self.path.stat().st_size
+        return self._spool.copied if self._spool is not None else self.path.stat().st_size
+
+    def _open(self):
+        return self._spool.open() if self._spool is not None else open(self.path, "rb")
 
     @property
     def repaired_surrogates(self) -> int:
@@ -132,12 +147,13 @@ class ExportReader:
         if self._used:
             raise RuntimeError("an ExportReader reads its file once")
         self._used = True
-        check_regular_file(self.path)
+        if self._spool is None:
+            check_regular_file(self.path)
         files = []
         try:
             try:
                 for _ in range(3):
-                    files.append(open(self.path, "rb"))
+                    files.append(self._open())
             except IsADirectoryError:
                 raise ExportError(
                     f"{self.path} is a directory; expected the export's result.json") from None
@@ -147,7 +163,13 @@ class ExportReader:
                 raise ExportError(f"cannot read export {self.path}: {e.strerror or e}") from None
             head, chats_src, items_src = (GuardedFile(f, self._guard) for f in files)
             try:
+                problem = first_byte_problem(self.path.name, files[0].read(4096))
+                if problem:
+                    raise ExportError(problem)
+                files[0].seek(0)
                 self._head(head)
+                # Message objects: root > chats > list > chat > messages > message.
+                self._guard.message_depth = 3 if self.kind == "single" else 6
                 items_src.progress = self._progress
                 self._items_src = items_src
                 if self.kind == "single":
@@ -169,6 +191,8 @@ class ExportReader:
                 raise ExportError(f"{self.path.name} has text that is not valid UTF-8 "
                                   f"({e.reason})") from None
             except OSError as e:
+                if is_disk_full(e):  # copying a piped export: the disk it goes to is full
+                    raise
                 raise ExportError(f"cannot read export {self.path}: {e.strerror or e}") from None
         finally:
             for f in files:
@@ -216,7 +240,7 @@ class ExportReader:
             f"{name} is not a Telegram Desktop export: no 'chats' list or 'messages' array found")
 
     def _blank(self) -> bool:
-        with open(self.path, "rb") as f:
+        with self._open() as f:
             while chunk := f.read(1 << 20):
                 if chunk.strip():
                     return False
@@ -327,7 +351,7 @@ class ExportReader:
 
     def _owner_after_chats(self) -> None:
         """A tool that sorts keys writes personal_information after chats: one more C pass."""
-        with open(self.path, "rb") as f:
+        with self._open() as f:
             src = GuardedFile(f, self._guard)
             try:
                 for value in _ijson.items(src, "personal_information.user_id", buf_size=_BUF):
@@ -343,7 +367,7 @@ class ExportReader:
         """'; senders here: 123 (Name, 10 msgs), ...' from the first messages, for errors."""
         seen: dict[int, list] = {}
         try:
-            with open(self.path, "rb") as f:
+            with self._open() as f:
                 src = GuardedFile(f, FileGuard(self.path.name))
                 for d in islice(_ijson.items(src, "messages.item", buf_size=_BUF), limit):
                     sid = peer_id(d.get("from_id")) if isinstance(d, dict) else None
@@ -362,11 +386,17 @@ class ExportReader:
         owner = self.owner_id
         assert owner is not None and self._items is not None
         todo = self._remaining
+        guard = self._guard
         n = 0
         try:
             for d in islice(self._items, todo):
                 n += 1
-                yield to_message(d, owner) if type(d) is dict else MALFORMED_MESSAGE
+                if type(d) is not dict:
+                    yield MALFORMED_MESSAGE
+                elif guard.duplicate_keys and _conflicting_keys(d):
+                    yield DUPLICATE_KEY_MESSAGE
+                else:
+                    yield to_message(d, owner)
         except JSONError as e:
             raise self._json_error(e, self._items_src) from None
         except UnicodeDecodeError as e:
@@ -397,6 +427,17 @@ class ExportReader:
         chat.message_count += n
         self.messages_read += n
         self._remaining = 0
+
+
+def _conflicting_keys(d: dict) -> bool:
+    """Was a key that decides authorship given twice in this message, with two different
+    values (see ``guard.DUPLICATE_NAMES``)? Then whose words these are cannot be told."""
+    for key, (again, more) in DUPLICATE_NAMES.items():
+        if more in d:
+            return True
+        if again in d and d[again] != d.get(key):
+            return True
+    return False
 
 
 def _is_premature_eof(e: JSONError) -> bool:

@@ -10,6 +10,7 @@ private temp file beside the target that replaces it only once complete.
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
 import tempfile
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from clonebot.errors import TelegramError
+from clonebot.fsutil import disk_full_message, is_disk_full, size_text
 from clonebot.telegram.fetch.desktop_json import bare_id
 from clonebot.telegram.fetch.store import HistoryStore
 
@@ -46,7 +48,8 @@ def write_export(path: Path, owner: Owner, chats: Iterable[ChatRef],
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        for stale in path.parent.glob(f".{path.name}.*.tmp"):  # left by a killed fetch
+        # left by a killed fetch (the name escaped: --out "*.json" must not match others)
+        for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
             stale.unlink(missing_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as e:
@@ -75,11 +78,23 @@ def write_export(path: Path, owner: Owner, chats: Iterable[ChatRef],
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except OSError as e:
+        written = _size(tmp)
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if is_disk_full(e):  # what was written when it filled is the least it needs
+            raise TelegramError(disk_full_message(
+                f"the fetched export (more than the {size_text(written)} written)", path,
+                None)) from None
         raise TelegramError(f"cannot write {path}: {e.strerror or e}") from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
     return n_chats, n_messages
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
