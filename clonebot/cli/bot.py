@@ -105,17 +105,17 @@ def export(app: AppContext, out: Path | None, adapter: str | None) -> None:
     """Write preference pairs (prompt, chosen, rejected) as JSONL for DPO-style training."""
     from clonebot import versions
     from clonebot.approval.feedback import preference_pairs
-    from clonebot.approval.store import ApprovalStore
+    from clonebot.state.store import StateStore
     from clonebot.errors import CloneBotError
     from clonebot.model.manifest import read_manifest
-    from clonebot.runtime.run import store_path
+    from clonebot.state.store import state_path
 
-    path = store_path(app.settings)
+    path = state_path(app.settings.paths.data_dir)
     if not path.exists():
-        raise CloneBotError(f"no approval store at {path}: run the bot in approve mode first")
-    eos = read_manifest(versions.resolve(app.settings.paths.runs_dir, adapter))["eos_token"]
-    with ApprovalStore(path) as store:
+        raise CloneBotError(f"no state store at {path}: run the bot in approve mode first")
+    with StateStore(path) as store:
         decisions = store.decisions()
+    eos = read_manifest(versions.resolve(app.settings.paths.runs_dir, adapter))["eos_token"]
     lines = [json.dumps(p, ensure_ascii=False) + "\n" for p in preference_pairs(decisions, eos)]
     if out is None:
         click.echo("".join(lines), nl=False)

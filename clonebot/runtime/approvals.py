@@ -12,7 +12,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from clonebot.approval.decisions import Decision
-from clonebot.approval.store import ApprovalStore, Suggestion
+from clonebot.state.store import StateStore, Suggestion
 from clonebot.config import Settings
 from clonebot.runtime.answering import Answering
 from clonebot.runtime.clock import Clock
@@ -27,7 +27,7 @@ ANSWERS = ("ok", "no", "regen", "edit", "reply_text")
 
 
 class Approvals:
-    def __init__(self, settings: Settings, store: ApprovalStore, clock: Clock,
+    def __init__(self, settings: Settings, store: StateStore, clock: Clock,
                  control: ControlChat, delivery: Delivery, answering: Answering,
                  spawn: Callable[[Coroutine[Any, Any, Any]], asyncio.Task]):
         self.settings = settings

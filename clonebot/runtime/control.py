@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 
-from clonebot.approval.store import ApprovalStore, Suggestion
+from clonebot.state.store import StateStore, Suggestion
 from clonebot.config import Settings
 from clonebot.errors import ConfigError
 from clonebot.runtime.own_messages import OwnMessages
@@ -35,7 +35,7 @@ def shorten(text: str, n: int = 300) -> str:
 
 
 class ControlChat:
-    def __init__(self, settings: Settings, client: ClientAdapter, store: ApprovalStore,
+    def __init__(self, settings: Settings, client: ClientAdapter, store: StateStore,
                  own: OwnMessages):
         self.settings = settings
         self.client = client

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from enum import Enum
 
 from clonebot.approval.decisions import Decision
-from clonebot.approval.store import ApprovalStore, SendRecord, Suggestion
+from clonebot.state.store import StateStore, SendRecord, Suggestion
 from clonebot.config import Settings
 from clonebot.pii import PLACEHOLDER_RE, Finding
 from clonebot.runtime.clock import Clock
@@ -43,7 +43,7 @@ def placeholders(text: str) -> list[str]:
 
 
 class Delivery:
-    def __init__(self, settings: Settings, client: ClientAdapter, store: ApprovalStore,
+    def __init__(self, settings: Settings, client: ClientAdapter, store: StateStore,
                  clock: Clock, rng: random.Random, control: ControlChat, own: OwnMessages):
         self.settings = settings
         self.client = client

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from clonebot import versions
-from clonebot.approval.store import ApprovalStore
+from clonebot.state.store import StateStore, state_path
 from clonebot.config import Settings
 from clonebot.errors import TelegramError
 from clonebot.model.base import ReplyGenerator
@@ -42,10 +42,6 @@ _T = TypeVar("_T")
 
 class _Stopped(Exception):
     """SIGINT/SIGTERM arrived while run_bot was waiting for something."""
-
-
-def store_path(settings: Settings) -> Path:
-    return settings.paths.data_dir / "approvals.sqlite"
 
 
 def install_signal_handlers(stop: asyncio.Event, on_hangup: Callable[[], Any] | None = None) -> None:
@@ -132,12 +128,12 @@ async def _serve(settings: Settings, adapter_dir: Path | None, path: Path,
     bot: CloneBot | None = None
     install_signal_handlers(stop, lambda: bot.spawn(bot.reload()) if bot else None)
     worker = GenerationWorker(factory)
-    store: ApprovalStore | None = None
+    store: StateStore | None = None
     client = None
     try:
         client = client_factory(settings)
         me = await _until_stopped(stop, connect_logged_in(client))
-        store = ApprovalStore(store_path(settings))
+        store = StateStore(state_path(settings.paths.data_dir))
         bot = CloneBot(settings, TelethonAdapter(client, me.id), store, worker,
                        adapter_dir=adapter_dir)
         register(client, bot)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from clonebot.approval.store import ApprovalStore
+from clonebot.state.store import StateStore
 from clonebot.config import Settings
 from clonebot.runtime.control import hhmm
 from clonebot.runtime.worker import GenerationWorker
 
 
-def status_text(settings: Settings, store: ApprovalStore, worker: GenerationWorker,
+def status_text(settings: Settings, store: StateStore, worker: GenerationWorker,
                 now: float) -> str:
     bot = settings.bot
     lines = ["status: " + ("PAUSED" if store.get_flag("paused", False) else "running")]

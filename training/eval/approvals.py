@@ -68,11 +68,11 @@ def read_approvals(path: Path | None) -> dict[str, Any]:
     if path is None or not Path(path).is_file():
         return {"decisions": 0, "periods": [], "note": "no approval store yet"}
     try:
-        from clonebot.approval.store import ApprovalStore
+        from clonebot.state.store import StateStore
     except ImportError:
         return {"decisions": 0, "periods": [], "note": "approval store not available"}
     try:
-        store = ApprovalStore(path)
+        store = StateStore(path)
         try:
             records = list(store.decisions())
         finally:
@@ -88,10 +88,7 @@ def read_approvals(path: Path | None) -> dict[str, Any]:
 
 
 def default_approvals_path(settings: Any) -> Path:
-    """Where the bot keeps its approval store (``clonebot.runtime.run.store_path``)."""
-    try:
-        from clonebot.runtime.run import store_path
+    """Where the bot keeps its state store (``clonebot.state.state_path``)."""
+    from clonebot.state import state_path
 
-        return Path(store_path(settings))
-    except ImportError:
-        return Path(settings.paths.data_dir) / "approvals.sqlite"
+    return state_path(settings.paths.data_dir)

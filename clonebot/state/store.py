@@ -1,4 +1,9 @@
-"""SQLite store for the bot: suggestions, owner decisions, the send audit log, chat state.
+"""The bot's state store (SQLite): suggestions, owner decisions, the send audit log, per-chat
+modes and pauses, flags, the bot's own posts, what was already handled.
+
+Its schema is versioned: opening a store applies the migrations it lacks (``migrations.py``).
+It lives in ``paths.data_dir`` as ``state.sqlite`` (``state_path``); a store under its
+first name, ``approvals.sqlite``, is moved there when first looked for.
 
 Durability: WAL and one short transaction per state change, so a crash or ``kill -9``
 loses nothing that was committed (WAL + ``synchronous=NORMAL`` survives process death; only
@@ -26,6 +31,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from clonebot.approval.decisions import Decision
+from clonebot.errors import StateStoreError
+from clonebot.state import migrations
 
 ClaimStatus = Literal["new", "done", "in_doubt", "closed", "missing"]
 
@@ -33,65 +40,6 @@ ClaimStatus = Literal["new", "done", "in_doubt", "closed", "missing"]
 _ID_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 _ID_DIGITS = "23456789"
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS suggestions (
-    id TEXT PRIMARY KEY,
-    thread TEXT NOT NULL,
-    chat_id INTEGER NOT NULL,
-    chat_name TEXT NOT NULL DEFAULT '',
-    mode TEXT NOT NULL,
-    incoming TEXT NOT NULL DEFAULT '',
-    prompt_turns TEXT NOT NULL,
-    suggestion TEXT NOT NULL,
-    pii TEXT NOT NULL DEFAULT '[]',
-    state TEXT NOT NULL,
-    control_msg_id INTEGER,
-    created_at REAL NOT NULL,
-    expires_at REAL NOT NULL,
-    decision TEXT,
-    final_text TEXT,
-    decided_at REAL,
-    note TEXT,
-    sent_msg_id INTEGER
-);
-CREATE INDEX IF NOT EXISTS suggestions_chat ON suggestions(chat_id, state);
-CREATE INDEX IF NOT EXISTS suggestions_control ON suggestions(control_msg_id);
-CREATE TABLE IF NOT EXISTS sends (
-    sid TEXT PRIMARY KEY,
-    chat_id INTEGER NOT NULL,
-    text TEXT NOT NULL,
-    by TEXT NOT NULL,
-    decision TEXT,
-    note TEXT,
-    state TEXT NOT NULL,
-    msg_id INTEGER,
-    started_at REAL NOT NULL,
-    done_at REAL
-);
-CREATE INDEX IF NOT EXISTS sends_time ON sends(state, done_at);
-CREATE INDEX IF NOT EXISTS sends_msg ON sends(chat_id, msg_id);
-CREATE TABLE IF NOT EXISTS chats (
-    chat_id INTEGER PRIMARY KEY,
-    mode TEXT,
-    paused INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS flags (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS own_posts (
-    msg_id INTEGER PRIMARY KEY,
-    sid TEXT
-);
-CREATE TABLE IF NOT EXISTS control_taken (
-    msg_id INTEGER PRIMARY KEY
-);
-CREATE TABLE IF NOT EXISTS chat_marks (
-    chat_id INTEGER PRIMARY KEY,
-    answered_upto INTEGER NOT NULL DEFAULT 0,
-    owner_wrote INTEGER NOT NULL DEFAULT 0
-);
-"""
 
 
 @dataclass(frozen=True)
@@ -164,21 +112,55 @@ def _row_to_suggestion(r: sqlite3.Row) -> Suggestion:
     return Suggestion(**d)
 
 
-class ApprovalStore:
+STATE_FILE = "state.sqlite"
+_FIRST_NAME = "approvals.sqlite"  # what the store was called before it had schema versions
+
+
+def state_path(data_dir: Path | str) -> Path:
+    """Where the bot keeps its state in ``data_dir``. A store still under its first name is
+    moved here first (its write-ahead log folded in), so every reader finds the same file."""
+    data_dir = Path(data_dir)
+    path, old = data_dir / STATE_FILE, data_dir / _FIRST_NAME
+    if old.exists() and not path.exists():
+        try:
+            db = sqlite3.connect(str(old), isolation_level=None, timeout=30)
+            try:  # fold the WAL (what a kill -9 left there) into the file, drop -wal/-shm
+                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                db.execute("PRAGMA journal_mode=DELETE")
+            finally:
+                db.close()
+            old.replace(path)
+        except sqlite3.DatabaseError as e:
+            raise StateStoreError(f"cannot move the state store {old} to {path}: {e}") from None
+        except FileNotFoundError:  # another process moved it meanwhile
+            pass
+    return path
+
+
+class StateStore:
+    """The bot's state, in one SQLite file (see the module docstring)."""
+
     def __init__(self, path: Path | str):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        # autocommit mode; we open explicit transactions where several writes must agree
-        self._db = sqlite3.connect(str(self.path), isolation_level=None, timeout=30)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        try:
+            # autocommit mode; we open explicit transactions where several writes must agree
+            self._db = sqlite3.connect(str(self.path), isolation_level=None, timeout=30)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self.migrated = migrations.migrate(self._db, str(self.path))
+        except sqlite3.DatabaseError as e:  # not a database, a damaged file, a locked disk
+            raise StateStoreError(f"cannot open the state store {self.path}: {e}") from None
+
+    @property
+    def schema_version(self) -> int:
+        return max(migrations.applied(self._db), default=0)
 
     def close(self) -> None:
         self._db.close()
 
-    def __enter__(self) -> "ApprovalStore":
+    def __enter__(self) -> "StateStore":
         return self
 
     def __exit__(self, *exc: Any) -> None:
