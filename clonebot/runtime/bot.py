@@ -86,6 +86,10 @@ class CloneBot:
     def control_id(self) -> int | None:
         return self.control.id
 
+    async def wait_ready(self) -> None:
+        """Until the start (settling interrupted sends, the catch-up) is done."""
+        await self._ready.wait()
+
     # --- lifecycle ---------------------------------------------------------------------------
 
     async def start(self, *, sweeper: bool = True) -> None:

@@ -162,3 +162,39 @@ def m001_initial(db: sqlite3.Connection) -> None:
             owner_wrote INTEGER NOT NULL DEFAULT 0
         )""",
     ))
+
+
+@migration
+def m002_companion_cards(db: sqlite3.Connection) -> None:
+    """Approval cards in the owner's chat with the companion bot: which message shows which
+    suggestion (Another moves a card along its thread), what it says now, whether its
+    buttons still work; the one card whose Edit is waiting for the owner's text; the owner's
+    messages to the bot already handled."""
+    _run(db, (
+        """CREATE TABLE cards (
+            bot_id INTEGER NOT NULL,
+            msg_id INTEGER NOT NULL,
+            thread TEXT NOT NULL,
+            sid TEXT NOT NULL,
+            note TEXT,
+            shown TEXT NOT NULL DEFAULT '',
+            open INTEGER NOT NULL DEFAULT 1,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (bot_id, msg_id)
+        )""",
+        "CREATE INDEX cards_sid ON cards(sid)",
+        "CREATE INDEX cards_thread ON cards(thread, open)",
+        """CREATE TABLE card_edit (
+            one INTEGER PRIMARY KEY CHECK (one = 1),
+            bot_id INTEGER NOT NULL,
+            msg_id INTEGER NOT NULL,
+            sid TEXT NOT NULL,
+            after_msg_id INTEGER NOT NULL,
+            since REAL NOT NULL
+        )""",
+        """CREATE TABLE companion_taken (
+            bot_id INTEGER NOT NULL,
+            msg_id INTEGER NOT NULL,
+            PRIMARY KEY (bot_id, msg_id)
+        )""",
+    ))

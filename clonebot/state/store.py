@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +33,7 @@ from typing import Any, Literal
 from clonebot.approval.decisions import Decision
 from clonebot.errors import StateStoreError
 from clonebot.state import migrations
+from clonebot.state.cards import CardRecords
 
 ClaimStatus = Literal["new", "done", "in_doubt", "closed", "missing"]
 
@@ -137,10 +138,16 @@ def state_path(data_dir: Path | str) -> Path:
     return path
 
 
-class StateStore:
-    """The bot's state, in one SQLite file (see the module docstring)."""
+class StateStore(CardRecords):
+    """The bot's state, in one SQLite file (see the module docstring).
+
+    ``watch(fn)``: ``fn(sid)`` is called after every committed change of a suggestion's state
+    (decided, expired, sending, sent, back to pending), whoever made it: what shows the
+    suggestion elsewhere (an approval card) follows the store, the one source of truth.
+    """
 
     def __init__(self, path: Path | str):
+        self._watchers: list[Callable[[str], None]] = []
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -156,6 +163,14 @@ class StateStore:
     @property
     def schema_version(self) -> int:
         return max(migrations.applied(self._db), default=0)
+
+    def watch(self, fn: Callable[[str], None]) -> None:
+        self._watchers.append(fn)
+
+    def _changed(self, *sids: str) -> None:
+        for sid in sids:
+            for fn in self._watchers:
+                fn(sid)
 
     def close(self) -> None:
         self._db.close()
@@ -244,6 +259,7 @@ class StateStore:
 
     def set_mode(self, sid: str, mode: str) -> None:
         self._db.execute("UPDATE suggestions SET mode=? WHERE id=?", (mode, sid))
+        self._changed(sid)
 
     def pending(self, chat_id: int | None = None, mode: str | None = None) -> list[Suggestion]:
         q, args = "SELECT * FROM suggestions WHERE state='pending'", []
@@ -271,6 +287,8 @@ class StateStore:
             " WHERE id=? AND state='pending'",
             (_decision(decision), final_text, now, note, sid),
         )
+        if cur.rowcount == 1:
+            self._changed(sid)
         return cur.rowcount == 1
 
     def expire_due(self, now: float) -> list[Suggestion]:
@@ -283,6 +301,7 @@ class StateStore:
                 " WHERE state='pending' AND expires_at<=?",
                 (now, now),
             )
+        self._changed(*(r["id"] for r in rows))
         return [_row_to_suggestion(r) for r in rows]
 
     # --- sends (idempotent marker + audit log) -------------------------------------------
@@ -318,6 +337,7 @@ class StateStore:
                 (sid, s["chat_id"], text, by, decision, note, "intent", now),
             )
             db.execute("UPDATE suggestions SET state='sending' WHERE id=?", (sid,))
+        self._changed(sid)
         return SendClaim("new")
 
     def finish_send(self, sid: str, msg_id: int | None, *, now: float) -> None:
@@ -334,12 +354,14 @@ class StateStore:
                 " note=?, sent_msg_id=? WHERE id=?",
                 (row["decision"], row["text"], now, row["note"], msg_id, sid),
             )
+        self._changed(sid)
 
     def abort_send(self, sid: str) -> None:
         """The send certainly did not happen: drop the intent, the suggestion is pending again."""
         with self._tx() as db:
             db.execute("DELETE FROM sends WHERE sid=? AND state='intent'", (sid,))
             db.execute("UPDATE suggestions SET state='pending' WHERE id=? AND state='sending'", (sid,))
+        self._changed(sid)
 
     def in_doubt(self) -> list[SendRecord]:
         rows = self._db.execute("SELECT * FROM sends WHERE state='intent' ORDER BY started_at")
