@@ -82,11 +82,13 @@ class CompanionOnDouble:
         await self.settle()
         return answer
 
-    async def press_anyway(self, card: Any, data: bytes, by: int | None = None) -> Any:
+    async def press_anyway(self, card: Any, data: bytes, by: int | None = None,
+                           repeat: int = 1) -> Any:
         """A press that reaches the bot although the card has no such button any more (an
         old screen, a server that routes it): the bot's answer."""
         bot_id = bots.bot_message_id(self.tg, self.p.owner, self.p.cards, card.id)
-        answer = await bots.press(self.tg, by or self.p.owner, self.p.cards, bot_id, data)
+        answer = await bots.press(self.tg, by or self.p.owner, self.p.cards, bot_id, data,
+                                  repeat=repeat)
         await self.settle()
         return answer
 

@@ -117,6 +117,17 @@ def test_edit_then_the_owners_next_message_is_sent_instead(tmp_path):
     run(go())
 
 
+def test_a_press_delivered_twice_acts_once(tmp_path):
+    async def go():
+        c = await companion_on_double(tmp_path)
+        card = await _card_for(c)
+        await c.press_anyway(card, card.buttons[1][0].data, repeat=2)  # Edit, twice over
+        assert len([t for t in c.chat() if t.startswith("✏️ Your reply to")]) == 1
+        await c.close()
+
+    run(go())
+
+
 def test_skip_discards_it(tmp_path):
     async def go():
         c = await companion_on_double(tmp_path)

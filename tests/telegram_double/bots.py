@@ -102,9 +102,12 @@ def bot_message_id(tg: TelegramDouble, viewer: int, bot: int, msg_id: int) -> in
     return tg._local[(bot, tg._logical[(viewer, msg_id)])]
 
 
-async def press(tg: TelegramDouble, user: int, bot: int, bot_msg_id: int, data: bytes) -> Any:
+async def press(tg: TelegramDouble, user: int, bot: int, bot_msg_id: int, data: bytes, *,
+                repeat: int = 1) -> Any:
     """``user`` presses a button with ``data`` on the bot's message ``bot_msg_id`` (an id in
-    the bot's box, in its chat with ``user``): the bot's answer, or Refuse on a timeout."""
+    the bot's box, in its chat with ``user``): the bot's answer, or Refuse on a timeout.
+    ``repeat``: the server delivers the same press that many times (a loopback server's
+    getDifference hands it out again)."""
     st = _state(tg)
     query_id = tg.rng.getrandbits(63)
     answered = asyncio.get_running_loop().create_future()
@@ -114,8 +117,9 @@ async def press(tg: TelegramDouble, user: int, bot: int, bot_msg_id: int, data: 
                   peer=types.PeerUser(user), msg_id=bot_msg_id, chat_instance=instance,
                   data=data)
     users, chats = tg.entities(bot, peers=[user])
-    for session in tg._sessions_of(bot, None):
-        session.push(types.Updates([update], users, chats, date(tg.clock()), 0))
+    for _ in range(repeat):
+        for session in tg._sessions_of(bot, None):
+            session.push(types.Updates([update], users, chats, date(tg.clock()), 0))
     try:
         return await asyncio.wait_for(answered, getattr(tg, "callback_timeout",
                                                          CALLBACK_TIMEOUT))

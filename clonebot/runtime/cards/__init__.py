@@ -7,6 +7,7 @@ them to a running ``CloneBot`` and is what the companion's event handlers call.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from clonebot.runtime.cards.desk import CardDesk
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
     from clonebot.runtime.bot import CloneBot
 
 __all__ = ["CardDesk", "CardPresses", "Cards"]
+
+log = logging.getLogger(__name__)
 
 
 class Cards:
@@ -55,10 +58,12 @@ class Cards:
         await self.bot.wait_ready()
 
     async def on_press(self, press: Press) -> None:
+        log.debug("companion: a press on %s by %s", press.msg_id, press.sender_id)
         await self._wait()
         await self.presses.on_press(press)  # type: ignore[union-attr]
 
     async def on_message(self, msg: Msg) -> None:
+        log.debug("companion: message %s from %s", msg.id, msg.sender_id)
         await self._wait()
         await self.presses.on_message(msg)  # type: ignore[union-attr]
 

@@ -53,6 +53,7 @@ class CardPresses:
         self.approvals = approvals
         self.spawn = spawn
         self._left: set[int] = set()
+        self._queries: set[int] = set()  # presses taken (a server may deliver one twice)
 
     # --- presses -------------------------------------------------------------------------------
 
@@ -60,6 +61,9 @@ class CardPresses:
         if p.sender_id != self.owner_id:
             log.warning("companion: a press by %s ignored (only the owner's count)", p.sender_id)
             return
+        if p.query_id in self._queries:
+            return
+        self._queries.add(p.query_id)
         parsed = parse_press(p.data)
         if parsed is None:
             await self.companion.answer(p.query_id, "That button is not one of mine")
