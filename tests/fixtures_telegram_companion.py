@@ -131,9 +131,13 @@ async def companion_on_double(tmp_path: Path, *, tg: TelegramDouble | None = Non
     env.bot.settings.telegram.api_id = API_ID
     env.bot.settings.telegram.api_hash = API_HASH
     cards = Cards(env.bot)
-    companion = await log_in_companion(
-        env.bot.settings, env.client, p.owner,
-        register=lambda c: register_companion(c, cards), client_factory=companion_factory(tg))
+    try:
+        companion = await log_in_companion(
+            env.bot.settings, env.client, p.owner,
+            register=lambda c: register_companion(c, cards), client_factory=companion_factory(tg))
+    except BaseException:
+        await env.close()  # its worker thread must not outlive the test
+        raise
     cards.use(companion)
     phone = await tg.connect(p.owner, name="phone")
     await phone.get_input_entity("@" + BOT_USERNAME)  # the phone knows the bot by name

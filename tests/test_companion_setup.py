@@ -176,3 +176,20 @@ def test_a_card_that_cannot_be_sent_goes_to_saved_messages(tmp_path):
         await c.close()
 
     run(go())
+
+
+def test_the_companion_transport_knows_no_policy():
+    """clonebot/telegram/companion/ turns Telegram into plain data and back; what a press
+    does, who counts, what a card says are the runtime's (clonebot/runtime/cards/)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "clonebot" / "telegram" / "companion"
+    offenders = []
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            offenders += [f"{path.name}: {n}" for n in names
+                          if n.startswith(("clonebot.runtime", "clonebot.state"))]
+    assert offenders == []

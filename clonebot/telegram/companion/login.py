@@ -26,7 +26,7 @@ from telethon import TelegramClient, errors
 from clonebot.config import Settings
 from clonebot.errors import ConfigError, TelegramError
 from clonebot.telegram.companion.client import TelethonCompanion
-from clonebot.telegram.session import API_HELP, private_umask, secure_session_files
+from clonebot.telegram.session import make_client, secure_session_files
 
 log = logging.getLogger(__name__)
 
@@ -53,20 +53,12 @@ def companion_session_path(settings: Settings) -> Path:
 
 def make_companion_client(settings: Settings, user_session: Any) -> TelegramClient:
     """The bot's client on its session file; a fresh one points at the owner's server."""
-    tg = settings.telegram
-    if tg.api_id is None or tg.api_hash is None:
-        raise ConfigError(f"telegram.api_id / telegram.api_hash are not set: {API_HELP}")
     path = companion_session_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with private_umask():
-        client = TelegramClient(
-            str(path), tg.api_id, tg.api_hash.get_secret_value(),
-            flood_sleep_threshold=tg.flood_sleep_threshold, catch_up=True,
-            auto_reconnect=True, connection_retries=-1, retry_delay=5,
-        )
+    client = make_client(settings, reconnect_forever=True, path=path, catch_up=True)
     if client.session.auth_key is None and getattr(user_session, "server_address", None):
         client.session.set_dc(user_session.dc_id, user_session.server_address,
                               user_session.port)
+        client.session.save()
     secure_session_files(path)
     return client
 
