@@ -6,7 +6,8 @@ else ``./config.toml`` if present), the defaults below. ``config.example.toml`` 
 every key; a test keeps the two in step.
 
 Secrets (``telegram.api_id``, ``telegram.api_hash``, ``telegram.phone``) belong in the
-environment or in ``.env`` (git-ignored), never in a committed file.
+environment or in ``.env`` (git-ignored), never in a committed file; the companion bot's
+token (``bot.approval_bot_token``) is refused in the TOML file.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ class PrepareSettings(_Section):
     # 0 = everything in this process.
     workers: Annotated[int, Field(ge=0, le=256)] | Literal["auto"] = "auto"
     # The bot's approval store, which knows every message the clone sent: those are never
-    # the owner's replies to learn (context only). "auto" = paths.data_dir/approvals.sqlite
+    # the owner's replies to learn (context only). "auto" = paths.data_dir/state.sqlite
     # if there is one; a path; "none" = do not look (the clone's messages count as yours).
     approval_store: Literal["auto", "none"] | Path = "auto"
     # An export read from a pipe (<(unzip -p ...), /dev/stdin) is copied beside the dataset
@@ -157,6 +158,7 @@ class GenerateSettings(_Section):
 
 
 _NUMERIC_ID = re.compile(r"-?[0-9]+")  # ASCII digits only: "²".isdigit() is True too
+_BOT_TOKEN = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{8,}")
 _USERNAME = re.compile(r"@[A-Za-z0-9_]{2,}")
 _DAY_MINUTES = 24 * 60
 
@@ -201,6 +203,9 @@ class BotSettings(_FiniteSection):
                     for c in v]
         return v
     control_chat: int | str = "me"
+    # The companion bot that brings approval cards with buttons (a token from @BotFather).
+    # A secret, like the session: environment or .env only, never the TOML file.
+    approval_bot_token: SecretStr | None = None
     debounce_seconds: float = Field(5.0, ge=0, le=3600)
     approval_ttl_minutes: float = Field(720.0, gt=0, le=30 * _DAY_MINUTES)
     per_chat_per_hour: int = Field(20, ge=0)
@@ -210,6 +215,17 @@ class BotSettings(_FiniteSection):
     typing_chars_per_second: float = Field(8.0, gt=0, le=1000)
     flood_pause_minutes: float = Field(30.0, ge=0, le=7 * _DAY_MINUTES)
     catch_up_minutes: float = Field(60.0, ge=0, le=7 * _DAY_MINUTES)
+
+    @field_validator("approval_bot_token")
+    @classmethod
+    def _bot_token(cls, v: SecretStr | None) -> SecretStr | None:
+        # never echo the value: it is a login
+        if v is not None and not v.get_secret_value().strip():
+            return None
+        if v is not None and not _BOT_TOKEN.fullmatch(v.get_secret_value().strip()):
+            raise ValueError("not a bot token: @BotFather gives one like 123456789:AAE... "
+                             "(digits, a colon, then letters)")
+        return SecretStr(v.get_secret_value().strip()) if v is not None else None
 
     @field_validator("control_chat")
     @classmethod
@@ -376,6 +392,26 @@ def check_env_keys(names: Iterable[str], where: str = "environment variable") ->
             raise ConfigError(f"{where} {name}: {unknown_key_message(parts[:2])}")
 
 
+# Secrets that would be a login in the wrong hands: never in the TOML file, which people
+# copy, share and commit.
+TOML_REFUSED = {("bot", "approval_bot_token"): "CLONEBOT_BOT__APPROVAL_BOT_TOKEN"}
+
+
+def _refuse_secrets_in(toml: Path) -> None:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: tomli, as pydantic-settings reads TOML there
+        import tomli as tomllib
+    try:
+        data = tomllib.loads(toml.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return  # the TOML source reports it
+    for (section, key), env in TOML_REFUSED.items():
+        if isinstance(data.get(section), dict) and key in data[section]:
+            raise ConfigError(f"{section}.{key} is a secret (a login to your bot): remove it "
+                              f"from {toml} and set {env} in the environment or .env")
+
+
 def load_settings(path: Path | str | None = None, **overrides: Any) -> Settings:
     """Read settings; ``path=None`` uses ``./config.toml`` when it exists."""
     toml: Path | None
@@ -387,6 +423,8 @@ def load_settings(path: Path | str | None = None, **overrides: Any) -> Settings:
         toml = DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None
 
     check_env_keys(os.environ)
+    if toml is not None:
+        _refuse_secrets_in(toml)
     cls = type("LoadedSettings", (Settings,), {"_toml_file": toml})
     try:
         return cls(**overrides)

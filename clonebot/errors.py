@@ -49,3 +49,7 @@ class GenerationError(ModelError):
 
 class AlreadyRunningError(CloneBotError):
     """Another clonebot process holds the data directory (its session file and store)."""
+
+
+class StateStoreError(CloneBotError):
+    """The bot's state store cannot be used: written by a newer clonebot, or damaged."""

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from telethon import TelegramClient, events, types
 
-from clonebot.approval.store import ApprovalStore
+from clonebot.state.store import StateStore, state_path
 from clonebot.config import Settings
 from clonebot.model.base import ScriptedGenerator
 from clonebot.runtime.bot import CloneBot
@@ -248,7 +248,7 @@ class SlowScripted(ScriptedGenerator):
 class BotEnv:
     bot: CloneBot
     fake: FakeTelegram
-    store: ApprovalStore
+    store: StateStore
     clock: ManualClock
     client: TelegramClient
     store_path: Path
@@ -353,8 +353,8 @@ async def make_env(
 
     worker = GenerationWorker(factory or default_factory)
     await worker.load(adapter_dir)
-    store_path = tmp_path / "data" / "approvals.sqlite"
-    store = ApprovalStore(store_path)
+    store_path = state_path(tmp_path / "data")
+    store = StateStore(store_path)
     cb = CloneBot(settings, fake, store, worker, clock=clock, adapter_dir=adapter_dir)
     env = BotEnv(cb, fake, store, clock, offline_client(), store_path, gens)
     fake.echo = echo

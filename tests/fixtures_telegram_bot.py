@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 from telethon import TelegramClient
 
-from clonebot.approval.store import ApprovalStore
+from clonebot.state.store import StateStore, state_path
 from clonebot.config import Settings
 from clonebot.model.base import ScriptedGenerator
 from clonebot.runtime.bot import CloneBot
@@ -54,7 +54,7 @@ class BotOnDouble:
     p: SimpleNamespace
     client: TelegramClient
     bot: CloneBot
-    store: ApprovalStore
+    store: StateStore
     clock: ManualClock
 
     async def settle(self) -> None:
@@ -99,7 +99,7 @@ async def bot_on_double(tmp_path: Path, *, tg: TelegramDouble | None = None,
     me = await client.get_me()
     worker = GenerationWorker(factory or (lambda path: ScriptedGenerator(list(replies))))
     await worker.load(adapter_dir)
-    store = ApprovalStore(tmp_path / "data" / "approvals.sqlite")
+    store = StateStore(state_path(tmp_path / "data"))
     settings = settings_for(tmp_path, chats, **bot)
     cb = CloneBot(settings, TelethonAdapter(client, me.id), store, worker, clock=clock)
     register(client, cb)

@@ -8,7 +8,7 @@ import pytest
 from telethon import events
 from telethon.errors import FloodWaitError, PeerFloodError
 
-from clonebot.approval.store import ApprovalStore
+from clonebot.state.store import StateStore
 from clonebot.telegram.messages import Msg
 from clonebot.telegram.handlers import incoming, outgoing
 from fixtures_telegram import (
@@ -576,13 +576,13 @@ def test_crash_after_intent_before_send_reoffers_instead_of_sending(tmp_path):
 
 def test_store_reopens_with_state(tmp_path):
     path = tmp_path / "s.sqlite"
-    st = ApprovalStore(path)
+    st = StateStore(path)
     s = st.create(chat_id=1, mode="approve", prompt_turns=[{"role": "user", "content": "x"}],
                   suggestion="y", now=10.0, ttl_seconds=60)
     st.set_chat_mode(1, "auto")
     st.set_flag("paused", True)
     st.close()
-    st2 = ApprovalStore(path)
+    st2 = StateStore(path)
     assert st2.get(s.id).pending and st2.chat_state(1) == ("auto", False)
     assert st2.get_flag("paused") is True
     assert [x.id for x in st2.expire_due(70.0)] == [s.id]

@@ -13,12 +13,12 @@ import pytest
 from click.testing import CliRunner
 
 from clonebot.approval.feedback import preference_pairs
-from clonebot.approval.store import ApprovalStore
+from clonebot.state.store import StateStore, state_path
 from clonebot.cli import _register_builtin, cli
 from clonebot.config import Settings
 from clonebot.model.base import ScriptedGenerator
 from clonebot.runtime import commands
-from clonebot.runtime.run import install_signal_handlers, remove_signal_handlers, store_path
+from clonebot.runtime.run import install_signal_handlers, remove_signal_handlers
 from clonebot.runtime.worker import GenerationWorker
 from clonebot.versions import promote
 from fixtures_telegram import ALICE, BOB, SlowScripted, make_env
@@ -205,7 +205,7 @@ def test_feedback_export_cli_writes_jsonl(tmp_path):
     from fixtures_versions import fake_run
 
     settings = Settings(paths={"data_dir": tmp_path / "data", "runs_dir": tmp_path / "runs"})
-    store = ApprovalStore(store_path(settings))
+    store = StateStore(state_path(settings.paths.data_dir))
     turns = [{"role": "user", "content": "привет"}, {"role": "clone", "content": "о, привет"},
              {"role": "user", "content": "как ты?"}]
     s = store.create(chat_id=1, mode="approve", prompt_turns=turns, suggestion="здравствуйте",
@@ -232,7 +232,7 @@ def test_feedback_export_cli_writes_jsonl(tmp_path):
     assert res.exit_code == 1 and len(res.output.strip().splitlines()) == 1
     res = runner.invoke(cli, ["feedback", "export"],
                         env={**env, "CLONEBOT_PATHS__DATA_DIR": str(tmp_path / "none")})
-    assert res.exit_code == 1 and "no approval store" in res.output
+    assert res.exit_code == 1 and "no state store" in res.output
 
 
 # --- session and CLI safety -------------------------------------------------------------------

@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from clonebot.approval.store import ApprovalStore
+from clonebot.state import StateStore
 from clonebot.config import FetchSettings, Settings
 from clonebot.errors import DatasetError
 from clonebot.prompt_format import BOT, CLONE, USER, sample_segments
@@ -142,7 +142,7 @@ def test_the_whole_loop_bot_sends_fetch_prepare_never_learns_the_bot(tmp_path):
     assert stats["sent_by_bot"]["ids_in_store"] == 4
     assert stats["sent_by_bot"]["messages"] == 4
     assert stats["sent_by_bot"]["turns_not_learned"] == 4
-    assert stats["sent_by_bot"]["approval_store"] == str(tmp_path / "data" / "approvals.sqlite")
+    assert stats["sent_by_bot"]["approval_store"] == str(tmp_path / "data" / "state.sqlite")
     assert stats["skipped"]["sent_by_bot"] == 4
     saved = json.loads((out / "stats.json").read_text())
     assert saved["sent_by_bot"] == stats["sent_by_bot"]
@@ -183,7 +183,7 @@ def test_once_marked_always_marked_across_refetch_edit_and_a_lost_store(tmp_path
         mine = next(m for m in tg.history(p.owner, p.family) if m.message == R_OK)
         tg.edit(p.owner, p.family, mine.id, R_OK + " 🎂")
         await _fetch(env, tmp_path / "result.json")
-        env.store = ApprovalStore(tmp_path / "elsewhere.sqlite")  # for env.close()
+        env.store = StateStore(tmp_path / "elsewhere.sqlite")  # for env.close()
         await env.close()
         return out
 
@@ -218,7 +218,7 @@ def _desktop_export(path: Path, owner: int, friend: int) -> Path:
 
 def _store_with_sends(path: Path, chat_id: int, sent: dict[int, str]) -> None:
     """Record sends as the runtime does (begin_send / finish_send): msg_id -> how."""
-    with ApprovalStore(path) as st:
+    with StateStore(path) as st:
         for msg_id, how in sent.items():
             s = st.create(chat_id=chat_id, mode="approve", prompt_turns=[], suggestion="x",
                           now=1.0, ttl_seconds=60)
@@ -233,7 +233,7 @@ def _store_with_sends(path: Path, chat_id: int, sent: dict[int, str]) -> None:
 def test_a_desktop_export_leaves_out_what_the_bot_sent_and_keeps_edits(tmp_path):
     owner, friend = 111, 222
     export = _desktop_export(tmp_path / "result.json", owner, friend)
-    _store_with_sends(tmp_path / "data" / "approvals.sqlite", friend,
+    _store_with_sends(tmp_path / "data" / "state.sqlite", friend,
                       {4: "auto", 6: "sent", 8: "edited"})
     out = tmp_path / "dataset"
     stats = prepare(export, out, _settings(tmp_path))
@@ -243,8 +243,8 @@ def test_a_desktop_export_leaves_out_what_the_bot_sent_and_keeps_edits(tmp_path)
     assert stats["sent_by_bot"]["messages"] == 2
     # the same with an explicit store elsewhere, and none when it is missing
     moved = tmp_path / "old.sqlite"
-    for f in (tmp_path / "data").glob("approvals.sqlite*"):
-        f.rename(tmp_path / f.name.replace("approvals", "old"))
+    for f in (tmp_path / "data").glob("state.sqlite*"):
+        f.rename(tmp_path / f.name.replace("state", "old"))
     stats = prepare(export, tmp_path / "ds2", _settings(tmp_path, approval_store=moved))
     assert stats["sent_by_bot"]["messages"] == 2
     with pytest.raises(DatasetError, match="no approval store"):
@@ -259,7 +259,7 @@ def test_a_dataset_from_before_the_bot_column_merges_and_gets_marked(tmp_path):
     prepare(export, out, _settings(tmp_path))
     old = pq.read_table(out / MESSAGES_FILE).drop_columns(["bot"])  # as written before
     pq.write_table(old, out / MESSAGES_FILE)
-    _store_with_sends(tmp_path / "data" / "approvals.sqlite", friend, {6: "auto"})
+    _store_with_sends(tmp_path / "data" / "state.sqlite", friend, {6: "auto"})
     stats = prepare(export, out, _settings(tmp_path))
     assert stats["sent_by_bot"]["messages"] == 1
     assert pq.read_table(out / MESSAGES_FILE).schema.field("bot").type == pa.bool_()
@@ -324,7 +324,7 @@ def test_retrain_merges_without_the_bot_and_scores_only_the_owners_replies(tmp_p
 
     owner, friend = 111, 222
     export = _desktop_export(tmp_path / "result.json", owner, friend)
-    _store_with_sends(tmp_path / "data" / "approvals.sqlite", friend, {4: "auto", 8: "sent"})
+    _store_with_sends(tmp_path / "data" / "state.sqlite", friend, {4: "auto", 8: "sent"})
     scored: list[str] = []
 
     def train(settings, dataset_dir, out, *, resume=False, restart=False, progress=True):

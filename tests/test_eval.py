@@ -290,10 +290,10 @@ def test_generate_raw_reports_why_it_stopped(loaded, tiny_settings_):
 def test_run_eval_end_to_end(loaded, own_run: Path, canary_dataset: Path, tiny_settings_,
                              tmp_path: Path):
     # An approval store with a few decisions, written by the bot's own store class.
-    from clonebot.approval.store import ApprovalStore
+    from clonebot.state.store import StateStore
 
     store_path = tmp_path / "approvals.sqlite3"
-    with ApprovalStore(store_path) as st:
+    with StateStore(store_path) as st:
         for i, d in enumerate(["sent", "edited", "rejected", "sent"]):
             s = st.create(chat_id=1, mode="approve", prompt_turns=[{"role": "user", "content": "hi"}],
                           suggestion="hey)", now=_ts(2026, 11, 2 + 7 * (i // 2)), ttl_seconds=3600)

@@ -35,7 +35,7 @@ def _ts(y: int, m: int, d: int) -> float:
 @pytest.fixture
 def report_run(tmp_path: Path) -> tuple[Path, Path]:
     """A run dir and an approval store, as the pipeline leaves them."""
-    from clonebot.approval.store import ApprovalStore
+    from clonebot.state.store import StateStore
 
     ds = tmp_path / "dataset"
     ds.mkdir()
@@ -65,7 +65,7 @@ def report_run(tmp_path: Path) -> tuple[Path, Path]:
         "canaries": {"planted": 2, "leaks": 0, "leaked": [], "checked_generations": 40,
                      "canary_prompts": 10}}, ensure_ascii=False))
     store = tmp_path / "approvals.sqlite3"
-    with ApprovalStore(store) as st:
+    with StateStore(store) as st:
         for i, d in enumerate(["sent", "edited", "rejected", "sent", "sent", "regenerated"]):
             when = _ts(2026, 11, 2 + 7 * (i // 2))
             s = st.create(chat_id=1, mode="approve", prompt_turns=[{"role": "user", "content": "hi"}],

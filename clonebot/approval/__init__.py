@@ -1,6 +1,7 @@
-"""Durable approval state: pending suggestions, owner decisions, the send audit log."""
+"""What the owner decides about suggestions: the decisions' names (``decisions.py``) and the
+preference pairs they teach (``feedback.py``). The suggestions themselves, and everything else
+the bot remembers, live in the bot's state store (``clonebot.state``)."""
 
 from clonebot.approval.decisions import DECISIONS, Decision
-from clonebot.approval.store import ApprovalStore, DecisionRecord, SendClaim, Suggestion
 
-__all__ = ["DECISIONS", "ApprovalStore", "Decision", "DecisionRecord", "SendClaim", "Suggestion"]
+__all__ = ["DECISIONS", "Decision"]

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
 from clonebot.approval.decisions import Decision
-from clonebot.approval.store import DecisionRecord
+from clonebot.state.store import DecisionRecord
 from clonebot.prompt_format import render_prompt
 
 # A decision whose final_text is the owner's own words for this prompt.

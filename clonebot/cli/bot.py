@@ -1,4 +1,4 @@
-"""`clonebot login | logout | run | feedback export`: the userbot on the owner's account."""
+"""`clonebot login | logout | run | status | feedback export`: the userbot on the owner's account."""
 
 from __future__ import annotations
 
@@ -90,6 +90,36 @@ def _end_if_worker_busy(message: str, code: int) -> None:
         os._exit(code)
 
 
+@click.command()
+@pass_app
+def status(app: AppContext) -> None:
+    """Where things stand: the login, whether the bot runs, where approvals go, what waits."""
+    from clonebot.runtime.lock import running_pid
+    from clonebot.runtime.status import approvals_where
+    from clonebot.state.store import StateStore, state_path
+    from clonebot.telegram.session import session_path
+
+    settings = app.settings
+    session = session_path(settings)
+    click.echo(f"login: {'logged in' if session.exists() else 'not logged in (clonebot login)'}"
+               f" · {session}")
+    pid = running_pid(settings.paths.data_dir)
+    click.echo("bot: " + (f"running (pid {pid})" if pid and pid > 0 else
+                          "running" if pid else "not running"))
+    path = state_path(settings.paths.data_dir)
+    if not path.exists():
+        click.echo(f"approvals: {approvals_where(settings, None)}")
+        click.echo(f"state: none yet ({path} is made by the first clonebot run)")
+        return
+    with StateStore(path) as store:
+        click.echo(f"approvals: {approvals_where(settings, store)}")
+        pending = store.pending(mode="approve")
+        paused = " · PAUSED (/resume)" if store.get_flag("paused", False) else ""
+        ids = " ".join(f"#{p.id}" for p in pending[-10:])
+        click.echo(f"state: {path} (schema v{store.schema_version}) · waiting for you: "
+                   f"{len(pending)}{' — ' + ids if ids else ''}{paused}")
+
+
 @click.group()
 def feedback() -> None:
     """What the owner's approval decisions teach."""
@@ -106,17 +136,17 @@ def export(app: AppContext, out: Path | None, adapter: str | None) -> None:
     """Write preference pairs (prompt, chosen, rejected) as JSONL for DPO-style training."""
     from clonebot import versions
     from clonebot.approval.feedback import preference_pairs
-    from clonebot.approval.store import ApprovalStore
+    from clonebot.state.store import StateStore
     from clonebot.errors import CloneBotError
     from clonebot.model.manifest import read_manifest
-    from clonebot.runtime.run import store_path
+    from clonebot.state.store import state_path
 
-    path = store_path(app.settings)
+    path = state_path(app.settings.paths.data_dir)
     if not path.exists():
-        raise CloneBotError(f"no approval store at {path}: run the bot in approve mode first")
-    eos = read_manifest(versions.resolve(app.settings.paths.runs_dir, adapter))["eos_token"]
-    with ApprovalStore(path) as store:
+        raise CloneBotError(f"no state store at {path}: run the bot in approve mode first")
+    with StateStore(path) as store:
         decisions = store.decisions()
+    eos = read_manifest(versions.resolve(app.settings.paths.runs_dir, adapter))["eos_token"]
     lines = [json.dumps(p, ensure_ascii=False) + "\n" for p in preference_pairs(decisions, eos)]
     if out is None:
         click.echo("".join(lines), nl=False)
@@ -126,5 +156,5 @@ def export(app: AppContext, out: Path | None, adapter: str | None) -> None:
 
 
 def register(cli: click.Group) -> None:
-    for command in (login, logout, run, feedback):
+    for command in (login, logout, run, status, feedback):
         cli.add_command(command)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clonebot.approval.decisions import Decision
-from clonebot.approval.store import ApprovalStore
+from clonebot.state.store import StateStore
 from clonebot.config import Settings
 from clonebot.pii import Finding, PIIFilter
 from clonebot.prompt_format import USER
@@ -66,7 +66,7 @@ class Choice:
 
 
 class Answering:
-    def __init__(self, settings: Settings, client: ClientAdapter, store: ApprovalStore,
+    def __init__(self, settings: Settings, client: ClientAdapter, store: StateStore,
                  worker: GenerationWorker, clock: Clock, policy: ChatPolicy,
                  control: ControlChat, delivery: Delivery, own: OwnMessages,
                  spawn: Callable[[Coroutine[Any, Any, Any]], asyncio.Task]):

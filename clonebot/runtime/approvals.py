@@ -12,7 +12,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from clonebot.approval.decisions import Decision
-from clonebot.approval.store import ApprovalStore, Suggestion
+from clonebot.state.store import StateStore, Suggestion
 from clonebot.config import Settings
 from clonebot.runtime.answering import Answering
 from clonebot.runtime.clock import Clock
@@ -27,7 +27,7 @@ ANSWERS = ("ok", "no", "regen", "edit", "reply_text")
 
 
 class Approvals:
-    def __init__(self, settings: Settings, store: ApprovalStore, clock: Clock,
+    def __init__(self, settings: Settings, store: StateStore, clock: Clock,
                  control: ControlChat, delivery: Delivery, answering: Answering,
                  spawn: Callable[[Coroutine[Any, Any, Any]], asyncio.Task]):
         self.settings = settings
@@ -85,17 +85,22 @@ class Approvals:
         return pending[0]
 
     async def _regen(self, s: Suggestion, reply_to: int) -> None:
+        result = await self.regenerate(s)
+        if isinstance(result, str):
+            await self.control.post(result, reply_to=reply_to)
+
+    async def regenerate(self, s: Suggestion) -> Suggestion | str | None:
+        """The next candidate of ``s``'s thread, offered as ``s`` was (on a card: in place);
+        why not, if there is none; None if ``s`` was decided meanwhile."""
         try:
             choice = await self.answering.choose(s.prompt_turns)
         except Exception as e:
-            await self.control.post(f"regen failed: {e}", reply_to=reply_to)
-            return
+            return f"regen failed: {e}"
         if choice is None:
-            await self.control.post(f"#{s.id}: the model gave nothing new", reply_to=reply_to)
-            return
+            return f"#{s.id}: the model gave nothing new"
         now = self.clock.now()
         if not self.store.decide(s.id, Decision.REGENERATED, now=now):
-            return  # decided meanwhile
+            return None  # decided meanwhile
         new = self.store.create(
             chat_id=s.chat_id, chat_name=s.chat_name, mode="approve", incoming=s.incoming,
             prompt_turns=s.prompt_turns, suggestion=choice.text, now=now,
@@ -103,3 +108,4 @@ class Approvals:
             pii=choice.flags(),
         )
         await self.control.post_suggestion(new)
+        return new

@@ -23,7 +23,7 @@ from typing import Any
 
 from clonebot import versions
 from clonebot.approval.decisions import Decision
-from clonebot.approval.store import ApprovalStore
+from clonebot.state.store import StateStore
 from clonebot.config import Settings
 from clonebot.errors import AdapterError
 from clonebot.runtime import commands
@@ -50,7 +50,7 @@ class CloneBot:
         self,
         settings: Settings,
         client: ClientAdapter,
-        store: ApprovalStore,
+        store: StateStore,
         worker: GenerationWorker,
         *,
         clock: Clock | None = None,
@@ -86,6 +86,10 @@ class CloneBot:
     @property
     def control_id(self) -> int | None:
         return self.control.id
+
+    async def wait_ready(self) -> None:
+        """Until the start (settling interrupted sends, the catch-up) is done."""
+        await self._ready.wait()
 
     # --- lifecycle ---------------------------------------------------------------------------
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Protocol
 
-from clonebot.approval.store import ApprovalStore, Suggestion
+from clonebot.state.store import StateStore, Suggestion
 from clonebot.config import Settings
 from clonebot.errors import ConfigError
 from clonebot.runtime.own_messages import OwnMessages
@@ -22,6 +23,12 @@ from clonebot.telegram.client import ClientAdapter
 log = logging.getLogger(__name__)
 
 BOT_PREFIX = "🤖 "
+
+
+class CardOffers(Protocol):
+    async def offer(self, s: Suggestion, note: str | None = None) -> bool:
+        """Show ``s`` on an approval card; False if that cannot be done now."""
+        ...
 _ONLY_OWNER = 'use "me" (Saved Messages) or a group where you are the only member'
 
 
@@ -35,13 +42,16 @@ def shorten(text: str, n: int = 300) -> str:
 
 
 class ControlChat:
-    def __init__(self, settings: Settings, client: ClientAdapter, store: ApprovalStore,
+    def __init__(self, settings: Settings, client: ClientAdapter, store: StateStore,
                  own: OwnMessages):
         self.settings = settings
         self.client = client
         self.store = store
         self.own = own
         self.id: int | None = None
+        # Approval cards with buttons (the companion bot), when configured: suggestions are
+        # offered there, and here only when a card cannot be sent.
+        self.cards: CardOffers | None = None
 
     async def resolve(self) -> int:
         """Find the control chat and make sure only the owner reads it (ConfigError if not)."""
@@ -86,6 +96,8 @@ class ControlChat:
         return msg_id
 
     async def post_suggestion(self, s: Suggestion, reason: str | None = None) -> None:
+        if self.cards is not None and await self.cards.offer(s, reason):
+            return
         lines = [f"#{s.id} · {s.chat_name} · {s.mode}"]
         if reason:
             lines.append(f"⚠ {reason}")

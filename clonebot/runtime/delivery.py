@@ -15,7 +15,7 @@ from collections.abc import Callable
 from enum import Enum
 
 from clonebot.approval.decisions import Decision
-from clonebot.approval.store import ApprovalStore, SendRecord, Suggestion
+from clonebot.state.store import StateStore, SendRecord, Suggestion
 from clonebot.config import Settings
 from clonebot.pii import Finding
 from clonebot.runtime.clock import Clock
@@ -40,7 +40,7 @@ class SendResult(Enum):
 
 
 class Delivery:
-    def __init__(self, settings: Settings, client: ClientAdapter, store: ApprovalStore,
+    def __init__(self, settings: Settings, client: ClientAdapter, store: StateStore,
                  clock: Clock, rng: random.Random, control: ControlChat, own: OwnMessages):
         self.settings = settings
         self.client = client

@@ -47,3 +47,23 @@ class InstanceLock:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.release()
+
+
+def running_pid(data_dir: Path) -> int | None:
+    """The pid of the clonebot that holds ``data_dir``, if one does (read-only: a shared lock
+    taken and dropped at once, never in the way of a bot that starts)."""
+    path = Path(data_dir) / "clonebot.lock"
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode(errors="replace").strip()
+            return int(holder) if holder.isdigit() else -1
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)

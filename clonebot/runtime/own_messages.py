@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from clonebot.approval.store import ApprovalStore
+from clonebot.state.store import StateStore
 from clonebot.telegram.messages import Msg
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ _WAIT_FOR_SEND = 60.0  # seconds a message waits for a send in flight to its cha
 
 
 class OwnMessages:
-    def __init__(self, store: ApprovalStore):
+    def __init__(self, store: StateStore):
         self.store = store
         self._in_flight: dict[int, int] = defaultdict(int)
         self._idle: dict[int, asyncio.Event] = {}

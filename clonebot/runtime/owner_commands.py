@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from clonebot.approval.store import ApprovalStore
+from clonebot.state.store import StateStore
 from clonebot.config import Settings
 from clonebot.runtime import commands
 from clonebot.runtime.clock import Clock
@@ -18,7 +18,7 @@ from clonebot.telegram.messages import ChatInfo
 
 
 class OwnerCommands:
-    def __init__(self, settings: Settings, store: ApprovalStore, clock: Clock,
+    def __init__(self, settings: Settings, store: StateStore, clock: Clock,
                  control: ControlChat, policy: ChatPolicy, worker: GenerationWorker,
                  reload: Callable[[], Coroutine[Any, Any, bool]],
                  spawn: Callable[[Coroutine[Any, Any, Any]], asyncio.Task]):

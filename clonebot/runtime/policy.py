@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import get_args
 
-from clonebot.approval.store import ApprovalStore
+from clonebot.state.store import StateStore
 from clonebot.config import ChatRule, Mode, Settings
 from clonebot.telegram.client import ClientAdapter
 from clonebot.telegram.messages import ChatInfo
@@ -34,7 +34,7 @@ def label(info: ChatInfo) -> str:
 
 
 class ChatPolicy:
-    def __init__(self, settings: Settings, client: ClientAdapter, store: ApprovalStore):
+    def __init__(self, settings: Settings, client: ClientAdapter, store: StateStore):
         self.settings = settings
         self.client = client
         self.store = store

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from clonebot import versions
-from clonebot.approval.store import ApprovalStore, default_store_path
+from clonebot.state.store import StateStore, state_path
 from clonebot.config import Settings
 from clonebot.errors import TelegramError
 from clonebot.model.base import ReplyGenerator
@@ -42,10 +42,6 @@ _T = TypeVar("_T")
 
 class _Stopped(Exception):
     """SIGINT/SIGTERM arrived while run_bot was waiting for something."""
-
-
-def store_path(settings: Settings) -> Path:
-    return default_store_path(settings.paths.data_dir)
 
 
 def install_signal_handlers(stop: asyncio.Event, on_hangup: Callable[[], Any] | None = None) -> None:
@@ -98,6 +94,7 @@ async def run_bot(
     factory: Callable[[Path | None], ReplyGenerator] | None = None,
     on_status: Callable[[str], None] = lambda s: None,
     client_factory: Callable[[Settings], Any] | None = None,
+    companion_factory: Callable[[Settings, Any], Any] | None = None,
 ) -> None:
     """Run until SIGINT/SIGTERM (returns) or until the connection ends for good (raises).
 
@@ -117,13 +114,15 @@ async def run_bot(
         factory = partial(load_generator, settings)
     client_factory = client_factory or partial(make_client, reconnect_forever=True)
     with InstanceLock(settings.paths.data_dir):
-        await _serve(settings, adapter_dir, path, factory, client_factory, on_status)
+        await _serve(settings, adapter_dir, path, factory, client_factory, on_status,
+                     companion_factory)
 
 
 async def _serve(settings: Settings, adapter_dir: Path | None, path: Path,
                  factory: Callable[[Path | None], ReplyGenerator],
                  client_factory: Callable[[Settings], Any],
-                 on_status: Callable[[str], None]) -> None:
+                 on_status: Callable[[str], None],
+                 companion_factory: Callable[[Settings, Any], Any] | None = None) -> None:
     from clonebot.telegram.client import TelethonAdapter
     from clonebot.telegram.handlers import register
     from clonebot.telegram.session import secure_session_files, session_path
@@ -132,16 +131,30 @@ async def _serve(settings: Settings, adapter_dir: Path | None, path: Path,
     bot: CloneBot | None = None
     install_signal_handlers(stop, lambda: bot.spawn(bot.reload()) if bot else None)
     worker = GenerationWorker(factory)
-    store: ApprovalStore | None = None
-    client = None
+    store: StateStore | None = None
+    client = companion = None
     try:
         client = client_factory(settings)
         me = await _until_stopped(stop, connect_logged_in(client))
-        store = ApprovalStore(store_path(settings))
+        store = StateStore(state_path(settings.paths.data_dir))
         bot = CloneBot(settings, TelethonAdapter(client, me.id), store, worker,
                        adapter_dir=adapter_dir)
         register(client, bot)
+        cards = None
+        if settings.bot.approval_bot_token is not None:  # approval cards from the companion bot
+            from clonebot.runtime.cards import Cards
+            from clonebot.telegram.companion.handlers import register as register_companion
+            from clonebot.telegram.companion.login import log_in_companion
+
+            cards = Cards(bot)
+            companion = await _until_stopped(stop, log_in_companion(
+                settings, client, me.id, register=lambda c: register_companion(c, cards),
+                client_factory=companion_factory))
+            cards.use(companion)
+            on_status(f"approval cards from @{companion.username}")
         await _until_stopped(stop, bot.start())
+        if cards is not None:
+            await _until_stopped(stop, cards.resync())
         on_status(f"loading model + adapter {path} ...")
         await _until_stopped(stop, worker.load(path))
         on_status(f"running as {me.id}; {len(settings.bot.chats)} allow-listed chat(s); "
@@ -161,9 +174,15 @@ async def _serve(settings: Settings, adapter_dir: Path | None, path: Path,
         remove_signal_handlers()
         if bot is not None:
             await bot.stop()
+        if companion is not None:
+            await companion.client.disconnect()
         if client is not None:
             await client.disconnect()
         if store is not None:
             store.close()
         secure_session_files(session_path(settings))
+        if settings.bot.approval_bot_token is not None:
+            from clonebot.telegram.companion.login import companion_session_path
+
+            secure_session_files(companion_session_path(settings))
         worker.stop()

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from clonebot.approval.store import ApprovalStore
+from clonebot.state.store import StateStore
 from clonebot.config import Settings
 from clonebot.runtime.control import hhmm
 from clonebot.runtime.worker import GenerationWorker
 
 
-def status_text(settings: Settings, store: ApprovalStore, worker: GenerationWorker,
+def approvals_where(settings: Settings, store: StateStore | None) -> str:
+    """Where suggestions are offered: cards from the companion bot, or Saved Messages."""
+    if settings.bot.approval_bot_token is None:
+        where = "Saved Messages" if settings.bot.control_chat == "me" else "the control chat"
+        return f"typed answers in {where} (no bot.approval_bot_token)"
+    known = store.get_flag("companion") if store is not None else None
+    name = f"@{known['username']}" if isinstance(known, dict) and known.get("username") \
+        else "the companion bot"
+    return f"cards with buttons from {name} (bot.approval_bot_token is set)"
+
+
+def status_text(settings: Settings, store: StateStore, worker: GenerationWorker,
                 now: float) -> str:
     bot = settings.bot
     lines = ["status: " + ("PAUSED" if store.get_flag("paused", False) else "running")]
@@ -20,6 +31,7 @@ def status_text(settings: Settings, store: ApprovalStore, worker: GenerationWork
     else:
         auto = "allowed"
     lines.append(f"auto: {auto}")
+    lines.append(f"approvals: {approvals_where(settings, store)}")
     adapter = worker.adapter_dir
     lines.append(f"adapter: {adapter.name if adapter else 'none'} (loads: {worker.loads})")
     lines.append(f"sent last hour: {store.sends_since(now - 3600)}/{bot.global_per_hour}")

@@ -33,3 +33,14 @@ class Msg:
     def authored(self) -> bool:
         """Typed here by its sender: not a forward, not via an inline bot, not an edit."""
         return not (self.forwarded or self.via_bot or self.edited)
+
+
+@dataclass(frozen=True)
+class Press:
+    """Someone pressed an inline button on one of the companion bot's messages."""
+
+    query_id: int  # to answer it (stop the spinner on their screen)
+    sender_id: int
+    chat_id: int
+    msg_id: int  # the bot's message that carries the button
+    data: bytes

@@ -59,14 +59,16 @@ def secure_session_files(path: Path) -> None:
             p.chmod(0o600)
 
 
-def make_client(settings: Settings, *, reconnect_forever: bool = False) -> TelegramClient:
-    """A Telethon client on the session file. ``reconnect_forever``: Telethon's own
-    reconnect loop never gives up on a lost connection (the running bot); otherwise a few
-    attempts, then an error (login, logout)."""
+def make_client(settings: Settings, *, reconnect_forever: bool = False, path: Path | None = None,
+                catch_up: bool = False) -> TelegramClient:
+    """A Telethon client on the session file (``path``: another one, the companion bot's).
+    ``reconnect_forever``: Telethon's own reconnect loop never gives up on a lost connection
+    (the running bot); otherwise a few attempts, then an error (login, logout).
+    ``catch_up``: what arrived while the client was away comes as events on connect."""
     tg = settings.telegram
     if tg.api_id is None or tg.api_hash is None:
         raise ConfigError(f"telegram.api_id / telegram.api_hash are not set: {API_HELP}")
-    path = session_path(settings)
+    path = path or session_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     with private_umask():
         client = TelegramClient(
@@ -74,6 +76,7 @@ def make_client(settings: Settings, *, reconnect_forever: bool = False) -> Teleg
             tg.api_id,
             tg.api_hash.get_secret_value(),
             flood_sleep_threshold=tg.flood_sleep_threshold,
+            catch_up=catch_up,
             auto_reconnect=True,
             connection_retries=-1 if reconnect_forever else 3,
             retry_delay=5,

@@ -8,7 +8,9 @@ counting generator) in a subprocess, on a ``.session`` file made from the owner'
 Environment:
   CLONEBOT_LIVE_ACCOUNTS   JSON file {"owner", "owner_phone", "friend", "stranger"}: each
                            {"id", "phone", "username", "session"} (a Telethon StringSession);
-                           owner and owner_phone are two logins of one account
+                           owner and owner_phone are two logins of one account; optionally
+                           "companion": {"id", "username", "token"}, the owner's companion bot
+                           for the button flows (tests/live/make_companion_bot.py adds it)
   CLONEBOT_LIVE_RSA_KEY    the server's RSA public key (PEM), for a server Telethon does not
                            know (a loopback server); unset for Telegram's test DCs
   CLONEBOT_LIVE_API_ID, CLONEBOT_LIVE_API_HASH   (default: any values, as a loopback server
@@ -89,8 +91,8 @@ class Humans:
     async def __aenter__(self) -> "Humans":
         for name, client in self.clients.items():
             await client.connect()
-            for other in ("owner", "friend", "stranger"):  # so ids resolve in this session
-                if self.ids[other] != self.ids[name]:
+            for other in ("owner", "friend", "stranger", "companion"):  # ids resolve here
+                if other in self.acc and self.ids[other] != self.ids[name]:
                     await client.get_entity("@" + self.acc[other]["username"])
         return self
 
@@ -146,9 +148,11 @@ def suggestion_text(post: Any) -> str:
 
 
 class Bot:
-    """`clonebot run` (tests/live/clonebot_live.py) as a subprocess on its own data dir."""
+    """`clonebot run` (tests/live/clonebot_live.py) as a subprocess on its own data dir;
+    ``companion=True``: with the accounts file's companion bot (approval cards)."""
 
-    def __init__(self, root: Path, chats: list[dict], **bot: Any):
+    def __init__(self, root: Path, chats: list[dict], *, companion: bool = False, **bot: Any):
+        self.companion = accounts()["companion"] if companion else None
         self.root = root
         self.data = root / "data"
         self.lines: list[str] = []
@@ -179,8 +183,11 @@ class Bot:
                                           eos_token="<|im_end|>", context_turns=4))
 
     def env(self) -> dict:
-        return {**os.environ, "CLONEBOT_TELEGRAM__API_ID": str(API_ID),
-                "CLONEBOT_TELEGRAM__API_HASH": API_HASH}
+        env = {**os.environ, "CLONEBOT_TELEGRAM__API_ID": str(API_ID),
+               "CLONEBOT_TELEGRAM__API_HASH": API_HASH}
+        if self.companion is not None:
+            env["CLONEBOT_BOT__APPROVAL_BOT_TOKEN"] = self.companion["token"]
+        return env
 
     def seed_session(self, *, logged_in: bool = True) -> Path:
         """``clonebot.session`` on the owner's login (or only pointing at the server)."""

@@ -47,11 +47,15 @@ archive folder, paged by offset_peer/offset_date, ``dialogsSlice`` when cut),
 ``messages.getPeerDialogs``/``getAllDrafts``, ``messages.getFullChat``,
 ``channels.getFullChannel``/``getChannels``, ``contacts.resolveUsername``, ``auth.*`` login,
 ``account.initTakeoutSession``/``finishTakeoutSession`` and ``invokeWithTakeout`` (checked
-against the session's takeout id). ``TelegramDouble.fail`` injects any RPC error
+against the session's takeout id); bots (``bots.py``: ``auth.importBotAuthorization``,
+inline buttons on a bot's messages, ``messages.getBotCallbackAnswer`` ->
+``updateBotCallbackQuery`` -> ``messages.setBotCallbackAnswer``, leaving groups, what a bot
+may and may not call) and ``messages.editMessage`` (``edits.py``: every copy edited,
+``updateEditMessage``, buttons replaced or removed). ``TelegramDouble.fail`` injects any RPC error
 (``FLOOD_WAIT_n``, ``TAKEOUT_INIT_DELAY_n``...) per request type.
 """
 
-from telegram_double import dialogs  # noqa: F401 - registers messages.getDialogs
+from telegram_double import bots, dialogs, edits  # noqa: F401 - register their handlers
 from telegram_double.world import API_HASH, API_ID, LOGIN_CODE, Refuse, TelegramDouble
 
 __all__ = ["API_HASH", "API_ID", "LOGIN_CODE", "Refuse", "TelegramDouble"]

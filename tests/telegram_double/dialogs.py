@@ -79,7 +79,7 @@ def _after(order: list[int], tops: dict[int, Any], call: Call, req: Any) -> list
     return order
 
 
-@answers(functions.messages.GetDialogsRequest)
+@answers(functions.messages.GetDialogsRequest, who="users")
 def get_dialogs(call: Call, req: Any) -> Any:
     tg = call.tg
     everywhere = _tops(call)

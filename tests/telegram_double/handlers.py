@@ -20,20 +20,27 @@ from telethon import utils
 from telethon.tl import functions, types
 
 from telegram_double.sender import DoubleSender
-from telegram_double.tl import date, make
+from telegram_double.tl import date, make, raw
 from telegram_double.world import Refuse, TelegramDouble, _peer_kind
 
 HANDLERS: dict[type, Callable[["Call", Any], Any]] = {}
 NO_LOGIN: set[type] = set()
+USERS_ONLY: set[type] = set()  # a bot calling one gets BOT_METHOD_INVALID, as on Telegram
+BOTS_ONLY: set[type] = set()  # a user calling one gets USER_BOT_REQUIRED
 _MAX_PAGE = 100  # Telegram never returns more messages than this per request
 
 
-def answers(*request_types: type, login: bool = True) -> Callable:
+def answers(*request_types: type, login: bool = True, who: str = "anyone") -> Callable:
+    """``who``: "users" (bots may not call it) or "bots" (users may not), else "anyone"."""
     def register(fn: Callable) -> Callable:
         for t in request_types:
             HANDLERS[t] = fn
             if not login:
                 NO_LOGIN.add(t)
+            if who == "users":
+                USERS_ONLY.add(t)
+            elif who == "bots":
+                BOTS_ONLY.add(t)
         return fn
     return register
 
@@ -259,7 +266,7 @@ def _messages_result(call: Call, peer: int, window: list, total: int, *, sliced:
                 chats=chats, users=users)
 
 
-@answers(functions.messages.GetHistoryRequest)
+@answers(functions.messages.GetHistoryRequest, who="users")
 def get_history(call: Call, req: Any) -> Any:
     peer = call.peer_id(req.peer)
     everything = list(reversed(call.tg.messages_in(call.user, peer)))
@@ -268,7 +275,7 @@ def get_history(call: Call, req: Any) -> Any:
     return _messages_result(call, peer, window, len(everything), sliced=False)
 
 
-@answers(functions.messages.SearchRequest)
+@answers(functions.messages.SearchRequest, who="users")
 def search(call: Call, req: Any) -> Any:
     if not isinstance(req.filter, types.InputMessagesFilterEmpty):
         raise NotImplementedError(f"the double's messages.search has no {type(req.filter).__name__}")
@@ -293,7 +300,7 @@ def search(call: Call, req: Any) -> Any:
 def get_messages(call: Call, req: Any) -> Any:
     box = call.tg.box(call.user)
     by_id = {m.id: m for msgs in box.chats.values() for m in msgs}
-    found = [by_id.get(getattr(i, "id", None)) or types.MessageEmpty(id=getattr(i, "id", 0))
+    found = [by_id.get(getattr(i, "id", None)) or raw(types.MessageEmpty)(id=getattr(i, "id", 0))
              for i in req.id]
     users, chats = call.tg.entities(call.user, messages=found)
     return make(types.messages.Messages, messages=found, topics=[], chats=chats, users=users)
@@ -311,9 +318,13 @@ def send_message(call: Call, req: Any) -> Any:
         channel = call.tg.channels[ident]
         if call.user not in channel.members or (channel.broadcast and call.user != channel.creator):
             raise Refuse("CHAT_WRITE_FORBIDDEN", 403)
+    is_bot = call.tg.users[call.user].bot
+    if is_bot and kind == "user" and not call.tg.started(peer, call.user):
+        raise Refuse("PEER_ID_INVALID")  # a bot cannot write to someone who never wrote to it
     reply_to = getattr(req.reply_to, "reply_to_msg_id", None)
     msg, pts = call.tg.deliver(call.user, peer, req.message, reply_to=reply_to,
-                               origin=call.session, entities=req.entities or None)
+                               origin=call.session, entities=req.entities or None,
+                               reply_markup=req.reply_markup if is_bot else None)
     if req.clear_draft:
         call.tg.save_draft(call.user, peer, "", origin=call.session)
     if kind == "user" and call.tg.send_result == "short":
@@ -327,13 +338,13 @@ def send_message(call: Call, req: Any) -> Any:
                          call.now, 0)
 
 
-@answers(functions.messages.SaveDraftRequest)
+@answers(functions.messages.SaveDraftRequest, who="users")
 def save_draft(call: Call, req: Any) -> Any:
     call.tg.save_draft(call.user, call.peer_id(req.peer), req.message, origin=call.session)
     return True
 
 
-@answers(functions.messages.GetPeerDialogsRequest)
+@answers(functions.messages.GetPeerDialogsRequest, who="users")
 def get_peer_dialogs(call: Call, req: Any) -> Any:
     box = call.tg.box(call.user)
     dialogs, tops, peers = [], [], []
@@ -353,7 +364,7 @@ def get_peer_dialogs(call: Call, req: Any) -> Any:
     return types.messages.PeerDialogs(dialogs, tops, chats, users, call.state())
 
 
-@answers(functions.messages.GetAllDraftsRequest)
+@answers(functions.messages.GetAllDraftsRequest, who="users")
 def get_all_drafts(call: Call, req: Any) -> Any:
     drafts = call.tg.box(call.user).drafts
     updates = [make(types.UpdateDraftMessage, peer=call.tg.peer(p), draft=d)
@@ -370,7 +381,7 @@ def set_typing(call: Call, req: Any) -> Any:
 
 # --- takeout (the history fetcher's export session) ---------------------------------------------
 
-@answers(functions.account.InitTakeoutSessionRequest)
+@answers(functions.account.InitTakeoutSessionRequest, who="users")
 def init_takeout(call: Call, req: Any) -> Any:
     takeout_id = call.tg.rng.getrandbits(63)
     call.tg.takeouts[takeout_id] = call.user

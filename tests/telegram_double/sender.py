@@ -115,12 +115,27 @@ class DoubleSender(MTProtoSender):
             self._waiting.append(state)
             return
         try:
-            result = read_result(state.request, self.world.handle(self, state.request))
+            answer = self.world.handle(self, state.request)
+            if inspect.isawaitable(answer):  # it waits on someone else (a bot's answer)
+                asyncio.ensure_future(self._answer_later(state, answer))
+                return
+            result = read_result(state.request, answer)
         except Exception as e:  # RPCError, or a request the double does not answer yet
             state.future.set_exception(e)
             return
         self._store_own_updates(result)  # MTProtoSender's own: process, do not dispatch
         state.future.set_result(result)
+
+    async def _answer_later(self, state: RequestState, answer: Any) -> None:
+        try:
+            result = read_result(state.request, await answer)
+        except Exception as e:
+            if not state.future.done():
+                state.future.set_exception(e)
+            return
+        if not state.future.done():
+            self._store_own_updates(result)
+            state.future.set_result(result)
 
     def push(self, updates: Any) -> None:
         """An update Telegram pushes over this connection (lost while it is down)."""

@@ -35,6 +35,12 @@ def make(cls: type, **fields: Any) -> Any:
     return cls(**{k: v for k, v in fields.items() if k in known})
 
 
+def raw(cls: type) -> type:
+    """The TL class itself, under Telethon's patched one (``types.MessageEmpty`` is
+    ``custom.Message``'s subclass, whose constructor wants a message's fields)."""
+    return next(c for c in cls.__mro__ if c.__module__ == "telethon.tl.types")
+
+
 def date(ts: float) -> datetime.datetime:
     return datetime.datetime.fromtimestamp(int(ts), datetime.timezone.utc)
 

@@ -10,6 +10,7 @@ all members share. Each account's box keeps the updates it produced (by ``pts``)
 from __future__ import annotations
 
 import asyncio
+import inspect
 import itertools
 import os
 import random
@@ -231,27 +232,29 @@ class TelegramDouble:
     def deliver(self, sender: int, to: int, text: str, *, reply_to: int | None = None,
                 fwd_from: int | None = None, via_bot: int | None = None,
                 origin: DoubleSender | None = None, entities: list | None = None,
-                ) -> tuple[types.Message, int]:
-        """Like ``send``; returns the sender's stored copy and the pts it took (handlers)."""
+                reply_markup: Any = None) -> tuple[types.Message, int]:
+        """Like ``send``; returns the sender's stored copy and the pts it took (handlers).
+        ``reply_markup``: the buttons a bot sent with it (every copy shows them)."""
         now = self.clock()
         fwd = make(types.MessageFwdHeader, date=date(now - 60),
                    from_id=types.PeerUser(fwd_from)) if fwd_from else None
         logical = next(self._uids)
         if to > 0:
             return self._deliver_common(sender, [sender] if to == sender else [sender, to], to,
-                                        text, now, logical, reply_to, fwd, via_bot, origin, entities)
+                                        text, now, logical, reply_to, fwd, via_bot, origin, entities,
+                                        reply_markup)
         kind, ident = _peer_kind(to)
         if kind == "chat":
             group = self.groups[ident]
             return self._deliver_common(sender, group.members, to, text, now, logical,
-                                        reply_to, fwd, via_bot, origin, entities)
+                                        reply_to, fwd, via_bot, origin, entities, reply_markup)
         channel = self.channels[ident]
         box = channel.box
         msg = make(
             types.Message, id=box.next_id, peer_id=types.PeerChannel(ident), date=date(now),
             message=text, out=False, post=channel.broadcast,
             from_id=None if channel.broadcast else types.PeerUser(sender), fwd_from=fwd,
-            via_bot_id=via_bot, entities=entities,
+            via_bot_id=via_bot, entities=entities, reply_markup=reply_markup,
             reply_to=make(types.MessageReplyHeader, reply_to_msg_id=reply_to) if reply_to else None,
         )
         box.next_id += 1
@@ -263,7 +266,7 @@ class TelegramDouble:
         return msg, box.pts
 
     def _deliver_common(self, sender, viewers, to, text, now, logical, reply_to, fwd, via_bot,
-                        origin, entities) -> tuple[types.Message, int]:
+                        origin, entities, reply_markup=None) -> tuple[types.Message, int]:
         mine: tuple[types.Message, int] | None = None
         reply_logical = self._logical.get((sender, reply_to)) if reply_to else None
         for viewer in viewers:
@@ -278,6 +281,7 @@ class TelegramDouble:
                 types.Message, id=box.next_id, peer_id=peer, date=date(now), message=text,
                 out=out, from_id=types.PeerUser(sender) if (out or to < 0) else None,
                 fwd_from=fwd, via_bot_id=via_bot, entities=entities,
+                reply_markup=copy(reply_markup) if reply_markup is not None else None,
                 reply_to=make(types.MessageReplyHeader, reply_to_msg_id=local_reply)
                 if local_reply else None,
             )
@@ -291,6 +295,10 @@ class TelegramDouble:
                 mine = (msg, box.pts)
         assert mine is not None
         return mine
+
+    def started(self, user: int, bot: int) -> bool:
+        """``user`` has written to ``bot`` (Telegram lets a bot write only to those)."""
+        return any(not m.out for m in self.box(bot).chats.get(user, []))
 
     def edit(self, user: int, peer: int, msg_id: int, text: str) -> None:
         """``user`` edits their message ``msg_id`` (an id in their box) from their phone."""
@@ -496,7 +504,9 @@ class TelegramDouble:
     # --- answering ---------------------------------------------------------------------------
 
     def handle(self, session: DoubleSender, request: Any) -> Any:
-        from telegram_double.handlers import HANDLERS, NO_LOGIN, Call
+        """The answer to ``request`` (a TL object), or an awaitable of it for requests that
+        wait on someone else (a bot answering a button press)."""
+        from telegram_double.handlers import BOTS_ONLY, HANDLERS, NO_LOGIN, USERS_ONLY, Call
 
         inner, takeout_id = request, None
         while True:
@@ -519,9 +529,23 @@ class TelegramDouble:
                 raise Refuse("AUTH_KEY_UNREGISTERED", 401)
             if takeout_id is not None and self.takeouts.get(takeout_id) != user:
                 raise Refuse("TAKEOUT_INVALID")
-            return handler(Call(self, session, user), inner)
+            is_bot = user is not None and self.users[user].bot
+            if is_bot and type(inner) in USERS_ONLY:
+                raise Refuse("BOT_METHOD_INVALID")
+            if user is not None and not is_bot and type(inner) in BOTS_ONLY:
+                raise Refuse("USER_BOT_REQUIRED")
+            result = handler(Call(self, session, user), inner)
         except Refuse as e:
             raise rpc_message_to_error(types.RpcError(e.code, e.message), inner) from None
+        if inspect.isawaitable(result):
+            return self._later(result, inner)
+        return result
+
+    async def _later(self, result: Any, request: Any) -> Any:
+        try:
+            return await result
+        except Refuse as e:
+            raise rpc_message_to_error(types.RpcError(e.code, e.message), request) from None
 
     def _check_fault(self, request: Any) -> None:
         for fault in self.faults:

@@ -5,7 +5,7 @@ Everything the bot sent from the owner's account (auto replies, suggestions appr
 output as the owner's message. Learned as the owner's words, each new adapter would train on
 the last one and the clone would converge on itself; so prepare marks those messages
 (``records.bot``): they stay in the dialogue as context, as a ``bot`` turn, and are never a
-reply to learn. The store is read through its own API (``ApprovalStore.clone_messages``);
+reply to learn. The store is read through its own API (``StateStore.clone_messages``);
 its chat ids are Telethon's marked ids, an export's are bare (``chat_selection.bare_chat_id``).
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from clonebot.approval.store import ApprovalStore, default_store_path
+from clonebot.state import StateStore, state_path
 from clonebot.chat_selection import bare_chat_id
 from clonebot.config import Settings
 from clonebot.errors import DatasetError
@@ -28,12 +28,12 @@ def find_store(settings: Settings) -> Path | None:
     if where == "none":
         return None
     if where == "auto":
-        path = default_store_path(settings.paths.data_dir)
+        path = state_path(Path(settings.paths.data_dir).expanduser())
         return path if path.is_file() else None
     path = Path(where).expanduser()
     if not path.is_file():
         raise DatasetError(f"no approval store at {path} (prepare.approval_store / --approvals): "
-                           "give the bot's approvals.sqlite, or --no-approvals")
+                           "give the bot's state.sqlite, or --no-approvals")
     return path
 
 
@@ -42,7 +42,7 @@ def bot_message_ids(path: Path | None) -> BotIds:
     if path is None:
         return frozenset()
     try:
-        with ApprovalStore(path) as store:
+        with StateStore(path) as store:
             return frozenset((bare_chat_id(c), m) for c, m in store.clone_messages())
     except (sqlite3.Error, OSError) as e:  # a damaged file, not a store at all
         raise DatasetError(f"cannot read the approval store {path}: {e}; "

@@ -68,11 +68,11 @@ def read_approvals(path: Path | None) -> dict[str, Any]:
     if path is None or not Path(path).is_file():
         return {"decisions": 0, "periods": [], "note": "no approval store yet"}
     try:
-        from clonebot.approval.store import ApprovalStore
+        from clonebot.state.store import StateStore
     except ImportError:
         return {"decisions": 0, "periods": [], "note": "approval store not available"}
     try:
-        store = ApprovalStore(path)
+        store = StateStore(path)
         try:
             records = list(store.decisions())
         finally:
@@ -88,7 +88,7 @@ def read_approvals(path: Path | None) -> dict[str, Any]:
 
 
 def default_approvals_path(settings: Any) -> Path:
-    """Where the bot keeps its approval store (the store's own ``default_store_path``)."""
-    from clonebot.approval.store import default_store_path
+    """Where the bot keeps its state store (``clonebot.state.state_path``)."""
+    from clonebot.state import state_path
 
-    return default_store_path(settings.paths.data_dir)
+    return state_path(settings.paths.data_dir)

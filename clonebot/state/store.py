@@ -1,4 +1,9 @@
-"""SQLite store for the bot: suggestions, owner decisions, the send audit log, chat state.
+"""The bot's state store (SQLite): suggestions, owner decisions, the send audit log, per-chat
+modes and pauses, flags, the bot's own posts, what was already handled.
+
+Its schema is versioned: opening a store applies the migrations it lacks (``migrations.py``).
+It lives in ``paths.data_dir`` as ``state.sqlite`` (``state_path``); a store under its
+first name, ``approvals.sqlite``, is moved there when first looked for.
 
 Durability: WAL and one short transaction per state change, so a crash or ``kill -9``
 loses nothing that was committed (WAL + ``synchronous=NORMAL`` survives process death; only
@@ -24,86 +29,23 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from clonebot.approval.decisions import Decision
+from clonebot.errors import StateStoreError
+from clonebot.state import migrations
+from clonebot.state.cards import CardRecords
 
 ClaimStatus = Literal["new", "done", "in_doubt", "closed", "missing"]
-
-STORE_FILE = "approvals.sqlite"
-
-
-def default_store_path(data_dir: Path | str) -> Path:
-    """Where the bot keeps its store: ``paths.data_dir/approvals.sqlite``."""
-    return Path(data_dir).expanduser() / STORE_FILE
 
 # Short ids the owner types: no 0/o/1/l/i, always at least one digit so they never read as a word.
 _ID_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 _ID_DIGITS = "23456789"
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS suggestions (
-    id TEXT PRIMARY KEY,
-    thread TEXT NOT NULL,
-    chat_id INTEGER NOT NULL,
-    chat_name TEXT NOT NULL DEFAULT '',
-    mode TEXT NOT NULL,
-    incoming TEXT NOT NULL DEFAULT '',
-    prompt_turns TEXT NOT NULL,
-    suggestion TEXT NOT NULL,
-    pii TEXT NOT NULL DEFAULT '[]',
-    state TEXT NOT NULL,
-    control_msg_id INTEGER,
-    created_at REAL NOT NULL,
-    expires_at REAL NOT NULL,
-    decision TEXT,
-    final_text TEXT,
-    decided_at REAL,
-    note TEXT,
-    sent_msg_id INTEGER
-);
-CREATE INDEX IF NOT EXISTS suggestions_chat ON suggestions(chat_id, state);
-CREATE INDEX IF NOT EXISTS suggestions_control ON suggestions(control_msg_id);
-CREATE TABLE IF NOT EXISTS sends (
-    sid TEXT PRIMARY KEY,
-    chat_id INTEGER NOT NULL,
-    text TEXT NOT NULL,
-    by TEXT NOT NULL,
-    decision TEXT,
-    note TEXT,
-    state TEXT NOT NULL,
-    msg_id INTEGER,
-    started_at REAL NOT NULL,
-    done_at REAL
-);
-CREATE INDEX IF NOT EXISTS sends_time ON sends(state, done_at);
-CREATE INDEX IF NOT EXISTS sends_msg ON sends(chat_id, msg_id);
-CREATE TABLE IF NOT EXISTS chats (
-    chat_id INTEGER PRIMARY KEY,
-    mode TEXT,
-    paused INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS flags (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS own_posts (
-    msg_id INTEGER PRIMARY KEY,
-    sid TEXT
-);
-CREATE TABLE IF NOT EXISTS control_taken (
-    msg_id INTEGER PRIMARY KEY
-);
-CREATE TABLE IF NOT EXISTS chat_marks (
-    chat_id INTEGER PRIMARY KEY,
-    answered_upto INTEGER NOT NULL DEFAULT 0,
-    owner_wrote INTEGER NOT NULL DEFAULT 0
-);
-"""
 
 
 @dataclass(frozen=True)
@@ -176,21 +118,69 @@ def _row_to_suggestion(r: sqlite3.Row) -> Suggestion:
     return Suggestion(**d)
 
 
-class ApprovalStore:
+STATE_FILE = "state.sqlite"
+_FIRST_NAME = "approvals.sqlite"  # what the store was called before it had schema versions
+
+
+def state_path(data_dir: Path | str) -> Path:
+    """Where the bot keeps its state in ``data_dir``. A store still under its first name is
+    moved here first (its write-ahead log folded in), so every reader finds the same file."""
+    data_dir = Path(data_dir)
+    path, old = data_dir / STATE_FILE, data_dir / _FIRST_NAME
+    if old.exists() and not path.exists():
+        try:
+            db = sqlite3.connect(str(old), isolation_level=None, timeout=30)
+            try:  # fold the WAL (what a kill -9 left there) into the file, drop -wal/-shm
+                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                db.execute("PRAGMA journal_mode=DELETE")
+            finally:
+                db.close()
+            old.replace(path)
+        except sqlite3.DatabaseError as e:
+            raise StateStoreError(f"cannot move the state store {old} to {path}: {e}") from None
+        except FileNotFoundError:  # another process moved it meanwhile
+            pass
+    return path
+
+
+class StateStore(CardRecords):
+    """The bot's state, in one SQLite file (see the module docstring).
+
+    ``watch(fn)``: ``fn(sid)`` is called after every committed change of a suggestion's state
+    (decided, expired, sending, sent, back to pending), whoever made it: what shows the
+    suggestion elsewhere (an approval card) follows the store, the one source of truth.
+    """
+
     def __init__(self, path: Path | str):
+        self._watchers: list[Callable[[str], None]] = []
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        # autocommit mode; we open explicit transactions where several writes must agree
-        self._db = sqlite3.connect(str(self.path), isolation_level=None, timeout=30)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        try:
+            # autocommit mode; we open explicit transactions where several writes must agree
+            self._db = sqlite3.connect(str(self.path), isolation_level=None, timeout=30)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self.migrated = migrations.migrate(self._db, str(self.path))
+        except sqlite3.DatabaseError as e:  # not a database, a damaged file, a locked disk
+            raise StateStoreError(f"cannot open the state store {self.path}: {e}") from None
+
+    @property
+    def schema_version(self) -> int:
+        return max(migrations.applied(self._db), default=0)
+
+    def watch(self, fn: Callable[[str], None]) -> None:
+        self._watchers.append(fn)
+
+    def _changed(self, *sids: str) -> None:
+        for sid in sids:
+            for fn in self._watchers:
+                fn(sid)
 
     def close(self) -> None:
         self._db.close()
 
-    def __enter__(self) -> "ApprovalStore":
+    def __enter__(self) -> "StateStore":
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -274,6 +264,7 @@ class ApprovalStore:
 
     def set_mode(self, sid: str, mode: str) -> None:
         self._db.execute("UPDATE suggestions SET mode=? WHERE id=?", (mode, sid))
+        self._changed(sid)
 
     def pending(self, chat_id: int | None = None, mode: str | None = None) -> list[Suggestion]:
         q, args = "SELECT * FROM suggestions WHERE state='pending'", []
@@ -303,6 +294,8 @@ class ApprovalStore:
             " sent_msg_id=COALESCE(?, sent_msg_id) WHERE id=? AND state='pending'",
             (_decision(decision), final_text, now, note, msg_id, sid),
         )
+        if cur.rowcount == 1:
+            self._changed(sid)
         return cur.rowcount == 1
 
     def expire_due(self, now: float) -> list[Suggestion]:
@@ -315,6 +308,7 @@ class ApprovalStore:
                 " WHERE state='pending' AND expires_at<=?",
                 (now, now),
             )
+        self._changed(*(r["id"] for r in rows))
         return [_row_to_suggestion(r) for r in rows]
 
     # --- sends (idempotent marker + audit log) -------------------------------------------
@@ -350,6 +344,7 @@ class ApprovalStore:
                 (sid, s["chat_id"], text, by, decision, note, "intent", now),
             )
             db.execute("UPDATE suggestions SET state='sending' WHERE id=?", (sid,))
+        self._changed(sid)
         return SendClaim("new")
 
     def finish_send(self, sid: str, msg_id: int | None, *, now: float) -> None:
@@ -366,12 +361,14 @@ class ApprovalStore:
                 " note=?, sent_msg_id=? WHERE id=?",
                 (row["decision"], row["text"], now, row["note"], msg_id, sid),
             )
+        self._changed(sid)
 
     def abort_send(self, sid: str) -> None:
         """The send certainly did not happen: drop the intent, the suggestion is pending again."""
         with self._tx() as db:
             db.execute("DELETE FROM sends WHERE sid=? AND state='intent'", (sid,))
             db.execute("UPDATE suggestions SET state='pending' WHERE id=? AND state='sending'", (sid,))
+        self._changed(sid)
 
     def in_doubt(self) -> list[SendRecord]:
         rows = self._db.execute("SELECT * FROM sends WHERE state='intent' ORDER BY started_at")
