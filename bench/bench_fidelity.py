@@ -100,6 +100,72 @@ def sampling_noise(rate: float, n: int) -> float:
     return 1.96 * math.sqrt(rate * (1 - rate) / n) if n else 0.0
 
 
+def generate_all(loaded, contexts, gen, args, penalize_prompt: bool) -> list[str]:
+    from training.eval.generation import generate_raw_batch
+
+    clone: list[str] = []
+    with prompt_penalties(penalize_prompt):
+        for i in range(0, len(contexts), args.batch):
+            clone += [g.reply for g in generate_raw_batch(
+                loaded, contexts[i:i + args.batch], gen, seed=args.seed + i)]
+    return clone
+
+
+def window_counts(dataset: Path, context_turns: int) -> str:
+    """Training windows by context length, and the Clone turns trained right after the
+    prompt's first User turn (the position a one-message prompt asks about)."""
+    from collections import Counter
+
+    from training.eval.context_length import BUCKETS, bucket_of
+    from training.eval.rows import load_split
+
+    rows = load_split(dataset, "train")
+    by = Counter(bucket_of(r["messages"][:-1]) for r in rows)
+    first = sum(1 for r in rows if len(r["messages"]) > 1 and r["messages"][0]["role"] == "user")
+    parts = ", ".join(f"{label}: {by[k]} ({by[k] / len(rows):.0%})" for k, label, _, _ in BUCKETS if by[k])
+    return (f"training windows ({len(rows)}, context_turns {context_turns}) by context length: "
+            f"{parts}; windows that start with a User turn: {first} ({first / len(rows):.0%})")
+
+
+def print_by_context(name: str, result: dict) -> None:
+    """Fingerprint rates and clone score per context-length bucket, side by side."""
+    from training.eval.fingerprint import TOLERANCE
+
+    buckets = result["by_context"]
+    cs = result["clone_score"]
+    print(f"\n{name}: clone score (AUC, 0.5 = indistinguishable) "
+          + (f"{cs['auc']:.2f} [{cs['ci'][0]:.2f}, {cs['ci'][1]:.2f}] on {cs['contexts']} contexts"
+             if cs["judged"] else cs["note"]))
+    for side in ("clone_tells", "owner_tells"):
+        tells = ", ".join(f"{t['ngram']} {100 * t['owner']:.0f}%/{100 * t['clone']:.0f}%"
+                          for t in cs.get(side, [])[:6])
+        if tells:
+            print(f"  {'gives the clone away' if side == 'clone_tells' else 'the owner writes'}"
+                  f" (owner/clone): {tells}")
+    labels: list[str] = []
+    for b in buckets:
+        labels += [x["label"] for x in b["style"]["rates"] if x["label"] not in labels]
+    width = max([len(x) for x in labels] + [20]) + 2
+    print(f"{name}: by context length (owner → clone, % of replies; ! = off by more than 0.1)")
+    print("".ljust(width) + "".join(f"{b['label'][:22]:>24}" for b in buckets))
+    print("replies".ljust(width) + "".join(f"{b['replies']:>24}" for b in buckets))
+    for label in labels:
+        cells = []
+        for b in buckets:
+            x = next((x for x in b["style"]["rates"] if x["label"] == label), None)
+            if x is None:
+                cells.append(f"{'-':>24}")
+                continue
+            mark = "!" if abs(x["difference"]) > TOLERANCE else " "
+            cells.append(f"{100 * x['owner']:>12.0f} → {100 * x['clone']:3.0f} ±{100 * (x['margin'] or 0):2.0f}{mark}")
+        print(label.ljust(width) + "".join(cells))
+    print("max deviation".ljust(width) + "".join(
+        f"{b['style']['max_rate_difference'] or 0:>24.2f}" for b in buckets))
+    print("clone score (AUC)".ljust(width) + "".join(
+        f"{b['clone_score']['auc']:>12.2f} [{b['clone_score']['ci'][0]:.2f}, {b['clone_score']['ci'][1]:.2f}]"
+        if b["clone_score"]["judged"] else f"{'too few':>24}" for b in buckets))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--work", type=Path, default=Path("/tmp/clonebot-fidelity"))
@@ -119,15 +185,26 @@ def main() -> None:
                     help="demo: `clonebot demo`'s training and generation settings")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--batch", type=int, default=8, help="contexts sampled together")
+    ap.add_argument("--no-quantize", action="store_true",
+                    help="the base model in full precision (fp32 on CPU) instead of 4-bit NF4, "
+                         "for training and generation (several times faster on CPU)")
+    ap.add_argument("--cut-contexts", action="store_true",
+                    help="also ask every held-out context cut to its last message (the /reset "
+                         "case: a first message with no earlier turn)")
     args = ap.parse_args()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if args.no_quantize:
+        import clonebot.model.load as load_mod
+
+        load_mod.quantization_config = lambda dtype: None
 
     from styled_export import write_styled_export
 
     from clonebot.config import load_settings
     from clonebot.model.load import load_model
+    from training.eval.clone_score import clone_score
+    from training.eval.context_length import by_context_length
     from training.eval.fingerprint import TOLERANCE, compare, off_rates
-    from training.eval.generation import generate_raw_batch
     from clonebot.model.generate import last_turns
     from training.eval.rows import load_split, pick_rows
 
@@ -157,7 +234,7 @@ def main() -> None:
     adapter = args.adapter
     if adapter is None:
         name = args.run_name or f"run-{args.profile}-" + "-".join(f"{k}{v}" for k, v in train_over.items()) + (
-            "-lastonly" if args.last_reply_only_loss else "")
+            "-lastonly" if args.last_reply_only_loss else "") + ("-fp32" if args.no_quantize else "")
         adapter = work / name
         if not adapter.is_dir():
             import training.train as train_mod
@@ -183,23 +260,34 @@ def main() -> None:
     contexts = [last_turns(r["messages"][:-1], loaded.context_turns) for r in rows]
     owner = [r["messages"][-1]["content"] for r in rows]
 
+    cut = [ctx[-1:] for ctx in contexts]  # the /reset case: only the message answered
+    print(window_counts(dataset, loaded.context_turns), flush=True)
+
     results = {}
     for name, over in samplings.items():
         over = dict(over)
         penalize_prompt = bool(over.pop("penalize_prompt", False))
         gen = settings.generate.model_copy(update=over)
         t = time.time()
-        clone = []
-        with prompt_penalties(penalize_prompt):
-            for i in range(0, len(contexts), args.batch):
-                clone += [g.reply for g in generate_raw_batch(
-                    loaded, contexts[i:i + args.batch], gen, seed=args.seed + i)]
+        clone = generate_all(loaded, contexts, gen, args, penalize_prompt)
         fp = compare(owner, clone)
         results[name] = {"sampling": {**gen.model_dump(include=set(MODEL_SAMPLING)),
                                       "penalize_prompt": penalize_prompt}, "fingerprint": fp,
                          "off": [r["label"] for r in off_rates(fp)], "seconds": time.time() - t,
-                         "examples": list(zip(owner[:8], clone[:8]))}
-        print(f"{name}: {len(contexts)} generations in {time.time() - t:.0f} s", flush=True)
+                         "examples": list(zip(owner[:8], clone[:8])),
+                         "clone_score": clone_score(owner, clone, seed=args.seed),
+                         "by_context": by_context_length(contexts, owner, clone, seed=args.seed)}
+        if args.cut_contexts:
+            clone_cut = generate_all(loaded, cut, gen, args, penalize_prompt)
+            fp_cut = compare(owner, clone_cut)
+            results[name]["by_context"].append({
+                "bucket": "cut", "label": "cut to the last message", "replies": len(cut),
+                "judged": True, "note": "", "style": fp_cut,
+                "clone_score": clone_score(owner, clone_cut, seed=args.seed)})
+            results[name]["examples_cut"] = [(c[-1]["content"], o, k) for c, o, k in
+                                             zip(cut[:8], owner[:8], clone_cut[:8])]
+        print(f"{name}: {len(contexts) * (2 if args.cut_contexts else 1)} generations in "
+              f"{time.time() - t:.0f} s", flush=True)
     out = work / f"fidelity-{adapter.name}-{'-'.join(results)}.json"
     out.write_text(json.dumps(results, ensure_ascii=False, indent=1, default=str))
 
@@ -234,6 +322,8 @@ def main() -> None:
         fp = results[n]["fingerprint"]
         print(f"{n}: max deviation {fp['max_rate_difference']:.2f} ({fp['worst_rate']}); "
               f"{'every rate within ±0.1' if not off else f'{len(off)} off by more than 0.1: ' + ', '.join(off)}")
+    for n in names:
+        print_by_context(n, results[n])
     print(f"(figures in {out})")
 
 
