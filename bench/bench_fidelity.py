@@ -100,6 +100,24 @@ def sampling_noise(rate: float, n: int) -> float:
     return 1.96 * math.sqrt(rate * (1 - rate) / n) if n else 0.0
 
 
+def with_copies(train_mod, share: float, seed: int) -> None:
+    """Experiment: the training split gets first-message copies (as train.first_message_copies
+    would add them)."""
+    from training.first_messages import with_first_message_copies
+
+    load = train_mod.load_dataset_dir
+
+    def load_with_copies(dataset_dir):
+        dsd, stats = load(dataset_dir)
+        before = len(dsd["train"])
+        dsd["train"] = with_first_message_copies(dsd["train"], share, seed)
+        print(f"first-message copies: {len(dsd['train']) - before} added to {before} windows",
+              flush=True)
+        return dsd, stats
+
+    train_mod.load_dataset_dir = load_with_copies
+
+
 def generate_all(loaded, contexts, gen, args, penalize_prompt: bool) -> list[str]:
     from training.eval.generation import generate_raw_batch
 
@@ -188,6 +206,9 @@ def main() -> None:
     ap.add_argument("--no-quantize", action="store_true",
                     help="the base model in full precision (fp32 on CPU) instead of 4-bit NF4, "
                          "for training and generation (several times faster on CPU)")
+    ap.add_argument("--first-message-copies", type=float, default=None, metavar="SHARE",
+                    help="experiment: add to the training split first-message copies of this "
+                         "share of the windows with earlier turns (training/first_messages.py)")
     ap.add_argument("--cut-contexts", action="store_true",
                     help="also ask every held-out context cut to its last message (the /reset "
                          "case: a first message with no earlier turn)")
@@ -234,7 +255,8 @@ def main() -> None:
     adapter = args.adapter
     if adapter is None:
         name = args.run_name or f"run-{args.profile}-" + "-".join(f"{k}{v}" for k, v in train_over.items()) + (
-            "-lastonly" if args.last_reply_only_loss else "") + ("-fp32" if args.no_quantize else "")
+            "-lastonly" if args.last_reply_only_loss else "") + ("-fp32" if args.no_quantize else "") + (
+            f"-first{args.first_message_copies}" if args.first_message_copies is not None else "")
         adapter = work / name
         if not adapter.is_dir():
             import training.train as train_mod
@@ -242,6 +264,8 @@ def main() -> None:
             if args.last_reply_only_loss:
                 train_mod.tokenize_sample = functools.partial(train_mod.tokenize_sample,
                                                               reply_only=True)
+            if args.first_message_copies is not None:
+                with_copies(train_mod, args.first_message_copies, settings.train.seed)
             clock = train_clock()
             metrics = train_mod.train(settings, dataset, adapter, progress=False, callbacks=[clock])
             print(f"trained {adapter.name}: {metrics.get('steps')} steps, training {clock.seconds:.0f} s "

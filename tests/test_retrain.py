@@ -188,6 +188,13 @@ def test_retrain_refuses_a_clone_easier_to_tell_from_the_owner(fake_settings, mo
     assert cs["contexts"] == len(OWNER_REPLIES) and "easier to tell" in cs["verdict"]
     assert versions.current_adapter(runs) == r1.version
 
+    from training.commands.retrain import format_result
+
+    said = format_result(r2, runs, Path(fake_settings.paths.dataset_dir))
+    assert f"clone score on {len(OWNER_REPLIES)} held-out messages" in said
+    assert f"current {cs['current']['auc']:.2f}, new {cs['new']['auc']:.2f}" in said
+    assert f"kept {r1.version.name}: {r2.version.name} is " in said
+
     r3 = _run(fake_settings, f, ignore_clone_score=True)
     assert r3.action == "promoted" and "--ignore-clone-score" in r3.reason
 

@@ -111,7 +111,7 @@ def clone_gate(score: dict[str, Any], *, tolerance: float = 0.0, force: bool = F
         return True, said
     if force or ignore:
         return True, f"{said}: worse beyond its interval, but {'--force' if force else '--ignore-clone-score'}"
-    return False, f"{said}: easier to tell from you than the current one, beyond the interval"
+    return False, f"easier to tell from you than the current one, beyond the interval: {said}"
 
 
 def held_out_rows(dataset_dir: Path, rows: int, seed: int = 0) -> list[dict]:
