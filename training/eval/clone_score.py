@@ -152,7 +152,9 @@ def _features(owner: Sequence[str], clone: Sequence[str]):
     return vec.fit_transform(texts).tocsr(), vec.get_feature_names_out()
 
 
-def _check(owner: Sequence[str], *clones: Sequence[str]) -> None:
+def _check(owner: Sequence[str], *clones: Sequence[str], resamples: int) -> None:
+    if resamples < 2:
+        raise ValueError("the interval needs at least 2 bootstrap resamples")
     for clone in clones:
         if len(owner) != len(clone):
             raise ValueError(f"{len(owner)} owner replies but {len(clone)} clone replies")
@@ -164,7 +166,7 @@ def clone_score(owner: Sequence[str], clone: Sequence[str], *, seed: int = 0,
                 top: int = TOP_TELLS) -> dict[str, Any]:
     """``owner[i]`` and ``clone[i]`` answer the same context ``i``. Returns the AUC, its
     interval, and the n-grams that tell the two apart, or why there is no score."""
-    _check(owner, clone)
+    _check(owner, clone, resamples=resamples)
     n = len(owner)
     need = max(min_contexts, 2 * folds)
     if n < need:
@@ -187,7 +189,7 @@ def score_difference(owner: Sequence[str], new: Sequence[str], current: Sequence
     AUCs and the interval of their difference (new - current; above 0 = the new clone is
     easier to tell from its owner). Paired: every resample draws the same contexts and
     folds for both, so what the contexts share cancels out."""
-    _check(owner, new, current)
+    _check(owner, new, current, resamples=resamples)
     n = len(owner)
     need = max(min_contexts, 2 * folds)
     if n < need:
