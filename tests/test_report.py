@@ -177,7 +177,9 @@ def test_style_of_a_dozen_replies_is_not_judged(report_run):
     ev = json.loads((run / "eval.json").read_text())
     ev["fingerprint"] = compare(OWNER[:12], CLONE[:12])
     ev["clone_score"] = clone_score(OWNER[:12], CLONE[:12])
-    ev["by_context"] = []
+    deep = [{"role": "user", "content": "a"}, {"role": "clone", "content": "b"},
+            {"role": "user", "content": "c"}]
+    ev["by_context"] = by_context_length([deep[-1:]] * 5 + [deep] * 7, OWNER[:12], CLONE[:12])
     (run / "eval.json").write_text(json.dumps(ev, ensure_ascii=False))
     page = render(collect(run, approvals_path=store))
     assert "12 replies are too few to judge the style" in page
@@ -185,6 +187,9 @@ def test_style_of_a_dozen_replies_is_not_judged(report_run):
     assert "12 contexts: too few to judge" in page and "Clone score <b>" not in page
     assert "style figures off by" not in page  # no red card either
     assert "<details><summary>all " in page
+    assert ("Replies per context length: no earlier turn 5, 1–2 earlier turns 7: too few to "
+            "judge any") in page
+    assert "<details><summary>the figures anyway</summary>" in page
 
 
 def test_clone_score_and_context_lengths_in_the_page(report_run):

@@ -56,7 +56,7 @@ def perplexity(evaluation: dict[str, Any]) -> go.Figure | None:
     names, values, colors = ["adapter"], [adapter], [CLONE_COLOR]
     if base is not None:
         names, values, colors = ["base model", *names], [base, *values], [BASE_COLOR, *colors]
-    fig = _figure("Perplexity of the owner's held-out replies (lower = more like the owner)", 320)
+    fig = _figure("Perplexity of your held-out replies (lower = more like you)", 320)
     fig.add_trace(go.Bar(x=names, y=values, marker_color=colors,
                          text=[f"{v:.1f}" for v in values], textposition="outside"))
     fig.update_yaxes(title="perplexity", type="log" if base and base / adapter > 20 else "linear")

@@ -132,8 +132,8 @@ def clone_score_section(page: Any, ev: dict[str, Any], e: Callable[[Any], str]) 
              "tell the clone from you, 1.0 = it always can.</p>")
     if not score.get("judged"):
         page.add(f'<p class="verdict">{e(score.get("note"))}: a score on that few would mean '
-                 "nothing. Evaluate on more held-out replies "
-                 "(<code>clonebot eval --samples 100</code>).</p>")
+                 "nothing. Evaluate on more held-out replies (<code>clonebot eval --samples "
+                 "100</code>, on a dataset that holds that many).</p>")
     else:
         lo, hi = score["ci"]
         page.add(f'<p class="verdict">Clone score <b>{score["auc"]:.2f}</b> (95% interval '
@@ -170,8 +170,14 @@ def by_context_section(page: Any, buckets: Sequence[dict[str, Any]],
             cls = verdict(r)[0] if b["judged"] else "chance"
             row.append(f'<span class="{cls}">{_pct(r["owner"])} → {_pct(r["clone"])}</span>')
         rows.append(row)
-    page.table(head, rows, set(range(1, len(buckets) + 1)))
     small = [b for b in buckets if not b["judged"]]
+    if len(small) == len(buckets):  # nothing to judge: one line, the figures behind a fold
+        page.add('<p class="verdict">Replies per context length: ' + ", ".join(
+            f"{e(b['label'])} {b['replies']}" for b in buckets) + ": too few to judge any "
+            f"(each needs at least {MIN_REPLIES}).</p>")
+        page.fold("the figures anyway", lambda: page.table(head, rows, set(range(1, len(buckets) + 1))))
+        return
+    page.table(head, rows, set(range(1, len(buckets) + 1)))
     if small:
         page.add('<p class="note">In grey: ' + "; ".join(
             f"{e(b['label'])}, {e(b['note'])}" for b in small) + ".</p>")
