@@ -100,6 +100,36 @@ def sampling_noise(rate: float, n: int) -> float:
     return 1.96 * math.sqrt(rate * (1 - rate) / n) if n else 0.0
 
 
+# One-message prompts the styled owner's friends never wrote (their messages come from a
+# fixed pool in styled_export.py): the issue-25 case, a new person's first message.
+_FRESH_RU = ("Привет, это Саша с работы, можно вопрос?", "Ты уже видел новый фильм Нолана?",
+             "Слушай, не подскажешь хорошего стоматолога?", "Завтра дождь обещают, берём зонты?",
+             "Кто победил вчера в матче?", "Сколько стоит доставка до Казани?",
+             "Я тут переезжаю, поможешь с коробками?", "Ты кошку завёл наконец?",
+             "А где ты покупал этот рюкзак?", "Давно не виделись, как жизнь?",
+             "Что подарить маме на юбилей?", "Ты в отпуск куда собрался?",
+             "У тебя есть зарядка для ноутбука?", "Поедешь на дачу в выходные?",
+             "Какой у тебя размер обуви?", "Можешь забрать посылку вместо меня?",
+             "Как тебе новая работа?", "Пойдёшь на концерт в пятницу?",
+             "Ты не знаешь, во сколько открывается бассейн?", "Глянь фотку, это твоя машина?",
+             "Мы собираемся на шашлыки, ты с нами?", "Ты случайно не брал мой зонт?",
+             "Посоветуй сериал на вечер", "Сколько ехать до аэропорта?",
+             "Ты уже сдал экзамен?", "Как зовут того парня из бара?",
+             "Можешь перезвонить, когда освободишься?", "Ты пробовал новую пекарню на углу?",
+             "Где лучше снять квартиру?", "Во сколько завтра встречаемся?")
+_FRESH_EN = ("Hi, it's Sam from the gym, got a minute?", "Did you watch the game last night?",
+             "Where did you get that jacket?", "Any plans for the long weekend?",
+             "Can you recommend a good book?", "Is the office open tomorrow?",
+             "Long time no see, how have you been?", "Do you still have my charger?",
+             "What time does the party start?", "Are you free for lunch on Thursday?")
+
+
+def fresh_prompts(n: int) -> list[list[dict]]:
+    """``n`` one-message contexts from the fresh prompts (repeated if ``n`` is larger)."""
+    pool = [*_FRESH_RU, *_FRESH_EN]
+    return [[{"role": "user", "content": pool[i % len(pool)]}] for i in range(n)]
+
+
 def with_copies(train_mod, share: float, seed: int) -> None:
     """Experiment: the training split gets first-message copies (as train.first_message_copies
     would add them)."""
@@ -209,6 +239,10 @@ def main() -> None:
     ap.add_argument("--first-message-copies", type=float, default=None, metavar="SHARE",
                     help="experiment: add to the training split first-message copies of this "
                          "share of the windows with earlier turns (training/first_messages.py)")
+    ap.add_argument("--fresh-prompts", type=int, default=0, metavar="N",
+                    help="also N one-message prompts the styled owner's friends never wrote "
+                         "(a new person's first message), against the owner's first N held-out "
+                         "replies (the styled owner's habits do not depend on the message)")
     ap.add_argument("--cut-contexts", action="store_true",
                     help="also ask every held-out context cut to its last message (the /reset "
                          "case: a first message with no earlier turn)")
@@ -310,6 +344,16 @@ def main() -> None:
                 "clone_score": clone_score(owner, clone_cut, seed=args.seed)})
             results[name]["examples_cut"] = [(c[-1]["content"], o, k) for c, o, k in
                                              zip(cut[:8], owner[:8], clone_cut[:8])]
+        if args.fresh_prompts:
+            fresh = fresh_prompts(min(args.fresh_prompts, len(owner)))
+            clone_fresh = generate_all(loaded, fresh, gen, args, penalize_prompt)
+            ref = owner[:len(fresh)]
+            results[name]["by_context"].append({
+                "bucket": "fresh", "label": "fresh first messages", "replies": len(fresh),
+                "judged": True, "note": "", "style": compare(ref, clone_fresh),
+                "clone_score": clone_score(ref, clone_fresh, seed=args.seed)})
+            results[name]["examples_fresh"] = [(c[-1]["content"], k) for c, k in
+                                               zip(fresh[:12], clone_fresh[:12])]
         print(f"{name}: {len(contexts) * (2 if args.cut_contexts else 1)} generations in "
               f"{time.time() - t:.0f} s", flush=True)
     out = work / f"fidelity-{adapter.name}-{'-'.join(results)}.json"
