@@ -3,7 +3,8 @@ owner's rates? Prints the fingerprint, owner vs clone, for one or more sampling 
 
     python bench/bench_fidelity.py [--work DIR] [--steps 60] [--contexts 0]
         [--adapter RUN_DIR] [--sampling NAME=key:value,...]... [--train key=value]...
-        [--last-reply-only-loss]
+        [--last-reply-only-loss] [--first-message-copies SHARE] [--no-quantize]
+        [--cut-contexts] [--cut-to K,...] [--fresh-prompts N]
 
 1. writes the synthetic export of ``bench/styled_export.py`` (3000 owner replies) and
    prepares it (or reuses both in --work);
@@ -16,6 +17,14 @@ owner's rates? Prints the fingerprint, owner vs clone, for one or more sampling 
    --sampling NAME=temperature:0.7,repetition_penalty:1.15; add ``penalize_prompt:1`` for
    transformers' own penalties, which also count the prompt's tokens, as clonebot did
    before) and compares them with the owner's real replies to the same contexts.
+
+4. prints the clone score (issue 25: can a classifier tell the clone's replies from the
+   owner's; ROC AUC, 0.5 = it cannot) and every figure by context length: the held-out
+   replies with no earlier turn, 1-2 and 3-4, and any of these asked again
+   (``--cut-contexts``: every context cut to its last message, the /reset case; ``--cut-to
+   3``: to its last 3 turns; ``--fresh-prompts N``: one-message prompts the friends never
+   wrote). ``--first-message-copies SHARE`` and ``--no-quantize`` are experiments on the
+   training side (bench/fidelity_results.md records each run with its settings).
 
 Every rate should sit within 0.1 of the owner's; "!" marks those that do not. The "±"
 column is the clone's own sampling noise (95%) on that many contexts: a deviation inside
@@ -243,6 +252,9 @@ def main() -> None:
                     help="also N one-message prompts the styled owner's friends never wrote "
                          "(a new person's first message), against the owner's first N held-out "
                          "replies (the styled owner's habits do not depend on the message)")
+    ap.add_argument("--cut-to", default="", metavar="K,...",
+                    help="also ask every held-out context with at least K turns cut to its "
+                         "last K turns (K=3: a message after two earlier turns)")
     ap.add_argument("--cut-contexts", action="store_true",
                     help="also ask every held-out context cut to its last message (the /reset "
                          "case: a first message with no earlier turn)")
@@ -318,7 +330,9 @@ def main() -> None:
     contexts = [last_turns(r["messages"][:-1], loaded.context_turns) for r in rows]
     owner = [r["messages"][-1]["content"] for r in rows]
 
-    cut = [ctx[-1:] for ctx in contexts]  # the /reset case: only the message answered
+    # Every held-out context asked again cut to its last k turns (k = 1: the /reset case,
+    # only the message answered), against the owner's real reply to the full context.
+    cut_to = sorted({*(int(k) for k in args.cut_to.split(",") if k)} | ({1} if args.cut_contexts else set()))
     print(window_counts(dataset, loaded.context_turns), flush=True)
 
     results = {}
@@ -335,15 +349,18 @@ def main() -> None:
                          "examples": list(zip(owner[:8], clone[:8])),
                          "clone_score": clone_score(owner, clone, seed=args.seed),
                          "by_context": by_context_length(contexts, owner, clone, seed=args.seed)}
-        if args.cut_contexts:
+        for k in cut_to:
+            keep = [i for i, c in enumerate(contexts) if len(c) >= k]
+            cut = [contexts[i][-k:] for i in keep]
+            ref = [owner[i] for i in keep]
             clone_cut = generate_all(loaded, cut, gen, args, penalize_prompt)
-            fp_cut = compare(owner, clone_cut)
+            label = "cut to the last message" if k == 1 else f"cut to the last {k} turns"
             results[name]["by_context"].append({
-                "bucket": "cut", "label": "cut to the last message", "replies": len(cut),
-                "judged": True, "note": "", "style": fp_cut,
-                "clone_score": clone_score(owner, clone_cut, seed=args.seed)})
-            results[name]["examples_cut"] = [(c[-1]["content"], o, k) for c, o, k in
-                                             zip(cut[:8], owner[:8], clone_cut[:8])]
+                "bucket": f"cut{k}", "label": label, "replies": len(cut),
+                "judged": True, "note": "", "style": compare(ref, clone_cut),
+                "clone_score": clone_score(ref, clone_cut, seed=args.seed)})
+            results[name][f"examples_cut{k}"] = [(c[-1]["content"], o, r) for c, o, r in
+                                                 zip(cut[:8], ref[:8], clone_cut[:8])]
         if args.fresh_prompts:
             fresh = fresh_prompts(min(args.fresh_prompts, len(owner)))
             clone_fresh = generate_all(loaded, fresh, gen, args, penalize_prompt)
@@ -354,7 +371,7 @@ def main() -> None:
                 "clone_score": clone_score(ref, clone_fresh, seed=args.seed)})
             results[name]["examples_fresh"] = [(c[-1]["content"], k) for c, k in
                                                zip(fresh[:12], clone_fresh[:12])]
-        print(f"{name}: {len(contexts) * (2 if args.cut_contexts else 1)} generations in "
+        print(f"{name}: generations in "
               f"{time.time() - t:.0f} s", flush=True)
     out = work / f"fidelity-{adapter.name}-{'-'.join(results)}.json"
     out.write_text(json.dumps(results, ensure_ascii=False, indent=1, default=str))
