@@ -133,6 +133,14 @@ _FRESH_EN = ("Hi, it's Sam from the gym, got a minute?", "Did you watch the game
              "What time does the party start?", "Are you free for lunch on Thursday?")
 
 
+def invented_words(replies: list[str], vocabulary: set[str]) -> float:
+    """Share of the words in ``replies`` the owner never wrote in the training split."""
+    from training.eval.fingerprint import words
+
+    ws = [w for r in replies for w in words(r)]
+    return sum(w not in vocabulary for w in ws) / len(ws) if ws else 0.0
+
+
 def fresh_prompts(n: int) -> list[list[dict]]:
     """``n`` one-message contexts from the fresh prompts (repeated if ``n`` is larger)."""
     pool = [*_FRESH_RU, *_FRESH_EN]
@@ -190,7 +198,9 @@ def print_by_context(name: str, result: dict) -> None:
 
     buckets = result["by_context"]
     cs = result["clone_score"]
-    print(f"\n{name}: clone score (AUC, 0.5 = indistinguishable) "
+    print(f"\n{name}: words the owner never wrote in training: {100 * result['invented']:.1f}% of the "
+          f"clone's (the owner's held-out replies: {100 * result['owner_invented']:.1f}%)")
+    print(f"{name}: clone score (AUC, 0.5 = indistinguishable) "
           + (f"{cs['auc']:.2f} [{cs['ci'][0]:.2f}, {cs['ci'][1]:.2f}] on {cs['contexts']} contexts"
              if cs["judged"] else cs["note"]))
     for side in ("clone_tells", "owner_tells"):
@@ -271,7 +281,7 @@ def main() -> None:
     from clonebot.model.load import load_model
     from training.eval.clone_score import clone_score
     from training.eval.context_length import by_context_length
-    from training.eval.fingerprint import TOLERANCE, compare, off_rates
+    from training.eval.fingerprint import TOLERANCE, compare, off_rates, words
     from clonebot.model.generate import last_turns
     from training.eval.rows import load_split, pick_rows
 
@@ -334,6 +344,7 @@ def main() -> None:
     # only the message answered), against the owner's real reply to the full context.
     cut_to = sorted({*(int(k) for k in args.cut_to.split(",") if k)} | ({1} if args.cut_contexts else set()))
     print(window_counts(dataset, loaded.context_turns), flush=True)
+    vocabulary = {w for r in load_split(dataset, "train") for w in words(r["messages"][-1]["content"])}
 
     results = {}
     for name, over in samplings.items():
@@ -348,6 +359,8 @@ def main() -> None:
                          "off": [r["label"] for r in off_rates(fp)], "seconds": time.time() - t,
                          "examples": list(zip(owner[:8], clone[:8])),
                          "clone_score": clone_score(owner, clone, seed=args.seed),
+                         "invented": invented_words(clone, vocabulary), "owner_invented":
+                         invented_words(owner, vocabulary), "replies": list(zip(owner, clone)),
                          "by_context": by_context_length(contexts, owner, clone, seed=args.seed)}
         for k in cut_to:
             keep = [i for i, c in enumerate(contexts) if len(c) >= k]
