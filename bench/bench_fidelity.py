@@ -386,7 +386,9 @@ def main() -> None:
                                                zip(fresh[:12], clone_fresh[:12])]
         print(f"{name}: generations in "
               f"{time.time() - t:.0f} s", flush=True)
-    out = work / f"fidelity-{adapter.name}-{'-'.join(results)}.json"
+    asked = (f"-n{len(contexts)}" + "".join(f"-cut{k}" for k in cut_to)
+             + (f"-fresh{args.fresh_prompts}" if args.fresh_prompts else ""))
+    out = work / f"fidelity-{adapter.name}-{'-'.join(results)}{asked}.json"
     out.write_text(json.dumps(results, ensure_ascii=False, indent=1, default=str))
 
     names = list(results)
