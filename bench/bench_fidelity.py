@@ -166,13 +166,28 @@ def with_copies(train_mod, share: float, seed: int) -> None:
 
 
 def generate_all(loaded, contexts, gen, args, penalize_prompt: bool) -> list[str]:
+    """The clone's replies to ``contexts``, sampled in batches (seeded). Kept in --work under a
+    key of everything that decides them (adapter, sampling, seed, batch, the contexts), so
+    another run asking the same again (other cuts, fresh prompts) does not sample it twice."""
+    import hashlib
+
     from training.eval.generation import generate_raw_batch
 
+    key = hashlib.sha256(json.dumps(
+        [str(Path(args.adapter_dir).resolve()), (Path(args.adapter_dir) / "adapter_model.safetensors").stat().st_mtime
+         if (Path(args.adapter_dir) / "adapter_model.safetensors").exists() else 0,
+         gen.model_dump(mode="json"), penalize_prompt, args.seed, args.batch, args.no_quantize,
+         contexts], ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:16]
+    cache = args.work / "replies" / f"{key}.json"
+    if cache.is_file():
+        return json.loads(cache.read_text())
     clone: list[str] = []
     with prompt_penalties(penalize_prompt):
         for i in range(0, len(contexts), args.batch):
             clone += [g.reply for g in generate_raw_batch(
                 loaded, contexts[i:i + args.batch], gen, seed=args.seed + i)]
+    cache.parent.mkdir(exist_ok=True)
+    cache.write_text(json.dumps(clone, ensure_ascii=False))
     return clone
 
 
@@ -336,6 +351,7 @@ def main() -> None:
             name, _, kv = spec.partition("=")
             samplings[name] = named[kv] if kv in named else _pairs(kv, ":")
     loaded = load_model(settings, adapter)
+    args.adapter_dir = adapter
     rows = pick_rows(load_split(dataset, "eval"), args.contexts, args.seed)
     contexts = [last_turns(r["messages"][:-1], loaded.context_turns) for r in rows]
     owner = [r["messages"][-1]["content"] for r in rows]
