@@ -455,7 +455,12 @@ def test_run_eval_end_to_end(loaded, own_run: Path, canary_dataset: Path, tiny_s
     assert fp["owner"]["replies"] == fp["clone"]["replies"] == 2 and fp["rates"]
     assert all(r["difference"] == pytest.approx(r["clone"] - r["owner"]) for r in fp["rates"])
     assert len(saved["examples"]) == 2 and saved["examples"][0]["clone"] == rep.examples[0]["clone"]
+    # Two replies: the clone score says it cannot judge rather than print an AUC.
+    assert saved["clone_score"]["judged"] is False and saved["clone_score"]["auc"] is None
+    assert saved["summary"]["clone_auc"] is None
+    assert sum(b["replies"] for b in saved["by_context"]) == 2
     table = format_report(rep)
+    assert "2 contexts: too few to judge" in table
     assert "perplexity of owner replies" in table and "chrF" in table
     assert "style figure" in table and "length in words (p25/p50/p75)" in table
     assert "approval rate per week" in table
