@@ -264,6 +264,13 @@ class FetchSettings(_FiniteSection):
         return Path(os.path.expandvars(str(v))).expanduser()
 
 
+class RetrainSettings(_FiniteSection):
+    """``clonebot retrain``: the clone-score gate (``training/retrain.py``)."""
+
+    clone_score_samples: int = Field(100, ge=0, le=100_000)
+    clone_score_tolerance: float = Field(0.0, ge=0, le=1)
+
+
 class _PrefixedDotEnvSource(DotEnvSettingsSource):
     """``.env`` is shared with other tools: lines without the ``CLONEBOT_`` prefix are theirs
     (``DATABASE_URL=...``) and are ignored; a misspelt ``CLONEBOT_`` key is still an error."""
@@ -294,6 +301,7 @@ class Settings(BaseSettings):
     bot: BotSettings = BotSettings()
     telegram: TelegramSettings = TelegramSettings()
     fetch: FetchSettings = FetchSettings()
+    retrain: RetrainSettings = RetrainSettings()
 
     _toml_file: ClassVar[Path | None] = None
 

@@ -6,6 +6,7 @@ import json
 import math
 from datetime import datetime, timezone
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -223,6 +224,137 @@ def test_read_approvals_without_store(tmp_path: Path):
     assert read_approvals(None)["decisions"] == 0
 
 
+# ----------------------------------------------------------------------------- clone score in eval
+
+
+def _write_dataset(path: Path, eval_rows: list[dict]) -> Path:
+    from datasets import Dataset, DatasetDict
+
+    DatasetDict({"train": Dataset.from_list(eval_rows[:2]),
+                 "eval": Dataset.from_list(eval_rows)}).save_to_disk(str(path))
+    return path
+
+
+def test_eval_scores_the_clone_by_context_length(tmp_path: Path, monkeypatch):
+    """run_eval with a scripted model: a clone that answers first messages like its owner
+    and stiffly deeper in a conversation. eval.json, the summary (what `adapters list`
+    shows) and the table carry the clone score overall and per context length."""
+    from types import SimpleNamespace
+
+    from training.eval.likelihood import NLL
+
+    owner = ["ну го 🤙", "норм", "да)", "ща буду 🤙", "ок?", "ну ладно 🤙", "хз", "скоро 🤙"]
+    rows = []
+    for i in range(72):
+        turns = 1 if i < 36 else 3  # 36 first messages, 36 after two earlier turns
+        ctx = [{"role": "user" if (turns - 1 - k) % 2 == 0 else "clone", "content": f"m{i}-{k}"}
+               for k in range(turns)]
+        rows.append({"messages": [*ctx, {"role": "clone", "content": owner[i % 8]}],
+                     "chat_id": 1, "message_id": i, "date": i})
+    ds = _write_dataset(tmp_path / "dataset", rows)
+
+    def scripted(loaded, context, gen, *, seed=0, max_new_tokens=None):
+        if len(context) == 1:
+            return RawGeneration(owner[(seed + 3) % 8], "eos", 4)
+        return RawGeneration("Хорошо, я приду вовремя.", "eos", 8)
+
+    monkeypatch.setattr(eval_run, "generate_raw", scripted)
+    monkeypatch.setattr(eval_run, "reply_nll", lambda *a, **k: NLL(10.0, 5, 10, 5))
+    out = tmp_path / "run"
+    out.mkdir()
+    loaded = SimpleNamespace(context_turns=4, manifest={"base_model": "scripted"})
+    from clonebot.config import load_settings
+
+    opts = EvalOptions(samples=72, ppl_rows=4, canaries=False,
+                       approvals_path=tmp_path / "none.sqlite3")
+    rep = run_eval(load_settings(), out, ds, opts, loaded=loaded)
+    saved = json.loads((out / "eval.json").read_text())
+    cs = saved["clone_score"]
+    assert cs["judged"] and cs["contexts"] == 72 and cs["auc"] > 0.6  # half of them stiff
+    assert saved["summary"]["clone_auc"] == pytest.approx(cs["auc"])
+    assert saved["summary"]["clone_auc_ci"] == cs["ci"]
+    first, deeper = saved["by_context"]
+    assert (first["bucket"], first["replies"], deeper["bucket"], deeper["replies"]) == ("0", 36, "1-2", 36)
+    assert first["clone_score"]["auc"] < 0.75 and deeper["clone_score"]["auc"] > 0.95
+    table = format_report(rep)
+    assert "clone score: can a classifier tell" in table
+    assert f"AUC {cs['auc']:.2f} [{cs['ci'][0]:.2f}, {cs['ci'][1]:.2f}]" in table
+    line = next(x for x in table.splitlines() if x.startswith("1–2 earlier turns"))
+    assert "36" in line and f"{deeper['clone_score']['auc']:.2f}" in line
+
+    # The score off (to measure what it costs): nothing of it in eval.json.
+    rep = run_eval(load_settings(), out, ds, EvalOptions(samples=72, ppl_rows=4, canaries=False,
+                                                         clone_score=False), loaded=loaded)
+    assert rep.clone_score == {} and rep.by_context == [] and "clone_auc" not in rep.summary
+
+
+def test_adapters_list_shows_the_clone_score(tmp_path: Path):
+    from clonebot import versions
+    from clonebot.cli.adapters import format_versions
+    from fixtures_versions import fake_run
+
+    runs = tmp_path / "runs"
+    for name, summary in (("v001-a", {"clone_auc": 0.7134, "clone_auc_ci": [0.6, 0.8]}),
+                          ("v002-b", {"clone_auc": None, "clone_auc_ci": None}),
+                          ("v003-c", None)):
+        run = fake_run(runs / name)
+        if summary is not None:
+            (run / "eval.json").write_text(json.dumps({"summary": {"chrf": 20.0, **summary}}))
+    lines = format_versions(versions.list_versions(runs)).splitlines()
+    head = lines[0].split()
+    assert head[:6] == ["VERSION", "CREATED", "BASE", "MODEL", "CLONE", "AUC"]
+    col = lines[0].index("CLONE AUC")
+    assert [line[col:col + 9].strip() for line in lines[1:]] == ["0.71", "few", "-"]
+
+
+def test_eval_says_when_the_trained_on_dataset_is_gone(tmp_path: Path, monkeypatch):
+    from click.testing import CliRunner
+
+    from clonebot.cli import cli
+    from fixtures_versions import fake_run
+    from training.commands import eval as eval_mod
+
+    eval_mod.register(cli)
+    gone = tmp_path / "clonebot-demo-abc" / "dataset"
+    run = fake_run(tmp_path / "runs" / "demo", dataset_dir=str(gone))
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(cli, ["eval", "--adapter", str(run)])
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert f"{run} was trained on {gone}, which no longer exists" in r.output
+    assert "--dataset DIR" in r.output and "no prepared dataset" not in r.output
+    # With the dataset there, eval takes the one the adapter was trained on.
+    gone.mkdir(parents=True)
+    from training.commands.eval import resolve_dataset
+
+    app = SimpleNamespace(settings=SimpleNamespace(paths=SimpleNamespace(dataset_dir=tmp_path / "d")))
+    assert resolve_dataset(app, None, run) == gone
+
+
+def test_demo_keeps_its_dataset_beside_the_run(tmp_path: Path):
+    from clonebot.errors import OutputError
+    from training.commands.demo import demo_dataset_dir, prepare_fresh
+
+    out = tmp_path / "runs" / "demo"
+    ds = demo_dataset_dir(out)
+    assert ds == tmp_path / "runs" / "demo-dataset"
+
+    def fake_prepare(export, where, settings):
+        where.mkdir()
+        (where / "stats.json").write_text(json.dumps({"export": str(export)}))
+        return {"export": str(export)}
+
+    prepare_fresh(Path("one.json"), ds, None, fake_prepare)
+    prepare_fresh(Path("two.json"), ds, None, fake_prepare)  # rebuilt, never merged
+    assert json.loads((ds / "stats.json").read_text()) == {"export": "two.json"}
+    assert sorted(p.name for p in ds.parent.iterdir()) == ["demo-dataset"]  # nothing left over
+    other = tmp_path / "mine-dataset"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    with pytest.raises(OutputError, match="not a prepared dataset"):
+        prepare_fresh(Path("one.json"), other, None, fake_prepare)
+    assert (other / "notes.txt").read_text() == "mine"
+
+
 # ----------------------------------------------------------------------------- test model
 
 
@@ -323,7 +455,12 @@ def test_run_eval_end_to_end(loaded, own_run: Path, canary_dataset: Path, tiny_s
     assert fp["owner"]["replies"] == fp["clone"]["replies"] == 2 and fp["rates"]
     assert all(r["difference"] == pytest.approx(r["clone"] - r["owner"]) for r in fp["rates"])
     assert len(saved["examples"]) == 2 and saved["examples"][0]["clone"] == rep.examples[0]["clone"]
+    # Two replies: the clone score says it cannot judge rather than print an AUC.
+    assert saved["clone_score"]["judged"] is False and saved["clone_score"]["auc"] is None
+    assert saved["summary"]["clone_auc"] is None
+    assert sum(b["replies"] for b in saved["by_context"]) == 2
     table = format_report(rep)
+    assert "2 contexts: too few to judge" in table
     assert "perplexity of owner replies" in table and "chrF" in table
     assert "style figure" in table and "length in words (p25/p50/p75)" in table
     assert "approval rate per week" in table

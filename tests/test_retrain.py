@@ -38,9 +38,11 @@ def test_decide():
 class Fakes:
     """prepare / train / score stand-ins: scores are injected per version name."""
 
-    def __init__(self, new_messages: list[int], scores: dict[str, float]):
+    def __init__(self, new_messages: list[int], scores: dict[str, float],
+                 replies: dict[str, list[str]] | None = None):
         self.new_messages = list(new_messages)
         self.scores = scores
+        self.replies = replies or {}  # each version's replies to the clone-score contexts
         self.trained: list[str] = []
 
     def prepare(self, export, out, settings, *, owner_id=None, progress=None, canaries=0):
@@ -61,16 +63,32 @@ class Fakes:
         key = next(k for k in self.scores if Path(adapter_dir).name.startswith(k))
         return Score(self.scores[key], 1.0, 2.0, len(items))
 
-    def score(self, settings, new_dir, current_dir, items):
+    def _said(self, adapter_dir, gen_rows) -> list[str]:
+        key = next(k for k in self.scores if Path(adapter_dir).name.startswith(k))
+        return self.replies.get(key, [])[:len(gen_rows)]
+
+    def score(self, settings, new_dir, current_dir, items, gen_rows=()):
         return retrain.Scores(self._one(new_dir, items), Score(9.9, 5.0, 100.0, len(items)),
-                         self._one(current_dir, items) if current_dir else None)
+                              self._one(current_dir, items) if current_dir else None,
+                              new_replies=self._said(new_dir, gen_rows),
+                              current_replies=self._said(current_dir, gen_rows) if current_dir else [])
+
+
+# The owner's held-out replies (what both versions answer in the clone-score check).
+OWNER_REPLIES = [f"{w} {x}" for w in ("ну", "да") for x in
+                 ("буду", "скоро 🤙", "дома)", "хз", "завтра?", "ок", "изи 🤙", "пон",
+                  "вечером", "кек 🤙", "мб)", "ладн")]
 
 
 @pytest.fixture
 def fake_settings(tmp_path: Path, monkeypatch):
     from clonebot.config import load_settings
 
-    monkeypatch.setattr(retrain, "held_out_rows", lambda d, n, seed=0: [{"messages": []}] * 3)
+    def rows(d, n, seed=0):
+        return [{"messages": [{"role": "user", "content": "привет"},
+                              {"role": "clone", "content": r}]} for r in OWNER_REPLIES][:n]
+
+    monkeypatch.setattr(retrain, "held_out_rows", rows)
     return load_settings(paths={"runs_dir": str(tmp_path / "runs"),
                                 "dataset_dir": str(tmp_path / "dataset")})
 
@@ -118,12 +136,77 @@ def test_retrain_promotes_over_an_unloadable_current(fake_settings):
     f = Fakes(new_messages=[5, 5], scores={"v001": 1.0, "v002": 1.5})
     _run(fake_settings, f)
 
-    def score(settings, new_dir, current_dir, items):
+    def score(settings, new_dir, current_dir, items, gen_rows=()):
         return retrain.Scores(f._one(new_dir, items), Score(9.9, 5.0, 100.0, 3), None,
                          "the current adapter uses an older prompt format")
 
     r = retrain.retrain(fake_settings, "e", prepare_fn=f.prepare, train_fn=f.train, score_fn=score)
     assert r.action == "promoted" and "older prompt format" in r.reason
+
+
+def test_clone_gate():
+    same = {"judged": True, "new": {"auc": 0.62}, "current": {"auc": 0.58}, "ci": [-0.05, 0.13]}
+    ok, why = retrain.clone_gate(same)
+    assert ok and "0.62 vs 0.58" in why and "[-0.05, +0.13]" in why
+    worse = {**same, "new": {"auc": 0.9}, "ci": [0.2, 0.44]}
+    ok, why = retrain.clone_gate(worse)
+    assert not ok and "easier to tell" in why
+    assert retrain.clone_gate(worse, tolerance=0.25)[0]  # the interval reaches below it
+    assert not retrain.clone_gate(worse, tolerance=0.15)[0]
+    ok, why = retrain.clone_gate(worse, ignore=True)
+    assert ok and "--ignore-clone-score" in why
+    assert retrain.clone_gate(worse, force=True) == (True, why.replace("--ignore-clone-score", "--force"))
+    ok, why = retrain.clone_gate({"judged": False, "note": "12 contexts: too few to judge"})
+    assert ok and "too few" in why
+    assert retrain.clone_gate({}) == (True, "")
+
+
+# The owner's replies answered by someone else in their style (another reply of theirs),
+# and by a clone anyone would spot: capitalised, no emoji, full stops.
+IN_STYLE = OWNER_REPLIES[7:] + OWNER_REPLIES[:7]
+FORMAL = [r.replace(" 🤙", "").rstrip(")?").capitalize() + ". Best regards." for r in OWNER_REPLIES]
+
+
+def test_retrain_refuses_a_clone_easier_to_tell_from_the_owner(fake_settings, monkeypatch):
+    import functools
+
+    from training.eval.clone_score import score_difference
+
+    # Fewer resamples: the verdicts here are far from the edge, and the test stays quick.
+    monkeypatch.setattr(retrain, "score_difference", functools.partial(score_difference, resamples=30))
+    runs = Path(fake_settings.paths.runs_dir)
+    f = Fakes(new_messages=[50, 5, 5, 5], scores={"v001": 1.0, "v002": 0.9, "v003": 0.9, "v004": 0.9},
+              replies={"v001": IN_STYLE, "v002": FORMAL, "v003": FORMAL, "v004": FORMAL})
+    r1 = _run(fake_settings, f)
+    assert r1.action == "promoted" and r1.clone_score == {}  # nothing to compare with
+
+    # Likelier replies, but a classifier tells its replies from the owner's at once.
+    r2 = _run(fake_settings, f)
+    assert r2.action == "kept" and "easier to tell" in r2.reason, r2.reason
+    cs = json.loads((r2.version / "retrain.json").read_text())["clone_score"]
+    assert cs["new"]["auc"] > 0.9 and cs["current"]["auc"] < 0.7 and cs["ci"][0] > 0
+    assert cs["contexts"] == len(OWNER_REPLIES) and "easier to tell" in cs["verdict"]
+    assert versions.current_adapter(runs) == r1.version
+
+    from training.commands.retrain import format_result
+
+    said = format_result(r2, runs, Path(fake_settings.paths.dataset_dir))
+    assert f"clone score on {len(OWNER_REPLIES)} held-out messages" in said
+    assert f"current {cs['current']['auc']:.2f}, new {cs['new']['auc']:.2f}" in said
+    assert f"kept {r1.version.name}: {r2.version.name} is " in said
+
+    r3 = _run(fake_settings, f, ignore_clone_score=True)
+    assert r3.action == "promoted" and "--ignore-clone-score" in r3.reason
+
+    # The configured tolerance lets a worse clone score through.
+    _run(fake_settings, f, force=True)  # (v004 compares with v003: both formal)
+    lenient = fake_settings.model_copy(update={"retrain": fake_settings.retrain.model_copy(
+        update={"clone_score_tolerance": 0.9})})
+    f.scores["v005"], f.replies["v005"] = 0.9, FORMAL
+    f.new_messages.append(5)
+    versions.promote(runs, r1.version.name, reason="test")
+    r5 = _run(lenient, f)
+    assert r5.action == "promoted" and "clone score (AUC)" in r5.reason
 
 
 def test_retrain_cli_output(fake_settings, monkeypatch, tmp_path: Path):
@@ -180,6 +263,7 @@ def test_retrain_on_test_model(tmp_path: Path, cache_dir: Path, test_model_dir: 
                "learning_rate": 1e-3, "lora_r": 4, "lora_alpha": 8, "eval_steps": 1000,
                "save_steps": 1000, "logging_steps": 1000, "warmup_ratio": 0.0,
                "max_eval_samples": 8},
+        generate={"max_new_tokens": 16},
     )
     kw = dict(eval_rows=8, train_progress=False)
 
@@ -212,6 +296,9 @@ def test_retrain_on_test_model(tmp_path: Path, cache_dir: Path, test_model_dir: 
     assert r3.new.nll_per_char > r3.current.nll_per_char
     assert r3.current.nll_per_char == pytest.approx(r1.new.nll_per_char, rel=1e-4)
     assert versions.current_adapter(runs) == v1
+    # Both versions answered the sample's held-out messages: too few for a clone score,
+    # and the record says so rather than comparing two meaningless AUCs.
+    assert r3.clone_score["judged"] is False and "too few" in r3.clone_score["note"]
 
     # 4. --force promotes it anyway (scores reused from step 3: no need to load twice
     # more); rollback restores v001.
@@ -229,12 +316,13 @@ def test_retrain_on_test_model(tmp_path: Path, cache_dir: Path, test_model_dir: 
 def test_score_adapters_reports_an_unloadable_current(monkeypatch):
     from clonebot.errors import FormatMismatchError, ModelError
 
-    def fake(settings, adapter_dir, items, *, with_base=False):
+    def fake(settings, adapter_dir, items, *, with_base=False, gen_rows=()):
         if adapter_dir == "old-format":
             raise FormatMismatchError("v0")
         if adapter_dir == "broken":
             raise ModelError("no weights")
-        return Score(1.0, 1.0, 2.0, 1), (Score(2.0, 2.0, 7.0, 1) if with_base else None)
+        return (Score(1.0, 1.0, 2.0, 1), (Score(2.0, 2.0, 7.0, 1) if with_base else None),
+                [f"{adapter_dir} says hi"] * len(gen_rows))
 
     monkeypatch.setattr(retrain, "_score", fake)
     sc = retrain.score_adapters(None, "new", "old-format", [])
@@ -243,6 +331,11 @@ def test_score_adapters_reports_an_unloadable_current(monkeypatch):
     assert sc.current is None and "no weights" in sc.note
     sc = retrain.score_adapters(None, "new", "new", [])
     assert sc.current.loss == 1.0 and sc.note == ""
+    # Each adapter answers the clone-score contexts while it is loaded.
+    sc = retrain.score_adapters(None, "new", "cur", [], [{"messages": []}] * 2)
+    assert sc.new_replies == ["new says hi"] * 2 and sc.current_replies == ["cur says hi"] * 2
+    sc = retrain.score_adapters(None, "new", "broken", [], [{"messages": []}])
+    assert sc.new_replies == ["new says hi"] and sc.current_replies == []
 
 
 # ----------------------------------------------------------------------------- kills and damage

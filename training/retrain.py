@@ -35,6 +35,7 @@ from clonebot.errors import CloneBotError, FormatMismatchError, ModelError, Outp
 from clonebot.fsutil import atomic_write_text
 from training import run_dir
 from training.eval import NLL, json_safe, load_canaries, load_split, pick_rows, reply_items, reply_nll
+from training.eval.clone_score import score_difference
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ class RetrainResult:
     new: Score | None = None
     current: Score | None = None
     base: Score | None = None
+    clone_score: dict[str, Any] = field(default_factory=dict)  # the gate's figures
     seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
@@ -91,6 +93,27 @@ def decide(
     return False, f"worse than the current one ({new:.4f} vs {current:.4f} nats/char)"
 
 
+def clone_gate(score: dict[str, Any], *, tolerance: float = 0.0, force: bool = False,
+               ignore: bool = False) -> tuple[bool, str]:
+    """Promote, as far as the clone score goes? ``score`` is ``score_difference`` of the
+    new and the current clone on the same contexts (AUC: lower = harder to tell from the
+    owner). Refused when the new one is worse by more than the 95% interval of the
+    difference, i.e. the whole interval lies above ``tolerance``."""
+    if not score:
+        return True, ""
+    if not score.get("judged"):
+        return True, f"clone score not compared: {score.get('note')}"
+    new, cur = score["new"]["auc"], score["current"]["auc"]
+    lo, hi = score["ci"]
+    said = (f"clone score (AUC) {new:.2f} vs {cur:.2f}, difference {new - cur:+.2f} "
+            f"[{lo:+.2f}, {hi:+.2f}]")
+    if lo <= tolerance:
+        return True, said
+    if force or ignore:
+        return True, f"{said}: worse beyond its interval, but {'--force' if force else '--ignore-clone-score'}"
+    return False, f"easier to tell from you than the current one, beyond the interval: {said}"
+
+
 def held_out_rows(dataset_dir: Path, rows: int, seed: int = 0) -> list[dict]:
     """The held-out rows both adapters are scored on."""
     return pick_rows(load_split(dataset_dir, "eval"), rows, seed)
@@ -102,10 +125,15 @@ class Scores:
     base: Score
     current: Score | None = None
     note: str = ""  # why the current adapter could not be scored
+    # Each adapter's replies to the clone-score contexts (empty: not asked for or failed).
+    new_replies: list[str] = field(default_factory=list)
+    current_replies: list[str] = field(default_factory=list)
 
 
-def _score(settings: Any, adapter_dir: Path, rows: list[dict], *, with_base: bool = False):
-    """Each adapter is scored on the context it was trained with, as the bot would run it."""
+def _score(settings: Any, adapter_dir: Path, rows: list[dict], *, with_base: bool = False,
+           gen_rows: list[dict] = ()):
+    """Each adapter is scored on the context it was trained with, as the bot would run it,
+    and answers ``gen_rows``' contexts (for the clone score) while it is loaded."""
     from clonebot.model.load import load_model
 
     max_len = settings.train.max_seq_len
@@ -114,31 +142,47 @@ def _score(settings: Any, adapter_dir: Path, rows: list[dict], *, with_base: boo
     try:
         mine = Score.of(reply_nll(loaded, items, max_len=max_len))
         base = Score.of(reply_nll(loaded, items, max_len=max_len, base=True)) if with_base else None
+        replies = _replies(loaded, settings, gen_rows) if gen_rows else []
     finally:
         del loaded
         gc.collect()
         _empty_cuda_cache()
-    return mine, base
+    return mine, base, replies
+
+
+def _replies(loaded: Any, settings: Any, rows: list[dict], batch: int = 8) -> list[str]:
+    """One sampled reply per row's context, seeded: both adapters answer alike-drawn."""
+    from training.eval.generation import generate_raw_batch
+
+    contexts = [ctx for ctx, _ in reply_items(rows, loaded.context_turns)]
+    out: list[str] = []
+    for i in range(0, len(contexts), batch):
+        out += [g.reply for g in generate_raw_batch(loaded, contexts[i:i + batch],
+                                                    settings.generate, seed=i)]
+    return out
 
 
 def score_adapters(settings: Any, new_dir: Path, current_dir: Path | None,
-                   rows: list[dict]) -> Scores:
-    """Score the new adapter, its base, and the current adapter on the same held-out rows.
+                   rows: list[dict], gen_rows: list[dict] = ()) -> Scores:
+    """Score the new adapter, its base, and the current adapter on the same held-out rows;
+    each adapter also answers ``gen_rows`` (the clone score's contexts).
 
     One model in memory at a time. (Loading the current adapter beside the new one with
     peft's ``load_adapter`` would save a base load, but measurably shifts the numbers
     away from what ``clonebot eval`` reports for the same adapter.)"""
-    new, base = _score(settings, new_dir, rows, with_base=True)
+    new, base, new_replies = _score(settings, new_dir, rows, with_base=True, gen_rows=gen_rows)
     if current_dir is None:
-        return Scores(new, base)
+        return Scores(new, base, new_replies=new_replies)
     try:
-        current, _ = _score(settings, current_dir, rows)
+        current, _, current_replies = _score(settings, current_dir, rows, gen_rows=gen_rows)
     except FormatMismatchError:
         return Scores(new, base, None,
-                      "the current adapter uses an older prompt format: the bot cannot run it")
+                      "the current adapter uses an older prompt format: the bot cannot run it",
+                      new_replies=new_replies)
     except ModelError as e:
-        return Scores(new, base, None, f"the current adapter cannot be loaded: {e}")
-    return Scores(new, base, current)
+        return Scores(new, base, None, f"the current adapter cannot be loaded: {e}",
+                      new_replies=new_replies)
+    return Scores(new, base, current, new_replies=new_replies, current_replies=current_replies)
 
 
 def _empty_cuda_cache() -> None:
@@ -201,6 +245,7 @@ def retrain(
     *,
     force: bool = False,
     tolerance: float = 0.0,
+    ignore_clone_score: bool = False,
     eval_rows: int = 500,
     owner_id: int | None = None,
     canaries: int | None = None,
@@ -253,9 +298,11 @@ def retrain(
     if not rows:
         raise CloneBotError(f"the eval split of {dataset_dir} is empty: cannot compare adapters "
                             "(prepare.eval_fraction must be > 0)")
+    gen_rows = (held_out_rows(dataset_dir, settings.retrain.clone_score_samples, seed=1)
+                if settings.retrain.clone_score_samples and previous is not None else [])
     if progress:
         progress("score new vs current", 0, len(rows))
-    sc = score_fn(settings, version, previous, rows)
+    sc = score_fn(settings, version, previous, rows, gen_rows)
     new, base, current = sc.new, sc.base, sc.current
     note = f" ({sc.note})" if sc.note else ""
 
@@ -264,9 +311,22 @@ def retrain(
                         tolerance=tolerance, force=force)
     if note and current is None:
         reason = "nothing comparable to beat" + note
+    gate: dict[str, Any] = {}
+    if sc.new_replies and sc.current_replies:
+        if progress:
+            progress("clone score new vs current", 0, len(gen_rows))
+        owner = [r["messages"][-1]["content"] for r in gen_rows]
+        gate = score_difference(owner, sc.new_replies, sc.current_replies)
+        passes, why = clone_gate(gate, tolerance=settings.retrain.clone_score_tolerance,
+                                 force=force, ignore=ignore_clone_score)
+        gate["verdict"] = why
+        if ok and not passes:
+            ok, reason = False, why
+        elif ok:
+            reason = f"{reason}; {why}"
     result = RetrainResult(
         "promoted" if ok else "kept", reason, version=version, previous=previous,
-        prepare=stats, train=metrics, new=new, current=current, base=base,
+        prepare=stats, train=metrics, new=new, current=current, base=base, clone_score=gate,
     )
     result.seconds = round(time.time() - t0, 1)
     record = json_safe(result.to_json())

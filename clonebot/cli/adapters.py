@@ -23,22 +23,31 @@ def _fmt(v: object) -> str:
     return " ".join(str(v).split())[:40]
 
 
+def _clone_score(metrics: dict) -> str:
+    """The clone score from `clonebot eval` (AUC: 0.5 = a classifier cannot tell the clone
+    from you): '-' not measured, 'few' too few replies to judge."""
+    if "clone_auc" not in metrics:
+        return "-"
+    auc = metrics["clone_auc"]
+    return f"{auc:.2f}" if isinstance(auc, (int, float)) and math.isfinite(auc) else "few"
+
+
 def format_versions(found: list[versions.Version]) -> str:
     if not found:
         return "no adapter versions yet (train one: clonebot retrain EXPORT, or clonebot train)"
-    rows = [("", "VERSION", "CREATED", "BASE MODEL", "METRICS")]
+    rows = [("", "VERSION", "CREATED", "BASE MODEL", "CLONE AUC", "METRICS")]
     for v in found:
         if v.problem:
-            rows.append(("!", v.name, "?", "?", "BROKEN: see below"))
+            rows.append(("!", v.name, "?", "?", "?", "BROKEN: see below"))
             continue
         shown = [f"{k}={_fmt(v.metrics[k])}" for k in _SHOWN if k in v.metrics]
         rows.append(
             ("*" if v.current else "", v.name, (v.created or "?")[:19], v.base_model or "?",
-             " ".join(shown) or "-")
+             _clone_score(v.metrics), " ".join(shown) or "-")
         )
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
     lines = [
-        "  ".join(c.ljust(w) for c, w in zip(r[:4], widths)) + "  " + r[4] for r in rows
+        "  ".join(c.ljust(w) for c, w in zip(r[:5], widths)) + "  " + r[5] for r in rows
     ]
     return "\n".join(line.rstrip() for line in lines)
 

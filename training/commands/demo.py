@@ -19,7 +19,7 @@ import click
 
 from clonebot.cli import AppContext, pass_app
 from clonebot.cli.options import StageProgress
-from clonebot.errors import ExportError, GenerationError
+from clonebot.errors import ExportError, GenerationError, OutputError
 from clonebot.prompt_format import USER
 
 # The repo checkout's sample (editable install), else ./exports/sample (e.g. the Docker image).
@@ -47,6 +47,31 @@ DEMO_TRAIN = {
 
 # Held-out replies the demo generates for its eval and report (the sample has fewer).
 DEMO_EVAL_SAMPLES = 40
+
+
+def demo_dataset_dir(out: Path) -> Path:
+    """Where the demo keeps its prepared dataset: beside its run (``runs/demo-dataset``),
+    so ``clonebot eval --adapter runs/demo`` and its report find it afterwards."""
+    return out.parent / f"{out.name}-dataset"
+
+
+def prepare_fresh(export: Path, dataset: Path, settings, prepare) -> dict:
+    """Prepare ``export`` into ``dataset`` from scratch (prepare into an existing dataset
+    merges; the demo's is rebuilt each time, whatever export it is given): built beside it,
+    then swapped in. A directory there that is not a dataset is never deleted."""
+    if dataset.exists() and not (dataset / "stats.json").is_file():
+        raise OutputError(f"{dataset} exists and is not a prepared dataset: move it away or "
+                          "pass another --out")
+    dataset.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{dataset.name}.", dir=dataset.parent))
+    try:
+        stats = prepare(export, work / "new", settings)
+        if dataset.exists():
+            dataset.rename(work / "old")
+        (work / "new").rename(dataset)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return stats
 
 
 def demo_settings(settings):
@@ -93,43 +118,40 @@ def demo_cmd(app: AppContext, out: Path | None, export: Path, max_steps: int | N
     convert_test_model(s.paths.cache_dir)
     t_model = time.perf_counter() - t
 
-    work = Path(tempfile.mkdtemp(prefix="clonebot-demo-"))
-    try:
-        t = step(f"prepare {export}")
-        stats = prepare(export, work / "dataset", s)
-        t_prep = time.perf_counter() - t
-        click.echo(f"   {stats.get('samples_train')} train / {stats.get('samples_eval')} eval samples "
-                   f"from {stats.get('chats_used')} chats, PII redactions: "
-                   f"{sum((stats.get('pii_redactions') or {}).values())}", err=True)
-        t = step(f"train {s.model.base_model} for {s.train.max_steps} steps (QLoRA, 4-bit NF4)")
-        metrics = train(s, work / "dataset", out, overwrite=True, progress=True)
-        t_train = time.perf_counter() - t
-        click.echo(summary(metrics, out))
+    dataset = demo_dataset_dir(out)
+    t = step(f"prepare {export} into {dataset}")
+    stats = prepare_fresh(export, dataset, s, prepare)
+    t_prep = time.perf_counter() - t
+    click.echo(f"   {stats.get('samples_train')} train / {stats.get('samples_eval')} eval samples "
+               f"from {stats.get('chats_used')} chats, PII redactions: "
+               f"{sum((stats.get('pii_redactions') or {}).values())}", err=True)
+    t = step(f"train {s.model.base_model} for {s.train.max_steps} steps (QLoRA, 4-bit NF4)")
+    metrics = train(s, dataset, out, overwrite=True, progress=True)
+    t_train = time.perf_counter() - t
+    click.echo(summary(metrics, out))
 
-        t = step("load base + adapter")
-        gen = load_generator(s, out)
-        t_load = time.perf_counter() - t
-        from transformers import set_seed
+    t = step("load base + adapter")
+    gen = load_generator(s, out)
+    t_load = time.perf_counter() - t
+    from transformers import set_seed
 
-        set_seed(s.train.seed)
-        click.echo("\nreplies:")
-        gen_times = []
-        for prompt in PROMPTS:
-            t = time.perf_counter()
-            try:
-                reply = gen.generate([{"role": USER, "content": prompt}])[0]
-            except GenerationError as e:
-                reply = f"(no usable reply: {e})"
-            gen_times.append(time.perf_counter() - t)
-            click.echo(f"  > {prompt}\n  < {reply}   [{gen_times[-1]:.1f}s]")
+    set_seed(s.train.seed)
+    click.echo("\nreplies:")
+    gen_times = []
+    for prompt in PROMPTS:
+        t = time.perf_counter()
+        try:
+            reply = gen.generate([{"role": USER, "content": prompt}])[0]
+        except GenerationError as e:
+            reply = f"(no usable reply: {e})"
+        gen_times.append(time.perf_counter() - t)
+        click.echo(f"  > {prompt}\n  < {reply}   [{gen_times[-1]:.1f}s]")
 
-        t = step("eval on the held-out replies, then the report")
-        run_eval(s, out, work / "dataset", EvalOptions(samples=DEMO_EVAL_SAMPLES),
-                 loaded=gen.loaded, progress=StageProgress())
-        report = write_report(app, out, None, dataset=work / "dataset")
-        t_report = time.perf_counter() - t
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    t = step("eval on the held-out replies, then the report")
+    run_eval(s, out, dataset, EvalOptions(samples=DEMO_EVAL_SAMPLES),
+             loaded=gen.loaded, progress=StageProgress())
+    report = write_report(app, out, None, dataset=dataset)
+    t_report = time.perf_counter() - t
     total = time.perf_counter() - t_all
     click.echo(
         f"\ntimings: model {t_model:.0f}s, prepare {t_prep:.0f}s, train {t_train:.0f}s, "

@@ -9,21 +9,28 @@ import click
 from clonebot import versions
 from clonebot.cli import AppContext, pass_app
 from clonebot.cli.options import StageProgress
-from clonebot.errors import CloneBotError
+from clonebot.errors import CloneBotError, DatasetError
 
 
 def resolve_dataset(app: AppContext, dataset: Path | None, adapter: Path) -> Path:
-    """--dataset, else paths.dataset_dir, else the dataset the adapter was trained on."""
+    """--dataset, else the dataset the adapter was trained on, else paths.dataset_dir. A
+    dataset that is gone is said plainly, with what to do."""
     if dataset is not None:
         return dataset
-    default = app.settings.paths.dataset_dir
-    if default.is_dir():
-        return default
     from clonebot.versions import read_manifest_lenient
 
     trained_on = read_manifest_lenient(adapter).get("dataset_dir")
     if trained_on and Path(trained_on).is_dir():
         return Path(trained_on)
+    default = app.settings.paths.dataset_dir
+    gone = f"{adapter} was trained on {trained_on}, which no longer exists (moved or deleted)"
+    if default.is_dir():
+        if trained_on:
+            click.echo(f"{gone}: using {default} (paths.dataset_dir)", err=True)
+        return default
+    if trained_on:
+        raise DatasetError(f"{gone}, and there is no dataset at {default} either: pass --dataset "
+                           "DIR, or prepare one: clonebot prepare EXPORT --out DIR")
     return default  # load_split reports it missing, with the fix
 
 
@@ -31,7 +38,8 @@ def resolve_dataset(app: AppContext, dataset: Path | None, adapter: Path) -> Pat
 @click.option("--adapter", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Run dir to evaluate (default: the current adapter).")
 @click.option("--dataset", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Prepared dataset dir (default: paths.dataset_dir).")
+              help="Prepared dataset dir (default: the one the adapter was trained on, else "
+                   "paths.dataset_dir).")
 @click.option("--samples", type=click.IntRange(min=0), default=50, show_default=True,
               help="Eval replies to generate (0: perplexity only).")
 @click.option("--ppl-rows", type=click.IntRange(min=1), default=1000, show_default=True,

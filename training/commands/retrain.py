@@ -50,6 +50,15 @@ def format_result(res, runs_dir: Path, dataset_dir: Path) -> str:
     for label, sc in table:
         cell = f"{_n(sc.nll_per_char)}  ppl {_n(sc.perplexity)}" if sc else "n/a"
         out.append(f"  {label.ljust(w)}  {cell}")
+    cs = res.clone_score or {}
+    if cs.get("judged"):
+        lo, hi = cs["ci"]
+        out.append(f"clone score on {cs['contexts']} held-out messages (AUC: can a classifier tell "
+                   f"the clone from you; 0.5 = it cannot): current {cs['current']['auc']:.2f}, "
+                   f"new {cs['new']['auc']:.2f}, difference {cs['difference']:+.2f} "
+                   f"[{lo:+.2f}, {hi:+.2f}]")
+    elif cs.get("note"):
+        out.append(f"clone score not compared: {cs['note']}")
     was = res.previous.name if res.previous else "none"
     if res.action == "promoted":
         out.append(f"promoted {res.version.name} (was {was}): {res.reason}")
@@ -68,6 +77,9 @@ def format_result(res, runs_dir: Path, dataset_dir: Path) -> str:
               help="Retrain even with nothing new, and promote even if worse.")
 @click.option("--tolerance", type=click.FloatRange(min=0, max=1), default=0.0, show_default=True,
               callback=_finite, help="Promote if at most this much (relative, 0.01 = 1%) worse.")
+@click.option("--ignore-clone-score", is_flag=True,
+              help="Promote even if the new version's clone score is worse than the current "
+                   "one's beyond its interval (retrain.clone_score_tolerance).")
 @click.option("--eval-rows", type=click.IntRange(min=1), default=500, show_default=True,
               help="Held-out owner replies both adapters are scored on.")
 @click.option("--owner-id", type=int, default=None, help="Owner's Telegram user id.")
@@ -80,11 +92,13 @@ def format_result(res, runs_dir: Path, dataset_dir: Path) -> str:
 @options.approval_store
 @pass_app
 def retrain_cmd(app: AppContext, export: Path | None, from_telegram: bool, force: bool,
-                tolerance: float, eval_rows: int, owner_id: int | None, canaries: int | None,
-                resume: bool, restart: bool, approvals: str | None) -> None:
+                tolerance: float, ignore_clone_score: bool, eval_rows: int,
+                owner_id: int | None, canaries: int | None, resume: bool, restart: bool,
+                approvals: str | None) -> None:
     """Merge NEW_EXPORT (or, with --from-telegram, a fresh fetch) into the dataset, train a
     new adapter version, and promote it if it is not worse than the current one on the
-    held-out owner replies."""
+    held-out owner replies: their likelihood, and the clone score (can a classifier tell
+    its replies from yours)."""
     from training.retrain import retrain
 
     if resume and restart:
@@ -105,7 +119,8 @@ def retrain_cmd(app: AppContext, export: Path | None, from_telegram: bool, force
             "approval_store": with_approvals(s.prepare.approval_store, approvals)})})
     click.echo(f"retraining from {export} (dataset {s.paths.dataset_dir}, runs {s.paths.runs_dir})",
                err=True)
-    res = retrain(s, export, force=force, tolerance=tolerance, eval_rows=eval_rows,
+    res = retrain(s, export, force=force, tolerance=tolerance,
+                  ignore_clone_score=ignore_clone_score, eval_rows=eval_rows,
                   owner_id=owner_id if owner_id is not None else s.prepare.owner_id,
                   canaries=canaries, resume=resume, restart=restart, progress=StageProgress())
     click.echo(format_result(res, s.paths.runs_dir, s.paths.dataset_dir))

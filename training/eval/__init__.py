@@ -11,6 +11,9 @@ dataset: each row's ``messages`` ends with the owner's real reply). One module p
   length, ``chrf`` against the real reply;
 - ``fingerprint``: the owner's style vs the clone's (length, emoji, case, closings,
   questions, scripts, openings, phrases), with the distance of every clone figure;
+- ``clone_score``: can a classifier tell the clone's replies from the owner's (ROC AUC of a
+  cross-validated n-gram discriminator, with its interval and what gives the clone away);
+  ``context_length``: the fingerprint and the clone score per context length;
 - ``canaries``: planted fake secrets must never come out of the model;
 - ``approvals``: the owner's approval rate over time, from the bot's store;
 - ``rows`` picks the held-out rows; ``run`` runs it all and writes ``eval.json``;

@@ -18,6 +18,8 @@ from clonebot.prompt_format import USER
 from training.eval.approvals import default_approvals_path, read_approvals
 from training.eval.behaviour import generation_metrics
 from training.eval.canaries import canary_contexts, find_canaries, load_canaries, partial_canaries
+from training.eval.clone_score import clone_score
+from training.eval.context_length import by_context_length
 from training.eval.fingerprint import compare
 from training.eval.generation import generate_raw
 from training.eval.likelihood import reply_nll
@@ -37,6 +39,7 @@ class EvalOptions:
     canaries: bool = True
     base: bool = True
     approvals_path: Path | None = None
+    clone_score: bool = True  # the discriminator (cheap; off only to measure its cost)
 
 
 @dataclass
@@ -50,6 +53,8 @@ class EvalReport:
     canaries: dict[str, Any]
     approvals: dict[str, Any]
     fingerprint: dict[str, Any] = field(default_factory=dict)
+    clone_score: dict[str, Any] = field(default_factory=dict)
+    by_context: list[dict[str, Any]] = field(default_factory=list)
     examples: list[dict[str, Any]] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
@@ -66,6 +71,9 @@ class EvalReport:
                 s[k] = self.generation[k]
         if self.fingerprint.get("max_rate_difference") is not None:
             s["style_max_difference"] = self.fingerprint["max_rate_difference"]
+        if self.clone_score:  # None: too few replies to judge
+            s["clone_auc"] = self.clone_score["auc"]
+            s["clone_auc_ci"] = self.clone_score["ci"]
         s["canary_leaks"] = self.canaries.get("leaks", 0)
         if self.approvals.get("overall"):
             s["approval_rate"] = self.approvals["overall"].get("approval_rate")
@@ -132,7 +140,14 @@ def run_eval(
         gens.append(generate_raw(loaded, ctx, settings.generate, seed=opts.seed + i,
                                  max_new_tokens=opts.max_new_tokens))
     generation = generation_metrics(gens, refs)
-    fingerprint = compare(refs, [g.reply for g in gens]) if gens else {}
+    clone = [g.reply for g in gens]
+    fingerprint = compare(refs, clone) if gens else {}
+    score: dict[str, Any] = {}
+    by_context: list[dict[str, Any]] = []
+    if gens and opts.clone_score:
+        step("clone score", 0, 1)
+        score = clone_score(refs, clone, seed=opts.seed)
+        by_context = by_context_length(contexts, refs, clone, seed=opts.seed)
 
     canaries = _check_canaries(loaded, settings, dataset_dir, opts, gens, step) if opts.canaries \
         else {"planted": 0, "checked_generations": 0, "leaks": 0, "leaked": []}
@@ -155,6 +170,8 @@ def run_eval(
         canaries=canaries,
         approvals=approvals,
         fingerprint=fingerprint,
+        clone_score=score,
+        by_context=by_context,
         examples=examples,
         settings={
             "samples": len(gen_rows),

@@ -48,6 +48,47 @@ def format_fingerprint(fp: dict[str, Any]) -> list[str]:
     return ["", head, *_columns(rows)]
 
 
+def _auc(score: dict[str, Any]) -> str:
+    if not score.get("judged"):
+        return score.get("note") or "-"
+    lo, hi = score["ci"]
+    return f"{score['auc']:.2f} [{lo:.2f}, {hi:.2f}]"
+
+
+def _tells(tells: list[dict[str, Any]], k: int = 5) -> str:
+    return ", ".join(f"{t['ngram']} {100 * t['owner']:.0f}%/{100 * t['clone']:.0f}%" for t in tells[:k])
+
+
+def format_clone_score(score: dict[str, Any], by_context: list[dict[str, Any]]) -> list[str]:
+    """The discriminator's AUC with its interval, what gives the clone away, and both by
+    context length."""
+    if not score:
+        return []
+    out = ["", "clone score: can a classifier tell the clone's replies from yours? "
+               "(ROC AUC, 0.5 = it cannot, 1.0 = always)"]
+    if not score.get("judged"):
+        out.append(f"  {score['note']}")
+    else:
+        out.append(f"  AUC {_auc(score)} (95% interval) on {score['contexts']} contexts")
+        if score.get("clone_tells"):
+            out.append(f"  gives the clone away (you/clone): {_tells(score['clone_tells'])}")
+        if score.get("owner_tells"):
+            out.append(f"  yours, rarer in the clone (you/clone): {_tells(score['owner_tells'])}")
+        out.append("  (^ = start of a reply, $ = its end, ␣ = a space)")
+    if by_context:
+        rows: list[tuple[str, ...]] = [("by context length", "replies", "clone score (AUC)",
+                                        "largest style gap")]
+        for b in by_context:
+            st = b["style"]
+            gap = (f"{100 * st['max_rate_difference']:.0f} pts ({st['worst_rate']})"
+                   if b["judged"] and st.get("max_rate_difference") is not None else "-")
+            rows.append((b["label"], str(b["replies"]),
+                         _auc(b["clone_score"]) if b["clone_score"].get("judged") else "too few",
+                         gap if b["judged"] else "too few to judge"))
+        out += ["", *_columns(rows)]
+    return out
+
+
 def format_report(rep: EvalReport) -> str:
     g, c, a = rep.generation, rep.canaries, rep.approvals
     rows: list[tuple[str, str, str]] = [("metric", "adapter", "base / owner")]
@@ -81,6 +122,7 @@ def format_report(rep: EvalReport) -> str:
                      f"{a['decisions']} decisions"))
     out = _columns(rows)
     out += format_fingerprint(rep.fingerprint)
+    out += format_clone_score(rep.clone_score, rep.by_context)
     if a.get("periods"):
         out.append("")
         out.append(f"approval rate per {a['period']}:")

@@ -43,11 +43,18 @@ def _read_json(path: Path) -> Any:
 
 
 def log_history(adapter: Path, manifest: dict[str, Any]) -> list[dict[str, Any]]:
-    """Loss records by step: the trainer's own log, else the manifest's two eval points."""
+    """Loss records by step: the trainer's own log, else the manifest's two eval points.
+    The eval loss before training (measured by train, outside the trainer's log) is put at
+    step 0, so the eval curve starts where training did."""
+    metrics = manifest.get("metrics") or {}
     state = _read_json(adapter / TRAINER_STATE)
     if isinstance(state, dict) and isinstance(state.get("log_history"), list):
-        return [r for r in state["log_history"] if isinstance(r, dict) and "step" in r]
-    metrics = manifest.get("metrics") or {}
+        out = [r for r in state["log_history"] if isinstance(r, dict) and "step" in r]
+        before = metrics.get("eval_loss_before")
+        if before is not None and not any(r.get("eval_loss") is not None and r["step"] == 0
+                                          for r in out):
+            out.insert(0, {"step": 0, "eval_loss": before})
+        return out
     out = []
     if metrics.get("eval_loss_before") is not None:
         out.append({"step": 0, "eval_loss": metrics["eval_loss_before"]})
@@ -61,6 +68,16 @@ def log_history(adapter: Path, manifest: dict[str, Any]) -> list[dict[str, Any]]
     return out
 
 
+def dataset_note(dataset_dir: Path | None) -> str:
+    """Why the report has no dataset figures, said plainly."""
+    if dataset_dir is None:
+        return "This run does not say which dataset it was trained on."
+    if not dataset_dir.exists():
+        return (f"The dataset this run was trained on, {dataset_dir}, no longer exists (moved or "
+                "deleted). Pass --dataset DIR to show a prepared dataset here.")
+    return f"{dataset_dir} has no stats.json: it is not a dataset prepared by clonebot prepare."
+
+
 def collect(adapter: Path, *, dataset_dir: Path | None = None,
             approvals_path: Path | None = None) -> ReportData:
     adapter = Path(adapter)
@@ -71,7 +88,7 @@ def collect(adapter: Path, *, dataset_dir: Path | None = None,
     stats = _read_json(dataset_dir / "stats.json") if dataset_dir is not None else None
     if not isinstance(stats, dict):
         stats = None
-        notes.append(f"no dataset stats.json found{f' in {dataset_dir}' if dataset_dir else ''}")
+        notes.append(dataset_note(dataset_dir))
     evaluation = _read_json(adapter / EVAL_JSON)
     if not isinstance(evaluation, dict):
         evaluation = None

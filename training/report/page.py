@@ -4,6 +4,7 @@ it opens without any network, from a file or an e-mail attachment."""
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -11,7 +12,7 @@ import plotly.graph_objects as go
 import plotly.offline
 
 from training.eval.fingerprint import TOLERANCE
-from training.report import charts
+from training.report import charts, labels, style
 from training.report.collect import ReportData
 
 _CSS = """
@@ -24,7 +25,12 @@ h1 { margin: 8px 0 4px; font-size: 26px; } h2 { margin-top: 36px; border-bottom:
 .card { background: #fff; border: 1px solid #e3e3e3; border-radius: 8px; padding: 10px 16px;
         min-width: 150px; }
 .card b { display: block; font-size: 22px; } .card span { color: #666; font-size: 13px; }
-.bad { color: #c0392b; } .good { color: #1e8449; }
+.bad { color: #c0392b; font-weight: 600; } .good { color: #1e8449; } .warn { color: #b9770e; }
+.chance { color: #888; }
+.verdict { background: #fff; border-left: 4px solid #999; padding: 8px 12px; }
+.verdict.good { border-color: #1e8449; }
+details { margin: 8px 0; } summary { cursor: pointer; color: #555; }
+p.empty { margin: 18px 0 0; color: #555; }
 table { border-collapse: collapse; background: #fff; margin: 8px 0; width: 100%; }
 th, td { border: 1px solid #e3e3e3; padding: 5px 9px; text-align: left; vertical-align: top;
          font-size: 14px; }
@@ -65,8 +71,15 @@ class _Page:
                           config={"displaylogo": False, "responsive": True})
         self.add(f'<div class="chart">{div}</div>')
 
+    def fold(self, summary: str, body: Callable[[], Any]) -> None:
+        """What most readers need not see, behind a click."""
+        self.add(f"<details><summary>{_e(summary)}</summary>")
+        body()
+        self.add("</details>")
+
     def table(self, head: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> None:
-        self.add("<table><tr>" + "".join(f"<th>{_e(h)}</th>" for h in head) + "</tr>")
+        self.add("<table>" + ("<tr>" + "".join(f"<th>{_e(h)}</th>" for h in head) + "</tr>"
+                              if any(head) else ""))
         for r in rows:
             self.add("<tr>" + "".join(
                 f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>"
@@ -82,10 +95,23 @@ def _cards(data: ReportData) -> str:
         cards.append((_num(a, "{:.1f}"), "perplexity" + (f" (base {b:.1f})" if b else ""),
                       "good" if b and a < b else ""))
     fp = ev.get("fingerprint") or {}
-    if fp.get("max_rate_difference") is not None:
-        d = fp["max_rate_difference"]
-        cards.append((f"{100 * d:.0f} pts", f"largest style gap ({fp.get('worst_rate')})",
-                      "bad" if d > TOLERANCE else "good"))
+    if fp.get("rates"):
+        sig = style.split_rates(fp["rates"])[0]
+        big = [r for r in sig if abs(r["difference"]) > TOLERANCE]
+        if fp["owner"]["replies"] < style.MIN_REPLIES:
+            cards.append(("–", f"style: {fp['owner']['replies']} replies, too few to judge", ""))
+        elif big:
+            cards.append((f"{len(big)}", f"style figures off by > {100 * TOLERANCE:.0f} pts "
+                                         f"(largest: {big[0]['label']})", "bad"))
+        else:
+            cards.append(("0", f"style figures off by > {100 * TOLERANCE:.0f} pts beyond chance",
+                          "good"))
+    cs = ev.get("clone_score") or {}
+    if cs.get("judged"):
+        cards.append((f"{cs['auc']:.2f}", f"clone score (AUC; 0.5 = indistinguishable; "
+                                          f"{cs['ci'][0]:.2f}–{cs['ci'][1]:.2f})", ""))
+    elif cs:
+        cards.append(("–", f"clone score: {cs['contexts']} replies, too few", ""))
     g = ev.get("generation") or {}
     if g.get("stop_rate") is not None:
         cards.append((_pct(g["stop_rate"]), "replies that stop by themselves",
@@ -106,7 +132,7 @@ def _dataset(page: _Page, data: ReportData) -> None:
     page.add("<h2>Dataset</h2>")
     s = data.dataset_stats
     if s is None:
-        page.add(f'<p class="note">{_e("; ".join(data.notes) or "no dataset stats")}</p>')
+        page.add(f'<p class="verdict">{_e(" ".join(data.notes) or "no dataset stats")}</p>')
         return
     page.table(["", ""], [
         ["dataset", _e(data.dataset_dir)],
@@ -115,8 +141,7 @@ def _dataset(page: _Page, data: ReportData) -> None:
         ["messages", f"{_e(s.get('messages_kept'))} kept of {_e(s.get('messages_read'))} read"],
         ["PII", "scrubbed" if s.get("pii_scrubbed") else "<b class='bad'>not scrubbed</b>"],
     ])
-    skips = {**{f"message: {k}": v for k, v in (s.get("skipped") or {}).items()},
-             **{f"chat: {k}": v for k, v in (s.get("chats_skipped") or {}).items()}}
+    skips = labels.left_out(s.get("skipped") or {}, s.get("chats_skipped") or {})
     page.chart(charts.counts("Left out, by reason", skips), "nothing was left out")
     page.chart(charts.counts("PII redactions by kind", s.get("pii_redactions") or {}, charts.OWNER_COLOR),
                "no PII redactions were needed")
@@ -131,7 +156,8 @@ def _training(page: _Page, data: ReportData) -> None:
         ["base model", _e(m.get("base_model", "?"))],
         ["steps", f"{_e(metrics.get('steps', '?'))} ({_e(metrics.get('epochs', '?'))} epochs), "
                   f"learning rate {_e(hyper.get('learning_rate', '?'))}, LoRA r={_e(hyper.get('lora_r', '?'))}"],
-        ["eval loss", f"{_e(metrics.get('eval_loss_before', '–'))} before → {_e(metrics.get('eval_loss', '–'))} after"],
+        ["eval loss", f"{_e(metrics.get('eval_loss_before', '–'))} before → {_e(metrics.get('eval_loss', '–'))} after"
+                      " (nats per token of your turns in the held-out windows)"],
     ])
     page.chart(charts.training_curves(data.log_history), "no training log in this run")
 
@@ -144,22 +170,10 @@ def _evaluation(page: _Page, data: ReportData) -> None:
                  f'{_e(data.adapter)}</code>, then this report again.</p>')
         return
     page.chart(charts.perplexity(ev))
+    page.add(f'<p class="note">{_e(style.perplexity_note(ev, data.manifest))}</p>')
     fp = ev.get("fingerprint") or {}
     if fp.get("rates"):
-        n_o, n_c = fp["owner"]["replies"], fp["clone"]["replies"]
-        page.add(f"<p>Your {n_o} held-out replies against the clone's {n_c} replies to the same "
-                 f"messages. A difference inside ± margin can be chance alone; more than "
-                 f"{100 * TOLERANCE:.0f} points is marked.</p>")
-        page.chart(charts.fingerprint_rates(fp))
-        page.chart(charts.length_histograms(fp))
-        rows = []
-        for r in fp["rates"]:
-            d = r["difference"]
-            cls = "bad" if abs(d) > TOLERANCE else ""
-            rows.append([_e(r["label"]), _pct(r["owner"]), _pct(r["clone"]),
-                         f'<span class="{cls}">{100 * d:+.0f}</span>',
-                         "–" if r.get("margin") is None else f"±{100 * r['margin']:.0f}"])
-        page.table(["figure", "you", "clone", "difference (pts)", "margin"], rows, {1, 2, 3, 4})
+        style.style_section(page, fp, _e)
     else:
         page.add('<p class="note">No generations in this eval (it ran with --samples 0).</p>')
     g = ev.get("generation") or {}
@@ -170,6 +184,8 @@ def _evaluation(page: _Page, data: ReportData) -> None:
             ["loops", _pct(g.get("loop_rate"))],
             ["chrF against your real reply", _num(g.get("chrf"), "{:.1f}")],
         ], {1})
+    if fp.get("rates"):
+        style.clone_score_section(page, ev, _e)
     examples = ev.get("examples") or []
     if examples:
         page.add("<h2>Replies side by side</h2>")
@@ -182,12 +198,13 @@ def _evaluation(page: _Page, data: ReportData) -> None:
 
 
 def _canaries(page: _Page, data: ReportData) -> None:
-    page.add("<h2>Privacy canaries</h2>")
     c = (data.evaluation or {}).get("canaries") or {}
     if not c.get("planted"):
-        page.add('<p class="note">None planted (prepare --canaries N plants fake secrets '
-                 "that eval then looks for).</p>")
+        page.add('<p class="empty"><b>Privacy canaries:</b> none planted. '
+                 "<code>clonebot prepare EXPORT --canaries 3</code> hides fake secrets in the "
+                 "training replies; eval then proves the model never writes them out.</p>")
         return
+    page.add("<h2>Privacy canaries</h2>")
     leaked = c.get("leaks", 0)
     verdict = (f'<b class="bad">{leaked} leaked: {_e(", ".join(c.get("leaked") or []))}</b>'
                if leaked else '<b class="good">none leaked</b>')
@@ -196,10 +213,16 @@ def _canaries(page: _Page, data: ReportData) -> None:
 
 
 def _approvals(page: _Page, data: ReportData) -> None:
-    page.add("<h2>Approvals</h2>")
     a = data.approvals or {}
-    page.chart(charts.approvals_over_time(a),
-               a.get("note") or "The bot has not recorded any decisions yet.")
+    fig = charts.approvals_over_time(a)
+    if fig is None:
+        page.add('<p class="empty"><b>Approvals:</b> none yet '
+                 f'({_e(a.get("note") or "the bot has not recorded any decisions")}). Once the '
+                 "bot runs in approve mode, the share of its suggestions you send as is, per "
+                 "week, appears here.</p>")
+        return
+    page.add("<h2>Approvals</h2>")
+    page.chart(fig)
 
 
 def render(data: ReportData, now: datetime | None = None) -> str:
