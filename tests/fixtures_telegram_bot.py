@@ -85,7 +85,8 @@ class BotOnDouble:
 async def bot_on_double(tmp_path: Path, *, tg: TelegramDouble | None = None,
                         p: SimpleNamespace | None = None, clock: ManualClock | None = None,
                         replies=("sure, see you at 7",), chats: list | None = None,
-                        start: bool = True, **bot) -> BotOnDouble:
+                        start: bool = True, factory=None, **bot) -> BotOnDouble:
+    """``factory(adapter_dir)`` makes the generator (default: a scripted one saying ``replies``)."""
     clock = clock or ManualClock(auto=True)
     if tg is None:
         tg = TelegramDouble(clock=clock.now)
@@ -95,7 +96,7 @@ async def bot_on_double(tmp_path: Path, *, tg: TelegramDouble | None = None,
         chats = [{"chat": p.alice}, {"chat": "@bob", "mode": "draft"}, {"chat": p.family}]
     client = await tg.connect(p.owner)
     me = await client.get_me()
-    worker = GenerationWorker(lambda path: ScriptedGenerator(list(replies)))
+    worker = GenerationWorker(factory or (lambda path: ScriptedGenerator(list(replies))))
     await worker.load(None)
     store = ApprovalStore(tmp_path / "data" / "approvals.sqlite")
     settings = settings_for(tmp_path, chats, **bot)

@@ -18,7 +18,8 @@ import pytest
 from clonebot.config import GenerateSettings, load_settings
 from clonebot.errors import FormatMismatchError, GenerationError, ModelError
 from clonebot.model import OpenAIGenerator, ReplyGenerator, load_generator
-from clonebot.model.generate import LocalGenerator, last_turns
+from clonebot.model.backends.local import LocalGenerator
+from clonebot.model.generate import last_turns
 from clonebot.model.load import encode
 from clonebot.prompt_format import USER_HEADER, render_prompt
 
@@ -87,8 +88,8 @@ def test_batched_prompts_continue_as_they_do_one_by_one(base_loaded):
     """Left-padded prompts sampled together: greedy gives what each prompt gives alone."""
     g = LocalGenerator(base_loaded, GenerateSettings(max_new_tokens=8))
     contexts = [TURNS, TURNS[-1:], [{"role": "user", "content": "what time is it?"}]]
-    alone = [g.continuations(c, 1, temperature=0)[0] for c in contexts]
-    together = g.batch_continuations(contexts, temperature=0)
+    alone = [g.continuations([g.prompt(c)], 1, temperature=0)[0] for c in contexts]
+    together = g.continuations([g.prompt(c) for c in contexts], temperature=0)
     assert [c.tokens[:4] for c in together] == [c.tokens[:4] for c in alone]
     assert all(c.tokens for c in together)
 
@@ -357,7 +358,7 @@ def test_penalties_look_at_the_reply_not_the_prompt():
     """The prompt holds the owner's earlier turns (their words, emoji and the EOS after each):
     penalising those pushes the clone away from the owner's habits and from stopping."""
     torch = pytest.importorskip("torch")
-    from clonebot.model.generate import reply_penalties
+    from clonebot.model.backends.local import reply_penalties
 
     s = GenerateSettings(repetition_penalty=2.0, no_repeat_ngram_size=3)
     prompt = [5, 1, 2, 9, 0]  # 0 = EOS after an earlier owner turn; "1 2 9" an owner phrase
