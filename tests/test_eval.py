@@ -14,7 +14,7 @@ from training.eval.approvals import approval_rates, read_approvals
 from training.eval.behaviour import generation_metrics
 from training.eval.canaries import canary_contexts, find_canaries, load_canaries, partial_canaries
 from training.eval.chrf import chrf, corpus_chrf
-from training.eval.generation import generate_raw
+from training.eval.generation import generate_raw, generate_raw_batch
 from training.eval.likelihood import reply_nll
 from training.eval.repetition import has_loop, repeated_ngram_ratio
 from training.eval.rows import load_split, pick_rows
@@ -341,14 +341,15 @@ def test_eval_cli_fails_on_canary_leak(loaded, own_run: Path, canary_dataset: Pa
 
     eval_mod.register(cli)
     monkeypatch.setattr(load_mod, "load_model", lambda settings, adapter_dir=None: loaded)
-    real = generate_raw
+    real = generate_raw_batch
 
-    def leaky(loaded_, context, gen, **kw):
-        if "finish this" in context[-1]["content"]:  # the canary-prefix prompt
-            return RawGeneration("sure: QX7-canary-51822-VELVET", "eos", 9)
-        return real(loaded_, context, gen, **kw)
+    def leaky(source, contexts, gen, **kw):
+        out = real(source, contexts, gen, **kw)
+        return [RawGeneration("sure: QX7-canary-51822-VELVET", "eos", 9)
+                if "finish this" in c[-1]["content"] else g  # the canary-prefix prompt
+                for c, g in zip(contexts, out)]
 
-    monkeypatch.setattr(eval_run, "generate_raw", leaky)
+    monkeypatch.setattr(eval_run, "generate_raw_batch", leaky)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CLONEBOT_MODEL__BASE_MODEL", "smollm2-135m")
     monkeypatch.setenv("CLONEBOT_PATHS__CACHE_DIR", str(cache_dir))

@@ -97,13 +97,33 @@ def test_f32_base_plus_exported_lora_matches_torch(torch_adapter, tiny_run, eval
         base = torch_adapter.model(torch.tensor([ids])).logits[0].float().numpy()
     assert np.abs(base - llama.next_token_logits(ids)).max() > 20 * got["max_diff"]
 
-    # greedy replies: the same tokens from both backends, penalties and stops included
+    # Greedy replies: the same tokens from both backends, penalties and stops included,
+    # except where torch's two best tokens tie within the float rounding between the two
+    # (measured above): no implementation can promise the same pick there.
+    from clonebot.model.penalties import penalise
+
     local = LocalGenerator(torch_adapter, llama.settings)
-    contexts = [r["messages"][:-1] for r in eval_rows]
-    for ctx in contexts:
+    s = llama.settings
+    same = 0
+    for r in eval_rows:
+        ctx = r["messages"][:-1]
         [a] = local.continuations([local.prompt(ctx)], temperature=0)
         [b] = llama.continuations([llama.prompt(ctx)], temperature=0)
-        assert (a.tokens, a.stop) == (b.tokens, b.stop), (ctx, a.text, b.text)
+        if (a.tokens, a.stop) == (b.tokens, b.stop):
+            same += 1
+            continue
+        j = next(i for i, (x, y) in enumerate(zip(a.tokens + (-1,), b.tokens + (-2,))) if x != y)
+        prefix = list(a.tokens[:j])
+        with torch.inference_mode():
+            scores = torch_adapter.model(torch.tensor([local.prompt(ctx).ids + prefix])).logits[0, -1]
+            penalise(scores, prefix, s.repetition_penalty, s.no_repeat_ngram_size)
+        eos = llama.eos_id
+        picks = [(a.tokens + (eos,))[j], (b.tokens + (eos,))[j]]
+        margin = abs(float(scores[picks[0]] - scores[picks[1]]))
+        print(f"greedy replies part at token {j} of {a.text!r} / {b.text!r}: a tie of {margin:.4f}")
+        assert margin <= 2 * got["max_diff"], (ctx, a.text, b.text, margin)
+    print(f"greedy replies: {same} of {len(eval_rows)} the same token for token")
+    assert same >= len(eval_rows) - 2
 
 
 def test_shipped_q4_1_base_stays_close(torch_adapter, tiny_run, eval_rows, cache_dir):
@@ -236,6 +256,7 @@ def test_the_bot_answers_with_the_llamacpp_backend_over_the_telegram_double(tiny
     from fixtures_telegram_bot import bot_on_double
 
     from clonebot.model import load_generator
+    from clonebot.runtime.control import BOT_PREFIX
 
     s = _settings(cache_dir)
     s = s.model_copy(update={"generate": s.generate.model_copy(update={"backend": "llamacpp"})})
@@ -244,6 +265,9 @@ def test_the_bot_answers_with_the_llamacpp_backend_over_the_telegram_double(tiny
         env = await bot_on_double(tmp_path, factory=lambda path: load_generator(s, tiny_run))
         env.tg.send(env.p.owner, env.p.alice, "see you friday")
         env.tg.send(env.p.alice, env.p.owner, "привет, как дела?")
+        deadline = time.time() + 300  # a real model in the worker thread: seconds, not loop turns
+        while not any(p.startswith(BOT_PREFIX + "#") for p in env.posts()) and time.time() < deadline:
+            await asyncio.sleep(0.1)
         await env.settle()
         post, _ = env.last_post()
         assert "привет, как дела?" in post

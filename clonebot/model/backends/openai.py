@@ -50,7 +50,8 @@ class OpenAIGenerator(Generator):
             "presence_penalty": 0.0,
             "repetition_penalty": 1.0,  # vLLM
             "repeat_penalty": 1.0,  # llama.cpp
-            "top_k": s.top_k if s.top_k > 0 else -1,
+            # 0 = off for llama.cpp (which refuses -1) and for vLLM since 0.8 (-1 before).
+            "top_k": s.top_k,
             "min_p": 0.0,
         }
 
