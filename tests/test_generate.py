@@ -8,8 +8,6 @@ generator's, not the luck of sampling.
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -22,6 +20,7 @@ from clonebot.model.backends.local import LocalGenerator
 from clonebot.model.generate import last_turns
 from clonebot.model.load import encode
 from clonebot.prompt_format import USER_HEADER, render_prompt
+from fake_openai import CompletionsServer
 
 TURNS = [
     {"role": "user", "content": "привет"},
@@ -203,33 +202,11 @@ def test_a_lone_over_long_turn_keeps_bos_header_and_its_end(tokenizer):
 # ----------------------------------------------------------------- remote backend
 
 
-class _Server:
-    def __init__(self, texts: list[list[str]]):
-        self.texts = texts
-        self.requests: list[dict] = []
-        outer = self
-
-        class H(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                outer.requests.append({"path": self.path, **body})
-                batch = outer.texts[min(len(outer.requests), len(outer.texts)) - 1]
-                data = json.dumps({"choices": [{"text": t} for t in batch]}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *a):
-                pass
-
-        self.httpd = HTTPServer(("127.0.0.1", 0), H)
-        self.url = f"http://127.0.0.1:{self.httpd.server_port}/v1"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+def _Server(texts: list[list[str]]) -> CompletionsServer:
+    """Answers request i with ``texts[i]`` (the last one again after the end)."""
+    srv = CompletionsServer(lambda body: [{"text": t} for t in
+                                          texts[min(len(srv.requests), len(texts)) - 1]])
+    return srv
 
 
 def test_openai_backend_uses_the_same_prompt_and_cleaning():

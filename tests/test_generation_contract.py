@@ -12,10 +12,6 @@ vs an end marker), and penalties that look at the reply only.
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
-
 import numpy as np
 import pytest
 
@@ -23,6 +19,7 @@ from clonebot.config import GenerateSettings
 from clonebot.errors import GenerationError, ModelError
 from clonebot.model.base import ScriptedGenerator
 from clonebot.prompt_format import render_prompt
+from fake_openai import CompletionsServer
 
 # The backends that load the real test model are slow ones.
 BACKENDS = ["scripted", "openai", pytest.param("local", marks=pytest.mark.slow),
@@ -98,49 +95,29 @@ def _torch_processor(model):
     return proc
 
 
-class _Server:
-    """An OpenAI-compatible /v1/completions server whose "model" is a Script."""
+def _server(script: Script) -> CompletionsServer:
+    """An OpenAI-compatible server whose "model" is ``script``: its texts, cut at the token
+    limit ("length") and at the request's stop strings ("stop"), as servers cut them."""
 
-    def __init__(self, script: Script):
-        self.script = script
-        self.requests: list[dict] = []
-        outer = self
+    def respond(body: dict) -> list[dict]:
+        choices = []
+        for _ in range(body["n"]):
+            script.i += 1
+            script.samples += 1
+            script.prompts.append(body["prompt"])
+            text, end = script.text(script.i)
+            ids = script.tok(text, add_special_tokens=False)["input_ids"]
+            finish = "stop"
+            if end == "none" or len(ids) > body["max_tokens"]:
+                text = script.tok.decode(ids[: body["max_tokens"]])
+                finish = "length"
+            for stop in body["stop"]:
+                if stop in text:
+                    text, finish = text[: text.index(stop)], "stop"
+            choices.append({"text": text, "finish_reason": finish})
+        return choices
 
-        class H(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                outer.requests.append(body)
-                choices = []
-                for _ in range(body["n"]):
-                    outer.script.i += 1
-                    outer.script.samples += 1
-                    outer.script.prompts.append(body["prompt"])
-                    text, end = outer.script.text(outer.script.i)
-                    ids = outer.script.tok(text, add_special_tokens=False)["input_ids"]
-                    finish = "stop"
-                    if end == "none" or len(ids) > body["max_tokens"]:
-                        text = outer.script.tok.decode(ids[: body["max_tokens"]])
-                        finish = "length"
-                    for stop in body["stop"]:  # a server cuts at its stop strings
-                        if stop in text:
-                            text, finish = text[: text.index(stop)], "stop"
-                    choices.append({"text": text, "finish_reason": finish})
-                data = json.dumps({"choices": choices}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *a):
-                pass
-
-        self.httpd = HTTPServer(("127.0.0.1", 0), H)
-        self.url = f"http://127.0.0.1:{self.httpd.server_port}/v1"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    return CompletionsServer(respond)
 
 
 @pytest.fixture(scope="module")
@@ -165,7 +142,7 @@ def llama_base(test_model_dir):
 def make(request, smol_tokenizer):
     """``make(model, max_seq_len=..., **generate settings) -> (generator, model)``."""
     kind = request.param
-    servers: list[_Server] = []
+    servers: list[CompletionsServer] = []
 
     def build(model, *, max_seq_len: int = 512, **gen):
         settings = GenerateSettings(**{"max_new_tokens": 16, "repetition_penalty": 1.0,
@@ -176,7 +153,7 @@ def make(request, smol_tokenizer):
         if kind == "openai":
             from clonebot.model.backends.openai import OpenAIGenerator
 
-            srv = _Server(model)
+            srv = _server(model)
             servers.append(srv)
             g = OpenAIGenerator(settings.model_copy(update={"openai_base_url": srv.url}),
                                 smol_tokenizer.eos_token, 4, tokenizer=smol_tokenizer,

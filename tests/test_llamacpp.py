@@ -277,3 +277,19 @@ def test_the_bot_answers_with_the_llamacpp_backend_over_the_telegram_double(tiny
         await env.close()
 
     asyncio.run(go())
+
+
+def test_chat_answers_with_the_llamacpp_backend(tiny_run, cache_dir, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from clonebot.cli import chat, cli
+
+    chat.register(cli)
+    monkeypatch.chdir(tmp_path)
+    for key, value in {"PATHS__CACHE_DIR": str(cache_dir), "GENERATE__BACKEND": "llamacpp",
+                       "GENERATE__MAX_NEW_TOKENS": "16", "MODEL__CPU_THREADS": "1"}.items():
+        monkeypatch.setenv("CLONEBOT_" + key, value)
+    r = CliRunner().invoke(cli, ["chat", "--adapter", str(tiny_run)], input="привет\nwhere are you?\n")
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert len(lines) == 2 and all(line.strip() and "###" not in line for line in lines)

@@ -27,13 +27,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from clonebot.errors import ModelError, OutputError
+from clonebot.errors import ModelError
+from clonebot.model.gguf_file import write_gguf
 
 # Model types whose GGUF graph is llama.cpp's "llama" (Mistral converts to it too).
 LLAMA_TYPES = ("llama", "mistral")
@@ -200,15 +199,7 @@ def convert_adapter(adapter_dir: Path, out_path: Path, base: BaseShape, *,
         out += [(stem + ".weight.lora_a", np.ascontiguousarray(a)),
                 (stem + ".weight.lora_b", np.ascontiguousarray(b))]
 
-    out_path = Path(out_path)
-    try:
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".tmp", dir=out_path.parent)
-        os.close(fd)
-    except OSError as e:
-        raise OutputError(f"cannot write {out_path}: {e}") from None
-    try:
-        w = gguf.GGUFWriter(tmp, base.arch)
+    def fill(w) -> None:
         w.add_type(gguf.GGUFType.ADAPTER)
         w.add_string(gguf.Keys.Adapter.TYPE, "lora")
         w.add_float32(gguf.Keys.Adapter.LORA_ALPHA, alpha)
@@ -216,14 +207,5 @@ def convert_adapter(adapter_dir: Path, out_path: Path, base: BaseShape, *,
         w.add_uint32(CONVERTER_KEY, CONVERTER_VERSION)
         for name, data in out:
             w.add_tensor(name, data)
-        w.write_header_to_file()
-        w.write_kv_data_to_file()
-        w.write_tensors_to_file()
-        w.close()
-        os.replace(tmp, out_path)
-    except OSError as e:
-        raise OutputError(f"cannot write {out_path}: {e}") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return out_path
+
+    return write_gguf(out_path, base.arch, fill)

@@ -12,10 +12,10 @@ activations to 8 bits: a little further from torch.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
-from clonebot.errors import ModelError, OutputError
+from clonebot.errors import ModelError
+from clonebot.model.gguf_file import write_gguf
 from clonebot.model.registry import is_test_model, test_model_gguf
 
 # base_gguf values that mean "the test model's own GGUF, dequantized to this type".
@@ -58,14 +58,8 @@ def dequantized_gguf(src: Path, cache_dir: Path, dtype: str) -> Path:
     np_type, qtype, ftype = want[dtype]
     reader = gguf.GGUFReader(str(src))
     arch = reader.fields[gguf.Keys.General.ARCHITECTURE].contents()
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        os.close(fd)
-    except OSError as e:
-        raise OutputError(f"cannot write {target}: {e}") from None
-    try:
-        writer = gguf.GGUFWriter(tmp, arch)
+
+    def fill(writer) -> None:
         for field in reader.fields.values():
             # GGUF.* are the reader's own; the writer adds the architecture itself.
             if field.name.startswith("GGUF.") or field.name == gguf.Keys.General.ARCHITECTURE:
@@ -81,15 +75,6 @@ def dequantized_gguf(src: Path, cache_dir: Path, dtype: str) -> Path:
             keep_f32 = data.ndim == 1 or np_type is np.float32
             writer.add_tensor(t.name, data.astype(np.float32 if keep_f32 else np_type),
                               raw_dtype=gguf.GGMLQuantizationType.F32 if keep_f32 else qtype)
-        writer.write_header_to_file()
-        writer.write_kv_data_to_file()
-        writer.write_tensors_to_file()
-        writer.close()
-        os.replace(tmp, target)
-    except OSError as e:
-        raise OutputError(f"cannot write {target}: {e}") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return target
+
+    return write_gguf(target, arch, fill)
 

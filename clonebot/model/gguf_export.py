@@ -23,6 +23,7 @@ from clonebot.model.gguf_adapter import (
     shape_from_gguf,
 )
 from clonebot.model.gguf_base import resolve_base_gguf
+from clonebot.model.gguf_file import readable
 from clonebot.model.manifest import check_prompt_format, read_manifest
 from clonebot.model.modelfile import render_modelfile
 
@@ -69,6 +70,7 @@ def export_gguf(settings: Settings, adapter_dir: Path, out_dir: Path | None = No
         text = render_modelfile(base.resolve(), f"./{ADAPTER_GGUF}", manifest["eos_token"],
                                 settings.generate, trained_max_seq_len(manifest))
         modelfile = atomic_write_text(out_dir / MODELFILE, text)
+        readable(modelfile)
     except OSError as e:
         raise OutputError(f"cannot write the export into {out_dir}: {e}") from None
     return GGUFExport(adapter, modelfile, base)
