@@ -69,7 +69,7 @@ def _pairs(text: str, sep: str) -> dict:
 def prompt_penalties(on: bool):
     """Experiment: transformers' built-in penalties over prompt + reply (the old behaviour)
     instead of clonebot's reply-only ones."""
-    from clonebot.model import generate
+    from clonebot.model.backends import local as generate
 
     if not on:
         yield

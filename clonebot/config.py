@@ -58,9 +58,14 @@ class ModelSettings(_Section):
     # Allow running a 7B model on CPU anyway (hours per step); off so the owner gets a
     # clear refusal instead of silence.
     allow_large_on_cpu: bool = False
-    # torch CPU threads; 0 = all cores. Set it lower when other heavy jobs share the CPU:
-    # oversubscribed OpenMP threads make a CPU step several times slower.
+    # CPU threads for torch and llama.cpp; 0 = all cores. Idle threads sleep rather than
+    # spin (OMP_WAIT_POLICY=PASSIVE, see clonebot/model/cpu.py), so all cores stay a good
+    # choice on a busy machine too; lower it to leave cores to other work.
     cpu_threads: int = Field(0, ge=0)
+    # The base model as a GGUF file, for the llamacpp backend and `export gguf`'s Modelfile.
+    # Empty: the test model's own file (smollm2-135m only); "f32" / "f16": that file
+    # dequantized once into the cache dir (exactly the weights the torch test model has).
+    base_gguf: str = ""
 
 
 class PrepareSettings(_Section):
@@ -141,7 +146,9 @@ class TrainSettings(_Section):
 
 
 class GenerateSettings(_Section):
-    backend: Literal["local", "openai"] = "local"
+    # "local": torch + peft in process; "llamacpp": llama.cpp in process on the GGUF export
+    # (pip install 'clonebot[llamacpp]'; model.base_gguf); "openai": an OpenAI-compatible server.
+    backend: Literal["local", "llamacpp", "openai"] = "local"
     openai_base_url: str = "http://127.0.0.1:8000/v1"
     openai_model: str = "clone"
     max_new_tokens: int = Field(80, ge=1)

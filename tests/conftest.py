@@ -17,6 +17,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# As the CLI does, before anything imports torch or llama.cpp: idle OpenMP threads sleep
+# (the suite shares its cores with other jobs; spinning ones made it several times slower).
+from clonebot.model.cpu import apply_openmp_defaults  # noqa: E402
+
+apply_openmp_defaults()
 
 pytest_plugins: list[str] = [
     p.stem for p in sorted(Path(__file__).parent.glob("fixtures_*.py"))

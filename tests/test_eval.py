@@ -15,7 +15,7 @@ from training.eval.approvals import approval_rates, read_approvals
 from training.eval.behaviour import generation_metrics
 from training.eval.canaries import canary_contexts, find_canaries, load_canaries, partial_canaries
 from training.eval.chrf import chrf, corpus_chrf
-from training.eval.generation import generate_raw
+from training.eval.generation import generate_raw, generate_raw_batch
 from training.eval.likelihood import reply_nll
 from training.eval.repetition import has_loop, repeated_ngram_ratio
 from training.eval.rows import load_split, pick_rows
@@ -253,12 +253,12 @@ def test_eval_scores_the_clone_by_context_length(tmp_path: Path, monkeypatch):
                      "chat_id": 1, "message_id": i, "date": i})
     ds = _write_dataset(tmp_path / "dataset", rows)
 
-    def scripted(loaded, context, gen, *, seed=0, max_new_tokens=None):
-        if len(context) == 1:
-            return RawGeneration(owner[(seed + 3) % 8], "eos", 4)
-        return RawGeneration("Хорошо, я приду вовремя.", "eos", 8)
+    def scripted(loaded, contexts, gen, *, seed=0, max_new_tokens=None):
+        return [RawGeneration(owner[(seed + i + 3) % 8], "eos", 4) if len(c) == 1
+                else RawGeneration("Хорошо, я приду вовремя.", "eos", 8)
+                for i, c in enumerate(contexts)]
 
-    monkeypatch.setattr(eval_run, "generate_raw", scripted)
+    monkeypatch.setattr(eval_run, "generate_raw_batch", scripted)
     monkeypatch.setattr(eval_run, "reply_nll", lambda *a, **k: NLL(10.0, 5, 10, 5))
     out = tmp_path / "run"
     out.mkdir()
@@ -478,14 +478,15 @@ def test_eval_cli_fails_on_canary_leak(loaded, own_run: Path, canary_dataset: Pa
 
     eval_mod.register(cli)
     monkeypatch.setattr(load_mod, "load_model", lambda settings, adapter_dir=None: loaded)
-    real = generate_raw
+    real = generate_raw_batch
 
-    def leaky(loaded_, context, gen, **kw):
-        if "finish this" in context[-1]["content"]:  # the canary-prefix prompt
-            return RawGeneration("sure: QX7-canary-51822-VELVET", "eos", 9)
-        return real(loaded_, context, gen, **kw)
+    def leaky(source, contexts, gen, **kw):
+        out = real(source, contexts, gen, **kw)
+        return [RawGeneration("sure: QX7-canary-51822-VELVET", "eos", 9)
+                if "finish this" in c[-1]["content"] else g  # the canary-prefix prompt
+                for c, g in zip(contexts, out)]
 
-    monkeypatch.setattr(eval_run, "generate_raw", leaky)
+    monkeypatch.setattr(eval_run, "generate_raw_batch", leaky)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CLONEBOT_MODEL__BASE_MODEL", "smollm2-135m")
     monkeypatch.setenv("CLONEBOT_PATHS__CACHE_DIR", str(cache_dir))

@@ -8,8 +8,6 @@ generator's, not the luck of sampling.
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -18,9 +16,11 @@ import pytest
 from clonebot.config import GenerateSettings, load_settings
 from clonebot.errors import FormatMismatchError, GenerationError, ModelError
 from clonebot.model import OpenAIGenerator, ReplyGenerator, load_generator
-from clonebot.model.generate import LocalGenerator, last_turns
+from clonebot.model.backends.local import LocalGenerator
+from clonebot.model.generate import last_turns
 from clonebot.model.load import encode
 from clonebot.prompt_format import USER_HEADER, render_prompt
+from fake_openai import CompletionsServer
 
 TURNS = [
     {"role": "user", "content": "привет"},
@@ -103,8 +103,8 @@ def test_batched_prompts_continue_as_they_do_one_by_one(base_loaded):
     """Left-padded prompts sampled together: greedy gives what each prompt gives alone."""
     g = LocalGenerator(base_loaded, GenerateSettings(max_new_tokens=8))
     contexts = [TURNS, TURNS[-1:], [{"role": "user", "content": "what time is it?"}]]
-    alone = [g.continuations(c, 1, temperature=0)[0] for c in contexts]
-    together = g.batch_continuations(contexts, temperature=0)
+    alone = [g.continuations([g.prompt(c)], 1, temperature=0)[0] for c in contexts]
+    together = g.continuations([g.prompt(c) for c in contexts], temperature=0)
     assert [c.tokens[:4] for c in together] == [c.tokens[:4] for c in alone]
     assert all(c.tokens for c in together)
 
@@ -218,34 +218,12 @@ def test_a_lone_over_long_turn_keeps_bos_header_and_its_end(tokenizer):
 # ----------------------------------------------------------------- remote backend
 
 
-class _Server:
-    def __init__(self, texts: list[list[str]]):
-        self.texts = texts
-        self.requests: list[dict] = []
-        outer = self
-
-        class H(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                outer.requests.append({"path": self.path, **body})
-                batch = outer.texts[min(len(outer.requests), len(outer.texts)) - 1]
-                data = json.dumps({"choices": [t if isinstance(t, dict) else {"text": t}
-                                               for t in batch]}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *a):
-                pass
-
-        self.httpd = HTTPServer(("127.0.0.1", 0), H)
-        self.url = f"http://127.0.0.1:{self.httpd.server_port}/v1"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+def _Server(texts: list[list[str]]) -> CompletionsServer:
+    """Answers request i with ``texts[i]`` (the last one again after the end); a dict is a
+    whole choice (``finish_reason`` too)."""
+    srv = CompletionsServer(lambda body: [t if isinstance(t, dict) else {"text": t} for t in
+                                          texts[min(len(srv.requests), len(texts)) - 1]])
+    return srv
 
 
 def test_openai_backend_uses_the_same_prompt_and_cleaning():
@@ -385,7 +363,7 @@ def test_penalties_look_at_the_reply_not_the_prompt():
     """The prompt holds the owner's earlier turns (their words, emoji and the EOS after each):
     penalising those pushes the clone away from the owner's habits and from stopping."""
     torch = pytest.importorskip("torch")
-    from clonebot.model.generate import reply_penalties
+    from clonebot.model.backends.local import reply_penalties
 
     s = GenerateSettings(repetition_penalty=2.0, no_repeat_ngram_size=3)
     prompt = [5, 1, 2, 9, 0]  # 0 = EOS after an earlier owner turn; "1 2 9" an owner phrase

@@ -97,9 +97,9 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
 
 
 def _register_builtin() -> None:
-    from clonebot.cli import adapters, bot, chat, fetch, pii
+    from clonebot.cli import adapters, bot, chat, export, fetch, pii
 
-    for mod in (pii, chat, bot, adapters, fetch):
+    for mod in (pii, chat, bot, adapters, fetch, export):
         mod.register(cli)
 
 
@@ -109,6 +109,10 @@ def _register_plugins() -> None:
 
 
 def main() -> None:
+    from clonebot.model.cpu import apply_openmp_defaults
+
+    # Before anything loads torch or llama.cpp: idle OpenMP threads sleep, not spin.
+    apply_openmp_defaults()
     # Quieter third-party start-up noise; our own errors still reach stderr.
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")

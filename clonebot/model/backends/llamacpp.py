@@ -1,0 +1,184 @@
+"""The llamacpp backend: llama.cpp in process (llama-cpp-python), the base model as GGUF plus
+the adapter's GGUF export (``gguf_export.adapter_gguf``, made on first use).
+
+The prompt is tokenized by the adapter's own tokenizer (the one it was trained with) and
+fed to llama.cpp as token ids, so the model sees exactly the token prefix of training.
+llama.cpp computes the logits; penalties, sampling and stopping are ours (``penalties``,
+``sampling``), as in the torch backend, so both backends follow the same rules. The KV cache
+keeps the longest prefix a new prompt shares with the last one (a chat's earlier turns), and
+the candidates of one prompt all start from its cached end.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from clonebot.config import GenerateSettings
+from clonebot.errors import ModelError
+from clonebot.model.generate import Continuation, Generator, Prompt, stop_reason
+from clonebot.model.penalties import penalise
+from clonebot.model.sampling import pick
+
+INSTALL_HINT = ("pip install 'clonebot[llamacpp]' (it compiles llama.cpp: about 20 minutes on "
+                "2 cores, once; pip caches the build)")
+
+# A test's stand-in for the model: (token ids so far, logits) -> logits, before the penalties.
+ScriptedLogits = Callable[[list[int], np.ndarray], np.ndarray]
+
+
+def llama_cpp_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("llama_cpp") is not None
+
+
+class LlamaCppGenerator(Generator):
+    def __init__(self, settings: GenerateSettings, *, base_gguf: Path, adapter_gguf: Path | None,
+                 tokenizer: Any, context_turns: int, max_seq_len: int, threads: int,
+                 logits_all: bool = False, logits_processors: list[ScriptedLogits] | None = None):
+        super().__init__(settings, eos=tokenizer.eos_token, context_turns=context_turns,
+                         tokenizer=tokenizer, max_seq_len=max_seq_len)
+        try:
+            from llama_cpp import Llama
+        except ImportError:
+            raise ModelError(f'generate.backend = "llamacpp" needs llama-cpp-python: {INSTALL_HINT}') from None
+        self.base_gguf = Path(base_gguf)
+        self.adapter_gguf = Path(adapter_gguf) if adapter_gguf else None
+        # Room for the longest prompt the contract lets through plus a reply, and some for
+        # a caller asking for longer replies (eval's --max-new-tokens).
+        self.n_ctx = max(self.max_prompt_tokens + settings.max_new_tokens, max_seq_len) + 256
+        try:
+            self.llm = Llama(
+                model_path=str(self.base_gguf),
+                lora_path=str(self.adapter_gguf) if self.adapter_gguf else None,
+                n_ctx=self.n_ctx, n_batch=512, n_threads=threads, n_threads_batch=threads,
+                logits_all=logits_all, verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError) as e:
+            what = f"{self.base_gguf}" + (f" + {self.adapter_gguf}" if self.adapter_gguf else "")
+            raise ModelError(f"llama.cpp cannot load {what}: {e}") from None
+        self.threads = threads
+        self.eos_id = tokenizer.eos_token_id
+        self.n_vocab = self.llm.n_vocab()
+        self._scripted = list(logits_processors or [])
+        self._rng = np.random.default_rng()
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ llama.cpp
+
+    def _last_logits(self) -> np.ndarray:
+        import llama_cpp
+
+        ptr = llama_cpp.llama_get_logits_ith(self.llm.ctx, -1)
+        return np.ctypeslib.as_array(ptr, shape=(self.n_vocab,)).copy()
+
+    def _feed(self, ids: list[int]) -> np.ndarray:
+        """Put ``ids`` in the KV cache (reusing the prefix already there); the logits after
+        the last one."""
+        llm = self.llm
+        cached = llm.input_ids[: llm.n_tokens].tolist()
+        same = 0
+        for a, b in zip(cached, ids):
+            if a != b:
+                break
+            same += 1
+        same = min(same, len(ids) - 1)  # the last token is evaluated again for its logits
+        llm.n_tokens = same  # eval() drops the cache from here on
+        try:
+            llm.eval(ids[same:])
+        except RuntimeError as e:
+            raise ModelError(f"llama.cpp failed on a {len(ids)}-token prompt: {e}") from None
+        return self._last_logits()
+
+    def next_token_logits(self, ids: Sequence[int]) -> np.ndarray:
+        """Logits after every position of ``ids`` (n x vocab); needs ``logits_all=True``."""
+        with self._lock:
+            self.llm.reset()
+            self.llm.eval(list(ids))
+            return np.array(self.llm.scores[: len(ids)], dtype=np.float32)
+
+    # ------------------------------------------------------------------ sampling
+
+    def _one(self, prompt_ids: list[int], start: np.ndarray, temperature: float,
+             markers: Sequence[str], max_new_tokens: int) -> Continuation:
+        s = self.settings
+        tok = self.tokenizer
+        self.llm.n_tokens = len(prompt_ids)  # back to the prompt's end
+        logits = start.copy()
+        reply: list[int] = []
+        hit_eos = False
+        for step in range(max_new_tokens):
+            for script in self._scripted:
+                logits = script(prompt_ids + reply, logits)
+            penalise(logits, reply, s.repetition_penalty, s.no_repeat_ngram_size)
+            token = pick(logits, self._rng, temperature=temperature, top_k=s.top_k, top_p=s.top_p)
+            if token == self.eos_id:
+                hit_eos = True
+                break
+            reply.append(token)
+            if any(m in tok.decode(reply, skip_special_tokens=True) for m in markers):
+                break
+            if step + 1 < max_new_tokens:
+                self.llm.eval([token])
+                logits = self._last_logits()
+        text = tok.decode(reply, skip_special_tokens=True)
+        return Continuation(text=text, raw=tok.decode(reply, skip_special_tokens=False),
+                            hit_eos=hit_eos, stop=stop_reason(text, hit_eos, markers),
+                            new_tokens=len(reply) + hit_eos, tokens=tuple(reply))
+
+    def _continue(self, prompts: list[Prompt], k: int, *, temperature: float,
+                  markers: Sequence[str], max_new_tokens: int,
+                  seed: int | None) -> list[Continuation]:
+        out = []
+        with self._lock:
+            if seed is not None:
+                self._rng = np.random.default_rng(seed)
+            for p in prompts:
+                limit = min(max_new_tokens, self.n_ctx - len(p.ids))
+                start = self._feed(p.ids)
+                for _ in range(k):
+                    out.append(self._one(p.ids, start, temperature, markers, limit))
+        return out
+
+
+def load_llamacpp(settings, adapter_dir: Path | None, **kwargs) -> LlamaCppGenerator:
+    """The ``llamacpp`` backend for ``adapter_dir`` (or the base model alone): the base GGUF
+    from ``model.base_gguf``, the adapter's GGUF made on first use."""
+    from clonebot.model.generate import trained_max_seq_len
+    from clonebot.model.gguf_export import adapter_gguf, base_gguf_for
+    from clonebot.model.load import cpu_threads, load_tokenizer
+    from clonebot.model.manifest import check_prompt_format, read_manifest
+    from clonebot.model.registry import resolve_base_model
+
+    if not llama_cpp_available():
+        raise ModelError(f'generate.backend = "llamacpp" needs llama-cpp-python: {INSTALL_HINT}')
+    threads = cpu_threads(settings.model.cpu_threads)
+    if adapter_dir is None:
+        name = settings.model.base_model
+        base = base_gguf_for(settings, {"base_model": name})
+        tokenizer = load_tokenizer(resolve_base_model(name, settings.paths.cache_dir),
+                                   settings.model.revision)
+        return LlamaCppGenerator(settings.generate, base_gguf=base, adapter_gguf=None,
+                                 tokenizer=tokenizer, context_turns=settings.prepare.context_turns,
+                                 max_seq_len=settings.train.max_seq_len, threads=threads, **kwargs)
+    adapter_dir = Path(adapter_dir)
+    manifest = read_manifest(adapter_dir)
+    check_prompt_format(manifest)
+    if (adapter_dir / "tokenizer_config.json").is_file():
+        tokenizer = load_tokenizer(adapter_dir)
+    else:
+        tokenizer = load_tokenizer(resolve_base_model(manifest["base_model"], settings.paths.cache_dir),
+                                   manifest.get("revision"))
+    if tokenizer.eos_token != manifest["eos_token"]:
+        raise ModelError(f"adapter was trained with EOS {manifest['eos_token']!r}, "
+                         f"tokenizer has {tokenizer.eos_token!r}")
+    base = base_gguf_for(settings, manifest)
+    lora = adapter_gguf(settings, adapter_dir, base)
+    return LlamaCppGenerator(settings.generate, base_gguf=base, adapter_gguf=lora,
+                             tokenizer=tokenizer, context_turns=manifest["context_turns"],
+                             max_seq_len=trained_max_seq_len(manifest), threads=threads, **kwargs)

