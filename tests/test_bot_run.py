@@ -291,6 +291,18 @@ def test_cli_login_error_is_one_line(tmp_path, monkeypatch):
     assert "Traceback" not in res.output
 
 
+@pytest.mark.parametrize("typed", ["", "+{phone}\n"])
+def test_login_with_stdin_closed_says_what_it_needs(tmp_path, monkeypatch, typed):
+    """Stdin closed before the number or before the code: one line naming what login
+    needs (it was click's "Aborted!", exit 1, or "interrupted"), and no session file."""
+    _, res = _login_on_double(tmp_path, monkeypatch, typed.replace("{phone}", OWNER_PHONE))
+    assert res.exit_code == 1, res.output
+    [line] = [x for x in res.output.splitlines() if x.startswith("error: ")]
+    assert line.startswith("error: login needs your answers on stdin") and "terminal" in line
+    assert "Traceback" not in res.output and "WARNING" not in res.output
+    assert not list((tmp_path / "data").glob("*.session*"))
+
+
 def test_ctrl_c_during_the_model_load_exits_cleanly(tmp_path):
     # The old run aborted here: "terminate called without an active exception", exit 134
     # (Python finalizing while the load thread was inside torch).

@@ -42,6 +42,11 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+# The top-level help lists the commands in the order a new owner follows them.
+WORKFLOW = ("demo", "login", "fetch", "prepare", "plan", "train", "eval", "report", "chat",
+            "run", "status", "adapters", "retrain", "feedback", "export", "pii", "logout")
+
+
 class CloneBotGroup(click.Group):
     """Turns our named errors, and click's own usage errors, into one line on stderr and a
     non-zero exit (click's default is a three-line usage block)."""
@@ -63,6 +68,12 @@ class CloneBotGroup(click.Group):
             click.echo("interrupted", err=True)
             sys.exit(130)
         sys.exit(code if isinstance(code, int) else 0)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """In the order a new owner uses them (the group's help says so); commands from
+        plugins after them, by name."""
+        known = [c for c in WORKFLOW if c in self.commands]
+        return known + sorted(set(self.commands) - set(known))
 
     def invoke(self, ctx: click.Context):
         try:
@@ -88,11 +99,25 @@ class CloneBotGroup(click.Group):
 @click.option("-v", "--verbose", is_flag=True, help="Log more (never secrets).")
 @click.pass_context
 def cli(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
-    """clonebot: a Telegram userbot that answers as your personal clone."""
+    """clonebot: a Telegram userbot that answers as your personal clone.
+
+    \b
+    The commands, in the order you use them:
+      demo                 the whole loop on a bundled sample, to see it work
+      login, fetch         your account, and your chats from Telegram
+      prepare              or an export (Telegram Desktop JSON, WhatsApp) -> dataset
+      plan, train          what training needs, then train a version
+      eval, report, chat   how close it is to you; talk to it
+      run                  let it answer (draft / approve / auto) in the chats you allow
+      retrain              later: a fresh export -> a new version, promoted if better
+    """
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Telethon's own warnings (a reconnect, a disconnect with a request pending) speak its
+    # internals to the owner; our errors say what happened. -v shows them.
+    logging.getLogger("telethon").setLevel(logging.INFO if verbose else logging.ERROR)
     ctx.obj = AppContext(config_path)
 
 

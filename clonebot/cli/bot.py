@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from clonebot.cli import AppContext, pass_app
+from clonebot.cli import AppContext, options, pass_app
 from clonebot.fsutil import atomic_write_text
 
 
@@ -26,14 +26,30 @@ def login(app: AppContext) -> None:
         who = asyncio.run(
             session.login(
                 settings,
-                phone=lambda: click.prompt("Phone number (international format, +...)"),
-                code=lambda: click.prompt("Login code (sent to your Telegram app)"),
-                password=lambda: click.prompt("2FA password", hide_input=True),
+                phone=lambda: _ask("Phone number (international format, +...)"),
+                code=lambda: _ask("Login code (sent to your Telegram app)"),
+                password=lambda: _ask("2FA password", hide_input=True),
                 say=lambda text: click.echo(text, err=True),
             )
         )
     click.echo(f"logged in as {who}; session file {session.session_path(settings)} (mode 0600)")
     click.echo("keep that file secret: it is a full login to your account")
+
+
+def _ask(text: str, hide_input: bool = False) -> str:
+    """A login prompt; stdin closed (a pipe, a service, ``< /dev/null``) is one line that
+    says what login needs, not an "Aborted!" or a library warning."""
+    import sys
+
+    try:
+        return click.prompt(text, hide_input=hide_input)
+    except click.Abort:
+        if sys.stdin is None or not sys.stdin.isatty():
+            raise click.ClickException(
+                "login needs your answers on stdin (the phone number, the code Telegram "
+                "sends, a 2FA password) and stdin is closed: run `clonebot login` in a "
+                "terminal (or set CLONEBOT_TELEGRAM__PHONE for the number)") from None
+        raise
 
 
 @click.command()
@@ -53,16 +69,18 @@ def logout(app: AppContext) -> None:
 
 
 @click.command()
-@click.option("--adapter", "adapter_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=None, help="Run dir of the adapter (default: the promoted one).")
+@options.adapter(default="the promoted one, and a newly promoted one on /reload")
 @pass_app
-def run(app: AppContext, adapter_dir: Path | None) -> None:
+def run(app: AppContext, adapter: str | None) -> None:
     """Run the clone on your account (SIGHUP or /reload picks up a promoted adapter)."""
+    from clonebot import versions
     from clonebot.errors import CloneBotError
     from clonebot.runtime.run import run_bot
     from clonebot.telegram.session import private_umask
 
     settings = app.settings
+    # A chosen adapter is pinned; without one the bot follows promotions.
+    adapter_dir = versions.resolve(settings.paths.runs_dir, adapter) if adapter else None
     if not settings.bot.chats:
         click.echo("warning: the allow-list (bot.chats) is empty: nobody gets a reply; "
                    "control commands still work", err=True)
@@ -128,9 +146,7 @@ def feedback() -> None:
 @feedback.command("export")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="JSONL file to write (default: stdout).")
-@click.option("--adapter", "adapter", default=None, metavar="RUN_DIR|VERSION",
-              help="The adapter whose prompts prompt_text renders, with its EOS "
-                   "(default: the promoted one).")
+@options.adapter(" whose prompt format and EOS prompt_text is rendered with")
 @pass_app
 def export(app: AppContext, out: Path | None, adapter: str | None) -> None:
     """Write preference pairs (prompt, chosen, rejected) as JSONL for DPO-style training."""

@@ -21,14 +21,13 @@ import time
 import click
 
 from clonebot import versions
-from clonebot.cli import AppContext, pass_app
+from clonebot.cli import AppContext, options, pass_app
 from clonebot.errors import GenerationError
 from clonebot.prompt_format import CLONE, USER
 
 
 @click.command("chat")
-@click.option("--adapter", "adapter", default=None, metavar="RUN_DIR|VERSION",
-              help="Run dir or version name (default: the promoted one under paths.runs_dir).")
+@options.adapter()
 @click.option("-n", "--candidates", type=click.IntRange(min=1), default=None,
               help="Replies to show per message (default: generate.candidates).")
 @click.option("--timings", is_flag=True, help="Show seconds per reply.")

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from clonebot import versions
-from clonebot.cli import AppContext, pass_app
+from clonebot.cli import AppContext, options, pass_app
 
 
 @click.group("export")
@@ -17,8 +17,7 @@ def export() -> None:
 
 
 @export.command("gguf")
-@click.option("--adapter", "adapter", default=None, metavar="RUN_DIR|VERSION",
-              help="Run dir or version name (default: the promoted one under paths.runs_dir).")
+@options.adapter()
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Directory to write into (default: RUN_DIR/gguf).")
 @click.option("--base-gguf", "base_gguf", default=None, metavar="FILE",

@@ -23,6 +23,13 @@ def chat_selection(verb: str) -> Callable:
     return decorate
 
 
+def adapter(what: str = "", default: str = "the promoted one") -> Callable:
+    """``--adapter RUN_DIR|VERSION``, the same wherever an adapter is chosen: a run dir, or a
+    version name (or unique prefix) under paths.runs_dir (``versions.resolve``)."""
+    return click.option("--adapter", "adapter", default=None, metavar="RUN_DIR|VERSION",
+                        help=f"Run dir or version name{what} (default: {default}).")
+
+
 def approval_store(f: Callable) -> Callable:
     """``--approvals FILE`` / ``--no-approvals``: where ``prepare`` learns which messages the
     clone sent (``prepare.approval_store``); the command gets ``approvals`` = a path,

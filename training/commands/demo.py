@@ -104,7 +104,8 @@ def demo_settings(settings, backend: str = "local"):
 @click.option("--max-steps", type=click.IntRange(min=1), default=None, help="Training steps (default 60).")
 @pass_app
 def demo_cmd(app: AppContext, out: Path | None, export: Path, max_steps: int | None) -> None:
-    """Prepare the sample export, train the test model briefly, and chat with it."""
+    """Prepare the sample export, train the test model briefly, show its replies to a few
+    messages, evaluate it and write its report."""
     from clonebot.model import load_generator
     from clonebot.model.load import load_model, resolve_quantize, select_device
     from clonebot.model.registry import convert_test_model

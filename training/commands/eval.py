@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from clonebot import versions
-from clonebot.cli import AppContext, pass_app
+from clonebot.cli import AppContext, options, pass_app
 from clonebot.cli.options import StageProgress
 from clonebot.errors import CloneBotError, DatasetError
 
@@ -35,8 +35,7 @@ def resolve_dataset(app: AppContext, dataset: Path | None, adapter: Path) -> Pat
 
 
 @click.command("eval")
-@click.option("--adapter", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Run dir to evaluate (default: the current adapter).")
+@options.adapter(" to evaluate")
 @click.option("--dataset", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Prepared dataset dir (default: the one the adapter was trained on, else "
                    "paths.dataset_dir).")
@@ -51,7 +50,7 @@ def resolve_dataset(app: AppContext, dataset: Path | None, adapter: Path) -> Pat
 @click.option("--approvals", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Approval store (default: the bot's).")
 @pass_app
-def eval_cmd(app: AppContext, adapter: Path | None, dataset: Path | None, samples: int,
+def eval_cmd(app: AppContext, adapter: str | None, dataset: Path | None, samples: int,
              ppl_rows: int, max_new_tokens: int | None, seed: int, no_base: bool,
              approvals: Path | None) -> None:
     """Measure an adapter on the held-out owner replies; writes eval.json beside it."""

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from clonebot import versions
-from clonebot.cli import AppContext, pass_app
+from clonebot.cli import AppContext, options, pass_app
 from clonebot.cli.options import StageProgress
 from training.commands.eval import resolve_dataset
 
@@ -28,8 +28,7 @@ def write_report(app: AppContext, run: Path, out: Path | None, *, dataset: Path 
 
 
 @click.command("report")
-@click.option("--adapter", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Run dir to report on (default: the current adapter).")
+@options.adapter(" to report on")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="HTML file to write (default: RUN_DIR/report.html).")
 @click.option("--dataset", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -39,7 +38,7 @@ def write_report(app: AppContext, run: Path, out: Path | None, *, dataset: Path 
 @click.option("--eval/--no-eval", "run_eval_if_missing", default=True, show_default=True,
               help="Run `clonebot eval` first if the run has no eval.json yet.")
 @pass_app
-def report_cmd(app: AppContext, adapter: Path | None, out: Path | None, dataset: Path | None,
+def report_cmd(app: AppContext, adapter: str | None, out: Path | None, dataset: Path | None,
                approvals: Path | None, run_eval_if_missing: bool) -> None:
     """Write one self-contained HTML page about an adapter: dataset, training curves,
     perplexity, your style vs the clone's, example replies, canaries, approvals."""

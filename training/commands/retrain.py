@@ -95,7 +95,7 @@ def retrain_cmd(app: AppContext, export: Path | None, from_telegram: bool, force
                 tolerance: float, ignore_clone_score: bool, eval_rows: int,
                 owner_id: int | None, canaries: int | None, resume: bool, restart: bool,
                 approvals: str | None) -> None:
-    """Merge NEW_EXPORT (or, with --from-telegram, a fresh fetch) into the dataset, train a
+    """Merge EXPORT (or, with --from-telegram, a fresh fetch) into the dataset, train a
     new adapter version, and promote it if it is not worse than the current one on the
     held-out owner replies: their likelihood, and the clone score (can a classifier tell
     its replies from yours)."""
