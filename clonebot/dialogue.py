@@ -34,7 +34,8 @@ from dataclasses import dataclass
 
 from clonebot.prompt_format import BOT, CLONE, USER, clean_content
 
-MessageRow = tuple  # (message_id, date, sender, clone, text[, bot])
+# (message_id, date, sender, clone, text[, bot]): one row of the record store
+MessageRow = tuple[int, float, int | None, bool, str] | tuple[int, float, int | None, bool, str, bool]
 
 
 @dataclass(slots=True)

@@ -9,6 +9,7 @@ import os
 import shutil
 import stat
 import tempfile
+from typing import Any
 from pathlib import Path
 
 
@@ -166,6 +167,16 @@ def read_small_text(path: Path | str, limit: int) -> str:
     finally:
         os.close(fd)
     return b"".join(chunks).decode("utf-8")
+
+
+def json_or_none(path: Path | str, limit: int = 16 << 20) -> Any:
+    """A small JSON file clonebot wrote (eval.json, stats.json, trainer_state.json...), or
+    None when it is missing, unreadable, too big or not JSON: for readers that show what
+    there is and say nothing of what is not."""
+    try:
+        return read_small_json(path, limit)
+    except (OSError, ValueError):
+        return None
 
 
 def read_small_json(path: Path | str, limit: int):

@@ -42,6 +42,7 @@ from clonebot.fsutil import (
     commit,
     discard,
     disk_full_message,
+    json_or_none,
     is_disk_full,
     read_small_json,
     read_small_text,
@@ -112,13 +113,6 @@ def _sort_key(name: str) -> tuple[int, str]:
     return (int(m.group(1)) if m else 10**9, name)
 
 
-def _read_json(path: Path) -> Any:
-    try:
-        return read_small_json(path, _JSON_MAX)
-    except (OSError, ValueError):
-        return None
-
-
 def usable(path: Path) -> dict[str, Any]:
     """The manifest of the adapter in ``path`` once its weights are verified; ModelError
     says what is wrong (damaged manifest, weights missing, truncated or altered)."""
@@ -152,7 +146,7 @@ def _version(path: Path, current: str | None) -> Version:
         return v
     v.created, v.base_model, v.metrics = man["created"], man["base_model"], dict(man["metrics"])
     # `clonebot eval` writes eval.json beside the adapter; show its headline numbers too.
-    ev = _read_json(path / "eval.json")
+    ev = json_or_none(path / "eval.json", _JSON_MAX)
     if isinstance(ev, dict) and isinstance(ev.get("summary"), dict):
         for k, val in ev["summary"].items():
             v.metrics.setdefault(str(k), val)

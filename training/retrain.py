@@ -34,12 +34,12 @@ from clonebot import versions
 from clonebot.errors import CloneBotError, FormatMismatchError, ModelError, OutputError
 from clonebot.fsutil import atomic_write_text
 from training import run_dir
+from training.progress import Progress
 from training.eval import NLL, json_safe, load_canaries, load_split, pick_rows, reply_items, reply_nll
 from training.eval.clone_score import score_difference
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[str, int, int | None], None]
 
 
 @dataclass

@@ -34,10 +34,6 @@ def iban_ok(compact: str) -> bool:
     return iban.is_valid(compact)
 
 
-def inn_ok(digits: str) -> bool:
-    return inn.is_valid(digits)
-
-
 def taxpayer_ok(digits: str) -> bool:
     """A personal taxpayer number of Russia (INN, 10/12), Ukraine (RNOKPP/ІПН, 10),
     Kazakhstan (IIN, 12) or Belarus (UNP, 9)."""
@@ -152,16 +148,6 @@ def sol_ok(addr: str) -> bool:
 
 def tron_ok(addr: str) -> bool:
     return b58check_version(addr, (0x41,))
-
-
-def crc16_xmodem(data: bytes) -> int:
-    return binascii.crc_hqx(data, 0)
-
-
-def ton_ok(addr: str) -> bool:
-    """User-friendly TON address: 36 bytes (tag, workchain, 32-byte hash, CRC16-XMODEM)."""
-    raw = _ton_bytes(addr)
-    return raw is not None and crc16_xmodem(raw[:34]) == int.from_bytes(raw[34:], "big")
 
 
 def ton_layout_ok(addr: str) -> bool:

@@ -11,11 +11,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from clonebot.fsutil import json_or_none
 from clonebot.versions import read_manifest_lenient
 from training.eval.approvals import read_approvals
 
@@ -35,19 +35,12 @@ class ReportData:
     notes: list[str] = field(default_factory=list)
 
 
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
 def log_history(adapter: Path, manifest: dict[str, Any]) -> list[dict[str, Any]]:
     """Loss records by step: the trainer's own log, else the manifest's two eval points.
     The eval loss before training (measured by train, outside the trainer's log) is put at
     step 0, so the eval curve starts where training did."""
     metrics = manifest.get("metrics") or {}
-    state = _read_json(adapter / TRAINER_STATE)
+    state = json_or_none(adapter / TRAINER_STATE)
     if isinstance(state, dict) and isinstance(state.get("log_history"), list):
         out = [r for r in state["log_history"] if isinstance(r, dict) and "step" in r]
         before = metrics.get("eval_loss_before")
@@ -85,11 +78,11 @@ def collect(adapter: Path, *, dataset_dir: Path | None = None,
     notes: list[str] = []
     if dataset_dir is None and manifest.get("dataset_dir"):
         dataset_dir = Path(manifest["dataset_dir"])
-    stats = _read_json(dataset_dir / "stats.json") if dataset_dir is not None else None
+    stats = json_or_none(dataset_dir / "stats.json") if dataset_dir is not None else None
     if not isinstance(stats, dict):
         stats = None
         notes.append(dataset_note(dataset_dir))
-    evaluation = _read_json(adapter / EVAL_JSON)
+    evaluation = json_or_none(adapter / EVAL_JSON)
     if not isinstance(evaluation, dict):
         evaluation = None
     return ReportData(
