@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonebot import versions
 from clonebot.errors import CloneBotError, FormatMismatchError, ModelError, OutputError
@@ -37,6 +37,10 @@ from training import run_dir
 from training.progress import Progress
 from training.eval import NLL, json_safe, load_canaries, load_split, pick_rows, reply_items, reply_nll
 from training.eval.clone_score import score_difference
+
+if TYPE_CHECKING:  # types only: nothing more is imported at run time
+    from clonebot.config import Settings
+    from clonebot.model.load import LoadedModel
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +134,7 @@ class Scores:
     current_replies: list[str] = field(default_factory=list)
 
 
-def _score(settings: Any, adapter_dir: Path, rows: list[dict], *, with_base: bool = False,
+def _score(settings: Settings, adapter_dir: Path, rows: list[dict], *, with_base: bool = False,
            gen_rows: list[dict] = ()):
     """Each adapter is scored on the context it was trained with, as the bot would run it,
     and answers ``gen_rows``' contexts (for the clone score) while it is loaded."""
@@ -150,7 +154,7 @@ def _score(settings: Any, adapter_dir: Path, rows: list[dict], *, with_base: boo
     return mine, base, replies
 
 
-def _replies(loaded: Any, settings: Any, rows: list[dict], batch: int = 8) -> list[str]:
+def _replies(loaded: LoadedModel, settings: Settings, rows: list[dict], batch: int = 8) -> list[str]:
     """One sampled reply per row's context, seeded: both adapters answer alike-drawn."""
     from training.eval.generation import generate_raw_batch
 
@@ -162,7 +166,7 @@ def _replies(loaded: Any, settings: Any, rows: list[dict], batch: int = 8) -> li
     return out
 
 
-def score_adapters(settings: Any, new_dir: Path, current_dir: Path | None,
+def score_adapters(settings: Settings, new_dir: Path, current_dir: Path | None,
                    rows: list[dict], gen_rows: list[dict] = ()) -> Scores:
     """Score the new adapter, its base, and the current adapter on the same held-out rows;
     each adapter also answers ``gen_rows`` (the clone score's contexts).
@@ -240,7 +244,7 @@ def _version_to_make(runs_dir: Path, *, resume: bool, restart: bool) -> Path:
 
 
 def retrain(
-    settings: Any,
+    settings: Settings,
     export: Path | str,
     *,
     force: bool = False,

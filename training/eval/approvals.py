@@ -8,9 +8,12 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonebot.approval.decisions import DECISIONS, Decision
+
+if TYPE_CHECKING:  # types only: nothing more is imported at run time
+    from clonebot.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +90,7 @@ def read_approvals(path: Path | None) -> dict[str, Any]:
     return out
 
 
-def default_approvals_path(settings: Any) -> Path:
+def default_approvals_path(settings: Settings) -> Path:
     """Where the bot keeps its state store (``clonebot.state.state_path``)."""
     from clonebot.state import state_path
 

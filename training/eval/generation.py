@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonebot.model.generate import Generator
 from training.eval.stops import STOP_MARKERS, RawGeneration, classify_stop
+
+if TYPE_CHECKING:  # types only: nothing more is imported at run time
+    from clonebot.config import GenerateSettings
+    from clonebot.model.load import LoadedModel
 
 # Contexts sampled together by the torch backend (left-padded to the longest prompt).
 BATCH = 8
 
 
-def as_generator(source: Any, gen: Any) -> Generator:
+def as_generator(source: LoadedModel | Generator, gen: GenerateSettings) -> Generator:
     """``source`` as a generator: a backend as it is (torch, llama.cpp), or a loaded torch
     model (``load_model``) wrapped in the torch backend with sampling settings ``gen``."""
     if isinstance(source, Generator):
@@ -23,7 +27,7 @@ def as_generator(source: Any, gen: Any) -> Generator:
 
 
 def generate_raw_batch(
-    source: Any,
+    source: LoadedModel | Generator,
     contexts: Sequence[Sequence[Mapping]],
     gen: Any,
     *,
@@ -48,7 +52,7 @@ def generate_raw_batch(
 
 
 def generate_raw(
-    source: Any,
+    source: LoadedModel | Generator,
     context: Sequence[Mapping],
     gen: Any,
     *,

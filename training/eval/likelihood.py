@@ -6,10 +6,13 @@ import contextlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonebot.prompt_format import CLONE
 from training.masking import IGNORE, tokenize_sample
+
+if TYPE_CHECKING:  # types only: nothing more is imported at run time
+    from clonebot.model.load import LoadedModel
 
 
 @dataclass
@@ -39,7 +42,7 @@ class NLL:
                 "nll_per_char": self.nll_per_char, "tokens": self.tokens, "rows": self.rows}
 
 
-def _device(loaded: Any) -> Any:
+def _device(loaded: LoadedModel) -> Any:
     dev = getattr(loaded, "device", None)
     if dev is not None:
         return dev
@@ -56,7 +59,7 @@ def _base_mode(model: Any, base: bool) -> Any:
 
 
 def reply_nll(
-    loaded: Any,
+    loaded: LoadedModel,
     items: Sequence[tuple[Sequence[Mapping], str]],
     *,
     max_len: int,

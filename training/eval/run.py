@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonebot.errors import DatasetError
 from clonebot.fsutil import atomic_write_text
@@ -25,6 +25,11 @@ from training.eval.generation import generate_raw_batch
 from training.eval.likelihood import reply_nll
 from training.eval.rows import load_split, pick_rows, reply_items
 from training.eval.stops import RawGeneration
+
+if TYPE_CHECKING:  # types only: nothing more is imported at run time
+    from clonebot.config import Settings
+    from clonebot.model.generate import Generator
+    from clonebot.model.load import LoadedModel
 
 # Generated replies kept beside the owner's real ones in eval.json (the report shows them).
 EXAMPLES = 12
@@ -99,12 +104,12 @@ def json_safe(x: Any) -> Any:
 
 
 def run_eval(
-    settings: Any,
+    settings: Settings,
     adapter_dir: Path,
     dataset_dir: Path,
     opts: EvalOptions | None = None,
     *,
-    loaded: Any = None,
+    loaded: LoadedModel | None = None,
     generator: Any = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> EvalReport:
@@ -199,7 +204,7 @@ def run_eval(
     return report
 
 
-def _check_canaries(loaded: Any, source: Any, settings: Any, dataset_dir: Path,
+def _check_canaries(loaded: LoadedModel, source: LoadedModel | Generator, settings: Settings, dataset_dir: Path,
                     opts: EvalOptions, gens: list[RawGeneration],
                     step: Callable[[str, int, int], None]) -> dict[str, Any]:
     """Prompt with canary-eliciting contexts; look for the planted canaries in every
