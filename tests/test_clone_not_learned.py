@@ -331,7 +331,7 @@ def test_retrain_merges_without_the_bot_and_scores_only_the_owners_replies(tmp_p
         fake_run(out, base_model="fake")
         return {"eval_loss": 1.0, "steps": 1}
 
-    def score(settings, new_dir, current_dir, items):
+    def score(settings, new_dir, current_dir, items, gen_rows=()):
         scored.extend(row["messages"][-1]["content"] for row in items)
         s = retrain.Score(1.0, 1.0, 2.0, len(items))
         return retrain.Scores(s, s, None)

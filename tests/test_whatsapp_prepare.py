@@ -416,7 +416,7 @@ def test_retrain_from_a_fresh_whatsapp_export_merges(tmp_path):
         fake_run(out, base_model="fake")
         return {"eval_loss": 1.0, "steps": 3}
 
-    def score(settings, new_dir, current_dir, items):
+    def score(settings, new_dir, current_dir, items, gen_rows=()):
         return retrain.Scores(retrain.Score(1.0, 1.0, 2.0, len(items)),
                               retrain.Score(9.9, 5.0, 100.0, len(items)), None)
 
