@@ -1,4 +1,4 @@
-"""Bad exports (issue 10): wrong types, numbers out of range, lone surrogates, deep nesting,
+"""Bad exports: wrong types, numbers out of range, lone surrogates, deep nesting,
 huge numbers, misleading layouts. Each one is skipped with a counted reason in stats.json
 or refused with one clean line (exit 1) -- never a traceback, never unbounded memory.
 (training/export/, the prepare CLI)"""

@@ -1,4 +1,4 @@
-"""A full disk during prepare and fetch (issue 22, item 3): one line naming the disk and the
+"""A full disk during prepare and fetch: one line naming the disk and the
 space needed, the old dataset untouched, the disk as it was (no temp files). On a real small
 tmpfs where this machine can mount one; else the writes are made to fail as on a full disk.
 (adapters use/rollback: tests/test_versions.py; train: tests/test_train.py)"""

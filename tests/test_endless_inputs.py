@@ -1,4 +1,4 @@
-"""Endless and odd input streams (issue 22, item 1; SIGTERM from item 8): a stream that cannot
+"""Endless and odd input streams, and SIGTERM: a stream that cannot
 be an export is refused on its first bytes, a pipe is parsed while it is copied (so bad JSON
 stops it before the stream ends) and capped in size, Ctrl-C on a FIFO nobody writes to and
 SIGTERM at any time leave nothing behind. Each case runs the real CLI in a fresh process with

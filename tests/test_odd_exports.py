@@ -1,4 +1,4 @@
-"""Odd exports that lost messages silently (issue 22, items 7 and 9): message ids given twice
+"""Odd exports that lost messages silently: message ids given twice
 in a chat, chats sharing one id, a key given twice in a message, forwards marked ``false``,
 and messages longer than Telegram allows (cut, counted, in bounded memory)."""
 

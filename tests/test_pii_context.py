@@ -1,4 +1,4 @@
-"""Issue 11: PII as people really type it — values known by their context rather than a
+"""PII as people really type it — values known by their context rather than a
 tidy "keyword: value", and the look-alikes that must stay untouched."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 26: the kinds a clone must never learn — addresses, dates of birth, coordinates,
+"""The kinds a clone must never learn — addresses, dates of birth, coordinates,
 invite and login links, IP addresses, car plates — and their look-alikes."""
 
 from __future__ import annotations

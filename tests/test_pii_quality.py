@@ -1,4 +1,5 @@
-"""PII quality corpora: the labelled set (tidy input) and the evasive set (issue 11).
+"""PII quality corpora: the labelled set (tidy input), the evasive set (dev/holdout) and
+the kinds sets (tests/pii_kinds).
 
 The labelled set must meet its goals and match its generator. The evasive set must be well
 formed, valid where a kind has a checksum, split into dev/holdout by template, reproducible

@@ -1,4 +1,4 @@
-"""Kills, restarts and odd targets (issue 10): ``prepare`` killed at each named step loses
+"""Kills, restarts and odd targets: ``prepare`` killed at each named step loses
 nothing and the next run finishes or repairs it; damaged datasets, another account's export,
 bad --out and --include-chat values get one clean line (training/dataset/output_dir.py)."""
 

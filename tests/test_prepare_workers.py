@@ -1,4 +1,4 @@
-"""The dataset does not depend on the number of worker processes (issue 10, speed):
+"""The dataset does not depend on the number of worker processes:
 every file byte-identical for 0 (all in one process), 1, 2 and 3 worker processes, fresh,
 merged and out-of-order
 (training/dataset/workers.py, pipeline.py)."""

@@ -1,7 +1,7 @@
 """The opt-in live suite: the real `clonebot` process against a real MTProto server.
 
 Skipped unless ``CLONEBOT_LIVE_ACCOUNTS`` is set; the variables are described in
-``harness.py`` and in README ("Live suite").
+``harness.py`` and in docs/live-suite.md.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from harness import ACCOUNTS, HERE, Bot
 def pytest_collection_modifyitems(config: Any, items: list) -> None:
     if ACCOUNTS:
         return
-    skip = pytest.mark.skip(reason="live suite: set CLONEBOT_LIVE_ACCOUNTS (README: Live suite)")
+    skip = pytest.mark.skip(reason="live suite: set CLONEBOT_LIVE_ACCOUNTS (docs/live-suite.md)")
     for item in items:
         if HERE in Path(item.fspath).parents:
             item.add_marker(skip)

@@ -1,6 +1,6 @@
 """The live suite's harness: the humans (Telethon clients) and the bot (a subprocess).
 
-Skipped unless ``CLONEBOT_LIVE_ACCOUNTS`` is set (README: "Live suite"). The humans are
+Skipped unless ``CLONEBOT_LIVE_ACCOUNTS`` is set (docs/live-suite.md). The humans are
 Telethon clients in this process: the owner's phone (a second login of the bot's account),
 a friend and a stranger. The bot is ``tests/live/clonebot_live.py`` (the real CLI, with a
 counting generator) in a subprocess, on a ``.session`` file made from the owner's login.

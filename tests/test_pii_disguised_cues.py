@@ -1,4 +1,4 @@
-"""Issue 11 follow-up: the gaps left after the context work — a login verb with no password
+"""Disguised cues: a login verb with no password
 word, a whole cue typed in the other keyboard layout, keywords spelt letter by letter, door
 codes with a letter or key sign, order/request numbers that are no phones, and a passport
 number with no keyword. Each group has look-alikes that must stay untouched."""

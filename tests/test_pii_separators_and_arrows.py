@@ -1,4 +1,7 @@
-"""Issue 26, the blind round: the categories an outsider's set missed or over-redacted."""
+"""Values split by odd separators (`/`, `\\`, `|`, an emoji, keycap digits) or pointed at by an
+arrow, numbers said in parts, keywords as they are said, tokens to their own edges; and the
+look-alikes of each that stay untouched (the categories a blind set written by an outsider
+found missed or over-redacted)."""
 
 from __future__ import annotations
 
