@@ -11,7 +11,7 @@ import click
 
 from clonebot.chat_selection import chat_ref
 from clonebot.cli import AppContext, options, pass_app
-from clonebot.telegram.fetch.events import (
+from clonebot.fetch.events import (
     ChatDone, ChatsSelected, Event, FetchResult, FloodWait, Notice, Progress, Writing,
 )
 
@@ -94,7 +94,7 @@ def run_fetch(app: AppContext, *, out: Path | None = None, include: tuple[str, .
               exclude: tuple[str, ...] = (), groups: bool = False,
               takeout: bool | None = None) -> FetchResult:
     """Fetch with progress on stderr (also what `retrain --from-telegram` runs)."""
-    from clonebot.telegram.fetch.run import fetch_options, fetch_to_export
+    from clonebot.fetch.run import fetch_options, fetch_to_export
 
     settings = app.settings
     options = fetch_options(settings, out=out, include=[chat_ref(v) for v in include],
