@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from clonebot.cli import AppContext, pass_app
+from clonebot.cli.app import AppContext, pass_app
 from clonebot.fsutil import atomic_write_text
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from clonebot import versions
-from clonebot.cli import AppContext, pass_app
+from clonebot.cli.app import AppContext, pass_app
 
 
 @click.group("export")

@@ -10,7 +10,8 @@ from pathlib import Path
 import click
 
 from clonebot.chat_selection import chat_ref
-from clonebot.cli import AppContext, options, pass_app
+from clonebot.cli import options
+from clonebot.cli.app import AppContext, pass_app
 from clonebot.fetch.events import (
     ChatDone, ChatsSelected, Event, FetchResult, FloodWait, Notice, Progress, Writing,
 )
