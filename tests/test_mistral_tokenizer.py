@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import pytest
 
 from clonebot.config import GenerateSettings
-from clonebot.model.generate import LocalGenerator
+from clonebot.model.backends.local import LocalGenerator
 from clonebot.model.load import encode, load_tokenizer
 from clonebot.prompt_format import render_prompt, render_sample
 from training.masking import IGNORE, tokenize_sample
@@ -151,10 +151,11 @@ def test_a_row_stopped_by_a_turn_marker_is_not_read_as_eos(alias, mistral_dirs, 
 
     ctxs = [[{"role": "user", "content": "hi"}], [{"role": "user", "content": "where are you?"}]]
     gen = _generator(tok, model, temperature=0, repetition_penalty=1.0, no_repeat_ngram_size=0)
-    gen._extra = [Script()]
+    gen._scripted = [Script()]
     width = max(len(gen.prompt_ids(c)) for c in ctxs)
-    stopped, finished = gen.batch_continuations(ctxs, temperature=0, max_new_tokens=16)
-    assert finished.hit_eos and finished.tokens == words
+    stopped, finished = gen.continuations([gen.prompt(c) for c in ctxs], temperature=0,
+                                          max_new_tokens=16)
+    assert finished.hit_eos and list(finished.tokens) == words
     assert not stopped.hit_eos
     assert tok.decode(stopped.tokens).strip() == "###"  # stopped on "\n###"
 
