@@ -13,8 +13,8 @@ from telethon.sessions import MemorySession
 from telethon.tl import types
 
 from clonebot.config import FetchSettings
-from clonebot.telegram.fetch.events import Event, FetchResult
-from clonebot.telegram.fetch.fetcher import FetchOptions, fetch_history
+from clonebot.fetch.events import Event, FetchResult
+from clonebot.fetch.fetcher import FetchOptions, fetch_history
 from telegram_double import TelegramDouble
 from telegram_double.history import add_service, attach_media, photo, sticker
 from telegram_double.tl import make

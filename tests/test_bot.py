@@ -770,8 +770,6 @@ def test_catch_up_in_order_an_approval_while_down_then_a_new_message(tmp_path):
 
 
 def test_recheck_picks_up_what_never_came_as_an_event_once(tmp_path):
-    from clonebot.runtime.catchup import recheck
-
     async def go():
         env = await make_env(tmp_path)
         start = env.clock.now()
@@ -782,7 +780,7 @@ def test_recheck_picks_up_what_never_came_as_an_event_once(tmp_path):
         fake.record(Msg(fake.next_id(), OWNER, OWNER, True, "ok", env.clock.now(), pid))
         fake.record(Msg(fake.next_id(), BOB, BOB, False, "coffee?", env.clock.now()))
         for _ in range(2):
-            await recheck(env.bot, start)
+            await env.bot.catchup.recheck(start)
             await env.settle()
         assert fake.sent_to(ALICE) == ["sure, see you at 7"] and fake.drafts == {
             BOB: "sure, see you at 7"}

@@ -18,8 +18,8 @@ from telethon import functions
 from clonebot.cli import _register_builtin, cli
 from clonebot.config import Settings
 from clonebot.errors import AlreadyRunningError, ConfigError, TelegramError
+from clonebot.instance_lock import InstanceLock
 from clonebot.model.base import ScriptedGenerator
-from clonebot.runtime.lock import InstanceLock
 from clonebot.runtime.run import run_bot
 from clonebot.runtime.worker import generation_thread_alive
 from clonebot.telegram import session

@@ -306,7 +306,6 @@ def test_an_allow_list_by_id_works_on_a_fresh_login(tmp_path):
 def test_the_recheck_reads_back_a_lost_message_from_the_bots_first_second(tmp_path):
     """Telegram dates in whole seconds; the bot started at x.6. A friend's message in that
     same second whose update the server dropped is still answered by the minute recheck."""
-    from clonebot.runtime.catchup import recheck
     from fixtures_telegram import T0
 
     async def go():
@@ -323,7 +322,7 @@ def test_the_recheck_reads_back_a_lost_message_from_the_bots_first_second(tmp_pa
         assert sent.date.timestamp() == T0 < start
         await env.settle()
         assert env.bot.worker.generations == 0  # nothing came as an event
-        await recheck(env.bot, start)
+        await env.bot.catchup.recheck(start)
         await env.settle()
         assert tg.texts(p.alice, p.owner)[-1] == "see you!"
         await env.close()
@@ -337,8 +336,6 @@ def test_an_allow_listed_user_never_met_is_looked_up_once_and_said_once_plainly(
     minute), and asks Telegram for the dialog list once; a name nobody has, likewise."""
     import logging
 
-    from clonebot.runtime.catchup import recheck
-
     async def go():
         clock = ManualClock(auto=True)
         tg = TelegramDouble(clock=clock.now)
@@ -347,7 +344,7 @@ def test_an_allow_listed_user_never_met_is_looked_up_once_and_said_once_plainly(
                                   chats=[{"chat": p.stranger}, {"chat": "@nobody_has_this"}])
         with caplog.at_level(logging.INFO, logger="clonebot"):
             for _ in range(3):
-                await recheck(env.bot, env.bot._started_at)
+                await env.bot.catchup.recheck(env.bot._started_at)
         said = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
         assert said == [
             f"allow-listed chat {p.stranger}: this account has not met them yet (no chat with "

@@ -22,8 +22,8 @@ import pytest
 from clonebot.state import StateStore
 from clonebot.config import FetchSettings, Settings
 from clonebot.errors import DatasetError
+from clonebot.fetch.fetcher import FetchOptions, fetch_history
 from clonebot.prompt_format import BOT, CLONE, USER, sample_segments
-from clonebot.telegram.fetch.fetcher import FetchOptions, fetch_history
 from fixtures_telegram import ManualClock
 from fixtures_telegram_bot import bot_on_double, people
 from telegram_double import TelegramDouble

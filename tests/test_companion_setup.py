@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from clonebot.cli import _register_builtin, cli
 from clonebot.config import Settings, load_settings
 from clonebot.errors import ConfigError, TelegramError
-from clonebot.runtime.lock import InstanceLock
+from clonebot.instance_lock import InstanceLock
 from clonebot.telegram.companion.login import companion_session_path
 from fixtures_telegram_bot import bot_on_double
 from fixtures_telegram_companion import (

@@ -116,7 +116,7 @@ def test_the_estimate_names_at_least_what_was_written(tmp_path):
 
 def test_fetch_output_on_a_full_disk_is_one_line(tmp_path, small_disk):
     from clonebot.errors import TelegramError
-    from clonebot.telegram.fetch.output import ChatRef, Owner, write_export
+    from clonebot.fetch.output import ChatRef, Owner, write_export
 
     disk = small_disk("1m")
     if disk is None:

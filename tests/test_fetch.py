@@ -11,8 +11,8 @@ from telethon import functions
 
 from clonebot.config import FetchSettings
 from clonebot.errors import TelegramError
-from clonebot.telegram.fetch.events import ChatDone, FloodWait, Notice, Progress
-from clonebot.telegram.fetch.store import store_path
+from clonebot.fetch.events import ChatDone, FloodWait, Notice, Progress
+from clonebot.fetch.store import store_path
 from fixtures_fetch import fetching
 from telegram_double.dialogs import archive, pin
 from telegram_double.takeout import confirm, needs_confirmation, without_takeout
@@ -283,7 +283,7 @@ def test_the_service_chat_with_login_codes_is_never_fetched_and_purged_from_an_o
     import json
     import sqlite3
 
-    from clonebot.telegram.fetch.store import HistoryStore
+    from clonebot.fetch.store import HistoryStore
 
     f, p = fetching(tmp_path, alice_messages=10)
     service = f.tg.add_user("Telegram", id=777000)

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from clonebot.cli import _register_builtin, cli
 from clonebot.config import Settings
-from clonebot.runtime.lock import InstanceLock
+from clonebot.instance_lock import InstanceLock
 from clonebot.telegram import session
 from fixtures_fetch import FakeTime, build_world
 from telegram_double import API_HASH, API_ID
@@ -100,7 +100,7 @@ def test_retrain_from_telegram_fetches_then_retrains_on_the_fetched_export(accou
 
 def test_progress_on_a_terminal_is_one_status_line_rewritten_in_place(capsys):
     from clonebot.cli.fetch import ProgressLines
-    from clonebot.telegram.fetch.events import ChatDone, FloodWait, Progress
+    from clonebot.fetch.events import ChatDone, FloodWait, Progress
 
     lines = ProgressLines(tty=True)
     lines(Progress("Alice", 100, 260, 0, 2, 100, 272, 125.0, 95.0))

@@ -10,7 +10,7 @@ import pytest
 from telethon.tl import types
 
 from clonebot.chat_selection import ChatFilter
-from clonebot.telegram.fetch.desktop_json import chat_type, message_fields, text_fields
+from clonebot.fetch.desktop_json import chat_type, message_fields, text_fields
 from training.export import TEXT, flatten_text, to_message
 
 WHEN = datetime.datetime(2026, 3, 1, 12, 0, tzinfo=datetime.timezone.utc)

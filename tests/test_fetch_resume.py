@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from telethon import functions
 
-from clonebot.telegram.fetch import store as store_module
-from clonebot.telegram.fetch.events import ChatDone, ChatsSelected, FloodWait, Progress, Writing
+from clonebot.fetch import store as store_module
+from clonebot.fetch.events import ChatDone, ChatsSelected, FloodWait, Progress, Writing
 from fixtures_fetch import fetching
 
 HERE = Path(__file__).resolve().parent
@@ -96,7 +96,7 @@ def test_a_stop_inside_a_store_transaction_leaves_no_half_page(tmp_path, monkeyp
 def _killed_child(data_dir: str, where: str) -> None:
     """Run as a script: fetch into ``data_dir`` and die (``os._exit``, no clean-up at all)
     at ``where``."""
-    from clonebot.telegram.fetch import output
+    from clonebot.fetch import output
 
     f, _ = fetching(Path(data_dir))
     if where == "mid-transaction":

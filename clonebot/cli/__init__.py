@@ -3,7 +3,9 @@
 Runtime commands live in ``clonebot/cli/<name>.py``. Commands that need the training
 stack (prepare, train, demo, eval, retrain) are registered by the ``training`` package
 through the ``clonebot.commands`` entry-point group, so ``clonebot/`` never imports
-``training/`` and a runtime-only install still gets a working CLI.
+``training/`` and a runtime-only install still gets a working CLI. What every command gets
+(``AppContext``, ``pass_app``) is in ``cli/app.py``, so a command imports that, never this
+package that registers it.
 """
 
 from __future__ import annotations
@@ -17,25 +19,8 @@ from pathlib import Path
 import click
 
 from clonebot import __version__
-from clonebot.config import Settings, load_settings
+from clonebot.cli.app import AppContext, pass_app  # noqa: F401 (pass_app: for plugins)
 from clonebot.errors import CloneBotError
-
-
-class AppContext:
-    """What every command gets: the settings, read once, lazily."""
-
-    def __init__(self, config_path: Path | None):
-        self.config_path = config_path
-        self._settings: Settings | None = None
-
-    @property
-    def settings(self) -> Settings:
-        if self._settings is None:
-            self._settings = load_settings(self.config_path)
-        return self._settings
-
-
-pass_app = click.make_pass_decorator(AppContext)
 
 
 def _one_line(text: str) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from clonebot import versions
-from clonebot.cli import AppContext, pass_app
+from clonebot.cli.app import AppContext, pass_app
 
 # Headline metrics shown by `list`, in this order, when a run has them.
 # eval_loss / perplexity come from training (manifest), the rest from `clonebot eval`.

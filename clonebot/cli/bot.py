@@ -10,7 +10,8 @@ from pathlib import Path
 
 import click
 
-from clonebot.cli import AppContext, options, pass_app
+from clonebot.cli import options
+from clonebot.cli.app import AppContext, pass_app
 from clonebot.fsutil import atomic_write_text
 
 
@@ -18,7 +19,7 @@ from clonebot.fsutil import atomic_write_text
 @pass_app
 def login(app: AppContext) -> None:
     """Log in to Telegram (api_id/api_hash from config or env; phone, code, 2FA prompts)."""
-    from clonebot.runtime.lock import InstanceLock
+    from clonebot.instance_lock import InstanceLock
     from clonebot.telegram import session
 
     settings = app.settings
@@ -56,7 +57,7 @@ def _ask(text: str, hide_input: bool = False) -> str:
 @pass_app
 def logout(app: AppContext) -> None:
     """End the Telegram session and delete the session file."""
-    from clonebot.runtime.lock import InstanceLock
+    from clonebot.instance_lock import InstanceLock
     from clonebot.telegram import session
 
     with InstanceLock(app.settings.paths.data_dir):
@@ -112,7 +113,7 @@ def _end_if_worker_busy(message: str, code: int) -> None:
 @pass_app
 def status(app: AppContext) -> None:
     """Where things stand: the login, whether the bot runs, where approvals go, what waits."""
-    from clonebot.runtime.lock import running_pid
+    from clonebot.instance_lock import running_pid
     from clonebot.runtime.status import approvals_where
     from clonebot.state.store import StateStore, state_path
     from clonebot.telegram.session import session_path

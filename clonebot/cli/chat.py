@@ -21,7 +21,8 @@ import time
 import click
 
 from clonebot import versions
-from clonebot.cli import AppContext, options, pass_app
+from clonebot.cli import options
+from clonebot.cli.app import AppContext, pass_app
 from clonebot.errors import GenerationError
 from clonebot.prompt_format import CLONE, USER
 

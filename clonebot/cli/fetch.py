@@ -10,8 +10,9 @@ from pathlib import Path
 import click
 
 from clonebot.chat_selection import chat_ref
-from clonebot.cli import AppContext, options, pass_app
-from clonebot.telegram.fetch.events import (
+from clonebot.cli import options
+from clonebot.cli.app import AppContext, pass_app
+from clonebot.fetch.events import (
     ChatDone, ChatsSelected, Event, FetchResult, FloodWait, Notice, Progress, Writing,
 )
 
@@ -94,7 +95,7 @@ def run_fetch(app: AppContext, *, out: Path | None = None, include: tuple[str, .
               exclude: tuple[str, ...] = (), groups: bool = False,
               takeout: bool | None = None) -> FetchResult:
     """Fetch with progress on stderr (also what `retrain --from-telegram` runs)."""
-    from clonebot.telegram.fetch.run import fetch_options, fetch_to_export
+    from clonebot.fetch.run import fetch_options, fetch_to_export
 
     settings = app.settings
     options = fetch_options(settings, out=out, include=[chat_ref(v) for v in include],

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import click
 
-from clonebot.cli import AppContext, pass_app
+from clonebot.cli.app import AppContext, pass_app
 
 
 def _filter(app: AppContext, names: bool | None):

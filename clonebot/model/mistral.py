@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from clonebot.errors import ModelError
+from clonebot.model.build_once import build_once
 
 # Each released config.json, as published (hidden sizes, heads, vocab, windows).
 _V01 = {
@@ -133,8 +134,6 @@ def save_tiny(version: str, target: Path, seed: int = 0) -> None:
 
 def build_tiny(alias: str, cache_dir: Path) -> Path:
     """``cache_dir/<alias>``, built once (a few seconds) and reused."""
-    from clonebot.model.registry import build_once
-
     version = TINY_MISTRAL[alias]
     return build_once(Path(cache_dir).expanduser() / alias, lambda tmp: save_tiny(version, tmp),
                       _stamp(version, _TINY_SHAPE))
@@ -143,8 +142,6 @@ def build_tiny(alias: str, cache_dir: Path) -> Path:
 def tokenizer_dir(name: str, cache_dir: Path) -> Path | None:
     """A directory holding the tokenizer of a known Mistral id, built from the wheel once;
     None for any other name."""
-    from clonebot.model.registry import build_once
-
     version = _HUB_IDS.get(name.strip().lower())
     if version is None:
         return None

@@ -13,20 +13,16 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import os
-import shutil
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 from clonebot.errors import ModelError
+from clonebot.model.build_once import build_once, is_built
 from clonebot.model.mistral import TINY_MISTRAL, build_tiny
 
 log = logging.getLogger(__name__)
 
 TEST_MODEL = "smollm2-135m"
 _GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
-_DONE = ".clonebot-converted"
 
 # Models we know to be too large to train or run on a CPU in reasonable time.
 LARGE_HINTS = ("7b", "8b", "13b", "14b", "34b", "70b", "mixtral")
@@ -55,39 +51,10 @@ def _gguf_path() -> Path:
     return path
 
 
-def _built(target: Path, stamp: str) -> bool:
-    try:
-        return (target / _DONE).read_text().strip() == stamp
-    except OSError:
-        return False
-
-
-def build_once(target: Path, build: Callable[[Path], None], stamp: str) -> Path:
-    """``target``, made by ``build(tmp)`` in a temp dir beside it and renamed into place
-    with a marker file holding ``stamp``, so a kill mid-build never leaves a half-made model
-    to be reused, and a dir built from another recipe (another ``stamp``) is rebuilt."""
-    if _built(target, stamp):
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent))
-    try:
-        build(tmp)
-        (tmp / _DONE).write_text(stamp + "\n")
-        try:
-            os.replace(tmp, target)
-        except OSError:
-            if not _built(target, stamp):  # a stale or half-made dir: replace it
-                shutil.rmtree(target, ignore_errors=True)
-                os.replace(tmp, target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return target
-
-
 def convert_test_model(cache_dir: Path) -> Path:
     """Convert the bundled GGUF into ``cache_dir/smollm2-135m`` once; return that dir."""
     target = Path(cache_dir).expanduser() / TEST_MODEL
-    if _built(target, _GGUF_NAME):
+    if is_built(target, _GGUF_NAME):
         return target
     gguf = _gguf_path()
 

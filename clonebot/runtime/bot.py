@@ -29,7 +29,7 @@ from clonebot.errors import AdapterError
 from clonebot.runtime import commands
 from clonebot.runtime.answering import Answering
 from clonebot.runtime.approvals import ANSWERS, Approvals
-from clonebot.runtime.catchup import catch_up, recheck
+from clonebot.runtime.catchup import CatchUp
 from clonebot.runtime.clock import Clock
 from clonebot.runtime.control import ControlChat
 from clonebot.runtime.delivery import Delivery
@@ -74,13 +74,14 @@ class CloneBot:
                                    self.answering, self.spawn)
         self.commands = OwnerCommands(settings, store, self.clock, self.control, self.policy,
                                       worker, self.reload, self.spawn)
+        self.catchup = CatchUp(settings, client, store, self.clock, self.control, self.own,
+                               on_control=self.handle_control, on_incoming=self.handle_incoming)
         self._ready = asyncio.Event()
         self._seen: set[tuple[int, int]] = set()
         self._tasks: set[asyncio.Task] = set()
         self._reload_lock = asyncio.Lock()
         self._sweeper: asyncio.Task | None = None
         self._started_at = 0.0
-        self.unresolved: set[int | str] = set()  # allow-listed chats Telegram would not resolve
         self.stopping = False
 
     @property
@@ -98,7 +99,7 @@ class CloneBot:
         await self.control.resolve()
         self._started_at = self.clock.now()
         await self.delivery.recover()
-        await catch_up(self)
+        await self.catchup.on_start()
         self._ready.set()
         self.sweep()
         if sweeper:
@@ -146,7 +147,7 @@ class CloneBot:
             await self.clock.sleep(_SWEEP_SECONDS)
             self.sweep()
             try:
-                await recheck(self, self._started_at)
+                await self.catchup.recheck(self._started_at)
             except Exception as e:  # keep sweeping
                 log.warning("recheck failed: %s", e)
 

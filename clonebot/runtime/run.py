@@ -26,17 +26,16 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from clonebot import versions
-from clonebot.state.store import StateStore, state_path
 from clonebot.config import Settings
 from clonebot.errors import TelegramError
+from clonebot.instance_lock import InstanceLock
 from clonebot.model.base import ReplyGenerator
 from clonebot.runtime.bot import CloneBot
-from clonebot.runtime.lock import InstanceLock
 from clonebot.runtime.worker import GenerationWorker
+from clonebot.state.store import StateStore, state_path
 
 log = logging.getLogger(__name__)
 
-CONNECT_TIMEOUT = 30.0  # seconds to reach Telegram at start
 _T = TypeVar("_T")
 
 
@@ -70,21 +69,6 @@ async def _until_stopped(stop: asyncio.Event, awaitable: Awaitable[_T]) -> _T:
     with contextlib.suppress(BaseException):
         await task
     raise _Stopped
-
-
-async def connect_logged_in(client: Any) -> Any:
-    """Connect and return the logged-in user; TelegramError when that cannot be."""
-    try:
-        await asyncio.wait_for(client.connect(), CONNECT_TIMEOUT)
-    except asyncio.TimeoutError:
-        raise TelegramError(f"cannot reach Telegram within {CONNECT_TIMEOUT:.0f}s") from None
-    except (OSError, ConnectionError) as e:
-        raise TelegramError(f"cannot reach Telegram: {e}") from None
-    me = await client.get_me() if await client.is_user_authorized() else None
-    if me is None:
-        raise TelegramError("the session is no longer logged in (ended on another device, or "
-                            "expired): run `clonebot login`")
-    return me
 
 
 async def run_bot(
@@ -125,7 +109,7 @@ async def _serve(settings: Settings, adapter_dir: Path | None, path: Path,
                  companion_factory: Callable[[Settings, Any], Any] | None = None) -> None:
     from clonebot.telegram.client import TelethonAdapter
     from clonebot.telegram.handlers import register
-    from clonebot.telegram.session import secure_session_files, session_path
+    from clonebot.telegram.session import connect_logged_in, secure_session_files, session_path
 
     stop = asyncio.Event()
     bot: CloneBot | None = None

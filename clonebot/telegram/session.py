@@ -1,4 +1,4 @@
-"""Login, logout and the session file.
+"""Login, logout, the session file, and connecting with it.
 
 The ``.session`` file is an SQLite database holding the account's login key in plain
 text: whoever has it *is* the owner on Telegram. It lives in ``paths.data_dir`` (mode
@@ -8,6 +8,7 @@ journal the database's mode). Nothing here logs the api_hash, phone number or co
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
@@ -15,6 +16,7 @@ import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from telethon import TelegramClient, errors
 
@@ -22,6 +24,8 @@ from clonebot.config import Settings
 from clonebot.errors import ConfigError, TelegramError
 
 log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT = 30.0  # seconds to reach Telegram at start
 
 API_HELP = (
     "get api_id and api_hash at https://my.telegram.org (API development tools), then set "
@@ -83,6 +87,21 @@ def make_client(settings: Settings, *, reconnect_forever: bool = False, path: Pa
         )
     secure_session_files(path)
     return client
+
+
+async def connect_logged_in(client: Any) -> Any:
+    """Connect and return the logged-in user; TelegramError when that cannot be."""
+    try:
+        await asyncio.wait_for(client.connect(), CONNECT_TIMEOUT)
+    except asyncio.TimeoutError:
+        raise TelegramError(f"cannot reach Telegram within {CONNECT_TIMEOUT:.0f}s") from None
+    except (OSError, ConnectionError) as e:
+        raise TelegramError(f"cannot reach Telegram: {e}") from None
+    me = await client.get_me() if await client.is_user_authorized() else None
+    if me is None:
+        raise TelegramError("the session is no longer logged in (ended on another device, or "
+                            "expired): run `clonebot login`")
+    return me
 
 
 _PHONE = re.compile(r"\+?[0-9][0-9 ()-]{4,}")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import click
 
-from clonebot.cli import AppContext, pass_app
+from clonebot.cli.app import AppContext, pass_app
 from clonebot.cli.options import StageProgress
 from clonebot.errors import ExportError, GenerationError, OutputError
 from clonebot.prompt_format import USER

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from clonebot.cli import pass_app
+from clonebot.cli.app import pass_app
 
 
 @click.command("plan")

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import click
 
-from clonebot.cli import options, pass_app
+from clonebot.cli import options
+from clonebot.cli.app import pass_app
 
 
 class WorkerCount(click.ParamType):

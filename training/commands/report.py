@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from clonebot import versions
-from clonebot.cli import AppContext, options, pass_app
+from clonebot.cli import options
+from clonebot.cli.app import AppContext, pass_app
 from clonebot.cli.options import StageProgress
 from training.commands.eval import resolve_dataset
 

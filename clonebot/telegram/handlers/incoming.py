@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from telethon import events
 
 from clonebot.telegram.client import msg_from_message
-
-if TYPE_CHECKING:
-    from clonebot.runtime.bot import CloneBot
+from clonebot.telegram.receivers import AccountEvents
 
 
 def event() -> events.NewMessage:
     return events.NewMessage(incoming=True)
 
 
-async def handle(event: events.NewMessage.Event, bot: "CloneBot") -> None:
+async def handle(event: events.NewMessage.Event, bot: AccountEvents) -> None:
     if event.out:
         return
     if event.message.post:  # broadcast channel posts never (the policy re-checks the kind)

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from telethon import events
 
-if TYPE_CHECKING:
-    from clonebot.telegram.companion.handlers import CompanionEvents
+from clonebot.telegram.receivers import CompanionEvents
 
 
 def event() -> events.ChatAction:
     return events.ChatAction()
 
 
-async def handle(event: events.ChatAction.Event, sink: "CompanionEvents") -> None:
+async def handle(event: events.ChatAction.Event, sink: CompanionEvents) -> None:
     if event.is_private:
         return
     if event.user_left or event.user_kicked:

@@ -3,21 +3,17 @@ stranger), or in a group it was put in."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from telethon import events
 
 from clonebot.telegram.client import msg_from_message
-
-if TYPE_CHECKING:
-    from clonebot.telegram.companion.handlers import CompanionEvents
+from clonebot.telegram.receivers import CompanionEvents
 
 
 def event() -> events.NewMessage:
     return events.NewMessage(incoming=True)
 
 
-async def handle(event: events.NewMessage.Event, sink: "CompanionEvents") -> None:
+async def handle(event: events.NewMessage.Event, sink: CompanionEvents) -> None:
     if not event.is_private:
         await sink.on_group(event.chat_id, "a message there")
         return

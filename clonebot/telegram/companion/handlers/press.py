@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from telethon import events
 
 from clonebot.telegram.messages import Press
-
-if TYPE_CHECKING:
-    from clonebot.telegram.companion.handlers import CompanionEvents
+from clonebot.telegram.receivers import CompanionEvents
 
 
 def event() -> events.CallbackQuery:
     return events.CallbackQuery()
 
 
-async def handle(event: events.CallbackQuery.Event, sink: "CompanionEvents") -> None:
+async def handle(event: events.CallbackQuery.Event, sink: CompanionEvents) -> None:
     await sink.on_press(Press(query_id=event.query.query_id, sender_id=event.sender_id,
                               chat_id=event.chat_id, msg_id=event.message_id,
                               data=bytes(event.data or b"")))

@@ -31,15 +31,15 @@ from telethon import errors, functions, types, utils
 from clonebot.chat_selection import SERVICE_IDS, ChatFilter
 from clonebot.config import FetchSettings
 from clonebot.errors import TelegramError
-from clonebot.telegram.fetch.desktop_json import (
+from clonebot.fetch.desktop_json import (
     bare_id, chat_name, chat_type, message_fields, names_in,
 )
-from clonebot.telegram.fetch.events import (
+from clonebot.fetch.events import (
     ChatDone, ChatsSelected, FetchResult, Notice, OnEvent, Progress, Writing,
 )
-from clonebot.telegram.fetch.output import ChatRef, Owner, write_export
-from clonebot.telegram.fetch.requester import Requester, error_name
-from clonebot.telegram.fetch.store import HistoryStore, StoredChat, store_path
+from clonebot.fetch.output import ChatRef, Owner, write_export
+from clonebot.fetch.requester import Requester, error_name
+from clonebot.fetch.store import HistoryStore, StoredChat, store_path
 
 PAGE = 100  # Telegram's most messages / dialogs per answer
 # Telegram lets a message be edited for 48 h (help.getConfig's edit_time_limit; Saved

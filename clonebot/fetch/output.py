@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from clonebot.errors import TelegramError
+from clonebot.fetch.desktop_json import bare_id
+from clonebot.fetch.store import HistoryStore
 from clonebot.fsutil import disk_full_message, is_disk_full, size_text
-from clonebot.telegram.fetch.desktop_json import bare_id
-from clonebot.telegram.fetch.store import HistoryStore
 
 ABOUT = ("Written by clonebot fetch from Telegram's API in Telegram Desktop's JSON export "
          "format: text only, media left out.")

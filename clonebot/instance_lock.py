@@ -3,6 +3,9 @@ databases that a second writer would find locked (``database is locked``).
 
 An ``flock`` on ``<data_dir>/clonebot.lock``, which holds the owner's pid. The kernel drops
 the lock when the process ends, however it ends (``kill -9`` leaves no stale lock).
+
+Below both of its users: the running bot (``runtime/run.py``) and the fetch
+(``fetch/run.py``) take it, and so do login and logout (``cli/bot.py``).
 """
 
 from __future__ import annotations

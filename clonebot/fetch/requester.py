@@ -32,7 +32,7 @@ from telethon.errors.rpcerrorlist import rpc_errors_dict
 
 from clonebot.config import FetchSettings
 from clonebot.errors import TelegramError
-from clonebot.telegram.fetch.events import FloodWait, Notice, OnEvent
+from clonebot.fetch.events import FloodWait, Notice, OnEvent
 
 log = logging.getLogger(__name__)
 

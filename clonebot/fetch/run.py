@@ -1,8 +1,8 @@
 """``fetch_to_export``: lock the data dir, connect with the owner's session, fetch, write.
 
-The data-dir lock is the bot's (``runtime/lock.py``): the fetch uses the same session file,
-so it runs while the bot is stopped (a second process on one SQLite session would find it
-locked), and two fetches never write one store at once.
+The data-dir lock is the bot's (``clonebot/instance_lock.py``): the fetch uses the same
+session file, so it runs while the bot is stopped (a second process on one SQLite session
+would find it locked), and two fetches never write one store at once.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from typing import Any
 
 from clonebot.config import Settings
 from clonebot.errors import TelegramError
-from clonebot.runtime.lock import InstanceLock
-from clonebot.telegram.fetch.events import FetchResult, OnEvent
-from clonebot.telegram.fetch.fetcher import FetchOptions, fetch_history
+from clonebot.instance_lock import InstanceLock
+from clonebot.fetch.events import FetchResult, OnEvent
+from clonebot.fetch.fetcher import FetchOptions, fetch_history
 
 
 def fetch_options(settings: Settings, *, out: Path | None = None,
@@ -37,8 +37,8 @@ def fetch_options(settings: Settings, *, out: Path | None = None,
 async def fetch_to_export(settings: Settings, options: FetchOptions, on_event: OnEvent, *,
                           client_factory: Callable[[Settings], Any] | None = None,
                           sleep: Callable[[float], Any] | None = None) -> FetchResult:
-    from clonebot.runtime.run import connect_logged_in
-    from clonebot.telegram.session import make_client, private_umask, session_path
+    from clonebot.telegram.session import (connect_logged_in, make_client, private_umask,
+                                           session_path)
 
     if not session_path(settings).exists():
         raise TelegramError("not logged in: run `clonebot login` first")
