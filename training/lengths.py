@@ -5,6 +5,13 @@ tokenizer when that is on this machine (for a known Mistral-7B id, the same toke
 built from the mistral-common wheel), ``train`` prints it first thing, before it loads the
 model; both keep it (``stats.json`` ``lengths``, the run's manifest ``metrics.lengths``).
 
+``train`` counts every sample (it tokenizes them all anyway). ``prepare`` counts at most
+``ESTIMATE_SAMPLES`` of them, spread evenly over the dataset, and says so ("estimated from
+N of M samples"): counting all 51k samples of a 300k-message export took longer than the
+rest of prepare; a few thousand give the spread and the share over ``max_seq_len`` to
+about a percent. A smaller dataset (the bundled sample's 144) is counted whole, exactly.
+Its tokenizer is read without transformers or torch (``clonebot.model.light_tokenizer``).
+
 A sample longer than ``train.max_seq_len`` loses its oldest context turns, whole, until it
 fits (``training.masking.fit_sample``); the reply is never cut. A reply that does not fit
 even alone cannot be trained on: it is counted and named (chat and message id), never
@@ -17,6 +24,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from clonebot.model.load import literal_turns, token_counts
@@ -25,6 +33,8 @@ from training.masking import fit_sample
 
 # Replies named in full; past this many only the count grows (a stats file stays readable).
 MAX_NAMED = 50
+# prepare's token figures: at most this many samples, spread evenly (module docstring).
+ESTIMATE_SAMPLES = 2000
 
 
 def spread(values: Sequence[int]) -> dict[str, float]:
@@ -54,6 +64,13 @@ class Lengths:
     too_long_named: list[dict[str, Any]] = field(default_factory=list)  # the first MAX_NAMED
     max_new_tokens: int | None = None
     replies_over_max_new_tokens: int = 0  # replies generate.max_new_tokens would cut
+    # Set when only ``samples`` of the dataset's samples were counted (prepare's estimate):
+    # every count above is of those.
+    dataset_samples: int | None = None
+
+    @property
+    def estimated(self) -> bool:
+        return self.dataset_samples is not None and self.dataset_samples > self.samples
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -63,22 +80,27 @@ class Lengths:
         if not self.samples:
             return [f"tokens ({self.tokenizer}): no samples"]
         s, r = self.sample_tokens, self.reply_tokens
-        out = [f"tokens ({self.tokenizer}): per sample mean {s['mean']:.0f}, median {s['p50']}, "
+        est = (f", estimated from {self.samples} of {self.dataset_samples} samples spread over "
+               f"the dataset (`clonebot train` counts them all)" if self.estimated else "")
+        out = [f"tokens ({self.tokenizer}){est}: per sample mean {s['mean']:.0f}, median {s['p50']}, "
                f"95% {s['p95']}, max {s['max']}; per reply mean {r['mean']:.0f}, median "
                f"{r['p50']}, 95% {r['p95']}, max {r['max']}"]
         share = 100 * self.over / self.samples
         what = (f"{self.cut} cut to fit by dropping their oldest {self.turns_cut} context turns"
                 f" (the reply is never cut)" if self.over else "nothing to cut")
+        counted = " counted" if self.estimated else ""
         out.append(f"  over train.max_seq_len = {self.max_seq_len}: {self.over} of {self.samples}"
-                   f" samples ({share:.1f}%): {what}")
+                   f"{counted} samples ({share:.1f}%): {what}")
         if self.too_long:
             named = ", ".join(f"chat {x['chat_id']} message {x['message_id']} ({x['reply_tokens']})"
                               for x in self.too_long_named[:5])
             more = f" and {self.too_long - 5} more" if self.too_long > 5 else ""
-            out.append(f"  {self.too_long} replies longer than {self.max_seq_len} tokens on their "
+            among = f" (among the {self.samples} counted)" if self.estimated else ""
+            out.append(f"  {self.too_long} replies{among} longer than {self.max_seq_len} tokens on their "
                        f"own are NOT trained on: {named}{more} (raise train.max_seq_len to keep them)")
         if self.max_new_tokens and self.replies_over_max_new_tokens:
-            out.append(f"  {self.replies_over_max_new_tokens} replies are longer than "
+            among = f" (of the {self.samples} counted)" if self.estimated else ""
+            out.append(f"  {self.replies_over_max_new_tokens} replies{among} are longer than "
                        f"generate.max_new_tokens = {self.max_new_tokens}: the clone would be cut off there")
         return out
 
@@ -135,25 +157,51 @@ def measure_dataset(dsd, tokenizer, max_seq_len: int, *, name: str,
     return measure(rows, tokenizer, max_seq_len, name=name, max_new_tokens=max_new_tokens)
 
 
-def report_dataset(dataset_dir, settings) -> Lengths | None:
-    """After ``prepare``: the dataset's ``Lengths`` with the configured base model's
-    tokenizer if it is on this machine (``offline_tokenizer``), kept in its stats.json
-    (``lengths``); None if that tokenizer is not here (``train`` reports first thing)."""
-    import json
-    from pathlib import Path
+def sample_rows(dataset_dir, limit: int) -> tuple[list[dict[str, Any]], int]:
+    """At most ``limit`` rows of a prepared dataset (splits in ``measure_dataset``'s order),
+    spread evenly over it, and how many it has; all of them if it has no more.
 
-    from datasets import load_from_disk
+    Read with pyarrow from the Arrow files ``datasets`` would read (memory-mapped, only
+    the chosen rows turned into Python): importing ``datasets`` costs ~1 s and ~100 MB."""
+    import pyarrow as pa
+
+    from training.dataset.splits import DATA_FILE, SPLITS
+
+    tables = []
+    for split in sorted(SPLITS):
+        path = Path(dataset_dir) / split / DATA_FILE
+        if path.is_file():
+            with pa.memory_map(str(path)) as src:
+                tables.append(pa.ipc.open_stream(src).read_all()
+                              .select(["messages", "chat_id", "message_id"]))
+    total = sum(t.num_rows for t in tables)
+    if not tables or not total:
+        return [], 0
+    table = pa.concat_tables(tables)
+    if total > limit:
+        table = table.take(pa.array([i * total // limit for i in range(limit)], pa.int64()))
+    return table.to_pylist(), total
+
+
+def report_dataset(dataset_dir, settings, *, limit: int = ESTIMATE_SAMPLES) -> Lengths | None:
+    """After ``prepare``: the dataset's ``Lengths`` with the configured base model's
+    tokenizer if it is on this machine, counted over at most ``limit`` of its samples
+    (``Lengths.dataset_samples`` says of how many), kept in its stats.json (``lengths``);
+    None if that tokenizer is not here (``train`` reports first thing)."""
+    import json
 
     from clonebot.fsutil import atomic_write_text
-    from clonebot.model.load import offline_tokenizer, quiet
+    from clonebot.model.light_tokenizer import counting_tokenizer
 
-    quiet()
-    found = offline_tokenizer(settings)
+    found = counting_tokenizer(settings.model.base_model, settings.model.revision,
+                               settings.paths.cache_dir)
     if found is None:
         return None
     tokenizer, name = found
-    lengths = measure_dataset(load_from_disk(str(dataset_dir)), tokenizer, settings.train.max_seq_len,
-                              name=name, max_new_tokens=settings.generate.max_new_tokens)
+    rows, total = sample_rows(dataset_dir, limit)
+    lengths = measure(rows, tokenizer, settings.train.max_seq_len, name=name,
+                      max_new_tokens=settings.generate.max_new_tokens)
+    lengths.dataset_samples = total
     stats_path = Path(dataset_dir) / "stats.json"
     stats = json.loads(stats_path.read_text(encoding="utf-8"))
     stats["lengths"] = lengths.as_dict()
