@@ -150,3 +150,43 @@ def test_prepare_token_report_imports_neither_transformers_nor_torch(sample_data
     assert p.returncode == 0, p.stderr[-2000:]
     stats = json.loads((ds / "stats.json").read_text())
     assert stats["lengths"]["tokenizer"] == "mistralai/Mistral-7B-v0.3: Mistral v0.3's tokenizer"
+
+
+@pytest.mark.parametrize("max_seq_len", [16, 24, 40])
+def test_replies_too_long_alone_are_found_over_every_sample_exactly(tokenizer, sample_dataset,
+                                                                      max_seq_len):
+    """prepare counts 2,000 samples, but names every reply too long on its own: screened by
+    bytes, the few left tokenized. Same count and names as tokenizing every sample."""
+    from training.lengths import too_long_everywhere
+
+    light = LightTokenizer(snapshot_of(tokenizer))
+    rows, total = sample_rows(sample_dataset, 10**9)
+    full = measure(rows, light, max_seq_len, name="t")
+    count, named, checked = too_long_everywhere(sample_dataset, light, max_seq_len)
+    assert checked == total
+    assert count == full.too_long and named == full.too_long_named
+    if max_seq_len == 16:
+        assert count > 0  # the test is not empty
+
+
+def test_an_estimate_still_names_a_reply_too_long_outside_its_sample(sample_dataset, tmp_path,
+                                                                       cache_dir):
+    import shutil
+
+    from clonebot.config import load_settings
+
+    ds = tmp_path / "ds"
+    shutil.copytree(sample_dataset, ds)
+    settings = load_settings(None, model={"base_model": "tiny-mistral-v3"},
+                             paths={"cache_dir": str(cache_dir)}, train={"max_seq_len": 24})
+    tok, _ = counting_tokenizer("tiny-mistral-v3", None, cache_dir)
+    rows, total = sample_rows(ds, 10**9)
+    full = measure(rows, tok, 24, name="t")
+    est = report_dataset(ds, settings, limit=10)
+    sampled = measure(sample_rows(ds, 10)[0], tok, 24, name="t")
+    assert full.too_long > sampled.too_long  # some are outside the 10 counted
+    assert est.samples == 10 and est.too_long == full.too_long and est.too_long_checked == total
+    assert est.too_long_named == full.too_long_named
+    text = "\n".join(est.lines())
+    assert f"{full.too_long} replies longer than 24 tokens on their own are NOT trained on" in text
+    assert "among the" not in text

@@ -65,12 +65,19 @@ class Lengths:
     max_new_tokens: int | None = None
     replies_over_max_new_tokens: int = 0  # replies generate.max_new_tokens would cut
     # Set when only ``samples`` of the dataset's samples were counted (prepare's estimate):
-    # every count above is of those.
+    # every count above is of those, but ``too_long`` / ``too_long_named`` when
+    # ``too_long_checked`` says they were checked over all samples.
     dataset_samples: int | None = None
+    too_long_checked: int | None = None
 
     @property
     def estimated(self) -> bool:
         return self.dataset_samples is not None and self.dataset_samples > self.samples
+
+    @property
+    def all_checked(self) -> bool:
+        """Whether ``too_long`` covers every sample of the dataset."""
+        return not self.estimated or self.too_long_checked == self.dataset_samples
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -95,9 +102,13 @@ class Lengths:
             named = ", ".join(f"chat {x['chat_id']} message {x['message_id']} ({x['reply_tokens']})"
                               for x in self.too_long_named[:5])
             more = f" and {self.too_long - 5} more" if self.too_long > 5 else ""
-            among = f" (among the {self.samples} counted)" if self.estimated else ""
+            among = (f" (among the {self.samples} counted)" if self.estimated and not self.all_checked
+                     else "")
             out.append(f"  {self.too_long} replies{among} longer than {self.max_seq_len} tokens on their "
                        f"own are NOT trained on: {named}{more} (raise train.max_seq_len to keep them)")
+        elif self.estimated and self.all_checked:
+            out.append(f"  no reply is longer than {self.max_seq_len} tokens on its own "
+                       f"(all {self.dataset_samples} checked)")
         if self.max_new_tokens and self.replies_over_max_new_tokens:
             among = f" (of the {self.samples} counted)" if self.estimated else ""
             out.append(f"  {self.replies_over_max_new_tokens} replies{among} are longer than "
@@ -192,6 +203,72 @@ def sample_rows(dataset_dir, limit: int) -> tuple[list[dict[str, Any]], int]:
     return rows, total
 
 
+def _byte_bounded(tokenizer) -> bool:
+    """Whether no token of this tokenizer stands for less than one byte of its input: true
+    of BPE, WordPiece and Unigram models fed the text as it is (no normalizer, which could
+    expand it: NFKC turns one character into several). Beyond the text's own bytes only a
+    word-start marker per piece between special tokens, and BOS, are added."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    return backend is not None and backend.normalizer is None
+
+
+# Rendering a reply alone adds its header, EOS and separator, and a word-start marker per
+# piece between special tokens: fewer tokens than this.
+_RENDER_SLACK = 32
+
+
+def too_long_everywhere(dataset_dir, tokenizer, max_seq_len: int) -> tuple[int, list[dict], int] | None:
+    """Replies too long for ``max_seq_len`` on their own, over every sample of a prepared
+    dataset, exactly, without tokenizing them all: a reply of B bytes is at most 2B tokens
+    (``_byte_bounded``; ``literal_turns`` may add 3 bytes to a special token's 4+), so only
+    replies past (max_seq_len - slack) / 2 bytes are rendered, bounded by their rendered
+    bytes, and the few left tokenized as ``fit_sample`` fits them. (count, the first
+    ``MAX_NAMED`` named, samples checked); None if this tokenizer allows no such bound."""
+    import numpy as np
+    import pyarrow as pa
+
+    from training.dataset.splits import DATA_FILE, SPLITS
+
+    if not _byte_bounded(tokenizer):
+        return None
+    eos = tokenizer.eos_token
+    candidates, checked = [], 0
+    for split in sorted(SPLITS):
+        path = Path(dataset_dir) / split / DATA_FILE
+        if not path.is_file():
+            continue
+        with pa.memory_map(str(path)) as src:
+            for batch in pa.ipc.open_stream(src):
+                checked += batch.num_rows
+                msgs = batch.column("messages")
+                if not batch.num_rows or msgs.values.offset:
+                    continue
+                content = msgs.values.field("content")
+                if content.offset:  # never written so: check these rows in Python
+                    last_bytes = np.array([len((t[-1]["content"] or "").encode())
+                                           for t in msgs.to_pylist()])
+                else:
+                    last = np.asarray(msgs.offsets)[1:] - 1
+                    off = np.frombuffer(content.buffers()[1], np.int32)  # string offsets
+                    last_bytes = off[last + 1] - off[last]
+                for i in np.flatnonzero(2 * last_bytes + _RENDER_SLACK > max_seq_len).tolist():
+                    candidates.append(batch.slice(i, 1).select(
+                        ["messages", "chat_id", "message_id"]).to_pylist()[0])
+    count, named = 0, []
+    for row in candidates:
+        reply = literal_turns(row["messages"][-1:], tokenizer)
+        text = render_sample([], reply[0]["content"], eos)
+        if len(text.encode()) + _RENDER_SLACK <= max_seq_len:
+            continue
+        fit = fit_sample(row["messages"][-1:], tokenizer, max_seq_len)
+        if fit.features is None:
+            count += 1
+            if len(named) < MAX_NAMED:
+                named.append({"chat_id": row.get("chat_id"), "message_id": row.get("message_id"),
+                              "reply_tokens": fit.reply_tokens})
+    return count, named, checked
+
+
 def report_dataset(dataset_dir, settings, *, limit: int = ESTIMATE_SAMPLES) -> Lengths | None:
     """After ``prepare``: the dataset's ``Lengths`` with the configured base model's
     tokenizer if it is on this machine, counted over at most ``limit`` of its samples
@@ -211,6 +288,10 @@ def report_dataset(dataset_dir, settings, *, limit: int = ESTIMATE_SAMPLES) -> L
     lengths = measure(rows, tokenizer, settings.train.max_seq_len, name=name,
                       max_new_tokens=settings.generate.max_new_tokens)
     lengths.dataset_samples = total
+    if lengths.estimated:  # a reply not trained on is named, whether counted or not
+        everywhere = too_long_everywhere(dataset_dir, tokenizer, settings.train.max_seq_len)
+        if everywhere is not None:
+            lengths.too_long, lengths.too_long_named, lengths.too_long_checked = everywhere
     stats_path = Path(dataset_dir) / "stats.json"
     stats = json.loads(stats_path.read_text(encoding="utf-8"))
     stats["lengths"] = lengths.as_dict()

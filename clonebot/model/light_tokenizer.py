@@ -52,6 +52,11 @@ class LightTokenizer:
         self._prefix, self._suffix = facts["special_prefix"], facts["special_suffix"]
         self.name_or_path = facts.get("source", "")
 
+    @property
+    def backend_tokenizer(self):
+        """The ``tokenizers.Tokenizer`` underneath, as transformers names it."""
+        return self._tok
+
     def __call__(self, text: str | list[str], *, add_special_tokens: bool = True,
                  return_offsets_mapping: bool = False, return_attention_mask: bool = True) -> dict:
         batch = not isinstance(text, str)
