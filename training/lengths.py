@@ -232,7 +232,8 @@ def too_long_everywhere(dataset_dir, tokenizer, max_seq_len: int) -> tuple[int, 
     if not _byte_bounded(tokenizer):
         return None
     eos = tokenizer.eos_token
-    candidates, checked = [], 0
+    candidates: list[tuple[dict, Any, Any]] = []  # (the reply turn, chat id, message id)
+    checked = 0
     for split in sorted(SPLITS):
         path = Path(dataset_dir) / split / DATA_FILE
         if not path.is_file():
@@ -241,31 +242,35 @@ def too_long_everywhere(dataset_dir, tokenizer, max_seq_len: int) -> tuple[int, 
             for batch in pa.ipc.open_stream(src):
                 checked += batch.num_rows
                 msgs = batch.column("messages")
-                if not batch.num_rows or msgs.values.offset:
+                roles, content = msgs.values.field("role"), msgs.values.field("content")
+                if msgs.values.offset or content.offset or roles.offset:  # never written so
+                    candidates += [(r["messages"][-1], r["chat_id"], r["message_id"]) for r in
+                                   batch.select(["messages", "chat_id", "message_id"]).to_pylist()]
                     continue
-                content = msgs.values.field("content")
-                if content.offset:  # never written so: check these rows in Python
-                    last_bytes = np.array([len((t[-1]["content"] or "").encode())
-                                           for t in msgs.to_pylist()])
-                else:
-                    last = np.asarray(msgs.offsets)[1:] - 1
-                    off = np.frombuffer(content.buffers()[1], np.int32)  # string offsets
-                    last_bytes = off[last + 1] - off[last]
+                last = np.asarray(msgs.offsets)[1:] - 1  # each sample's reply, in ``content``
+                off = np.frombuffer(content.buffers()[1], np.int32)  # string offsets
+                last_bytes = off[last + 1] - off[last]
+                chats, ids = batch.column("chat_id"), batch.column("message_id")
                 for i in np.flatnonzero(2 * last_bytes + _RENDER_SLACK > max_seq_len).tolist():
-                    candidates.append(batch.slice(i, 1).select(
-                        ["messages", "chat_id", "message_id"]).to_pylist()[0])
+                    j = int(last[i])
+                    candidates.append(({"role": roles[j].as_py(), "content": content[j].as_py()},
+                                       chats[i].as_py(), ids[i].as_py()))
+    # bounded by their rendered bytes, then counted in one batch; only those over are fitted
+    texts, left = [], []
+    for reply, chat_id, message_id in candidates:
+        text = render_sample([], literal_turns([reply], tokenizer)[0]["content"], eos)
+        if len(text.encode()) + _RENDER_SLACK > max_seq_len:
+            texts.append(text)
+            left.append((reply, chat_id, message_id))
     count, named = 0, []
-    for row in candidates:
-        reply = literal_turns(row["messages"][-1:], tokenizer)
-        text = render_sample([], reply[0]["content"], eos)
-        if len(text.encode()) + _RENDER_SLACK <= max_seq_len:
+    for (reply, chat_id, message_id), n in zip(left, token_counts(tokenizer, texts)):
+        if n <= max_seq_len:  # alone, the reply is all ``fit_sample`` has left to cut to
             continue
-        fit = fit_sample(row["messages"][-1:], tokenizer, max_seq_len)
-        if fit.features is None:
-            count += 1
-            if len(named) < MAX_NAMED:
-                named.append({"chat_id": row.get("chat_id"), "message_id": row.get("message_id"),
-                              "reply_tokens": fit.reply_tokens})
+        count += 1
+        if len(named) < MAX_NAMED:
+            fit = fit_sample([reply], tokenizer, max_seq_len)
+            named.append({"chat_id": chat_id, "message_id": message_id,
+                          "reply_tokens": fit.reply_tokens})
     return count, named, checked
 
 
