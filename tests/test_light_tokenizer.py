@@ -190,3 +190,15 @@ def test_an_estimate_still_names_a_reply_too_long_outside_its_sample(sample_data
     text = "\n".join(est.lines())
     assert f"{full.too_long} replies longer than 24 tokens on their own are NOT trained on" in text
     assert "among the" not in text
+
+
+def test_a_tokenizer_not_on_this_machine_is_not_looked_for_with_torch(tmp_path):
+    code = (
+        "import sys\n"
+        "from clonebot.model.light_tokenizer import counting_tokenizer\n"
+        f"assert counting_tokenizer('someone/not-downloaded-7b', None, {str(tmp_path)!r}) is None\n"
+        f"assert counting_tokenizer('/nonexistent', None, {str(tmp_path)!r}) is None\n"
+        "assert 'torch' not in sys.modules and 'transformers' not in sys.modules\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]

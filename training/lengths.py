@@ -172,7 +172,7 @@ def sample_rows(dataset_dir, limit: int) -> tuple[list[dict[str, Any]], int]:
     """At most ``limit`` rows of a prepared dataset (splits in ``measure_dataset``'s order),
     spread evenly over it, and how many it has; all of them if it has no more.
 
-    Read with pyarrow from the Arrow files ``datasets`` would read (memory-mapped, only
+    Read with pyarrow from the Arrow files ``datasets`` would read (batch by batch, only
     the chosen rows turned into Python, sliced rather than taken: ``take`` would load
     pyarrow's compute kernels): importing ``datasets`` costs ~1 s and ~100 MB."""
     import pyarrow as pa
@@ -183,13 +183,13 @@ def sample_rows(dataset_dir, limit: int) -> tuple[list[dict[str, Any]], int]:
              if p.is_file()]
     total = 0
     for path in paths:  # counting rows reads only the batches' headers
-        with pa.memory_map(str(path)) as src:
+        with pa.OSFile(str(path), "rb") as src:  # not mapped: resident one batch deep
             total += sum(batch.num_rows for batch in pa.ipc.open_stream(src))
     wanted = iter(range(total) if total <= limit else (i * total // limit for i in range(limit)))
     rows: list[dict[str, Any]] = []
     nxt, start = next(wanted, None), 0
     for path in paths:
-        with pa.memory_map(str(path)) as src:
+        with pa.OSFile(str(path), "rb") as src:  # not mapped: resident one batch deep
             for batch in pa.ipc.open_stream(src):
                 end = start + batch.num_rows
                 picked = []
@@ -238,7 +238,7 @@ def too_long_everywhere(dataset_dir, tokenizer, max_seq_len: int) -> tuple[int, 
         path = Path(dataset_dir) / split / DATA_FILE
         if not path.is_file():
             continue
-        with pa.memory_map(str(path)) as src:
+        with pa.OSFile(str(path), "rb") as src:  # not mapped: resident one batch deep
             for batch in pa.ipc.open_stream(src):
                 checked += batch.num_rows
                 msgs = batch.column("messages")
@@ -262,8 +262,11 @@ def too_long_everywhere(dataset_dir, tokenizer, max_seq_len: int) -> tuple[int, 
         if len(text.encode()) + _RENDER_SLACK > max_seq_len:
             texts.append(text)
             left.append((reply, chat_id, message_id))
+    counts: list[int] = []
+    for i in range(0, len(texts), 1024):  # ids of a few at a time, only their counts kept
+        counts += token_counts(tokenizer, texts[i:i + 1024])
     count, named = 0, []
-    for (reply, chat_id, message_id), n in zip(left, token_counts(tokenizer, texts)):
+    for (reply, chat_id, message_id), n in zip(left, counts):
         if n <= max_seq_len:  # alone, the reply is all ``fit_sample`` has left to cut to
             continue
         count += 1
