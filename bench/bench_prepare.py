@@ -43,8 +43,12 @@ import threading
 import time
 from pathlib import Path
 
-# The fixed reference: ../shared/bench/ beside the project (see its README).
-REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "bench"
+# The fixed reference: ../shared/bench/ beside the project (see its README); from a worktree
+# one level deeper (/work/wt/<name>), the nearest shared/bench above it.
+_PROJECT = Path(__file__).resolve().parents[1]
+REFERENCE = next((d / "shared" / "bench" for d in _PROJECT.parents
+                  if (d / "shared" / "bench" / "seed_baseline.py").is_file()),
+                 _PROJECT.parent / "shared" / "bench")
 OWNER_FROM_ID = "user1000001"  # gen_export.py's owner
 
 # This project's reading of the article's steps (issue 10's baseline; --naive only).

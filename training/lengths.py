@@ -5,6 +5,13 @@ tokenizer when that is on this machine (for a known Mistral-7B id, the same toke
 built from the mistral-common wheel), ``train`` prints it first thing, before it loads the
 model; both keep it (``stats.json`` ``lengths``, the run's manifest ``metrics.lengths``).
 
+``train`` counts every sample (it tokenizes them all anyway). ``prepare`` counts at most
+``ESTIMATE_SAMPLES`` of them, spread evenly over the dataset, and says so ("estimated from
+N of M samples"): counting all 51k samples of a 300k-message export took longer than the
+rest of prepare; a few thousand give the spread and the share over ``max_seq_len`` to
+about a percent. A smaller dataset (the bundled sample's 144) is counted whole, exactly.
+Its tokenizer is read without transformers or torch (``clonebot.model.light_tokenizer``).
+
 A sample longer than ``train.max_seq_len`` loses its oldest context turns, whole, until it
 fits (``training.masking.fit_sample``); the reply is never cut. A reply that does not fit
 even alone cannot be trained on: it is counted and named (chat and message id), never
@@ -17,6 +24,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from clonebot.model.load import literal_turns, token_counts
@@ -25,6 +33,8 @@ from training.masking import fit_sample
 
 # Replies named in full; past this many only the count grows (a stats file stays readable).
 MAX_NAMED = 50
+# prepare's token figures: at most this many samples, spread evenly (module docstring).
+ESTIMATE_SAMPLES = 2000
 
 
 def spread(values: Sequence[int]) -> dict[str, float]:
@@ -54,6 +64,20 @@ class Lengths:
     too_long_named: list[dict[str, Any]] = field(default_factory=list)  # the first MAX_NAMED
     max_new_tokens: int | None = None
     replies_over_max_new_tokens: int = 0  # replies generate.max_new_tokens would cut
+    # Set when only ``samples`` of the dataset's samples were counted (prepare's estimate):
+    # every count above is of those, but ``too_long`` / ``too_long_named`` when
+    # ``too_long_checked`` says they were checked over all samples.
+    dataset_samples: int | None = None
+    too_long_checked: int | None = None
+
+    @property
+    def estimated(self) -> bool:
+        return self.dataset_samples is not None and self.dataset_samples > self.samples
+
+    @property
+    def all_checked(self) -> bool:
+        """Whether ``too_long`` covers every sample of the dataset."""
+        return not self.estimated or self.too_long_checked == self.dataset_samples
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -63,22 +87,31 @@ class Lengths:
         if not self.samples:
             return [f"tokens ({self.tokenizer}): no samples"]
         s, r = self.sample_tokens, self.reply_tokens
-        out = [f"tokens ({self.tokenizer}): per sample mean {s['mean']:.0f}, median {s['p50']}, "
+        est = (f", estimated from {self.samples} of {self.dataset_samples} samples spread over "
+               f"the dataset (`clonebot train` counts them all)" if self.estimated else "")
+        out = [f"tokens ({self.tokenizer}){est}: per sample mean {s['mean']:.0f}, median {s['p50']}, "
                f"95% {s['p95']}, max {s['max']}; per reply mean {r['mean']:.0f}, median "
                f"{r['p50']}, 95% {r['p95']}, max {r['max']}"]
         share = 100 * self.over / self.samples
         what = (f"{self.cut} cut to fit by dropping their oldest {self.turns_cut} context turns"
                 f" (the reply is never cut)" if self.over else "nothing to cut")
+        counted = " counted" if self.estimated else ""
         out.append(f"  over train.max_seq_len = {self.max_seq_len}: {self.over} of {self.samples}"
-                   f" samples ({share:.1f}%): {what}")
+                   f"{counted} samples ({share:.1f}%): {what}")
         if self.too_long:
             named = ", ".join(f"chat {x['chat_id']} message {x['message_id']} ({x['reply_tokens']})"
                               for x in self.too_long_named[:5])
             more = f" and {self.too_long - 5} more" if self.too_long > 5 else ""
-            out.append(f"  {self.too_long} replies longer than {self.max_seq_len} tokens on their "
+            among = (f" (among the {self.samples} counted)" if self.estimated and not self.all_checked
+                     else "")
+            out.append(f"  {self.too_long} replies{among} longer than {self.max_seq_len} tokens on their "
                        f"own are NOT trained on: {named}{more} (raise train.max_seq_len to keep them)")
+        elif self.estimated and self.all_checked:
+            out.append(f"  no reply is longer than {self.max_seq_len} tokens on its own "
+                       f"(all {self.dataset_samples} checked)")
         if self.max_new_tokens and self.replies_over_max_new_tokens:
-            out.append(f"  {self.replies_over_max_new_tokens} replies are longer than "
+            among = f" (of the {self.samples} counted)" if self.estimated else ""
+            out.append(f"  {self.replies_over_max_new_tokens} replies{among} are longer than "
                        f"generate.max_new_tokens = {self.max_new_tokens}: the clone would be cut off there")
         return out
 
@@ -135,25 +168,138 @@ def measure_dataset(dsd, tokenizer, max_seq_len: int, *, name: str,
     return measure(rows, tokenizer, max_seq_len, name=name, max_new_tokens=max_new_tokens)
 
 
-def report_dataset(dataset_dir, settings) -> Lengths | None:
-    """After ``prepare``: the dataset's ``Lengths`` with the configured base model's
-    tokenizer if it is on this machine (``offline_tokenizer``), kept in its stats.json
-    (``lengths``); None if that tokenizer is not here (``train`` reports first thing)."""
-    import json
-    from pathlib import Path
+def sample_rows(dataset_dir, limit: int) -> tuple[list[dict[str, Any]], int]:
+    """At most ``limit`` rows of a prepared dataset (splits in ``measure_dataset``'s order),
+    spread evenly over it, and how many it has; all of them if it has no more.
 
-    from datasets import load_from_disk
+    Read with pyarrow from the Arrow files ``datasets`` would read (batch by batch, only
+    the chosen rows turned into Python, sliced rather than taken: ``take`` would load
+    pyarrow's compute kernels): importing ``datasets`` costs ~1 s and ~100 MB."""
+    import pyarrow as pa
+
+    from training.dataset.splits import DATA_FILE, SPLITS
+
+    paths = [p for p in (Path(dataset_dir) / split / DATA_FILE for split in sorted(SPLITS))
+             if p.is_file()]
+    total = 0
+    for path in paths:  # counting rows reads only the batches' headers
+        with pa.OSFile(str(path), "rb") as src:  # not mapped: resident one batch deep
+            total += sum(batch.num_rows for batch in pa.ipc.open_stream(src))
+    wanted = iter(range(total) if total <= limit else (i * total // limit for i in range(limit)))
+    rows: list[dict[str, Any]] = []
+    nxt, start = next(wanted, None), 0
+    for path in paths:
+        with pa.OSFile(str(path), "rb") as src:  # not mapped: resident one batch deep
+            for batch in pa.ipc.open_stream(src):
+                end = start + batch.num_rows
+                picked = []
+                while nxt is not None and nxt < end:
+                    picked.append(nxt - start)
+                    nxt = next(wanted, None)
+                if picked:  # only the chosen rows become Python objects
+                    cols = batch.select(["messages", "chat_id", "message_id"])
+                    rows += [r for i in picked for r in cols.slice(i, 1).to_pylist()]
+                start = end
+    return rows, total
+
+
+def _byte_bounded(tokenizer) -> bool:
+    """Whether no token of this tokenizer stands for less than one byte of its input: true
+    of BPE, WordPiece and Unigram models fed the text as it is (no normalizer, which could
+    expand it: NFKC turns one character into several). Beyond the text's own bytes only a
+    word-start marker per piece between special tokens, and BOS, are added."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    return backend is not None and backend.normalizer is None
+
+
+# Rendering a reply alone adds its header, EOS and separator, and a word-start marker per
+# piece between special tokens: fewer tokens than this.
+_RENDER_SLACK = 32
+
+
+def too_long_everywhere(dataset_dir, tokenizer, max_seq_len: int) -> tuple[int, list[dict], int] | None:
+    """Replies too long for ``max_seq_len`` on their own, over every sample of a prepared
+    dataset, exactly, without tokenizing them all: a reply of B bytes is at most 2B tokens
+    (``_byte_bounded``; ``literal_turns`` may add 3 bytes to a special token's 4+), so only
+    replies past (max_seq_len - slack) / 2 bytes are rendered, bounded by their rendered
+    bytes, and the few left tokenized as ``fit_sample`` fits them. (count, the first
+    ``MAX_NAMED`` named, samples checked); None if this tokenizer allows no such bound."""
+    import numpy as np
+    import pyarrow as pa
+
+    from training.dataset.splits import DATA_FILE, SPLITS
+
+    if not _byte_bounded(tokenizer):
+        return None
+    eos = tokenizer.eos_token
+    candidates: list[tuple[dict, Any, Any]] = []  # (the reply turn, chat id, message id)
+    checked = 0
+    for split in sorted(SPLITS):
+        path = Path(dataset_dir) / split / DATA_FILE
+        if not path.is_file():
+            continue
+        with pa.OSFile(str(path), "rb") as src:  # not mapped: resident one batch deep
+            for batch in pa.ipc.open_stream(src):
+                checked += batch.num_rows
+                msgs = batch.column("messages")
+                roles, content = msgs.values.field("role"), msgs.values.field("content")
+                if msgs.values.offset or content.offset or roles.offset:  # never written so
+                    candidates += [(r["messages"][-1], r["chat_id"], r["message_id"]) for r in
+                                   batch.select(["messages", "chat_id", "message_id"]).to_pylist()]
+                    continue
+                last = np.asarray(msgs.offsets)[1:] - 1  # each sample's reply, in ``content``
+                off = np.frombuffer(content.buffers()[1], np.int32)  # string offsets
+                last_bytes = off[last + 1] - off[last]
+                chats, ids = batch.column("chat_id"), batch.column("message_id")
+                for i in np.flatnonzero(2 * last_bytes + _RENDER_SLACK > max_seq_len).tolist():
+                    j = int(last[i])
+                    candidates.append(({"role": roles[j].as_py(), "content": content[j].as_py()},
+                                       chats[i].as_py(), ids[i].as_py()))
+    # bounded by their rendered bytes, then counted in one batch; only those over are fitted
+    texts, left = [], []
+    for reply, chat_id, message_id in candidates:
+        text = render_sample([], literal_turns([reply], tokenizer)[0]["content"], eos)
+        if len(text.encode()) + _RENDER_SLACK > max_seq_len:
+            texts.append(text)
+            left.append((reply, chat_id, message_id))
+    counts: list[int] = []
+    for i in range(0, len(texts), 1024):  # ids of a few at a time, only their counts kept
+        counts += token_counts(tokenizer, texts[i:i + 1024])
+    count, named = 0, []
+    for (reply, chat_id, message_id), n in zip(left, counts):
+        if n <= max_seq_len:  # alone, the reply is all ``fit_sample`` has left to cut to
+            continue
+        count += 1
+        if len(named) < MAX_NAMED:
+            fit = fit_sample([reply], tokenizer, max_seq_len)
+            named.append({"chat_id": chat_id, "message_id": message_id,
+                          "reply_tokens": fit.reply_tokens})
+    return count, named, checked
+
+
+def report_dataset(dataset_dir, settings, *, limit: int = ESTIMATE_SAMPLES) -> Lengths | None:
+    """After ``prepare``: the dataset's ``Lengths`` with the configured base model's
+    tokenizer if it is on this machine, counted over at most ``limit`` of its samples
+    (``Lengths.dataset_samples`` says of how many), kept in its stats.json (``lengths``);
+    None if that tokenizer is not here (``train`` reports first thing)."""
+    import json
 
     from clonebot.fsutil import atomic_write_text
-    from clonebot.model.load import offline_tokenizer, quiet
+    from clonebot.model.light_tokenizer import counting_tokenizer
 
-    quiet()
-    found = offline_tokenizer(settings)
+    found = counting_tokenizer(settings.model.base_model, settings.model.revision,
+                               settings.paths.cache_dir)
     if found is None:
         return None
     tokenizer, name = found
-    lengths = measure_dataset(load_from_disk(str(dataset_dir)), tokenizer, settings.train.max_seq_len,
-                              name=name, max_new_tokens=settings.generate.max_new_tokens)
+    rows, total = sample_rows(dataset_dir, limit)
+    lengths = measure(rows, tokenizer, settings.train.max_seq_len, name=name,
+                      max_new_tokens=settings.generate.max_new_tokens)
+    lengths.dataset_samples = total
+    if lengths.estimated:  # a reply not trained on is named, whether counted or not
+        everywhere = too_long_everywhere(dataset_dir, tokenizer, settings.train.max_seq_len)
+        if everywhere is not None:
+            lengths.too_long, lengths.too_long_named, lengths.too_long_checked = everywhere
     stats_path = Path(dataset_dir) / "stats.json"
     stats = json.loads(stats_path.read_text(encoding="utf-8"))
     stats["lengths"] = lengths.as_dict()
