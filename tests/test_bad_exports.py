@@ -411,3 +411,29 @@ def test_reader_on_a_pipe_says_a_file_is_needed(tmp_path):
         read_all(path)
     os.close(int(path.rsplit("/", 1)[1]))
     feeder.join(5)
+
+
+@pytest.mark.parametrize("given", ["folder", "messages.html", "renamed.json", "pipe"])
+def test_an_html_export_says_to_export_json_again(tmp_path, given):
+    """Telegram Desktop exports HTML by default: it was 'holds no Telegram export', or read
+    as a WhatsApp chat with no messages, or 'its first byte is 0x3c'."""
+    import subprocess
+    import sys
+
+    folder = tmp_path / "ChatExport_2026-12-06"
+    folder.mkdir()
+    page = b'<!DOCTYPE html>\n<html>\n <head>\n  <meta charset="utf-8"/>\n  <title>Exported Data</title>'
+    (folder / "messages.html").write_bytes(page)
+    (folder / "renamed.json").write_bytes(page)
+    out = tmp_path / "ds"
+    if given == "pipe":
+        p = subprocess.run([sys.executable, "-m", "clonebot", "prepare", "/dev/stdin", "--out",
+                            str(out)], input=page, capture_output=True, timeout=60)
+        code, err = p.returncode, p.stderr.decode()
+    else:
+        arg = folder if given == "folder" else folder / given
+        r = CliRunner().invoke(cli, ["prepare", str(arg), "--out", str(out)])
+        code, err = r.exit_code, r.output
+    assert code == 1 and "Traceback" not in err, err
+    assert "HTML export" in err and "Machine-readable JSON" in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()

@@ -101,6 +101,16 @@ _SURROGATES = re.compile(
     rb"|\\u[dD][c-fC-F][0-9a-fA-F]{2}")
 
 
+_HTML = re.compile(rb"<(!doctype html|html|head|meta|!--)", re.IGNORECASE)
+
+
+def html_export(where: object) -> str:
+    """The one line for Telegram Desktop's HTML export (its default format)."""
+    return (f"{where} is Telegram Desktop's HTML export (its default): export again with "
+            "Format 'Machine-readable JSON' (Settings > Advanced > Export Telegram data) and "
+            "pass the result.json it writes")
+
+
 def first_byte_problem(name: str, data: bytes) -> str | None:
     """Why ``data`` (a file's first bytes) cannot start an export, or None. An export is a
     JSON object: anything else is refused on its first byte, before more is read."""
@@ -118,6 +128,8 @@ def first_byte_problem(name: str, data: bytes) -> str | None:
         return f"{name} is not a Telegram Desktop export: top level is an array"
     if c in b'"-0123456789tfn':
         return f"{name} is not a Telegram Desktop export: top level is not an object"
+    if c == 0x3C and _HTML.match(head[:64]):  # <
+        return html_export(name)
     shown = f" {chr(c)!r}" if 0x20 < c < 0x7F else ""
     hint = " (a zip archive? unzip it and pass result.json)" if head[:2] == b"PK" else ""
     return (f"{name} is not JSON: its first byte is 0x{c:02x}{shown}, and an export starts "

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from clonebot.errors import ExportError
-from training.export.guard import first_byte_problem
+from training.export.guard import first_byte_problem, html_export
 from training.export.whatsapp.chat import ChatFile
 from training.export.whatsapp.lines import decoded_lines, split_header
 
@@ -54,6 +54,8 @@ class Inputs:
         """A regular file: a Telegram export or a WhatsApp chat (``explicit``: named on the
         command line, so one that is neither is an error)."""
         kind = sniff(path)
+        if explicit and kind == "text" and _is_html(path):
+            raise ExportError(html_export(path))
         if kind == "telegram":
             self.telegram.append(path)
         elif kind == "zip":
@@ -84,6 +86,8 @@ def collect(paths: Iterable[Path | str]) -> Inputs:
             before = len(inputs.telegram) + len(inputs.whatsapp)
             _walk(p, inputs, 0)
             if len(inputs.telegram) + len(inputs.whatsapp) == before:
+                if any(p.glob("messages*.html")):
+                    raise ExportError(html_export(p))
                 raise ExportError(f"{p} holds no Telegram export (result.json) and no WhatsApp "
                                   "chat (.txt or .zip)")
         elif not stat.S_ISREG(mode):
@@ -129,6 +133,17 @@ def sniff(path: Path) -> str:
     if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{":  # an iPhone chat starts with "["
         return "telegram"
     return "text"
+
+
+def _is_html(path: Path) -> bool:
+    if path.suffix.lower() in (".html", ".htm"):
+        return True
+    try:
+        with open(path, "rb") as f:
+            head = f.read(64).lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    except OSError:
+        return False
+    return head.startswith((b"<!doctype html", b"<html"))
 
 
 def pipe_problem(name: str, data: bytes) -> str | None:
