@@ -68,10 +68,17 @@ class ModelSettings(_Section):
     base_gguf: str = ""
 
 
+class DialogueSettings(_Section):
+    """How a chat becomes a conversation, the same for training (prepare) and for the live
+    bot's context: they must agree, so the keys live here and not in one of them."""
+
+    # Silence that starts a new conversation: prepare's sessions, and what the bot reads back.
+    session_gap_hours: float = Field(4.0, gt=0)
+
+
 class PrepareSettings(_Section):
     owner_id: int | None = None
     owner_name: str | None = None
-    session_gap_hours: float = Field(4.0, gt=0)
     # Turns of conversation the model sees before a reply. Training windows hold this many
     # before each reply; the bot, chat and eval give an adapter the number it was trained
     # with (its manifest), whatever this says when they run.
@@ -80,7 +87,6 @@ class PrepareSettings(_Section):
     include_chats: list[int | str] = []
     exclude_chats: list[int | str] = []
     eval_fraction: float = Field(0.1, ge=0, lt=1)
-    scrub_pii: bool = True
     # Worker processes that scrub and build samples while this one reads the export:
     # "auto" = one per usable core, at most 3 (none for exports under 8 MB or on one core);
     # 0 = everything in this process.
@@ -96,6 +102,8 @@ class PrepareSettings(_Section):
 
 
 class PIISettings(_Section):
+    # Scrub PII from what prepare writes and from the context the bot gives the model.
+    scrub: bool = True
     denylist: list[str] = []
     names: bool = False
     # Coordinates typed to 4-5 decimals too, not only the 6-decimal pins map apps copy.
@@ -301,6 +309,7 @@ class Settings(BaseSettings):
 
     paths: Paths = Paths()
     model: ModelSettings = ModelSettings()
+    dialogue: DialogueSettings = DialogueSettings()
     prepare: PrepareSettings = PrepareSettings()
     pii: PIISettings = PIISettings()
     train: TrainSettings = TrainSettings()
@@ -335,6 +344,9 @@ REMOVED_KEYS = {
     "prepare.max_turns": "use prepare.context_turns = max_turns - 1 (the turns before the reply)",
     "generate.context_turns": _TRAINED_CONTEXT,
     "bot.history_turns": _TRAINED_CONTEXT,
+    # Both also drive the live bot's context, so they left [prepare].
+    "prepare.scrub_pii": "it is pii.scrub now (prepare and the bot's context alike)",
+    "prepare.session_gap_hours": "it is dialogue.session_gap_hours now (prepare and the bot alike)",
 }
 
 
@@ -404,7 +416,9 @@ def check_env_keys(names: Iterable[str], where: str = "environment variable") ->
         if parts[0] not in Settings.model_fields:
             raise ConfigError(f"{where} {name}: {unknown_key_message(parts[:1])}")
         if parts[1] not in _known_keys(parts[:1] + ("",)):
-            raise ConfigError(f"{where} {name}: {unknown_key_message(parts[:2])}")
+            gone = REMOVED_KEYS.get(".".join(parts[:2]))
+            raise ConfigError(f"{where} {name}: " + (f"{'.'.join(parts[:2])} was removed: {gone}"
+                                                     if gone else unknown_key_message(parts[:2])))
 
 
 # Secrets that would be a login in the wrong hands: never in the TOML file, which people

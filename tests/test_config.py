@@ -180,3 +180,32 @@ def test_prefixed_variables_that_are_not_settings_are_left_alone(tmp_path, monke
     monkeypatch.setenv("CLONEBOT_OPENAI_API_KEY", "k")
     monkeypatch.setenv("CLONEBOT_LIVE_ACCOUNTS", "x.json")
     assert load_settings().bot.default_mode == "approve"
+
+
+@pytest.mark.parametrize("body, env, says", [
+    ("[prepare]\nscrub_pii = false\n", None, "prepare.scrub_pii was removed: it is pii.scrub now"),
+    ("[prepare]\nsession_gap_hours = 2\n", None,
+     "prepare.session_gap_hours was removed: it is dialogue.session_gap_hours now"),
+    ("", "CLONEBOT_PREPARE__SCRUB_PII", "prepare.scrub_pii was removed: it is pii.scrub now"),
+])
+def test_keys_that_drive_the_bot_too_left_prepare_and_an_old_config_says_where(
+        tmp_path, monkeypatch, body, env, says):
+    """scrub_pii and session_gap_hours sat in [prepare] while the live bot read them for its
+    context: they are pii.scrub and dialogue.session_gap_hours now."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(body)
+    if env:
+        monkeypatch.setenv(env, "false")
+    with pytest.raises(ConfigError) as e:
+        load_settings(cfg)
+    assert says in str(e.value)
+
+
+def test_prepare_and_the_bot_read_the_same_dialogue_and_pii_keys(tmp_path):
+    from training.dataset.pipeline import Pipeline
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[dialogue]\nsession_gap_hours = 2.5\n[pii]\nscrub = false\n")
+    s = load_settings(cfg)
+    work = Pipeline(s, 0).work
+    assert work.gap_seconds == 2.5 * 3600 and work.scrub_pii is False

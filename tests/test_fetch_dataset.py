@@ -105,8 +105,8 @@ def test_a_fetch_prepares_into_the_same_dataset_as_a_desktop_export(tmp_path, gr
     desktop = tmp_path / "desktop" / "result.json"
     desktop.parent.mkdir()
     desktop.write_text(json.dumps(desktop_export(f.tg, p), ensure_ascii=False, indent=1))
-    settings = Settings(prepare={"session_gap_hours": 4.0, "eval_fraction": 0.1,
-                                 "include_groups": groups})
+    settings = Settings(dialogue={"session_gap_hours": 4.0},
+                        prepare={"eval_fraction": 0.1, "include_groups": groups})
     from_fetch = prepare(f.out, tmp_path / "from-fetch", settings)
     from_desktop = prepare(desktop, tmp_path / "from-desktop", settings)
     fetched, exported = rows(tmp_path / "from-fetch"), rows(tmp_path / "from-desktop")

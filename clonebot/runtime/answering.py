@@ -139,9 +139,9 @@ class Answering:
         # the conversation up to what is answered (a reply of ours to an older message that
         # went out later, e.g. approved while the bot was down, is not the answer to this)
         history = [m for m in history if m.id <= waiting[-1].id]
-        scrub = self.pii.redact if self.settings.prepare.scrub_pii else None
+        scrub = self.pii.redact if self.settings.pii.scrub else None
         turns = history_to_turns(history, context_turns=keep, scrub=scrub,
-                                 session_gap_seconds=self.settings.prepare.session_gap_hours * 3600,
+                                 session_gap_seconds=self.settings.dialogue.session_gap_hours * 3600,
                                  sent_by_bot=self.own.sent_by_bot)
         if not turns or turns[-1]["role"] != USER:
             return

@@ -199,7 +199,7 @@ def summary(stats: dict, out: Path) -> str:
                      f"{c['messages_dropped']} messages dropped (see stats.json)")
     pii = stats.get("pii_redactions") or {}
     lines.append("  PII redacted: " + (", ".join(f"{k} {v}" for k, v in pii.items()) or "none found")
-                 if stats.get("pii_scrubbed", True) else "  PII scrubbing: OFF (prepare.scrub_pii)")
+                 if stats.get("pii_scrubbed", True) else "  PII scrubbing: OFF (pii.scrub)")
     for note in stats.get("recovered") or []:
         lines.append(f"  recovered: {note}")
     if stats.get("canaries"):

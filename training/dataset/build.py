@@ -279,7 +279,7 @@ class _Build:
         if n_samples == 0:
             raise DatasetError(
                 "no training samples: none of the owner's messages answers someone within "
-                f"a session (prepare.session_gap_hours = {p.session_gap_hours})")
+                f"a session (dialogue.session_gap_hours = {self.settings.dialogue.session_gap_hours})")
         n_train = n_samples - sum(plan_split(segments, p.eval_fraction))
         if canaries > n_train:  # said before any of them is made
             raise DatasetError(f"--canaries {canaries} is more than the {n_train} training samples")
@@ -331,13 +331,13 @@ class _Build:
                 "messages": merged["messages_bot"],
                 "turns_not_learned": pipeline.skipped["sent_by_bot"],
             },
-            "pii_scrubbed": p.scrub_pii,
+            "pii_scrubbed": self.settings.pii.scrub,
             "canaries": len(secrets_),
             "fingerprint": split["fingerprint"],
             "merged": existing is not None,
             "sources": pipeline.by_source.stats(segments),
             "settings": {
-                "session_gap_hours": p.session_gap_hours,
+                "session_gap_hours": self.settings.dialogue.session_gap_hours,
                 "context_turns": p.context_turns,
                 "eval_fraction": p.eval_fraction,
                 "include_groups": p.include_groups,

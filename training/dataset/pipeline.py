@@ -31,9 +31,9 @@ class Pipeline:
         self.n_workers = n_workers
         self.chunk = chunk or CHUNK
         self.work = WorkSettings(
-            gap_seconds=p.session_gap_hours * 3600.0,
+            gap_seconds=settings.dialogue.session_gap_hours * 3600.0,
             context_turns=p.context_turns,
-            scrub_pii=p.scrub_pii,
+            scrub_pii=settings.pii.scrub,
             denylist=tuple(settings.pii.denylist),
             names=settings.pii.names,
         )
