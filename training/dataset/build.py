@@ -21,7 +21,8 @@ from training.dataset.bot_messages import bot_message_ids, find_store
 from training.dataset.canaries import CANARIES_FILE, canary_values
 from training.dataset import output_dir
 from training.dataset.output_dir import OutputDir, damaged
-from training.dataset.pipeline import Pipeline, Progress
+from training.dataset.pipeline import Pipeline
+from training.progress import Progress
 from training.dataset.records import MESSAGES_FILE, RecordStoreError, merge_records
 from training.dataset.splits import STATS_FILE, plan_split, write_split_dirs
 from training.dataset.sources import TELEGRAM, WHATSAPP

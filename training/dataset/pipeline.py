@@ -13,11 +13,11 @@ from clonebot.chat_selection import ChatFilter
 from training.dataset.chat_work import EXPORT_ROWS, RECORD_ROWS, PieceResult, WorkSettings
 from training.dataset.records import BotIds, RecordWriter, iter_chats, record_batch
 from training.dataset.samples import SampleStream, sample_batch
+from training.progress import Progress
 from training.dataset.sources import SourceCounts, source_of
 from training.export import TEXT
 
 CHUNK = 2000  # messages per piece sent to a worker
-Progress = Callable[[str, int, int | None], None]
 
 
 class Pipeline:
