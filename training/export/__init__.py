@@ -28,9 +28,9 @@ from training.export.messages import (
     peer_id,
     to_message,
 )
-from training.export.reader import Chat, ExportReader, check_readable, check_regular_file
+from training.export.reader import Chat, ExportReader, check_regular_file, export_mode
 
 __all__ = [
     "EMPTY", "MALFORMED", "MEDIA", "SERVICE", "TEXT", "UNSUPPORTED", "Chat", "ExportReader",
-    "Message", "check_readable", "check_regular_file", "flatten_text", "peer_id", "to_message",
+    "Message", "check_regular_file", "export_mode", "flatten_text", "peer_id", "to_message",
 ]

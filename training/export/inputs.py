@@ -30,6 +30,7 @@ from pathlib import Path, PurePosixPath
 
 from clonebot.errors import ExportError
 from training.export.guard import first_byte_problem, html_export
+from training.export.reader import export_mode
 from training.export.whatsapp.chat import ChatFile
 from training.export.whatsapp.lines import decoded_lines, split_header
 
@@ -76,12 +77,7 @@ def collect(paths: Iterable[Path | str]) -> Inputs:
     inputs = Inputs()
     for raw in paths:
         p = Path(raw).expanduser()
-        try:
-            mode = os.stat(p).st_mode
-        except FileNotFoundError:
-            raise ExportError(f"export not found: {p}") from None
-        except OSError as e:
-            raise ExportError(f"cannot read export {p}: {e.strerror or e}") from None
+        mode = export_mode(p)
         if stat.S_ISDIR(mode):
             before = len(inputs.telegram) + len(inputs.whatsapp)
             _walk(p, inputs, 0)

@@ -448,31 +448,22 @@ def _str(v: object) -> str | None:
     return v if isinstance(v, str) else None
 
 
-def check_regular_file(path: Path) -> None:
-    """The reader opens the file three times: a pipe or a device would be read once."""
+def export_mode(path: Path) -> int:
+    """``path``'s st_mode, or the one-line ExportError for a path that is missing or cannot
+    be looked at."""
     try:
-        mode = os.stat(path).st_mode
+        return os.stat(path).st_mode
     except FileNotFoundError:
         raise ExportError(f"export not found: {path}") from None
     except OSError as e:
         raise ExportError(f"cannot read export {path}: {e.strerror or e}") from None
+
+
+def check_regular_file(path: Path) -> None:
+    """The reader opens the file three times: a pipe or a device would be read once."""
+    mode = export_mode(path)
     if stat.S_ISDIR(mode):
         raise ExportError(f"{path} is a directory; expected the export's result.json")
     if not stat.S_ISREG(mode):
         raise ExportError(f"{path} is not a regular file (a pipe or a device?): save the "
                           "export to a file and pass that")
-
-
-def check_readable(path: Path | str) -> Path:
-    """Fail early with one clear line if the export cannot be opened. A pipe or device is
-    fine here (``prepare`` copies it to a file first); a directory means its result.json."""
-    p = Path(path).expanduser()
-    if not p.exists():
-        raise ExportError(f"export not found: {p}")
-    if p.is_dir():
-        if (p / "result.json").is_file():
-            return p / "result.json"
-        raise ExportError(f"{p} is a directory without result.json")
-    if not os.access(p, os.R_OK):
-        raise ExportError(f"cannot read export {p}: permission denied")
-    return p
