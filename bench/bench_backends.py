@@ -190,6 +190,14 @@ def _cell(threads: int) -> dict:
     out["llama_ms_tok"], out["llama_cpu_ms_tok"] = r["ms_per_token"], r["cpu_ms_per_token"]
     del gen
 
+    from clonebot.model import load_generator
+
+    gen = load_generator(s, None)  # generate.backend = "local": torch
+    per_token(gen, 1, 4)
+    r = per_token(gen, 3, 24)
+    out["torch_ms_tok"], out["torch_cpu_ms_tok"] = r["ms_per_token"], r["cpu_ms_per_token"]
+    del gen
+
     from peft import LoraConfig, get_peft_model
 
     model, tok, _ = load_base(s, training=True, quantize="none")
@@ -211,28 +219,41 @@ def _cell(threads: int) -> dict:
     return out
 
 
+def _policy_env(policy: str) -> dict:
+    """``unset``, ``PASSIVE``, ``ACTIVE``, or ``POLICY+spinN`` (libgomp's GOMP_SPINCOUNT: how
+    long an idle thread spins before it sleeps)."""
+    env = {}
+    name, _, spin = policy.partition("+spin")
+    if name != "unset":
+        env["OMP_WAIT_POLICY"] = name
+    if spin:
+        env["GOMP_SPINCOUNT"] = spin
+    return env
+
+
 def matrix(args) -> None:
     burners_list = [int(b) for b in args.burners.split(",")]
     threads_list = [int(t) for t in args.threads_list.split(",")]
-    print(f"{'burners':>7} {'OMP_WAIT_POLICY':>15} {'threads':>7} {'llama ms/tok':>12} "
-          f"{'(cpu)':>7} {'train step s':>12} {'(cpu)':>7}")
+    policies = args.policies.split(",")
+    print(f"{'burners':>7} {'OpenMP wait':>17} {'threads':>7} {'llama ms/tok':>12} {'(cpu)':>7} "
+          f"{'torch ms/tok':>12} {'(cpu)':>7} {'train step s':>12} {'(cpu)':>7}")
     for burners in burners_list:
         procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(burners)]
         try:
-            for policy in ("", "PASSIVE"):
+            for policy in policies:
                 for threads in threads_list:
                     env = {k: v for k, v in os.environ.items()
-                           if k not in ("OMP_WAIT_POLICY", "OMP_NUM_THREADS")}
-                    if policy:
-                        env["OMP_WAIT_POLICY"] = policy
+                           if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_NUM_THREADS")}
+                    env.update(_policy_env(policy))
                     r = subprocess.run([sys.executable, __file__, "--cell", str(threads)], env=env,
                                        capture_output=True, text=True)
                     if r.returncode:
                         print(r.stderr[-2000:])
                         continue
                     c = json.loads(r.stdout.strip().splitlines()[-1])
-                    print(f"{burners:7d} {policy or '(unset)':>15} {threads:7d} "
+                    print(f"{burners:7d} {policy:>17} {threads:7d} "
                           f"{c['llama_ms_tok']:12.1f} {c['llama_cpu_ms_tok']:7.1f} "
+                          f"{c['torch_ms_tok']:12.1f} {c['torch_cpu_ms_tok']:7.1f} "
                           f"{c['train_step_s']:12.2f} {c['train_cpu_s']:7.2f}", flush=True)
         finally:
             for p in procs:
@@ -258,6 +279,8 @@ def main() -> None:
     ap.add_argument("--matrix", action="store_true")
     ap.add_argument("--burners", default="0,2")
     ap.add_argument("--threads-list", default="1,2")
+    ap.add_argument("--policies", default="unset,PASSIVE",
+                    help="OpenMP wait policies, e.g. unset,PASSIVE,PASSIVE+spin1000")
     ap.add_argument("--cell", type=int, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

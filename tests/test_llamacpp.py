@@ -297,3 +297,15 @@ def test_chat_answers_with_the_llamacpp_backend(tiny_run, cache_dir, tmp_path, m
     assert r.exit_code == 0, r.output
     lines = r.stdout.splitlines()
     assert len(lines) == 2 and all(line.strip() and "###" not in line for line in lines)
+
+
+def test_a_small_model_decodes_on_one_thread_and_reads_prompts_on_all(cache_dir, monkeypatch):
+    """cpu_threads = 0: prompts in batches on every core, tokens one at a time on as many
+    threads as the weights keep busy (the 90 MB test model: one); a set value is both."""
+    from clonebot.model.backends.llamacpp import load_llamacpp
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    gen = load_llamacpp(_settings(cache_dir, cpu_threads=0), None)
+    assert (gen.llm.context_params.n_threads, gen.llm.context_params.n_threads_batch) == (1, 4)
+    gen = load_llamacpp(_settings(cache_dir, cpu_threads=3), None)
+    assert (gen.llm.context_params.n_threads, gen.llm.context_params.n_threads_batch) == (3, 3)

@@ -31,3 +31,24 @@ def cpu_threads(configured: int = 0) -> int:
     shows up as load, so a lone training run would drop to one thread (2x slower here).
     """
     return configured if configured > 0 else (os.cpu_count() or 1)
+
+
+# Weights a decode thread should have to itself before another one pays off (see below).
+DECODE_BYTES_PER_THREAD = 1 << 30
+
+
+def decode_threads(configured: int, weights_bytes: int) -> int:
+    """Threads for generating one token at a time (llama.cpp's ``n_threads``; a prompt is
+    evaluated in batches with ``cpu_threads``): ``configured`` when set, else one per GiB of
+    weights, at least one, at most every core.
+
+    Why: a token reads every weight once, split op by op across the threads; each op of a
+    small model is microseconds of work, and handing it out (waking the sleeping threads,
+    the barrier after it) costs more than it saves. On this project's 2 cores the 90 MB test
+    model took 14-16 ms a token on one thread and 20-50 ms on two, quiet or busy, and its
+    540 MB f32 copy 26 vs 33 ms (bench/bench_backends.py --matrix); a 4 GB 7B model at Q4
+    has enough work per op for four threads or more.
+    """
+    if configured > 0:
+        return configured
+    return max(1, min(os.cpu_count() or 1, weights_bytes // DECODE_BYTES_PER_THREAD))

@@ -40,7 +40,7 @@ def llama_cpp_available() -> bool:
 class LlamaCppGenerator(Generator):
     def __init__(self, settings: GenerateSettings, *, base_gguf: Path, adapter_gguf: Path | None,
                  tokenizer: Any, context_turns: int, max_seq_len: int, threads: int,
-                 logits_all: bool = False, logits_processors: list[ScriptedLogits] | None = None):
+                 decode_threads: int | None = None, logits_all: bool = False, logits_processors: list[ScriptedLogits] | None = None):
         super().__init__(settings, eos=tokenizer.eos_token, context_turns=context_turns,
                          tokenizer=tokenizer, max_seq_len=max_seq_len)
         try:
@@ -56,13 +56,15 @@ class LlamaCppGenerator(Generator):
             self.llm = Llama(
                 model_path=str(self.base_gguf),
                 lora_path=str(self.adapter_gguf) if self.adapter_gguf else None,
-                n_ctx=self.n_ctx, n_batch=512, n_threads=threads, n_threads_batch=threads,
+                n_ctx=self.n_ctx, n_batch=512, n_threads=decode_threads or threads,
+                n_threads_batch=threads,
                 logits_all=logits_all, verbose=False,
             )
         except (ValueError, RuntimeError, OSError) as e:
             what = f"{self.base_gguf}" + (f" + {self.adapter_gguf}" if self.adapter_gguf else "")
             raise ModelError(f"llama.cpp cannot load {what}: {e}") from None
         self.threads = threads
+        self.decode_threads = decode_threads or threads
         self.eos_id = tokenizer.eos_token_id
         self.n_vocab = self.llm.n_vocab()
         self._scripted = list(logits_processors or [])
@@ -151,6 +153,7 @@ def load_llamacpp(settings, adapter_dir: Path | None, **kwargs) -> LlamaCppGener
     from ``model.base_gguf``, the adapter's GGUF made on first use."""
     from clonebot.model.generate import trained_max_seq_len
     from clonebot.model.gguf_export import adapter_gguf, base_gguf_for
+    from clonebot.model.cpu import decode_threads
     from clonebot.model.load import cpu_threads, load_tokenizer
     from clonebot.model.manifest import check_prompt_format, read_manifest
     from clonebot.model.registry import resolve_base_model
@@ -158,6 +161,10 @@ def load_llamacpp(settings, adapter_dir: Path | None, **kwargs) -> LlamaCppGener
     if not llama_cpp_available():
         raise ModelError(f'generate.backend = "llamacpp" needs llama-cpp-python: {INSTALL_HINT}')
     threads = cpu_threads(settings.model.cpu_threads)
+
+    def threads_for(base: Path) -> dict:
+        return {"threads": threads,
+                "decode_threads": decode_threads(settings.model.cpu_threads, base.stat().st_size)}
     if adapter_dir is None:
         name = settings.model.base_model
         base = base_gguf_for(settings, {"base_model": name})
@@ -165,7 +172,7 @@ def load_llamacpp(settings, adapter_dir: Path | None, **kwargs) -> LlamaCppGener
                                    settings.model.revision)
         return LlamaCppGenerator(settings.generate, base_gguf=base, adapter_gguf=None,
                                  tokenizer=tokenizer, context_turns=settings.prepare.context_turns,
-                                 max_seq_len=settings.train.max_seq_len, threads=threads, **kwargs)
+                                 max_seq_len=settings.train.max_seq_len, **threads_for(base), **kwargs)
     adapter_dir = Path(adapter_dir)
     manifest = read_manifest(adapter_dir)
     check_prompt_format(manifest)
@@ -181,4 +188,4 @@ def load_llamacpp(settings, adapter_dir: Path | None, **kwargs) -> LlamaCppGener
     lora = adapter_gguf(settings, adapter_dir, base)
     return LlamaCppGenerator(settings.generate, base_gguf=base, adapter_gguf=lora,
                              tokenizer=tokenizer, context_turns=manifest["context_turns"],
-                             max_seq_len=trained_max_seq_len(manifest), threads=threads, **kwargs)
+                             max_seq_len=trained_max_seq_len(manifest), **threads_for(base), **kwargs)
