@@ -208,3 +208,21 @@ def test_cyrillic_costs_mistral_more_tokens_per_character_than_latin(mistral_tok
     en = "hi, are you coming to the meeting today? I will wait at the entrance after six"
     per_char = {s: len(tok(s, add_special_tokens=False)["input_ids"]) / len(s) for s in (ru, en)}
     assert per_char[ru] > 1.4 * per_char[en]
+
+
+@pytest.mark.parametrize("hub_id, alias", [("mistralai/Mistral-7B-v0.1", "tiny-mistral-v1"),
+                                           ("mistralai/Mistral-7B-v0.3", "tiny-mistral-v3")])
+def test_the_bundled_tokenizer_of_a_hub_id_reads_text_as_its_test_model_does(hub_id, alias,
+                                                                              cache_dir, mistral_dirs):
+    """prepare counts tokens with the tokenizer built for a hub id (its weights are not
+    here); it must split text as training will. After a special token v0.1 (legacy) starts
+    a new word ("▁ok"), v0.3 does not: a config that loses the flag reads v0.1 like v0.3."""
+    from clonebot.model.mistral import tokenizer_dir
+
+    text = "hello</s>ok, как дела"
+    bundled = load_tokenizer(tokenizer_dir(hub_id, cache_dir))
+    tiny = load_tokenizer(mistral_dirs[alias])
+    ids = encode(bundled, text)["input_ids"]
+    assert ids == encode(tiny, text)["input_ids"]
+    after_eos = bundled.convert_ids_to_tokens(ids)[ids.index(bundled.eos_token_id) + 1]
+    assert after_eos == ("▁ok" if hub_id.endswith("v0.1") else "ok")

