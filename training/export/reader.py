@@ -6,13 +6,15 @@ Three readers walk the file, all in C (yajl2_c), each through a ``GuardedFile``:
 
 - a short head scan for the owner and the layout;
 - a chat-level ``kvitems`` pass that yields each chat's name/type/id and message count (a
-  single-chat export is one such object at the top level);
+  single-chat export is one such object at the top level), over an ``Outline`` of the file:
+  every message emptied to ``{}``, so only the message pass parses the messages;
 - a message-level ``items`` pass whose messages are dealt out to chats by those counts.
 
 Passing every JSON event through Python instead would cost ~3x the parse itself. The chat
 pass also checks what the message pass relies on: meta keys before ``messages`` (a file
 re-saved by a tool that sorts keys is refused, not misread), one ``messages`` array per
-chat, and that array being a list.
+chat, and that array being a list. Broken JSON is reported by the message pass, which reads
+every byte: where the chat pass meets an error first, the message pass is read on to it.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from training.export.messages import (
     peer_id,
     to_message,
 )
+from training.export.outline import Outline
 from training.export.spool import SpooledPipe
 
 try:  # the C backend is ~5x faster; fall back to whatever ijson has
@@ -250,7 +253,9 @@ class ExportReader:
         """Chats of one list (``prefix`` = the chat objects; "" = the file is the chat)."""
         assert self._items_src is not None
         name = self.path.name
-        chats = _ijson.kvitems(chats_src, prefix, map_type=_one_map, buf_size=_BUF)
+        assert self._guard.message_depth is not None
+        chats = _ijson.kvitems(Outline(chats_src, self._guard.message_depth), prefix,
+                               map_type=_one_map, buf_size=_BUF)
         self._items = _ijson.items(
             self._items_src, f"{prefix}.messages.item" if prefix else "messages.item",
             buf_size=_BUF)
@@ -260,7 +265,7 @@ class ExportReader:
             try:
                 kv = next(chats, None)
             except JSONError as e:
-                raise self._json_error(e, chats_src) from None
+                raise self._first_error(e) from None
             if kv is None:
                 break
             key, value = kv
@@ -296,6 +301,21 @@ class ExportReader:
             keys = " and ".join(f"'{k}'" for k in meta)
             raise ExportError(f"{name}: a chat's {keys} {'come' if len(meta) > 1 else 'comes'} "
                               f"after its messages ({_ORDER})")
+
+    def _first_error(self, e: JSONError) -> ExportError:
+        """The chat pass met broken JSON in the outline: the message pass reads the same
+        bytes in full, so it meets the file's first error (this one, or one inside a message
+        before it) where it lies; that is the one reported, placed in the file."""
+        assert self._items is not None
+        try:
+            for _ in self._items:
+                pass
+        except JSONError as first:
+            return self._json_error(first, self._items_src)
+        except UnicodeDecodeError as first:
+            return ExportError(f"{self.path.name} has text that is not valid UTF-8 "
+                               f"({first.reason})")
+        return self._json_error(e, None)  # not met again (cannot happen): unplaced
 
     def _json_error(self, e: JSONError, src: GuardedFile | None) -> ExportError:
         msg = e.args[0] if e.args else str(e)
