@@ -13,8 +13,10 @@ Three readers walk the file, all in C (yajl2_c), each through a ``GuardedFile``:
 Passing every JSON event through Python instead would cost ~3x the parse itself. The chat
 pass also checks what the message pass relies on: meta keys before ``messages`` (a file
 re-saved by a tool that sorts keys is refused, not misread), one ``messages`` array per
-chat, and that array being a list. Broken JSON is reported by the message pass, which reads
-every byte: where the chat pass meets an error first, the message pass is read on to it.
+chat, and that array being a list. In a broken file the outline can be wrong from a broken
+message on: whatever the chat pass then fails on, the chats are read again in full (error
+path only) and the first error in the file is reported, where it is; an error the chat pass
+does not meet, the message pass meets, at the same place.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
+from typing import NoReturn
 
 from clonebot.errors import ExportError
 from clonebot.fsutil import is_disk_full
@@ -251,25 +254,38 @@ class ExportReader:
 
     def _walk(self, prefix: str, chats_src: GuardedFile) -> Iterator[Chat]:
         """Chats of one list (``prefix`` = the chat objects; "" = the file is the chat)."""
-        assert self._items_src is not None
-        name = self.path.name
-        assert self._guard.message_depth is not None
-        chats = _ijson.kvitems(Outline(chats_src, self._guard.message_depth), prefix,
-                               map_type=_one_map, buf_size=_BUF)
+        assert self._items_src is not None and self._guard.message_depth is not None
+        first = self._index
+        entries = self._entries(_ijson.kvitems(Outline(chats_src, self._guard.message_depth),
+                                               prefix, map_type=_one_map, buf_size=_BUF), first)
         self._items = _ijson.items(
             self._items_src, f"{prefix}.messages.item" if prefix else "messages.item",
             buf_size=_BUF)
-        meta: dict = {}
-        last_key = None
         while True:
             try:
-                kv = next(chats, None)
-            except JSONError as e:
-                raise self._first_error(e) from None
-            if kv is None:
+                entry = next(entries, None)
+            except (JSONError, ExportError, UnicodeDecodeError) as e:
+                self._raise_as_read_in_full(prefix, first, e)
+            if entry is None:
                 break
-            key, value = kv
-            where = f"{name}: chat #{self._index + 1}"
+            meta, n = entry
+            chat = Chat(peer_id(meta.get("id")), _str(meta.get("name")), _str(meta.get("type")),
+                        self._index, _reader=self)
+            self._resolve_owner(chat)
+            self._remaining = n
+            self._index += 1
+            self._current = chat
+            yield chat
+            chat.skip()
+
+    def _entries(self, chats: Iterator, index: int) -> Iterator[tuple[dict, int]]:
+        """(name/type/id, message count) of each chat, from ``kvitems`` over the chat
+        objects; ``index``: the first one's position in the export."""
+        name = self.path.name
+        meta: dict = {}
+        last_key = None
+        for key, value in chats:
+            where = f"{name}: chat #{index + 1}"
             if key != "messages":
                 if key in _META_KEYS:
                     if key in meta:
@@ -281,41 +297,37 @@ class ExportReader:
                 raise ExportError(f"{where}: 'messages' is an object, not a list")
             if not meta:
                 if last_key == "messages":
-                    raise ExportError(f"{name}: chat #{self._index} has two 'messages' arrays "
+                    raise ExportError(f"{name}: chat #{index} has two 'messages' arrays "
                                       "(a merged or hand-edited export?)")
                 raise ExportError(f"{where} has no name, type or id before its messages ({_ORDER})")
             n = len(value) if isinstance(value, list) else 0
-            del value, kv
+            del value
             _SINK.clear()
-            chat = Chat(peer_id(meta.get("id")), _str(meta.get("name")), _str(meta.get("type")),
-                        self._index, _reader=self)
+            yield meta, n
             meta = {}
             last_key = key
-            self._resolve_owner(chat)
-            self._remaining = n
-            self._index += 1
-            self._current = chat
-            yield chat
-            chat.skip()
+            index += 1
         if meta:
             keys = " and ".join(f"'{k}'" for k in meta)
             raise ExportError(f"{name}: a chat's {keys} {'come' if len(meta) > 1 else 'comes'} "
                               f"after its messages ({_ORDER})")
 
-    def _first_error(self, e: JSONError) -> ExportError:
-        """The chat pass met broken JSON in the outline: the message pass reads the same
-        bytes in full, so it meets the file's first error (this one, or one inside a message
-        before it) where it lies; that is the one reported, placed in the file."""
-        assert self._items is not None
-        try:
-            for _ in self._items:
-                pass
-        except JSONError as first:
-            return self._json_error(first, self._items_src)
-        except UnicodeDecodeError as first:
-            return ExportError(f"{self.path.name} has text that is not valid UTF-8 "
-                               f"({first.reason})")
-        return self._json_error(e, None)  # not met again (cannot happen): unplaced
+    def _raise_as_read_in_full(self, prefix: str, first: int, error: BaseException) -> NoReturn:
+        """The chat pass failed on the outline. In a broken file the outline can go wrong
+        inside a broken message, before anything is noticed: the chats are read again in
+        full from the start (error path only), and what that meets first, a message's broken
+        JSON or the same error, is raised, placed in the file."""
+        with self._open() as f:
+            src = GuardedFile(f, self._guard)
+            try:
+                for _ in self._entries(_ijson.kvitems(src, prefix, map_type=_one_map,
+                                                      buf_size=_BUF), first):
+                    pass
+            except JSONError as e:
+                raise self._json_error(e, src) from None
+        if isinstance(error, JSONError):  # not met in full (cannot happen): unplaced
+            raise self._json_error(error, None) from None
+        raise error
 
     def _json_error(self, e: JSONError, src: GuardedFile | None) -> ExportError:
         msg = e.args[0] if e.args else str(e)
