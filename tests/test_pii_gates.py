@@ -84,3 +84,14 @@ def test_password_pairs_and_slips_pass_their_looks():
             pairs += 1
             assert _passwords._LOGIN_WORD.search(low), t
     assert slips >= 3 and pairs >= 3
+
+
+def test_seed_phrases_are_found_with_and_without_the_word_count_look(monkeypatch):
+    from clonebot.pii import _seeds
+
+    lines = [t for t in LINES if len(t) >= 20] + [
+        "seed: abandon ability able about above absent", "сид первая половина: zoo wrong year yellow zone"]
+    gated = [_seeds.seeds(t) for t in lines]
+    monkeypatch.setattr(_seeds, "_FEWEST_WORDS", 0)
+    assert gated == [_seeds.seeds(t) for t in lines]
+    assert sum(map(bool, gated)) >= 10
