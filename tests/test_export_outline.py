@@ -142,3 +142,16 @@ def test_broken_exports_read_as_with_both_passes_in_full(tmp_path, seed, monkeyp
         with_outline = _read(path, reader_module, Outline)
         in_full = _read(path, reader_module, lambda src, depth: src)
         assert with_outline == in_full
+
+
+def test_keys_out_of_order_are_the_plain_one_line_error(tmp_path):
+    from clonebot.errors import ExportError
+
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps({"personal_information": {"user_id": 1}, "chats": {"list": [
+        {"messages": [{"id": 1, "text": "]"}], "name": "a", "type": "personal_chat", "id": 2}]}}),
+        encoding="utf-8")
+    with pytest.raises(ExportError) as err:
+        for chat in ExportReader(path):
+            chat.skip()
+    assert type(err.value) is ExportError and "no name, type or id before its messages" in str(err.value)

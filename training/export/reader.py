@@ -55,6 +55,11 @@ _ORDER = ("keys out of Telegram Desktop's order (name, type, id, then messages):
           "re-saved by another tool? Export it again with Telegram Desktop")
 
 
+class _ChatPassError(ExportError):
+    """What the chat pass finds wrong in the chats' keys (not the guard's errors, which are
+    the same whatever reads the bytes)."""
+
+
 @dataclass
 class Chat:
     id: int | None  # None: the export's id is missing or unreadable
@@ -264,7 +269,7 @@ class ExportReader:
         while True:
             try:
                 entry = next(entries, None)
-            except (JSONError, ExportError, UnicodeDecodeError) as e:
+            except (JSONError, _ChatPassError, UnicodeDecodeError) as e:
                 self._raise_as_read_in_full(prefix, first, e)
             if entry is None:
                 break
@@ -289,17 +294,19 @@ class ExportReader:
             if key != "messages":
                 if key in _META_KEYS:
                     if key in meta:
-                        raise ExportError(f"{where} has '{key}' twice before its messages ({_ORDER})")
+                        raise _ChatPassError(
+                            f"{where} has '{key}' twice before its messages ({_ORDER})")
                     meta[key] = value
                 last_key = key
                 continue
             if isinstance(value, dict):
-                raise ExportError(f"{where}: 'messages' is an object, not a list")
+                raise _ChatPassError(f"{where}: 'messages' is an object, not a list")
             if not meta:
                 if last_key == "messages":
-                    raise ExportError(f"{name}: chat #{index} has two 'messages' arrays "
+                    raise _ChatPassError(f"{name}: chat #{index} has two 'messages' arrays "
                                       "(a merged or hand-edited export?)")
-                raise ExportError(f"{where} has no name, type or id before its messages ({_ORDER})")
+                raise _ChatPassError(
+                    f"{where} has no name, type or id before its messages ({_ORDER})")
             n = len(value) if isinstance(value, list) else 0
             del value
             _SINK.clear()
@@ -309,7 +316,7 @@ class ExportReader:
             index += 1
         if meta:
             keys = " and ".join(f"'{k}'" for k in meta)
-            raise ExportError(f"{name}: a chat's {keys} {'come' if len(meta) > 1 else 'comes'} "
+            raise _ChatPassError(f"{name}: a chat's {keys} {'come' if len(meta) > 1 else 'comes'} "
                               f"after its messages ({_ORDER})")
 
     def _raise_as_read_in_full(self, prefix: str, first: int, error: BaseException) -> NoReturn:
@@ -325,8 +332,12 @@ class ExportReader:
                     pass
             except JSONError as e:
                 raise self._json_error(e, src) from None
+            except _ChatPassError as e:
+                raise ExportError(str(e)) from None
         if isinstance(error, JSONError):  # not met in full (cannot happen): unplaced
             raise self._json_error(error, None) from None
+        if isinstance(error, _ChatPassError):
+            raise ExportError(str(error)) from None
         raise error
 
     def _json_error(self, e: JSONError, src: GuardedFile | None) -> ExportError:
