@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import random
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +14,7 @@ from training.export.guard import FileGuard, GuardedFile
 from training.export.outline import Outline
 from training.export.reader import ExportReader
 
+FIX = Path(__file__).resolve().parent / "fixtures" / "telegram-exports"
 TRICKY = ['a ] } { [ " \\ \\" ]', "\\u005d }", "]]]}}}", '{"messages": [1, 2]}', "", "\\\\"]
 
 
@@ -119,12 +121,11 @@ def test_broken_exports_read_as_with_both_passes_in_full(tmp_path, seed, monkeyp
     """Bytes deleted, inserted and changed in real exports: the reader with the outline
     gives what it gave reading the chats in full (the outline off): the same chats and
     messages, or the same error at the same place."""
-    from conftest import EXPORTS
     import training.export.reader as reader_module
 
     monkeypatch.setattr(reader_module, "Outline", Outline)  # put back after the test
     rnd = random.Random(seed)
-    sources = [p.read_bytes() for p in sorted(EXPORTS.glob("*.json")) if p.stat().st_size < 100_000]
+    sources = [p.read_bytes() for p in sorted(FIX.glob("*.json")) if p.stat().st_size < 100_000]
     path = tmp_path / "result.json"
     for _ in range(60):
         data = bytearray(rnd.choice(sources))
