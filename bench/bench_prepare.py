@@ -203,7 +203,7 @@ def main() -> None:
                 ("clonebot prepare, 1 process",
                  [*prep, str(small), "--out", str(work / "ds"), "--workers=0"], None),
                 ("clonebot prepare, PII off", [*prep, str(small), "--out", str(work / "ds"), *jobs],
-                 {"CLONEBOT_PREPARE__SCRUB_PII": "false"}),
+                 {"CLONEBOT_PII__SCRUB": "false"}),
             ]
         if args.naive:
             runs.append(("naive pandas (issue 10's)",

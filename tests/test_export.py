@@ -9,6 +9,7 @@ import pytest
 
 from clonebot.errors import ExportError
 from training.export import EMPTY, MEDIA, SERVICE, TEXT, ExportReader, flatten_text
+from training.export.messages import to_message, visible_text
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "telegram-exports"
 SINGLE = FIX / "frozenspider_telegram_2026-08_1to1_single_chat.result.json"
@@ -216,3 +217,15 @@ def test_messages_only_while_the_chat_is_current():
     with pytest.raises(RuntimeError):
         first.messages()
     assert len(list(second.messages())) == 12
+
+
+@pytest.mark.parametrize("mark", ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"])
+@pytest.mark.parametrize("text", ["привет{}мир", "hi{}", ["при{}вет ", {"type": "bold", "text": "да{}"}]])
+def test_invisible_characters_leave_every_text_shape(mark, text):
+    """A plain string is looked at by a fast path of its own (issue 23): the same result."""
+    raw = [p.format(mark) if isinstance(p, str) else {**p, "text": p["text"].format(mark)}
+           for p in text] if isinstance(text, list) else text.format(mark)
+    m = to_message({"id": 1, "type": "message", "date_unixtime": "1700000000", "from_id": "user1",
+                    "text": raw}, 1)
+    assert mark not in m.text and m.text == (visible_text(raw) or "")
+    assert m.text in ("приветмир", "hi", "привет да")

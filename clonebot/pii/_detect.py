@@ -184,8 +184,9 @@ def _recognize(t: str, low: str, long_token: bool, hit: bool, all_coordinates: b
         if long_token and _CRYPTO_TOKEN.search(t):
             cands += crypto(t)
         if "/" in t and _links.CUE.search(low):
-            cands += _links.invites(t)
-            if url or "www." in low:
+            if _links.may_invite(low):
+                cands += _links.invites(t)
+            if (url or "www." in low) and _links.may_log_in(low):
                 cands += _links.login_links(t)
     if len(t) >= _SEED_MIN_CHARS:
         separators = t.count(" ") + t.count(",") + t.count("\n") + t.count("-")

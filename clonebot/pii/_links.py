@@ -47,6 +47,24 @@ _HEX = re.compile(r"[0-9a-fA-F]+")
 CUE = re.compile(r"t\.me|telegram\.me|tg://|whatsapp|discord|signal\.group|viber|skype|vk\.me|zoom\.us|meet\.google|://|www\.")
 
 
+# What the patterns cannot match without, looked for in the lowered line first (most links
+# are neither): an invite's host; a login word in a link's path.
+_INVITE_HOST = re.compile(r"t\.me/|telegram\.me/|tg://join|chat\.whatsapp\.com/|discord|signal\.group/|"
+                          r"invite\.viber\.com/|join\.skype\.com/|vk\.me/join/|zoom\.us/j/|meet\.google\.com/")
+_LOGIN_SEGMENT_LOW = re.compile(_LOGIN_SEGMENT.pattern)
+
+
+def may_invite(low: str) -> bool:
+    """Whether ``invites`` can find anything in a folded line (``_normalize``: the letters
+    re.I matches are ASCII) given lower-cased."""
+    return _INVITE_HOST.search(low) is not None
+
+
+def may_log_in(low: str) -> bool:
+    """Whether ``login_links`` can find anything (``low`` as for ``may_invite``)."""
+    return _LOGIN_SEGMENT_LOW.search(low) is not None
+
+
 def invites(text: str) -> list[Cand]:
     out: list[Cand] = []
     for m in _INVITES.finditer(text):

@@ -152,6 +152,10 @@ _SLIPPED_KEY = re.compile(
 # Patterns without re.I, for the lower-cased line (re.I over Cyrillic is ~3x slower); a pair's
 # pattern runs on the text itself (its value keeps its case) once the plain scan finds one
 _KEY_LOW = re.compile(_KEY.pattern)
+# What the costly scans cannot match without (one cheap look first): a slipped keyword is
+# followed by one of these marks; a login pair starts with one of these words.
+_SLIP_MARK = re.compile(r"[:=—–-]")
+_LOGIN_WORD = re.compile(r"login|логин|username|юзернейм")
 _SLIPPED_KEY_LOW = re.compile(_SLIPPED_KEY.pattern)
 _LOGIN_PAIR_LOW = re.compile(_LOGIN_PAIR.pattern)
 _PAIR_HEADER_LOW = re.compile(_PAIR_HEADER.pattern)
@@ -172,8 +176,9 @@ def passwords(text: str, *, keywords: bool, digit: bool, low: str | None = None)
         src, key_rx, slipped_rx = ((low, _KEY_LOW, _SLIPPED_KEY_LOW) if len(low) == len(text)
                                    else (text, _KEY, _SLIPPED_KEY))
         keys = list(key_rx.finditer(src))
-        starts = [k.start() for k in keys]  # disjoint and in order: one bisect a slipped keyword
-        keys += [m for m in slipped_rx.finditer(src) if not _overlaps(keys, starts, m.start(), m.end())]
+        if _SLIP_MARK.search(src) is not None:  # a slipped keyword stands before one of these
+            starts = [k.start() for k in keys]  # disjoint and in order: one bisect a slipped keyword
+            keys += [m for m in slipped_rx.finditer(src) if not _overlaps(keys, starts, m.start(), m.end())]
     for k in keys:
         kind = k.lastgroup or "pw"  # a slipped keyword has no group: it is the password word
         if kind in DIGIT_KINDS and not digit:
@@ -227,7 +232,8 @@ def passwords(text: str, *, keywords: bool, digit: bool, low: str | None = None)
             more = _MORE.match(text, e) if kind in ("pw", "weak") else None
             found = _walk(text, more.end(), more.end(), kind, True) if more else None
     pairs = [rx for rx, cue in ((_URL_CREDENTIALS, "://" in text and "@" in text),
-                                (_LOGIN_PAIR, _LOGIN_PAIR_LOW.search(low) is not None),
+                                (_LOGIN_PAIR, _LOGIN_WORD.search(low) is not None
+                                 and _LOGIN_PAIR_LOW.search(low) is not None),
                                 (_PAIR_HEADER, _PAIR_HEADER_LOW.search(low) is not None)) if cue]
     for rx in pairs:
         for m in rx.finditer(text):

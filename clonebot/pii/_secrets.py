@@ -67,6 +67,14 @@ _SHAPE_TABLE = [
     ("JWT", ("eyJ",), re.compile(rf"{_W}eyJ[A-Za-z0-9_-]{{8,4096}}\.eyJ[A-Za-z0-9_-]{{8,8192}}\.[A-Za-z0-9_-]{{0,4096}}")),
 ]
 _SHAPES = [(label, re.compile("|".join(map(re.escape, needs))), rx) for label, needs, rx in _SHAPE_TABLE]
+# Three looks for all of them first (most lines with a long token are links, which hold none):
+# the literals, and for the two shapes whose literals are common ("https:" has a colon, names
+# have capitals) what their patterns cannot match without: a digit before the colon, a capital
+# before 23 token characters. (One pattern for all would cost more: re tries a class at every
+# position.)
+_TIGHTER = {"Telegram bot token": re.compile(r"\d:"), "Discord bot token": re.compile(r"[MNO][A-Za-z0-9_-]{23}")}
+_ANY_LITERAL = re.compile("|".join(
+    re.escape(n) for label, needs, _ in _SHAPE_TABLE if label not in _TIGHTER for n in needs))
 SHAPES = frozenset(label for label, _, _ in _SHAPE_TABLE)  # the labels of provider shapes
 
 # ------------------------------------------------------------------ labelled values
@@ -125,14 +133,22 @@ _ASSIGNED_CUE = re.compile(r"token|secret|key|salt|hash|session|credential|auth|
 # Shapes that fit in less than 16 token characters in a row: every other shape (and an
 # unlabelled random string) needs a run that long, so a line without one skips them.
 _SHORT_SHAPES = ("private key", "Slack token")
+_SHORT = [shape for shape in _SHAPES if shape[0] in _SHORT_SHAPES]
 
 
 def secrets(text: str, low: str, long_token: bool) -> list[Cand]:
     """``low``: ``text.lower()``; ``long_token``: whether the text has a run of 16 token
     characters (``_detect._LONG_TOKEN``). The caller has both already."""
     out: list[Cand] = []
-    for label, needs, rx in _SHAPES:
-        if (not long_token and label not in _SHORT_SHAPES) or needs.search(text) is None:
+    if not long_token:
+        shapes = _SHORT
+    elif (_ANY_LITERAL.search(text) is not None
+          or any(rx.search(text) is not None for rx in _TIGHTER.values())):
+        shapes = _SHAPES
+    else:
+        shapes = []
+    for label, needs, rx in shapes:
+        if needs.search(text) is None:
             continue
         for m in rx.finditer(text):
             if not filler(m.group()):

@@ -117,7 +117,14 @@ def _status(w: str) -> int:
     return 1 if _corrections(low) else 0
 
 
+# The fewest words a finding needs (an announced run of six; a split phrase has ten, a run on
+# its own twelve): a line with fewer words is not walked word by word.
+_FEWEST_WORDS = 6
+
+
 def seeds(text: str) -> list[Cand]:
+    if len(_WORD.findall(text)) < _FEWEST_WORDS:
+        return []
     runs = _runs(text)
     if not runs:
         return []

@@ -6,13 +6,17 @@ Three readers walk the file, all in C (yajl2_c), each through a ``GuardedFile``:
 
 - a short head scan for the owner and the layout;
 - a chat-level ``kvitems`` pass that yields each chat's name/type/id and message count (a
-  single-chat export is one such object at the top level);
+  single-chat export is one such object at the top level), over an ``Outline`` of the file:
+  every message emptied to ``{}``, so only the message pass parses the messages;
 - a message-level ``items`` pass whose messages are dealt out to chats by those counts.
 
 Passing every JSON event through Python instead would cost ~3x the parse itself. The chat
 pass also checks what the message pass relies on: meta keys before ``messages`` (a file
 re-saved by a tool that sorts keys is refused, not misread), one ``messages`` array per
-chat, and that array being a list.
+chat, and that array being a list. In a broken file the outline can be wrong from a broken
+message on: whatever the chat pass then fails on, the chats are read again in full (error
+path only) and the first error in the file is reported, where it is; an error the chat pass
+does not meet, the message pass meets, at the same place.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
+from typing import NoReturn
 
 from clonebot.errors import ExportError
 from clonebot.fsutil import is_disk_full
@@ -35,6 +40,7 @@ from training.export.messages import (
     peer_id,
     to_message,
 )
+from training.export.outline import Outline
 from training.export.spool import SpooledPipe
 
 try:  # the C backend is ~5x faster; fall back to whatever ijson has
@@ -47,6 +53,11 @@ _BUF = 1 << 16
 _META_KEYS = ("name", "type", "id")
 _ORDER = ("keys out of Telegram Desktop's order (name, type, id, then messages): was the file "
           "re-saved by another tool? Export it again with Telegram Desktop")
+
+
+class _ChatPassError(ExportError):
+    """What the chat pass finds wrong in the chats' keys (not the guard's errors, which are
+    the same whatever reads the bytes)."""
 
 
 @dataclass
@@ -248,54 +259,86 @@ class ExportReader:
 
     def _walk(self, prefix: str, chats_src: GuardedFile) -> Iterator[Chat]:
         """Chats of one list (``prefix`` = the chat objects; "" = the file is the chat)."""
-        assert self._items_src is not None
-        name = self.path.name
-        chats = _ijson.kvitems(chats_src, prefix, map_type=_one_map, buf_size=_BUF)
+        assert self._items_src is not None and self._guard.message_depth is not None
+        first = self._index
+        entries = self._entries(_ijson.kvitems(Outline(chats_src, self._guard.message_depth),
+                                               prefix, map_type=_one_map, buf_size=_BUF), first)
         self._items = _ijson.items(
             self._items_src, f"{prefix}.messages.item" if prefix else "messages.item",
             buf_size=_BUF)
-        meta: dict = {}
-        last_key = None
         while True:
             try:
-                kv = next(chats, None)
-            except JSONError as e:
-                raise self._json_error(e, chats_src) from None
-            if kv is None:
+                entry = next(entries, None)
+            except (JSONError, _ChatPassError, UnicodeDecodeError) as e:
+                self._raise_as_read_in_full(prefix, first, e)
+            if entry is None:
                 break
-            key, value = kv
-            where = f"{name}: chat #{self._index + 1}"
-            if key != "messages":
-                if key in _META_KEYS:
-                    if key in meta:
-                        raise ExportError(f"{where} has '{key}' twice before its messages ({_ORDER})")
-                    meta[key] = value
-                last_key = key
-                continue
-            if isinstance(value, dict):
-                raise ExportError(f"{where}: 'messages' is an object, not a list")
-            if not meta:
-                if last_key == "messages":
-                    raise ExportError(f"{name}: chat #{self._index} has two 'messages' arrays "
-                                      "(a merged or hand-edited export?)")
-                raise ExportError(f"{where} has no name, type or id before its messages ({_ORDER})")
-            n = len(value) if isinstance(value, list) else 0
-            del value, kv
-            _SINK.clear()
+            meta, n = entry
             chat = Chat(peer_id(meta.get("id")), _str(meta.get("name")), _str(meta.get("type")),
                         self._index, _reader=self)
-            meta = {}
-            last_key = key
             self._resolve_owner(chat)
             self._remaining = n
             self._index += 1
             self._current = chat
             yield chat
             chat.skip()
+
+    def _entries(self, chats: Iterator, index: int) -> Iterator[tuple[dict, int]]:
+        """(name/type/id, message count) of each chat, from ``kvitems`` over the chat
+        objects; ``index``: the first one's position in the export."""
+        name = self.path.name
+        meta: dict = {}
+        last_key = None
+        for key, value in chats:
+            where = f"{name}: chat #{index + 1}"
+            if key != "messages":
+                if key in _META_KEYS:
+                    if key in meta:
+                        raise _ChatPassError(
+                            f"{where} has '{key}' twice before its messages ({_ORDER})")
+                    meta[key] = value
+                last_key = key
+                continue
+            if isinstance(value, dict):
+                raise _ChatPassError(f"{where}: 'messages' is an object, not a list")
+            if not meta:
+                if last_key == "messages":
+                    raise _ChatPassError(f"{name}: chat #{index} has two 'messages' arrays "
+                                      "(a merged or hand-edited export?)")
+                raise _ChatPassError(
+                    f"{where} has no name, type or id before its messages ({_ORDER})")
+            n = len(value) if isinstance(value, list) else 0
+            del value
+            _SINK.clear()
+            yield meta, n
+            meta = {}
+            last_key = key
+            index += 1
         if meta:
             keys = " and ".join(f"'{k}'" for k in meta)
-            raise ExportError(f"{name}: a chat's {keys} {'come' if len(meta) > 1 else 'comes'} "
+            raise _ChatPassError(f"{name}: a chat's {keys} {'come' if len(meta) > 1 else 'comes'} "
                               f"after its messages ({_ORDER})")
+
+    def _raise_as_read_in_full(self, prefix: str, first: int, error: BaseException) -> NoReturn:
+        """The chat pass failed on the outline. In a broken file the outline can go wrong
+        inside a broken message, before anything is noticed: the chats are read again in
+        full from the start (error path only), and what that meets first, a message's broken
+        JSON or the same error, is raised, placed in the file."""
+        with self._open() as f:
+            src = GuardedFile(f, self._guard)
+            try:
+                for _ in self._entries(_ijson.kvitems(src, prefix, map_type=_one_map,
+                                                      buf_size=_BUF), first):
+                    pass
+            except JSONError as e:
+                raise self._json_error(e, src) from None
+            except _ChatPassError as e:
+                raise ExportError(str(e)) from None
+        if isinstance(error, JSONError):  # not met in full (cannot happen): unplaced
+            raise self._json_error(error, None) from None
+        if isinstance(error, _ChatPassError):
+            raise ExportError(str(error)) from None
+        raise error
 
     def _json_error(self, e: JSONError, src: GuardedFile | None) -> ExportError:
         msg = e.args[0] if e.args else str(e)

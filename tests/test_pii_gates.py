@@ -1,0 +1,97 @@
+"""The cheap looks in front of costly patterns (issue 23) may only rule out lines the pattern
+cannot match: on every line of the PII corpora, and on lines written for each shape, a line
+a pattern matches passes the look that guards it. (A look that says "no" to such a line
+would lose a redaction; editing a pattern without its look fails here.)"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from clonebot.pii import _links, _passwords, _secrets
+from clonebot.pii._normalize import fold
+
+ROOT = Path(__file__).resolve().parent
+
+# Lines each guarded pattern matches (the corpora hold few of some shapes).
+WRITTEN = [
+    "бот: 1234567890:AAHfiqksKZ8WmR2zSjiQ7_v4TMAKdiHm9T0 не свети",
+    "discord MTA4NzY1NDMyMTA5ODc2NTQzMg.GhIjKl.abcdefghijklmnopqrstuvwxyz0123",
+    "ключ ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789 и sk-proj-abcdefghijklmnopqrstu12345",
+    "AKIAIOSFODNN7EXAMPLE и xoxb-1234567890-abcdefghij, AIzaSyA1234567890abcdefghijklmnopqrstu",
+    "заходи https://t.me/+AbCdEfGhIjKl12 или https://chat.whatsapp.com/AbCdEfGhIjKl12",
+    "https://discord.gg/7hKm2Qx, https://ZOOM.US/j/12345678901?pwd=abc, HTTPS://MEET.GOOGLE.COM/abc-defg-hij",
+    "вход: https://example.com/auth/magic/7f3b9c2a81d4e5f60718293a4b5c6d7e",
+    "https://site.ru/Reset-Password/8HddK2mQ9xZ41bTy",
+    "логин ivan / qwerty1, login: ivan:Passw0rd!, USERNAME petya|Secret99",
+    "пароьл: Tr0ub4dor, pasword= hunter22, прароль — Zx81zx81",
+]
+
+
+def _corpus_lines() -> list[str]:
+    lines = list(WRITTEN)
+    for path in sorted(ROOT.glob("pii_*/*.jsonl")):
+        for row in path.read_text(encoding="utf-8").splitlines():
+            if row.strip():
+                text = json.loads(row).get("text")
+                if isinstance(text, str):
+                    lines.append(text)
+    # the same lines shouted and inside a link: the looks are case-blind where the patterns are
+    return lines + [t.upper() for t in lines] + [t + " https://example.com/a" for t in lines]
+
+
+LINES = [fold(t).text for t in _corpus_lines()]
+
+
+def test_the_corpora_are_there():
+    assert len(LINES) > 3000
+
+
+def test_every_provider_shape_passes_the_shared_look():
+    matched = set()
+    for t in LINES:
+        for label, _, rx in _secrets._SHAPES:
+            if rx.search(t):
+                matched.add(label)
+                # the look secrets() takes for a line with a long token
+                assert (_secrets._ANY_LITERAL.search(t)
+                        or any(r.search(t) for r in _secrets._TIGHTER.values())), (label, t)
+    assert {"Telegram bot token", "Discord bot token", "GitHub token", "OpenAI key"} <= matched
+
+
+@pytest.mark.parametrize("look,name", [(_links.may_invite, "invite"), (_links.may_log_in, "login link")],
+                         ids=["invite", "login link"])
+def test_links_pass_their_look(look, name):
+    found = 0
+    for t in LINES:
+        hit = _links.invites(t) if name == "invite" else _links.login_links(t)
+        if hit:
+            found += 1
+            assert look(t.lower()), (name, t)
+    assert found >= 5
+
+
+def test_password_pairs_and_slips_pass_their_looks():
+    slips = pairs = 0
+    for t in LINES:
+        low = t.lower()
+        if _passwords._SLIPPED_KEY_LOW.search(low) or _passwords._SLIPPED_KEY.search(t):
+            slips += 1
+            assert _passwords._SLIP_MARK.search(low) and _passwords._SLIP_MARK.search(t), t
+        if _passwords._LOGIN_PAIR_LOW.search(low):
+            pairs += 1
+            assert _passwords._LOGIN_WORD.search(low), t
+    assert slips >= 3 and pairs >= 3
+
+
+def test_seed_phrases_are_found_with_and_without_the_word_count_look(monkeypatch):
+    from clonebot.pii import _seeds
+
+    lines = [t for t in LINES if len(t) >= 20] + [
+        "seed: abandon ability able about above absent", "сид первая половина: zoo wrong year yellow zone"]
+    gated = [_seeds.seeds(t) for t in lines]
+    monkeypatch.setattr(_seeds, "_FEWEST_WORDS", 0)
+    assert gated == [_seeds.seeds(t) for t in lines]
+    assert sum(map(bool, gated)) >= 10

@@ -1,0 +1,92 @@
+"""An export as the chat pass needs it: every message emptied to ``{}``.
+
+The chat pass (``reader``) wants each chat's name, type and id, the order of its keys and how
+many messages it holds; the message pass reads every byte anyway. Handing the chat pass the
+file with each message's inside cut out spares it parsing the messages a second time (yajl
+builds a Python object for every key and value it meets: ~1.1 s per 150 MB, where finding
+the cuts costs ~0.4 s).
+
+A message is any value opened at the message depth (an object, or an array where a message
+should be); what lies between messages (commas, and any value that is not a container: the
+message pass yields those too, as malformed messages) is kept, so every message still counts
+once. Brackets are told from brackets in strings by the quotes before them, escapes first
+turned into two plain bytes; ``GuardedFile`` never ends a chunk inside an escape.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+_ESCAPE = re.compile(rb"\\.", re.S)
+_STEP = np.zeros(256, np.int64)
+_STEP[list(b"[{")] = 1
+_STEP[list(b"]}")] = -1
+_QUOTE = 0x22
+
+
+class Outline:
+    """``read(n)`` like the file it wraps (a ``GuardedFile`` at the start of the file), with
+    the inside of every container opened at ``depth`` left out: the number of containers
+    open inside a message's own brackets (the reader's ``message_depth``: 6 in a full
+    export, 3 in a single chat's)."""
+
+    def __init__(self, src, depth: int):
+        self.src = src
+        self.depth = depth
+        self.level = 0  # containers open at the end of what was read
+        self.in_string = False
+        self.inside = False  # within a message being left out
+
+    def read(self, n: int = -1) -> bytes:
+        if n == 0:  # ijson probes with read(0) for bytes vs str
+            return b""
+        while True:
+            data = self.src.read(n)
+            if not data:
+                return data
+            out = self._cut(data)
+            if out:  # an empty read would end the parse: a chunk all inside a message is skipped
+                return out
+
+    def _cut(self, data: bytes) -> bytes:
+        s = _ESCAPE.sub(b"xx", data) if b"\\" in data else data
+        arr = np.frombuffer(s, np.uint8)
+        folded = arr | 0x20  # "[" -> "{", "]" -> "}" (and no other byte to either)
+        at = np.flatnonzero((folded == 0x7B) | (folded == 0x7D) | (arr == _QUOTE))
+        if not len(at):
+            return b"" if self.inside else data
+        a = arr[at]
+        quotes = np.cumsum(a == _QUOTE)
+        if self.in_string:
+            quotes += 1
+        self.in_string = bool(quotes[-1] & 1)
+        bracket = (a != _QUOTE) & ((quotes & 1) == 0)
+        at, step = at[bracket], _STEP[a[bracket]]
+        if not len(at):
+            return b"" if self.inside else data
+        level = np.cumsum(step)
+        level += self.level
+        self.level = int(level[-1])
+        opens = (step > 0) & (level == self.depth)
+        closes = (step < 0) & (level == self.depth - 1)
+        edge = opens | closes
+        if not edge.any():
+            return b"" if self.inside else data
+        # Opens and closes alternate: a message's inside runs from after its opening bracket
+        # to its closing one.
+        cuts = (at[edge] + opens[edge]).tolist()
+        inside = self.inside
+        keep_from = 0
+        pieces = []
+        for pos in cuts:
+            if inside:
+                keep_from = pos
+            else:
+                pieces.append(data[keep_from:pos])
+            inside = not inside
+        if not inside:
+            pieces.append(data[keep_from:])
+        self.inside = inside
+        return b"".join(pieces)
