@@ -279,11 +279,13 @@ def test_a_backend_that_cannot_run_is_a_model_error(make, smol_tokenizer, tmp_pa
         with pytest.raises(ModelError, match="adapter_config.json"):
             load_model(load_settings(), tmp_path)
     else:
-        from clonebot.model.backends.llamacpp import LlamaCppGenerator
+        from clonebot.model.backends.llamacpp import LlamaCppGenerator, llama_cpp_available
 
         bad = tmp_path / "base.gguf"
         bad.write_bytes(b"GGUF not really")
-        with pytest.raises(ModelError, match="llama.cpp cannot load"):
+        # without the extra the one line says how to install it (set-up command 2 has no extra)
+        want = "llama.cpp cannot load" if llama_cpp_available() else "needs llama-cpp-python"
+        with pytest.raises(ModelError, match=want):
             LlamaCppGenerator(GenerateSettings(), base_gguf=bad, adapter_gguf=None,
                               tokenizer=smol_tokenizer, context_turns=4, max_seq_len=64, threads=1)
 
