@@ -106,7 +106,8 @@ def demo_settings(settings, backend: str = "local"):
               help="Run dir to (re)create (default: <paths.runs_dir>/demo).")
 @click.option("--export", "export", type=click.Path(dir_okay=False, path_type=Path),
               default=SAMPLE_EXPORT, show_default=False, help="Export to use (default: the bundled sample).")
-@click.option("--max-steps", type=click.IntRange(min=1), default=None, help=f"Training steps (default {DEMO_TRAIN['max_steps']}).")
+@click.option("--max-steps", type=click.IntRange(min=1), default=None,
+              help=f"Training steps (default {DEMO_TRAIN['max_steps']}).")
 @pass_app
 def demo_cmd(app: AppContext, out: Path | None, export: Path, max_steps: int | None) -> None:
     """Prepare the sample export, train the test model briefly, show its replies to a few
