@@ -11,7 +11,8 @@ autocast vs fp32, logits at the learnt positions only vs everywhere, training ov
 (needs ``pip install trl``): the same model, data, LoRA and optimizer through both, padding
 share and CPU seconds per step (CPU time: other jobs on the machine skew wall time).
 
-Prepares the export, trains SmolLM2-135M (QLoRA, 4-bit NF4) for a few steps through
+Prepares the export, trains SmolLM2-135M (the default [train] settings: on a CPU a
+full-precision base, bf16 autocast where the CPU has it) for a few steps through
 ``training.train.train``, then times replies from the trained adapter. Prints figures;
 not a test.
 """
@@ -231,6 +232,7 @@ def main() -> None:
     from clonebot.model.load import cpu_threads, load_tokenizer
     from clonebot.model.registry import convert_test_model
     from training.dataset import prepare
+    import training.train as train_mod
     from training.train import tokenize_split, train
 
     s = load_settings(
@@ -268,7 +270,8 @@ def main() -> None:
         m = train(s, ds_dir, run, progress=False, callbacks=[timer])
         steady = timer.times[1:] or timer.times
         print(f"train: {m['steps']} steps in {time.perf_counter() - t:.0f}s total (incl. load + 2 evals); "
-              f"step (batch {args.batch}, grad ckpt, 4-bit NF4, fp32 compute) median "
+              f"step (batch {args.batch}, default [train] settings, bf16 autocast: "
+              f"{train_mod.cpu_has_bf16()}) median "
               f"{statistics.median(steady):.2f}s, first {timer.times[0]:.2f}s")
         print(f"measured padding share in training batches: {m['padding_share']:.1%}")
         print(f"eval loss {m['eval_loss_before']} -> {m['eval_loss']}")
