@@ -102,6 +102,8 @@ def test_bad_inputs_fail_before_loading_anything(tmp_path, tiny_dataset, cache_d
 
 @pytest.mark.slow
 def test_tiny_run_learns_and_writes_a_complete_run(tiny_run: Path):
+    from training.train import cpu_has_bf16
+
     for name in ("adapter_config.json", "adapter_model.safetensors", "tokenizer_config.json", "clonebot.json"):
         assert (tiny_run / name).is_file(), name
     assert not (tiny_run.parent / f".{tiny_run.name}.partial").exists()
@@ -113,7 +115,8 @@ def test_tiny_run_learns_and_writes_a_complete_run(tiny_run: Path):
     assert m["owner_id"] == 424242
     assert len(m["dataset_fingerprint"]) == 16
     hp = m["hyperparameters"]
-    assert hp["optim"] == "adamw_torch" and not hp["bf16"] and not hp["fp16"]  # CPU switches
+    assert hp["optim"] == "adamw_torch" and not hp["fp16"]  # CPU switches
+    assert hp["bf16"] == cpu_has_bf16()  # autocast where the CPU multiplies bf16 natively
     # quantize = "auto": no 4-bit on a CPU, and the adapter says so for inference.
     assert hp["quantize"] == "auto" and hp["quantization"] == "none"
     assert hp["lora_r"] == 8
