@@ -29,6 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_fidelity import _pairs  # "key=value,..." overrides, read alike by both benches
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -173,8 +175,7 @@ def compare_steps(export: Path, configs: list[str], rounds: int, steps: int) -> 
             for config in configs:
                 head, _, over = config.partition(":")
                 mode, *flags = head.split("+")
-                train_over = {"max_steps": steps, **{k: v for k, v in (
-                    (k, _value(v)) for k, v in (kv.split("=", 1) for kv in over.split(",") if kv))}}
+                train_over = {"max_steps": steps, **_pairs(over, "=")}
                 s = base.model_copy(update={"train": base.train.model_copy(update=train_over)})
                 clock = Clock()
                 load = os.getloadavg()[0]
@@ -195,15 +196,6 @@ def compare_steps(export: Path, configs: list[str], rounds: int, steps: int) -> 
         print(f"  {config}: step {statistics.median(r[0] for r in rows):.2f} s wall / {cpu:.2f} s CPU "
               f"({cpu / ref:.2f}x); loop {statistics.median(r[2] for r in rows):.0f} s wall / "
               f"{statistics.median(r[3] for r in rows):.0f} s CPU")
-
-
-def _value(v: str):
-    for cast in (int, float):
-        try:
-            return cast(v)
-        except ValueError:
-            pass
-    return {"true": True, "false": False}.get(v.lower(), v)
 
 
 def main() -> None:
