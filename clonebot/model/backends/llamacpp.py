@@ -40,7 +40,8 @@ def llama_cpp_available() -> bool:
 class LlamaCppGenerator(Generator):
     def __init__(self, settings: GenerateSettings, *, base_gguf: Path, adapter_gguf: Path | None,
                  tokenizer: Any, context_turns: int, max_seq_len: int, threads: int,
-                 decode_threads: int | None = None, logits_all: bool = False, logits_processors: list[ScriptedLogits] | None = None):
+                 decode_threads: int | None = None, logits_all: bool = False,
+                 logits_processors: list[ScriptedLogits] | None = None):
         super().__init__(settings, eos=tokenizer.eos_token, context_turns=context_turns,
                          tokenizer=tokenizer, max_seq_len=max_seq_len)
         try:
