@@ -64,8 +64,6 @@ class LlamaCppGenerator(Generator):
         except (ValueError, RuntimeError, OSError) as e:
             what = f"{self.base_gguf}" + (f" + {self.adapter_gguf}" if self.adapter_gguf else "")
             raise ModelError(f"llama.cpp cannot load {what}: {e}") from None
-        self.threads = threads
-        self.decode_threads = decode_threads or threads
         self.eos_id = tokenizer.eos_token_id
         self.n_vocab = self.llm.n_vocab()
         self._scripted = list(logits_processors or [])
