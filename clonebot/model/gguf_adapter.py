@@ -33,6 +33,7 @@ from pathlib import Path
 
 from clonebot.errors import ModelError
 from clonebot.model.gguf_file import write_gguf
+from clonebot.model.gguf_meta import Array, read_metadata
 
 # Model types whose GGUF graph is llama.cpp's "llama" (Mistral converts to it too).
 LLAMA_TYPES = ("llama", "mistral")
@@ -57,18 +58,20 @@ class BaseShape:
 def shape_from_gguf(path: Path) -> BaseShape:
     import gguf
 
-    r = gguf.GGUFReader(str(path))
-    arch = r.fields[gguf.Keys.General.ARCHITECTURE].contents()
+    meta = read_metadata(path)
+    arch = meta.get(gguf.Keys.General.ARCHITECTURE)
 
     def get(key: str, default=None):
-        f = r.fields.get(key.format(arch=arch))
-        return f.contents() if f is not None else default
+        return meta.get(key.format(arch=arch), default)
 
-    n_head = int(get(gguf.Keys.Attention.HEAD_COUNT))
+    n_head, layers = get(gguf.Keys.Attention.HEAD_COUNT), get(gguf.Keys.LLM.BLOCK_COUNT)
     vocab = get(gguf.Keys.LLM.VOCAB_SIZE)
-    if vocab is None:
-        vocab = len(r.fields[gguf.Keys.Tokenizer.LIST].data)
-    return BaseShape(arch, int(get(gguf.Keys.LLM.BLOCK_COUNT)), n_head,
+    if vocab is None and isinstance(meta.get(gguf.Keys.Tokenizer.LIST), Array):
+        vocab = meta[gguf.Keys.Tokenizer.LIST].length
+    if not isinstance(arch, str) or n_head is None or layers is None or vocab is None:
+        raise ModelError(f"{path} does not describe a model (no architecture, heads, layers "
+                         "or vocabulary): not a base model GGUF")
+    return BaseShape(arch, int(layers), int(n_head),
                      int(get(gguf.Keys.Attention.HEAD_COUNT_KV, n_head)), int(vocab))
 
 
@@ -85,13 +88,11 @@ def shape_from_config(config) -> BaseShape:
 
 def converter_version(path: Path) -> int | None:
     """The converter version an adapter GGUF was written by (None: not ours, or unreadable)."""
-    import gguf
-
     try:
-        field = gguf.GGUFReader(str(path)).fields.get(CONVERTER_KEY)
-    except (OSError, ValueError):
+        version = read_metadata(path).get(CONVERTER_KEY)
+    except ModelError:
         return None
-    return int(field.contents()) if field is not None else None
+    return int(version) if isinstance(version, int) else None
 
 
 def permute_rows(w, n_head: int):
