@@ -406,6 +406,36 @@ def test_reply_nll_adapter_beats_base(loaded, tiny_dataset: Path, tiny_settings_
 
 
 @pytest.mark.slow
+def test_reply_nll_in_batches_is_each_rows_own_nll(loaded, tiny_dataset: Path):
+    """Rows scored in padded batches, logits only at scored positions, give what each row
+    gives alone through the model's full logits."""
+    import torch
+
+    from training.masking import tokenize_sample
+
+    rows = pick_rows(load_split(tiny_dataset), 12)
+    items = [(r["messages"][:-1], r["messages"][-1]["content"]) for r in rows]
+    items.append(([], "x" * 2000))  # longer than max_len even alone: left out
+    want, tokens = 0.0, 0
+    model, tok = loaded.model, loaded.tokenizer
+    with torch.inference_mode():
+        for context, reply in items:
+            feat = tokenize_sample([*context, {"role": "clone", "content": reply}], tok, 128,
+                                   reply_only=True)
+            if feat is None:
+                continue
+            logits = model(input_ids=torch.tensor([feat["input_ids"]])).logits[0, :-1]
+            y = torch.tensor(feat["labels"][1:])
+            lp = torch.log_softmax(logits[y != -100].float(), dim=-1)
+            want -= float(lp.gather(1, y[y != -100].unsqueeze(1)).sum())
+            tokens += int((y != -100).sum())
+    for size in (1, 5, 8):
+        got = reply_nll(loaded, items, max_len=128, batch_size=size)
+        assert (got.rows, got.tokens) == (len(rows), tokens)
+        assert got.nll == pytest.approx(want, rel=1e-4)
+
+
+@pytest.mark.slow
 def test_generate_raw_reports_why_it_stopped(loaded, tiny_settings_):
     ctx = [{"role": "user", "content": "привет, как дела?"}]
     g = generate_raw(loaded, ctx, tiny_settings_.generate, max_new_tokens=2)

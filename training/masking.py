@@ -153,3 +153,25 @@ def scored_loss(logits, labels, num_items_in_batch=None):
     if torch.is_tensor(num_items_in_batch):
         num_items_in_batch = num_items_in_batch.to(total.device)
     return total / num_items_in_batch
+
+
+def scores_learnt_tokens_only(model) -> bool:
+    """Whether ``model`` can compute logits at the learnt positions only: its forward takes
+    ``logits_to_keep`` and this transformers slices by a boolean (batch, seq) mask (5.x;
+    earlier versions take positions only, and the loss falls back to the model's own)."""
+    import inspect
+
+    import torch
+
+    try:
+        from transformers.modeling_utils import slice_logits_to_keep
+    except ImportError:
+        return False
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    if "logits_to_keep" not in inspect.signature(base.forward).parameters:
+        return False
+    try:
+        kept = slice_logits_to_keep(torch.zeros(1, 2, 1), torch.tensor([[False, True]]))
+    except Exception:  # noqa: BLE001 - an older slicer refuses a 2-D mask one way or another
+        return False
+    return tuple(kept.shape) == (1, 1)

@@ -64,7 +64,7 @@ from clonebot.model.manifest import (
 from clonebot.prompt_format import PromptFormatError
 from training import run_dir
 from training.lengths import Lengths, measure_dataset
-from training.masking import IGNORE, fit_sample, scored_loss, scored_positions
+from training.masking import IGNORE, fit_sample, scored_loss, scored_positions, scores_learnt_tokens_only
 
 log = logging.getLogger(__name__)
 
@@ -357,28 +357,6 @@ def _start_or_resume(out_dir: Path, *, resume: bool, restart: bool) -> Path | No
             log.warning("%s has no complete checkpoint to resume from: starting over", work)
         shutil.rmtree(work)
     return None
-
-
-def scores_learnt_tokens_only(model) -> bool:
-    """Whether ``model`` can compute logits at the learnt positions only: its forward takes
-    ``logits_to_keep`` and this transformers slices by a boolean (batch, seq) mask (5.x;
-    earlier versions take positions only, and the loss falls back to the model's own)."""
-    import inspect
-
-    import torch
-
-    try:
-        from transformers.modeling_utils import slice_logits_to_keep
-    except ImportError:
-        return False
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    if "logits_to_keep" not in inspect.signature(base.forward).parameters:
-        return False
-    try:
-        kept = slice_logits_to_keep(torch.zeros(1, 2, 1), torch.tensor([[False, True]]))
-    except Exception:  # noqa: BLE001 - an older slicer refuses a 2-D mask one way or another
-        return False
-    return tuple(kept.shape) == (1, 1)
 
 
 def lora_trainer(model, args, collator: PadCollator, train_ds, eval_ds, tokenizer,

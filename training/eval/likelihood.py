@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from clonebot.prompt_format import CLONE
-from training.masking import IGNORE, tokenize_sample
+from training.masking import IGNORE, scored_positions, scores_learnt_tokens_only, tokenize_sample
 
 if TYPE_CHECKING:  # types only: nothing more is imported at run time
     from clonebot.model.load import LoadedModel
@@ -58,37 +58,68 @@ def _base_mode(model: Any, base: bool) -> Any:
     return contextlib.nullcontext()  # no adapter loaded: it *is* the base
 
 
+# Rows scored in one forward pass. A CPU runs a small model's batch of 8 in about the time of
+# three single rows (the test model: 12 eval rows 4.1 s one by one, and the logits of every
+# position over a 49k vocabulary besides); padding costs little as rows go in length order.
+BATCH = 8
+
+
 def reply_nll(
     loaded: LoadedModel,
     items: Sequence[tuple[Sequence[Mapping], str]],
     *,
     max_len: int,
     base: bool = False,
+    batch_size: int = BATCH,
 ) -> NLL:
     """NLL of each ``(context, reply)``'s reply tokens + EOS under the model, masked as
     training masks them (``training.masking``). A pair too long for ``max_len`` even
-    without context is left out (training skips it too)."""
+    without context is left out (training skips it too). Rows go through the model in
+    length-sorted batches, with logits only where a token is scored when the model can."""
     import torch
 
     model, tok = loaded.model, loaded.tokenizer
     dev = _device(loaded)
     out = NLL()
+    rows = []
+    for context, reply in items:
+        feat = tokenize_sample([*context, {"role": CLONE, "content": reply}], tok, max_len,
+                               reply_only=True)
+        if feat is not None and any(y != IGNORE for y in feat["labels"][1:]):
+            rows.append((feat, len(reply.strip()) + 1))  # +1: the EOS counts as a character
+    rows.sort(key=lambda r: len(r[0]["input_ids"]))
+    scored = scores_learnt_tokens_only(model)
+    pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
     model.eval()
     with torch.inference_mode(), _base_mode(model, base):
-        for context, reply in items:
-            feat = tokenize_sample([*context, {"role": CLONE, "content": reply}], tok, max_len,
-                                   reply_only=True)
-            if feat is None:
-                continue
-            x = torch.tensor([feat["input_ids"]], device=dev)
-            logits = model(input_ids=x).logits[0, :-1].float()
-            y = torch.tensor(feat["labels"][1:], device=dev)
-            mask = y != IGNORE
-            if not bool(mask.any()):
-                continue
-            lp = torch.log_softmax(logits[mask], dim=-1)
-            out.nll += float(-lp.gather(1, y[mask].unsqueeze(1)).sum())
-            out.tokens += int(mask.sum())
-            out.chars += len(reply.strip()) + 1  # +1: the EOS counts as a character
-            out.rows += 1
+        for i in range(0, len(rows), batch_size):
+            batch = rows[i:i + batch_size]
+            ids, labels, attention = _padded([f for f, _ in batch], pad, dev)
+            keep = scored_positions(labels)
+            kw = {"logits_to_keep": keep} if scored else {}
+            logits = model(input_ids=ids, attention_mask=attention, **kw).logits
+            if not scored:
+                logits = logits[keep]
+            targets = labels[:, 1:][labels[:, 1:] != IGNORE]
+            lp = torch.log_softmax(logits.float(), dim=-1)
+            out.nll += float(-lp.gather(1, targets.unsqueeze(1)).sum())
+            out.tokens += int(targets.numel())
+            out.chars += sum(c for _, c in batch)
+            out.rows += len(batch)
     return out
+
+
+def _padded(features: Sequence[Mapping[str, list[int]]], pad: int, dev: Any):
+    """(input_ids, labels, attention_mask) of ``features``, right-padded to the longest."""
+    import torch
+
+    n = max(len(f["input_ids"]) for f in features)
+    ids = torch.full((len(features), n), pad, dtype=torch.long)
+    labels = torch.full((len(features), n), IGNORE, dtype=torch.long)
+    attention = torch.zeros((len(features), n), dtype=torch.long)
+    for r, f in enumerate(features):
+        k = len(f["input_ids"])
+        ids[r, :k] = torch.tensor(f["input_ids"])
+        labels[r, :k] = torch.tensor(f["labels"])
+        attention[r, :k] = 1
+    return ids.to(dev), labels.to(dev), attention.to(dev)
