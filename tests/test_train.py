@@ -257,45 +257,6 @@ def test_bf16_autocast_on_a_cpu_only_where_it_multiplies_bf16_natively(monkeypat
     assert train_mod._precision("cpu", "none") == {"bf16": False, "fp16": False}
 
 
-def test_frozen_base_weights_in_bf16_change_nothing_under_autocast():
-    """The adapted projections' frozen weights stored in bf16: the same loss and the same
-    LoRA gradients, bit for bit, as casting them at every forward pass; embeddings (tied to
-    the lm_head), norms and LoRA weights keep float32."""
-    import torch
-    from peft import LoraConfig, get_peft_model
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    from training.train import frozen_weights_in_bf16
-
-    def model():
-        torch.manual_seed(0)
-        config = LlamaConfig(vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                             num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=True)
-        return get_peft_model(LlamaForCausalLM(config), LoraConfig(
-            r=4, lora_alpha=8, target_modules=["q_proj", "v_proj", "down_proj"],
-            init_lora_weights=False, task_type="CAUSAL_LM"))
-
-    ids = torch.randint(3, 64, (3, 9), generator=torch.Generator().manual_seed(1))
-    runs = []
-    for cast in (False, True):
-        m = model()
-        if cast:
-            assert frozen_weights_in_bf16(m) == 6  # 3 projections x 2 layers
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            loss = m(input_ids=ids, labels=ids).loss
-        loss.backward()
-        runs.append((m, loss, {n: p.grad for n, p in m.named_parameters() if p.requires_grad}))
-    (_, want, g_want), (cast_model, got, g_got) = runs
-    assert torch.equal(got, want)
-    assert g_got.keys() == g_want.keys() and len(g_got) == 12
-    assert all(torch.equal(g_got[n], g_want[n]) for n in g_want)
-    dtypes = {n: p.dtype for n, p in cast_model.named_parameters()}
-    assert dtypes["base_model.model.model.layers.0.self_attn.q_proj.base_layer.weight"] == torch.bfloat16
-    assert dtypes["base_model.model.model.layers.0.self_attn.k_proj.weight"] == torch.float32  # not adapted
-    assert dtypes["base_model.model.model.embed_tokens.weight"] == torch.float32
-    assert all(d == torch.float32 for n, d in dtypes.items() if "lora_" in n or "norm" in n)
-
-
 @pytest.mark.gpu
 def test_cuda_keeps_paged_optimizer_and_mixed_precision():
     torch = pytest.importorskip("torch")

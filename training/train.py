@@ -64,6 +64,7 @@ from clonebot.model.manifest import (
 from clonebot.prompt_format import PromptFormatError
 from training import run_dir
 from training.lengths import Lengths, measure_dataset
+from training.cpu_bf16 import cpu_bf16_step, cpu_has_bf16
 from training.masking import IGNORE, fit_sample, scored_loss, scored_positions, scores_learnt_tokens_only
 
 log = logging.getLogger(__name__)
@@ -248,16 +249,6 @@ def tokenize_eval(dsd, tokenizer, ts):
 # --------------------------------------------------------------------------- training
 
 
-def cpu_has_bf16() -> bool:
-    """Whether this CPU multiplies bf16 natively (AVX512-BF16 or AMX): there bf16 autocast
-    makes a training step ~1.4x faster (SmolLM2-135M + LoRA); without it torch emulates bf16
-    and it is slower than fp32."""
-    import torch
-
-    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
-    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
-
-
 def _precision(device: str, quantize: str) -> dict[str, bool]:
     """Mixed precision for the Trainer: bf16 autocast on GPUs that have it (fp16 on older ones),
     and on CPUs that multiply bf16 natively when the base is full precision (the 4-bit base on
@@ -270,26 +261,6 @@ def _precision(device: str, quantize: str) -> dict[str, bool]:
         bf16 = torch.cuda.is_bf16_supported()
         return {"bf16": bf16, "fp16": not bf16}
     return {"bf16": device == "cpu" and quantize != QUANTIZE_4BIT and cpu_has_bf16(), "fp16": False}
-
-
-def frozen_weights_in_bf16(model) -> int:
-    """Store the frozen base weights of the adapted projections in bf16, for a run under CPU
-    bf16 autocast: autocast casts each of them to bf16 at every forward pass anyway (it
-    caches only casts of weights that learn), so the step computes exactly what it did, less
-    the casts (a frozen model's weights read and written again every step: 3-7% of the demo's
-    step). Embeddings, norms and the LoRA weights keep their dtype. Returns how many."""
-    import torch
-    from peft.tuners.lora import LoraLayer
-
-    n = 0
-    for module in model.modules():
-        if not isinstance(module, LoraLayer):
-            continue
-        weight = getattr(module.get_base_layer(), "weight", None)
-        if isinstance(weight, torch.nn.Parameter) and not weight.requires_grad and weight.dtype == torch.float32:
-            weight.data = weight.data.to(torch.bfloat16)
-            n += 1
-    return n
 
 
 def _optim(name: str, device: str) -> str:
@@ -578,7 +549,7 @@ def train(
     run_dir.check_space(model, out_dir)  # said now, not at the first checkpoint
     precision, optim = _precision(device, quantize), _optim(ts.optim, device)
     if device == "cpu" and precision["bf16"]:
-        frozen_weights_in_bf16(model)
+        cpu_bf16_step(model)
     hyper = {**ts.model_dump(), "target_modules": targets, "optim": optim, **precision,
              "device": device.split(":")[0], "world_size": int(os.environ.get("WORLD_SIZE", "1")),
              "compute_dtype": str(model.base_model.model.dtype), "quantization": manifest_quantization(quantize)}
