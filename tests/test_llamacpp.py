@@ -309,3 +309,37 @@ def test_a_small_model_decodes_on_one_thread_and_reads_prompts_on_all(cache_dir,
     assert (gen.llm.context_params.n_threads, gen.llm.context_params.n_threads_batch) == (1, 4)
     gen = load_llamacpp(_settings(cache_dir, cpu_threads=3), None)
     assert (gen.llm.context_params.n_threads, gen.llm.context_params.n_threads_batch) == (3, 3)
+    assert gen.workers == 1
+
+
+def test_cores_a_lone_decode_leaves_idle_take_other_prompts(cache_dir, monkeypatch):
+    """With more cores than a decode uses, a batch of prompts is dealt over contexts of their
+    own, and what each prompt gets is what it gets on one context (its own sampler), with
+    the same seed; an error in any of them is the batch's error."""
+    from clonebot.model.backends.llamacpp import load_llamacpp
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    gen = load_llamacpp(_settings(cache_dir, cpu_threads=0), None)  # decode 1, prompts 2
+    assert gen.workers == 2 and len(gen._contexts) == 1  # the second made when needed
+    turns = ["привет, как дела?", "where are you?", "пойдём в кино", "ok", "what's the plan"]
+    prompts = [gen.prompt([{"role": "user", "content": t}]) for t in turns]
+    both = gen.continuations(prompts, 2, temperature=0.9, seed=11)
+    assert len(gen._contexts) == 2 and all(c.n_tokens > 0 for c in gen._contexts)
+    gen.workers = 1
+    one = gen.continuations(prompts, 2, temperature=0.9, seed=11)
+    assert [c.tokens for c in both] == [c.tokens for c in one]
+    assert len({c.tokens for c in both}) > 2  # sampled, not one reply repeated
+
+    gen.workers = 2
+    calls = []
+
+    def breaks_on_the_fourth(ids, logits):
+        calls.append(1)
+        if ids[: len(prompts[3].ids)] == prompts[3].ids:
+            raise RuntimeError("scripted failure")
+        return logits
+
+    gen._scripted = [breaks_on_the_fourth]
+    with pytest.raises(RuntimeError, match="scripted failure"):
+        gen.continuations(prompts, 1, temperature=0.9, seed=11)
+    assert len(calls) > 4  # the other worker's prompts went on

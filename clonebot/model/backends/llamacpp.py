@@ -44,44 +44,51 @@ class LlamaCppGenerator(Generator):
                  logits_processors: list[ScriptedLogits] | None = None):
         super().__init__(settings, eos=tokenizer.eos_token, context_turns=context_turns,
                          tokenizer=tokenizer, max_seq_len=max_seq_len)
-        try:
-            from llama_cpp import Llama
-        except ImportError:
-            raise ModelError(f'generate.backend = "llamacpp" needs llama-cpp-python: {INSTALL_HINT}') from None
+        if not llama_cpp_available():
+            raise ModelError(f'generate.backend = "llamacpp" needs llama-cpp-python: {INSTALL_HINT}')
         self.base_gguf = Path(base_gguf)
         self.adapter_gguf = Path(adapter_gguf) if adapter_gguf else None
         # Room for the longest prompt the contract lets through plus a reply, and some for
         # a caller asking for longer replies (eval's --max-new-tokens).
         self.n_ctx = max(self.max_prompt_tokens + settings.max_new_tokens, max_seq_len) + 256
-        try:
-            self.llm = Llama(
-                model_path=str(self.base_gguf),
-                lora_path=str(self.adapter_gguf) if self.adapter_gguf else None,
-                n_ctx=self.n_ctx, n_batch=512, n_threads=decode_threads or threads,
-                n_threads_batch=threads,
-                logits_all=logits_all, verbose=False,
-            )
-        except (ValueError, RuntimeError, OSError) as e:
-            what = f"{self.base_gguf}" + (f" + {self.adapter_gguf}" if self.adapter_gguf else "")
-            raise ModelError(f"llama.cpp cannot load {what}: {e}") from None
+        decode = decode_threads or threads
+        self._llama_args = dict(
+            model_path=str(self.base_gguf),
+            lora_path=str(self.adapter_gguf) if self.adapter_gguf else None,
+            n_ctx=self.n_ctx, n_batch=512, n_threads=decode, n_threads_batch=threads,
+            logits_all=logits_all, verbose=False,
+        )
+        self.llm = self._new_llama()
+        # Cores a lone decode leaves idle take other prompts of a batch (eval's generations),
+        # each on a context of its own, made when a batch first needs it.
+        self.workers = max(1, threads // decode)
+        self._contexts = [self.llm]
         self.eos_id = tokenizer.eos_token_id
         self.n_vocab = self.llm.n_vocab()
         self._scripted = list(logits_processors or [])
         self._rng = np.random.default_rng()
         self._lock = threading.Lock()
 
+    def _new_llama(self):
+        from llama_cpp import Llama
+
+        try:
+            return Llama(**self._llama_args)
+        except (ValueError, RuntimeError, OSError) as e:
+            what = f"{self.base_gguf}" + (f" + {self.adapter_gguf}" if self.adapter_gguf else "")
+            raise ModelError(f"llama.cpp cannot load {what}: {e}") from None
+
     # ------------------------------------------------------------------ llama.cpp
 
-    def _last_logits(self) -> np.ndarray:
+    def _last_logits(self, llm) -> np.ndarray:
         import llama_cpp
 
-        ptr = llama_cpp.llama_get_logits_ith(self.llm.ctx, -1)
+        ptr = llama_cpp.llama_get_logits_ith(llm.ctx, -1)
         return np.ctypeslib.as_array(ptr, shape=(self.n_vocab,)).copy()
 
-    def _feed(self, ids: list[int]) -> np.ndarray:
-        """Put ``ids`` in the KV cache (reusing the prefix already there); the logits after
-        the last one."""
-        llm = self.llm
+    def _feed(self, llm, ids: list[int]) -> np.ndarray:
+        """Put ``ids`` in ``llm``'s KV cache (reusing the prefix already there); the logits
+        after the last one."""
         cached = llm.input_ids[: llm.n_tokens].tolist()
         same = 0
         for a, b in zip(cached, ids):
@@ -94,7 +101,7 @@ class LlamaCppGenerator(Generator):
             llm.eval(ids[same:])
         except RuntimeError as e:
             raise ModelError(f"llama.cpp failed on a {len(ids)}-token prompt: {e}") from None
-        return self._last_logits()
+        return self._last_logits(llm)
 
     def next_token_logits(self, ids: Sequence[int]) -> np.ndarray:
         """Logits after every position of ``ids`` (n x vocab); needs ``logits_all=True``."""
@@ -105,11 +112,11 @@ class LlamaCppGenerator(Generator):
 
     # ------------------------------------------------------------------ sampling
 
-    def _one(self, prompt_ids: list[int], start: np.ndarray, temperature: float,
-             markers: Sequence[str], max_new_tokens: int) -> Continuation:
+    def _one(self, llm, prompt_ids: list[int], start: np.ndarray, rng: np.random.Generator,
+             temperature: float, markers: Sequence[str], max_new_tokens: int) -> Continuation:
         s = self.settings
         tok = self.tokenizer
-        self.llm.n_tokens = len(prompt_ids)  # back to the prompt's end
+        llm.n_tokens = len(prompt_ids)  # back to the prompt's end
         logits = start.copy()
         reply: list[int] = []
         hit_eos = False
@@ -117,7 +124,7 @@ class LlamaCppGenerator(Generator):
             for script in self._scripted:
                 logits = script(prompt_ids + reply, logits)
             penalise(logits, reply, s.repetition_penalty, s.no_repeat_ngram_size)
-            token = pick(logits, self._rng, temperature=temperature, top_k=s.top_k, top_p=s.top_p)
+            token = pick(logits, rng, temperature=temperature, top_k=s.top_k, top_p=s.top_p)
             if token == self.eos_id:
                 hit_eos = True
                 break
@@ -125,8 +132,8 @@ class LlamaCppGenerator(Generator):
             if any(m in tok.decode(reply, skip_special_tokens=True) for m in markers):
                 break
             if step + 1 < max_new_tokens:
-                self.llm.eval([token])
-                logits = self._last_logits()
+                llm.eval([token])
+                logits = self._last_logits(llm)
         text = tok.decode(reply, skip_special_tokens=True)
         return Continuation(text=text, raw=tok.decode(reply, skip_special_tokens=False),
                             hit_eos=hit_eos, stop=stop_reason(text, hit_eos, markers),
@@ -135,16 +142,49 @@ class LlamaCppGenerator(Generator):
     def _continue(self, prompts: list[Prompt], k: int, *, temperature: float,
                   markers: Sequence[str], max_new_tokens: int,
                   seed: int | None) -> list[Continuation]:
-        out = []
         with self._lock:
             if seed is not None:
                 self._rng = np.random.default_rng(seed)
-            for p in prompts:
-                limit = min(max_new_tokens, self.n_ctx - len(p.ids))
-                start = self._feed(p.ids)
-                for _ in range(k):
-                    out.append(self._one(p.ids, start, temperature, markers, limit))
-        return out
+            # A generator of its own per prompt: what a prompt gets does not depend on which
+            # context runs it or on the prompts before it.
+            rngs = self._rng.spawn(len(prompts))
+            n = min(self.workers, len(prompts))
+            while len(self._contexts) < n:
+                self._contexts.append(self._new_llama())
+            out: list[list[Continuation] | None] = [None] * len(prompts)
+
+            def run(worker: int) -> None:
+                llm = self._contexts[worker]
+                for i in range(worker, len(prompts), n):  # dealt in turn: the same split each time
+                    ids = prompts[i].ids
+                    limit = min(max_new_tokens, self.n_ctx - len(ids))
+                    start = self._feed(llm, ids)
+                    out[i] = [self._one(llm, ids, start, rngs[i], temperature, markers, limit)
+                              for _ in range(k)]
+
+            _in_threads(run, n)
+        return [c for conts in out for c in conts]
+
+
+def _in_threads(run: Callable[[int], None], n: int) -> None:
+    """``run(0)`` .. ``run(n - 1)``, each in a thread of its own but the first (llama.cpp
+    lets the GIL go while it computes); the first error is raised once all have ended."""
+    errors: list[BaseException] = []
+
+    def guarded(worker: int) -> None:
+        try:
+            run(worker)
+        except BaseException as e:  # noqa: BLE001 - handed to the caller below
+            errors.append(e)
+
+    threads = [threading.Thread(target=guarded, args=(w,), daemon=True) for w in range(1, n)]
+    for t in threads:
+        t.start()
+    guarded(0)
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
 
 
 def load_llamacpp(settings, adapter_dir: Path | None, **kwargs) -> LlamaCppGenerator:
