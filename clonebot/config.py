@@ -65,7 +65,8 @@ class ModelSettings(_Section):
     cpu_threads: int = Field(0, ge=0)
     # The base model as a GGUF file, for the llamacpp backend and `export gguf`'s Modelfile.
     # Empty: the test model's own file (smollm2-135m only); "f32" / "f16": that file
-    # dequantized once into the cache dir (exactly the weights the torch test model has).
+    # dequantized once into the cache dir (exactly the weights the torch test model has);
+    # "q8_0": converted to Q8_0 once (prompts read faster; what `clonebot demo` uses).
     base_gguf: str = ""
 
 

@@ -128,10 +128,11 @@ def test_f32_base_plus_exported_lora_matches_torch(torch_adapter, tiny_run, eval
     assert same >= len(eval_rows) - 2
 
 
-def test_shipped_q4_1_base_stays_close(torch_adapter, tiny_run, eval_rows, cache_dir):
-    llama = _llama(_settings(cache_dir), tiny_run, logits_all=True)
+@pytest.mark.parametrize("base", ["", "q8_0"], ids=["shipped Q4_1", "Q8_0 of it (the demo's)"])
+def test_quantized_bases_stay_close(torch_adapter, tiny_run, eval_rows, cache_dir, base):
+    llama = _llama(_settings(cache_dir, base_gguf=base), tiny_run, logits_all=True)
     got = _parity(torch_adapter, llama, eval_rows)
-    print(f"\nparity, Q4_1 base: top-1 {got['top1']:.2%} of {got['positions']} positions, "
+    print(f"\nparity, {base or 'Q4_1'} base: top-1 {got['top1']:.2%} of {got['positions']} positions, "
           f"{got['reply_top1']:.2%} of reply positions, max |logit diff| {got['max_diff']:.4f}")
     assert got["reply_top1"] >= 0.95, got
 
