@@ -274,7 +274,8 @@ def main() -> None:
     ap.add_argument("--contexts", type=int, default=12)
     ap.add_argument("--max-new-tokens", type=int, default=48)
     ap.add_argument("--threads", type=int, default=0, help="model.cpu_threads (0 = all cores)")
-    ap.add_argument("--base-gguf", default="", help="model.base_gguf for llama.cpp")
+    ap.add_argument("--base-gguf", default="q8_0",
+                    help="model.base_gguf for llama.cpp (default: the demo's, q8_0; \"\" = the shipped Q4_1)")
     ap.add_argument("--bot", type=int, default=6, help="bot messages per backend (0 = skip)")
     ap.add_argument("--matrix", action="store_true")
     ap.add_argument("--burners", default="0,2")
