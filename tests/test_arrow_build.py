@@ -1,5 +1,6 @@
 """Arrow arrays from buffers (training/dataset/arrow_build.py) hold what ``pa.array`` would,
-and a fresh prepare never makes pyarrow import pandas."""
+texts sent by workers as one buffer (text_column.py) build the same column, and a fresh
+prepare never makes pyarrow import pandas."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pickle
+
 import numpy as np
 import pyarrow as pa
 import pytest
 
 from training.dataset import arrow_build as ab
+from training.dataset.text_column import TextColumn, text_column
 
 SAMPLE = Path(__file__).resolve().parents[1] / "exports" / "sample" / "result.json"
 _ALPHABET = "ab z09\n\t\x00\x1e" + "éßпривет" + "日本語" + "😀🙂\U0001f9d1\u200d\U0001f4bb" + "\u2060\ufeff"
@@ -38,6 +42,22 @@ def test_strings_hold_what_pa_array_holds(seed):
     mixed = _texts(rng, 300, _ALPHABET)
     for values in (ascii_only, mixed, [], [""], ["", ""], ["\x00"], ["😀"]):
         _same(ab.strings(values), values, pa.string())
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_workers_text_column_builds_the_same_column(seed):
+    rng = random.Random(seed)
+    for values in (_texts(rng, 500, "abc xyz\n\x00"), _texts(rng, 500, _ALPHABET), [], [""], ["😀", ""]):
+        col = pickle.loads(pickle.dumps(text_column(values)))  # as it crosses from a worker
+        assert isinstance(col, TextColumn) and len(col) == len(values)
+        assert col.texts() == values
+        _same(ab.strings(col), values, pa.string())
+
+
+def test_texts_that_cannot_be_one_buffer_stay_a_list():
+    # refused where the column is built, as before (see test_odd_input_goes_as_pa_array_takes_it)
+    for odd in (["a", "\ud800"], ["a", None], ["a", 1]):
+        assert text_column(odd) == odd
 
 
 def test_ints_and_bools_hold_what_pa_array_holds():
@@ -85,3 +105,18 @@ def test_a_fresh_prepare_never_imports_pandas(tmp_path):
                        cwd=tmp_path, timeout=300)
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == "False"
+
+
+def test_a_piece_hands_its_texts_over_as_buffers():
+    from training.dataset.chat_work import EXPORT_ROWS, ChatWork, WorkSettings
+
+    work = ChatWork(WorkSettings(gap_seconds=3600.0, context_turns=4, scrub_pii=True))
+    rows = [(1, 100, 0, 7, False, "привет, как дела?", False),
+            (2, 160, 0, 1, True, "норм, мой номер 8 912 345 67 89", False)]
+    res = work.piece(1, 5, EXPORT_ROWS, rows, True)
+    texts = res.records[5]
+    assert isinstance(texts, TextColumn)
+    assert texts.texts()[0] == "привет, как дела?" and "8 912" not in texts.texts()[1]
+    counts, roles, contents, _, _ = res.samples
+    assert isinstance(roles, TextColumn) and isinstance(contents, TextColumn)
+    assert len(contents) == sum(counts) == 2

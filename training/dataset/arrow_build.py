@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from training.dataset.text_column import TextColumn
+
 _MAX_OFFSET = 2**31 - 1  # a ``string`` array's offsets are int32
 
 
@@ -58,8 +60,11 @@ def bools(values: list) -> pa.Array:
     return from_numpy(np.array(values, dtype=np.bool_))
 
 
-def strings(values: list) -> pa.Array:
-    """Python strs -> string (UTF-8, int32 offsets)."""
+def strings(values: list | TextColumn) -> pa.Array:
+    """Python strs, or a worker's ``TextColumn`` -> string (UTF-8, int32 offsets)."""
+    if isinstance(values, TextColumn):  # the layout already: its buffers as they are
+        return pa.Array.from_buffers(pa.string(), len(values), [
+            None, pa.py_buffer(values.offsets), pa.py_buffer(values.data)])
     try:
         data = "".join(values).encode("utf-8")
     except (TypeError, UnicodeEncodeError):  # not all str, or a lone surrogate: pa.array's error
