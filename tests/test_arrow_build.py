@@ -1,5 +1,5 @@
 """Arrow arrays from buffers (training/dataset/arrow_build.py) hold what ``pa.array`` would,
-texts sent by workers as one buffer (text_column.py) build the same column, and a fresh
+columns sent by workers as Arrow lays them out (column_buffers.py) build the same ones, and a fresh
 prepare never makes pyarrow import pandas."""
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import pyarrow as pa
 import pytest
 
 from training.dataset import arrow_build as ab
-from training.dataset.text_column import TextColumn, text_column
+from training.dataset.column_buffers import (BoolColumn, Int64Column, TextColumn, bool_column,
+                                             int64_column, text_column)
 
 SAMPLE = Path(__file__).resolve().parents[1] / "exports" / "sample" / "result.json"
 _ALPHABET = "ab z09\n\t\x00\x1e" + "éßпривет" + "日本語" + "😀🙂\U0001f9d1\u200d\U0001f4bb" + "\u2060\ufeff"
@@ -52,6 +53,27 @@ def test_a_workers_text_column_builds_the_same_column(seed):
         assert isinstance(col, TextColumn) and len(col) == len(values)
         assert col.texts() == values
         _same(ab.strings(col), values, pa.string())
+
+
+def test_a_workers_number_and_flag_columns_build_the_same_columns():
+    rng = random.Random(2)
+    ints = [rng.randint(-2**63, 2**63 - 1) for _ in range(300)]
+    flags = [rng.random() < 0.5 for _ in range(301)]
+    for values in (ints, [], [0]):
+        col = pickle.loads(pickle.dumps(int64_column(values)))
+        assert isinstance(col, Int64Column) and len(col) == len(values)
+        _same(ab.int64s(col), values, pa.int64())
+    for values in (flags, [], [True]):
+        col = pickle.loads(pickle.dumps(bool_column(values)))
+        assert isinstance(col, BoolColumn) and len(col) == len(values)
+        _same(ab.bools(col), values, pa.bool_())
+
+
+def test_columns_that_cannot_be_buffers_stay_lists():
+    for odd in ([1, None], [1, 2**63], [1, 1.5], ["1"]):
+        assert int64_column(odd) == odd
+    for odd in ([True, None], [True, 2], [True, -1]):
+        assert bool_column(odd) == odd
 
 
 def test_texts_that_cannot_be_one_buffer_stay_a_list():
@@ -115,7 +137,8 @@ def test_a_piece_hands_its_texts_over_as_buffers():
             (2, 160, 0, 1, True, "норм, мой номер 8 912 345 67 89", False)]
     res = work.piece(1, 5, EXPORT_ROWS, rows, True)
     texts = res.records[5]
-    assert isinstance(texts, TextColumn)
+    assert isinstance(texts, TextColumn) and isinstance(res.records[0], Int64Column)
+    assert isinstance(res.records[4], BoolColumn) and len(res.records[0]) == 2
     assert texts.texts()[0] == "привет, как дела?" and "8 912" not in texts.texts()[1]
     counts, roles, contents, _, _ = res.samples
     assert isinstance(roles, TextColumn) and isinstance(contents, TextColumn)

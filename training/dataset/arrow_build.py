@@ -12,13 +12,15 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from training.dataset.text_column import TextColumn
+from training.dataset.column_buffers import BoolColumn, Int64Column, TextColumn
 
 _MAX_OFFSET = 2**31 - 1  # a ``string`` array's offsets are int32
 
 
-def int64s(values: list) -> pa.Array:
-    """Python ints (None for a null) -> int64."""
+def int64s(values: list | Int64Column) -> pa.Array:
+    """Python ints (None for a null), or a worker's ``Int64Column`` -> int64."""
+    if isinstance(values, Int64Column):
+        return pa.Array.from_buffers(pa.int64(), len(values), [None, pa.py_buffer(values.data)])
     n = len(values)
     if None in values:
         valid = np.fromiter((v is not None for v in values), bool, n)
@@ -53,8 +55,10 @@ def to_numpy(array: pa.Array) -> np.ndarray:
     return np.frombuffer(array.buffers()[1], dtype)[array.offset:array.offset + len(array)]
 
 
-def bools(values: list) -> pa.Array:
-    """Python bools -> bool."""
+def bools(values: list | BoolColumn) -> pa.Array:
+    """Python bools, or a worker's ``BoolColumn`` -> bool."""
+    if isinstance(values, BoolColumn):
+        return from_numpy(np.frombuffer(values.data, np.bool_))
     if None in values:  # nulls: never in prepare's columns; pa.array knows them
         return pa.array(values, pa.bool_())
     return from_numpy(np.array(values, dtype=np.bool_))
