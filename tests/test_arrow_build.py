@@ -70,10 +70,24 @@ def test_a_workers_number_and_flag_columns_build_the_same_columns():
 
 
 def test_columns_that_cannot_be_buffers_stay_lists():
-    for odd in ([1, None], [1, 2**63], [1, 1.5], ["1"]):
+    for odd in ([1, None], [1, 2**63], [1, 1.5], ["1"], [1, True]):
         assert int64_column(odd) == odd
-    for odd in ([True, None], [True, 2], [True, -1]):
+    for odd in ([True, None], [True, 2], [True, 1], [True, -1]):
         assert bool_column(odd) == odd
+
+
+def test_numbers_and_flags_pa_array_would_not_take_as_they_are_go_to_it():
+    for values, type_ in (([1, 2.0], pa.int64()), ([np.int64(3)], pa.int64()),
+                          ([True, 1], pa.int64()), (["1"], pa.int64()), ([True, 1], pa.bool_()),
+                          ([True, None], pa.bool_())):
+        build = ab.int64s if type_ == pa.int64() else ab.bools
+        try:
+            expected = pa.array(values, type_)
+        except Exception as e:  # noqa: BLE001 - whatever pa.array raises, ours raises
+            with pytest.raises(type(e)):
+                build(values)
+        else:
+            assert build(values).equals(expected)
 
 
 def test_texts_that_cannot_be_one_buffer_stay_a_list():

@@ -15,6 +15,7 @@ import pyarrow as pa
 from training.dataset.column_buffers import BoolColumn, Int64Column, TextColumn
 
 _MAX_OFFSET = 2**31 - 1  # a ``string`` array's offsets are int32
+_INT_OR_NULL = {int, type(None)}
 
 
 def int64s(values: list | Int64Column) -> pa.Array:
@@ -22,7 +23,10 @@ def int64s(values: list | Int64Column) -> pa.Array:
     if isinstance(values, Int64Column):
         return pa.Array.from_buffers(pa.int64(), len(values), [None, pa.py_buffer(values.data)])
     n = len(values)
-    if None in values:
+    kinds = set(map(type, values))
+    if not kinds <= _INT_OR_NULL:  # floats, bools, numpy ints...: as pa.array takes (or refuses) them
+        return pa.array(values, pa.int64())
+    if type(None) in kinds:
         valid = np.fromiter((v is not None for v in values), bool, n)
         data = np.array([0 if v is None else v for v in values], dtype=np.int64)
         return pa.Array.from_buffers(pa.int64(), n, [_bits(valid), pa.py_buffer(data)],
@@ -59,7 +63,7 @@ def bools(values: list | BoolColumn) -> pa.Array:
     """Python bools, or a worker's ``BoolColumn`` -> bool."""
     if isinstance(values, BoolColumn):
         return from_numpy(np.frombuffer(values.data, np.bool_))
-    if None in values:  # nulls: never in prepare's columns; pa.array knows them
+    if not set(map(type, values)) <= {bool}:  # nulls, ints...: as pa.array takes (or refuses) them
         return pa.array(values, pa.bool_())
     return from_numpy(np.array(values, dtype=np.bool_))
 

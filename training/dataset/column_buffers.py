@@ -74,8 +74,8 @@ class BoolColumn:
 
 def int64_column(values: list) -> Int64Column | list:
     """``values`` as int64 bytes; the list as it is when they are not all ints of int64 (a
-    None): built where they are read, as before."""
-    if array(_INT64).itemsize != 8:
+    None, a bool): built where they are read, as before."""
+    if array(_INT64).itemsize != 8 or not set(map(type, values)) <= {int}:
         return values
     try:
         return Int64Column(array(_INT64, values).tobytes(), len(values))
@@ -85,13 +85,9 @@ def int64_column(values: list) -> Int64Column | list:
 
 def bool_column(values: list) -> BoolColumn | list:
     """``values`` as one byte each; the list as it is when they are not all bools."""
-    try:
-        data = bytes(values)
-    except (TypeError, ValueError):
+    if not set(map(type, values)) <= {bool}:
         return values
-    if data.translate(None, b"\x00\x01"):  # ints, not flags: as before
-        return values
-    return BoolColumn(data)
+    return BoolColumn(bytes(values))
 
 
 def text_column(texts: list[str]) -> TextColumn | list[str]:
