@@ -111,3 +111,30 @@ def test_how_many_workers_auto_starts(tmp_path, monkeypatch):
         assert build.workers_for(auto, small) == 0
     assert build.workers_for(settings(5), small) == 5
     assert build.workers_for(settings(0), big) == 0
+
+
+def test_workers_do_not_run_the_main_script_again(tmp_path):
+    # Spawn re-runs the parent's main script in every child: from the `clonebot` console
+    # script, each worker imported the whole CLI for nothing (workers._main_not_rerun).
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    script = tmp_path / "console_script.py"
+    script.write_text(
+        "import os, sys\n"
+        f"open(os.path.join({str(marks)!r}, str(os.getpid())), 'w').close()\n"
+        "if __name__ == '__main__':\n"
+        "    from clonebot.config import load_settings\n"
+        "    from training.dataset import prepare\n"
+        "    s = load_settings(None)\n"
+        "    s = s.model_copy(update={'prepare': s.prepare.model_copy(update={'workers': 2})})\n"
+        f"    stats = prepare({str(SAMPLE)!r}, {str(tmp_path / 'ds')!r}, s)\n"
+        "    assert stats['samples'] > 0\n"
+        "    print(sys.modules['__main__'].__file__ == __file__)\n", encoding="utf-8")
+    import subprocess
+    import sys
+
+    p = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                       cwd=tmp_path, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "True"  # the main module is back once the workers started
+    assert len(list(marks.iterdir())) == 1  # the parent ran it; no worker did

@@ -227,6 +227,7 @@ def too_long_everywhere(dataset_dir, tokenizer, max_seq_len: int) -> tuple[int, 
     import numpy as np
     import pyarrow as pa
 
+    from training.dataset.arrow_build import to_numpy  # np.asarray would import pandas
     from training.dataset.splits import DATA_FILE, SPLITS
 
     if not _byte_bounded(tokenizer):
@@ -247,7 +248,7 @@ def too_long_everywhere(dataset_dir, tokenizer, max_seq_len: int) -> tuple[int, 
                     candidates += [(r["messages"][-1], r["chat_id"], r["message_id"]) for r in
                                    batch.select(["messages", "chat_id", "message_id"]).to_pylist()]
                     continue
-                last = np.asarray(msgs.offsets)[1:] - 1  # each sample's reply, in ``content``
+                last = to_numpy(msgs.offsets)[1:] - 1  # each sample's reply, in ``content``
                 off = np.frombuffer(content.buffers()[1], np.int32)  # string offsets
                 last_bytes = off[last + 1] - off[last]
                 chats, ids = batch.column("chat_id"), batch.column("message_id")

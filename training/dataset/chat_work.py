@@ -3,8 +3,9 @@
 kept as turns. A chat arrives in pieces, in order, all to the same ``ChatWork``; the result of
 each piece is plain columns (records, samples) plus counts.
 
-Plain lists, not Arrow: the process that writes turns them into batches in a few C loops,
-and a worker that never builds an Arrow array does not pay pyarrow's ~50 MB first-use cost.
+Plain lists, and columns as Arrow lays them out (``column_buffers``), not Arrow: the process
+that writes turns them into batches in a few C loops, and a worker that never builds an Arrow
+array does not pay pyarrow's ~50 MB first-use cost.
 The scrubber is imported where the work happens, for the same reason: the reading process
 of a run with workers never scrubs, and compiling its patterns (~0.13 s) would only delay
 the start of the reading.
@@ -16,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from clonebot.dialogue import ReplyWindows
+from training.dataset.column_buffers import bool_column, int64_column, text_column
 
 # What a piece holds: raw export messages, or records of the merged store.
 EXPORT_ROWS = "export"  # (message_id, date, edited, sender, clone, text, bot), not scrubbed
@@ -33,11 +35,12 @@ class WorkSettings:
     names: bool = False
 
 
-# (message_id, date, edited, sender, clone, text, bot) columns of the kept messages
-RecordColumns = tuple[list, list, list, list, list, list, list]
+# (message_id, date, edited, sender, clone, text, bot) columns of the kept messages, each as
+# Arrow lays it out (``column_buffers``; a list where it cannot be)
+RecordColumns = tuple
 # (turns per sample, roles, contents, message_id, date) columns; the turns of all samples
-# are flattened into roles/contents
-SampleColumns = tuple[list, list, list, list, list]
+# are flattened into roles/contents; all but the counts as Arrow lays them out
+SampleColumns = tuple
 
 
 @dataclass
@@ -112,7 +115,9 @@ class ChatWork:
                     if w is not None:
                         windows.append(w)
             chat.last_id = last_id
-            records = cols
+            ints = int64_column
+            records = (ints(mids), ints(dates), ints(editeds), ints(senders), bool_column(clones),
+                       text_column(texts), bool_column(bots))
         elif add is not None:
             for row in rows:
                 w = add(*row)
@@ -132,7 +137,7 @@ class ChatWork:
         return result
 
     def _samples(self, windows: list) -> SampleColumns:
-        counts, roles, contents, mids, dates = cols = ([], [], [], [], [])
+        counts, roles, contents, mids, dates = [], [], [], [], []
         for w in windows:
             turns = w.turns
             counts.append(len(turns))
@@ -141,4 +146,5 @@ class ChatWork:
                 contents.append(t["content"])
             mids.append(w.message_id)
             dates.append(w.date)
-        return cols
+        return (counts, text_column(roles), text_column(contents), int64_column(mids),
+                int64_column(dates))

@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from clonebot.errors import DatasetError
+from training.dataset.arrow_build import bools, int64s, repeated, strings
 
 MESSAGES_FILE = "messages.parquet"
 RECORD_SCHEMA = pa.schema([
@@ -43,6 +44,7 @@ class RecordStoreError(DatasetError):
 
 
 _RECORD_FIELDS = list(RECORD_SCHEMA)[1:]
+_BUILD = {pa.int64(): int64s, pa.bool_(): bools, pa.string(): strings}
 _ROW_GROUP = 50_000
 
 
@@ -99,8 +101,8 @@ class RecordWriter:
 
 def record_batch(chat_id: int, cols: tuple[list, ...]) -> pa.RecordBatch:
     """(message_id, date, edited, sender, clone, text, bot) columns of one chat -> a batch."""
-    arrays = [pa.array([chat_id] * len(cols[0]), pa.int64())]
-    arrays += [pa.array(c, f.type) for c, f in zip(cols, _RECORD_FIELDS)]
+    arrays = [repeated(chat_id, len(cols[0]))]
+    arrays += [_BUILD[f.type](c) for c, f in zip(cols, _RECORD_FIELDS)]
     return pa.RecordBatch.from_arrays(arrays, schema=RECORD_SCHEMA)
 
 

@@ -14,6 +14,8 @@ import pyarrow as pa
 
 import numpy as np
 
+from training.dataset.arrow_build import from_numpy, int64s, repeated, strings
+
 _TURNS = pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))
 SAMPLE_SCHEMA = pa.schema([
     ("messages", _TURNS),
@@ -28,13 +30,13 @@ def sample_batch(chat_id: int, cols: tuple[list, list, list, list, list]) -> pa.
     counts, roles, contents, mids, dates = cols
     offsets = np.zeros(len(counts) + 1, dtype=np.int32)
     np.cumsum(counts, out=offsets[1:])
-    turns = pa.StructArray.from_arrays([pa.array(roles, pa.string()), pa.array(contents, pa.string())],
+    turns = pa.StructArray.from_arrays([strings(roles), strings(contents)],
                                        fields=list(_TURNS.value_type))
     return pa.RecordBatch.from_arrays([
-        pa.ListArray.from_arrays(pa.array(offsets), turns, type=_TURNS),
-        pa.array([chat_id] * len(counts), pa.int64()),
-        pa.array(mids, pa.int64()),
-        pa.array(dates, pa.int64()),
+        pa.ListArray.from_arrays(from_numpy(offsets), turns, type=_TURNS),
+        repeated(chat_id, len(counts)),
+        int64s(mids),
+        int64s(dates),
     ], schema=SAMPLE_SCHEMA)
 
 

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from clonebot.errors import DatasetError
+from training.dataset.arrow_build import from_numpy, string_scalar, to_numpy
 from training.dataset.canaries import Planter
 from training.dataset.samples import SAMPLE_SCHEMA, read_stream
 
@@ -70,20 +71,26 @@ def _eval_rows(segments: list[list[int]], evals: list[int]) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, np.int64)
 
 
+# Scalars made once, not from Python strs in each call (``arrow_build``: no pandas import).
+_ROW_END, _TURN_END = string_scalar("\x1e\x00"), string_scalar("\x1e")
+_FIELD_SEP, _NOTHING = string_scalar("\x1f"), string_scalar("")
+
+
 def _hash_turns(h, batch: pa.RecordBatch) -> None:
     """Feed every row's turns to ``h``: role, content, row ends apart by separators
     (role \x1f content \x1e per turn, \x00 after a row), built by Arrow kernels and hashed
     from their buffer: no Python string per turn."""
     messages = batch.column("messages")
     turns = messages.flatten()
-    lengths = messages.value_lengths().to_numpy(zero_copy_only=False)
+    lengths = np.diff(to_numpy(messages.offsets))  # turns per row (rows are never null)
     if (lengths == 0).any():  # a row with no turns is "\x00" alone: never written so, kept exact
         return _hash_turns_slowly(h, batch)
     last = np.zeros(len(turns), dtype=bool)
     last[np.cumsum(lengths) - 1] = True
-    ends = pc.if_else(pa.array(last), "\x1e\x00", "\x1e")
+    ends = pc.if_else(from_numpy(last), _ROW_END, _TURN_END)
     each = pc.binary_join_element_wise(
-        pc.binary_join_element_wise(turns.field("role"), turns.field("content"), "\x1f"), ends, "")
+        pc.binary_join_element_wise(turns.field("role"), turns.field("content"), _FIELD_SEP),
+        ends, _NOTHING)
     if not pa.types.is_string(each.type):  # 32-bit offsets read below
         return _hash_turns_slowly(h, batch)
     if len(each):
@@ -129,7 +136,7 @@ def write_split_dirs(tmp: Path, samples_path: Path, segments: list[list[int]],
         mask = np.zeros(batch.num_rows, dtype=bool)
         mask[eval_rows[lo:hi] - row] = True
         row += batch.num_rows
-        train_b, eval_b = batch.filter(pa.array(~mask)), batch.filter(pa.array(mask))
+        train_b, eval_b = batch.filter(from_numpy(~mask)), batch.filter(from_numpy(mask))
         if planter is not None and train_b.num_rows:
             train_b = planter.plant(train_b, counts["train"])
         for split, b in (("train", train_b), ("eval", eval_b)):
