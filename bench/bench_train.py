@@ -5,7 +5,8 @@
     python bench/bench_train.py --paired fp32+all bf16+all bf16 [--rounds 2] [--steps 12]
 
 ``--paired``: the demo profile's step, CPU and wall, config after config in rounds (bf16
-autocast vs fp32, logits at the learnt positions only vs everywhere, training overrides).
+autocast vs fp32, logits at the learnt positions only vs everywhere, the CPU bf16 step's
+savings or not, training overrides).
 
 ``--trainers``: why training.train builds on transformers' Trainer and not trl's SFTTrainer
 (needs ``pip install trl``): the same model, data, LoRA and optimizer through both, padding
@@ -119,29 +120,32 @@ def compare_trainers(export: Path, model: str, steps: int, batch: int) -> None:
 
 
 @contextlib.contextmanager
-def precision_and_loss(bf16: bool, scored: bool):
+def precision_and_loss(bf16: bool, scored: bool, cheap_step: bool = True):
     """Train with bf16 autocast on the CPU or fp32, logits at the learnt positions only or at
-    every position (what training.train chooses by itself: bf16 where the CPU has it, learnt
-    positions where transformers can slice them)."""
+    every position, the bf16 step with or without training/cpu_bf16's savings (what
+    training.train chooses by itself: bf16 where the CPU has it, learnt positions where
+    transformers can slice them, the savings with bf16)."""
     import training.train as train_mod
 
-    saved = train_mod.cpu_has_bf16, train_mod.scores_learnt_tokens_only
+    saved = train_mod.cpu_has_bf16, train_mod.scores_learnt_tokens_only, train_mod.cpu_bf16_step
     has_bf16 = saved[0]()
     if bf16 and not has_bf16:
         raise SystemExit("this CPU does not multiply bf16 natively: the bf16 rows would be emulated")
     train_mod.cpu_has_bf16 = lambda: bf16
     train_mod.scores_learnt_tokens_only = saved[1] if scored else (lambda model: False)
+    train_mod.cpu_bf16_step = saved[2] if cheap_step else (lambda model: None)
     try:
         yield
     finally:
-        train_mod.cpu_has_bf16, train_mod.scores_learnt_tokens_only = saved
+        train_mod.cpu_has_bf16, train_mod.scores_learnt_tokens_only, train_mod.cpu_bf16_step = saved
 
 
 def compare_steps(export: Path, configs: list[str], rounds: int, steps: int) -> None:
     """``--paired``: CPU and wall seconds per training step of `clonebot demo`'s profile on
     ``export``, one config after another in ``rounds`` rounds (A B C A B C: other jobs on a
     shared machine hit every config alike). A config: ``fp32`` / ``bf16`` (autocast),
-    ``+all`` (logits at every position; default: learnt positions only) and train.key=value
+    ``+all`` (logits at every position; default: learnt positions only), ``+plain`` (the bf16
+    step without training/cpu_bf16's bf16 weights and float32 attention) and train.key=value
     overrides, e.g. ``bf16`` ``fp32+all`` ``bf16:max_steps=30,learning_rate=1e-3``."""
     from transformers import TrainerCallback
 
@@ -179,7 +183,7 @@ def compare_steps(export: Path, configs: list[str], rounds: int, steps: int) -> 
                 s = base.model_copy(update={"train": base.train.model_copy(update=train_over)})
                 clock = Clock()
                 load = os.getloadavg()[0]
-                with precision_and_loss(mode == "bf16", "all" not in flags):
+                with precision_and_loss(mode == "bf16", "all" not in flags, "plain" not in flags):
                     m = train(s, ds_dir, Path(tmp) / "run", progress=False, overwrite=True,
                               callbacks=[clock])
                 steady = clock.steps[2:] or clock.steps  # the first shapes warm oneDNN up
