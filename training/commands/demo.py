@@ -59,7 +59,7 @@ DEMO_TRAIN = {
 
 
 # llama.cpp's base: the test model's Q4_1 file as Q8_0 (made once in the cache with the torch
-# copy): prompts read 1.8x faster, tokens as fast (clonebot/model/gguf_base.py).
+# copy): prompts read 1.5x faster, tokens as fast (clonebot/model/gguf_base.py).
 DEMO_BASE_GGUF = "q8_0"
 
 # Held-out replies the demo generates for its eval and report (the sample has fewer).
