@@ -38,13 +38,14 @@ PROMPTS = (
 )
 # A short real run, small enough for 2 CPU cores: 34 steps at lr 1.5e-3. Every style-fingerprint
 # rate of a strongly styled owner must land within 0.1 of the owner's (bench/bench_fidelity.py
-# --profile demo, 284 contexts; bench/fidelity_results.md, runs 12-18). 30 steps at 1e-3 leave
+# --profile demo, 284 contexts; bench/fidelity_results.md, runs 12-21). 30 steps at 1e-3 leave
 # the emoji habits 0.15 off and made-up Russian words; 60 at 5e-4, 40 at 1e-3 and 34 at 1.5e-3
 # hold with the same clone score (AUC 0.80-0.82) and invented-word share (34-37%); 30 at 2e-3
 # holds the rates but is easier to tell apart (AUC 0.85, 40%). The number of steps matters
 # more than the rate. Adapters on the top layers only (a cheaper step) make up words. The step
-# runs in bf16 autocast on CPUs that have it and computes logits only where a token is learnt
-# (training/train.py).
+# runs in bf16 autocast on CPUs that have it, with bf16 base weights and float32 attention
+# (training/cpu_bf16.py; run 21: the same fidelity), and computes logits only where a token is
+# learnt (training/masking.py).
 # No LoRA dropout: drawing and applying its masks on the input of all 210 adapted projections was
 # a fifth of the CPU step (torch profiler: bernoulli_ + div_ 0.43 of 2.7 CPU-s), and 34 steps are
 # too few to overfit; the same fidelity without it (run 19: max deviation 0.07, AUC 0.82).
