@@ -120,7 +120,7 @@ def compare_trainers(export: Path, model: str, steps: int, batch: int) -> None:
 
 
 @contextlib.contextmanager
-def precision_and_loss(bf16: bool, scored: bool, cheap_step: bool = True):
+def precision_and_loss(bf16: bool, scored: bool, cheap_step: bool = True, split: bool = True):
     """Train with bf16 autocast on the CPU or fp32, logits at the learnt positions only or at
     every position, the bf16 step with or without training/cpu_bf16's savings (what
     training.train chooses by itself: bf16 where the CPU has it, learnt positions where
@@ -128,16 +128,19 @@ def precision_and_loss(bf16: bool, scored: bool, cheap_step: bool = True):
     import training.train as train_mod
 
     saved = train_mod.cpu_has_bf16, train_mod.scores_learnt_tokens_only, train_mod.cpu_bf16_step
+    groups = train_mod.row_groups
     has_bf16 = saved[0]()
     if bf16 and not has_bf16:
         raise SystemExit("this CPU does not multiply bf16 natively: the bf16 rows would be emulated")
     train_mod.cpu_has_bf16 = lambda: bf16
     train_mod.scores_learnt_tokens_only = saved[1] if scored else (lambda model: False)
     train_mod.cpu_bf16_step = saved[2] if cheap_step else (lambda model: None)
+    train_mod.row_groups = groups if split else (lambda *a: 1)
     try:
         yield
     finally:
         train_mod.cpu_has_bf16, train_mod.scores_learnt_tokens_only, train_mod.cpu_bf16_step = saved
+        train_mod.row_groups = groups
 
 
 def compare_steps(export: Path, configs: list[str], rounds: int, steps: int) -> None:
@@ -183,7 +186,8 @@ def compare_steps(export: Path, configs: list[str], rounds: int, steps: int) -> 
                 s = base.model_copy(update={"train": base.train.model_copy(update=train_over)})
                 clock = Clock()
                 load = os.getloadavg()[0]
-                with precision_and_loss(mode == "bf16", "all" not in flags, "plain" not in flags):
+                with precision_and_loss(mode == "bf16", "all" not in flags, "plain" not in flags,
+                                        "whole" not in flags):
                     m = train(s, ds_dir, Path(tmp) / "run", progress=False, overwrite=True,
                               callbacks=[clock])
                 steady = clock.steps[2:] or clock.steps  # the first shapes warm oneDNN up

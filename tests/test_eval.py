@@ -407,8 +407,10 @@ def test_reply_nll_adapter_beats_base(loaded, tiny_dataset: Path, tiny_settings_
 
 @pytest.mark.slow
 def test_reply_nll_in_batches_is_each_rows_own_nll(loaded, tiny_dataset: Path):
-    """Rows scored in padded batches, logits only at scored positions, give what each row
-    gives alone through the model's full logits."""
+    """Rows scored in padded batches, logits only at scored positions, dealt over threads,
+    give what each row gives alone through the model's full logits."""
+    import threading
+
     import torch
 
     from training.masking import tokenize_sample
@@ -429,10 +431,21 @@ def test_reply_nll_in_batches_is_each_rows_own_nll(loaded, tiny_dataset: Path):
             lp = torch.log_softmax(logits[y != -100].float(), dim=-1)
             want -= float(lp.gather(1, y[y != -100].unsqueeze(1)).sum())
             tokens += int((y != -100).sum())
-    for size in (1, 5, 8):
-        got = reply_nll(loaded, items, max_len=128, batch_size=size)
-        assert (got.rows, got.tokens) == (len(rows), tokens)
-        assert got.nll == pytest.approx(want, rel=1e-4)
+    # With two torch threads the batches are dealt over two threads, one core each.
+    threads, before = set(), torch.get_num_threads()
+    hook = model.register_forward_pre_hook(lambda *a: threads.add(threading.get_ident()))
+    try:
+        for n in (1, 2):
+            torch.set_num_threads(n)
+            for size in (1, 5, 8):
+                got = reply_nll(loaded, items, max_len=128, batch_size=size)
+                assert (got.rows, got.tokens) == (len(rows), tokens)
+                assert got.nll == pytest.approx(want, rel=1e-4)
+            assert torch.get_num_threads() == n
+    finally:
+        hook.remove()
+        torch.set_num_threads(before)
+    assert len(threads) == 2
 
 
 @pytest.mark.slow

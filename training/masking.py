@@ -137,6 +137,11 @@ def scored_positions(labels):
     return keep
 
 
+def learnt_tokens(labels) -> int:
+    """How many tokens of a (batch, seq) ``labels`` the loss learns: what it averages over."""
+    return int(scored_positions(labels).sum())
+
+
 def scored_loss(logits, labels, num_items_in_batch=None):
     """Mean cross-entropy of the learnt tokens, from ``logits`` computed at
     ``scored_positions(labels)`` only (``(n, vocab)``, in the mask's row-major order). Summed

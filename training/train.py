@@ -46,6 +46,7 @@ from typing import Any
 
 from clonebot.config import Settings
 from clonebot.errors import DatasetError, ModelError
+from clonebot.model.cpu import cpu_threads
 from clonebot.model.load import (
     QUANTIZE_4BIT,
     base_tokenizer,
@@ -65,7 +66,15 @@ from clonebot.prompt_format import PromptFormatError
 from training import run_dir
 from training.lengths import Lengths, measure_dataset
 from training.cpu_bf16 import cpu_bf16_step, cpu_has_bf16
-from training.masking import IGNORE, fit_sample, scored_loss, scored_positions, scores_learnt_tokens_only
+from training.masking import (
+    IGNORE,
+    fit_sample,
+    learnt_tokens,
+    scored_loss,
+    scored_positions,
+    scores_learnt_tokens_only,
+)
+from training.row_threads import one_torch_thread, row_groups, run_split, split_rows
 
 log = logging.getLogger(__name__)
 
@@ -316,6 +325,7 @@ def training_arguments(ts, work: Path, device: str, *, evaluate: bool, progress:
         remove_unused_columns=False,
         label_names=["labels"],
         eval_strategy="steps" if evaluate else "no",
+        prediction_loss_only=True,  # eval's loss only: no logits kept and gathered
         eval_steps=ts.eval_steps,
         save_strategy="steps",
         save_steps=ts.save_steps,
@@ -351,11 +361,12 @@ def _start_or_resume(out_dir: Path, *, resume: bool, restart: bool) -> Path | No
 
 
 def lora_trainer(model, args, collator: PadCollator, train_ds, eval_ds, tokenizer,
-                 callbacks: list | None, progress: bool):
+                 callbacks: list | None, progress: bool, groups: int = 1):
     """transformers' Trainer with length-grouped training batches and eval batches in their
     given (sorted) order; eval batches don't count toward the training padding share. The
     loss reads logits at the learnt positions only where the model can compute just those
-    (``scores_learnt_tokens_only``; training.masking)."""
+    (``scores_learnt_tokens_only``; training.masking). ``groups`` > 1: each training step's
+    rows split over that many threads (training.row_threads)."""
     from torch.utils.data import DataLoader
     from transformers import PrinterCallback, Trainer
 
@@ -367,6 +378,25 @@ def lora_trainer(model, args, collator: PadCollator, train_ds, eval_ds, tokenize
                 inputs = {**inputs, "logits_to_keep": scored_positions(inputs["labels"])}
             return super().compute_loss(model, inputs, return_outputs=return_outputs,
                                         num_items_in_batch=num_items_in_batch)
+
+        def training_step(self, model, inputs, num_items_in_batch=None):
+            step = super().training_step
+            # Split only where each group's loss is over the whole batch's token count.
+            if groups < 2 or num_items_in_batch is None:
+                return step(model, inputs, num_items_in_batch)
+            parts = split_rows(inputs, groups)
+            return sum(run_split(lambda part: step(model, part, num_items_in_batch), parts))
+
+        def prediction_step(self, model, inputs, prediction_loss_only, ignore_keys=None):
+            step = super().prediction_step
+            if groups < 2 or not prediction_loss_only or "labels" not in inputs:
+                return step(model, inputs, prediction_loss_only, ignore_keys=ignore_keys)
+            # Each group's loss is its learnt tokens' mean: weighted by their count, the
+            # batch's mean.
+            parts = [p for p in split_rows(inputs, groups) if learnt_tokens(p["labels"])]
+            losses = run_split(lambda part: step(model, part, True, ignore_keys=ignore_keys)[0], parts)
+            counts = [learnt_tokens(p["labels"]) for p in parts]
+            return sum(loss * n for loss, n in zip(losses, counts)) / max(sum(counts), 1), None, None
 
         def get_train_dataloader(self):
             batches = LengthGroupedSampler(self.train_dataset["length"],
@@ -550,18 +580,22 @@ def train(
     precision, optim = _precision(device, quantize), _optim(ts.optim, device)
     if device == "cpu" and precision["bf16"]:
         cpu_bf16_step(model)
+    groups = row_groups(device, cpu_threads(settings.model.cpu_threads), ts.batch_size, model)
     hyper = {**ts.model_dump(), "target_modules": targets, "optim": optim, **precision,
              "device": device.split(":")[0], "world_size": int(os.environ.get("WORLD_SIZE", "1")),
-             "compute_dtype": str(model.base_model.model.dtype), "quantization": manifest_quantization(quantize)}
+             "compute_dtype": str(model.base_model.model.dtype), "quantization": manifest_quantization(quantize),
+             "row_groups": groups}
     work.mkdir(parents=True, exist_ok=True)
     if _is_main_process():
         run_dir.write_state(work, state)
     args = training_arguments(ts, work, device, evaluate=eval_ds is not None, progress=progress,
                               precision=precision, optim=optim)
     collator = PadCollator(tokenizer.pad_token_id, multiple_of=8 if device != "cpu" else None)
-    trainer = lora_trainer(model, args, collator, train_ds, eval_ds, tokenizer, callbacks, progress)
+    trainer = lora_trainer(model, args, collator, train_ds, eval_ds, tokenizer, callbacks, progress,
+                           groups=groups)
 
-    metrics = _run(trainer, checkpoint, evaluate=eval_ds is not None, out_dir=out_dir)
+    with one_torch_thread(groups > 1):  # a core per group of rows (training.row_threads)
+        metrics = _run(trainer, checkpoint, evaluate=eval_ds is not None, out_dir=out_dir)
     metrics.update(
         steps=trainer.state.global_step, epochs=round(trainer.state.epoch or 0, 3),
         train_samples=len(train_ds), eval_samples=len(eval_ds) if eval_ds is not None else 0,

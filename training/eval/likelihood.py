@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from clonebot.prompt_format import CLONE
 from training.masking import IGNORE, scored_positions, scores_learnt_tokens_only, tokenize_sample
+from training.row_threads import dealt, even_chunks, one_torch_thread
 
 if TYPE_CHECKING:  # types only: nothing more is imported at run time
     from clonebot.model.load import LoadedModel
@@ -58,8 +59,9 @@ def _base_mode(model: Any, base: bool) -> Any:
     return contextlib.nullcontext()  # no adapter loaded: it *is* the base
 
 
-# Rows scored in one forward pass: fewer, larger matmuls (the demo's 12 eval rows: 3.3 s one
-# by one, 2.8 s in batches of 8, one thread); padding costs little as rows go in length order.
+# Rows scored in one forward pass at most: fewer, larger matmuls (the demo's 12 eval rows:
+# 3.3 s one by one, 2.8 s in batches of 8, one thread); padding costs little as rows go in
+# length order.
 BATCH = 8
 
 
@@ -81,7 +83,6 @@ def reply_nll(
 
     model, tok = loaded.model, loaded.tokenizer
     dev = _device(loaded)
-    out = NLL()
     rows = []
     for context, reply in items:
         feat = tokenize_sample([*context, {"role": CLONE, "content": reply}], tok, max_len,
@@ -92,22 +93,31 @@ def reply_nll(
     scored = scores_learnt_tokens_only(model)
     collate = PadCollator(tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id)
     collate.counting = False  # it counts training batches' padding only
-    model.eval()
-    with torch.inference_mode(), _base_mode(model, base):
-        for i in range(0, len(rows), batch_size):
-            batch = rows[i:i + batch_size]
-            padded = {k: v.to(dev) for k, v in collate([f for f, _ in batch]).items()}
-            labels = padded.pop("labels")
-            keep = scored_positions(labels)
-            kw = {"logits_to_keep": keep} if scored else {}
-            logits = model(**padded, **kw).logits
-            if not scored:
-                logits = logits[keep]
-            targets = labels[:, 1:][labels[:, 1:] != IGNORE]
-            lp = torch.log_softmax(logits.float(), dim=-1)
-            out.nll += float(-lp.gather(1, targets.unsqueeze(1)).sum())
-            out.tokens += int(targets.numel())
-            out.chars += sum(c for _, c in batch)
-            out.rows += len(batch)
-    return out
 
+    def score(batch) -> NLL:
+        padded = {k: v.to(dev) for k, v in collate([f for f, _ in batch]).items()}
+        labels = padded.pop("labels")
+        keep = scored_positions(labels)
+        kw = {"logits_to_keep": keep} if scored else {}
+        logits = model(**padded, **kw).logits
+        if not scored:
+            logits = logits[keep]
+        targets = labels[:, 1:][labels[:, 1:] != IGNORE]
+        lp = torch.log_softmax(logits.float(), dim=-1)
+        return NLL(nll=float(-lp.gather(1, targets.unsqueeze(1)).sum()), tokens=int(targets.numel()),
+                   chars=sum(c for _, c in batch), rows=len(batch))
+
+    # On a CPU each thread scores whole batches on one core (training.row_threads: faster
+    # than every core on each batch's small ops).
+    workers = torch.get_num_threads() if torch.device(dev).type == "cpu" else 1
+    batches = [rows[a:b] for a, b in even_chunks(len(rows), batch_size, workers)]
+    model.eval()
+    with _base_mode(model, base), one_torch_thread(workers > 1):
+        parts = dealt(score, batches, workers, each=torch.inference_mode)
+    out = NLL()
+    for part in parts:  # summed in batch order: the same total whichever thread ends first
+        out.nll += part.nll
+        out.tokens += part.tokens
+        out.chars += part.chars
+        out.rows += part.rows
+    return out
