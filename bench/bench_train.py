@@ -6,7 +6,7 @@
 
 ``--paired``: the demo profile's step, CPU and wall, config after config in rounds (bf16
 autocast vs fp32, logits at the learnt positions only vs everywhere, the CPU bf16 step's
-savings or not, training overrides).
+savings or not, rows split over threads or not, training overrides).
 
 ``--trainers``: why training.train builds on transformers' Trainer and not trl's SFTTrainer
 (needs ``pip install trl``): the same model, data, LoRA and optimizer through both, padding
@@ -148,7 +148,9 @@ def compare_steps(export: Path, configs: list[str], rounds: int, steps: int) -> 
     ``export``, one config after another in ``rounds`` rounds (A B C A B C: other jobs on a
     shared machine hit every config alike). A config: ``fp32`` / ``bf16`` (autocast),
     ``+all`` (logits at every position; default: learnt positions only), ``+plain`` (the bf16
-    step without training/cpu_bf16's bf16 weights and float32 attention) and train.key=value
+    step without training/cpu_bf16's bf16 weights and float32 attention), ``+whole`` (the
+    whole batch on torch's intra-op threads, not its rows split over threads as
+    training/row_threads does) and train.key=value
     overrides, e.g. ``bf16`` ``fp32+all`` ``bf16:max_steps=30,learning_rate=1e-3``."""
     from transformers import TrainerCallback
 
