@@ -24,8 +24,17 @@ did, the sampler took ~30% of a core from a run that keeps both cores busy. Rati
 medians of the per-pair ratios to the reference. On a shared machine wall time swings with
 the neighbours' load: read the load column.
 
+``--timeline`` adds one more prepare run, sampled every 50 ms for the CPU time of each of its
+processes, and says where its wall time went: the start, with the reading process alone
+until the workers start; the reading, with the workers alive; the tail, once they have
+exited (the split, the stats, the token report). The start and the tail use one core; an
+idle core there (cores x wall - CPU, the "idle core-s" column: the neighbours' share too on a
+loaded machine) is what overlapping them could win. ``--repeat 0 --timeline``: that run
+alone.
+
     python bench/bench_prepare.py [--messages 300000] [--scale 4] [--repeat 3]
                                   [--workers N] [--naive] [--keep DIR] [--reference DIR]
+                                  [--timeline]
 """
 
 from __future__ import annotations
@@ -126,7 +135,71 @@ class TreeMemory(threading.Thread):
             self.done.wait(self.every)
 
 
-def measure(cmd: list[str], env: dict | None = None) -> dict:
+class Timeline(threading.Thread):
+    """CPU seconds of each process of a tree over time: (seconds since start, {pid: CPU s})
+    every ``every`` seconds, from ``/proc/<pid>/stat`` (user + system of all its threads)."""
+
+    def __init__(self, pid: int, every: float = 0.05):
+        super().__init__(daemon=True)
+        self.pid, self.every = pid, every
+        self.t0 = time.perf_counter()
+        self.samples: list[tuple[float, dict[int, float]]] = []
+        self.done = threading.Event()
+        self._tick = os.sysconf("SC_CLK_TCK")
+
+    def _cpu(self, pid: int) -> float | None:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / self._tick
+        except (OSError, IndexError, ValueError):
+            return None
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            cpu = {p: c for p in _tree(self.pid) if (c := self._cpu(p)) is not None}
+            self.samples.append((time.perf_counter() - self.t0, cpu))
+            self.done.wait(self.every)
+
+
+def phases(samples: list[tuple[float, dict[int, float]]], root: int, wall: float,
+           cpu_total: float, cores: int, min_cpu: float = 0.1) -> list[dict]:
+    """A sampled run (``Timeline.samples``) cut into start (``root`` alone, until a worker
+    appears), reading (a worker alive) and tail (after the last worker left): per phase its
+    wall seconds, the CPU seconds of ``root`` and of the workers (its children that used at
+    least ``min_cpu``: not the resource tracker), and the idle core-seconds (``cores`` x
+    wall - CPU). ``wall`` and ``cpu_total`` are the run's own: the tail's reader CPU is what
+    they leave (the root's after the last sample, the resource tracker's few ms)."""
+    seen: dict[int, float] = {}
+    for _, cpu in samples:
+        seen.update(cpu)
+    workers = {p for p, c in seen.items() if p != root and c >= min_cpu}
+    alive = [t for t, cpu in samples if workers & cpu.keys()]
+    start, end = (alive[0], alive[-1]) if alive else (wall, wall)
+
+    def cpu_at(t: float) -> tuple[float, float]:
+        """(root's, the workers') CPU seconds at the last sample at or before ``t``."""
+        got: dict[int, float] = {}
+        for ts, cpu in samples:
+            if ts > t:
+                break
+            got.update(cpu)  # a worker that left keeps its last figure
+        return got.get(root, 0.0), sum(got.get(p, 0.0) for p in workers)
+
+    (r0, w0), (r1, w1) = cpu_at(start), cpu_at(end)
+    w_all = sum(seen[p] for p in workers)
+    out = [
+        {"phase": "start", "wall": start, "root": r0, "workers": w0},
+        {"phase": "reading", "wall": end - start, "root": r1 - r0, "workers": w1 - w0},
+        {"phase": "tail", "wall": max(0.0, wall - end), "root": max(0.0, cpu_total - r1 - w_all),
+         "workers": w_all - w1},
+    ]
+    for p in out:
+        p["idle"] = max(0.0, cores * p["wall"] - p["root"] - p["workers"])
+    return out
+
+
+def measure(cmd: list[str], env: dict | None = None, timeline: bool = False) -> dict:
     """One subprocess: wall, CPU (incl. reaped children), peak tree RSS/PSS, load."""
     load0 = os.getloadavg()[0]
     t0 = time.perf_counter()
@@ -134,6 +207,9 @@ def measure(cmd: list[str], env: dict | None = None) -> dict:
                          env={**os.environ, **(env or {})})
     mem = TreeMemory(p.pid)
     mem.start()
+    sampler = Timeline(p.pid) if timeline else None
+    if sampler is not None:
+        sampler.start()
     out_chunks: list[bytes] = []
     err_chunks: list[bytes] = []
     readers = [threading.Thread(target=lambda s=s, c=c: c.append(s.read()), daemon=True)
@@ -144,15 +220,38 @@ def measure(cmd: list[str], env: dict | None = None) -> dict:
     wall = time.perf_counter() - t0
     mem.done.set()
     mem.join()
+    if sampler is not None:
+        sampler.done.set()
+        sampler.join()
     for r in readers:
         r.join()
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
         sys.exit(f"failed ({code}): {' '.join(cmd)}\n{b''.join(err_chunks).decode()[-2000:]}")
     lines = b"".join(out_chunks).decode().strip().splitlines()
-    return {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "rss": mem.rss / 1024,
-            "pss": mem.pss / 1024, "maxrss1": ru.ru_maxrss / 1024, "procs": mem.procs,
-            "load": (load0 + os.getloadavg()[0]) / 2, "line": lines[0] if lines else ""}
+    cpu = ru.ru_utime + ru.ru_stime
+    out = {"wall": wall, "cpu": cpu, "rss": mem.rss / 1024,
+           "pss": mem.pss / 1024, "maxrss1": ru.ru_maxrss / 1024, "procs": mem.procs,
+           "load": (load0 + os.getloadavg()[0]) / 2, "line": lines[0] if lines else ""}
+    if sampler is not None:
+        out["phases"] = phases(sampler.samples, p.pid, wall, cpu, _cores())
+    return out
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def print_phases(r: dict) -> None:
+    print(f"\nwhere one prepare's wall time went ({r['wall']:.1f} s, CPU {r['cpu']:.1f} s, "
+          f"{_cores()} cores, load {r['load']:.1f}; CPU of each process sampled every 50 ms):")
+    print(f"{'phase':40} {'wall s':>7} {'reader CPU':>10} {'workers CPU':>11} {'idle core-s':>11}")
+    what = {"start": "start: the reading process alone",
+            "reading": "reading: the workers alive",
+            "tail": "tail: split, stats, token report"}
+    for p in r["phases"]:
+        print(f"{what[p['phase']]:40} {p['wall']:7.2f} {p['root']:10.2f} {p['workers']:11.2f} "
+              f"{p['idle']:11.2f}")
 
 
 REF_NAME = "reference (seed_baseline.py)"
@@ -172,6 +271,8 @@ def main() -> None:
                     help="the folder with gen_export.py and seed_baseline.py (../shared/bench)")
     ap.add_argument("--only-prepare", action="store_true",
                     help="reference and prepare only (no 1-process / PII-off / scaled runs)")
+    ap.add_argument("--timeline", action="store_true",
+                    help="one more prepare run: where its wall time went (start, reading, tail)")
     args = ap.parse_args()
     gen, seed = args.reference / "gen_export.py", args.reference / "seed_baseline.py"
     if not (gen.is_file() and seed.is_file()):
@@ -185,7 +286,7 @@ def main() -> None:
         small = work / f"big{args.messages // 1000}k.json"
         big = work / f"big{args.messages * args.scale // 1000}k.json"
         for path, n in ((small, args.messages), (big, args.messages * args.scale)):
-            if path == big and args.only_prepare:
+            if path == big and (args.only_prepare or not args.repeat):
                 continue
             if not path.exists():
                 t = time.perf_counter()
@@ -220,14 +321,22 @@ def main() -> None:
                       f"load {r['load']:.1f} ({r['line']})", file=sys.stderr)
         for d in ("ds", "base_out"):
             shutil.rmtree(work / d, ignore_errors=True)
-        if not args.only_prepare:
+        if not args.only_prepare and args.repeat:
             big_name = f"clonebot prepare, {args.scale}x export"
             results[big_name] = [measure([*prep, str(big), "--out", str(work / "ds"), *jobs])]
+            shutil.rmtree(work / "ds", ignore_errors=True)
+        sampled = None
+        if args.timeline:
+            sampled = measure([*prep, str(small), "--out", str(work / "ds"), *jobs],
+                              timeline=True)
             shutil.rmtree(work / "ds", ignore_errors=True)
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
-    report(results, args, small, big)
+    if args.repeat:
+        report(results, args, small, big)
+    if sampled is not None:
+        print_phases(sampled)
 
 
 def report(results: dict[str, list[dict]], args, small: Path, big: Path) -> None:
