@@ -143,6 +143,20 @@ def precision_and_loss(bf16: bool, scored: bool, cheap_step: bool = True, split:
         train_mod.row_groups = groups
 
 
+@contextlib.contextmanager
+def busy_cores(n: int):
+    """``n`` processes that each keep a core busy while inside."""
+    import subprocess
+    import sys
+
+    procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
+    try:
+        yield
+    finally:
+        for p in procs:
+            p.kill()
+
+
 def compare_steps(export: Path, configs: list[str], rounds: int, steps: int) -> None:
     """``--paired``: CPU and wall seconds per training step of `clonebot demo`'s profile on
     ``export``, one config after another in ``rounds`` rounds (A B C A B C: other jobs on a
@@ -150,7 +164,7 @@ def compare_steps(export: Path, configs: list[str], rounds: int, steps: int) -> 
     ``+all`` (logits at every position; default: learnt positions only), ``+plain`` (the bf16
     step without training/cpu_bf16's bf16 weights and float32 attention), ``+whole`` (the
     whole batch on torch's intra-op threads, not its rows split over threads as
-    training/row_threads does) and train.key=value
+    training/row_threads does), ``+onethread`` (``model.cpu_threads = 1``) and train.key=value
     overrides, e.g. ``bf16`` ``fp32+all`` ``bf16:max_steps=30,learning_rate=1e-3``."""
     from transformers import TrainerCallback
 
@@ -186,6 +200,8 @@ def compare_steps(export: Path, configs: list[str], rounds: int, steps: int) -> 
                 mode, *flags = head.split("+")
                 train_over = {"max_steps": steps, **_pairs(over, "=")}
                 s = base.model_copy(update={"train": base.train.model_copy(update=train_over)})
+                if "onethread" in flags:
+                    s = s.model_copy(update={"model": s.model.model_copy(update={"cpu_threads": 1})})
                 clock = Clock()
                 load = os.getloadavg()[0]
                 with precision_and_loss(mode == "bf16", "all" not in flags, "plain" not in flags,
@@ -220,9 +236,13 @@ def main() -> None:
                     help="CPU/wall per step of the demo profile for each CONFIG, in rounds "
                          "(fp32, bf16, +all, :train.key=value,...; see compare_steps)")
     ap.add_argument("--rounds", type=int, default=2, help="with --paired")
+    ap.add_argument("--burners", type=int, default=0,
+                    help="with --paired: N extra processes each keeping a core busy throughout "
+                         "(a laptop's other work)")
     args = ap.parse_args()
     if args.paired:
-        return compare_steps(args.export, args.paired, args.rounds, args.steps)
+        with busy_cores(args.burners):
+            return compare_steps(args.export, args.paired, args.rounds, args.steps)
     if args.trainers:
         return compare_trainers(args.export, args.model, args.steps, args.batch)
 
