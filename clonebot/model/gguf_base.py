@@ -124,7 +124,8 @@ def rewrite_gguf(reader, target: Path, type_of: Callable[[Any], Any], *,
             if add is None and qtype == t.tensor_type:
                 writer.add_tensor(t.name, t.data, raw_shape=t.data.shape, raw_dtype=qtype)
                 continue
-            data = gguf.quants.dequantize(t.data, t.tensor_type).astype(np.float32)
+            # a plain array: numpy's memmap subclass makes each of quants' row slices slow
+            data = gguf.quants.dequantize(np.asarray(t.data), t.tensor_type).astype(np.float32)
             if add is not None:
                 data += add
             if qtype == Q.F32:
