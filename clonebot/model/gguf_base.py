@@ -59,6 +59,25 @@ def merge_source(setting: str, base_model: str, base: Path) -> tuple[Path, Calla
     return base, None
 
 
+def read_gguf(path: Path):
+    """``gguf.GGUFReader`` on ``path``, over a plain array view of the file's memory map: the
+    reader slices the map once per vocabulary entry and numpy's memmap subclass makes each
+    slice slow (the test model's file: 0.8 instead of 2.5 s of CPU)."""
+    import gguf
+    import numpy as np
+
+    class Reader(gguf.GGUFReader):
+        @property
+        def data(self):
+            return self._plain
+
+        @data.setter
+        def data(self, value) -> None:
+            self._plain = np.asarray(value)
+
+    return Reader(str(path))
+
+
 def converted_gguf(src: Path, cache_dir: Path, dtype: str) -> Path:
     """``src`` with every matrix as ``dtype`` (``converted_type``), written once into
     ``cache_dir`` and reused."""
@@ -67,7 +86,7 @@ def converted_gguf(src: Path, cache_dir: Path, dtype: str) -> Path:
     target = cache_dir / f"{src.stem}.{dtype}.gguf"
     if target.is_file():
         return target
-    return rewrite_gguf(gguf.GGUFReader(str(src)), target, converted_type(dtype))
+    return rewrite_gguf(read_gguf(src), target, converted_type(dtype))
 
 
 def converted_type(dtype: str) -> Callable[[Any], Any]:

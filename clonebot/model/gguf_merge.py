@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from clonebot.errors import ModelError
-from clonebot.model.gguf_base import rewrite_gguf
+from clonebot.model.gguf_base import read_gguf, rewrite_gguf
 
 MERGE_KEY = "clonebot.merged"
 MERGE_VERSION = 1
@@ -60,7 +60,7 @@ def merge_adapter(source: Path, adapter: Path, out: Path, *, stamp: str,
     import numpy as np
 
     try:
-        lora = gguf.GGUFReader(str(adapter))
+        lora = read_gguf(adapter)
         alpha = float(lora.fields[gguf.Keys.Adapter.LORA_ALPHA].contents())
     except (OSError, ValueError, KeyError) as e:
         raise ModelError(f"cannot read the adapter GGUF {adapter}: {e}") from None
@@ -68,7 +68,7 @@ def merge_adapter(source: Path, adapter: Path, out: Path, *, stamp: str,
     for t in lora.tensors:
         stem, _, ab = t.name.rpartition(".lora_")
         pairs.setdefault(stem, {})[ab] = t.data
-    reader = gguf.GGUFReader(str(source))
+    reader = read_gguf(source)
     type_of = type_of or (lambda t: t.tensor_type)
     tensors = {t.name: t for t in reader.tensors}
     for name in sorted(pairs):
