@@ -8,7 +8,9 @@ was trained on: llama.cpp on it differs from torch only by float rounding (the p
 The Q4_1 file is smaller (a quarter of f32's bytes to read per token) and its kernels round
 activations to 8 bits: a little further from torch. Q8_0 holds the Q4_1 weights to within
 1/254 of each block's largest, and llama.cpp has faster kernels for it on x86: prompts read
-1.5x faster than on Q4_1 here, tokens about as fast (``clonebot demo`` uses it).
+1.5x faster than on Q4_1 here, tokens about as fast (``clonebot demo`` uses it). No "q4_0":
+llama.cpp's Q4_0 kernels are faster here, but a second 4-bit rounding of the Q4_1 weights
+leaves about 70% of reply tokens what the torch model writes (docs/benchmarks.md).
 """
 
 from __future__ import annotations
