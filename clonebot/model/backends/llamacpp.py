@@ -71,16 +71,22 @@ def quiet_llama_cpp() -> None:
     _log_callback = keep_errors
 
 
-# Every llama.cpp context made here, closed before the interpreter tears its modules down:
+# Every generator's llama.cpp contexts, closed before the interpreter tears its modules down:
 # left to the garbage collector at exit, llama-cpp-python's finalizers find its C functions
-# already gone and print a traceback ("'NoneType' object is not callable").
+# already gone and print a traceback ("'NoneType' object is not callable"). One still
+# generating (a daemon thread at exit) is left alone: its contexts are in use.
 _OPEN: weakref.WeakSet = weakref.WeakSet()
 
 
 @atexit.register
 def _close_all() -> None:
-    for llm in list(_OPEN):
-        llm.close()
+    for gen in list(_OPEN):
+        if gen._lock.acquire(blocking=False):
+            try:
+                for llm in gen._contexts:
+                    llm.close()
+            finally:
+                gen._lock.release()
 
 
 def _marker_keys(markers: Sequence[str]) -> frozenset[str] | None:
@@ -128,6 +134,7 @@ class LlamaCppGenerator(Generator):
         self._scripted = list(logits_processors or [])
         self._rng = np.random.default_rng()
         self._lock = threading.Lock()
+        _OPEN.add(self)
         self._shows: dict[tuple[frozenset[str], int], bool] = {}
 
     def _new_llama(self):
@@ -141,7 +148,6 @@ class LlamaCppGenerator(Generator):
             what = f"{self.base_gguf}" + (f" + {self.adapter_gguf}" if self.adapter_gguf else "")
             said = "".join(_ERRORS).strip().replace("\n", "; ")
             raise ModelError(f"llama.cpp cannot load {what}: {e}" + (f" ({said})" if said else "")) from None
-        _OPEN.add(llm)
         return llm
 
     def _shows_key(self, keys: frozenset[str], token: int) -> bool:
