@@ -8,6 +8,8 @@ one context at a time), ms to first token (a fresh prompt: prompt + one token, n
 load time, and the bot's message -> draft over the Telegram double with that backend
 (tests/telegram_double: Telethon's own update loop and requests, the model real). Goal:
 llamacpp >= 10x faster per token. Without --adapter it trains the test model briefly first.
+llama.cpp runs --base-gguf (default q8_0, the demo's) with the adapter merged into it
+(--gguf-merge auto; "never": the adapter file applied at run time, as before).
 
 --matrix: how threads and OpenMP's wait policy behave on a quiet and on a busy CPU. Each
 cell runs in its own process (OpenMP reads OMP_WAIT_POLICY when it loads): llama.cpp
@@ -132,11 +134,14 @@ def compare(args) -> None:
     rows = {}
     for backend in ("llamacpp", "local"):
         s = load_settings(model={"base_model": "smollm2-135m", "cpu_threads": args.threads,
-                                 "base_gguf": args.base_gguf},
+                                 "base_gguf": args.base_gguf, "gguf_merge": args.gguf_merge},
                           generate={"backend": backend, "max_new_tokens": args.max_new_tokens})
         t = _clock()
         gen = load_generator(s, adapter)
         load_wall, _ = _since(t)
+        if backend == "llamacpp":
+            model = (f"{gen.base_gguf.name} (the adapter merged in)" if gen.adapter_gguf is None
+                     else f"{gen.base_gguf.name} + {gen.adapter_gguf.name} at run time")
         per_token(gen, 2, 8)  # warm-up
         row = {"load_s": load_wall, **per_token(gen, args.contexts, args.max_new_tokens)}
         if args.bot:
@@ -148,7 +153,7 @@ def compare(args) -> None:
     print(f"test model (SmolLM2-135M + LoRA), {args.contexts} contexts x <= {args.max_new_tokens} "
           f"new tokens (ms/token: each token after the first), threads {args.threads or os.cpu_count()}, "
           f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(unset)')}, "
-          f"llama.cpp base {args.base_gguf or 'Q4_1 (shipped)'}")
+          f"llama.cpp base {args.base_gguf or 'Q4_1 (shipped)'}, gguf_merge {args.gguf_merge}: {model}")
     head = (f"{'backend':10} {'ms/token':>9} {'cpu ms/tok':>10} {'ms/tok all':>10} {'1st token ms':>12} "
             f"{'(cpu)':>6} {'load s':>7}")
     if args.bot:
@@ -276,6 +281,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=0, help="model.cpu_threads (0 = all cores)")
     ap.add_argument("--base-gguf", default="q8_0",
                     help="model.base_gguf for llama.cpp (default: the demo's, q8_0; \"\" = the shipped Q4_1)")
+    ap.add_argument("--gguf-merge", default="auto", choices=("auto", "always", "never"),
+                    help="model.gguf_merge: the adapter folded into the base (auto: when it is 8-bit or finer)")
     ap.add_argument("--bot", type=int, default=6, help="bot messages per backend (0 = skip)")
     ap.add_argument("--matrix", action="store_true")
     ap.add_argument("--burners", default="0,2")

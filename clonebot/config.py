@@ -68,6 +68,13 @@ class ModelSettings(_Section):
     # dequantized once into the cache dir (exactly the weights the torch test model has);
     # "q8_0": converted to Q8_0 once (prompts read faster; what `clonebot demo` uses).
     base_gguf: str = ""
+    # llamacpp backend: fold the adapter into a copy of base_gguf, made once beside the
+    # adapter's GGUF export (RUN_DIR/gguf/merged.*.gguf), so a token costs what the base's
+    # costs instead of 40% more on the test model (a few percent on a 7B one). "auto": when the
+    # base's matrices are 8-bit or finer (f32/f16/bf16/Q8_0: a delta drowns in a 4-bit grid)
+    # and the base is under 2 GiB; "always": any size (an error on a 4-bit base); "never":
+    # llama.cpp applies the adapter file at run time.
+    gguf_merge: Literal["auto", "always", "never"] = "auto"
 
 
 class DialogueSettings(_Section):

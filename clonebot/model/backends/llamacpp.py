@@ -1,5 +1,6 @@
 """The llamacpp backend: llama.cpp in process (llama-cpp-python), the base model as GGUF plus
-the adapter's GGUF export (``gguf_export.adapter_gguf``, made on first use).
+the adapter's GGUF export (``gguf_export.adapter_gguf``, made on first use), or the two as
+one file (``gguf_export.merged_gguf``: ``model.gguf_merge``; a token costs what the base's does).
 
 The prompt is tokenized by the adapter's own tokenizer (the one it was trained with) and
 fed to llama.cpp as token ids, so the model sees exactly the token prefix of training.
@@ -11,7 +12,11 @@ the candidates of one prompt all start from its cached end.
 
 from __future__ import annotations
 
+import atexit
+import ctypes
 import threading
+import weakref
+from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,6 +40,67 @@ def llama_cpp_available() -> bool:
     import importlib.util
 
     return importlib.util.find_spec("llama_cpp") is not None
+
+
+# llama.cpp's log lines of the ERROR level, the last few (what a load error says).
+_ERRORS: deque[str] = deque(maxlen=8)
+_log_callback = None  # kept alive: llama.cpp holds a pointer to it
+_GGML_LOG_ERROR, _GGML_LOG_CONT = 4, 5
+
+
+def quiet_llama_cpp() -> None:
+    """llama.cpp logs to stderr; llama-cpp-python's callback still prints warnings with
+    ``verbose=False`` (it maps an older ggml's levels: WARN was 2, now 3, which it takes for
+    ERROR), e.g. one line per adapted matrix on a base llama.cpp repacks. The user's terminal
+    is the bot's: nothing is printed, and error lines are kept for our error messages."""
+    global _log_callback
+    if _log_callback is not None:
+        return
+    import llama_cpp
+
+    last = [0]
+
+    @llama_cpp.llama_log_callback
+    def keep_errors(level: int, text: bytes, user_data) -> None:
+        level = last[0] if level == _GGML_LOG_CONT else level
+        last[0] = level
+        if level == _GGML_LOG_ERROR and text:
+            _ERRORS.append(text.decode("utf-8", "replace"))
+
+    llama_cpp.llama_log_set(keep_errors, ctypes.c_void_p(0))
+    _log_callback = keep_errors
+
+
+# Every generator's llama.cpp contexts, closed before the interpreter tears its modules down:
+# left to the garbage collector at exit, llama-cpp-python's finalizers find its C functions
+# already gone and print a traceback ("'NoneType' object is not callable"). One still
+# generating (a daemon thread at exit) is left alone: its contexts are in use.
+_OPEN: weakref.WeakSet = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all() -> None:
+    for gen in list(_OPEN):
+        if gen._lock.acquire(blocking=False):
+            try:
+                for llm in gen._contexts:
+                    llm.close()
+            finally:
+                gen._lock.release()
+
+
+def _marker_keys(markers: Sequence[str]) -> frozenset[str] | None:
+    """One ASCII, non-space character of each marker (None if one has none). An ASCII
+    character is one byte of UTF-8, never part of another character, so it is in a decoded
+    text only if one token's bytes hold it, and then that token decoded alone shows it too:
+    a marker cannot be in a reply none of whose tokens shows its key character."""
+    keys = set()
+    for m in markers:
+        c = next((c for c in m if c.isascii() and c.isprintable() and not c.isspace()), None)
+        if c is None:
+            return None
+        keys.add(c)
+    return frozenset(keys)
 
 
 class LlamaCppGenerator(Generator):
@@ -68,15 +134,29 @@ class LlamaCppGenerator(Generator):
         self._scripted = list(logits_processors or [])
         self._rng = np.random.default_rng()
         self._lock = threading.Lock()
+        _OPEN.add(self)
+        self._shows: dict[tuple[frozenset[str], int], bool] = {}
 
     def _new_llama(self):
         from llama_cpp import Llama
 
+        quiet_llama_cpp()
+        _ERRORS.clear()
         try:
-            return Llama(**self._llama_args)
+            llm = Llama(**self._llama_args)
         except (ValueError, RuntimeError, OSError) as e:
             what = f"{self.base_gguf}" + (f" + {self.adapter_gguf}" if self.adapter_gguf else "")
-            raise ModelError(f"llama.cpp cannot load {what}: {e}") from None
+            said = "".join(_ERRORS).strip().replace("\n", "; ")
+            raise ModelError(f"llama.cpp cannot load {what}: {e}" + (f" ({said})" if said else "")) from None
+        return llm
+
+    def _shows_key(self, keys: frozenset[str], token: int) -> bool:
+        """Does ``token``, decoded alone, show one of ``keys`` (see ``_marker_keys``)?"""
+        known = self._shows.get((keys, token))
+        if known is None:
+            text = self.tokenizer.decode([token], skip_special_tokens=True)
+            known = self._shows[(keys, token)] = any(k in text for k in keys)
+        return known
 
     # ------------------------------------------------------------------ llama.cpp
 
@@ -120,6 +200,10 @@ class LlamaCppGenerator(Generator):
         logits = start.copy()
         reply: list[int] = []
         hit_eos = False
+        # The reply is decoded (to look for a marker) only once a token of it shows a
+        # marker's key character: most replies never, instead of once a token.
+        keys = _marker_keys(markers)
+        look = keys is None
         for step in range(max_new_tokens):
             for script in self._scripted:
                 logits = script(prompt_ids + reply, logits)
@@ -129,7 +213,8 @@ class LlamaCppGenerator(Generator):
                 hit_eos = True
                 break
             reply.append(token)
-            if any(m in tok.decode(reply, skip_special_tokens=True) for m in markers):
+            look = look or self._shows_key(keys, token)
+            if look and any(m in tok.decode(reply, skip_special_tokens=True) for m in markers):
                 break
             if step + 1 < max_new_tokens:
                 llm.eval([token])
@@ -191,7 +276,7 @@ def load_llamacpp(settings, adapter_dir: Path | None, **kwargs) -> LlamaCppGener
     """The ``llamacpp`` backend for ``adapter_dir`` (or the base model alone): the base GGUF
     from ``model.base_gguf``, the adapter's GGUF made on first use."""
     from clonebot.model.generate import trained_max_seq_len
-    from clonebot.model.gguf_export import adapter_gguf, base_gguf_for
+    from clonebot.model.gguf_export import adapter_gguf, base_gguf_for, merged_gguf
     from clonebot.model.cpu import decode_threads
     from clonebot.model.load import cpu_threads, load_tokenizer
     from clonebot.model.manifest import check_prompt_format, read_manifest
@@ -225,6 +310,8 @@ def load_llamacpp(settings, adapter_dir: Path | None, **kwargs) -> LlamaCppGener
                          f"tokenizer has {tokenizer.eos_token!r}")
     base = base_gguf_for(settings, manifest)
     lora = adapter_gguf(settings, adapter_dir, base)
-    return LlamaCppGenerator(settings.generate, base_gguf=base, adapter_gguf=lora,
+    merged = merged_gguf(settings, adapter_dir, manifest["base_model"], base, lora)
+    model, lora = (merged, None) if merged else (base, lora)
+    return LlamaCppGenerator(settings.generate, base_gguf=model, adapter_gguf=lora,
                              tokenizer=tokenizer, context_turns=manifest["context_turns"],
-                             max_seq_len=trained_max_seq_len(manifest), **threads_for(base), **kwargs)
+                             max_seq_len=trained_max_seq_len(manifest), **threads_for(model), **kwargs)
