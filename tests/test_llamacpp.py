@@ -148,8 +148,8 @@ def test_the_adapter_merged_into_an_f16_base_matches_torch(torch_adapter, tiny_r
 
 
 @pytest.mark.parametrize("base,merge", [("", "auto"), ("q8_0", "never"), ("q8_0", "auto")],
-                         ids=["shipped Q4_1 + adapter", "Q8_0 of it + adapter",
-                              "adapter merged into Q8_0 (the demo's)"])
+                         ids=["shipped Q4_1 + adapter", "Q8_0 of it + adapter (the demo's)",
+                              "adapter merged into Q8_0 (the bot's, the bench's)"])
 def test_quantized_bases_stay_close(torch_adapter, tiny_run, eval_rows, cache_dir, base, merge):
     llama = _llama(_settings(cache_dir, base_gguf=base, gguf_merge=merge), tiny_run, logits_all=True)
     # a 4-bit base keeps the adapter file: a delta drowns in its grid (tests/test_gguf_merge.py)

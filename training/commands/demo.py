@@ -62,6 +62,10 @@ DEMO_TRAIN = {
 # llama.cpp's base: the test model's Q4_1 file as Q8_0 (made once in the cache with the torch
 # copy): prompts read 1.5x faster, tokens as fast (clonebot/model/gguf_base.py).
 DEMO_BASE_GGUF = "q8_0"
+# The adapter file applied at run time, not merged into a copy of the base: the merge costs the
+# demo's load 2 s (3 CPU-s) and its 44 short replies win back about 1 s (4 paired demos, idle:
+# 54.0 and 53.4 s vs 59.5 and 54.2 s merged). The bot, writing for days, merges (model.gguf_merge).
+DEMO_GGUF_MERGE = "never"
 
 # Held-out replies the demo generates for its eval and report (the sample has fewer).
 DEMO_EVAL_SAMPLES = 40
@@ -103,7 +107,8 @@ def demo_settings(settings, backend: str = "local"):
     for the replies."""
     return settings.model_copy(update={
         "model": settings.model.model_copy(update={"base_model": "smollm2-135m", "revision": None,
-                                                   "base_gguf": DEMO_BASE_GGUF}),
+                                                   "base_gguf": DEMO_BASE_GGUF,
+                                                   "gguf_merge": DEMO_GGUF_MERGE}),
         "train": settings.train.model_copy(update=DEMO_TRAIN),
         "generate": settings.generate.model_copy(update={"backend": backend, "max_new_tokens": 48}),
     })
