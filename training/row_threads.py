@@ -20,9 +20,10 @@ gradient sum is the same either way round (a + b == b + a), so a run stays deter
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
+
+from clonebot.threads import in_threads
 
 
 def row_groups(device: str, threads: int, batch_size: int, model: Any = None) -> int:
@@ -85,25 +86,14 @@ def dealt(fn: Callable[[Any], Any], items: Sequence[Any], workers: int,
     among them), each thread inside ``each()`` (torch's grad modes are per thread); the
     results in the items' order. The first error is raised once all have ended."""
     results: list[Any] = [None] * len(items)
-    errors: list[BaseException] = []
     workers = max(1, min(workers, len(items)))
 
     def run(w: int) -> None:
-        try:
-            with each():
-                for i in range(w, len(items), workers):
-                    results[i] = fn(items[i])
-        except BaseException as e:  # noqa: BLE001 - raised in the caller's thread below
-            errors.append(e)
+        with each():
+            for i in range(w, len(items), workers):
+                results[i] = fn(items[i])
 
-    threads = [threading.Thread(target=run, args=(w,), daemon=True) for w in range(1, workers)]
-    for t in threads:
-        t.start()
-    run(0)
-    for t in threads:
-        t.join()
-    if errors:
-        raise errors[0]
+    in_threads(run, workers)
     return results
 
 

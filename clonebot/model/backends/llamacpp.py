@@ -28,6 +28,7 @@ from clonebot.errors import ModelError
 from clonebot.model.generate import Continuation, Generator, Prompt, stop_reason
 from clonebot.model.penalties import penalise
 from clonebot.model.sampling import pick
+from clonebot.threads import in_threads
 
 INSTALL_HINT = ("pip install 'clonebot[llamacpp]' (it compiles llama.cpp: about 20 minutes on "
                 "2 cores, once; pip caches the build)")
@@ -247,29 +248,8 @@ class LlamaCppGenerator(Generator):
                     out[i] = [self._one(llm, ids, start, rngs[i], temperature, markers, limit)
                               for _ in range(k)]
 
-            _in_threads(run, n)
+            in_threads(run, n)
         return [c for conts in out for c in conts]
-
-
-def _in_threads(run: Callable[[int], None], n: int) -> None:
-    """``run(0)`` .. ``run(n - 1)``, each in a thread of its own but the first (llama.cpp
-    lets the GIL go while it computes); the first error is raised once all have ended."""
-    errors: list[BaseException] = []
-
-    def guarded(worker: int) -> None:
-        try:
-            run(worker)
-        except BaseException as e:  # noqa: BLE001 - handed to the caller below
-            errors.append(e)
-
-    threads = [threading.Thread(target=guarded, args=(w,), daemon=True) for w in range(1, n)]
-    for t in threads:
-        t.start()
-    guarded(0)
-    for t in threads:
-        t.join()
-    if errors:
-        raise errors[0]
 
 
 def load_llamacpp(settings, adapter_dir: Path | None, **kwargs) -> LlamaCppGenerator:
