@@ -100,7 +100,9 @@ def test_a_device_that_is_no_export_is_refused_on_its_first_bytes(device, tmp_pa
     t0 = time.monotonic()
     p = clonebot("prepare", device, "--out", str(out), timeout=60)
     err = one_line(p)
-    assert "is not JSON" in err or "not a Telegram Desktop export" in err
+    # Random bytes that start with "{", "[" or whitespace (6 of 256 first bytes) get as far as
+    # the parser: then the error is where the JSON breaks.
+    assert "is not JSON" in err or "not a Telegram Desktop export" in err or "is not valid JSON" in err
     assert time.monotonic() - t0 < 45
     assert not out.exists() and leftovers(out) == []
 
