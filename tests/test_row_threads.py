@@ -178,11 +178,13 @@ def test_an_eval_step_split_over_two_threads_is_the_whole_batchs_mean(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("checkpointing", [False, True], ids=["demo profile", "gradient checkpointing"])
 def test_train_on_two_cpu_threads_splits_its_steps_and_learns_what_one_thread_learns(
-        tmp_path, cache_dir, test_model_dir, monkeypatch):
+        tmp_path, cache_dir, test_model_dir, monkeypatch, checkpointing):
     """Through train(): the Trainer's loop hands each step its token count, so a step on two
     threads splits (a loop that passed none would silently train unsplit); the adapter is the
-    one-thread run's to float rounding, and torch's thread count is back after."""
+    one-thread run's to float rounding, and torch's thread count is back after. Gradient
+    checkpointing recomputes each thread's layers in that thread's backward."""
     from safetensors.torch import load_file
 
     import training.train as train_mod
@@ -200,7 +202,7 @@ def test_train_on_two_cpu_threads_splits_its_steps_and_learns_what_one_thread_le
     runs = {}
     for threads in (1, 2):
         s = tiny_settings(cache_dir, max_steps=3, batch_size=2, save_steps=100, eval_steps=100,
-                          lora_dropout=0.0)
+                          lora_dropout=0.0, gradient_checkpointing=checkpointing)
         s = s.model_copy(update={"model": s.model.model_copy(update={"cpu_threads": threads})})
         splits.clear()
         m = train_mod.train(s, ds, tmp_path / f"run{threads}", progress=False)
