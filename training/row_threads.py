@@ -8,7 +8,8 @@ half takes to compute: SmolLM2-135M's step, batch 4, took 1.23 s on two such thr
 busy neighbour (30.7 vs 4.0 s a step). Here each core computes its own rows end to end,
 forward and backward, with no barrier until the step's end: torch lets the GIL go while it
 computes, and autograd accumulates both threads' gradients into the LoRA weights under its
-own locks.
+own locks. The demo's step: 0.66 s idle, 0.90 s beside a busy process (0.97 and 1.52 s for
+the whole batch on two threads; docs/benchmarks.md).
 
 The same step: each group of rows computes its loss summed over its learnt tokens and
 divided by the whole batch's count (``num_items_in_batch``, which the Trainer counts), so
