@@ -7,7 +7,7 @@ import threading
 import pytest
 import torch
 
-from training.row_threads import one_torch_thread, row_groups, run_split, split_rows
+from training.row_threads import row_groups, run_split, split_rows, threads_per_group, torch_threads
 
 
 def test_row_groups_one_per_cpu_thread_at_most_one_per_row():
@@ -78,13 +78,15 @@ def test_run_split_runs_each_part_in_a_thread_of_its_own_and_raises_the_first_er
     assert sorted(done) == [1, 3]  # the others ran to their end before the error was raised
 
 
-def test_one_torch_thread_restores_the_count():
+def test_torch_threads_restores_the_count_and_groups_share_the_cores():
     before = torch.get_num_threads()
-    with one_torch_thread():
+    with torch_threads(1):
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
-    with one_torch_thread(False):
+    with torch_threads(None):
         assert torch.get_num_threads() == before
+    assert threads_per_group(2, 2) == 1 and threads_per_group(16, 4) == 4 and threads_per_group(3, 2) == 1
+    assert threads_per_group(8, 1) == 8
 
 
 def _step(tmp_path, groups: int, eval_step: bool = False):

@@ -1,4 +1,4 @@
-"""A CPU training step with its batch's rows split over threads, one torch thread each.
+"""A CPU training step with its batch's rows split over threads, one core each.
 
 Why: on a CPU the ops of a small model's step are too small for torch's intra-op threads.
 Each op is split over the cores and ends in a barrier, and threads that sleep between ops
@@ -48,14 +48,21 @@ def draws_random(model: Any) -> bool:
             or any(float(getattr(c, "attention_dropout", 0) or 0) > 0 for c in configs if c is not None))
 
 
+def threads_per_group(threads: int, groups: int) -> int:
+    """torch's intra-op threads for each of ``groups`` groups of rows on ``threads`` cores:
+    one on a 2-core machine; a many-core one still gives every core work (16 cores, 4 rows:
+    4 each)."""
+    return max(1, threads // max(groups, 1))
+
+
 @contextlib.contextmanager
-def one_torch_thread(on: bool = True) -> Iterator[None]:
-    """torch's intra-op threads set to one inside (when ``on``), as they were after."""
+def torch_threads(n: int | None) -> Iterator[None]:
+    """torch's intra-op threads set to ``n`` inside (None: left alone), as they were after."""
     import torch
 
     before = torch.get_num_threads()
-    if on:
-        torch.set_num_threads(1)
+    if n:
+        torch.set_num_threads(n)
     try:
         yield
     finally:

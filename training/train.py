@@ -74,7 +74,7 @@ from training.masking import (
     scored_positions,
     scores_learnt_tokens_only,
 )
-from training.row_threads import one_torch_thread, row_groups, run_split, split_rows
+from training.row_threads import row_groups, run_split, split_rows, threads_per_group, torch_threads
 
 log = logging.getLogger(__name__)
 
@@ -580,7 +580,8 @@ def train(
     precision, optim = _precision(device, quantize), _optim(ts.optim, device)
     if device == "cpu" and precision["bf16"]:
         cpu_bf16_step(model)
-    groups = row_groups(device, cpu_threads(settings.model.cpu_threads), ts.batch_size, model)
+    threads = cpu_threads(settings.model.cpu_threads)
+    groups = row_groups(device, threads, ts.batch_size, model)
     hyper = {**ts.model_dump(), "target_modules": targets, "optim": optim, **precision,
              "device": device.split(":")[0], "world_size": int(os.environ.get("WORLD_SIZE", "1")),
              "compute_dtype": str(model.base_model.model.dtype), "quantization": manifest_quantization(quantize),
@@ -594,7 +595,8 @@ def train(
     trainer = lora_trainer(model, args, collator, train_ds, eval_ds, tokenizer, callbacks, progress,
                            groups=groups)
 
-    with one_torch_thread(groups > 1):  # a core per group of rows (training.row_threads)
+    # The cores shared out over the groups of rows (training.row_threads).
+    with torch_threads(threads_per_group(threads, groups) if groups > 1 else None):
         metrics = _run(trainer, checkpoint, evaluate=eval_ds is not None, out_dir=out_dir)
     metrics.update(
         steps=trainer.state.global_step, epochs=round(trainer.state.epoch or 0, 3),

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from clonebot.prompt_format import CLONE
 from training.masking import IGNORE, scored_positions, scores_learnt_tokens_only, tokenize_sample
-from training.row_threads import dealt, even_chunks, one_torch_thread
+from training.row_threads import dealt, even_chunks, torch_threads
 
 if TYPE_CHECKING:  # types only: nothing more is imported at run time
     from clonebot.model.load import LoadedModel
@@ -112,7 +112,7 @@ def reply_nll(
     workers = torch.get_num_threads() if torch.device(dev).type == "cpu" else 1
     batches = [rows[a:b] for a, b in even_chunks(len(rows), batch_size, workers)]
     model.eval()
-    with _base_mode(model, base), one_torch_thread(workers > 1):
+    with _base_mode(model, base), torch_threads(1 if workers > 1 else None):
         parts = dealt(score, batches, workers, each=torch.inference_mode)
     out = NLL()
     for part in parts:  # summed in batch order: the same total whichever thread ends first
