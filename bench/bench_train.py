@@ -122,9 +122,10 @@ def compare_trainers(export: Path, model: str, steps: int, batch: int) -> None:
 @contextlib.contextmanager
 def precision_and_loss(bf16: bool, scored: bool, cheap_step: bool = True, split: bool = True):
     """Train with bf16 autocast on the CPU or fp32, logits at the learnt positions only or at
-    every position, the bf16 step with or without training/cpu_bf16's savings (what
-    training.train chooses by itself: bf16 where the CPU has it, learnt positions where
-    transformers can slice them, the savings with bf16)."""
+    every position, the bf16 step with or without training/cpu_bf16's savings, a step's rows
+    split over the threads or not (what training.train chooses by itself: bf16 where the CPU
+    has it, learnt positions where transformers can slice them, the savings with bf16, the
+    split where the step draws no random numbers)."""
     import training.train as train_mod
 
     saved = train_mod.cpu_has_bf16, train_mod.scores_learnt_tokens_only, train_mod.cpu_bf16_step
