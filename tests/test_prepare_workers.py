@@ -6,6 +6,7 @@ merged and out-of-order
 from __future__ import annotations
 
 import json
+import os
 import random
 from pathlib import Path
 
@@ -66,8 +67,6 @@ def test_same_bytes_whatever_the_number_of_workers(tmp_path):
 
 
 def test_workers_are_gone_after_prepare(tmp_path):
-    import os
-
     pids = []
     real = pipeline.Pipeline.__exit__
 
@@ -98,19 +97,96 @@ def test_no_worker_processes_here_means_one_process(tmp_path, monkeypatch):
 
 
 def test_how_many_workers_auto_starts(tmp_path, monkeypatch):
-    from training.dataset import build
+    from training.dataset import workers
 
     small, big = tmp_path / "small.json", tmp_path / "big.json"
     small.write_bytes(b"x" * 100)
     with open(big, "wb") as f:
-        f.truncate(build._SMALL_EXPORT)  # sparse: the size is what counts
+        f.truncate(workers.SMALL_EXPORT)  # sparse: the size is what counts
     auto = settings("auto")
     for cores, want in ((1, 0), (2, 2), (3, 3), (64, 3)):
-        monkeypatch.setattr(build.os, "sched_getaffinity", lambda pid, n=cores: set(range(n)))
-        assert build.workers_for(auto, big) == want, cores
-        assert build.workers_for(auto, small) == 0
-    assert build.workers_for(settings(5), small) == 5
-    assert build.workers_for(settings(0), big) == 0
+        monkeypatch.setattr(workers.os, "sched_getaffinity", lambda pid, n=cores: set(range(n)))
+        assert workers.workers_for(auto, big) == want, cores
+        assert workers.workers_for(auto, small) == 0
+    assert workers.workers_for(settings(5), small) == 5
+    assert workers.workers_for(settings(0), big) == 0
+
+
+def _pids_used(monkeypatch) -> list[int]:
+    """The worker pids of every Pipeline, as it ends."""
+    pids: list[int] = []
+    real = pipeline.Pipeline.__exit__
+
+    def spy(self, *exc):
+        pids.extend(self.worker_pids)
+        return real(self, *exc)
+
+    monkeypatch.setattr(pipeline.Pipeline, "__exit__", spy)
+    return pids
+
+
+def test_workers_started_early_are_the_ones_that_work(tmp_path, monkeypatch):
+    # `clonebot prepare` starts its workers before it imports the rest (workers.start_early):
+    # the pipeline must use those, not start others, and they must be gone afterwards.
+    from training.dataset import workers
+    from training.dataset.chat_work import work_settings
+
+    used = _pids_used(monkeypatch)
+    s = settings(2)
+    with workers.start_early(work_settings(s), 2) as early:
+        assert early is not None
+        started = sorted(early.pids)
+        stats = prepare(SAMPLE, tmp_path / "ds", s, early_workers=early)
+    assert sorted(used) == started
+    prepare(SAMPLE, tmp_path / "inline", settings(0))
+    assert files(tmp_path / "ds") == files(tmp_path / "inline")
+    assert stats["samples"] > 50
+    for pid in started:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # joined already: not our child any more
+
+
+def test_workers_started_early_for_other_settings_are_stopped(tmp_path, monkeypatch):
+    # Another count, or other PII settings than the build's (a worker scrubs as it was
+    # started): those processes are stopped and the right ones started.
+    from training.dataset import workers
+    from training.dataset.chat_work import work_settings
+
+    used = _pids_used(monkeypatch)
+    s = settings(2)
+    other = s.model_copy(update={"pii": s.pii.model_copy(update={"scrub": False})})
+    for n, wanted in ((3, work_settings(s)), (2, work_settings(other))):
+        with workers.start_early(wanted, n) as early:
+            started = set(early.pids)
+            prepare(SAMPLE, tmp_path / f"ds{n}", s, early_workers=early)
+            assert not any(p.is_alive() for p in early.procs)
+        assert len(used) == 2 and not started & set(used)
+        used.clear()
+    assert files(tmp_path / "ds2") == files(tmp_path / "ds3")
+
+
+def test_cli_prepare_starts_its_workers_before_importing_the_dataset_code(tmp_path):
+    # Why start_early exists: the workers' start-up runs beside the reading process's imports.
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from training.dataset import workers\n"
+        "real = workers.ProcessWorkers.__init__\n"
+        "def spy(self, *a, **k):\n"
+        "    print('pyarrow loaded when the workers started:', 'pyarrow' in sys.modules)\n"
+        "    return real(self, *a, **k)\n"
+        "workers.ProcessWorkers.__init__ = spy\n"
+        "from clonebot.cli import main\n"
+        f"sys.argv = ['clonebot', 'prepare', {str(SAMPLE)!r}, '--workers', '2', '--out', "
+        f"{str(tmp_path / 'ds')!r}]\n"
+        "main()\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "pyarrow loaded when the workers started: False" in done.stdout
+    assert done.stdout.count("pyarrow loaded when the workers started") == 1
 
 
 def test_workers_do_not_run_the_main_script_again(tmp_path):

@@ -22,6 +22,7 @@ from training.dataset.canaries import CANARIES_FILE, canary_values
 from training.dataset import output_dir
 from training.dataset.output_dir import OutputDir, damaged
 from training.dataset.pipeline import Pipeline
+from training.dataset.workers import SMALL_EXPORT, ProcessWorkers, workers_for
 from training.progress import Progress
 from training.dataset.records import MESSAGES_FILE, RecordStoreError, merge_records
 from training.dataset.splits import STATS_FILE, plan_split, write_split_dirs
@@ -31,11 +32,6 @@ from training.export.inputs import Inputs, collect, pipe_problem, piped_kind
 from training.export.spool import SpooledPipe
 from training.export.whatsapp import ChatFile, WhatsAppReader
 
-# Below this size an export is read in this process: starting workers would cost more.
-_SMALL_EXPORT = 8 << 20
-# Past ~3 workers the reading process is the bottleneck (it parses at one core's speed), and
-# each worker adds ~25 MB.
-_MAX_AUTO_WORKERS = 3
 # What a build writes at its peak, per byte of export (records, pending samples, and the
 # train/eval files written from them): ~0.6 measured on a synthetic 146 MB export.
 _PEAK_PER_EXPORT_BYTE = 0.7
@@ -52,6 +48,7 @@ def prepare(
     progress: Progress | None = None,
     canaries: int = 0,
     allow_other_owner: bool = False,
+    early_workers: ProcessWorkers | None = None,
 ) -> dict:
     """Turn exports into a dataset dir at ``out`` (merging with one already there).
 
@@ -61,7 +58,8 @@ def prepare(
     already holds). Returns the stats (also written to ``out/stats.json``). Raises
     ExportError for bad input and DatasetError when nothing trainable comes out, when
     ``out`` holds a damaged dataset, or one of another account (unless
-    ``allow_other_owner``); ``out`` is then untouched.
+    ``allow_other_owner``); ``out`` is then untouched. ``early_workers``: worker processes
+    started ahead (``workers.start_early``), used if they are the ones this build wants.
     """
     t0 = time.time()
     exports = [export] if isinstance(export, (str, os.PathLike)) else list(export)
@@ -82,7 +80,7 @@ def prepare(
         build = None
         try:
             build = _Build(inputs, tmp, settings, progress, existing, old_stats,
-                           allow_other_owner, store, bot_ids)
+                           allow_other_owner, store, bot_ids, early_workers)
             stats = build.run(owner_id, owner_name, canaries)
             stats["recovered"] = target.recovered
             stats["seconds"] = round(time.time() - t0, 2)
@@ -105,35 +103,13 @@ def prepare(
     return stats
 
 
-def workers_for(settings: Settings, inputs: Inputs | Path, piped: int = 0) -> int:
-    """``prepare.workers``: "auto" = one worker process per usable core, at most 3 (this
-    one reads the exports meanwhile; an extra process also keeps the pipeline moving when
-    the cores are shared), none for small exports or a single core; 0 = everything in this
-    process; N = N worker processes."""
-    n = settings.prepare.workers
-    if n != "auto":
-        return n
-    try:
-        if isinstance(inputs, Path):
-            size = inputs.stat().st_size
-        else:
-            size = (sum(p.stat().st_size for p in inputs.telegram)
-                    + sum(f.size for f in inputs.whatsapp))
-        if size + piped < _SMALL_EXPORT:
-            return 0
-    except OSError:
-        return 0
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return 0 if (cores or 1) < 2 else min(cores, _MAX_AUTO_WORKERS)
-
-
 class _Build:
     """One prepare's inputs, and the steps that turn them into a complete tmp dir."""
 
     def __init__(self, inputs: Inputs, tmp: Path, settings: Settings,
                  progress: Progress | None, existing: Path | None, old_stats: dict,
                  allow_other_owner: bool, store: Path | None = None,
-                 bot_ids: frozenset = frozenset()):
+                 bot_ids: frozenset = frozenset(), early_workers: ProcessWorkers | None = None):
         self.inputs = inputs
         self.tmp = tmp
         self.settings = settings
@@ -147,6 +123,7 @@ class _Build:
         self.bot_ids = bot_ids  # (chat, message) ids the clone sent, read from it
         self.spools: list[SpooledPipe] = []  # the pipes among the inputs, copied as read
         self.wa: WhatsAppReader | None = None
+        self.early_workers = early_workers
 
     def space_needed(self) -> int:
         """What this build needs on the disk of its tmp dir, about: its peak for exports
@@ -194,7 +171,7 @@ class _Build:
             self.spools.append(sp)
             # As many workers as for a file of its size: the first 8 MB tell (what arrives
             # within a second; a slow or stalled writer counts as a big export).
-            sp.pull(_SMALL_EXPORT, seconds=1.0)
+            sp.pull(SMALL_EXPORT, seconds=1.0)
             if piped_kind(str(pipe), sp.head()) == "telegram":
                 readers.append((TELEGRAM, ExportReader(pipe, owner_id, progress=tick,
                                                        default_owner_id=p.owner_id, spool=sp)))
@@ -216,11 +193,11 @@ class _Build:
         tmp, existing = self.tmp, self.existing
         try:
             readers, self.wa = self._readers(owner_id, owner_name)
-            piped = sum(sp.copied if sp.eof else _SMALL_EXPORT for sp in self.spools)
+            piped = sum(sp.copied if sp.eof else SMALL_EXPORT for sp in self.spools)
             new_records = tmp / ("new-" + MESSAGES_FILE)
             pending = tmp / "samples.arrow"
             with Pipeline(self.settings, workers_for(self.settings, self.inputs, piped),
-                          self.progress) as pipeline:
+                          self.progress, early=self.early_workers) as pipeline:
                 # Fresh prepare: build samples while reading. A merge rebuilds them afterwards.
                 info = pipeline.read_export(readers, new_records,
                                             None if existing else pending, self.check_owner,

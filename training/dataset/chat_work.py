@@ -35,6 +35,17 @@ class WorkSettings:
     names: bool = False
 
 
+def work_settings(settings) -> WorkSettings:
+    """What the workers need of the config (a ``clonebot.config.Settings``)."""
+    return WorkSettings(
+        gap_seconds=settings.dialogue.session_gap_hours * 3600.0,
+        context_turns=settings.prepare.context_turns,
+        scrub_pii=settings.pii.scrub,
+        denylist=tuple(settings.pii.denylist),
+        names=settings.pii.names,
+    )
+
+
 # (message_id, date, edited, sender, clone, text, bot) columns of the kept messages, each as
 # Arrow lays it out (``column_buffers``; a list where it cannot be)
 RecordColumns = tuple

@@ -10,7 +10,7 @@ from pathlib import Path
 from clonebot.config import Settings
 from training.dataset import workers
 from clonebot.chat_selection import ChatFilter
-from training.dataset.chat_work import EXPORT_ROWS, RECORD_ROWS, PieceResult, WorkSettings
+from training.dataset.chat_work import EXPORT_ROWS, RECORD_ROWS, PieceResult, work_settings
 from training.dataset.records import BotIds, RecordWriter, iter_chats, record_batch
 from training.dataset.samples import SampleStream, sample_batch
 from training.progress import Progress
@@ -24,19 +24,15 @@ class Pipeline:
     """``with Pipeline(...) as pipeline:`` -- the workers live as long as the block."""
 
     def __init__(self, settings: Settings, n_workers: int,
-                 progress: Progress | None = None, chunk: int | None = None):
-        p = settings.prepare
+                 progress: Progress | None = None, chunk: int | None = None,
+                 early: workers.ProcessWorkers | None = None):
+        """``early``: worker processes started ahead (``workers.start_early``)."""
         self.settings = settings
         self.progress = progress
         self.n_workers = n_workers
         self.chunk = chunk or CHUNK
-        self.work = WorkSettings(
-            gap_seconds=settings.dialogue.session_gap_hours * 3600.0,
-            context_turns=p.context_turns,
-            scrub_pii=settings.pii.scrub,
-            denylist=tuple(settings.pii.denylist),
-            names=settings.pii.names,
-        )
+        self.work = work_settings(settings)
+        self.early = early
         self.skipped: Counter = Counter()
         self.chats_skipped: Counter = Counter()
         self.cut: Counter = Counter()  # texts cut to what a Telegram message holds
@@ -49,7 +45,8 @@ class Pipeline:
         self.pool: workers.InlineWorkers | workers.ProcessWorkers | None = None
 
     def __enter__(self) -> "Pipeline":
-        self.pool = workers.start(self.work, self._take, self.n_workers)
+        early, self.early = self.early, None
+        self.pool = workers.start(self.work, self._take, self.n_workers, early)
         self.worker_pids = getattr(self.pool, "pids", [])
         return self
 

@@ -7,7 +7,10 @@ sent, so the output is byte-identical whatever the number of workers. At most ``
 messages per worker are in flight, so memory does not grow with the export.
 
 ``workers`` = 0 runs ``ChatWork`` in this process (no pickling, no processes); N > 0 starts
-N processes. They are spawned, not forked: forking a process that has threads (pyarrow's,
+N processes (``workers_for`` says how many "auto" is). ``clonebot prepare`` starts them first
+thing (``start_early``): a worker's own start-up (Python, the PII patterns: ~0.3 CPU s) then
+runs on the core the reading process leaves idle while it imports what it reads with (~0.4 s),
+instead of after it, when both cores are busy. They are spawned, not forked: forking a process that has threads (pyarrow's,
 tqdm's) can deadlock, and spawned workers are this process's children, so their CPU time
 shows in its rusage. A worker whose parent is killed dies with it (Linux: the kernel's
 parent-death signal; elsewhere it notices within a second); a worker that dies is reported
@@ -27,10 +30,16 @@ import sys
 import traceback
 import types
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from clonebot.errors import DatasetError
 from training.dataset.chat_work import ChatWork, PieceResult, WorkSettings
+
+if TYPE_CHECKING:  # a worker imports this module: not the config's pydantic, not the reader
+    from clonebot.config import Settings
+    from training.export.inputs import Inputs
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +50,35 @@ DEPTH = 32_000
 _PIECE_WEIGHT = 50  # what a piece counts beyond its messages (an empty last piece too)
 _POLL = 1.0  # seconds between liveness checks while waiting
 
+# Below this size an export is read in this process: starting workers would cost more.
+SMALL_EXPORT = 8 << 20
+# Past ~3 workers the reading process is the bottleneck (it parses at one core's speed), and
+# each worker adds ~25 MB.
+_MAX_AUTO_WORKERS = 3
+
 Consume = Callable[[PieceResult], None]
+
+
+def workers_for(settings: Settings, inputs: Inputs | Path, piped: int = 0) -> int:
+    """``prepare.workers``: "auto" = one worker process per usable core, at most 3 (this
+    one reads the exports meanwhile; an extra process also keeps the pipeline moving when
+    the cores are shared), none for small exports or a single core; 0 = everything in this
+    process; N = N worker processes. ``piped``: bytes arriving through pipes."""
+    n = settings.prepare.workers
+    if n != "auto":
+        return n
+    try:
+        if isinstance(inputs, Path):
+            size = inputs.stat().st_size
+        else:
+            size = (sum(p.stat().st_size for p in inputs.telegram)
+                    + sum(f.size for f in inputs.whatsapp))
+        if size + piped < SMALL_EXPORT:
+            return 0
+    except OSError:
+        return 0
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return 0 if (cores or 1) < 2 else min(cores, _MAX_AUTO_WORKERS)
 
 
 class InlineWorkers:
@@ -65,7 +102,10 @@ class InlineWorkers:
 class ProcessWorkers:
     """N worker processes; see the module docstring."""
 
-    def __init__(self, settings: WorkSettings, consume: Consume, n: int):
+    def __init__(self, settings: WorkSettings, consume: Consume | None, n: int):
+        """``consume``: None for workers started early (``start_early``), until ``start``
+        hands them to a pipeline."""
+        self.settings = settings
         self.consume = consume
         ctx = _context()
         self.tasks = [ctx.Queue() for _ in range(n)]
@@ -129,6 +169,7 @@ class ProcessWorkers:
             raise RuntimeError(f"prepare worker failed:\n{res}")
         self.order.popleft()
         self.in_flight[w] -= weight
+        assert self.consume is not None, "workers started early are handed over by start()"
         self.consume(res)
 
     def close(self) -> None:
@@ -210,9 +251,33 @@ def _serve(settings: WorkSettings, tasks, results, parent: int) -> None:
             return
 
 
-def start(settings: WorkSettings, consume: Consume, n: int) -> InlineWorkers | ProcessWorkers:
+@contextlib.contextmanager
+def start_early(settings: WorkSettings, n: int) -> Iterator[ProcessWorkers | None]:
+    """N worker processes started now, for ``start`` to hand to the pipeline that will want
+    them; stopped when the block ends, whoever used them. None when N is 0 or processes
+    cannot be started here (``start`` then says why)."""
+    pool = None
+    if n > 0:
+        with contextlib.suppress(OSError):
+            pool = ProcessWorkers(settings, None, n)
+    try:
+        yield pool
+    finally:
+        if pool is not None:
+            pool.close()
+
+
+def start(settings: WorkSettings, consume: Consume, n: int,
+          early: ProcessWorkers | None = None) -> InlineWorkers | ProcessWorkers:
     """N worker processes, or this process when N is 0 or processes cannot be started here
-    (no /dev/shm for their queues' semaphores, a process limit)."""
+    (no /dev/shm for their queues' semaphores, a process limit). ``early``: workers from
+    ``start_early``, taken when they are N, alive and have these settings, else stopped."""
+    if early is not None:
+        if (early.settings == settings and len(early.procs) == n and not early.order
+                and all(p.is_alive() for p in early.procs)):
+            early.consume = consume
+            return early
+        early.close()
     if n > 0:
         try:
             return ProcessWorkers(settings, consume, n)
