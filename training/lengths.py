@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -294,13 +295,19 @@ def report_dataset(dataset_dir, settings, *, limit: int = ESTIMATE_SAMPLES) -> L
         return None
     tokenizer, name = found
     rows, total = sample_rows(dataset_dir, limit)
-    lengths = measure(rows, tokenizer, settings.train.max_seq_len, name=name,
-                      max_new_tokens=settings.generate.max_new_tokens)
-    lengths.dataset_samples = total
-    if lengths.estimated:  # a reply not trained on is named, whether counted or not
-        everywhere = too_long_everywhere(dataset_dir, tokenizer, settings.train.max_seq_len)
-        if everywhere is not None:
-            lengths.too_long, lengths.too_long_named, lengths.too_long_checked = everywhere
+    with ThreadPoolExecutor(1) as beside:
+        # A reply not trained on is named, whether counted or not: every sample is looked at
+        # in a thread while the counted ones are tokenized (each mostly outside the GIL:
+        # Arrow and numpy there, the tokenizer here), at the end of a prepare that has the
+        # machine's cores to itself again.
+        everywhere = (beside.submit(too_long_everywhere, dataset_dir, tokenizer,
+                                    settings.train.max_seq_len) if total > len(rows) else None)
+        lengths = measure(rows, tokenizer, settings.train.max_seq_len, name=name,
+                          max_new_tokens=settings.generate.max_new_tokens)
+        lengths.dataset_samples = total
+        found_everywhere = everywhere.result() if everywhere is not None else None
+    if found_everywhere is not None:
+        lengths.too_long, lengths.too_long_named, lengths.too_long_checked = found_everywhere
     stats_path = Path(dataset_dir) / "stats.json"
     stats = json.loads(stats_path.read_text(encoding="utf-8"))
     stats["lengths"] = lengths.as_dict()
