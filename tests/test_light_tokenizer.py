@@ -202,3 +202,41 @@ def test_a_tokenizer_not_on_this_machine_is_not_looked_for_with_torch(tmp_path):
     )
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr[-2000:]
+
+
+def test_a_tokenizer_in_the_hugging_face_cache_is_found_there(tmp_path, test_model_dir):
+    # Laid out as huggingface_hub keeps a download: refs/main names the snapshot.
+    import shutil
+
+    repo = tmp_path / "hub" / "models--someone--chat-7b"
+    snap = repo / "snapshots" / "0123abcd"
+    snap.mkdir(parents=True)
+    shutil.copy(Path(test_model_dir) / "tokenizer.json", snap / "tokenizer.json")
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("0123abcd")
+    code = (
+        "import sys\n"
+        "from clonebot.model.light_tokenizer import source_dir\n"
+        f"print(source_dir('someone/chat-7b', None, {str(tmp_path / 'cache')!r}))\n"
+        f"assert source_dir('someone/other-7b', None, {str(tmp_path / 'cache')!r}) is None\n"
+    )
+    env = {**os.environ, "HF_HUB_CACHE": str(tmp_path / "hub")}
+    p = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                       timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert p.stdout.strip() == repr((snap, "someone/chat-7b"))
+
+
+def test_no_repo_in_the_hugging_face_cache_needs_no_hub_download_code(tmp_path):
+    # The end of every prepare looks there: huggingface_hub's download module takes ~0.15 s
+    # to import, for a folder that is not there.
+    code = (
+        "import sys\n"
+        "from clonebot.model.light_tokenizer import _hub_cache\n"
+        "assert _hub_cache('someone/chat-7b', None) is None\n"
+        "assert 'huggingface_hub.file_download' not in sys.modules, 'imported'\n"
+    )
+    env = {**os.environ, "HF_HUB_CACHE": str(tmp_path / "empty-hub")}
+    p = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                       timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]

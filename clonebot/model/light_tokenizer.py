@@ -217,9 +217,15 @@ def _hub_cache(repo_id: str, revision: str | None) -> Path | None:
     """The snapshot dir of ``repo_id`` in the Hugging Face cache if it holds any file
     transformers builds a tokenizer from, else None."""
     try:
-        from huggingface_hub import try_to_load_from_cache
+        from huggingface_hub import constants
     except ImportError:
         return None
+    # The repo's folder is the first thing try_to_load_from_cache looks for: without one,
+    # its import (~0.15 s, the end of every prepare) is not needed.
+    if not (Path(constants.HF_HUB_CACHE) / f"models--{repo_id.replace('/', '--')}").is_dir():
+        return None
+    from huggingface_hub import try_to_load_from_cache
+
     for name in _SOURCE_FILES:
         try:
             found = try_to_load_from_cache(repo_id, name, revision=revision)
