@@ -134,8 +134,10 @@ def measure_fitted(rows: Iterable[Mapping[str, Any]], tokenizer, max_seq_len: in
     rows = list(rows)
     eos = tokenizer.eos_token
     turns = [literal_turns(r["messages"], tokenizer) for r in rows]
-    whole = token_counts(tokenizer, [render_sample(t[:-1], t[-1]["content"], eos) for t in turns])
-    prompt = token_counts(tokenizer, [render_prompt(t[:-1], eos) for t in turns])
+    with ThreadPoolExecutor(1) as beside:  # the tokenizer lets the GIL go: two cores count
+        prompts = beside.submit(token_counts, tokenizer, [render_prompt(t[:-1], eos) for t in turns])
+        whole = token_counts(tokenizer, [render_sample(t[:-1], t[-1]["content"], eos) for t in turns])
+        prompt = prompts.result()
     replies = [w - p for w, p in zip(whole, prompt)]
     out = Lengths(tokenizer=name, max_seq_len=max_seq_len, samples=len(rows),
                   sample_tokens=spread(whole), reply_tokens=spread(replies),
