@@ -95,3 +95,60 @@ def test_seed_phrases_are_found_with_and_without_the_word_count_look(monkeypatch
     monkeypatch.setattr(_seeds, "_FEWEST_WORDS", 0)
     assert gated == [_seeds.seeds(t) for t in lines]
     assert sum(map(bool, gated)) >= 10
+
+
+def test_shapes_that_need_a_long_run_start_at_or_after_the_first_one():
+    """secrets() and the wallet look read a line from its first run of 16 token characters on
+    (`_detect._long_at`): every match of those patterns must start there or later."""
+    from clonebot.pii import _crypto, _detect
+
+    checked = 0
+    for t in LINES:
+        long_at = _detect._long_at(t)
+        rxs = [rx for label, _, rx in _secrets._SHAPES if label not in _secrets._SHORT_SHAPES]
+        rxs += [_secrets._LONG, _detect._CRYPTO_TOKEN, _crypto._SOL] + [rx for _, rx, _ in _crypto._CRYPTO]
+        for rx in rxs:
+            for m in rx.finditer(t):
+                checked += 1
+                assert long_at is not None and m.start() >= long_at, (rx.pattern[:40], t)
+    assert checked >= 200
+
+
+@pytest.mark.parametrize("text,kind", [
+    # the short shapes are read from the line's start: a link after them must not hide them
+    ("-----BEGIN PRIVATE KEY----- abc -----END PRIVATE KEY----- https://example.com/docs", "secret"),
+    ("slack xoxb-1234567890 см https://example.com/abcdefgh", "secret"),
+    # a link first, a key after it
+    ("https://example.com/a и ключ ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789", "secret"),
+    ("see https://example.com/abcdef then 1BoatSLRHtKNngkdXEeobR76b53LETtpyT", "crypto"),
+])
+def test_a_key_before_or_after_a_link_is_found(text, kind):
+    from clonebot.pii import scan
+
+    assert kind in [f.kind for f in scan(text)], text
+
+
+def test_seed_looks_let_every_run_and_every_count_through():
+    from clonebot.pii import _seeds
+
+    lines = LINES + ["seed: abandon ability able about above absent", "12 words: zoo wrong year yellow",
+                     "двадцать четыре слова: zoo wrong year yellow", "слова для диктанта: zoo wrong year"]
+    runs = counts = 0
+    for t in lines:
+        if _seeds._runs(t):  # a line with a run has as many exact list words in all
+            runs += 1
+            assert _seeds._enough_list_words(_seeds._WORD.findall(t)), t
+        low = t.lower()
+        if _seeds._COUNTED.search(low):  # a count of words holds a stem of the announcement look
+            counts += 1
+            assert _seeds._ANNOUNCE_HINT.search(low) and _seeds.may_announce(low), t
+    assert runs >= 10 and counts >= 3
+
+
+@pytest.mark.parametrize("text", ["ivan-at-mail.ru", "ivan_at_mail.ru", "ivan(at)mail.ru", "ivan[at]mail.ru",
+                                  "ivan{at}mail.ru", "ivan<at>mail.ru", "ivan(a)mail.ru", "ivan[a]mail.ru"])
+def test_odd_ats_open_the_email_look(text):
+    from clonebot.pii import _detect, scan
+
+    assert _detect._EMAIL_RX.search(text.lower())
+    assert [f.kind for f in scan(text)] == ["email"], text

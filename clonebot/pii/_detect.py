@@ -67,8 +67,11 @@ def _by_first_letter(alternatives: tuple[str, ...]) -> str:
 # start. The families are looked up only when something hits.
 # a keyword spelt out ("п а с п о р т", "p.a.s.s") and the layout anchors ("gfcgjhn") open the gate too
 _SPELLED_START = r"[a-zа-яё](?P<sep>\.[ \t]?|[ _*/-])[a-zа-яё](?P=sep)[a-zа-яё](?![a-zа-яё])"
-_EMAIL_CUES = (r"собак", "sobak", r"\bat\b", r"[-_]at[-_]", r"[(\[{<]at[)\]}>]", r"\bdot\b", "точк", "тчк",
-               "равлик", "крапк", "кропк", r"[(\[]a[)\]]", "гугл", "google") + _PROVIDER_WORDS
+# Every alternative opens with one plain character, so re skips to the positions holding one
+# ("[-_]at" would be tried at every position): "-at-", "_at_", "(at)", "[at]", "{at}", "<at>", "(a)".
+_EMAIL_CUES = (r"собак", "sobak", r"\bat\b", "-at[-_]", "_at[-_]", *(rf"\{o}at[)\]}}>]" for o in "([{<"),
+               r"\bdot\b", "точк", "тчк", "равлик", "крапк", "кропк", r"\(a[)\]]", r"\[a[)\]]", "гугл",
+               "google") + _PROVIDER_WORDS
 _SIGN = re.compile(r"[\d@]")
 _ODD_AT = re.compile(r"[(\[]a[)\]]|[-_]at[-_]")  # "ivan(a)mail.ru", "ivan_at_mail_ru"
 _KEYWORD_START = re.compile(r"(?<![a-zа-яё])" + _by_first_letter(
@@ -102,22 +105,30 @@ def candidates(text: str, all_coordinates: bool = False) -> list[Cand]:
     folded = fold(text)
     t = folded.text
     low = t.lower()
-    long_token = _LONG_TOKEN.search(t) is not None
-    hit = long_token or _may_hold(low)
+    long_at = _long_at(t)
+    hit = long_at is not None or _may_hold(low)
     if not hit and len(t) < _SEED_MIN_CHARS:
         return []  # most chat lines end here
     cands: list[Cand] = []
     rewritten = _rewrite_cues(t, low) if hit and _REWRITE_GATE.search(low) else None
     if rewritten is not None:
         joined, kept = rewritten
-        cands = _recognize(joined, joined.lower(), _LONG_TOKEN.search(joined) is not None, True, all_coordinates)
+        cands = _recognize(joined, joined.lower(), _long_at(joined), True, all_coordinates)
         if kept is not None:
             cands = [c._replace(start=kept[c.start], end=kept[c.end - 1] + 1) for c in cands]
     else:
-        cands = _recognize(t, low, long_token, hit, all_coordinates)
+        cands = _recognize(t, low, long_at, hit, all_coordinates)
     if folded.kept is None or not cands:
         return cands
     return [c._replace(start=s, end=e) for c in cands for s, e in [folded.span(c.start, c.end)]]
+
+
+def _long_at(t: str) -> int | None:
+    """Where the first run of 16 token characters starts (None: there is none). Every shape
+    that needs such a run (provider keys, random strings, wallets) lies in a run that long, so
+    it starts there or later: its scans start there too (in a chat line, mostly at its link)."""
+    m = _LONG_TOKEN.search(t)
+    return None if m is None else m.start()
 
 
 def _rewrite_cues(t: str, low: str) -> tuple[str, list[int] | None] | None:
@@ -153,8 +164,10 @@ def _new_kinds(t: str, low: str, all_coordinates: bool) -> list[Cand]:
     return cands
 
 
-def _recognize(t: str, low: str, long_token: bool, hit: bool, all_coordinates: bool) -> list[Cand]:
+def _recognize(t: str, low: str, long_at: int | None, hit: bool, all_coordinates: bool) -> list[Cand]:
+    """``long_at``: where the first run of 16 token characters starts (``_long_at``)."""
     cands: list[Cand] = []
+    long_token = long_at is not None
     if hit:
         digit = _DIGIT.search(t) is not None
         pw_word = _PASSWORD_RX.search(low) is not None
@@ -166,7 +179,7 @@ def _recognize(t: str, low: str, long_token: bool, hit: bool, all_coordinates: b
         if '"' in t and RUSSIAN_KEYS_AT.search(low):
             cands += layout_emails(t)
         if long_token or pw_word or url or _SECRET_RX.search(low):
-            cands += secrets(t, low, long_token)
+            cands += secrets(t, low, long_at)
         if pw_word or url:
             cands += passwords(t, keywords=pw_word, digit=digit, low=low)
         if digit:
@@ -181,9 +194,9 @@ def _recognize(t: str, low: str, long_token: bool, hit: bool, all_coordinates: b
             if "#" in t or "*" in t:
                 cands += keypad_codes(t)
             cands += _new_kinds(t, low, all_coordinates)
-        if long_token and _CRYPTO_TOKEN.search(t):
+        if long_token and _CRYPTO_TOKEN.search(t, long_at):
             cands += crypto(t)
-        if "/" in t and _links.CUE.search(low):
+        if "/" in t and (url or _links.CUE.search(low)):  # "://" is one of the cues
             if _links.may_invite(low):
                 cands += _links.invites(t)
             if (url or "www." in low) and _links.may_log_in(low):

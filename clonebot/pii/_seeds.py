@@ -63,8 +63,10 @@ def announces_seed(low: str) -> bool:
 
 
 def may_announce(low: str) -> bool:
-    """`announces_seed`, or a count of words: worth a look for a checksum-valid run."""
-    return announces_seed(low) or _COUNTED.search(low) is not None
+    """`announces_seed`, or a count of words: worth a look for a checksum-valid run. (A count
+    holds "слов" or "words", both stems of the first look: one scan rules both out.)"""
+    return _ANNOUNCE_HINT.search(low) is not None and (
+        _ANNOUNCED.search(low) is not None or _COUNTED.search(low) is not None)
 
 
 def _deletions(word: str) -> set[str]:
@@ -123,7 +125,10 @@ _FEWEST_WORDS = 6
 
 
 def seeds(text: str) -> list[Cand]:
-    if len(_WORD.findall(text)) < _FEWEST_WORDS:
+    words = _WORD.findall(text)
+    if len(words) < _FEWEST_WORDS:
+        return []
+    if not _enough_list_words(words):
         return []
     runs = _runs(text)
     if not runs:
@@ -140,6 +145,11 @@ def seeds(text: str) -> list[Cand]:
         if (split and _few_typos(run)) or _is_seed(text, run, announced):
             out.append(_cand(text, run))
     return out
+
+
+def _enough_list_words(words: list[str]) -> bool:
+    """A run is kept with this many exact list words: a line with fewer in all is not walked."""
+    return sum(_status(w) == 2 for w in words) >= _MIN_ANNOUNCED_RUN
 
 
 def _outside_runs(text: str, runs: list[list[tuple[re.Match, int]]]) -> str:
@@ -173,8 +183,10 @@ def _runs(text: str) -> list[list[tuple[re.Match, int]]]:
             if st == 1 and typos == _MAX_TYPOS and run[0][1] == 1:
                 run.pop(0)  # "the seed ...": a near-word in front was no typo after all
                 typos -= 1
-            # one space, the usual gap, is a list-like one
-            too_long = gap != " " and len(gap) > (_MAX_NUMBERED_GAP if _NUMBERED.search(gap) else _MAX_GAP)
+            # one space, the usual gap, is a list-like one (and the number looked for only in a
+            # gap too long for a plain one)
+            too_long = gap != " " and len(gap) > _MAX_GAP and (
+                len(gap) > _MAX_NUMBERED_GAP or _NUMBERED.search(gap) is None)
             if too_long or (gap != " " and not _GAP.fullmatch(gap)) or (st == 1 and typos == _MAX_TYPOS):
                 if exact >= _MIN_ANNOUNCED_RUN:
                     runs.append(run)
