@@ -6,6 +6,7 @@ would lose a redaction; editing a pattern without its look fails here.)"""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -152,3 +153,23 @@ def test_odd_ats_open_the_email_look(text):
 
     assert _detect._EMAIL_RX.search(text.lower())
     assert [f.kind for f in scan(text)] == ["email"], text
+
+
+SPELLED_LINES = ["п а с п о р т 4511 123456", "P.A.S.S: Kedr_2018", "p. a. s. s: Kedr_2018", "п_и_н 4821",
+                 "к*о*д 4821", "p/i/n 4821", "П-А-Р-О-Л-Ь: Kedr_2018", "gfhjkm jn gjxns: Kedr_2018",
+                 "зфыыцщкв: Kedr_2018", "a.b. c", "а я и", "x-y", "т.д.", "мой п а р о л ь тут"]
+
+
+def test_the_rewrite_look_passes_every_line_a_rewrite_changes():
+    from clonebot.pii import _detect
+
+    marks = re.compile("|".join(_detect._spelled_marks()))
+    rewritten = 0
+    for t in LINES + SPELLED_LINES + [t.lower() for t in SPELLED_LINES]:
+        low = t.lower()
+        # the marks-first alternatives find a spelt run exactly where the letter-first pattern does
+        assert bool(re.search(_detect._SPELLED_START, low)) == bool(marks.search(low)), t
+        if _detect._rewrite_cues(t, low) is not None:
+            rewritten += 1
+            assert _detect._REWRITE_GATE.search(low), t
+    assert rewritten >= 8

@@ -86,14 +86,24 @@ def _may_hold(low: str) -> bool:
             or _KEYWORD_START.search(low) is not None)
 
 
+
+def _spelled_marks() -> tuple[str, ...]:
+    """``_SPELLED_START`` as one alternative for each mark, each opening with the mark and
+    looking behind it for the letter: plain first characters let re skip to the marks (a
+    letter class first is tried at every position). The same matches, one character later."""
+    letter = "[a-zа-яё]"
+    dot = rf"\.(?<={letter}\.)(?P<gap>[ \t]?){letter}\.(?P=gap){letter}(?!{letter})"  # "p.a.s", "p. a. s"
+    return (dot, *(rf"{m}(?<={letter}{m}){letter}{m}{letter}(?!{letter})" for m in (" ", "_", r"\*", "/", "-")))
+
+
 # one scan for both rewrites before the exact patterns
-_REWRITE_GATE = re.compile(_by_first_letter(ANCHOR_WORDS + (_SPELLED_START,)))
+_REWRITE_GATE = re.compile(_by_first_letter(ANCHOR_WORDS + _spelled_marks()))
 _SPELLED_KEYWORD = re.compile(_by_first_letter(
     _PASSWORD_WORDS + _SECRET_WORDS + ("п[ао]спорт", "passport", "инн", "inn", "снилс", "snils")))
 _PASSWORD_RX = re.compile(_by_first_letter(_PASSWORD_WORDS))
 _SECRET_RX = re.compile(_by_first_letter(_SECRET_WORDS + ("-----",)))
 _EMAIL_RX = re.compile(_by_first_letter(_EMAIL_CUES))
-_LONG_TOKEN = re.compile(r"[A-Za-z0-9_+/=.:-]{16}")
+_LONG_TOKEN = re.compile(r"[A-Za-z0-9_+/=.:-][A-Za-z0-9_+/=.:-]{15}")  # a class first: re skips to it
 _CRYPTO_TOKEN = re.compile(r"[A-Za-z0-9_+/:-]{25}")
 # a phrase has 12+ words; an announced half ("сид, первая половина: ...") has 6
 _SEED_SEPARATORS, _SEED_ANNOUNCED_SEPARATORS = 11, 5
