@@ -173,3 +173,39 @@ def test_the_rewrite_look_passes_every_line_a_rewrite_changes():
             rewritten += 1
             assert _detect._REWRITE_GATE.search(low), t
     assert rewritten >= 8
+
+
+SEED_LINES = [
+    "1. abandon 2. ability 3. able 4. about 5. above 6. absent 7. absorb 8. abstract 9. absurd 10. abuse",
+    "seed: zoo wrong year yellow zone, кофе потом: abandon ability able about",
+    "abandon\u2003ability • able • about / above | absent_absorb+abstract",
+    "ABANDON ABILITY ABLE ABOUT ABOVE ABSENT", "Abandon Ability Able About Above Absent",
+    "abandon, abilty, able, about; above (absent) absorb: abstract 12 absurd 3) abuse",
+    "фраза abandon ability able about и дальше above absent absorb abstract",
+    "abandon 1234 ability able about above", "abandon ability able aboutкофе above absent",
+    # a typo right after the stretch drops the typo that opened the run
+    "dAc=+55ftain sing have chunk hybrid attitude forw@ard custom",
+]
+
+
+def test_runs_are_the_same_walked_stretch_by_stretch():
+    """`_seeds._runs` walks only the stretches a run can lie in: the runs of the whole line."""
+    from clonebot.pii import _seeds
+
+    def spans(runs):
+        return [[(m.span(), st) for m, st in run] for run in runs]
+
+    found = 0
+    for t in LINES + SEED_LINES:
+        whole = _seeds._stretch_runs(t, 0, len(t))
+        found += bool(whole)
+        assert spans(_seeds._runs(t)) == spans(whole), t
+    assert found >= 15
+
+
+def test_exact_forms_are_the_list_words_status_takes_exactly():
+    from clonebot.pii import _seeds
+
+    for w in _seeds._WORDLIST[::7]:
+        for form in (w, w.upper(), w.title(), w[:-1] + w[-1].upper(), w.upper()[:-1] + w[-1], w + "s"):
+            assert (form in _seeds._EXACT_FORMS) == (_seeds._status(form) == 2), form

@@ -147,9 +147,13 @@ def seeds(text: str) -> list[Cand]:
     return out
 
 
+# a list word as _status takes it exactly: in lower case, upper case or title case
+_EXACT_FORMS = frozenset(f for w in _WORDLIST for f in (w, w.upper(), w.title()))
+
+
 def _enough_list_words(words: list[str]) -> bool:
     """A run is kept with this many exact list words: a line with fewer in all is not walked."""
-    return sum(_status(w) == 2 for w in words) >= _MIN_ANNOUNCED_RUN
+    return sum(map(_EXACT_FORMS.__contains__, words)) >= _MIN_ANNOUNCED_RUN
 
 
 def _outside_runs(text: str, runs: list[list[tuple[re.Match, int]]]) -> str:
@@ -170,13 +174,29 @@ def _few_typos(run: list[tuple[re.Match, int]]) -> bool:
     return sum(st == 1 for _, st in run) <= max(1, len(run) // 6)
 
 
+# A list-like gap (_GAP) holds only these characters: a run never crosses any other one. The
+# stretches of words and such gaps that hold enough words for a run (four), each whole.
+_STRETCH = re.compile(r"(?<![A-Za-z])[A-Za-z]++(?:[\s,;.:)(\-/|•*_+\d]++[A-Za-z]++){%d,}"
+                      % (_MIN_ANNOUNCED_RUN - 1))
+
+
 def _runs(text: str) -> list[list[tuple[re.Match, int]]]:
-    """Maximal runs of list words (at most two typos each) with list-like gaps between."""
+    """Maximal runs of list words (at most two typos each) with list-like gaps between, looked
+    for stretch by stretch: a run closes where its stretch ends, once the word after it is read
+    (a typo there drops a typo that opened the run)."""
+    runs: list[list[tuple[re.Match, int]]] = []
+    for stretch in _STRETCH.finditer(text):
+        after = _WORD.search(text, stretch.end())
+        runs += _stretch_runs(text, stretch.start(), len(text) if after is None else after.end())
+    return runs
+
+
+def _stretch_runs(text: str, start: int, end: int) -> list[list[tuple[re.Match, int]]]:
     runs: list[list[tuple[re.Match, int]]] = []
     run: list[tuple[re.Match, int]] = []
     typos = exact = 0  # in the open run
     last_end = 0  # where the open run's last word ends
-    for m in _WORD.finditer(text):
+    for m in _WORD.finditer(text, start, end):
         st = _status(m.group())
         if run and st:
             gap = text[last_end : m.start()]
