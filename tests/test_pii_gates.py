@@ -209,3 +209,74 @@ def test_exact_forms_are_the_list_words_status_takes_exactly():
     for w in _seeds._WORDLIST[::7]:
         for form in (w, w.upper(), w.title(), w[:-1] + w[-1].upper(), w.upper()[:-1] + w[-1], w + "s"):
             assert (form in _seeds._EXACT_FORMS) == (_seeds._status(form) == 2), form
+
+
+def _first_chars(items) -> tuple[set[str], bool]:
+    """The characters a match of a parsed pattern can open with, and whether it can be empty."""
+    from re import _constants as c
+
+    out: set[str] = set()
+    for op, av in items:
+        if op is c.LITERAL:
+            return out | {chr(av)}, False
+        if op is c.IN:
+            for o, a in av:
+                assert o in (c.LITERAL, c.RANGE), o
+                out |= {chr(a)} if o is c.LITERAL else set(map(chr, range(a[0], a[1] + 1)))
+            return out, False
+        if op in (c.ASSERT, c.ASSERT_NOT, c.AT):
+            continue
+        if op is c.BRANCH:
+            subs = [_first_chars(b.data) for b in av[1]]
+        elif op is c.SUBPATTERN:
+            subs = [_first_chars(av[-1].data)]
+        else:
+            assert op in (c.MAX_REPEAT, c.MIN_REPEAT), op
+            first, empty = _first_chars(av[2].data)
+            subs = [(first, empty or av[0] == 0)]
+        out |= set().union(*(f for f, _ in subs))
+        if not any(e for _, e in subs):
+            return out, False
+    return out, True
+
+
+def test_every_password_keyword_opens_with_a_word_character_of_the_lowered_look():
+    from re import _parser
+
+    first, empty = _first_chars(_parser.parse(re.compile(_passwords._KEY.pattern).pattern).data)
+    assert not empty and first <= set(_passwords._KEY_FIRST), first - set(_passwords._KEY_FIRST)
+    assert all(re.fullmatch(r"\w", ch) for ch in _passwords._KEY_FIRST)
+    plain = re.compile(_passwords._KEY.pattern)  # the look behind first, as _KEY has it
+    found = 0
+    for t in LINES:
+        low = t.lower()
+        got = [(m.span(), m.lastgroup) for m in _passwords._KEY_LOW.finditer(low)]
+        assert got == [(m.span(), m.lastgroup) for m in plain.finditer(low)], t
+        found += bool(got)
+    assert found >= 500
+
+
+def test_every_slipped_password_word_passes_the_slip_look():
+    slips = _passwords._one_slip("пароль", "[а-яё]").split("|") + _passwords._one_slip("password", "[a-z]").split("|")
+    checked = 0
+    for alt in slips:
+        word = re.sub(r"\\(.)", r"\1", alt.replace("[а-яё]", "ж").replace("[a-z]", "q"))
+        for mark in (":", "=", " :", "\t=", "— ", "- ", "– "):
+            line = f"мой {word}{mark} Kedr_2018"
+            if _passwords._SLIPPED_KEY_LOW.search(line):
+                checked += 1
+                assert _passwords._SLIP_WORD.search(line), line
+    assert checked > 300
+
+
+def test_the_keyword_look_finds_a_keyword_at_every_word_start():
+    from clonebot.pii import _detect
+
+    behind = re.compile(r"(?<![a-zа-яё])" + _detect._KEYWORDS)  # at a word start, looked behind
+    hits = 0
+    for t in LINES + SPELLED_LINES + ["пароль", "code", "1code", "x code", "Дcode", "ёcode", "п а р о л ь", "xcode", ""]:
+        low = t.lower()
+        found = _detect._keyword_at_word_start(low)
+        assert found == (behind.search(low) is not None), t
+        hits += found
+    assert hits >= 1000

@@ -74,8 +74,15 @@ _EMAIL_CUES = (r"собак", "sobak", r"\bat\b", "-at[-_]", "_at[-_]", *(rf"\{o
                "google") + _PROVIDER_WORDS
 _SIGN = re.compile(r"[\d@]")
 _ODD_AT = re.compile(r"[(\[]a[)\]]|[-_]at[-_]")  # "ivan(a)mail.ru", "ivan_at_mail_ru"
-_KEYWORD_START = re.compile(r"(?<![a-zа-яё])" + _by_first_letter(
-    _PASSWORD_WORDS + _SECRET_WORDS + _EMAIL_WORDS + ANCHOR_WORDS + (_SPELLED_START,)))
+_KEYWORDS = _by_first_letter(_PASSWORD_WORDS + _SECRET_WORDS + _EMAIL_WORDS + ANCHOR_WORDS + (_SPELLED_START,))
+_KEYWORD_FIRST = re.compile(_KEYWORDS)
+_KEYWORD_AFTER = re.compile(r"[^a-zа-яё]" + _KEYWORDS)
+
+
+def _keyword_at_word_start(low: str) -> bool:
+    """A keyword at the line's start or after a character that is no letter. That character is
+    matched, not looked behind at: re skips over the letters to the others."""
+    return _KEYWORD_FIRST.match(low) is not None or _KEYWORD_AFTER.search(low) is not None
 
 
 def _may_hold(low: str) -> bool:
@@ -83,7 +90,7 @@ def _may_hold(low: str) -> bool:
     email spelt out, or a keyword (plain `in` first: a literal costs less than a regex)."""
     return (_SIGN.search(low) is not None or "://" in low or ('"' in low and RUSSIAN_KEYS_AT.search(low) is not None) or "-----" in low or "собак" in low or "точк" in low
             or (("a)" in low or "a]" in low or "at-" in low or "at_" in low) and _ODD_AT.search(low) is not None)
-            or _KEYWORD_START.search(low) is not None)
+            or _keyword_at_word_start(low))
 
 
 
