@@ -280,3 +280,30 @@ def test_the_keyword_look_finds_a_keyword_at_every_word_start():
         assert found == (behind.search(low) is not None), t
         hits += found
     assert hits >= 1000
+
+
+PAIR_LINES = ["логин/пароль: admin/Qwerty12", "л/п ivan:Qwerty12", "логин и пароль: ivan, Qwerty12",
+              "user:password = root:Toor1234", "login & pass: ivan Qwerty12", "e-mail + pw: a@b.c Qwerty12",
+              "почта,пароль ivan@mail.ru,Qwerty12", "u/p: root / Toor1234", "login and\tpassword: ivan Qwerty12",
+              "l|p root|Toor1234", "LOGIN\\PASS root\\Toor1234", "юзер :   пасс root Toor1234"]
+
+
+def test_every_pair_header_passes_the_pair_mark_look():
+    headers = 0
+    for t in LINES + PAIR_LINES:
+        low = t.lower()
+        if _passwords._PAIR_HEADER_LOW.search(low):
+            headers += 1
+            assert _passwords._PAIR_MARK.search(low), t
+    assert headers >= len(PAIR_LINES)
+
+
+@pytest.mark.parametrize("text,kind", [
+    ("пиши на ivan@mail.ru или звони 89161234567", "phone"),  # "@" first, the digits after it
+    ("пин 4821, почта ivan@mail.ru", "password"),
+    ("карта 4111 1111 1111 1111", "card"),
+])
+def test_the_digit_look_is_answered_by_the_sign_look(text, kind):
+    from clonebot.pii import scan
+
+    assert kind in [f.kind for f in scan(text)], scan(text)

@@ -86,9 +86,10 @@ def _keyword_at_word_start(low: str) -> bool:
 
 
 def _may_hold(low: str) -> bool:
-    """Whether the lower-cased line can hold PII at all: a digit, "@", a URL, a PEM block, an
-    email spelt out, or a keyword (plain `in` first: a literal costs less than a regex)."""
-    return (_SIGN.search(low) is not None or "://" in low or ('"' in low and RUSSIAN_KEYS_AT.search(low) is not None) or "-----" in low or "собак" in low or "точк" in low
+    """Whether the lower-cased line with no digit and no "@" (``_SIGN``, looked for first) can
+    hold PII at all: a URL, a PEM block, an email spelt out, or a keyword (plain `in` first: a
+    literal costs less than a regex)."""
+    return ("://" in low or ('"' in low and RUSSIAN_KEYS_AT.search(low) is not None) or "-----" in low or "собак" in low or "точк" in low
             or (("a)" in low or "a]" in low or "at-" in low or "at_" in low) and _ODD_AT.search(low) is not None)
             or _keyword_at_word_start(low))
 
@@ -123,7 +124,8 @@ def candidates(text: str, all_coordinates: bool = False) -> list[Cand]:
     t = folded.text
     low = t.lower()
     long_at = _long_at(t)
-    hit = long_at is not None or _may_hold(low)
+    sign = _SIGN.search(low) if long_at is None else None  # the first digit or "@"
+    hit = long_at is not None or sign is not None or _may_hold(low)
     if not hit and len(t) < _SEED_MIN_CHARS:
         return []  # most chat lines end here
     cands: list[Cand] = []
@@ -134,7 +136,9 @@ def candidates(text: str, all_coordinates: bool = False) -> list[Cand]:
         if kept is not None:
             cands = [c._replace(start=kept[c.start], end=kept[c.end - 1] + 1) for c in cands]
     else:
-        cands = _recognize(t, low, long_at, hit, all_coordinates)
+        # the digit look is answered when the sign look found none, or a digit first
+        digit = None if long_at is not None or (sign is not None and sign.group() == "@") else sign is not None
+        cands = _recognize(t, low, long_at, hit, all_coordinates, digit)
     if folded.kept is None or not cands:
         return cands
     return [c._replace(start=s, end=e) for c in cands for s, e in [folded.span(c.start, c.end)]]
@@ -181,12 +185,15 @@ def _new_kinds(t: str, low: str, all_coordinates: bool) -> list[Cand]:
     return cands
 
 
-def _recognize(t: str, low: str, long_at: int | None, hit: bool, all_coordinates: bool) -> list[Cand]:
-    """``long_at``: where the first run of 16 token characters starts (``_long_at``)."""
+def _recognize(t: str, low: str, long_at: int | None, hit: bool, all_coordinates: bool,
+               digit: bool | None = None) -> list[Cand]:
+    """``long_at``: where the first run of 16 token characters starts (``_long_at``); ``digit``:
+    whether `t` holds a digit, None when not known yet."""
     cands: list[Cand] = []
     long_token = long_at is not None
     if hit:
-        digit = _DIGIT.search(t) is not None
+        if digit is None:
+            digit = _DIGIT.search(t) is not None
         pw_word = _PASSWORD_RX.search(low) is not None
         url = "://" in t  # credentials in a URL ("redis://:pass@host") need no keyword
         if "@" in t or _EMAIL_RX.search(low):

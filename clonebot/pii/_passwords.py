@@ -166,6 +166,8 @@ _LOGIN_WORD = re.compile(r"login|логин|username|юзернейм")
 _SLIPPED_KEY_LOW = re.compile(_SLIPPED_KEY.pattern)
 _LOGIN_PAIR_LOW = re.compile(_LOGIN_PAIR.pattern)
 _PAIR_HEADER_LOW = re.compile(_PAIR_HEADER.pattern)
+# and a pair's header holds a mark (or "и", "and") and then the password word, which opens with p or п
+_PAIR_MARK = re.compile(r"[/\\:|&,+][ \t]*[pп]|\s(?:и|and)\s[ \t]*[pп]")
 
 
 def passwords(text: str, *, keywords: bool, digit: bool, low: str | None = None) -> list[Cand]:
@@ -242,7 +244,8 @@ def passwords(text: str, *, keywords: bool, digit: bool, low: str | None = None)
     pairs = [rx for rx, cue in ((_URL_CREDENTIALS, "://" in text and "@" in text),
                                 (_LOGIN_PAIR, _LOGIN_WORD.search(low) is not None
                                  and _LOGIN_PAIR_LOW.search(low) is not None),
-                                (_PAIR_HEADER, _PAIR_HEADER_LOW.search(low) is not None)) if cue]
+                                (_PAIR_HEADER, _PAIR_MARK.search(low) is not None
+                                 and _PAIR_HEADER_LOW.search(low) is not None)) if cue]
     for rx in pairs:
         for m in rx.finditer(text):
             if (m.group(1).lower() not in _STOP and not _masked(m.group(1))
