@@ -166,8 +166,10 @@ _LOGIN_WORD = re.compile(r"login|логин|username|юзернейм")
 _SLIPPED_KEY_LOW = re.compile(_SLIPPED_KEY.pattern)
 _LOGIN_PAIR_LOW = re.compile(_LOGIN_PAIR.pattern)
 _PAIR_HEADER_LOW = re.compile(_PAIR_HEADER.pattern)
-# and a pair's header holds a mark (or "и", "and") and then the password word, which opens with p or п
-_PAIR_MARK = re.compile(r"[/\\:|&,+][ \t]*[pп]|\s(?:и|and)\s[ \t]*[pп]")
+# and a pair's header holds a mark (or "и", "and") and then the password word, which opens with p or п;
+# each alternative opens with its mark or word (re skips to them: a class first is tried everywhere)
+_PAIR_MARK = re.compile("|".join([rf"{re.escape(m)}[ \t]*[pп]" for m in "/\\:|&,+"]
+                                 + [rf"{w}(?<=\s{w})\s[ \t]*[pп]" for w in ("и", "and")]))
 
 
 def passwords(text: str, *, keywords: bool, digit: bool, low: str | None = None) -> list[Cand]:

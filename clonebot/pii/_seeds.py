@@ -26,7 +26,7 @@ _WORDLIST = Mnemonic("english").wordlist
 _WORDS = frozenset(_WORDLIST)
 _INDEX = {w: i for i, w in enumerate(_WORDLIST)}
 _LENGTHS = (12, 15, 18, 21, 24)
-_WORD = re.compile(r"[A-Za-z]+")
+_WORD = re.compile(r"[A-Za-z][A-Za-z]*")  # a class first, not a repeat: re skips to the letters
 _GAP = re.compile(r"[\s,;.:)(\-/|•*_+]*(?:\d{1,2}[.):]?[\s,;.:)(\-/|•*_+]*)?")
 _MAX_GAP = 8
 _MAX_NUMBERED_GAP = 24  # a phrase in two columns: "1 crouch       13 loud"
@@ -176,7 +176,8 @@ def _few_typos(run: list[tuple[re.Match, int]]) -> bool:
 
 # A list-like gap (_GAP) holds only these characters: a run never crosses any other one. The
 # stretches of words and such gaps that hold enough words for a run (four), each whole.
-_STRETCH = re.compile(r"(?<![A-Za-z])[A-Za-z]++(?:[\s,;.:)(\-/|•*_+\d]++[A-Za-z]++){%d,}"
+# (The first letter before the look behind at a word's start: re skips to the Latin letters.)
+_STRETCH = re.compile(r"[A-Za-z](?<![A-Za-z]{2})[A-Za-z]*+(?:[\s,;.:)(\-/|•*_+\d]++[A-Za-z]++){%d,}"
                       % (_MIN_ANNOUNCED_RUN - 1))
 
 
