@@ -75,14 +75,13 @@ _EMAIL_CUES = (r"собак", "sobak", r"\bat\b", "-at[-_]", "_at[-_]", *(rf"\{o
 _SIGN = re.compile(r"[\d@]")
 _ODD_AT = re.compile(r"[(\[]a[)\]]|[-_]at[-_]")  # "ivan(a)mail.ru", "ivan_at_mail_ru"
 _KEYWORDS = _by_first_letter(_PASSWORD_WORDS + _SECRET_WORDS + _EMAIL_WORDS + ANCHOR_WORDS + (_SPELLED_START,))
-_KEYWORD_FIRST = re.compile(_KEYWORDS)
 _KEYWORD_AFTER = re.compile(r"[^a-zа-яё]" + _KEYWORDS)
 
 
 def _keyword_at_word_start(low: str) -> bool:
-    """A keyword at the line's start or after a character that is no letter. That character is
-    matched, not looked behind at: re skips over the letters to the others."""
-    return _KEYWORD_FIRST.match(low) is not None or _KEYWORD_AFTER.search(low) is not None
+    """A keyword after a character that is no letter, or at the line's start (a space put in
+    front of it). That character is matched, not looked behind at: re skips over the letters."""
+    return _KEYWORD_AFTER.search(" " + low) is not None
 
 
 def _may_hold(low: str) -> bool:
@@ -148,7 +147,7 @@ def _long_at(t: str) -> int | None:
     """Where the first run of 16 token characters starts (None: there is none). Every shape
     that needs such a run (provider keys, random strings, wallets) lies in a run that long, so
     it starts there or later: its scans start there too (in a chat line, mostly at its link)."""
-    m = _LONG_TOKEN.search(t)
+    m = _LONG_TOKEN.search(t) if len(t) >= 16 else None
     return None if m is None else m.start()
 
 
