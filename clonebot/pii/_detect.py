@@ -74,7 +74,8 @@ _EMAIL_CUES = (r"собак", "sobak", r"\bat\b", "-at[-_]", "_at[-_]", *(rf"\{o
                "google") + _PROVIDER_WORDS
 _SIGN = re.compile(r"[\d@]")
 _ODD_AT = re.compile(r"[(\[]a[)\]]|[-_]at[-_]")  # "ivan(a)mail.ru", "ivan_at_mail_ru"
-_KEYWORDS = _by_first_letter(_PASSWORD_WORDS + _SECRET_WORDS + _EMAIL_WORDS + ANCHOR_WORDS + (_SPELLED_START,))
+_KEYWORDS = _by_first_letter(
+    _PASSWORD_WORDS + _SECRET_WORDS + _EMAIL_WORDS + ANCHOR_WORDS + (_SPELLED_START,))
 _KEYWORD_AFTER = re.compile(r"[^a-zа-яё]" + _KEYWORDS)
 
 
@@ -88,7 +89,8 @@ def _may_hold(low: str) -> bool:
     """Whether the lower-cased line with no digit and no "@" (``_SIGN``, looked for first) can
     hold PII at all: a URL, a PEM block, an email spelt out, or a keyword (plain `in` first: a
     literal costs less than a regex)."""
-    return ("://" in low or ('"' in low and RUSSIAN_KEYS_AT.search(low) is not None) or "-----" in low or "собак" in low or "точк" in low
+    return ("://" in low or ('"' in low and RUSSIAN_KEYS_AT.search(low) is not None) or "-----" in low
+            or "собак" in low or "точк" in low
             or (("a)" in low or "a]" in low or "at-" in low or "at_" in low) and _ODD_AT.search(low) is not None)
             or _keyword_at_word_start(low))
 
@@ -100,7 +102,8 @@ def _spelled_marks() -> tuple[str, ...]:
     letter class first is tried at every position). The same matches, one character later."""
     letter = "[a-zа-яё]"
     dot = rf"\.(?<={letter}\.)(?P<gap>[ \t]?){letter}\.(?P=gap){letter}(?!{letter})"  # "p.a.s", "p. a. s"
-    return (dot, *(rf"{m}(?<={letter}{m}){letter}{m}{letter}(?!{letter})" for m in (" ", "_", r"\*", "/", "-")))
+    marks = (" ", "_", r"\*", "/", "-")
+    return (dot, *(rf"{m}(?<={letter}{m}){letter}{m}{letter}(?!{letter})" for m in marks))
 
 
 # one scan for both rewrites before the exact patterns
@@ -136,7 +139,8 @@ def candidates(text: str, all_coordinates: bool = False) -> list[Cand]:
             cands = [c._replace(start=kept[c.start], end=kept[c.end - 1] + 1) for c in cands]
     else:
         # the digit look is answered when the sign look found none, or a digit first
-        digit = None if long_at is not None or (sign is not None and sign.group() == "@") else sign is not None
+        known = long_at is None and (sign is None or sign.group() != "@")
+        digit = (sign is not None) if known else None
         cands = _recognize(t, low, long_at, hit, all_coordinates, digit)
     if folded.kept is None or not cands:
         return cands
