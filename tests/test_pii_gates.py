@@ -6,6 +6,7 @@ would lose a redaction; editing a pattern without its look fails here.)"""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,216 @@ def test_seed_phrases_are_found_with_and_without_the_word_count_look(monkeypatch
     monkeypatch.setattr(_seeds, "_FEWEST_WORDS", 0)
     assert gated == [_seeds.seeds(t) for t in lines]
     assert sum(map(bool, gated)) >= 10
+
+
+def test_shapes_that_need_a_long_run_start_at_or_after_the_first_one():
+    """secrets() and the wallet look read a line from its first run of 16 token characters on
+    (`_detect._long_at`): every match of those patterns must start there or later."""
+    from clonebot.pii import _crypto, _detect
+
+    checked = 0
+    for t in LINES:
+        long_at = _detect._long_at(t)
+        rxs = [rx for label, _, rx in _secrets._SHAPES if label not in _secrets._SHORT_SHAPES]
+        rxs += [_secrets._LONG, _detect._CRYPTO_TOKEN, _crypto._SOL] + [rx for _, rx, _ in _crypto._CRYPTO]
+        for rx in rxs:
+            for m in rx.finditer(t):
+                checked += 1
+                assert long_at is not None and m.start() >= long_at, (rx.pattern[:40], t)
+    assert checked >= 200
+
+
+@pytest.mark.parametrize("text,kind", [
+    # the short shapes are read from the line's start: a link after them must not hide them
+    ("-----BEGIN PRIVATE KEY----- abc -----END PRIVATE KEY----- https://example.com/docs", "secret"),
+    ("slack xoxb-1234567890 см https://example.com/abcdefgh", "secret"),
+    # a link first, a key after it
+    ("https://example.com/a и ключ ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789", "secret"),
+    ("see https://example.com/abcdef then 1BoatSLRHtKNngkdXEeobR76b53LETtpyT", "crypto"),
+])
+def test_a_key_before_or_after_a_link_is_found(text, kind):
+    from clonebot.pii import scan
+
+    assert kind in [f.kind for f in scan(text)], text
+
+
+def test_seed_looks_let_every_run_and_every_count_through():
+    from clonebot.pii import _seeds
+
+    lines = LINES + ["seed: abandon ability able about above absent", "12 words: zoo wrong year yellow",
+                     "двадцать четыре слова: zoo wrong year yellow", "слова для диктанта: zoo wrong year"]
+    runs = counts = 0
+    for t in lines:
+        if _seeds._runs(t):  # a line with a run has as many exact list words in all
+            runs += 1
+            assert _seeds._enough_list_words(_seeds._WORD.findall(t)), t
+        low = t.lower()
+        if _seeds._COUNTED.search(low):  # a count of words holds a stem of the announcement look
+            counts += 1
+            assert _seeds._ANNOUNCE_HINT.search(low) and _seeds.may_announce(low), t
+    assert runs >= 10 and counts >= 3
+
+
+@pytest.mark.parametrize("text", ["ivan-at-mail.ru", "ivan_at_mail.ru", "ivan(at)mail.ru", "ivan[at]mail.ru",
+                                  "ivan{at}mail.ru", "ivan<at>mail.ru", "ivan(a)mail.ru", "ivan[a]mail.ru"])
+def test_odd_ats_open_the_email_look(text):
+    from clonebot.pii import _detect, scan
+
+    assert _detect._EMAIL_RX.search(text.lower())
+    assert [f.kind for f in scan(text)] == ["email"], text
+
+
+SPELLED_LINES = ["п а с п о р т 4511 123456", "P.A.S.S: Kedr_2018", "p. a. s. s: Kedr_2018", "п_и_н 4821",
+                 "к*о*д 4821", "p/i/n 4821", "П-А-Р-О-Л-Ь: Kedr_2018", "gfhjkm jn gjxns: Kedr_2018",
+                 "зфыыцщкв: Kedr_2018", "a.b. c", "а я и", "x-y", "т.д.", "мой п а р о л ь тут"]
+
+
+def test_the_rewrite_look_passes_every_line_a_rewrite_changes():
+    from clonebot.pii import _detect
+
+    marks = re.compile("|".join(_detect._spelled_marks()))
+    rewritten = 0
+    for t in LINES + SPELLED_LINES + [t.lower() for t in SPELLED_LINES]:
+        low = t.lower()
+        # the marks-first alternatives find a spelt run exactly where the letter-first pattern does
+        assert bool(re.search(_detect._SPELLED_START, low)) == bool(marks.search(low)), t
+        if _detect._rewrite_cues(t, low) is not None:
+            rewritten += 1
+            assert _detect._REWRITE_GATE.search(low), t
+    assert rewritten >= 8
+
+
+SEED_LINES = [
+    "1. abandon 2. ability 3. able 4. about 5. above 6. absent 7. absorb 8. abstract 9. absurd 10. abuse",
+    "seed: zoo wrong year yellow zone, кофе потом: abandon ability able about",
+    "abandon\u2003ability • able • about / above | absent_absorb+abstract",
+    "ABANDON ABILITY ABLE ABOUT ABOVE ABSENT", "Abandon Ability Able About Above Absent",
+    "abandon, abilty, able, about; above (absent) absorb: abstract 12 absurd 3) abuse",
+    "фраза abandon ability able about и дальше above absent absorb abstract",
+    "abandon 1234 ability able about above", "abandon ability able aboutкофе above absent",
+    # a typo right after the stretch drops the typo that opened the run
+    "dAc=+55ftain sing have chunk hybrid attitude forw@ard custom",
+]
+
+
+def test_runs_are_the_same_walked_stretch_by_stretch():
+    """`_seeds._runs` walks only the stretches a run can lie in: the runs of the whole line."""
+    from clonebot.pii import _seeds
+
+    def spans(runs):
+        return [[(m.span(), st) for m, st in run] for run in runs]
+
+    found = 0
+    for t in LINES + SEED_LINES:
+        whole = _seeds._stretch_runs(t, 0, len(t))
+        found += bool(whole)
+        assert spans(_seeds._runs(t)) == spans(whole), t
+    assert found >= 15
+
+
+def test_exact_forms_are_the_list_words_status_takes_exactly():
+    from clonebot.pii import _seeds
+
+    for w in _seeds._WORDLIST[::7]:
+        for form in (w, w.upper(), w.title(), w[:-1] + w[-1].upper(), w.upper()[:-1] + w[-1], w + "s"):
+            assert (form in _seeds._EXACT_FORMS) == (_seeds._status(form) == 2), form
+
+
+def _first_chars(items) -> tuple[set[str], bool]:
+    """The characters a match of a parsed pattern can open with, and whether it can be empty."""
+    from re import _constants as c
+
+    out: set[str] = set()
+    for op, av in items:
+        if op is c.LITERAL:
+            return out | {chr(av)}, False
+        if op is c.IN:
+            for o, a in av:
+                assert o in (c.LITERAL, c.RANGE), o
+                out |= {chr(a)} if o is c.LITERAL else set(map(chr, range(a[0], a[1] + 1)))
+            return out, False
+        if op in (c.ASSERT, c.ASSERT_NOT, c.AT):
+            continue
+        if op is c.BRANCH:
+            subs = [_first_chars(b.data) for b in av[1]]
+        elif op is c.SUBPATTERN:
+            subs = [_first_chars(av[-1].data)]
+        else:
+            assert op in (c.MAX_REPEAT, c.MIN_REPEAT), op
+            first, empty = _first_chars(av[2].data)
+            subs = [(first, empty or av[0] == 0)]
+        out |= set().union(*(f for f, _ in subs))
+        if not any(e for _, e in subs):
+            return out, False
+    return out, True
+
+
+def test_every_password_keyword_opens_with_a_word_character_of_the_lowered_look():
+    from re import _parser
+
+    first, empty = _first_chars(_parser.parse(re.compile(_passwords._KEY.pattern).pattern).data)
+    assert not empty and first <= set(_passwords._KEY_FIRST), first - set(_passwords._KEY_FIRST)
+    assert all(re.fullmatch(r"\w", ch) for ch in _passwords._KEY_FIRST)
+    plain = re.compile(_passwords._KEY.pattern)  # the look behind first, as _KEY has it
+    found = 0
+    for t in LINES:
+        low = t.lower()
+        got = [(m.span(), m.lastgroup) for m in _passwords._KEY_LOW.finditer(low)]
+        assert got == [(m.span(), m.lastgroup) for m in plain.finditer(low)], t
+        found += bool(got)
+    assert found >= 500
+
+
+def test_every_slipped_password_word_passes_the_slip_look():
+    slips = [*_passwords._one_slip("пароль", "[а-яё]").split("|"),
+             *_passwords._one_slip("password", "[a-z]").split("|")]
+    checked = 0
+    for alt in slips:
+        word = re.sub(r"\\(.)", r"\1", alt.replace("[а-яё]", "ж").replace("[a-z]", "q"))
+        for mark in (":", "=", " :", "\t=", "— ", "- ", "– "):
+            line = f"мой {word}{mark} Kedr_2018"
+            if _passwords._SLIPPED_KEY_LOW.search(line):
+                checked += 1
+                assert _passwords._SLIP_WORD.search(line), line
+    assert checked > 300
+
+
+def test_the_keyword_look_finds_a_keyword_at_every_word_start():
+    from clonebot.pii import _detect
+
+    behind = re.compile(r"(?<![a-zа-яё])" + _detect._KEYWORDS)  # at a word start, looked behind
+    hits = 0
+    for t in LINES + SPELLED_LINES + ["пароль", "code", "1code", "x code", "Дcode", "ёcode", "xcode", ""]:
+        low = t.lower()
+        found = _detect._keyword_at_word_start(low)
+        assert found == (behind.search(low) is not None), t
+        hits += found
+    assert hits >= 1000
+
+
+PAIR_LINES = ["логин/пароль: admin/Qwerty12", "л/п ivan:Qwerty12", "логин и пароль: ivan, Qwerty12",
+              "user:password = root:Toor1234", "login & pass: ivan Qwerty12", "e-mail + pw: a@b.c Qwerty12",
+              "почта,пароль ivan@mail.ru,Qwerty12", "u/p: root / Toor1234",
+              "login and\tpassword: ivan Qwerty12",
+              "l|p root|Toor1234", "LOGIN\\PASS root\\Toor1234", "юзер :   пасс root Toor1234"]
+
+
+def test_every_pair_header_passes_the_pair_mark_look():
+    headers = 0
+    for t in LINES + PAIR_LINES:
+        low = t.lower()
+        if _passwords._PAIR_HEADER_LOW.search(low):
+            headers += 1
+            assert _passwords._PAIR_MARK.search(low), t
+    assert headers >= len(PAIR_LINES)
+
+
+@pytest.mark.parametrize("text,kind", [
+    ("пиши на ivan@mail.ru или звони 89161234567", "phone"),  # "@" first, the digits after it
+    ("пин 4821, почта ivan@mail.ru", "password"),
+    ("карта 4111 1111 1111 1111", "card"),
+])
+def test_the_digit_look_is_answered_by_the_sign_look(text, kind):
+    from clonebot.pii import scan
+
+    assert kind in [f.kind for f in scan(text)], scan(text)

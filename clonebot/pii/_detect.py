@@ -67,30 +67,53 @@ def _by_first_letter(alternatives: tuple[str, ...]) -> str:
 # start. The families are looked up only when something hits.
 # a keyword spelt out ("п а с п о р т", "p.a.s.s") and the layout anchors ("gfcgjhn") open the gate too
 _SPELLED_START = r"[a-zа-яё](?P<sep>\.[ \t]?|[ _*/-])[a-zа-яё](?P=sep)[a-zа-яё](?![a-zа-яё])"
-_EMAIL_CUES = (r"собак", "sobak", r"\bat\b", r"[-_]at[-_]", r"[(\[{<]at[)\]}>]", r"\bdot\b", "точк", "тчк",
-               "равлик", "крапк", "кропк", r"[(\[]a[)\]]", "гугл", "google") + _PROVIDER_WORDS
+# Every alternative opens with one plain character, so re skips to the positions holding one
+# ("[-_]at" would be tried at every position): "-at-", "_at_", "(at)", "[at]", "{at}", "<at>", "(a)".
+_EMAIL_CUES = (r"собак", "sobak", r"\bat\b", "-at[-_]", "_at[-_]", *(rf"\{o}at[)\]}}>]" for o in "([{<"),
+               r"\bdot\b", "точк", "тчк", "равлик", "крапк", "кропк", r"\(a[)\]]", r"\[a[)\]]", "гугл",
+               "google") + _PROVIDER_WORDS
 _SIGN = re.compile(r"[\d@]")
 _ODD_AT = re.compile(r"[(\[]a[)\]]|[-_]at[-_]")  # "ivan(a)mail.ru", "ivan_at_mail_ru"
-_KEYWORD_START = re.compile(r"(?<![a-zа-яё])" + _by_first_letter(
-    _PASSWORD_WORDS + _SECRET_WORDS + _EMAIL_WORDS + ANCHOR_WORDS + (_SPELLED_START,)))
+_KEYWORDS = _by_first_letter(
+    _PASSWORD_WORDS + _SECRET_WORDS + _EMAIL_WORDS + ANCHOR_WORDS + (_SPELLED_START,))
+_KEYWORD_AFTER = re.compile(r"[^a-zа-яё]" + _KEYWORDS)
+
+
+def _keyword_at_word_start(low: str) -> bool:
+    """A keyword after a character that is no letter, or at the line's start (a space put in
+    front of it). That character is matched, not looked behind at: re skips over the letters."""
+    return _KEYWORD_AFTER.search(" " + low) is not None
 
 
 def _may_hold(low: str) -> bool:
-    """Whether the lower-cased line can hold PII at all: a digit, "@", a URL, a PEM block, an
-    email spelt out, or a keyword (plain `in` first: a literal costs less than a regex)."""
-    return (_SIGN.search(low) is not None or "://" in low or ('"' in low and RUSSIAN_KEYS_AT.search(low) is not None) or "-----" in low or "собак" in low or "точк" in low
+    """Whether the lower-cased line with no digit and no "@" (``_SIGN``, looked for first) can
+    hold PII at all: a URL, a PEM block, an email spelt out, or a keyword (plain `in` first: a
+    literal costs less than a regex)."""
+    return ("://" in low or ('"' in low and RUSSIAN_KEYS_AT.search(low) is not None) or "-----" in low
+            or "собак" in low or "точк" in low
             or (("a)" in low or "a]" in low or "at-" in low or "at_" in low) and _ODD_AT.search(low) is not None)
-            or _KEYWORD_START.search(low) is not None)
+            or _keyword_at_word_start(low))
+
+
+
+def _spelled_marks() -> tuple[str, ...]:
+    """``_SPELLED_START`` as one alternative for each mark, each opening with the mark and
+    looking behind it for the letter: plain first characters let re skip to the marks (a
+    letter class first is tried at every position). The same matches, one character later."""
+    letter = "[a-zа-яё]"
+    dot = rf"\.(?<={letter}\.)(?P<gap>[ \t]?){letter}\.(?P=gap){letter}(?!{letter})"  # "p.a.s", "p. a. s"
+    marks = (" ", "_", r"\*", "/", "-")
+    return (dot, *(rf"{m}(?<={letter}{m}){letter}{m}{letter}(?!{letter})" for m in marks))
 
 
 # one scan for both rewrites before the exact patterns
-_REWRITE_GATE = re.compile(_by_first_letter(ANCHOR_WORDS + (_SPELLED_START,)))
+_REWRITE_GATE = re.compile(_by_first_letter(ANCHOR_WORDS + _spelled_marks()))
 _SPELLED_KEYWORD = re.compile(_by_first_letter(
     _PASSWORD_WORDS + _SECRET_WORDS + ("п[ао]спорт", "passport", "инн", "inn", "снилс", "snils")))
 _PASSWORD_RX = re.compile(_by_first_letter(_PASSWORD_WORDS))
 _SECRET_RX = re.compile(_by_first_letter(_SECRET_WORDS + ("-----",)))
 _EMAIL_RX = re.compile(_by_first_letter(_EMAIL_CUES))
-_LONG_TOKEN = re.compile(r"[A-Za-z0-9_+/=.:-]{16}")
+_LONG_TOKEN = re.compile(r"[A-Za-z0-9_+/=.:-][A-Za-z0-9_+/=.:-]{15}")  # a class first: re skips to it
 _CRYPTO_TOKEN = re.compile(r"[A-Za-z0-9_+/:-]{25}")
 # a phrase has 12+ words; an announced half ("сид, первая половина: ...") has 6
 _SEED_SEPARATORS, _SEED_ANNOUNCED_SEPARATORS = 11, 5
@@ -102,22 +125,34 @@ def candidates(text: str, all_coordinates: bool = False) -> list[Cand]:
     folded = fold(text)
     t = folded.text
     low = t.lower()
-    long_token = _LONG_TOKEN.search(t) is not None
-    hit = long_token or _may_hold(low)
+    long_at = _long_at(t)
+    sign = _SIGN.search(low) if long_at is None else None  # the first digit or "@"
+    hit = long_at is not None or sign is not None or _may_hold(low)
     if not hit and len(t) < _SEED_MIN_CHARS:
         return []  # most chat lines end here
     cands: list[Cand] = []
     rewritten = _rewrite_cues(t, low) if hit and _REWRITE_GATE.search(low) else None
     if rewritten is not None:
         joined, kept = rewritten
-        cands = _recognize(joined, joined.lower(), _LONG_TOKEN.search(joined) is not None, True, all_coordinates)
+        cands = _recognize(joined, joined.lower(), _long_at(joined), True, all_coordinates)
         if kept is not None:
             cands = [c._replace(start=kept[c.start], end=kept[c.end - 1] + 1) for c in cands]
     else:
-        cands = _recognize(t, low, long_token, hit, all_coordinates)
+        # the digit look is answered when the sign look found none, or a digit first
+        known = long_at is None and (sign is None or sign.group() != "@")
+        digit = (sign is not None) if known else None
+        cands = _recognize(t, low, long_at, hit, all_coordinates, digit)
     if folded.kept is None or not cands:
         return cands
     return [c._replace(start=s, end=e) for c in cands for s, e in [folded.span(c.start, c.end)]]
+
+
+def _long_at(t: str) -> int | None:
+    """Where the first run of 16 token characters starts (None: there is none). Every shape
+    that needs such a run (provider keys, random strings, wallets) lies in a run that long, so
+    it starts there or later: its scans start there too (in a chat line, mostly at its link)."""
+    m = _LONG_TOKEN.search(t) if len(t) >= 16 else None
+    return None if m is None else m.start()
 
 
 def _rewrite_cues(t: str, low: str) -> tuple[str, list[int] | None] | None:
@@ -153,10 +188,15 @@ def _new_kinds(t: str, low: str, all_coordinates: bool) -> list[Cand]:
     return cands
 
 
-def _recognize(t: str, low: str, long_token: bool, hit: bool, all_coordinates: bool) -> list[Cand]:
+def _recognize(t: str, low: str, long_at: int | None, hit: bool, all_coordinates: bool,
+               digit: bool | None = None) -> list[Cand]:
+    """``long_at``: where the first run of 16 token characters starts (``_long_at``); ``digit``:
+    whether `t` holds a digit, None when not known yet."""
     cands: list[Cand] = []
+    long_token = long_at is not None
     if hit:
-        digit = _DIGIT.search(t) is not None
+        if digit is None:
+            digit = _DIGIT.search(t) is not None
         pw_word = _PASSWORD_RX.search(low) is not None
         url = "://" in t  # credentials in a URL ("redis://:pass@host") need no keyword
         if "@" in t or _EMAIL_RX.search(low):
@@ -166,7 +206,7 @@ def _recognize(t: str, low: str, long_token: bool, hit: bool, all_coordinates: b
         if '"' in t and RUSSIAN_KEYS_AT.search(low):
             cands += layout_emails(t)
         if long_token or pw_word or url or _SECRET_RX.search(low):
-            cands += secrets(t, low, long_token)
+            cands += secrets(t, low, long_at)
         if pw_word or url:
             cands += passwords(t, keywords=pw_word, digit=digit, low=low)
         if digit:
@@ -181,9 +221,9 @@ def _recognize(t: str, low: str, long_token: bool, hit: bool, all_coordinates: b
             if "#" in t or "*" in t:
                 cands += keypad_codes(t)
             cands += _new_kinds(t, low, all_coordinates)
-        if long_token and _CRYPTO_TOKEN.search(t):
+        if long_token and _CRYPTO_TOKEN.search(t, long_at):
             cands += crypto(t)
-        if "/" in t and _links.CUE.search(low):
+        if "/" in t and (url or _links.CUE.search(low)):  # "://" is one of the cues
             if _links.may_invite(low):
                 cands += _links.invites(t)
             if (url or "www." in low) and _links.may_log_in(low):

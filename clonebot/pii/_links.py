@@ -61,8 +61,10 @@ def may_invite(low: str) -> bool:
 
 
 def may_log_in(low: str) -> bool:
-    """Whether ``login_links`` can find anything (``low`` as for ``may_invite``)."""
-    return _LOGIN_SEGMENT_LOW.search(low) is not None
+    """Whether ``login_links`` can find anything (``low`` as for ``may_invite``): a login word
+    in a link's path, so after the line's first "://" or "www." (the words before are not read)."""
+    starts = [i for i in (low.find("://"), low.find("www.")) if i >= 0]
+    return bool(starts) and _LOGIN_SEGMENT_LOW.search(low, min(starts)) is not None
 
 
 def invites(text: str) -> list[Cand]:

@@ -35,8 +35,9 @@ from clonebot.pii._connect import ARROW, STRONG_CONNECT
 from clonebot.pii._secrets import filler
 from clonebot.pii._wifi import is_wifi_key, looks_like_ssid, names_network
 
-_KEY = re.compile(  # not glued to a word before it by a hyphen: "your-key-here", "x-api-key"
-    r"(?<![\w/])(?<!\w-)(?:"
+_KEY_EDGE = r"(?<![\w/])(?<!\w-)"  # not glued to a word before it by a hyphen: "your-key-here", "x-api-key"
+_KEY = re.compile(
+    _KEY_EDGE + r"(?:"
     r"(?P<cvv>(?:cvv2?|cvc2?|cvv/cvc|cvc/cvv|cav2|cid)(?:[\s-]?(?:код\w{0,3}|code))?)"
     # "пак" is how a PUK is said: only with its eight digits
     r"|(?P<pin>(?:пин|pin|puk|пук)(?:[\s-]?(?:код\w{0,3}|code))?|пинкод\w{0,3}|пинчик\w{0,2}|pincode|pinkod\w{0,2}"
@@ -150,15 +151,25 @@ _SLIPPED_KEY = re.compile(
 
 
 # Patterns without re.I, for the lower-cased line (re.I over Cyrillic is ~3x slower); a pair's
-# pattern runs on the text itself (its value keeps its case) once the plain scan finds one
-_KEY_LOW = re.compile(_KEY.pattern)
+# pattern runs on the text itself (its value keeps its case) once the plain scan finds one.
+# Every keyword opens with a word character, one of _KEY_FIRST: _KEY_LOW tests a word edge (one
+# cheap test at each position, not a look behind) and that character, then _KEY's looks behind.
+_KEY_FIRST = "23bcfiklmnoprstvwвгдзикопрстушэ"
+_KEY_LOW = re.compile(rf"\b(?=[{_KEY_FIRST}])(?<!/)(?<!\w-)" + _KEY.pattern[len(_KEY_EDGE):])
 # What the costly scans cannot match without (one cheap look first): a slipped keyword is
 # followed by one of these marks; a login pair starts with one of these words.
 _SLIP_MARK = re.compile(r"[:=—–-]")
+# and in the lowered line, before the mark, the slipped word itself: five to nine letters from the
+# first or second letter of "пароль" or "password" ("https:" holds a mark, not a slip)
+_SLIP_WORD = re.compile(r"[паpa][a-zа-яё]{4,8}[ \t]*(?:[:=]|[—–-][ \t])")
 _LOGIN_WORD = re.compile(r"login|логин|username|юзернейм")
 _SLIPPED_KEY_LOW = re.compile(_SLIPPED_KEY.pattern)
 _LOGIN_PAIR_LOW = re.compile(_LOGIN_PAIR.pattern)
 _PAIR_HEADER_LOW = re.compile(_PAIR_HEADER.pattern)
+# and a pair's header holds a mark (or "и", "and") and then the password word, which opens with p or п;
+# each alternative opens with its mark or word (re skips to them: a class first is tried everywhere)
+_PAIR_MARK = re.compile("|".join([rf"{re.escape(m)}[ \t]*[pп]" for m in "/\\:|&,+"]
+                                 + [rf"{w}(?<=\s{w})\s[ \t]*[pп]" for w in ("и", "and")]))
 
 
 def passwords(text: str, *, keywords: bool, digit: bool, low: str | None = None) -> list[Cand]:
@@ -176,7 +187,8 @@ def passwords(text: str, *, keywords: bool, digit: bool, low: str | None = None)
         src, key_rx, slipped_rx = ((low, _KEY_LOW, _SLIPPED_KEY_LOW) if len(low) == len(text)
                                    else (text, _KEY, _SLIPPED_KEY))
         keys = list(key_rx.finditer(src))
-        if _SLIP_MARK.search(src) is not None:  # a slipped keyword stands before one of these
+        # a slipped keyword stands before one of these marks
+        if _SLIP_MARK.search(src) is not None and (src is not low or _SLIP_WORD.search(low) is not None):
             starts = [k.start() for k in keys]  # disjoint and in order: one bisect a slipped keyword
             keys += [m for m in slipped_rx.finditer(src) if not _overlaps(keys, starts, m.start(), m.end())]
     for k in keys:
@@ -234,7 +246,8 @@ def passwords(text: str, *, keywords: bool, digit: bool, low: str | None = None)
     pairs = [rx for rx, cue in ((_URL_CREDENTIALS, "://" in text and "@" in text),
                                 (_LOGIN_PAIR, _LOGIN_WORD.search(low) is not None
                                  and _LOGIN_PAIR_LOW.search(low) is not None),
-                                (_PAIR_HEADER, _PAIR_HEADER_LOW.search(low) is not None)) if cue]
+                                (_PAIR_HEADER, _PAIR_MARK.search(low) is not None
+                                 and _PAIR_HEADER_LOW.search(low) is not None)) if cue]
     for rx in pairs:
         for m in rx.finditer(text):
             if (m.group(1).lower() not in _STOP and not _masked(m.group(1))

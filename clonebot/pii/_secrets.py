@@ -136,21 +136,23 @@ _SHORT_SHAPES = ("private key", "Slack token")
 _SHORT = [shape for shape in _SHAPES if shape[0] in _SHORT_SHAPES]
 
 
-def secrets(text: str, low: str, long_token: bool) -> list[Cand]:
-    """``low``: ``text.lower()``; ``long_token``: whether the text has a run of 16 token
-    characters (``_detect._LONG_TOKEN``). The caller has both already."""
+def secrets(text: str, low: str, long_at: int | None) -> list[Cand]:
+    """``low``: ``text.lower()``; ``long_at``: where the text's first run of 16 token characters
+    starts, None when it has none (``_detect._LONG_TOKEN``). The caller has both already.
+
+    Every shape but the short ones, and every unlabelled random string, is a run of 16 token
+    characters or more: it starts at ``long_at`` or later, and so do the literals it holds.
+    Their scans start there (a line's text before its link is not read again)."""
     out: list[Cand] = []
-    if not long_token:
-        shapes = _SHORT
-    elif (_ANY_LITERAL.search(text) is not None
-          or any(rx.search(text) is not None for rx in _TIGHTER.values())):
+    shapes = _SHORT
+    if long_at is not None and (_ANY_LITERAL.search(text, long_at) is not None
+                                or any(rx.search(text, long_at) is not None for rx in _TIGHTER.values())):
         shapes = _SHAPES
-    else:
-        shapes = []
     for label, needs, rx in shapes:
-        if needs.search(text) is None:
+        start = 0 if label in _SHORT_SHAPES else long_at
+        if needs.search(text, start) is None:
             continue
-        for m in rx.finditer(text):
+        for m in rx.finditer(text, start):
             if not filler(m.group()):
                 out.append(Cand("secret", m.start(), m.end(), label, m.group()))
     # each pattern below runs only when what it cannot match without is there ("=", a name)
@@ -173,7 +175,7 @@ def secrets(text: str, low: str, long_token: bool) -> list[Cand]:
         value = _labelled_value(text, m.end(), 0 if bare_api else _BRIDGE_WORDS)
         if value is not None:
             out.append(value)
-    for m in _LONG.finditer(text) if long_token else ():
+    for m in _LONG.finditer(text, long_at) if long_at is not None else ():
         val = m.group()
         if _random_looking(val):
             out.append(Cand("secret", m.start(), m.end(), "random string", val))

@@ -26,7 +26,7 @@ _WORDLIST = Mnemonic("english").wordlist
 _WORDS = frozenset(_WORDLIST)
 _INDEX = {w: i for i, w in enumerate(_WORDLIST)}
 _LENGTHS = (12, 15, 18, 21, 24)
-_WORD = re.compile(r"[A-Za-z]+")
+_WORD = re.compile(r"[A-Za-z][A-Za-z]*")  # a class first, not a repeat: re skips to the letters
 _GAP = re.compile(r"[\s,;.:)(\-/|•*_+]*(?:\d{1,2}[.):]?[\s,;.:)(\-/|•*_+]*)?")
 _MAX_GAP = 8
 _MAX_NUMBERED_GAP = 24  # a phrase in two columns: "1 crouch       13 loud"
@@ -63,8 +63,10 @@ def announces_seed(low: str) -> bool:
 
 
 def may_announce(low: str) -> bool:
-    """`announces_seed`, or a count of words: worth a look for a checksum-valid run."""
-    return announces_seed(low) or _COUNTED.search(low) is not None
+    """`announces_seed`, or a count of words: worth a look for a checksum-valid run. (A count
+    holds "слов" or "words", both stems of the first look: one scan rules both out.)"""
+    return _ANNOUNCE_HINT.search(low) is not None and (
+        _ANNOUNCED.search(low) is not None or _COUNTED.search(low) is not None)
 
 
 def _deletions(word: str) -> set[str]:
@@ -123,7 +125,10 @@ _FEWEST_WORDS = 6
 
 
 def seeds(text: str) -> list[Cand]:
-    if len(_WORD.findall(text)) < _FEWEST_WORDS:
+    words = _WORD.findall(text)
+    if len(words) < _FEWEST_WORDS:
+        return []
+    if not _enough_list_words(words):
         return []
     runs = _runs(text)
     if not runs:
@@ -140,6 +145,15 @@ def seeds(text: str) -> list[Cand]:
         if (split and _few_typos(run)) or _is_seed(text, run, announced):
             out.append(_cand(text, run))
     return out
+
+
+# a list word as _status takes it exactly: in lower case, upper case or title case
+_EXACT_FORMS = frozenset(f for w in _WORDLIST for f in (w, w.upper(), w.title()))
+
+
+def _enough_list_words(words: list[str]) -> bool:
+    """A run is kept with this many exact list words: a line with fewer in all is not walked."""
+    return sum(map(_EXACT_FORMS.__contains__, words)) >= _MIN_ANNOUNCED_RUN
 
 
 def _outside_runs(text: str, runs: list[list[tuple[re.Match, int]]]) -> str:
@@ -160,21 +174,40 @@ def _few_typos(run: list[tuple[re.Match, int]]) -> bool:
     return sum(st == 1 for _, st in run) <= max(1, len(run) // 6)
 
 
+# A list-like gap (_GAP) holds only these characters: a run never crosses any other one. The
+# stretches of words and such gaps that hold enough words for a run (four), each whole.
+# (The first letter before the look behind at a word's start: re skips to the Latin letters.)
+_STRETCH = re.compile(r"[A-Za-z](?<![A-Za-z]{2})[A-Za-z]*+(?:[\s,;.:)(\-/|•*_+\d]++[A-Za-z]++){%d,}"
+                      % (_MIN_ANNOUNCED_RUN - 1))
+
+
 def _runs(text: str) -> list[list[tuple[re.Match, int]]]:
-    """Maximal runs of list words (at most two typos each) with list-like gaps between."""
+    """Maximal runs of list words (at most two typos each) with list-like gaps between, looked
+    for stretch by stretch: a run closes where its stretch ends, once the word after it is read
+    (a typo there drops a typo that opened the run)."""
+    runs: list[list[tuple[re.Match, int]]] = []
+    for stretch in _STRETCH.finditer(text):
+        after = _WORD.search(text, stretch.end())
+        runs += _stretch_runs(text, stretch.start(), len(text) if after is None else after.end())
+    return runs
+
+
+def _stretch_runs(text: str, start: int, end: int) -> list[list[tuple[re.Match, int]]]:
     runs: list[list[tuple[re.Match, int]]] = []
     run: list[tuple[re.Match, int]] = []
     typos = exact = 0  # in the open run
     last_end = 0  # where the open run's last word ends
-    for m in _WORD.finditer(text):
+    for m in _WORD.finditer(text, start, end):
         st = _status(m.group())
         if run and st:
             gap = text[last_end : m.start()]
             if st == 1 and typos == _MAX_TYPOS and run[0][1] == 1:
                 run.pop(0)  # "the seed ...": a near-word in front was no typo after all
                 typos -= 1
-            # one space, the usual gap, is a list-like one
-            too_long = gap != " " and len(gap) > (_MAX_NUMBERED_GAP if _NUMBERED.search(gap) else _MAX_GAP)
+            # one space, the usual gap, is a list-like one (and the number looked for only in a
+            # gap too long for a plain one)
+            too_long = gap != " " and len(gap) > _MAX_GAP and (
+                len(gap) > _MAX_NUMBERED_GAP or _NUMBERED.search(gap) is None)
             if too_long or (gap != " " and not _GAP.fullmatch(gap)) or (st == 1 and typos == _MAX_TYPOS):
                 if exact >= _MIN_ANNOUNCED_RUN:
                     runs.append(run)
