@@ -9,7 +9,7 @@ import pytest
 
 from clonebot.errors import ExportError
 from training.export import EMPTY, MEDIA, SERVICE, TEXT, ExportReader, flatten_text
-from training.export.messages import to_message, visible_text
+from training.export.messages import peer_id, to_message, visible_text
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "telegram-exports"
 SINGLE = FIX / "frozenspider_telegram_2026-08_1to1_single_chat.result.json"
@@ -94,6 +94,18 @@ def test_owner_by_id_integer_from_id_and_null_from():
     _, c25 = read_all(FIX / "frozenspider_telegram_2025-12.result.json")
     fwd = by_id(c25, 123123123)[11112]
     assert fwd.forwarded and not fwd.from_owner  # "channel..." from_id is never the owner
+
+
+def test_a_sender_read_before_is_read_the_same_for_every_owner():
+    """from_id strings already seen are looked up, not parsed again: the owner is still
+    decided per call, and a "user" prefix with more than an id is still no user."""
+    for fid in ("user42", "user42", "user0042", "user4²", "user" + "9" * 19, "chat42"):
+        for owner in (42, 7, 42):
+            m = to_message({"id": 1, "type": "message", "date_unixtime": "5", "from_id": fid,
+                            "text": "hi"}, owner)
+            want = peer_id(fid)
+            assert m.sender == want
+            assert m.from_owner == (want == owner and fid.startswith("user"))
 
 
 def test_owner_is_not_matched_by_name(tmp_path):

@@ -20,7 +20,7 @@ from clonebot.cli import cli
 from fixtures_dataset import assert_one_line_error, leftovers
 import training.commands.prepare
 from training.export import TEXT
-from training.export.guard import AUTHORSHIP_KEYS, FileGuard, GuardedFile
+from training.export.guard import _MARKS, AUTHORSHIP_KEYS, FileGuard, GuardedFile, _mark_keys
 from training.export.messages import MAX_TEXT
 
 training.commands.prepare.register(cli)
@@ -216,6 +216,26 @@ def test_duplicate_keys_are_found_whatever_the_reads():
             while chunk := src.read(size):
                 out += chunk
             assert json.loads(out, object_pairs_hook=list) == want, (text, size)
+
+
+def test_keys_are_marked_as_one_replace_per_key_would():
+    """The scan finds the five keys with three searches: what it marks is what replacing
+    each key in turn marks, however keys, near-keys and shared quotes run together."""
+    def one_replace_per_key(s: bytes):
+        marked = []
+        for m, (literal, marker) in _MARKS.items():
+            if literal in s:
+                s = s.replace(literal, marker)
+                marked.append(m)
+        return s, marked
+
+    parts = [b'"', b"ed_from", b"_id", b"x", b":", b"forwarded", b"saved", b"_from",
+             b'"from_id"', b'"via_bot"', b'"saved_from"', b'"forwarded_from"',
+             b'"forwarded_from_id"']
+    rng = random.Random(23)
+    for i in range(20000):
+        s = b"".join(rng.choice(parts) for _ in range(rng.randint(0, 300 if i % 50 == 0 else 12)))
+        assert _mark_keys(s) == one_replace_per_key(s), s
 
 
 # -- messages longer than Telegram allows ----------------------------------------------------------

@@ -70,8 +70,11 @@ _WS = b" \t\r\n"
 # letter in the scanned copy, so the structural scan sees where each such key stands.
 _MARKS = {i + 1: (b'"%s"' % k.encode(), b'"%c%s"' % (i + 1, k[1:].encode()))
           for i, k in enumerate(AUTHORSHIP_KEYS)}
-_RARE = (b"ed_from", b'"via_bot"')  # in every rare key (forwarded_from[_id], saved_from, via_bot)
-_RARE_MARKS = list(_MARKS.items())[1:]
+# "ed_from" is in the three keys ending in "from" or "from_id" other than from_id itself:
+# one search finds where each may stand (marker, literal, offset of "ed_from" in it).
+_ED_FROM = b"ed_from"
+_ED_FROM_KEYS = tuple((m, _MARKS[m][0], _MARKS[m][0].index(_ED_FROM)) for m in (2, 3, 4))
+_MANY = 64
 # What the scan keeps: quotes, brackets, colons (a marked string followed by one is a key),
 # markers.
 _NOT_STRUCTURAL = bytes(b for b in range(256) if b not in b'"[]{}:' and b not in _MARKS)
@@ -181,23 +184,17 @@ class FileGuard:
         # delimits a string, and positions stay those of the file.
         s = _ESCAPE.sub(b"xx", w) if b"\\" in w else w
         # Authorship keys: a marker in place of the first letter (same length).
-        marked: list[int] = []
-        if b'"from_id"' in s:
-            s = s.replace(b'"from_id"', _MARKS[1][1])
-            marked.append(1)
-        if _RARE[0] in s or _RARE[1] in s:
-            for m, (literal, marker) in _RARE_MARKS:
-                if literal in s:
-                    s = s.replace(literal, marker)
-                    marked.append(m)
+        s, marked = _mark_keys(s)
         r = s.translate(None, _NOT_STRUCTURAL)
         if r:
             a = np.frombuffer(r, np.uint8)
             quotes = np.cumsum(a == 0x22, dtype=np.int64)
             if self.in_string:
                 quotes += 1
-            step = _STEP[a]
-            step[(quotes & 1).astype(bool)] = 0  # brackets inside strings
+            outside = quotes & 1
+            outside ^= 1
+            step = _STEP.take(a)
+            step *= outside  # brackets inside strings do not count
             depth = np.cumsum(step)
             depth += self.depth
             if int(depth.max()) > MAX_DEPTH:
@@ -208,7 +205,7 @@ class FileGuard:
             if marked or self._keys:
                 self._duplicate_keys(a, depth, marked, s, base)
             self.depth = int(depth[-1])
-            self.in_string = bool(quotes[-1] & 1)
+            self.in_string = not outside[-1]
             low = int(depth.min())
         else:
             low = self.depth
@@ -418,6 +415,53 @@ class FileGuard:
                 break
             pos += (self.frontier if b is None else b) - a
         return pos
+
+
+def _mark_keys(s: bytes) -> tuple[bytes, list[int]]:
+    """``s`` with each authorship key's first letter replaced by its marker, as
+    ``s.replace(literal, marker)`` for each key in turn would (no replacement can make or
+    break another key's match), and the markers put in. A search over a whole chunk costs
+    about as much as the structural scan itself: one for from_id (in every message), one
+    for "ed_from" (in three keys), one for via_bot."""
+    marked: list[int] = []
+    literal, marker = _MARKS[1]
+    t = s.replace(literal, marker)
+    if t != s:  # an identity check when nothing was replaced
+        s = t
+        marked.append(1)
+    found = []
+    i = s.find(_ED_FROM)
+    while i >= 0 and len(found) <= _MANY:
+        found.append(i)
+        i = s.find(_ED_FROM, i + len(_ED_FROM))
+    if len(found) > _MANY:  # a chunk full of them: let bytes.replace do the loops in C
+        for m, literal, _ in _ED_FROM_KEYS:
+            t = s.replace(literal, _MARKS[m][1])
+            if t != s:
+                s = t
+                marked.append(m)
+    elif found:
+        starts: dict[int, list[int]] = {}
+        for m, literal, offset in _ED_FROM_KEYS:
+            end = 0  # bytes.replace takes occurrences left to right, never overlapping
+            for i in found:
+                p = i - offset
+                if p >= end and s.startswith(literal, p):
+                    starts.setdefault(m, []).append(p + 1)
+                    end = p + len(literal)
+        if starts:
+            buf = bytearray(s)
+            for m in sorted(starts):
+                for p in starts[m]:
+                    buf[p] = m
+                marked.append(m)
+            s = bytes(buf)
+    literal, marker = _MARKS[5]
+    t = s.replace(literal, marker)
+    if t != s:
+        s = t
+        marked.append(5)
+    return s, marked
 
 
 def _fold(open_: dict[int, tuple[int, int]], low: int) -> dict[int, tuple[int, int]]:

@@ -136,6 +136,12 @@ def flatten_text(text: object) -> str:
     return visible_text(text) or ""
 
 
+# "user<id>" from_id strings seen -> the id: a chat has few senders, and a lookup costs
+# less than checking and converting the string again.
+_USERS: dict[str, int] = {}
+_USERS_MAX = 1 << 12
+
+
 def to_message(d: dict, owner_id: int) -> Message:
     """Normalise one raw message dict (as tdesktop wrote it). Never raises."""
     get = d.get
@@ -166,10 +172,15 @@ def to_message(d: dict, owner_id: int) -> Message:
                 edited = 0
     fid = get("from_id")
     # Owner by id only (display names change): "user<id>" or a bare integer (2020 exports).
-    if type(fid) is str and fid[:4] == "user" and fid[4:].isdigit() and len(fid) <= 22 \
-            and fid.isascii():  # the usual case
-        sender: int | None = int(fid[4:])
+    if type(fid) is str and (sender := _USERS.get(fid)) is not None:  # the usual case
         from_owner = sender == owner_id
+    elif type(fid) is str and fid[:4] == "user" and fid[4:].isdigit() and len(fid) <= 22 \
+            and fid.isascii():
+        sender = int(fid[4:])
+        from_owner = sender == owner_id
+        if len(_USERS) >= _USERS_MAX:
+            _USERS.clear()
+        _USERS[fid] = sender
     elif fid is None:
         sender = None
         from_owner = False
@@ -180,7 +191,8 @@ def to_message(d: dict, owner_id: int) -> Message:
         from_owner = sender == owner_id and (type(fid) is int or fid.startswith("user"))
     text = get("text")
     if type(text) is str:  # the usual case: plain ASCII text needs no work
-        if not text.isascii() and _has_invisible(text):
+        if not text.isascii() and ("\u200b" in text or "\u200c" in text or "\u200d" in text
+                                   or "\u2060" in text or "\ufeff" in text):  # _has_invisible
             text = _INVISIBLE.sub("", text)
     else:
         text = visible_text(text)
@@ -198,6 +210,9 @@ def to_message(d: dict, owner_id: int) -> Message:
     cut = len(text) > MAX_TEXT
     if cut:
         text = text[:MAX_TEXT]
+    elif "forwarded_from" not in d and "forwarded_from_id" not in d and "saved_from" not in d \
+            and "via_bot" not in d:  # the usual case: the defaults, not passed (cheaper)
+        return Message(mid, date, edited, sender, from_owner, kind, text)
     return Message(
         mid, date, edited, sender, from_owner, kind, text,
         ("forwarded_from" in d and d["forwarded_from"] is not False)

@@ -54,39 +54,35 @@ class Outline:
         s = _ESCAPE.sub(b"xx", data) if b"\\" in data else data
         arr = np.frombuffer(s, np.uint8)
         folded = arr | 0x20  # "[" -> "{", "]" -> "}" (and no other byte to either)
-        at = np.flatnonzero((folded == 0x7B) | (folded == 0x7D) | (arr == _QUOTE))
+        at = np.flatnonzero((folded == 0x7B) | (folded == 0x7D))
+        quote = (arr == _QUOTE).view(np.uint8)
+        in_string = self.in_string
+        if not len(at):
+            self.in_string = in_string ^ bool(np.count_nonzero(quote) & 1)
+            return b"" if self.inside else data
+        # quotes before each bracket (and after the last), counted mod 256: their parity
+        # says whether the bracket is in a string
+        seg = np.add.reduceat(quote, np.concatenate(([0], at)))
+        before = np.cumsum(seg, dtype=np.uint8)
+        self.in_string = in_string ^ bool(before[-1] & 1)
+        at = at[(before[:-1] & 1) == in_string]
         if not len(at):
             return b"" if self.inside else data
-        a = arr[at]
-        quotes = np.cumsum(a == _QUOTE)
-        if self.in_string:
-            quotes += 1
-        self.in_string = bool(quotes[-1] & 1)
-        bracket = (a != _QUOTE) & ((quotes & 1) == 0)
-        at, step = at[bracket], _STEP[a[bracket]]
-        if not len(at):
-            return b"" if self.inside else data
+        step = _STEP[arr[at]]
         level = np.cumsum(step)
         level += self.level
         self.level = int(level[-1])
         opens = (step > 0) & (level == self.depth)
-        closes = (step < 0) & (level == self.depth - 1)
-        edge = opens | closes
+        edge = opens | ((step < 0) & (level == self.depth - 1))
         if not edge.any():
             return b"" if self.inside else data
         # Opens and closes alternate: a message's inside runs from after its opening bracket
         # to its closing one.
         cuts = (at[edge] + opens[edge]).tolist()
         inside = self.inside
-        keep_from = 0
-        pieces = []
-        for pos in cuts:
-            if inside:
-                keep_from = pos
-            else:
-                pieces.append(data[keep_from:pos])
-            inside = not inside
-        if not inside:
-            pieces.append(data[keep_from:])
-        self.inside = inside
-        return b"".join(pieces)
+        self.inside = inside ^ (len(cuts) & 1 == 1)
+        if not inside:  # kept from the start
+            cuts.insert(0, 0)
+        if not self.inside:  # kept to the end
+            cuts.append(len(data))
+        return b"".join([data[i:j] for i, j in zip(cuts[::2], cuts[1::2])])
