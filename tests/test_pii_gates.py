@@ -309,3 +309,34 @@ def test_the_digit_look_is_answered_by_the_sign_look(text, kind):
     from clonebot.pii import scan
 
     assert kind in [f.kind for f in scan(text)], scan(text)
+
+
+SEED_LINES = [
+    "seed: abandon ability able about above absent", "сид первая половина: zoo wrong year yellow zone zoo",
+    "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about",
+    "1. abandon 2. ability 3. able 4. about 5. above 6. absent 7. absorb 8. abstract 9. absurd 10. abuse"
+    " 11. access 12. accident",
+    "кошелек: legal/winner/thank/year/wave/sausage/worth/useful/legal/winner/thank/yellow",
+    "фраза восстановления zoo,wrong,year,yellow,zone,zoo", "Seed Abandon Ability Able About Above Absent"]
+
+
+def test_a_seed_line_passes_the_stretch_look_and_others_find_nothing():
+    """``_detect`` asks ``may_hold_run`` before any count of separators: a line it rules out
+    must be one ``seeds`` finds nothing in (shouted, glued to Cyrillic or cut short too)."""
+    from clonebot.pii import _seeds
+
+    found = 0
+    lines = LINES + SEED_LINES + [t.upper() for t in SEED_LINES] + [t.replace(" ", "ж") for t in SEED_LINES]
+    for t in lines + [t[: len(t) // 2] for t in lines]:
+        if not _seeds.may_hold_run(t):
+            assert _seeds.seeds(t) == [], t
+        elif _seeds.seeds(t):
+            found += 1
+    assert found >= 15
+
+
+@pytest.mark.parametrize("text", SEED_LINES)
+def test_seed_lines_keep_their_phrase_through_the_stretch_look(text):
+    from clonebot.pii import scan
+
+    assert "seed" in [f.kind for f in scan(text)], scan(text)

@@ -23,7 +23,7 @@ from clonebot.pii._normalize import fold
 from clonebot.pii._password_cues import cued, listed_codes, may_hold
 from clonebot.pii._passwords import after_login, passwords
 from clonebot.pii._secrets import secrets
-from clonebot.pii._seeds import may_announce, seeds
+from clonebot.pii._seeds import may_announce, may_hold_run, seeds
 from clonebot.pii._spelled import SPELLED, despell, spelled_words
 from clonebot.pii._totp import totp_keys
 
@@ -228,7 +228,7 @@ def _recognize(t: str, low: str, long_at: int | None, hit: bool, all_coordinates
                 cands += _links.invites(t)
             if (url or "www." in low) and _links.may_log_in(low):
                 cands += _links.login_links(t)
-    if len(t) >= _SEED_MIN_CHARS:
+    if len(t) >= _SEED_MIN_CHARS and may_hold_run(t):  # one scan first: the counts below cost more
         separators = t.count(" ") + t.count(",") + t.count("\n") + t.count("-")
         if separators < _SEED_SEPARATORS:  # "word/word/word", "word_word_word", "word.word.word"
             separators += t.count("/") + t.count("_") + t.count(".") + t.count("|") + t.count(";")

@@ -82,9 +82,14 @@ class Folded(NamedTuple):
         return self.kept[start], self.kept[end]
 
 
+# a NamedTuple's own __new__ is a Python call: made straight, a line with nothing to fold (most)
+# costs ~0.1 us less
+_as_is = tuple.__new__
+
+
 def fold(text: str) -> Folded:
     if text.isascii() or _PLAIN.search(text) is None:
-        return Folded(text, None)
+        return _as_is(Folded, (text, None))
     folded = text.translate(_TABLE)
     if _INVISIBLE_RE.search(folded) is None:
         return Folded(folded, None)

@@ -181,6 +181,13 @@ _STRETCH = re.compile(r"[A-Za-z](?<![A-Za-z]{2})[A-Za-z]*+(?:[\s,;.:)(\-/|•*_+
                       % (_MIN_ANNOUNCED_RUN - 1))
 
 
+def may_hold_run(text: str) -> bool:
+    """Whether `text` holds a stretch a run can lie in (``seeds`` finds nothing in a line
+    without one): one scan that skips to the Latin letters, before any count of words or
+    separators (most chat lines are ruled out here; a Cyrillic line costs next to nothing)."""
+    return _STRETCH.search(text) is not None
+
+
 def _runs(text: str) -> list[list[tuple[re.Match, int]]]:
     """Maximal runs of list words (at most two typos each) with list-like gaps between, looked
     for stretch by stretch: a run closes where its stretch ends, once the word after it is read
