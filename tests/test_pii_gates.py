@@ -322,14 +322,15 @@ SEED_LINES = [
 
 def test_a_seed_line_passes_the_stretch_look_and_others_find_nothing():
     """``_detect`` asks ``may_hold_run`` before any count of separators: a line it rules out
-    must be one ``seeds`` finds nothing in (shouted, glued to Cyrillic or cut short too)."""
+    must be one ``seeds`` finds nothing in (shouted, glued to Cyrillic or cut short too), and
+    one where the word walk over the whole line (not stretch by stretch) finds no run."""
     from clonebot.pii import _seeds
 
     found = 0
     lines = LINES + SEED_LINES + [t.upper() for t in SEED_LINES] + [t.replace(" ", "ж") for t in SEED_LINES]
     for t in lines + [t[: len(t) // 2] for t in lines]:
         if not _seeds.may_hold_run(t):
-            assert _seeds.seeds(t) == [], t
+            assert _seeds.seeds(t) == [] and _seeds._stretch_runs(t, 0, len(t)) == [], t
         elif _seeds.seeds(t):
             found += 1
     assert found >= 15
