@@ -179,6 +179,7 @@ class ReplyWindows:
 
 
 def _with_bot_flag(messages: Iterable[MessageRow]) -> Iterator[tuple]:
+    """Rows as ``feed`` takes them: a row without a ``bot`` flag is not the bot's."""
     for m in messages:
         yield m if len(m) == 6 else (*m, False)
 
