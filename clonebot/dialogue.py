@@ -72,27 +72,40 @@ class TurnMerger:
             bot: bool = False) -> Turn | None:
         """Take one message; returns the turn it completed, if any. ``bot``: the clone sent
         it (a turn of its own, role ``bot``)."""
-        if not text or text.isspace():
-            return None
-        role = BOT if bot else CLONE if clone else USER
-        done = None
-        if self._parts is not None:
-            if date - self._last_date > self.gap:  # silence: a new session
-                done = self.close()
-                self.session += 1
-            elif sender == self._sender and role == self._role:
-                self._parts.append(text)
-                self._last_id = message_id
-                if date > self._last_date:
-                    self._last_date = date
-                return None
-            else:
-                done = self.close()
-        self._parts = [text]
-        self._sender = sender
-        self._role = role
-        self._last_id = message_id
-        self._last_date = date
+        done = self.feed(((message_id, date, sender, clone, text, bot),))
+        return done[0] if done else None
+
+    def feed(self, messages: Iterable[tuple]) -> list[Turn]:
+        """Take ``(message_id, date, sender, clone, text, bot)`` messages; returns the turns
+        they completed (``add``, one message at a time)."""
+        # The open turn lives in locals while the loop runs: prepare feeds every message of
+        # an export through here, and attribute reads and a call per message added up.
+        done: list[Turn] = []
+        gap, session = self.gap, self.session
+        parts, sender, role = self._parts, self._sender, self._role
+        last_id, last_date = self._last_id, self._last_date
+        for message_id, date, who, clone, text, bot in messages:
+            if not text or text.isspace():
+                continue
+            new_role = BOT if bot else CLONE if clone else USER
+            if parts is not None:
+                new_session = date - last_date > gap  # silence: a new session
+                if not new_session and who == sender and new_role == role:
+                    parts.append(text)
+                    last_id = message_id
+                    if date > last_date:
+                        last_date = date
+                    continue
+                turn = _turn(parts, role, last_id, last_date, session)
+                if turn is not None:
+                    done.append(turn)
+                if new_session:
+                    session += 1
+            parts, sender, role = [text], who, new_role
+            last_id, last_date = message_id, date
+        self.session = session
+        self._parts, self._sender, self._role = parts, sender, role
+        self._last_id, self._last_date = last_id, last_date
         return done
 
     def close(self) -> Turn | None:
@@ -100,15 +113,18 @@ class TurnMerger:
         parts, self._parts = self._parts, None
         if parts is None:
             return None
-        content = clean_content(parts[0] if len(parts) == 1 else "\n".join(parts))
-        if not content:
-            return None
-        return Turn(self._role, content, self._last_id, self._last_date, self.session)
+        return _turn(parts, self._role, self._last_id, self._last_date, self.session)
+
+
+def _turn(parts: list[str], role: str, last_id: int, last_date: float, session: int) -> Turn | None:
+    """The turn of a sender's consecutive texts, cleaned once; None if nothing is left."""
+    content = clean_content(parts[0] if len(parts) == 1 else "\n".join(parts))
+    return Turn(role, content, last_id, last_date, session) if content else None
 
 
 class ReplyWindows:
     """Training windows of ONE chat (see the module docstring): feed messages with
-    ``add``, then ``close`` once."""
+    ``add`` or ``feed``, then ``close`` once."""
 
     __slots__ = ("turns", "window", "skipped", "_session", "_users")
 
@@ -121,34 +137,51 @@ class ReplyWindows:
 
     def add(self, message_id: int, date: float, sender, clone: bool, text: str,
             bot: bool = False) -> ReplyWindow | None:
-        turn = self.turns.add(message_id, date, sender, clone, text, bot)
-        return self._take(turn) if turn is not None else None
+        done = self.feed(((message_id, date, sender, clone, text, bot),))
+        return done[0] if done else None
+
+    def feed(self, messages: Iterable[tuple]) -> list[ReplyWindow]:
+        """Take ``(message_id, date, sender, clone, text, bot)`` messages; returns the
+        windows they completed."""
+        return self._take(self.turns.feed(messages))
 
     def close(self) -> ReplyWindow | None:
         turn = self.turns.close()
-        return self._take(turn) if turn is not None else None
+        done = self._take((turn,)) if turn is not None else None
+        return done[0] if done else None
 
-    def _take(self, turn: Turn) -> ReplyWindow | None:
-        window = self.window
-        if turn.session != self._session:
-            window.clear()
-            self._users = 0
-            self._session = turn.session
-        if len(window) == window.maxlen and window[0]["role"] == USER:
-            self._users -= 1  # about to fall out of the window
-        window.append({"role": turn.role, "content": turn.content})
-        if turn.role == USER:
-            self._users += 1
-            return None
-        if turn.role == BOT:  # the clone's own words: context for later replies only
-            if self.skipped is not None:
-                self.skipped["sent_by_bot"] += 1
-            return None
-        if self._users == 0:
-            if self.skipped is not None:
-                self.skipped["clone_turn_without_context"] += 1
-            return None
-        return ReplyWindow(list(window), turn.last_id, turn.last_date)
+    def _take(self, turns: Iterable[Turn]) -> list[ReplyWindow]:
+        done: list[ReplyWindow] = []
+        window, skipped = self.window, self.skipped
+        full = window.maxlen
+        session, users = self._session, self._users  # locals while the loop runs (``feed``)
+        for turn in turns:
+            role = turn.role
+            if turn.session != session:
+                window.clear()
+                users = 0
+                session = turn.session
+            if len(window) == full and window[0]["role"] == USER:
+                users -= 1  # about to fall out of the window
+            window.append({"role": role, "content": turn.content})
+            if role == USER:
+                users += 1
+            elif role == BOT:  # the clone's own words: context for later replies only
+                if skipped is not None:
+                    skipped["sent_by_bot"] += 1
+            elif users == 0:
+                if skipped is not None:
+                    skipped["clone_turn_without_context"] += 1
+            else:
+                done.append(ReplyWindow(list(window), turn.last_id, turn.last_date))
+        self._session, self._users = session, users
+        return done
+
+
+def _with_bot_flag(messages: Iterable[MessageRow]) -> Iterator[tuple]:
+    """Rows as ``feed`` takes them: a row without a ``bot`` flag is not the bot's."""
+    for m in messages:
+        yield m if len(m) == 6 else (*m, False)
 
 
 def reply_windows(messages: Iterable[MessageRow], gap_seconds: float, context_turns: int,
@@ -169,11 +202,7 @@ def recent_context(messages: Iterable[MessageRow], gap_seconds: float,
                    context_turns: int) -> list[dict]:
     """The last ``context_turns`` turns of the latest session of ONE chat's history."""
     merger = TurnMerger(gap_seconds)
-    recent: deque[Turn] = deque(maxlen=context_turns)
-    for m in messages:
-        turn = merger.add(*m)
-        if turn is not None:
-            recent.append(turn)
+    recent: deque[Turn] = deque(merger.feed(_with_bot_flag(messages)), maxlen=context_turns)
     turn = merger.close()
     if turn is not None:
         recent.append(turn)

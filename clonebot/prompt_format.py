@@ -86,8 +86,12 @@ def format_info() -> dict:
 
 def clean_content(content: str) -> str:
     """Normalise one turn's text so it cannot forge a header or carry stray edges."""
-    text = content.replace("\r\n", "\n").replace("\r", "\n").strip()
-    return _FORGED_HEADER.sub("##", text)
+    # Each step only where it can change something: prepare cleans every turn it builds,
+    # and most hold neither "\r" nor "###" (skipped, each step returns the text as it is).
+    if "\r" in content:
+        content = content.replace("\r\n", "\n").replace("\r", "\n")
+    text = content.strip()
+    return _FORGED_HEADER.sub("##", text) if "###" in text else text
 
 
 def _check(turns: Sequence[Mapping[str, str]]) -> None:

@@ -139,3 +139,27 @@ def test_training_window_context_equals_the_bots_context_for_the_same_history():
         # the history right before the reply's messages started
         reply_start = max(j for j, r in enumerate(before_reply) if not r[3] and r[0] < w.message_id) + 1
         assert recent_context(before_reply[:reply_start], 4 * H, 3) == w.turns[:-1], i
+
+
+def test_feeding_messages_in_batches_equals_one_by_one():
+    """``feed`` (prepare's path: a piece of a chat at a time) keeps the open turn, the
+    session and the window between batches exactly as ``add`` does message by message."""
+    texts = ("  ", "###x\r\n", "m")
+    rows = recs(*[(i * 7 * (1 + (i % 9 == 0) * 3000), (YOU, ME, THEM, ME)[i % 4 if i % 5 else 1],
+                   texts[min(i % 13, 2)] + str(i)) for i in range(300)])
+    rows = [(*r, r[3] and i % 11 == 0) for i, r in enumerate(rows)]  # some sent by the bot
+
+    one = ReplyWindows(4 * H, 3, Counter())
+    expected = [w for w in (one.add(*r) for r in rows) if w is not None] + [one.close()]
+    assert one.skipped["sent_by_bot"] and one.skipped["clone_turn_without_context"]
+    for size in (1, 2, 7, 300):
+        batched = ReplyWindows(4 * H, 3, Counter())
+        got = [w for i in range(0, len(rows), size) for w in batched.feed(rows[i:i + size])]
+        assert got + [batched.close()] == expected, size
+        assert list(batched.skipped.items()) == list(one.skipped.items())  # same order too
+
+    merger, batched_merger = TurnMerger(4 * H), TurnMerger(4 * H)
+    turns = [t for t in (merger.add(*r) for r in rows) if t is not None] + [merger.close()]
+    assert batched_merger.feed(rows[:150]) + batched_merger.feed(rows[150:]) + [
+        batched_merger.close()] == turns
+    assert len({t.session for t in turns}) > 3

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import islice
+from operator import itemgetter, le
 
 from clonebot.dialogue import ReplyWindows
 from training.dataset.column_buffers import bool_column, int64_column, text_column
@@ -22,6 +24,8 @@ from training.dataset.column_buffers import bool_column, int64_column, text_colu
 # What a piece holds: raw export messages, or records of the merged store.
 EXPORT_ROWS = "export"  # (message_id, date, edited, sender, clone, text, bot), not scrubbed
 RECORD_ROWS = "records"  # (message_id, date, sender, clone, text, bot), scrubbed already
+
+_ROLE, _CONTENT = itemgetter("role"), itemgetter("content")  # of a turn
 
 
 @dataclass(frozen=True)
@@ -95,49 +99,39 @@ class ChatWork:
             chat = self.chats[seq] = _Chat(self.work, None)
         chat.windows.skipped = skipped
         windows = []
-        add = chat.windows.add if want_samples else None
         records = None
         owner = 0
         if kind == EXPORT_ROWS:
-            cols: tuple[list, ...] = ([], [], [], [], [], [], [])
+            dropped = 0
+            if self.pii is not None:
+                rows, dropped, kept_before = self._scrubbed(rows, chat.session)
+            # The rows turned into columns in one C loop (zip), not appended field by field
+            cols = [list(col) for col in zip(*rows)] if rows else [[] for _ in range(7)]
             mids, dates, editeds, senders, clones, texts, bots = cols
-            redact = self.pii.redact if self.pii is not None else None
-            session = chat.session
-            last_id = chat.last_id
-            for mid, date, edited, sender, clone, text, bot in rows:
-                if redact is not None:
-                    text = redact(text, session)
-                    if not text.strip():
-                        skipped["empty_after_pii"] += 1
-                        continue
-                if last_id is not None and mid <= last_id:
+            if mids:
+                last_id = chat.last_id
+                if (last_id is not None and mids[0] <= last_id) or any(map(le, mids[1:], mids)):
                     chat.ordered = False
-                last_id = mid
-                owner += clone and not bot
-                mids.append(mid)
-                dates.append(date)
-                editeds.append(edited)
-                senders.append(sender)
-                clones.append(clone)
-                texts.append(text)
-                bots.append(bot)
-                if add is not None:
-                    w = add(mid, date, sender, clone, text, bot)
-                    if w is not None:
-                        windows.append(w)
-            chat.last_id = last_id
+                chat.last_id = mids[-1]
+            owner = sum(1 for clone, bot in zip(clones, bots) if clone and not bot)
+            messages = zip(mids, dates, senders, clones, texts, bots)
+            if dropped:
+                # counted where the first was met, as the windows' own reasons are: the order
+                # of ``skipped``'s keys is part of the result
+                if want_samples:
+                    windows = chat.windows.feed(islice(messages, kept_before))
+                skipped["empty_after_pii"] += dropped
+            if want_samples:
+                windows += chat.windows.feed(messages)
             ints = int64_column
             records = (ints(mids), ints(dates), ints(editeds), ints(senders), bool_column(clones),
                        text_column(texts), bool_column(bots))
-        elif add is not None:
-            for row in rows:
-                w = add(*row)
-                if w is not None:
-                    windows.append(w)
+        elif want_samples:
+            windows = chat.windows.feed(rows)
         result = PieceResult(seq, chat_id, records, None, owner, skipped)
         if last:
             del self.chats[seq]
-            if add is not None:
+            if want_samples:
                 w = chat.windows.close()
                 if w is not None:
                     windows.append(w)
@@ -147,15 +141,29 @@ class ChatWork:
             result.samples = self._samples(windows)
         return result
 
+    def _scrubbed(self, rows: list[tuple], session) -> tuple[list[tuple], int, int]:
+        """``rows`` with their texts scrubbed, those left with no text dropped; how many
+        were dropped, and how many rows were kept before the first of them."""
+        redact = self.pii.redact  # type: ignore[union-attr]
+        kept: list[tuple] = []
+        dropped = kept_before = 0
+        for row in rows:
+            text = redact(row[5], session)
+            if not text.strip():
+                if not dropped:
+                    kept_before = len(kept)
+                dropped += 1
+            elif text is row[5]:  # nothing found: the row as it came
+                kept.append(row)
+            else:
+                kept.append((*row[:5], text, row[6]))
+        return kept, dropped, kept_before
+
     def _samples(self, windows: list) -> SampleColumns:
-        counts, roles, contents, mids, dates = [], [], [], [], []
+        # the windows' turns flattened into roles/contents by C loops (map over each list)
+        roles, contents = [], []
         for w in windows:
-            turns = w.turns
-            counts.append(len(turns))
-            for t in turns:
-                roles.append(t["role"])
-                contents.append(t["content"])
-            mids.append(w.message_id)
-            dates.append(w.date)
-        return (counts, text_column(roles), text_column(contents), int64_column(mids),
-                int64_column(dates))
+            roles.extend(map(_ROLE, w.turns))
+            contents.extend(map(_CONTENT, w.turns))
+        return ([len(w.turns) for w in windows], text_column(roles), text_column(contents),
+                int64_column([w.message_id for w in windows]), int64_column([w.date for w in windows]))

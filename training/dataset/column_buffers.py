@@ -97,13 +97,19 @@ def text_column(texts: list[str]) -> TextColumn | list[str]:
     if array(_INT32).itemsize != 4:  # never on the platforms Python runs on; then as before
         return texts
     try:
-        data = "".join(texts).encode("utf-8")
-    except (TypeError, UnicodeEncodeError):
+        joined = "".join(texts)
+    except TypeError:
         return texts
+    if joined.isascii():  # (known without a scan) every text's length is its UTF-8 length
+        data = joined.encode()
+        lengths = map(len, texts)
+    else:  # each text encoded once, for its length and the buffer both
+        try:
+            encoded = list(map(str.encode, texts))
+        except UnicodeEncodeError:
+            return texts
+        data = b"".join(encoded)
+        lengths = map(len, encoded)
     if len(data) > _MAX_OFFSET:
         return texts
-    ascii_only = len(data) == sum(map(len, texts))
-    lengths = map(len, texts) if ascii_only else map(len, map(str.encode, texts))
-    offsets = array(_INT32, [0])
-    offsets.extend(accumulate(lengths))
-    return TextColumn(data, offsets.tobytes(), len(texts))
+    return TextColumn(data, array(_INT32, [0, *accumulate(lengths)]).tobytes(), len(texts))
