@@ -9,10 +9,10 @@ messages per worker are in flight, so memory does not grow with the export.
 ``workers`` = 0 runs ``ChatWork`` in this process (no pickling, no processes); N > 0 starts
 N processes (``workers_for`` says how many "auto" is). ``clonebot prepare`` starts them first
 thing (``start_early``): a worker's own start-up (Python, the PII patterns: ~0.3 CPU s) then
-runs on the core the reading process leaves idle while it imports what it reads with (~0.4 s),
-instead of after it, when both cores are busy. They are spawned, not forked: forking a process that has threads (pyarrow's,
-tqdm's) can deadlock, and spawned workers are this process's children, so their CPU time
-shows in its rusage. A worker whose parent is killed dies with it (Linux: the kernel's
+runs on the core the reading process leaves idle while it imports pyarrow and the rest, instead
+of after it, when both cores are busy. They are spawned, not forked: forking a process that has
+threads (pyarrow's, tqdm's) can deadlock, and spawned workers are this process's children, so
+their CPU time shows in its rusage. A worker whose parent is killed dies with it (Linux: the kernel's
 parent-death signal; elsewhere it notices within a second); a worker that dies is reported
 as a ``DatasetError``, never a hang.
 """
