@@ -95,7 +95,6 @@ def _may_hold(low: str) -> bool:
             or _keyword_at_word_start(low))
 
 
-
 def _spelled_marks() -> tuple[str, ...]:
     """``_SPELLED_START`` as one alternative for each mark, each opening with the mark and
     looking behind it for the letter: plain first characters let re skip to the marks (a
@@ -191,7 +190,7 @@ def _new_kinds(t: str, low: str, all_coordinates: bool) -> list[Cand]:
 def _recognize(t: str, low: str, long_at: int | None, hit: bool, all_coordinates: bool,
                digit: bool | None = None) -> list[Cand]:
     """``long_at``: where the first run of 16 token characters starts (``_long_at``); ``digit``:
-    whether `t` holds a digit, None when not known yet."""
+    whether ``t`` holds a digit, None when not known yet."""
     cands: list[Cand] = []
     long_token = long_at is not None
     if hit:
