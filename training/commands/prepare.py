@@ -85,8 +85,11 @@ def _prepare(app, exports: tuple[Path, ...], out: Path | None, owner_id: int | N
     settings = settings.model_copy(update={"prepare": p})
     out = out or settings.paths.dataset_dir
 
-    # The workers start first: pyarrow, tqdm and the rest (~0.4 s) import while they do.
-    with _workers_started(settings, exports) as early:
+    from training.export.inputs import collect
+
+    inputs = collect(exports)  # a path that is missing or holds no export: one line, here
+    # The workers start first: pyarrow, tqdm and the rest import while they do.
+    with _workers_started(settings, inputs) as early:
         from tqdm import tqdm
 
         from training.dataset import prepare
@@ -118,7 +121,7 @@ def _prepare(app, exports: tuple[Path, ...], out: Path | None, owner_id: int | N
                 bar.refresh()
 
         try:
-            stats = prepare(list(exports), out, settings, owner_id=owner_id, owner_name=owner_name,
+            stats = prepare(inputs, out, settings, owner_id=owner_id, owner_name=owner_name,
                             progress=progress, canaries=canaries,
                             allow_other_owner=allow_other_owner, early_workers=early)
         finally:
@@ -133,20 +136,14 @@ def _prepare(app, exports: tuple[Path, ...], out: Path | None, owner_id: int | N
                "`clonebot train` reports them before it trains")
 
 
-def _workers_started(settings, exports: tuple[Path, ...]):
-    """The worker processes this prepare will want, started before anything else is
-    imported (``training.dataset.workers``); none for a pipe, whose size is not known yet,
-    or for inputs that are not there (``prepare`` says what is wrong with them)."""
-    from clonebot.errors import ExportError
+def _workers_started(settings, inputs):
+    """The worker processes this prepare will want (``inputs``: the exports, collected),
+    started before anything else is imported (``training.dataset.workers``); none for a
+    pipe, whose size is not known yet."""
     from training.dataset.chat_work import work_settings
     from training.dataset.workers import start_early, workers_for
-    from training.export.inputs import collect
 
-    try:
-        inputs = collect(exports)
-    except ExportError:
-        inputs = None
-    n = workers_for(settings, inputs) if inputs is not None and not inputs.pipes else 0
+    n = workers_for(settings, inputs) if not inputs.pipes else 0
     return start_early(work_settings(settings), n)
 
 

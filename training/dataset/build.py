@@ -39,7 +39,7 @@ _NAMED = 20  # chats named in stats.json per kind of trouble (the counts are com
 
 
 def prepare(
-    export: Path | str | Sequence[Path | str],
+    export: Path | str | Sequence[Path | str] | Inputs,
     out: Path | str,
     settings: Settings,
     *,
@@ -53,7 +53,7 @@ def prepare(
     """Turn exports into a dataset dir at ``out`` (merging with one already there).
 
     ``export``: one path or several, each a Telegram export, a WhatsApp chat (.txt/.zip) or
-    a folder of them (``training.export.inputs``). ``owner_name``: the owner as WhatsApp
+    a folder of them, or those already sorted (``training.export.inputs.collect``). ``owner_name``: the owner as WhatsApp
     shows them (default ``prepare.owner_name``, then the names the dataset at ``out``
     already holds). Returns the stats (also written to ``out/stats.json``). Raises
     ExportError for bad input and DatasetError when nothing trainable comes out, when
@@ -62,10 +62,13 @@ def prepare(
     started ahead (``workers.start_early``), used if they are the ones this build wants.
     """
     t0 = time.time()
-    exports = [export] if isinstance(export, (str, os.PathLike)) else list(export)
-    if not exports:
-        raise ExportError("no export given")
-    inputs = collect(exports)
+    if isinstance(export, Inputs):
+        inputs = export
+    else:
+        exports = [export] if isinstance(export, (str, os.PathLike)) else list(export)
+        if not exports:
+            raise ExportError("no export given")
+        inputs = collect(exports)
     # Arrow takes its memory from malloc here, not from jemalloc: while worker processes feed
     # this one, jemalloc's per-thread arenas kept ~50 MB more resident (bench_prepare: PSS
     # 270 -> 222 MiB in all), at no cost in speed.
