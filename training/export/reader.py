@@ -31,6 +31,7 @@ from typing import NoReturn
 
 from clonebot.errors import ExportError
 from clonebot.fsutil import is_disk_full
+from training.export.fast_items import FastItems
 from training.export.guard import DUPLICATE_NAMES, FileGuard, GuardedFile, first_byte_problem
 from training.export.messages import (
     DUPLICATE_KEY_MESSAGE,
@@ -119,10 +120,13 @@ class ExportReader:
         progress: Callable[[int], None] | None = None,
         default_owner_id: int | None = None,
         spool: SpooledPipe | None = None,
+        fast: bool = True,
     ):
         """``owner_id`` overrides the export; ``default_owner_id`` (config) is used only
         when the export does not name its owner (single-chat exports). ``spool``: the
-        export comes from a pipe, copied as it is read (``path`` names it in messages)."""
+        export comes from a pipe, copied as it is read (``path`` names it in messages).
+        ``fast``: messages parsed by orjson where it can be sure (``FastItems``), not all by
+        yajl: the same messages and errors."""
         self.path = Path(path)
         self._spool = spool
         self.flag_owner_id = owner_id
@@ -140,6 +144,8 @@ class ExportReader:
         self._current: Chat | None = None
         self._index = 0
         self._used = False
+        self.fast = fast
+        self._extra_files: list = []  # files opened for the message pass's fallback
 
     @property
     def size(self) -> int:
@@ -191,8 +197,8 @@ class ExportReader:
                     if chats_src.seen:
                         # Chats you left come after "chats": a second, usually tiny, walk.
                         chats_src.rewind()
-                        items_src.rewind()
-                        items_src.progress = None
+                        self._items_src.rewind()
+                        self._items_src.progress = None
                         yield from self._walk("left_chats.list.item", chats_src)
                     if self._index == 0:
                         raise ExportError(
@@ -206,7 +212,7 @@ class ExportReader:
                     raise
                 raise ExportError(f"cannot read export {self.path}: {e.strerror or e}") from None
         finally:
-            for f in files:
+            for f in files + self._extra_files:
                 f.close()
 
     # -- internals ----------------------------------------------------------------------
@@ -263,9 +269,9 @@ class ExportReader:
         first = self._index
         entries = self._entries(_ijson.kvitems(Outline(chats_src, self._guard.message_depth),
                                                prefix, map_type=_one_map, buf_size=_BUF), first)
-        self._items = _ijson.items(
-            self._items_src, f"{prefix}.messages.item" if prefix else "messages.item",
-            buf_size=_BUF)
+        items = f"{prefix}.messages.item" if prefix else "messages.item"
+        self._items = (FastItems(self._items_src, items, lambda: self._slow_items(items))
+                       if self.fast else _ijson.items(self._items_src, items, buf_size=_BUF))
         while True:
             try:
                 entry = next(entries, None)
@@ -282,6 +288,15 @@ class ExportReader:
             self._current = chat
             yield chat
             chat.skip()
+
+    def _slow_items(self, items: str) -> Iterator:
+        """yajl's message pass over a fresh read of the file, for ``FastItems`` to fall
+        back on: errors are then placed in what it reads."""
+        f = self._open()
+        self._extra_files.append(f)
+        src = GuardedFile(f, self._guard, progress=_beyond(self._items_src))
+        self._items_src = src
+        return _ijson.items(src, items, buf_size=_BUF)
 
     def _entries(self, chats: Iterator, index: int) -> Iterator[tuple[dict, int]]:
         """(name/type/id, message count) of each chat, from ``kvitems`` over the chat
@@ -470,6 +485,23 @@ class ExportReader:
         chat.message_count += n
         self.messages_read += n
         self._remaining = 0
+
+
+def _beyond(src: GuardedFile | None) -> Callable[[int], None] | None:
+    """A progress callback for a second read of ``src``'s file: only what goes past where
+    ``src`` had got to is reported."""
+    if src is None or src.progress is None:
+        return None
+    report, left = src.progress, src.source
+
+    def progress(n: int) -> None:
+        nonlocal left
+        if left >= n:
+            left -= n
+            return
+        n, left = n - left, 0
+        report(n)
+    return progress
 
 
 def _conflicting_keys(d: dict) -> bool:

@@ -1,0 +1,173 @@
+"""The message pass's fast path (issue 23): orjson where it can be sure, yajl where it
+cannot -- the same messages and the same errors as yajl alone, however the reads cut."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+from pathlib import Path
+
+import pytest
+from ijson.backends import yajl2_c as ijson_c
+
+from training.export.fast_items import FastItems
+from training.export.guard import FileGuard, GuardedFile
+from training.export.messages import to_message
+from training.export.reader import ExportReader
+
+FIX = Path(__file__).resolve().parent / "fixtures" / "telegram-exports"
+FULL = "chats.list.item.messages.item"
+TRICKY = ['a ] } { [ " \\ \\" ]', "\\u005d }", "]]]}}}", '"messages": [', "", "\\\\", "ё 😀"]
+
+
+class _Chunks:
+    """A file whose reads return a few bytes at a time."""
+
+    def __init__(self, data: bytes, rnd: random.Random):
+        self.f, self.rnd = io.BytesIO(data), rnd
+
+    def read(self, n: int = -1) -> bytes:
+        return self.f.read(self.rnd.randint(1, 40))
+
+
+def _export(rnd: random.Random, odd: bool) -> dict:
+    chats = []
+    for c in range(4):
+        msgs: list = []
+        for i in range(rnd.randint(0, 8)):
+            text = rnd.choice(TRICKY) + str(i)
+            if odd and rnd.random() < 0.15:
+                msgs.append(rnd.choice([7, "a string ]", None, [{"id": i}, "]"], {}]))
+                continue
+            msgs.append({"id": i, "type": "message", "from_id": "user1",
+                         "text": [text, {"type": "bold", "text": "]{"}],
+                         "text_entities": [{"type": "plain", "text": text}]})
+        chats.append({"name": rnd.choice(TRICKY), "type": "personal_chat", "id": c,
+                      "messages": msgs})
+    # containers at the messages' depth outside any chat, and a "messages" key elsewhere
+    other = {"list": [{"messages": [{"id": 99}], "x": [[{"id": 98}]]}]}
+    return {"about": "x", "personal_information": {"user_id": 1}, "contacts": other,
+            "chats": {"about": "{[", "list": chats}, "left_chats": {"list": []}}
+
+
+def _items(data: bytes, rnd: random.Random | None, prefix: str = FULL) -> tuple[list, bool]:
+    guard = FileGuard("t")
+
+    def slow():
+        return ijson_c.items(GuardedFile(io.BytesIO(data), guard), prefix)
+
+    f = _Chunks(data, rnd) if rnd is not None else io.BytesIO(data)
+    fast = FastItems(GuardedFile(f, guard), prefix, slow)
+    return list(fast), fast.fell_back
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_messages_are_those_yajl_gives_however_reads_cut(seed):
+    rnd = random.Random(seed)
+    odd = seed % 4 == 3  # values that are not messages among them: yajl's to give
+    doc = _export(rnd, odd)
+    data = json.dumps(doc, ensure_ascii=rnd.random() < 0.5, indent=rnd.choice([None, 1])).encode()
+    got, fell_back = _items(data, rnd)
+    assert got == list(ijson_c.items(io.BytesIO(data), FULL))
+    assert got == [m for c in doc["chats"]["list"] for m in c["messages"]]
+    scalars = any(not isinstance(m, (dict, list)) for c in doc["chats"]["list"]
+                  for m in c["messages"])
+    assert fell_back == scalars
+
+
+def test_a_single_chat_export_is_read_at_its_own_depth():
+    doc = {"name": "A ]", "type": "personal_chat", "id": 5,
+           "messages": [{"id": 1, "text": "}"}, {"id": 2, "text": ["x", {"text": "]"}]}]}
+    got, fell_back = _items(json.dumps(doc).encode(), random.Random(1), "messages.item")
+    assert got == doc["messages"] and not fell_back
+
+
+def _doc(messages: str) -> bytes:
+    return ('{"personal_information": {"user_id": 1}, "chats": {"list": [{"name": "a", '
+            '"type": "personal_chat", "id": 2, "messages": [' + messages + "]}]}}").encode()
+
+
+M1 = '{"id": 1, "type": "message", "text": "hi", "from_id": "user1"}'
+M2 = '{"id": 2, "type": "message", "text": "yo", "from_id": "user2"}'
+
+
+@pytest.mark.parametrize("case, fast", [
+    (M1 + ", " + M2, True),
+    ("", True),
+    (M1 + ", 5, " + M2, False),  # a value that is not a container
+    (M1 + ", " + M2 + ", ", False),  # a trailing comma: yajl's error
+    (M1 + " " + M2, False),  # no comma
+    # beyond 64 bits: a float to orjson, an int to yajl, to_message's MALFORMED either way
+    ('{"id": 123456789012345678901234567890, "type": "message"}', True),
+    ('{"id": 1, "type": "message", "x": 1e999}', False),
+    ('{"id": 1, "from_id": "user1", "from_id": "user2"}', False),  # renamed by the guard
+    ('{"id": 1, "text": "a\tb"}', False),  # a raw tab in a string
+])
+def test_what_orjson_cannot_be_sure_of_is_yajls(case, fast):
+    data = _doc(case)
+    try:
+        want = ("read", [to_message(v, 1) if isinstance(v, dict) else v for v in
+                         ijson_c.items(GuardedFile(io.BytesIO(data), FileGuard("t")), FULL)])
+    except Exception as e:  # noqa: BLE001 - compared
+        want = ("error", type(e).__name__)
+    try:
+        got, fell_back = _items(data, None)
+        got = ("read", [to_message(v, 1) if isinstance(v, dict) else v for v in got])
+    except Exception as e:  # noqa: BLE001 - compared
+        got, fell_back = ("error", type(e).__name__), True
+    assert got == want
+    assert fell_back == (not fast)
+
+
+def test_a_path_key_written_with_an_escape_is_yajls():
+    data = _doc(M1).replace(b'"messages"', b'"\\u006dessages"')
+    got, fell_back = _items(data, None)
+    assert fell_back and got == [json.loads(M1)]
+
+
+def _read(path: Path, fast: bool) -> tuple:
+    """What reading ``path`` gives: every chat and message, or the error."""
+    try:
+        out = []
+        reader = ExportReader(path, owner_id=1, fast=fast)
+        for chat in reader:
+            got = (list(chat.messages()) if chat.index % 3 else chat.skip())
+            out.append((chat.id, chat.name, chat.type, got, chat.message_count))
+        return ("read", out, reader.messages_read, reader.repaired_surrogates)
+    except Exception as e:  # noqa: BLE001 - compared, not handled
+        return (type(e).__name__, str(e))
+
+
+def test_real_exports_are_read_on_the_fast_path(tmp_path):
+    """The fixtures, 2020-2026 schema eras: the same as yajl's, and never a fallback."""
+    for path in sorted(FIX.glob("*.json")):
+        reader = ExportReader(path, owner_id=1)
+        for chat in reader:
+            chat.skip()
+        assert reader._items is not None and not reader._items.fell_back, path.name
+        assert _read(path, True) == _read(path, False), path.name
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_broken_exports_read_as_yajl_reads_them(tmp_path, seed):
+    """Bytes deleted, inserted and changed in real exports: the same chats and messages, or
+    the same error at the same place, with the fast path and without."""
+    rnd = random.Random(seed)
+    sources = [p.read_bytes() for p in sorted(FIX.glob("*.json")) if p.stat().st_size < 100_000]
+    path = tmp_path / "result.json"
+    for _ in range(50):
+        data = bytearray(rnd.choice(sources))
+        for _ in range(rnd.randint(1, 3)):
+            i = rnd.randrange(len(data))
+            op = rnd.random()
+            if op < 0.3:
+                del data[i:i + rnd.randint(1, 5)]
+            elif op < 0.75:
+                data[i:i] = rnd.choice([b"{", b"}", b"[", b"]", b'"', b",", b"\\", b":", b" x",
+                                        b"5, ", b"1e999", b"18446744073709551616", b"\t",
+                                        b'"from_id": "user7", ', b"\\ud800", b"\xff"])
+            else:
+                data[i] = rnd.randrange(256)
+        path.write_bytes(bytes(data))
+        assert _read(path, True) == _read(path, False)
