@@ -2,13 +2,15 @@
 
 tdesktop writes ``personal_information`` before ``chats`` and each chat's ``name``/``type``/
 ``id`` before its ``messages``, so owner and chat are known when the first message arrives.
-Three readers walk the file, all in C (yajl2_c), each through a ``GuardedFile``:
+Three readers walk the file, each through a ``GuardedFile``:
 
 - a short head scan for the owner and the layout;
 - a chat-level ``kvitems`` pass that yields each chat's name/type/id and message count (a
   single-chat export is one such object at the top level), over an ``Outline`` of the file:
   every message emptied to ``{}``, so only the message pass parses the messages;
-- a message-level ``items`` pass whose messages are dealt out to chats by those counts.
+- a message-level pass whose messages are dealt out to chats by those counts: orjson over
+  each chunk's complete messages (``FastItems``), yajl's ``items`` wherever orjson cannot be
+  sure to give what yajl gives.
 
 Passing every JSON event through Python instead would cost ~3x the parse itself. The chat
 pass also checks what the message pass relies on: meta keys before ``messages`` (a file
