@@ -250,20 +250,24 @@ def test_out_where_no_directory_can_be(tmp_path):
 
 
 # -- worker processes -----------------------------------------------------------------------
-def test_a_dead_worker_is_one_clean_line(tmp_path, monkeypatch):
+@pytest.mark.parametrize("which", [0, 1])  # the first worker, or one it forked
+def test_a_dead_worker_is_one_clean_line(tmp_path, monkeypatch, which):
     from training.dataset import workers
 
     real_send = workers.ProcessWorkers.send
 
     def send_then_kill_a_worker(pool, *args, **kw):
         real_send(pool, *args, **kw)
-        os.kill(pool.pids[0], 9)  # as the kernel's OOM killer would
+        os.kill(pool.pids[which], 9)  # as the kernel's OOM killer would
 
     monkeypatch.setattr(workers.ProcessWorkers, "send", send_then_kill_a_worker)
     monkeypatch.setenv("CLONEBOT_PREPARE__WORKERS", "2")
     out = tmp_path / "ds"
-    one_line_error(run(export(tmp_path / "a.json", range(1, 401)), "--out", out),
-                   "a prepare worker was killed by signal 9", "--workers 0")
+    exp = export(tmp_path / "a.json", range(1, 401))
+    data = json.loads(exp.read_text())  # a second chat: work for the second worker
+    data["chats"]["list"].append({**data["chats"]["list"][0], "id": 6, "name": "Other"})
+    exp.write_text(json.dumps(data))
+    one_line_error(run(exp, "--out", out), "a prepare worker was killed by signal 9", "--workers 0")
     assert not out.exists() and siblings(out) == []
 
 

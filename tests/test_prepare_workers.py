@@ -214,3 +214,25 @@ def test_workers_do_not_run_the_main_script_again(tmp_path):
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == "True"  # the main module is back once the workers started
     assert len(list(marks.iterdir())) == 1  # the parent ran it; no worker did
+
+
+def test_the_first_worker_forks_the_others_once_it_has_started(tmp_path, monkeypatch):
+    # A worker's start-up (the PII patterns) is paid once: the others are forked from the
+    # first after it, so they are its children, and they scrub as a spawned worker does.
+    from training.dataset import workers
+    from training.dataset.chat_work import work_settings
+
+    if not workers._FORKS:
+        pytest.skip("workers are forked only where /proc tells their state")
+    s = settings(3)
+    with workers.start_early(work_settings(s), 3) as early:
+        first, *forked = early.pids
+        for pid in forked:
+            with open(f"/proc/{pid}/stat") as f:
+                assert int(f.read().rsplit(")", 1)[1].split()[1]) == first  # ppid
+        prepare(SAMPLE, tmp_path / "ds", s, early_workers=early)
+        assert len(set(early.pids)) == 3
+    prepare(SAMPLE, tmp_path / "inline", settings(0))
+    assert files(tmp_path / "ds") == files(tmp_path / "inline")
+    for pid in forked:
+        assert not os.path.exists(f"/proc/{pid}")  # reaped by the first

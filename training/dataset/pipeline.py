@@ -40,15 +40,18 @@ class Pipeline:
         self.chat_names: dict[int, str | None] = {}  # chats used
         self.pii: Counter = Counter()
         self.by_source = SourceCounts()
-        self.worker_pids: list[int] = []  # for tests
         self._out: _Outputs | None = None
         self.pool: workers.InlineWorkers | workers.ProcessWorkers | None = None
 
     def __enter__(self) -> "Pipeline":
         early, self.early = self.early, None
         self.pool = workers.start(self.work, self._take, self.n_workers, early)
-        self.worker_pids = getattr(self.pool, "pids", [])
         return self
+
+    @property
+    def worker_pids(self) -> list[int]:
+        """For tests: the pool's worker processes (none once it is closed)."""
+        return getattr(self.pool, "pids", [])
 
     def __exit__(self, *exc) -> None:
         if self.pool is not None:

@@ -10,11 +10,12 @@ messages per worker are in flight, so memory does not grow with the export.
 N processes (``workers_for`` says how many "auto" is). ``clonebot prepare`` starts them first
 thing (``start_early``): a worker's own start-up (Python, the PII patterns: ~0.3 CPU s) then
 runs on the core the reading process leaves idle while it imports pyarrow and the rest, instead
-of after it, when both cores are busy. They are spawned, not forked: forking a process that has
-threads (pyarrow's, tqdm's) can deadlock, and spawned workers are this process's children, so
-their CPU time shows in its rusage. A worker whose parent is killed dies with it (Linux: the kernel's
-parent-death signal; elsewhere it notices within a second); a worker that dies is reported
-as a ``DatasetError``, never a hang.
+of after it, when both cores are busy. The first is spawned, not forked (forking a process that
+has threads, pyarrow's, tqdm's, can deadlock); on Linux it forks the others once it has started
+up, so that start-up is paid once (``_serve_forking``). All are this process's descendants,
+reaped, so their CPU time shows in its rusage. A worker whose parent is killed dies with it
+(Linux: the kernel's parent-death signal; elsewhere it notices within a second); a worker that
+dies is reported as a ``DatasetError``, never a hang.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import os
 import queue
 import signal
 import sys
+import time
 import traceback
 import types
 from collections import deque
@@ -110,15 +112,25 @@ class ProcessWorkers:
         ctx = _context()
         self.tasks = [ctx.Queue() for _ in range(n)]
         self.results = [ctx.Queue() for _ in range(n)]
-        self.procs = [
-            ctx.Process(target=_serve, args=(settings, self.tasks[i], self.results[i], os.getpid()),
-                        name=f"clonebot-prepare-{i}", daemon=True)
-            for i in range(n)
-        ]
+        self.procs: list = []
+        if _FORKS and n > 1:
+            slots = ctx.RawArray("q", n - 1)  # the pids of the workers the first one forks
+            first = ctx.Process(target=_serve_forking,
+                                args=(settings, self.tasks, self.results, os.getpid(), slots),
+                                name="clonebot-prepare-0", daemon=True)
+            self.procs = [first, *(_Forked(first, slots, i) for i in range(n - 1))]
+        else:
+            self.procs = [
+                ctx.Process(target=_serve, args=(settings, self.tasks[i], self.results[i],
+                                                 os.getpid()),
+                            name=f"clonebot-prepare-{i}", daemon=True)
+                for i in range(n)
+            ]
         try:
             with _main_not_rerun():
                 for p in self.procs:
-                    p.start()
+                    if isinstance(p, multiprocessing.process.BaseProcess):
+                        p.start()
         except BaseException:
             self.close()
             raise
@@ -128,7 +140,9 @@ class ProcessWorkers:
 
     @property
     def pids(self) -> list[int]:
-        return [p.pid for p in self.procs if p.pid is not None]
+        """The workers' pids (a forked one's once the first worker has forked it)."""
+        return [pid for p in self.procs
+                if (pid := p.wait_pid() if isinstance(p, _Forked) else p.pid) is not None]
 
     def send(self, seq: int, chat_id: int, kind: str, rows: list, last: bool,
              want_samples: bool = True) -> None:
@@ -195,6 +209,65 @@ def _context():
     return multiprocessing.get_context("spawn")
 
 
+# The first worker forks the others where /proc tells this process how they are (it is not
+# their parent); elsewhere each is spawned.
+_FORKS = sys.platform.startswith("linux")
+
+
+class _Forked:
+    """A worker the first one forked: what ``multiprocessing.Process`` offers the pool, from
+    its pid (in ``slots`` once forked) and /proc."""
+
+    def __init__(self, first, slots, i: int):
+        self.first, self.slots, self.i = first, slots, i
+
+    @property
+    def pid(self) -> int | None:
+        return self.slots[self.i] or None
+
+    def wait_pid(self) -> int | None:
+        """The pid, once the first worker has forked this one (None if it died first)."""
+        while not self.slots[self.i] and self.first.is_alive():
+            time.sleep(0.01)
+        return self.pid
+
+    def _stat(self) -> list[str] | None:
+        pid = self.pid
+        if pid is None:
+            return None
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                return f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+
+    def is_alive(self) -> bool:
+        if self.pid is None:  # not forked yet: alive while the first worker is
+            return self.first.is_alive()
+        stat = self._stat()
+        return stat is not None and stat[0] != "Z"
+
+    @property
+    def exitcode(self) -> int | None:
+        """As ``Process.exitcode`` (-N: killed by signal N), read from the zombie the first
+        worker has not reaped yet; else the first worker's (its end ends this one)."""
+        stat = self._stat()
+        if stat is not None and stat[0] == "Z" and len(stat) >= 50:
+            status = int(stat[49])  # field 52, exit_code, as waitpid reports it
+            return -(status & 0x7F) if status & 0x7F else status >> 8
+        return None if self.first.is_alive() else self.first.exitcode
+
+    def join(self, timeout: float) -> None:
+        end = time.monotonic() + timeout
+        while self.is_alive() and time.monotonic() < end:
+            time.sleep(0.01)
+
+    def kill(self) -> None:
+        if self.pid is not None:
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
+
+
 @contextlib.contextmanager
 def _main_not_rerun():
     """Spawn runs the parent's main script again in each child (as ``__mp_main__``) unless it
@@ -231,7 +304,45 @@ def _serve(settings: WorkSettings, tasks, results, parent: int) -> None:
     # stops us after removing what it built.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _loop(ChatWork(settings), tasks, results, parent)
+
+
+def _serve_forking(settings: WorkSettings, tasks: list, results: list, parent: int,
+                   slots) -> None:
+    """The first worker, when it forks the others: it starts up once (Python, the PII
+    patterns: ~0.3 CPU s that each spawned worker would spend again), then forks one worker
+    per other pair of queues, each with a copy of all that (no thread runs here yet, so
+    forking is safe), and serves the first pair itself. The pids go in ``slots`` for the
+    parent; the forked ones are reaped here, so their CPU time counts in the parent's."""
+    _die_with(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     work = ChatWork(settings)
+    me = os.getpid()
+    children = []
+    for i in range(1, len(tasks)):
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                _die_with(me)
+                _loop(work, tasks[i], results[i], me)
+                results[i].close()
+                results[i].join_thread()  # os._exit does not wait for the queue's thread
+                code = 0
+            finally:
+                os._exit(code)
+        children.append(pid)
+        slots[i - 1] = pid
+    try:
+        _loop(work, tasks[0], results[0], parent)
+    finally:
+        for pid in children:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+
+
+def _loop(work: ChatWork, tasks, results, parent: int) -> None:
     while True:
         try:
             task = tasks.get(timeout=_POLL)
