@@ -145,7 +145,7 @@ def test_real_exports_are_read_on_the_fast_path(tmp_path):
         reader = ExportReader(path, owner_id=1)
         for chat in reader:
             chat.skip()
-        assert reader._items is not None and not reader._items.fell_back, path.name
+        assert reader._fast is not None and not reader._fast.fell_back, path.name
         assert _read(path, True) == _read(path, False), path.name
 
 

@@ -73,19 +73,15 @@ class FastItems:
         self._path = _path(prefix)
         self._it = self._run()
 
-    def __iter__(self) -> "FastItems":
-        return self
-
-    def __next__(self):
-        return next(self._it)
+    def __iter__(self) -> Iterator:
+        return self._it  # the generator itself: islice then steps it without a Python call
 
     def _run(self) -> Iterator:
         given = 0
         try:
             for batch in _Walk(self.src, self._path).batches():
-                for value in batch:
-                    given += 1
-                    yield value
+                given += len(batch)  # a batch is asked for once the one before is all given
+                yield from batch
             return
         except Unsure:
             pass

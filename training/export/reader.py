@@ -140,6 +140,7 @@ class ExportReader:
         self._progress = progress
         self._guard = FileGuard(str(self.path) if spool is not None else self.path.name)
         self._items: Iterator | None = None  # message-level pass
+        self._fast: FastItems | None = None  # its fast path, when taken
         self._items_src: GuardedFile | None = None
         self._remaining = 0  # messages of the current chat not yet dealt out
         self._active: Iterator | None = None  # the current chat's messages() generator
@@ -272,8 +273,10 @@ class ExportReader:
         entries = self._entries(_ijson.kvitems(Outline(chats_src, self._guard.message_depth),
                                                prefix, map_type=_one_map, buf_size=_BUF), first)
         items = f"{prefix}.messages.item" if prefix else "messages.item"
-        self._items = (FastItems(self._items_src, items, lambda: self._slow_items(items))
-                       if self.fast else _ijson.items(self._items_src, items, buf_size=_BUF))
+        self._fast = (FastItems(self._items_src, items, lambda: self._slow_items(items))
+                      if self.fast else None)
+        self._items = (iter(self._fast) if self._fast is not None
+                       else _ijson.items(self._items_src, items, buf_size=_BUF))
         while True:
             try:
                 entry = next(entries, None)
