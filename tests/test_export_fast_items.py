@@ -171,3 +171,24 @@ def test_broken_exports_read_as_yajl_reads_them(tmp_path, seed):
                 data[i] = rnd.randrange(256)
         path.write_bytes(bytes(data))
         assert _read(path, True) == _read(path, False)
+
+
+def test_left_chats_cut_strings_and_repairs_are_read_on_the_fast_path(tmp_path):
+    """Chats you left (a second walk), a string past the guard's cut, a message spanning
+    many reads, a lone surrogate and a byte order mark: as yajl reads them, no fallback."""
+    def chat(cid: int, n: int, big: object = None) -> dict:
+        return {"name": f"c{cid}", "type": "personal_chat", "id": cid, "messages": [
+            {"id": i, "type": "message", "date_unixtime": str(1_700_000_000 + i),
+             "from_id": f"user{1 + i % 2}", "text": big if big is not None and i == 3
+             else f"line {i} \ud800"} for i in range(1, n + 1)]}
+
+    doc = {"personal_information": {"user_id": 1},
+           "chats": {"list": [chat(5, 20, "ж" * 300_000), chat(6, 10, ["q" * 999] * 300)]},
+           "left_chats": {"list": [chat(7, 30), chat(8, 0)]}}
+    path = tmp_path / "result.json"
+    path.write_text("\ufeff" + json.dumps(doc, indent=1), encoding="utf-8")
+    reader = ExportReader(path, owner_id=1)
+    texts = [len(m.text) for c in reader for m in c.messages()]
+    assert reader._fast is not None and not reader._fast.fell_back
+    assert reader.repaired_surrogates == 58 and len(texts) == 60 and max(texts) == 4096
+    assert _read(path, True) == _read(path, False)
