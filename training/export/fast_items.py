@@ -161,23 +161,25 @@ class _Walk:
         opens = step > 0
         msg = (opens & (lv == md)) | (~opens & (lv == md - 1))
         path = (opens & (lv < md)) | (~opens & (lv < md - 1))
-        pidx = np.flatnonzero(path).tolist()
+        pidx = np.flatnonzero(path)
         midx = np.flatnonzero(msg)
         mpos = (at[midx] + base).tolist()
-        ends = np.searchsorted(midx, pidx).tolist() if pidx else []
+        ends = np.searchsorted(midx, pidx).tolist()
         ends.append(len(mpos))
+        # the path events as Python values: few, but numpy's scalars cost more one by one
+        p_at, p_lv = at[pidx], lv[pidx]
+        events = [*zip(p_at.tolist(), p_lv.tolist(), opens[pidx].tolist(), arr[p_at].tolist())]
         lo = 0
         for k, hi in enumerate(ends):
             if self.c >= 0 and hi > lo:
                 self.spans += mpos[lo:hi]
             lo = hi
-            if k == len(pidx):
+            if k == len(events):
                 break
-            i = int(at[pidx[k]])
-            d = int(lv[pidx[k]])
-            if opens[pidx[k]]:  # a container at depth d opens
+            i, d, is_open, bracket_here = events[k]
+            if is_open:  # a container at depth d opens
                 key, bracket = self.path[d - 1]
-                ok = self.matches[-1] and int(arr[i]) == bracket
+                ok = self.matches[-1] and bracket_here == bracket
                 if ok and key is not None:
                     ok = self._key_is(key, data, s, i)
                 self.matches.append(ok)
@@ -227,11 +229,26 @@ class _Walk:
         """Is the key right before the bracket at ``data[i]`` ``key``? Unsure when it has
         an escape (ijson reads it unescaped) or begins more than ``_LOOKBACK`` bytes back."""
         prev, prev_s = self.prev
-        window = prev_s + s[:i]
-        m = _KEY_TAIL.search(window)
-        if m is None:
+        lit = b'"%s"' % key.encode()
+        if i >= 64:  # the usual case, without a regex: '"key": [' (escapes blanked in s)
+            t = s[i - 64: i].rstrip(_WS)
+            if t.endswith(b":"):
+                t = t[:-1].rstrip(_WS)
+                at = i - 64 + len(t) - len(lit)
+                if t.endswith(lit) and data[at: at + len(lit)] == lit:
+                    return True
+        for n in (256, i + len(prev)):  # a key is short: its tail first (many chats)
+            if n > i:
+                lo = max(0, len(prev) - (n - i))
+                window, raw = prev_s[lo:] + s[:i], prev[lo:] + data[:i]
+            else:
+                window, raw = s[i - n: i], data[i - n: i]
+            m = _KEY_TAIL.search(window)
+            if m is not None:
+                break
+        else:
             raise Unsure
-        raw = (prev + data[:i])[m.start(1): m.end(1)]
+        raw = raw[m.start(1): m.end(1)]
         if b"\\" in raw:
             raise Unsure
         return raw == key.encode()
