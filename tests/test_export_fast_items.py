@@ -192,3 +192,26 @@ def test_left_chats_cut_strings_and_repairs_are_read_on_the_fast_path(tmp_path):
     assert reader._fast is not None and not reader._fast.fell_back
     assert reader.repaired_surrogates == 58 and len(texts) == 60 and max(texts) == 4096
     assert _read(path, True) == _read(path, False)
+
+
+def test_the_message_pass_takes_the_scans_the_outline_made(tmp_path, monkeypatch):
+    """The chat pass's outline scans every chunk first: the message pass, reading the same
+    chunks later, takes those scans instead of scanning again, and reads the same."""
+    from training.export import fast_items
+
+    rnd = random.Random(5)
+    chats = [{"name": f"c{c}", "type": "personal_chat", "id": c, "messages": [
+        {"id": i, "type": "message", "date_unixtime": str(1_700_000_000 + i),
+         "from_id": f"user{1 + i % 2}", "text": rnd.choice(TRICKY) * rnd.randint(1, 9),
+         "text_entities": [{"type": "plain", "text": "]"}]} for i in range(1, 1500)]}
+        for c in range(3)]
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps({"personal_information": {"user_id": 1},
+                                "chats": {"list": chats}}, indent=1), encoding="utf-8")
+    assert path.stat().st_size > 8 * (1 << 16)
+    scanned = []
+    real = fast_items._Walk._scan
+    monkeypatch.setattr(fast_items._Walk, "_scan",
+                        lambda self, arr: scanned.append(len(arr)) or real(self, arr))
+    assert _read(path, True) == _read(path, False)
+    assert not scanned

@@ -2,8 +2,9 @@
 
 yajl hands every message to ijson's item builder, one event at a time (~1.7 CPU s per 150 MB
 of export); orjson parses the same bytes in ~0.7 s. ``FastItems`` reads the bytes yajl would
-read (a ``GuardedFile``'s, already checked and repaired), finds the messages as ``Outline``
-does (brackets outside strings, at the message depth), keeps only those under the path that
+read (a ``GuardedFile``'s, already checked and repaired), finds the messages from the brackets
+outside strings at the message depth (as ``Outline`` scanned them for the chat pass, which
+reads each chunk first: ``Scans``), keeps only those under the path that
 ijson's ``items`` would yield (the keys of the containers above them are read where each
 opens), checks that only a comma and whitespace lie between them, and has orjson parse all
 the complete messages of a chunk as one array.
@@ -28,6 +29,7 @@ import numpy as np
 import orjson
 
 from training.export.guard import GuardedFile
+from training.export.outline import Scans
 
 _BUF = 1 << 16
 _LOOKBACK = 4096  # bytes kept from before a chunk, where a key may begin
@@ -66,9 +68,12 @@ class FastItems:
     """``ijson.items(src, prefix)``'s values, from orjson where it can be sure, else from
     ``slow()`` (ijson over a fresh read of the file) with the items already given skipped."""
 
-    def __init__(self, src: GuardedFile, prefix: str, slow: Callable[[], Iterator]):
+    def __init__(self, src: GuardedFile, prefix: str, slow: Callable[[], Iterator],
+                 scans: Scans | None = None):
+        """``scans``: what the chat pass's outline found in the chunks it read first."""
         self.src = src
         self.slow = slow
+        self.scans = scans
         self.fell_back = False
         self._path = _path(prefix)
         self._it = self._run()
@@ -79,7 +84,7 @@ class FastItems:
     def _run(self) -> Iterator:
         given = 0
         try:
-            for batch in _Walk(self.src, self._path).batches():
+            for batch in _Walk(self.src, self._path, self.scans).batches():
                 given += len(batch)  # a batch is asked for once the one before is all given
                 yield from batch
             return
@@ -95,8 +100,10 @@ class FastItems:
 class _Walk:
     """One read of ``src``: the complete messages of each chunk, as orjson builds them."""
 
-    def __init__(self, src: GuardedFile, path: list[tuple[str | None, int]]):
+    def __init__(self, src: GuardedFile, path: list[tuple[str | None, int]],
+                 scans: Scans | None = None):
         self.src = src
+        self.scans = scans
         self.path = path
         self.md = len(path) + 1  # the depth of a message's own brackets
         self.level = 0
@@ -127,20 +134,13 @@ class _Walk:
     def _chunk(self, data: bytes, base: int) -> Iterator[list]:
         s = _ESCAPE.sub(b"xx", data) if b"\\" in data else data
         arr = np.frombuffer(s, np.uint8)
-        folded = arr | 0x20  # "[" -> "{", "]" -> "}" (and no other byte to either)
-        at = np.flatnonzero((folded == 0x7B) | (folded == 0x7D))
-        quote = (arr == _QUOTE).view(np.uint8)
-        if len(at):
-            # quotes before each bracket (mod 256): their parity says if it is in a string
-            seg = np.add.reduceat(quote, np.concatenate(([0], at)))
-            before = np.cumsum(seg, dtype=np.uint8)
-            outside = (before[:-1] & 1) == self.in_string
-            self.in_string ^= bool(before[-1] & 1)
-            at = at[outside]
+        known = self.scans.take(self.src.offset, len(data)) if self.scans is not None else None
+        if known is not None:  # the outline scanned these very bytes
+            at, lv, self.in_string = known
         else:
-            self.in_string ^= bool(np.count_nonzero(quote) & 1)
+            at, lv = self._scan(arr), None
         if len(at):
-            yield from self._brackets(data, s, base, arr, at)
+            yield from self._brackets(data, s, base, arr, at, lv)
         if self.c >= 0 and len(self.spans) >= 2:
             n = len(self.spans) & ~1
             done, self.spans = self.spans[:n], self.spans[n:]
@@ -152,11 +152,28 @@ class _Walk:
             prev, prev_s = self.prev
             self.prev = ((prev + data)[-_LOOKBACK:], (prev_s + s)[-_LOOKBACK:])
 
-    def _brackets(self, data: bytes, s: bytes, base: int, arr, at) -> Iterator[list]:
+    def _scan(self, arr):
+        """The positions of the brackets outside strings (as ``Outline`` finds them)."""
+        folded = arr | 0x20  # "[" -> "{", "]" -> "}" (and no other byte to either)
+        at = np.flatnonzero((folded == 0x7B) | (folded == 0x7D))
+        quote = (arr == _QUOTE).view(np.uint8)
+        if not len(at):
+            self.in_string ^= bool(np.count_nonzero(quote) & 1)
+            return at
+        # quotes before each bracket (mod 256): their parity says if it is in a string
+        seg = np.add.reduceat(quote, np.concatenate(([0], at)))
+        before = np.cumsum(seg, dtype=np.uint8)
+        outside = (before[:-1] & 1) == self.in_string
+        self.in_string ^= bool(before[-1] & 1)
+        return at[outside]
+
+    def _brackets(self, data: bytes, s: bytes, base: int, arr, at, lv) -> Iterator[list]:
+        """``lv``: the nesting after each bracket, when known."""
         md = self.md
         step = _STEP[arr[at]]
-        lv = np.cumsum(step)
-        lv += self.level
+        if lv is None:
+            lv = np.cumsum(step)
+            lv += self.level
         self.level = int(lv[-1])
         opens = step > 0
         msg = (opens & (lv == md)) | (~opens & (lv == md - 1))

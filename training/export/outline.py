@@ -26,15 +26,45 @@ _STEP[list(b"]}")] = -1
 _QUOTE = 0x22
 
 
+class Scans:
+    """What the outline found in each chunk, kept for the message pass (``FastItems``), which
+    reads the same bytes later in the same chunks: (where the chunk starts, its length) ->
+    (its brackets outside strings, the nesting after each, in a string at its end). Taken
+    once; at most ``limit`` brackets are kept (the outline runs ahead by about a chat:
+    beyond that, the message pass scans for itself)."""
+
+    def __init__(self, limit: int = 1 << 20):
+        self.limit = limit
+        self.kept = 0
+        self._by_start: dict[int, tuple] = {}
+
+    def put(self, start: int, size: int, at, level, in_string: bool) -> None:
+        if self.kept + len(at) <= self.limit:
+            self._by_start[start] = (size, at, level, in_string)
+            self.kept += len(at)
+
+    def take(self, start: int, size: int) -> tuple | None:
+        """(brackets, their nesting, in a string at the end) of the chunk, or None."""
+        got = self._by_start.pop(start, None)
+        if got is None:
+            return None
+        self.kept -= len(got[1])
+        return got[1:] if got[0] == size else None
+
+
+_NONE = np.zeros(0, np.int64)
+
+
 class Outline:
     """``read(n)`` like the file it wraps (a ``GuardedFile`` at the start of the file), with
     the inside of every container opened at ``depth`` left out: the number of containers
     open inside a message's own brackets (the reader's ``message_depth``: 6 in a full
-    export, 3 in a single chat's)."""
+    export, 3 in a single chat's). ``scans``: where to keep what each chunk's scan found."""
 
-    def __init__(self, src, depth: int):
+    def __init__(self, src, depth: int, scans: Scans | None = None):
         self.src = src
         self.depth = depth
+        self.scans = scans
         self.level = 0  # containers open at the end of what was read
         self.in_string = False
         self.inside = False  # within a message being left out
@@ -57,8 +87,11 @@ class Outline:
         at = np.flatnonzero((folded == 0x7B) | (folded == 0x7D))
         quote = (arr == _QUOTE).view(np.uint8)
         in_string = self.in_string
+        scans = self.scans
         if not len(at):
             self.in_string = in_string ^ bool(np.count_nonzero(quote) & 1)
+            if scans is not None:
+                scans.put(self.src.offset, len(data), _NONE, _NONE, self.in_string)
             return b"" if self.inside else data
         # quotes before each bracket (and after the last), counted mod 256: their parity
         # says whether the bracket is in a string
@@ -67,11 +100,15 @@ class Outline:
         self.in_string = in_string ^ bool(before[-1] & 1)
         at = at[(before[:-1] & 1) == in_string]
         if not len(at):
+            if scans is not None:
+                scans.put(self.src.offset, len(data), _NONE, _NONE, self.in_string)
             return b"" if self.inside else data
         step = _STEP[arr[at]]
         level = np.cumsum(step)
         level += self.level
         self.level = int(level[-1])
+        if scans is not None:
+            scans.put(self.src.offset, len(data), at, level, self.in_string)
         opens = (step > 0) & (level == self.depth)
         edge = opens | ((step < 0) & (level == self.depth - 1))
         if not edge.any():

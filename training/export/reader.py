@@ -43,7 +43,7 @@ from training.export.messages import (
     peer_id,
     to_message,
 )
-from training.export.outline import Outline
+from training.export.outline import Outline, Scans
 from training.export.spool import SpooledPipe
 
 try:  # the C backend is ~5x faster; fall back to whatever ijson has
@@ -270,10 +270,12 @@ class ExportReader:
         """Chats of one list (``prefix`` = the chat objects; "" = the file is the chat)."""
         assert self._items_src is not None and self._guard.message_depth is not None
         first = self._index
-        entries = self._entries(_ijson.kvitems(Outline(chats_src, self._guard.message_depth),
+        scans = Scans() if self.fast else None  # the outline's scans, for the message pass
+        entries = self._entries(_ijson.kvitems(Outline(chats_src, self._guard.message_depth,
+                                                       scans),
                                                prefix, map_type=_one_map, buf_size=_BUF), first)
         items = f"{prefix}.messages.item" if prefix else "messages.item"
-        self._fast = (FastItems(self._items_src, items, lambda: self._slow_items(items))
+        self._fast = (FastItems(self._items_src, items, lambda: self._slow_items(items), scans)
                       if self.fast else None)
         self._items = (iter(self._fast) if self._fast is not None
                        else _ijson.items(self._items_src, items, buf_size=_BUF))
