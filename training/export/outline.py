@@ -30,10 +30,10 @@ class Scans:
     """What the outline found in each chunk, kept for the message pass (``FastItems``), which
     reads the same bytes later in the same chunks: (where the chunk starts, its length) ->
     (its brackets outside strings, the nesting after each, in a string at its end). Taken
-    once; at most ``limit`` brackets are kept (the outline runs ahead by about a chat:
+    once; at most ``limit`` brackets (4 MiB) are kept (the outline runs ahead by about a chat:
     beyond that, the message pass scans for itself)."""
 
-    def __init__(self, limit: int = 1 << 20):
+    def __init__(self, limit: int = 1 << 18):
         self.limit = limit
         self.kept = 0
         self._by_start: dict[int, tuple] = {}
