@@ -4,10 +4,10 @@ yajl hands every message to ijson's item builder, one event at a time (~1.7 CPU 
 of export); orjson parses the same bytes in ~0.7 s. ``FastItems`` reads the bytes yajl would
 read (a ``GuardedFile``'s, already checked and repaired), finds the messages from the brackets
 outside strings at the message depth (as ``Outline`` scanned them for the chat pass, which
-reads each chunk first: ``Scans``), keeps only those under the path that
-ijson's ``items`` would yield (the keys of the containers above them are read where each
-opens), checks that only a comma and whitespace lie between them, and has orjson parse all
-the complete messages of a chunk as one array.
+reads each chunk first: ``Scans``), keeps only those under the path that ijson's ``items``
+would yield (the keys of the containers above them are read where each opens), checks that
+only a comma and whitespace lie between them, and has orjson parse all the complete messages
+of a chunk as one array.
 
 orjson accepts less than yajl (no number beyond 64 bits, no ``1e999``) and, where both
 accept, builds the same values but for numbers: a float where yajl gives a ``Decimal`` or an
