@@ -341,3 +341,89 @@ def test_seed_lines_keep_their_phrase_through_the_stretch_look(text):
     from clonebot.pii import scan
 
     assert "seed" in [f.kind for f in scan(text)], scan(text)
+
+
+def _samples(items, rnd, depth=0) -> str:
+    """One random string the parsed pattern may match (looks around are left out: a sample the
+    pattern does not match is dropped by the caller)."""
+    from re import _constants as c
+
+    out = []
+    for op, av in items:
+        if op is c.LITERAL:
+            out.append(chr(av))
+        elif op is c.IN:
+            chars = []
+            for o, a in av:
+                if o is c.LITERAL:
+                    chars.append(chr(a))
+                elif o is c.RANGE:
+                    chars += map(chr, range(a[0], a[1] + 1))
+                elif o is c.CATEGORY:
+                    chars += {c.CATEGORY_SPACE: " \t\n", c.CATEGORY_DIGIT: "0123456789",
+                              c.CATEGORY_WORD: "abzа1_"}.get(a, "")
+            out.append(rnd.choice(chars) if chars and av[0][0] is not c.NEGATE else "")
+        elif op is c.BRANCH:
+            out.append(_samples(rnd.choice(av[1]).data, rnd, depth + 1))
+        elif op is c.SUBPATTERN:
+            out.append(_samples(av[-1].data, rnd, depth + 1))
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+            lo, hi = av[0], min(av[1], av[0] + 2)
+            out.append("".join(_samples(av[2].data, rnd, depth + 1) for _ in range(rnd.randint(lo, hi))))
+        elif op is c.CATEGORY:
+            out.append({c.CATEGORY_SPACE: " ", c.CATEGORY_DIGIT: "7", c.CATEGORY_WORD: "a"}.get(av, ""))
+        elif op is c.ANY:
+            out.append("x")
+    return "".join(out)
+
+
+def _keywords_the_stem_look_misses(stem_after: re.Pattern) -> tuple[list, int, set]:
+    """Keywords ``_KEY_LOW`` matches where ``stem_after`` finds no stem after a character that
+    is no word character: drawn at random from the parsed pattern (every alternative), and
+    every keyword of the corpora. Also how many were tried and their kinds."""
+    import random
+    from re import _parser
+
+    rnd = random.Random(7)
+    parsed = _parser.parse(_passwords._KEY.pattern[len(_passwords._KEY_EDGE):]).data
+    missed, kinds, tried = [], set(), 0
+    for _ in range(20000):
+        word = _samples(parsed, rnd).lower()
+        for before, after in ((" ", " "), ("", ": 4821"), ("(", ", Kedr_2018")):
+            line = f"{before}{word}{after}"
+            k = _passwords._KEY_LOW.match(line, len(before))
+            if k is not None:
+                tried += 1
+                kinds.add(k.lastgroup)
+                if not stem_after.match(" " + line, len(before)):
+                    missed.append((word, k.lastgroup))
+    for t in LINES + PAIR_LINES + SPELLED_LINES:
+        low = t.lower()
+        for i in range(len(low)):
+            if _passwords._KEY_LOW.match(low, i):
+                tried += 1
+                if not stem_after.match(" " + low, i):
+                    missed.append((t, i))
+    return missed, tried, kinds
+
+
+def test_every_keyword_opens_with_a_stem_of_the_stem_look():
+    """``_passwords._keys_low`` tries ``_KEY_LOW`` only where ``_KEY_STEM_AFTER`` finds a stem
+    after a character that is no word character: every keyword must open so, and the walk must
+    give what ``finditer`` gives."""
+    missed, tried, kinds = _keywords_the_stem_look_misses(_passwords._KEY_STEM_AFTER)
+    assert missed == []
+    assert tried > 20000 and kinds == {"cvv", "pin", "backup", "code", "door", "sms", "word", "weak", "pw"}
+    for t in LINES + PAIR_LINES + SPELLED_LINES:
+        low = t.lower()
+        keys = [(k.span(), k.lastgroup) for k in _passwords._keys_low(low)]
+        assert keys == [(k.span(), k.lastgroup) for k in _passwords._KEY_LOW.finditer(low)], t
+
+
+@pytest.mark.parametrize("stem", ["клю", "in", r"3\s", "пв", "wi"])
+def test_a_stem_look_without_a_stem_misses_keywords(stem):
+    """The check above can fail: a look without one of its stems misses the keywords it opens."""
+    stems = [s for s in _passwords._KEY_STEMS if s != stem]
+    assert len(stems) == len(_passwords._KEY_STEMS) - 1
+    missed, _, _ = _keywords_the_stem_look_misses(re.compile(r"[^\w](?:%s)" % "|".join(stems)))
+    assert missed, stem
