@@ -115,6 +115,38 @@ def test_shapes_that_need_a_long_run_start_at_or_after_the_first_one():
     assert checked >= 200
 
 
+def test_a_random_string_starts_at_or_after_the_first_run_of_25():
+    """secrets() reads unlabelled random strings (``_secrets._LONG``) from the line's first run of
+    ``_detect._CRYPTO_TOKEN`` on, and not at all in a line without one."""
+    from clonebot.pii import _detect
+
+    checked = 0
+    lines = LINES + ["key aB3xY9kL2mN8pQ4rS7tU1vW5zC6dE0fGhJ2 and", "https://x.io/a:b/" + "aB3xY9kL2m" * 4,
+                     "a:" + "aB3xY9kL2m" * 3 + "Q x", "//" + "aB3xY9kL2m" * 4]
+    for t in lines:
+        run = _detect._CRYPTO_TOKEN.search(t)
+        for m in _secrets._LONG.finditer(t):
+            checked += 1
+            assert run is not None and m.start() >= run.start(), t
+    assert checked >= 30
+
+
+def test_the_grouped_looks_find_what_their_words_do():
+    """``_ANY_LITERAL`` and ``_LABEL_OR_ASSIGNED_CUE`` are gathered under first letters
+    (``_alternatives``): each still finds every one of its words, and nothing else."""
+    tighter = _secrets._TIGHTER
+    literals = [n for label, needs, _ in _secrets._SHAPE_TABLE if label not in tighter for n in needs]
+    plain = re.compile("|".join(map(re.escape, literals)))
+    for t in LINES + literals + [f"x {n} y" for n in literals]:
+        assert bool(_secrets._ANY_LITERAL.search(t)) == bool(plain.search(t)), t
+    words = _secrets._LABEL_CUE.pattern.split("|") + _secrets._ASSIGNED_CUE.pattern.split("|")
+    for t in [t.lower() for t in LINES] + words:
+        both = [m.start() for rx in (_secrets._LABEL_CUE, _secrets._ASSIGNED_CUE)
+                for m in [rx.search(t)] if m]
+        cue = _secrets._LABEL_OR_ASSIGNED_CUE.search(t)
+        assert (cue.start() if cue else None) == (min(both) if both else None), t
+
+
 @pytest.mark.parametrize("text,kind", [
     # the short shapes are read from the line's start: a link after them must not hide them
     ("-----BEGIN PRIVATE KEY----- abc -----END PRIVATE KEY----- https://example.com/docs", "secret"),

@@ -19,6 +19,7 @@ from __future__ import annotations
 import bisect
 import re
 
+from clonebot.pii._alternatives import by_first_letter
 from clonebot.pii._candidate import Cand
 from clonebot.pii._codes import (
     DIGIT_KINDS,
@@ -176,9 +177,7 @@ _KEY_STEMS = (
     "отв", "гас", "учё", "уче",
 )
 # gathered under their first letters: re tries ~35 letters after each space, not ~80 stems
-_KEY_STEM_AFTER = re.compile(r"[^\w](?:%s)" % "|".join(
-    f"{c}(?:{'|'.join(stem[1:] for stem in _KEY_STEMS if stem[0] == c)})" for c in dict.fromkeys(
-        stem[0] for stem in _KEY_STEMS)))
+_KEY_STEM_AFTER = re.compile(r"[^\w]" + by_first_letter(_KEY_STEMS))
 _SLIPPED_KEY_LOW = re.compile(_SLIPPED_KEY.pattern)
 _LOGIN_PAIR_LOW = re.compile(_LOGIN_PAIR.pattern)
 _PAIR_HEADER_LOW = re.compile(_PAIR_HEADER.pattern)
