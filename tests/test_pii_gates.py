@@ -459,3 +459,61 @@ def test_a_stem_look_without_a_stem_misses_keywords(stem):
     assert len(stems) == len(_passwords._KEY_STEMS) - 1
     missed, _, _ = _keywords_the_stem_look_misses(re.compile(r"[^\w](?:%s)" % "|".join(stems)))
     assert missed, stem
+
+
+def _drawn_lines(pattern: str, n: int, seed: int = 3) -> list[str]:
+    """Lines around strings drawn from a parsed pattern, and short random lines of the
+    characters such patterns turn on (both ways: a look must answer as its pattern does)."""
+    import random
+    from re import _parser
+
+    rnd = random.Random(seed)
+    parsed = _parser.parse(pattern).data
+    contexts = [("", ""), (" ", " "), ("x", "y"), ("ж", "1"), ("12", "ab"), ("-", ":")]
+    lines = [f"{b}{_samples(parsed, rnd)}{a}" for _ in range(n) for b, a in [rnd.choice(contexts)]]
+    alphabet = "ab xyzкрм-\t12345:.ef0plateгосномерtagreg"
+    lines += ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 14))) for _ in range(n)]
+    return lines + [t.lower() for t in LINES]
+
+
+def test_the_plate_look_answers_as_the_plate_cue():
+    """``_plates.may_hold`` looks for two digits, a hyphen between Latin letters or a word before
+    ``CUE``: every line ``CUE`` matches holds one."""
+    from clonebot.pii import _plates
+
+    hits = 0
+    for low in _drawn_lines(_plates.CUE.pattern, 20000):
+        cue = _plates.CUE.search(low) is not None
+        hits += cue
+        assert _plates.may_hold(low) == cue, low
+    assert hits > 15000
+
+
+def test_a_plate_look_without_two_digits_misses_plates(monkeypatch):
+    from clonebot.pii import _plates
+
+    monkeypatch.setattr(_plates, "_TWO_DIGITS", re.compile("(?!)"))
+    assert not _plates.may_hold("а123вс 77") and _plates.CUE.search("а123вс 77")
+
+
+def test_the_reordered_network_cue_answers_as_the_plain_one():
+    """``_network.CUE`` looks for an IPv6 group from its colon back: the same lines as the
+    pattern that opens with the hex digits."""
+    from clonebot.pii import _network
+
+    plain = re.compile(r"\d\.\d{1,3}\.\d{1,3}\.\d|[0-9a-f]{4}:[0-9a-f]{0,4}:")
+    hits = 0
+    for low in _drawn_lines(plain.pattern, 20000) + ["fe80::1", "2001:db8::1", "abcd:ef01:2", "1.2.3.4"]:
+        hit = plain.search(low) is not None
+        hits += hit
+        assert (_network.CUE.search(low) is not None) == hit, low
+    assert hits > 15000
+
+
+def test_the_grouped_address_cue_finds_what_its_words_do():
+    from clonebot.pii import _addresses
+
+    plain = re.compile("|".join(_addresses._CUE_WORDS))
+    words = [re.sub(r"\\(.)", r"\1", w.replace(r"\b", "")) for w in _addresses._CUE_WORDS]
+    for low in [t.lower() for t in LINES] + words + [f"x {w} y" for w in words] + [f"{w}x" for w in words]:
+        assert (_addresses.CUE.search(low) is not None) == (plain.search(low) is not None), low

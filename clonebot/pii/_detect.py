@@ -166,7 +166,7 @@ def _new_kinds(t: str, low: str, all_coordinates: bool) -> list[Cand]:
         cands += _geo.coordinates(t, all_coordinates)
     if _network.CUE.search(low):
         cands += _network.ip_addresses(t)
-    if _plates.CUE.search(low):
+    if _plates.may_hold(low):
         cands += _plates.plates(t)
     return cands
 
