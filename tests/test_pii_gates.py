@@ -101,13 +101,14 @@ def test_seed_phrases_are_found_with_and_without_the_word_count_look(monkeypatch
 def test_shapes_that_need_a_long_run_start_at_or_after_the_first_one():
     """secrets() and the wallet look read a line from its first run of 16 token characters on
     (`_detect._long_at`): every match of those patterns must start there or later."""
-    from clonebot.pii import _crypto, _detect
+    from clonebot.pii import _crypto, _detect, _totp
 
     checked = 0
-    for t in LINES:
+    for t in LINES + ["2fa JBSWY3DPEHPK3PXP", "totp: jbswy3dpehpk3pxp7a", "x JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"]:
         long_at = _detect._long_at(t)
         rxs = [rx for label, _, rx in _secrets._SHAPES if label not in _secrets._SHORT_SHAPES]
-        rxs += [_secrets._LONG, _detect._CRYPTO_TOKEN, _crypto._SOL] + [rx for _, rx, _ in _crypto._CRYPTO]
+        rxs += [_secrets._LONG, _detect._CRYPTO_TOKEN, _crypto._SOL, _totp._SOLID]
+        rxs += [rx for _, rx, _ in _crypto._CRYPTO]
         for rx in rxs:
             for m in rx.finditer(t):
                 checked += 1
@@ -481,19 +482,27 @@ def test_the_plate_look_answers_as_the_plate_cue():
     ``CUE``: every line ``CUE`` matches holds one."""
     from clonebot.pii import _plates
 
+    from clonebot.pii import _detect
+
     hits = 0
     for low in _drawn_lines(_plates.CUE.pattern, 20000):
         cue = _plates.CUE.search(low) is not None
         hits += cue
-        assert _plates.may_hold(low) == cue, low
+        assert _plates.may_hold(low, _detect._TWO_DIGITS.search(low) is not None) == cue, low
     assert hits > 15000
+    assert not _plates.may_hold("а123вс 77", two_digits=False) and _plates.CUE.search("а123вс 77")
 
 
-def test_a_plate_look_without_two_digits_misses_plates(monkeypatch):
-    from clonebot.pii import _plates
+def test_every_iban_holds_two_digits_in_a_row():
+    """``_detect`` looks for IBANs only in a line with two digits in a row."""
+    from clonebot.pii import _detect, _iban
 
-    monkeypatch.setattr(_plates, "_TWO_DIGITS", re.compile("(?!)"))
-    assert not _plates.may_hold("а123вс 77") and _plates.CUE.search("а123вс 77")
+    hits = 0
+    for t in _drawn_lines(_iban._IBAN.pattern, 20000) + LINES:
+        if _iban._IBAN.search(t):
+            hits += 1
+            assert _detect._TWO_DIGITS.search(t), t
+    assert hits > 5000
 
 
 def test_the_reordered_network_cue_answers_as_the_plain_one():
@@ -517,3 +526,16 @@ def test_the_grouped_address_cue_finds_what_its_words_do():
     words = [re.sub(r"\\(.)", r"\1", w.replace(r"\b", "")) for w in _addresses._CUE_WORDS]
     for low in [t.lower() for t in LINES] + words + [f"x {w} y" for w in words] + [f"{w}x" for w in words]:
         assert (_addresses.CUE.search(low) is not None) == (plain.search(low) is not None), low
+
+
+def test_every_grouped_totp_key_passes_the_group_look():
+    """``_totp`` looks for a group of four between two spaces before the grouped shape."""
+    from clonebot.pii import _totp
+
+    hits = 0
+    lines = _drawn_lines(_totp._GROUPED.pattern, 20000) + LINES + ["jbsw y3dp ehpk 3pxp", "JBSW Y3DP EHPK 3PXP"]
+    for t in lines:
+        if _totp._GROUPED.search(t):
+            hits += 1
+            assert _totp._GROUP_LOOK.search(t), t
+    assert hits > 5000

@@ -29,6 +29,7 @@ from clonebot.pii._spelled import SPELLED, despell, spelled_words
 from clonebot.pii._totp import totp_keys
 
 _DIGIT = re.compile(r"\d")
+_TWO_DIGITS = re.compile(r"\d\d")  # digits and lower-casing keep each other's places
 # Stems that can start a keyword of each family (matched on the lower-cased line).
 _PASSWORD_WORDS = (
     "п[ао]р[оа]?л", "пра[оа]л", "паорл", "пароь", "пас", "п[аеэ]св", "pas", "p[ao]rol", "гасл", "pwd", "pw", "psw",
@@ -154,9 +155,10 @@ def _rewrite_cues(t: str, low: str) -> tuple[str, list[int] | None] | None:
     return t, kept
 
 
-def _new_kinds(t: str, low: str, all_coordinates: bool) -> list[Cand]:
+def _new_kinds(t: str, low: str, all_coordinates: bool, two_digits: bool) -> list[Cand]:
     """Addresses, dates of birth, coordinates, IP addresses and plates: each holds a digit,
-    and each family waits for a word or shape of its own in the lowered line."""
+    and each family waits for a word or shape of its own in the lowered line. ``two_digits``:
+    whether the line holds two digits in a row."""
     cands: list[Cand] = []
     if _addresses.CUE.search(low):
         cands += _addresses.addresses(t)
@@ -166,7 +168,7 @@ def _new_kinds(t: str, low: str, all_coordinates: bool) -> list[Cand]:
         cands += _geo.coordinates(t, all_coordinates)
     if _network.CUE.search(low):
         cands += _network.ip_addresses(t)
-    if _plates.may_hold(low):
+    if _plates.may_hold(low, two_digits):
         cands += _plates.plates(t)
     return cands
 
@@ -201,11 +203,13 @@ def _recognize(t: str, low: str, long_at: int | None, hit: bool, all_coordinates
             cands += digit_runs(t)
             cands += passports(t, low)
             cands += bare_passports(t)
-            cands += ibans(t)
-            cands += totp_keys(t)
+            two_digits = _TWO_DIGITS.search(t) is not None
+            if two_digits:  # an IBAN's country is followed by two check digits
+                cands += ibans(t)
+            cands += totp_keys(t, long_at)
             if "#" in t or "*" in t:
                 cands += keypad_codes(t)
-            cands += _new_kinds(t, low, all_coordinates)
+            cands += _new_kinds(t, low, all_coordinates, two_digits)
         if run is not None:
             cands += crypto(t)
         if "/" in t and (url or _links.CUE.search(low)):  # "://" is one of the cues
