@@ -104,7 +104,8 @@ def test_shapes_that_need_a_long_run_start_at_or_after_the_first_one():
     from clonebot.pii import _crypto, _detect, _totp
 
     checked = 0
-    for t in LINES + ["2fa JBSWY3DPEHPK3PXP", "totp: jbswy3dpehpk3pxp7a", "x JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"]:
+    keys = ["2fa JBSWY3DPEHPK3PXP", "totp: jbswy3dpehpk3pxp7a", "x JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"]
+    for t in LINES + keys:
         long_at = _detect._long_at(t)
         rxs = [rx for label, _, rx in _secrets._SHAPES if label not in _secrets._SHORT_SHAPES]
         rxs += [_secrets._LONG, _detect._CRYPTO_TOKEN, _crypto._SOL, _totp._SOLID]
@@ -533,7 +534,7 @@ def test_every_grouped_totp_key_passes_the_group_look():
     from clonebot.pii import _totp
 
     hits = 0
-    lines = _drawn_lines(_totp._GROUPED.pattern, 20000) + LINES + ["jbsw y3dp ehpk 3pxp", "JBSW Y3DP EHPK 3PXP"]
+    lines = _drawn_lines(_totp._GROUPED.pattern, 20000) + ["jbsw y3dp ehpk 3pxp", "JBSW Y3DP EHPK 3PXP"]
     for t in lines:
         if _totp._GROUPED.search(t):
             hits += 1
