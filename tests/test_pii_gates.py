@@ -101,18 +101,52 @@ def test_seed_phrases_are_found_with_and_without_the_word_count_look(monkeypatch
 def test_shapes_that_need_a_long_run_start_at_or_after_the_first_one():
     """secrets() and the wallet look read a line from its first run of 16 token characters on
     (`_detect._long_at`): every match of those patterns must start there or later."""
-    from clonebot.pii import _crypto, _detect
+    from clonebot.pii import _crypto, _detect, _totp
 
     checked = 0
-    for t in LINES:
+    keys = ["2fa JBSWY3DPEHPK3PXP", "totp: jbswy3dpehpk3pxp7a", "x JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"]
+    for t in LINES + keys:
         long_at = _detect._long_at(t)
         rxs = [rx for label, _, rx in _secrets._SHAPES if label not in _secrets._SHORT_SHAPES]
-        rxs += [_secrets._LONG, _detect._CRYPTO_TOKEN, _crypto._SOL] + [rx for _, rx, _ in _crypto._CRYPTO]
+        rxs += [_secrets._LONG, _detect._CRYPTO_TOKEN, _crypto._SOL, _totp._SOLID]
+        rxs += [rx for _, rx, _ in _crypto._CRYPTO]
         for rx in rxs:
             for m in rx.finditer(t):
                 checked += 1
                 assert long_at is not None and m.start() >= long_at, (rx.pattern[:40], t)
     assert checked >= 200
+
+
+def test_a_random_string_starts_at_or_after_the_first_run_of_25():
+    """secrets() reads unlabelled random strings (``_secrets._LONG``) from the line's first run of
+    ``_detect._CRYPTO_TOKEN`` on, and not at all in a line without one."""
+    from clonebot.pii import _detect
+
+    checked = 0
+    lines = LINES + ["key aB3xY9kL2mN8pQ4rS7tU1vW5zC6dE0fGhJ2 and", "https://x.io/a:b/" + "aB3xY9kL2m" * 4,
+                     "a:" + "aB3xY9kL2m" * 3 + "Q x", "//" + "aB3xY9kL2m" * 4]
+    for t in lines:
+        run = _detect._CRYPTO_TOKEN.search(t)
+        for m in _secrets._LONG.finditer(t):
+            checked += 1
+            assert run is not None and m.start() >= run.start(), t
+    assert checked >= 30
+
+
+def test_the_grouped_looks_find_what_their_words_do():
+    """``_ANY_LITERAL`` and ``_LABEL_OR_ASSIGNED_CUE`` are gathered under first letters
+    (``_alternatives``): each still finds every one of its words, and nothing else."""
+    tighter = _secrets._TIGHTER
+    literals = [n for label, needs, _ in _secrets._SHAPE_TABLE if label not in tighter for n in needs]
+    plain = re.compile("|".join(map(re.escape, literals)))
+    for t in LINES + literals + [f"x {n} y" for n in literals]:
+        assert bool(_secrets._ANY_LITERAL.search(t)) == bool(plain.search(t)), t
+    words = _secrets._LABEL_CUE.pattern.split("|") + _secrets._ASSIGNED_CUE.pattern.split("|")
+    for t in [t.lower() for t in LINES] + words:
+        both = [m.start() for rx in (_secrets._LABEL_CUE, _secrets._ASSIGNED_CUE)
+                for m in [rx.search(t)] if m]
+        cue = _secrets._LABEL_OR_ASSIGNED_CUE.search(t)
+        assert (cue.start() if cue else None) == (min(both) if both else None), t
 
 
 @pytest.mark.parametrize("text,kind", [
@@ -341,3 +375,168 @@ def test_seed_lines_keep_their_phrase_through_the_stretch_look(text):
     from clonebot.pii import scan
 
     assert "seed" in [f.kind for f in scan(text)], scan(text)
+
+
+def _samples(items, rnd, depth=0) -> str:
+    """One random string the parsed pattern may match (looks around are left out: a sample the
+    pattern does not match is dropped by the caller)."""
+    from re import _constants as c
+
+    out = []
+    for op, av in items:
+        if op is c.LITERAL:
+            out.append(chr(av))
+        elif op is c.IN:
+            chars = []
+            for o, a in av:
+                if o is c.LITERAL:
+                    chars.append(chr(a))
+                elif o is c.RANGE:
+                    chars += map(chr, range(a[0], a[1] + 1))
+                elif o is c.CATEGORY:
+                    chars += {c.CATEGORY_SPACE: " \t\n", c.CATEGORY_DIGIT: "0123456789",
+                              c.CATEGORY_WORD: "abzа1_"}.get(a, "")
+            out.append(rnd.choice(chars) if chars and av[0][0] is not c.NEGATE else "")
+        elif op is c.BRANCH:
+            out.append(_samples(rnd.choice(av[1]).data, rnd, depth + 1))
+        elif op is c.SUBPATTERN:
+            out.append(_samples(av[-1].data, rnd, depth + 1))
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+            lo, hi = av[0], min(av[1], av[0] + 2)
+            out.append("".join(_samples(av[2].data, rnd, depth + 1) for _ in range(rnd.randint(lo, hi))))
+        elif op is c.CATEGORY:
+            out.append({c.CATEGORY_SPACE: " ", c.CATEGORY_DIGIT: "7", c.CATEGORY_WORD: "a"}.get(av, ""))
+        elif op is c.ANY:
+            out.append("x")
+    return "".join(out)
+
+
+def _keywords_the_stem_look_misses(stem_after: re.Pattern) -> tuple[list, int, set]:
+    """Keywords ``_KEY_LOW`` matches where ``stem_after`` finds no stem after a character that
+    is no word character: drawn at random from the parsed pattern (every alternative), and
+    every keyword of the corpora. Also how many were tried and their kinds."""
+    import random
+    from re import _parser
+
+    rnd = random.Random(7)
+    parsed = _parser.parse(_passwords._KEY.pattern[len(_passwords._KEY_EDGE):]).data
+    missed, kinds, tried = [], set(), 0
+    for _ in range(20000):
+        word = _samples(parsed, rnd).lower()
+        for before, after in ((" ", " "), ("", ": 4821"), ("(", ", Kedr_2018")):
+            line = f"{before}{word}{after}"
+            k = _passwords._KEY_LOW.match(line, len(before))
+            if k is not None:
+                tried += 1
+                kinds.add(k.lastgroup)
+                if not stem_after.match(" " + line, len(before)):
+                    missed.append((word, k.lastgroup))
+    for t in LINES + PAIR_LINES + SPELLED_LINES:
+        low = t.lower()
+        for i in range(len(low)):
+            if _passwords._KEY_LOW.match(low, i):
+                tried += 1
+                if not stem_after.match(" " + low, i):
+                    missed.append((t, i))
+    return missed, tried, kinds
+
+
+def test_every_keyword_opens_with_a_stem_of_the_stem_look():
+    """``_passwords._keys_low`` tries ``_KEY_LOW`` only where ``_KEY_STEM_AFTER`` finds a stem
+    after a character that is no word character: every keyword must open so, and the walk must
+    give what ``finditer`` gives."""
+    missed, tried, kinds = _keywords_the_stem_look_misses(_passwords._KEY_STEM_AFTER)
+    assert missed == []
+    assert tried > 20000 and kinds == {"cvv", "pin", "backup", "code", "door", "sms", "word", "weak", "pw"}
+    for t in LINES + PAIR_LINES + SPELLED_LINES:
+        low = t.lower()
+        keys = [(k.span(), k.lastgroup) for k in _passwords._keys_low(low)]
+        assert keys == [(k.span(), k.lastgroup) for k in _passwords._KEY_LOW.finditer(low)], t
+
+
+@pytest.mark.parametrize("stem", ["клю", "in", r"3\s", "пв", "wi"])
+def test_a_stem_look_without_a_stem_misses_keywords(stem):
+    """The check above can fail: a look without one of its stems misses the keywords it opens."""
+    stems = [s for s in _passwords._KEY_STEMS if s != stem]
+    assert len(stems) == len(_passwords._KEY_STEMS) - 1
+    missed, _, _ = _keywords_the_stem_look_misses(re.compile(r"[^\w](?:%s)" % "|".join(stems)))
+    assert missed, stem
+
+
+def _drawn_lines(pattern: str, n: int, seed: int = 3) -> list[str]:
+    """Lines around strings drawn from a parsed pattern, and short random lines of the
+    characters such patterns turn on (both ways: a look must answer as its pattern does)."""
+    import random
+    from re import _parser
+
+    rnd = random.Random(seed)
+    parsed = _parser.parse(pattern).data
+    contexts = [("", ""), (" ", " "), ("x", "y"), ("ж", "1"), ("12", "ab"), ("-", ":")]
+    lines = [f"{b}{_samples(parsed, rnd)}{a}" for _ in range(n) for b, a in [rnd.choice(contexts)]]
+    alphabet = "ab xyzкрм-\t12345:.ef0plateгосномерtagreg"
+    lines += ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 14))) for _ in range(n)]
+    return lines + [t.lower() for t in LINES]
+
+
+def test_the_plate_look_answers_as_the_plate_cue():
+    """``_plates.may_hold`` looks for two digits, a hyphen between Latin letters or a word before
+    ``CUE``: every line ``CUE`` matches holds one."""
+    from clonebot.pii import _plates
+
+    from clonebot.pii import _detect
+
+    hits = 0
+    for low in _drawn_lines(_plates.CUE.pattern, 20000):
+        cue = _plates.CUE.search(low) is not None
+        hits += cue
+        assert _plates.may_hold(low, _detect._TWO_DIGITS.search(low) is not None) == cue, low
+    assert hits > 15000
+    assert not _plates.may_hold("а123вс 77", two_digits=False) and _plates.CUE.search("а123вс 77")
+
+
+def test_every_iban_holds_two_digits_in_a_row():
+    """``_detect`` looks for IBANs only in a line with two digits in a row."""
+    from clonebot.pii import _detect, _iban
+
+    hits = 0
+    for t in _drawn_lines(_iban._IBAN.pattern, 20000) + LINES:
+        if _iban._IBAN.search(t):
+            hits += 1
+            assert _detect._TWO_DIGITS.search(t), t
+    assert hits > 5000
+
+
+def test_the_reordered_network_cue_answers_as_the_plain_one():
+    """``_network.CUE`` looks for an IPv6 group from its colon back: the same lines as the
+    pattern that opens with the hex digits."""
+    from clonebot.pii import _network
+
+    plain = re.compile(r"\d\.\d{1,3}\.\d{1,3}\.\d|[0-9a-f]{4}:[0-9a-f]{0,4}:")
+    hits = 0
+    for low in _drawn_lines(plain.pattern, 20000) + ["fe80::1", "2001:db8::1", "abcd:ef01:2", "1.2.3.4"]:
+        hit = plain.search(low) is not None
+        hits += hit
+        assert (_network.CUE.search(low) is not None) == hit, low
+    assert hits > 15000
+
+
+def test_the_grouped_address_cue_finds_what_its_words_do():
+    from clonebot.pii import _addresses
+
+    plain = re.compile("|".join(_addresses._CUE_WORDS))
+    words = [re.sub(r"\\(.)", r"\1", w.replace(r"\b", "")) for w in _addresses._CUE_WORDS]
+    for low in [t.lower() for t in LINES] + words + [f"x {w} y" for w in words] + [f"{w}x" for w in words]:
+        assert (_addresses.CUE.search(low) is not None) == (plain.search(low) is not None), low
+
+
+def test_every_grouped_totp_key_passes_the_group_look():
+    """``_totp`` looks for a group of four between two spaces before the grouped shape."""
+    from clonebot.pii import _totp
+
+    hits = 0
+    lines = _drawn_lines(_totp._GROUPED.pattern, 20000) + ["jbsw y3dp ehpk 3pxp", "JBSW Y3DP EHPK 3PXP"]
+    for t in lines:
+        if _totp._GROUPED.search(t):
+            hits += 1
+            assert _totp._GROUP_LOOK.search(t), t
+    assert hits > 5000

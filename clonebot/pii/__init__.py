@@ -6,18 +6,19 @@
   within one dialogue (the same value -> the same ``<PHONE_1>``) and counts redactions
   per kind (``session.counts``).
 
-Kinds: phone, email, card, iban, snils, inn, passport, crypto, secret, password, seed,
-denylist, name (optional, natasha), address, birthdate, geo, invite, ip, plate. One recognizer
-family per module (``_digits``, ``_documents``, ``_emails``, ``_iban``, ``_crypto``, ``_secrets``,
+Kinds: phone, email, card, iban, snils, inn, passport, crypto, secret, password, seed, denylist,
+name (optional, natasha), address, birthdate, geo, invite, ip, plate. One recognizer family per
+module (``_digits``, ``_documents``, ``_emails``, ``_iban``, ``_crypto``, ``_secrets``,
 ``_passwords`` with ``_codes`` for digit codes and ``_password_cues`` for passwords with no
 keyword, ``_totp``, ``_seeds``, ``_addresses``, ``_birthdates``, ``_geo``, ``_links`` (invites and
 login links), ``_network`` (IP addresses), ``_plates``; ``_wifi`` tells a network's name from its
 password, ``_connect`` says what ties a value to its keyword, ``_anywhere`` answers whole-text
-questions once per text): patterns propose, checksums and context words decide. ``_detect`` folds
-Unicode look-alikes (``_normalize``), joins keywords spelt letter by letter (``_spelled``),
-rewrites cues typed in the other keyboard layout (``_layout``), and gates the recognizers so
-that the ~90% of chat lines with no digit, "@", keyword or long token cost a few regex scans;
-``_resolve`` makes the spans disjoint.
+questions once per text, ``_alternatives`` gathers a look's words under their first letters):
+patterns propose, checksums and context words decide. ``_detect`` folds Unicode look-alikes
+(``_normalize``), joins keywords spelt letter by letter (``_spelled``), rewrites cues typed in the
+other keyboard layout (``_layout``), and gates the recognizers so that the ~90% of chat lines with
+no digit, "@", keyword or long token cost a few regex scans; ``_resolve`` makes the spans
+disjoint.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 
+from clonebot.pii._alternatives import by_first_letter
 from clonebot.pii._candidate import Cand
 
 # ------------------------------------------------------------------ Russian
@@ -101,13 +102,18 @@ _EN_TOWN_AFTER = re.compile(
     r"(?=[ \t]*(?:$|[.!?;)\n]|,[ \t]+[a-z]))")
 
 # A word every address above holds (matched on the lowered line): a cheap look first
-CUE = re.compile(
-    r"ул|пр-|пр\.|просп|пер|б-р|бул|бульв|ш\.|шоссе|наб|пл\.|площад|проезд|туп|алле|мкр|микрорайон|кв|лини|тракт|"
-    r"д\.|дом|жив|адрес|прописк|переехал|доставк|курьер|посылк|приезжай|заезжай|подъезжай|забери|такси|я на|я у|"
-    r"едь|еду|езжай|поехали|подвез|довез|привез|"
-    r"мы на|к нам|ко мне|street|st\b|st\.|avenue|ave|road|rd\b|rd\.|boulevard|blvd|lane|ln\b|drive|dr\b|dr\.|court|"
-    r"ct\b|place|pl\b|terrace|way\b|parkway|pkwy|highway|hwy|square|sq\b|crescent|close|row\b|circle|alley|trail|"
-    r"mews|gardens|grove")
+_CUE_WORDS = (
+    "ул", "пр-", r"пр\.", "просп", "пер", "б-р", "бул", "бульв", r"ш\.", "шоссе", "наб", r"пл\.", "площад",
+    "проезд", "туп", "алле", "мкр", "микрорайон", "кв", "лини", "тракт", r"д\.", "дом", "жив", "адрес",
+    "прописк", "переехал", "доставк", "курьер", "посылк", "приезжай", "заезжай", "подъезжай", "забери",
+    "такси", "я на", "я у", "едь", "еду", "езжай", "поехали", "подвез", "довез", "привез", "мы на",
+    "к нам", "ко мне", "street", r"st\b", r"st\.", "avenue", "ave", "road", r"rd\b", r"rd\.", "boulevard",
+    "blvd", "lane", r"ln\b", "drive", r"dr\b", r"dr\.", "court", r"ct\b", "place", r"pl\b", "terrace",
+    r"way\b", "parkway", "pkwy", "highway", "hwy", "square", r"sq\b", "crescent", "close", r"row\b",
+    "circle", "alley", "trail", "mews", "gardens", "grove",
+)
+# gathered under their first letters (only whether one is there is asked: 2-3x cheaper)
+CUE = re.compile(by_first_letter(_CUE_WORDS))
 
 
 def addresses(text: str) -> list[Cand]:

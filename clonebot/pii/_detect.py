@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from clonebot.pii import _addresses, _birthdates, _geo, _links, _network, _plates
+from clonebot.pii._alternatives import by_first_letter
 from clonebot.pii._candidate import Cand
 from clonebot.pii._codes import keypad_codes
 from clonebot.pii._crypto import crypto
@@ -28,6 +29,7 @@ from clonebot.pii._spelled import SPELLED, despell, spelled_words
 from clonebot.pii._totp import totp_keys
 
 _DIGIT = re.compile(r"\d")
+_TWO_DIGITS = re.compile(r"\d\d")  # digits and lower-casing keep each other's places
 # Stems that can start a keyword of each family (matched on the lower-cased line).
 _PASSWORD_WORDS = (
     "п[ао]р[оа]?л", "пра[оа]л", "паорл", "пароь", "пас", "п[аеэ]св", "pas", "p[ao]rol", "гасл", "pwd", "pw", "psw",
@@ -46,23 +48,6 @@ _PROVIDER_WORDS = ("gmail", "yandex", "mail", "outlook", "hotmail", "yahoo", "ic
 _EMAIL_WORDS = ("sobak", r"at[\s)\]}>]", "dot", "тчк", "равлик", "крапк", "кропк") + _PROVIDER_WORDS
 
 
-def _by_first_letter(alternatives: tuple[str, ...]) -> str:
-    """The alternatives as one group, gathered under their first letters: at each position re
-    tries a group's alternatives one by one, and ~25 first letters are dismissed faster than
-    ~110 keywords (the gates below run on every line: they get 30-45% cheaper). Only whether
-    a match exists is asked of these patterns, so the order of alternatives does not matter."""
-    groups: dict[str, list[str]] = {}
-    rest: list[str] = []
-    for alt in alternatives:
-        if alt.startswith("\\b") and alt[2:3].isalpha():  # a word edge first, checked behind the letter
-            alt = f"{alt[2]}(?<=\\b{alt[2]}){alt[3:]}"  # "\bat\b" -> "a(?<=\ba)t\b"
-        if alt[0].isalpha() and alt[1:2] not in ("?", "*", "+", "{"):
-            groups.setdefault(alt[0], []).append(alt[1:])
-        else:
-            rest.append(alt)  # a class, an escape or a quantified first letter: as it is
-    return "(?:%s)" % "|".join([f"{c}(?:{'|'.join(tails)})" for c, tails in groups.items()] + rest)
-
-
 # Most lines hold nothing: the cheapest looks first, then one scan for keywords at a word
 # start. The families are looked up only when something hits.
 # a keyword spelt out ("п а с п о р т", "p.a.s.s") and the layout anchors ("gfcgjhn") open the gate too
@@ -74,7 +59,7 @@ _EMAIL_CUES = (r"собак", "sobak", r"\bat\b", "-at[-_]", "_at[-_]", *(rf"\{o
                "google") + _PROVIDER_WORDS
 _SIGN = re.compile(r"[\d@]")
 _ODD_AT = re.compile(r"[(\[]a[)\]]|[-_]at[-_]")  # "ivan(a)mail.ru", "ivan_at_mail_ru"
-_KEYWORDS = _by_first_letter(
+_KEYWORDS = by_first_letter(
     _PASSWORD_WORDS + _SECRET_WORDS + _EMAIL_WORDS + ANCHOR_WORDS + (_SPELLED_START,))
 _KEYWORD_AFTER = re.compile(r"[^a-zа-яё]" + _KEYWORDS)
 
@@ -106,12 +91,12 @@ def _spelled_marks() -> tuple[str, ...]:
 
 
 # one scan for both rewrites before the exact patterns
-_REWRITE_GATE = re.compile(_by_first_letter(ANCHOR_WORDS + _spelled_marks()))
-_SPELLED_KEYWORD = re.compile(_by_first_letter(
+_REWRITE_GATE = re.compile(by_first_letter(ANCHOR_WORDS + _spelled_marks()))
+_SPELLED_KEYWORD = re.compile(by_first_letter(
     _PASSWORD_WORDS + _SECRET_WORDS + ("п[ао]спорт", "passport", "инн", "inn", "снилс", "snils")))
-_PASSWORD_RX = re.compile(_by_first_letter(_PASSWORD_WORDS))
-_SECRET_RX = re.compile(_by_first_letter(_SECRET_WORDS + ("-----",)))
-_EMAIL_RX = re.compile(_by_first_letter(_EMAIL_CUES))
+_PASSWORD_RX = re.compile(by_first_letter(_PASSWORD_WORDS))
+_SECRET_RX = re.compile(by_first_letter(_SECRET_WORDS + ("-----",)))
+_EMAIL_RX = re.compile(by_first_letter(_EMAIL_CUES))
 _LONG_TOKEN = re.compile(r"[A-Za-z0-9_+/=.:-][A-Za-z0-9_+/=.:-]{15}")  # a class first: re skips to it
 _CRYPTO_TOKEN = re.compile(r"[A-Za-z0-9_+/:-]{25}")
 # a phrase has 12+ words; an announced half ("сид, первая половина: ...") has 6
@@ -170,9 +155,10 @@ def _rewrite_cues(t: str, low: str) -> tuple[str, list[int] | None] | None:
     return t, kept
 
 
-def _new_kinds(t: str, low: str, all_coordinates: bool) -> list[Cand]:
+def _new_kinds(t: str, low: str, all_coordinates: bool, two_digits: bool) -> list[Cand]:
     """Addresses, dates of birth, coordinates, IP addresses and plates: each holds a digit,
-    and each family waits for a word or shape of its own in the lowered line."""
+    and each family waits for a word or shape of its own in the lowered line. ``two_digits``:
+    whether the line holds two digits in a row."""
     cands: list[Cand] = []
     if _addresses.CUE.search(low):
         cands += _addresses.addresses(t)
@@ -182,7 +168,7 @@ def _new_kinds(t: str, low: str, all_coordinates: bool) -> list[Cand]:
         cands += _geo.coordinates(t, all_coordinates)
     if _network.CUE.search(low):
         cands += _network.ip_addresses(t)
-    if _plates.CUE.search(low):
+    if _plates.may_hold(low, two_digits):
         cands += _plates.plates(t)
     return cands
 
@@ -204,8 +190,10 @@ def _recognize(t: str, low: str, long_at: int | None, hit: bool, all_coordinates
             cands += [c for c in (after_login(t, e.end) for e in found) if c is not None]
         if '"' in t and RUSSIAN_KEYS_AT.search(low):
             cands += layout_emails(t)
+        # a run of 25 (wallets) holds every run of 32 an unlabelled random string needs
+        run = _CRYPTO_TOKEN.search(t, long_at) if long_token else None
         if long_token or pw_word or url or _SECRET_RX.search(low):
-            cands += secrets(t, low, long_at)
+            cands += secrets(t, low, long_at, run_at=None if run is None else run.start(), digit=digit)
         if pw_word or url:
             cands += passwords(t, keywords=pw_word, digit=digit, low=low)
         if digit:
@@ -215,12 +203,14 @@ def _recognize(t: str, low: str, long_at: int | None, hit: bool, all_coordinates
             cands += digit_runs(t)
             cands += passports(t, low)
             cands += bare_passports(t)
-            cands += ibans(t)
-            cands += totp_keys(t)
+            two_digits = _TWO_DIGITS.search(t) is not None
+            if two_digits:  # an IBAN's country is followed by two check digits
+                cands += ibans(t)
+            cands += totp_keys(t, long_at)
             if "#" in t or "*" in t:
                 cands += keypad_codes(t)
-            cands += _new_kinds(t, low, all_coordinates)
-        if long_token and _CRYPTO_TOKEN.search(t, long_at):
+            cands += _new_kinds(t, low, all_coordinates, two_digits)
+        if run is not None:
             cands += crypto(t)
         if "/" in t and (url or _links.CUE.search(low)):  # "://" is one of the cues
             if _links.may_invite(low):

@@ -33,7 +33,9 @@ _NETWORK_WORD = re.compile(
 _SMALL = 30  # "2.4.1.12": version parts are small
 _PORT = re.compile(r"(?::\d{1,5}|/\d{1,2})(?![\w.])")
 
-CUE = re.compile(r"\d\.\d{1,3}\.\d{1,3}\.\d|[0-9a-f]{4}:[0-9a-f]{0,4}:")  # on the lowered line
+# on the lowered line: a dotted quad, or four hex digits, a colon, up to four more and a colon
+# (looked for from the colon back: a class first would be tried at every letter)
+CUE = re.compile(r"\d\.\d{1,3}\.\d{1,3}\.\d|:(?<=[0-9a-f]{4}:)[0-9a-f]{0,4}:")
 
 
 def ip_addresses(text: str) -> list[Cand]:

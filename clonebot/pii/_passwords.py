@@ -19,6 +19,7 @@ from __future__ import annotations
 import bisect
 import re
 
+from clonebot.pii._alternatives import by_first_letter
 from clonebot.pii._candidate import Cand
 from clonebot.pii._codes import (
     DIGIT_KINDS,
@@ -163,6 +164,20 @@ _SLIP_MARK = re.compile(r"[:=—–-]")
 # first or second letter of "пароль" or "password" ("https:" holds a mark, not a slip)
 _SLIP_WORD = re.compile(r"[паpa][a-zа-яё]{4,8}[ \t]*(?:[:=]|[—–-][ \t])")
 _LOGIN_WORD = re.compile(r"login|логин|username|юзернейм")
+# A keyword of the lowered line opens with one of these stems (its first three characters, or
+# all of a shorter one), at a word edge: the stems are looked for first, a character that is no
+# word character before them (re skips to those), and _KEY_LOW is tried only where one stands
+# (most words that open with a keyword's first letter are no keyword: "привет", "сегодня").
+_KEY_STEMS = (
+    "cvv", "cvc", "cav", "cid", "cod", "com", "cre", "pin", "puk", "pas", "pss", "psw", "psk", "pw", "par",
+    "por", "p/w", "bac", "buz", "rec", "kod", "key", "otp", "tot", "2fa", r"3\s", "in", "iz", "loc", "ver",
+    "fro", "sms", "sec", "saf", "mot", "mai", "wi", "wla", "wpa", "net", "пин", "пук", "пак", "пар", "пор",
+    "пра", "пао", "пас", "пес", "пэс", "пв", "под", "рез", "зап", "код", "клю", "кал", "кре", "кон", "смс",
+    "сек", "сей", "сет", "тот", "три", "тай", "дом", "дву", "дев", "шла", "вор", "вай", "ваф", "эсэ", "из",
+    "отв", "гас", "учё", "уче",
+)
+# gathered under their first letters: re tries ~35 letters after each space, not ~80 stems
+_KEY_STEM_AFTER = re.compile(r"[^\w]" + by_first_letter(_KEY_STEMS))
 _SLIPPED_KEY_LOW = re.compile(_SLIPPED_KEY.pattern)
 _LOGIN_PAIR_LOW = re.compile(_LOGIN_PAIR.pattern)
 _PAIR_HEADER_LOW = re.compile(_PAIR_HEADER.pattern)
@@ -186,7 +201,7 @@ def passwords(text: str, *, keywords: bool, digit: bool, low: str | None = None)
         # k.group() is then lower case, and every use of it below is case-blind.
         src, key_rx, slipped_rx = ((low, _KEY_LOW, _SLIPPED_KEY_LOW) if len(low) == len(text)
                                    else (text, _KEY, _SLIPPED_KEY))
-        keys = list(key_rx.finditer(src))
+        keys = _keys_low(low) if src is low else list(key_rx.finditer(src))
         # a slipped keyword stands before one of these marks
         if _SLIP_MARK.search(src) is not None and (src is not low or _SLIP_WORD.search(low) is not None):
             starts = [k.start() for k in keys]  # disjoint and in order: one bisect a slipped keyword
@@ -257,6 +272,22 @@ def passwords(text: str, *, keywords: bool, digit: bool, low: str | None = None)
     if out and _TALK_ABOUT_PASSWORDS.search(text):
         out = [c for c in out if c.value.strip("\"'«»“”`").lower() not in _FAMOUS]
     return out
+
+
+def _keys_low(low: str) -> list[re.Match]:
+    """``_KEY_LOW.finditer(low)``, tried only where a stem follows a character that is no word
+    character (``_KEY_STEM_AFTER``, in the line with a space put in front): the same matches."""
+    keys: list[re.Match] = []
+    padded = " " + low
+    pos = 0
+    while (m := _KEY_STEM_AFTER.search(padded, pos)) is not None:
+        k = _KEY_LOW.match(low, m.start())  # the stem starts at m.start() + 1 in padded
+        if k is None:
+            pos = m.start() + 1
+        else:
+            keys.append(k)
+            pos = k.end()
+    return keys
 
 
 def _overlaps(spans: list[re.Match], starts: list[int], s: int, e: int) -> bool:

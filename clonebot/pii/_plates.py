@@ -47,6 +47,17 @@ CUE = re.compile(
     r"[a-zа-я][ \t]?\d{3}[ \t]?[a-zа-я]{2}|(?<![a-zа-я])[a-zа-я]{2}[ \t]?\d{3}[ \t]\d\d|\d{3,4}[ \t]?[a-z]{2}|"
     r"(?<![a-z])[a-z]{2}(?:\d{2}[ \t]?[a-z]{3}|[ \t]?\d{4}[ \t]?[a-z]{2})|"
     r"[a-z]-[a-z]{1,2}[ \t]?\d|plate|reg|tag|номер[а-я]*[ \t]+(?:машин|авто|тачк)|гос\.?[ \t]?номер")
+# What CUE cannot match without, looked for before it (its class-first shapes are tried at every
+# letter: ~7 us on a line of prose): two digits in a row, a hyphen between Latin letters, a word.
+_LATIN_HYPHEN = re.compile(r"-(?<=[a-z]-)[a-z]")
+
+
+def may_hold(low: str, two_digits: bool) -> bool:
+    """Whether the lowered line holds a plate's shape or word (``CUE``), cheap looks first;
+    ``two_digits``: whether it holds two digits in a row (the caller knows)."""
+    return ((two_digits or "plate" in low or "reg" in low or "tag" in low or "номер" in low
+             or "гос" in low or ("-" in low and _LATIN_HYPHEN.search(low) is not None))
+            and CUE.search(low) is not None)
 
 
 def plates(text: str) -> list[Cand]:

@@ -18,6 +18,7 @@ import math
 import re
 from collections import Counter
 
+from clonebot.pii._alternatives import by_first_letter
 from clonebot.pii._candidate import Cand
 from clonebot.pii._connect import ARROW
 
@@ -73,8 +74,10 @@ _SHAPES = [(label, re.compile("|".join(map(re.escape, needs))), rx) for label, n
 # before 23 token characters. (One pattern for all would cost more: re tries a class at every
 # position.)
 _TIGHTER = {"Telegram bot token": re.compile(r"\d:"), "Discord bot token": re.compile(r"[MNO][A-Za-z0-9_-]{23}")}
-_ANY_LITERAL = re.compile("|".join(
-    re.escape(n) for label, needs, _ in _SHAPE_TABLE if label not in _TIGHTER for n in needs))
+_BOT_LOOK, _DISCORD_LOOK = _TIGHTER["Telegram bot token"], _TIGHTER["Discord bot token"]
+# (gathered under their first letters: only whether one is there is asked)
+_ANY_LITERAL = re.compile(by_first_letter(tuple(
+    re.escape(n) for label, needs, _ in _SHAPE_TABLE if label not in _TIGHTER for n in needs)))
 SHAPES = frozenset(label for label, _, _ in _SHAPE_TABLE)  # the labels of provider shapes
 
 # ------------------------------------------------------------------ labelled values
@@ -130,23 +133,29 @@ _MIN_ENTROPY = 3.8  # bits per char; random base62 of 32 chars scores ~4.6, Engl
 # (matched against the lowercased text: re.I would cost more than the lowering)
 _LABEL_CUE = re.compile(r"api|апи|эйпиай|ключ|токен|key|token|secret|hash|хэш|хеш|приват|привкей|секр|серетн|bearer")
 _ASSIGNED_CUE = re.compile(r"token|secret|key|salt|hash|session|credential|auth|dsn|pass|pwd")
+_LABEL_OR_ASSIGNED_CUE = re.compile(by_first_letter(tuple(dict.fromkeys(
+    _LABEL_CUE.pattern.split("|") + _ASSIGNED_CUE.pattern.split("|")))))
 # Shapes that fit in less than 16 token characters in a row: every other shape (and an
 # unlabelled random string) needs a run that long, so a line without one skips them.
 _SHORT_SHAPES = ("private key", "Slack token")
 _SHORT = [shape for shape in _SHAPES if shape[0] in _SHORT_SHAPES]
 
 
-def secrets(text: str, low: str, long_at: int | None) -> list[Cand]:
+def secrets(text: str, low: str, long_at: int | None, *, run_at: int | None, digit: bool) -> list[Cand]:
     """``low``: ``text.lower()``; ``long_at``: where the text's first run of 16 token characters
-    starts, None when it has none (``_detect._LONG_TOKEN``). The caller has both already.
+    starts, None when it has none (``_detect._LONG_TOKEN``); ``run_at``: where its first run of
+    25 characters of ``_detect._CRYPTO_TOKEN`` starts (None: none); ``digit``: whether it
+    holds a digit. The caller has them all already.
 
     Every shape but the short ones, and every unlabelled random string, is a run of 16 token
     characters or more: it starts at ``long_at`` or later, and so do the literals it holds.
-    Their scans start there (a line's text before its link is not read again)."""
+    Their scans start there (a line's text before its link is not read again). An unlabelled
+    random string is a run of 32 characters of a narrower class: it starts at ``run_at`` or later."""
     out: list[Cand] = []
     shapes = _SHORT
     if long_at is not None and (_ANY_LITERAL.search(text, long_at) is not None
-                                or any(rx.search(text, long_at) is not None for rx in _TIGHTER.values())):
+                                or (digit and _BOT_LOOK.search(text, long_at) is not None)  # "\d:"
+                                or _DISCORD_LOOK.search(text, long_at) is not None):
         shapes = _SHAPES
     for label, needs, rx in shapes:
         start = 0 if label in _SHORT_SHAPES else long_at
@@ -158,7 +167,10 @@ def secrets(text: str, low: str, long_at: int | None) -> list[Cand]:
     # each pattern below runs only when what it cannot match without is there ("=", a name)
     for m in _URL_SECRET.finditer(text) if "=" in text else ():
         _add_value(out, m, 1, "URL secret")
-    assigned = ("=" in text or ":" in text) and _ASSIGNED_CUE.search(low) is not None
+    # one look for the words both label patterns need; each looks on from where it found one
+    cue = _LABEL_OR_ASSIGNED_CUE.search(low)
+    cue_at = -1 if cue is None else cue.start()
+    assigned = cue_at >= 0 and ("=" in text or ":" in text) and _ASSIGNED_CUE.search(low, cue_at) is not None
     for m in _ASSIGNED.finditer(text) if assigned else ():
         if m.group("quoted"):
             _add_value(out, m, "quoted", "assigned secret", strip=False)
@@ -169,13 +181,13 @@ def secrets(text: str, low: str, long_at: int | None) -> list[Cand]:
     for m in _BASIC.finditer(text) if "basic" in low else ():
         if _user_and_password(m.group(1)):
             out.append(Cand("secret", m.start(1), m.end(1), "basic auth", m.group(1)))
-    for m in _LABEL.finditer(text) if _LABEL_CUE.search(low) else ():
+    for m in _LABEL.finditer(text) if cue_at >= 0 and _LABEL_CUE.search(low, cue_at) else ():
         # "api"/"апи" alone is a weak label: the value must follow at once ("the api returns X")
         bare_api = m.group().lower() in ("api", "апи")
         value = _labelled_value(text, m.end(), 0 if bare_api else _BRIDGE_WORDS)
         if value is not None:
             out.append(value)
-    for m in _LONG.finditer(text, long_at) if long_at is not None else ():
+    for m in _LONG.finditer(text, run_at) if run_at is not None else ():
         val = m.group()
         if _random_looking(val):
             out.append(Cand("secret", m.start(), m.end(), "random string", val))

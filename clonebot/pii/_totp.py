@@ -19,13 +19,18 @@ _NAMED = re.compile(
     r"2fa|two[- ]factor|totp|тотп|authenticator|аутентификатор|otp|setup\s+key|secret\s+key|"
     r"ключ\w{0,3}\s+(?:настройки|для\s+(?:2fa|аутентификатора|приложения))|двухфактор|2фа|google\s+auth|гугл\s+аутентиф",
     re.I)
+# What the two shapes cannot match without, looked for first: a group of four between two spaces
+# (from the space: re skips to those), and a run of 16 token characters (the caller's ``long_at``)
+_GROUP_LOOK = re.compile(r" (?<=[A-Za-z2-7]{4} )[A-Za-z2-7]{4} ")
 _MIN_DIGIT_GROUPS = 2
 _NAMED_BEFORE = 60
 
 
-def totp_keys(text: str) -> list[Cand]:
+def totp_keys(text: str, long_at: int | None) -> list[Cand]:
+    """``long_at``: where the text's first run of 16 token characters starts (None: it has
+    none, ``_detect._LONG_TOKEN``): a key in one piece is such a run."""
     out: list[Cand] = []
-    for m in _GROUPED.finditer(text):
+    for m in _GROUPED.finditer(text) if _GROUP_LOOK.search(text) is not None else ():
         groups = m.group().split()
         with_digits = sum(any(c.isdigit() for c in g) for g in groups)
         with_letters = sum(any(c.isalpha() for c in g) for g in groups)
@@ -33,7 +38,7 @@ def totp_keys(text: str) -> list[Cand]:
             continue  # "card 4276 2656 2425": digit groups are numbers
         if with_digits >= _MIN_DIGIT_GROUPS or _named_before(text, m.start()):
             out.append(Cand("password", m.start(), m.end(), "totp", "".join(groups).upper()))
-    for m in _SOLID.finditer(text):
+    for m in _SOLID.finditer(text, long_at) if long_at is not None else ():
         val = m.group()
         if any(c.isdigit() for c in val) and not val.isdigit() and _named_before(text, m.start()):
             out.append(Cand("password", m.start(), m.end(), "totp", val.upper()))
