@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from ijson.backends import yajl2_c as ijson_c
 
+from fixtures_mutate import FIX, mutated, small_exports
 from training.export.fast_items import FastItems
 from training.export.guard import FileGuard, GuardedFile
 from training.export.messages import to_message
 from training.export.reader import ExportReader
 
-FIX = Path(__file__).resolve().parent / "fixtures" / "telegram-exports"
 FULL = "chats.list.item.messages.item"
 TRICKY = ['a ] } { [ " \\ \\" ]', "\\u005d }", "]]]}}}", '"messages": [', "", "\\\\", "ё 😀"]
 
@@ -154,22 +154,12 @@ def test_broken_exports_read_as_yajl_reads_them(tmp_path, seed):
     """Bytes deleted, inserted and changed in real exports: the same chats and messages, or
     the same error at the same place, with the fast path and without."""
     rnd = random.Random(seed)
-    sources = [p.read_bytes() for p in sorted(FIX.glob("*.json")) if p.stat().st_size < 100_000]
+    sources = small_exports()
+    inserts = [b"{", b"}", b"[", b"]", b'"', b",", b"\\", b":", b" x", b"5, ", b"1e999",
+               b"18446744073709551616", b"\t", b'"from_id": "user7", ', b"\\ud800", b"\xff"]
     path = tmp_path / "result.json"
     for _ in range(50):
-        data = bytearray(rnd.choice(sources))
-        for _ in range(rnd.randint(1, 3)):
-            i = rnd.randrange(len(data))
-            op = rnd.random()
-            if op < 0.3:
-                del data[i:i + rnd.randint(1, 5)]
-            elif op < 0.75:
-                data[i:i] = rnd.choice([b"{", b"}", b"[", b"]", b'"', b",", b"\\", b":", b" x",
-                                        b"5, ", b"1e999", b"18446744073709551616", b"\t",
-                                        b'"from_id": "user7", ', b"\\ud800", b"\xff"])
-            else:
-                data[i] = rnd.randrange(256)
-        path.write_bytes(bytes(data))
+        path.write_bytes(mutated(rnd, sources, inserts, delete=0.3, insert=0.75))
         assert _read(path, True) == _read(path, False)
 
 

@@ -6,15 +6,14 @@ from __future__ import annotations
 import io
 import json
 import random
-from pathlib import Path
 
 import pytest
 
+from fixtures_mutate import mutated, small_exports
 from training.export.guard import FileGuard, GuardedFile
 from training.export.outline import Outline
 from training.export.reader import ExportReader
 
-FIX = Path(__file__).resolve().parent / "fixtures" / "telegram-exports"
 TRICKY = ['a ] } { [ " \\ \\" ]', "\\u005d }", "]]]}}}", '{"messages": [1, 2]}', "", "\\\\"]
 
 
@@ -125,21 +124,12 @@ def test_broken_exports_read_as_with_both_passes_in_full(tmp_path, seed, monkeyp
 
     monkeypatch.setattr(reader_module, "Outline", Outline)  # put back after the test
     rnd = random.Random(seed)
-    sources = [p.read_bytes() for p in sorted(FIX.glob("*.json")) if p.stat().st_size < 100_000]
+    sources = small_exports()
+    inserts = [b"{", b"}", b"[", b"]", b'"', b",", b"\\", b":", b" x", b'"messages": [1,',
+               b'"name": "n", ']
     path = tmp_path / "result.json"
     for _ in range(60):
-        data = bytearray(rnd.choice(sources))
-        for _ in range(rnd.randint(1, 3)):
-            i = rnd.randrange(len(data))
-            op = rnd.random()
-            if op < 0.35:
-                del data[i:i + rnd.randint(1, 5)]
-            elif op < 0.7:
-                data[i:i] = rnd.choice([b"{", b"}", b"[", b"]", b'"', b",", b"\\", b":", b" x",
-                                        b'"messages": [1,', b'"name": "n", '])
-            else:
-                data[i] = rnd.randrange(256)
-        path.write_bytes(bytes(data))
+        path.write_bytes(mutated(rnd, sources, inserts))
         with_outline = _read(path, reader_module, Outline)
         in_full = _read(path, reader_module, lambda src, depth, scans=None: src)
         assert with_outline == in_full
