@@ -112,7 +112,7 @@ class ProcessWorkers:
         ctx = _context()
         self.tasks = [ctx.Queue() for _ in range(n)]
         self.results = [ctx.Queue() for _ in range(n)]
-        self.procs: list = []
+        self.procs: list
         if _FORKS and n > 1:
             slots = ctx.RawArray("q", n - 1)  # the pids of the workers the first one forks
             first = ctx.Process(target=_serve_forking,
@@ -297,13 +297,17 @@ def _die_with(parent: int) -> None:
         os._exit(0)
 
 
-def _serve(settings: WorkSettings, tasks, results, parent: int) -> None:
-    """A worker process: pieces in, results out, until told to stop or orphaned."""
+def _become_worker(parent: int) -> None:
     _die_with(parent)
     # Ctrl-C and SIGTERM (sent to the whole process group) are the parent's to handle: it
     # stops us after removing what it built.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def _serve(settings: WorkSettings, tasks, results, parent: int) -> None:
+    """A worker process: pieces in, results out, until told to stop or orphaned."""
+    _become_worker(parent)
     _loop(ChatWork(settings), tasks, results, parent)
 
 
@@ -314,9 +318,7 @@ def _serve_forking(settings: WorkSettings, tasks: list, results: list, parent: i
     per other pair of queues, each with a copy of all that (no thread runs here yet, so
     forking is safe), and serves the first pair itself. The pids go in ``slots`` for the
     parent; the forked ones are reaped here, so their CPU time counts in the parent's."""
-    _die_with(parent)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _become_worker(parent)
     work = ChatWork(settings)
     me = os.getpid()
     children = []
