@@ -29,15 +29,10 @@ import numpy as np
 import orjson
 
 from training.export.guard import GuardedFile
-from training.export.outline import Scans
+from training.export.outline import ESCAPE, STEP, Scans, brackets_outside_strings
 
 _BUF = 1 << 16
 _LOOKBACK = 4096  # bytes kept from before a chunk, where a key may begin
-_ESCAPE = re.compile(rb"\\.", re.S)
-_STEP = np.zeros(256, np.int64)
-_STEP[list(b"[{")] = 1
-_STEP[list(b"]}")] = -1
-_QUOTE = 0x22
 _WS = b" \t\r\n"
 _KEY_TAIL = re.compile(rb'"([^"]*)"[ \t\r\n]*:[ \t\r\n]*\Z')
 # What lies between two messages: a comma and whitespace (before the first, or after the
@@ -132,7 +127,7 @@ class _Walk:
             yield from self._chunk(data, base)
 
     def _chunk(self, data: bytes, base: int) -> Iterator[list]:
-        s = _ESCAPE.sub(b"xx", data) if b"\\" in data else data
+        s = ESCAPE.sub(b"xx", data) if b"\\" in data else data
         arr = np.frombuffer(s, np.uint8)
         known = self.scans.take(self.src.offset, len(data)) if self.scans is not None else None
         if known is not None:  # the outline scanned these very bytes
@@ -153,24 +148,13 @@ class _Walk:
             self.prev = ((prev + data)[-_LOOKBACK:], (prev_s + s)[-_LOOKBACK:])
 
     def _scan(self, arr):
-        """The positions of the brackets outside strings (as ``Outline`` finds them)."""
-        folded = arr | 0x20  # "[" -> "{", "]" -> "}" (and no other byte to either)
-        at = np.flatnonzero((folded == 0x7B) | (folded == 0x7D))
-        quote = (arr == _QUOTE).view(np.uint8)
-        if not len(at):
-            self.in_string ^= bool(np.count_nonzero(quote) & 1)
-            return at
-        # quotes before each bracket (mod 256): their parity says if it is in a string
-        seg = np.add.reduceat(quote, np.concatenate(([0], at)))
-        before = np.cumsum(seg, dtype=np.uint8)
-        outside = (before[:-1] & 1) == self.in_string
-        self.in_string ^= bool(before[-1] & 1)
-        return at[outside]
+        at, self.in_string = brackets_outside_strings(arr, self.in_string)
+        return at
 
     def _brackets(self, data: bytes, s: bytes, base: int, arr, at, lv) -> Iterator[list]:
         """``lv``: the nesting after each bracket, when known."""
         md = self.md
-        step = _STEP[arr[at]]
+        step = STEP[arr[at]]
         if lv is None:
             lv = np.cumsum(step)
             lv += self.level

@@ -19,10 +19,10 @@ import re
 
 import numpy as np
 
-_ESCAPE = re.compile(rb"\\.", re.S)
-_STEP = np.zeros(256, np.int64)
-_STEP[list(b"[{")] = 1
-_STEP[list(b"]}")] = -1
+ESCAPE = re.compile(rb"\\.", re.S)  # an escape: turned into two plain bytes before a scan
+STEP = np.zeros(256, np.int64)  # what each byte does to the nesting: brackets +1 / -1
+STEP[list(b"[{")] = 1
+STEP[list(b"]}")] = -1
 _QUOTE = 0x22
 
 
@@ -52,7 +52,20 @@ class Scans:
         return got[1:] if got[0] == size else None
 
 
-_NONE = np.zeros(0, np.int64)
+def brackets_outside_strings(arr: np.ndarray, in_string: bool) -> tuple[np.ndarray, bool]:
+    """Where the brackets outside strings are in a chunk (``arr``: its bytes, escapes turned
+    into two plain bytes), and whether it ends inside a string; ``in_string``: whether it
+    begins inside one."""
+    folded = arr | 0x20  # "[" -> "{", "]" -> "}" (and no other byte to either)
+    at = np.flatnonzero((folded == 0x7B) | (folded == 0x7D))
+    quote = (arr == _QUOTE).view(np.uint8)
+    if not len(at):
+        return at, in_string ^ bool(np.count_nonzero(quote) & 1)
+    # quotes before each bracket (and after the last), counted mod 256: their parity says
+    # whether the bracket is in a string
+    seg = np.add.reduceat(quote, np.concatenate(([0], at)))
+    before = np.cumsum(seg, dtype=np.uint8)
+    return at[(before[:-1] & 1) == in_string], in_string ^ bool(before[-1] & 1)
 
 
 class Outline:
@@ -81,34 +94,19 @@ class Outline:
                 return out
 
     def _cut(self, data: bytes) -> bytes:
-        s = _ESCAPE.sub(b"xx", data) if b"\\" in data else data
-        arr = np.frombuffer(s, np.uint8)
-        folded = arr | 0x20  # "[" -> "{", "]" -> "}" (and no other byte to either)
-        at = np.flatnonzero((folded == 0x7B) | (folded == 0x7D))
-        quote = (arr == _QUOTE).view(np.uint8)
-        in_string = self.in_string
-        scans = self.scans
+        arr = np.frombuffer(ESCAPE.sub(b"xx", data) if b"\\" in data else data, np.uint8)
+        at, self.in_string = brackets_outside_strings(arr, self.in_string)
+        if len(at):
+            step = STEP[arr[at]]
+            level = np.cumsum(step)
+            level += self.level
+            self.level = int(level[-1])
+        else:
+            level = at
+        if self.scans is not None:
+            self.scans.put(self.src.offset, len(data), at, level, self.in_string)
         if not len(at):
-            self.in_string = in_string ^ bool(np.count_nonzero(quote) & 1)
-            if scans is not None:
-                scans.put(self.src.offset, len(data), _NONE, _NONE, self.in_string)
             return b"" if self.inside else data
-        # quotes before each bracket (and after the last), counted mod 256: their parity
-        # says whether the bracket is in a string
-        seg = np.add.reduceat(quote, np.concatenate(([0], at)))
-        before = np.cumsum(seg, dtype=np.uint8)
-        self.in_string = in_string ^ bool(before[-1] & 1)
-        at = at[(before[:-1] & 1) == in_string]
-        if not len(at):
-            if scans is not None:
-                scans.put(self.src.offset, len(data), _NONE, _NONE, self.in_string)
-            return b"" if self.inside else data
-        step = _STEP[arr[at]]
-        level = np.cumsum(step)
-        level += self.level
-        self.level = int(level[-1])
-        if scans is not None:
-            scans.put(self.src.offset, len(data), at, level, self.in_string)
         opens = (step > 0) & (level == self.depth)
         edge = opens | ((step < 0) & (level == self.depth - 1))
         if not edge.any():
