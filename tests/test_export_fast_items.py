@@ -205,3 +205,16 @@ def test_the_message_pass_takes_the_scans_the_outline_made(tmp_path, monkeypatch
                         lambda self, arr: scanned.append(len(arr)) or real(self, arr))
     assert _read(path, True) == _read(path, False)
     assert not scanned
+
+
+def test_without_orjson_the_reader_keeps_to_yajl(monkeypatch):
+    from training.export import fast_items
+
+    path = FIX / "frozenspider_telegram_2025-12.result.json"
+    fast = _read(path, True)
+    monkeypatch.setattr(fast_items, "AVAILABLE", False)
+    reader = ExportReader(path, owner_id=1)
+    for chat in reader:
+        chat.skip()
+    assert reader._fast is None
+    assert _read(path, True) == fast and fast[0] == "read" and fast[2] > 0

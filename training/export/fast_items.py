@@ -26,7 +26,11 @@ from collections.abc import Callable, Iterator
 from itertools import islice
 
 import numpy as np
-import orjson
+
+try:  # a wheel on every common platform; without it the reader keeps to yajl
+    import orjson
+except ImportError:  # pragma: no cover - depends on the platform
+    orjson = None  # type: ignore[assignment]
 
 from training.export.guard import GuardedFile
 from training.export.outline import ESCAPE, STEP, Scans, brackets_outside_strings
@@ -38,6 +42,9 @@ _KEY_TAIL = re.compile(rb'"([^"]*)"[ \t\r\n]*:[ \t\r\n]*\Z')
 # What lies between two messages: a comma and whitespace (before the first, or after the
 # last, whitespace only).
 _SEPARATOR = re.compile(rb"[ \t\r\n]*,[ \t\r\n]*\Z")
+
+
+AVAILABLE = orjson is not None
 
 
 class Unsure(Exception):

@@ -33,6 +33,7 @@ from typing import NoReturn
 
 from clonebot.errors import ExportError
 from clonebot.fsutil import is_disk_full
+from training.export import fast_items
 from training.export.fast_items import FastItems
 from training.export.guard import DUPLICATE_NAMES, FileGuard, GuardedFile, first_byte_problem
 from training.export.messages import (
@@ -147,7 +148,7 @@ class ExportReader:
         self._current: Chat | None = None
         self._index = 0
         self._used = False
-        self.fast = fast
+        self.fast = fast and fast_items.AVAILABLE
         self._extra_files: list = []  # files opened for the message pass's fallback
 
     @property
