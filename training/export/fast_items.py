@@ -59,10 +59,7 @@ def _path(prefix: str) -> list[tuple[str | None, int]]:
     assert parts[-1] == "item" and parts[0] != "item", prefix
     out: list[tuple[str | None, int]] = [(None, 0x7B)]
     for name, child in zip(parts[:-1], parts[1:]):
-        if name != "item":
-            out.append((name, 0x5B if child == "item" else 0x7B))
-        else:
-            out.append((None, 0x5B if child == "item" else 0x7B))
+        out.append((None if name == "item" else name, 0x5B if child == "item" else 0x7B))
     return out
 
 
@@ -121,22 +118,20 @@ class _Walk:
         self.spans: list[int] = []  # open, close, open, close... (absolute), not yet given
 
     def batches(self) -> Iterator[list]:
-        at_abs = 0
         while True:
             data = self.src.read(_BUF)
             if not data:
                 if self.c >= 0:  # the file ends inside a message array: yajl says how
                     raise Unsure
                 return
-            base, at_abs = at_abs, at_abs + len(data)
             if self.c >= 0:
                 self.parts.append(data)
-            yield from self._chunk(data, base)
+            yield from self._chunk(data, self.src.offset)  # where the chunk starts
 
     def _chunk(self, data: bytes, base: int) -> Iterator[list]:
         s = ESCAPE.sub(b"xx", data) if b"\\" in data else data
         arr = np.frombuffer(s, np.uint8)
-        known = self.scans.take(self.src.offset, len(data)) if self.scans is not None else None
+        known = self.scans.take(base, len(data)) if self.scans is not None else None
         if known is not None:  # the outline scanned these very bytes
             at, lv, self.in_string = known
         else:
