@@ -119,11 +119,14 @@ class LlamaCppGenerator(Generator):
         # a caller asking for longer replies (eval's --max-new-tokens).
         self.n_ctx = max(self.max_prompt_tokens + settings.max_new_tokens, max_seq_len) + 256
         decode = decode_threads or threads
+        # flash_attn: llama.cpp's fused attention over the KV cache; its unfused one (f16 dot
+        # products, a softmax op) was 13% of a token here: 10.0 -> 8.9 ms on the test model,
+        # parity with torch unchanged (docs/benchmarks.md)
         self._llama_args = dict(
             model_path=str(self.base_gguf),
             lora_path=str(self.adapter_gguf) if self.adapter_gguf else None,
             n_ctx=self.n_ctx, n_batch=512, n_threads=decode, n_threads_batch=threads,
-            logits_all=logits_all, verbose=False,
+            logits_all=logits_all, verbose=False, flash_attn=True,
         )
         self.llm = self._new_llama()
         # Cores a lone decode leaves idle take other prompts of a batch (eval's generations),
