@@ -17,8 +17,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-# As the CLI does, before anything imports torch or llama.cpp: idle OpenMP threads sleep
-# (the suite shares its cores with other jobs; spinning ones made it several times slower).
+# As the CLI does, before anything imports torch or llama.cpp: idle OpenMP threads spin
+# briefly, then sleep (the suite shares its cores with other jobs; threads spinning for
+# libgomp's default 3 ms made it several times slower).
 from clonebot.model.cpu import apply_openmp_defaults  # noqa: E402
 
 apply_openmp_defaults()

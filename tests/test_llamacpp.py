@@ -239,7 +239,8 @@ def llama_server(tiny_run, cache_dir):
     proc = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(done.base),
          "--lora_path", str(done.adapter), "--host", "127.0.0.1", "--port", str(port),
-         "--n_ctx", "512", "--n_threads", "1", "--n_threads_batch", "1", "--verbose", "False"],
+         "--n_ctx", "512", "--n_threads", "1", "--n_threads_batch", "1", "--verbose", "False",
+         "--flash_attn", "True"],  # as the backend in process runs it
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}/v1"
     deadline = time.time() + 120
@@ -335,6 +336,56 @@ def test_a_small_model_decodes_on_one_thread_and_reads_prompts_on_all(cache_dir,
     gen = load_llamacpp(_settings(cache_dir, cpu_threads=3), None)
     assert (gen.llm.context_params.n_threads, gen.llm.context_params.n_threads_batch) == (3, 3)
     assert gen.workers == 1
+
+
+def test_a_lone_decode_follows_the_cores_other_processes_leave_idle(cache_dir, monkeypatch):
+    """cpu_threads = 0: a prompt decoded alone takes every core while nothing else runs and
+    drops to one as soon as another job takes a core (re-read every few tokens, mid-reply);
+    prompts of a batch keep one thread each; a set cpu_threads is never changed."""
+    import llama_cpp
+
+    from clonebot.model.backends.llamacpp import load_llamacpp
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setenv("GOMP_SPINCOUNT", "300")  # clonebot's default (cpu.OPENMP_DEFAULTS)
+    gen = load_llamacpp(_settings(cache_dir, cpu_threads=0), None)
+    assert gen._spare is not None and gen._spare.cores == 2
+
+    class Scripted:
+        cores = 2
+
+        def __init__(self, figures):
+            self.figures = list(figures)
+
+        def spare(self):
+            return self.figures.pop(0) if len(self.figures) > 1 else self.figures[0]
+
+    seen = []
+
+    def no_eos_and_watch(ids, logits):  # long replies; which threads decoded each token
+        seen.append(tuple(llama_cpp.llama_n_threads(c.ctx) for c in gen._contexts))
+        logits[gen.eos_id] = -1e9
+        return logits
+
+    gen._scripted = [no_eos_and_watch]
+    prompt = gen.prompt([{"role": "user", "content": "привет, как дела?"}])
+    gen._spare = Scripted([2.0, 2.0, 0.9])  # quiet, quiet, then a job beside us
+    gen.continuations([prompt], 1, temperature=0.9, max_new_tokens=24, seed=1)
+    threads = [s[0] for s in seen]
+    assert threads[1:9] == [2] * 8 and threads[-1] == 1, threads
+    seen.clear()
+    gen._spare = Scripted([2.0])
+    prompts = [gen.prompt([{"role": "user", "content": t}]) for t in ("ok", "where are you?")]
+    gen.continuations(prompts, 1, temperature=0.9, max_new_tokens=12, seed=1)
+    assert len(gen._contexts) == 2 and {t for s in seen for t in s} == {1}  # a batch: one each
+
+    monkeypatch.setenv("GOMP_SPINCOUNT", "0")  # threads that sleep at once: one, always
+    assert load_llamacpp(_settings(cache_dir, cpu_threads=0), None)._spare is None
+    monkeypatch.setenv("GOMP_SPINCOUNT", "300")
+    gen = load_llamacpp(_settings(cache_dir, cpu_threads=1), None)
+    assert gen._spare is None
+    gen.continuations([prompt], 1, temperature=0.9, max_new_tokens=12, seed=1)
+    assert llama_cpp.llama_n_threads(gen.llm.ctx) == 1
 
 
 def test_cores_a_lone_decode_leaves_idle_take_other_prompts(cache_dir, monkeypatch):

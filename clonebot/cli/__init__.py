@@ -121,7 +121,7 @@ def _register_plugins() -> None:
 def main() -> None:
     from clonebot.model.cpu import apply_openmp_defaults
 
-    # Before anything loads torch or llama.cpp: idle OpenMP threads sleep, not spin.
+    # Before anything loads torch or llama.cpp: idle OpenMP threads spin briefly, then sleep.
     apply_openmp_defaults()
     # Quieter third-party start-up noise; our own errors still reach stderr.
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -25,6 +25,7 @@ import numpy as np
 
 from clonebot.config import GenerateSettings
 from clonebot.errors import ModelError
+from clonebot.model.cpu import SpareCores, lone_decode_threads, threads_wait_briefly
 from clonebot.model.generate import Continuation, Generator, Prompt, stop_reason
 from clonebot.model.penalties import penalise
 from clonebot.model.sampling import pick
@@ -32,6 +33,9 @@ from clonebot.threads import in_threads
 
 INSTALL_HINT = ("pip install 'clonebot[llamacpp]' (it compiles llama.cpp: about 20 minutes on "
                 "2 cores, once; pip caches the build)")
+
+# Tokens between two looks at the spare cores (a look reads /proc/stat: ~10 us)
+_PACE_TOKENS = 8
 
 # A test's stand-in for the model: (token ids so far, logits) -> logits, before the penalties.
 ScriptedLogits = Callable[[list[int], np.ndarray], np.ndarray]
@@ -107,8 +111,8 @@ def _marker_keys(markers: Sequence[str]) -> frozenset[str] | None:
 class LlamaCppGenerator(Generator):
     def __init__(self, settings: GenerateSettings, *, base_gguf: Path, adapter_gguf: Path | None,
                  tokenizer: Any, context_turns: int, max_seq_len: int, threads: int,
-                 decode_threads: int | None = None, logits_all: bool = False,
-                 logits_processors: list[ScriptedLogits] | None = None):
+                 decode_threads: int | None = None, spare: SpareCores | None = None,
+                 logits_all: bool = False, logits_processors: list[ScriptedLogits] | None = None):
         super().__init__(settings, eos=tokenizer.eos_token, context_turns=context_turns,
                          tokenizer=tokenizer, max_seq_len=max_seq_len)
         if not llama_cpp_available():
@@ -133,6 +137,11 @@ class LlamaCppGenerator(Generator):
         # each on a context of its own, made when a batch first needs it.
         self.workers = max(1, threads // decode)
         self._contexts = [self.llm]
+        # A prompt decoded alone (the bot's, chat's) takes the cores other processes leave
+        # idle at the time (``spare``, re-read every few tokens); prompts of a batch keep
+        # ``decode`` threads each, one context per core.
+        self._threads, self._decode, self._spare = threads, decode, spare
+        self._set_to = [decode]  # each context's decode threads now
         self.eos_id = tokenizer.eos_token_id
         self.n_vocab = self.llm.n_vocab()
         self._scripted = list(logits_processors or [])
@@ -196,8 +205,21 @@ class LlamaCppGenerator(Generator):
 
     # ------------------------------------------------------------------ sampling
 
+    def _decode_threads(self, worker: int, alone: bool) -> None:
+        """Set ``worker``'s context to its decode threads: the cores spare now when it runs
+        alone (``cpu.lone_decode_threads``), else the fixed count."""
+        import llama_cpp
+
+        want = self._decode
+        if alone and self._spare is not None:
+            want = lone_decode_threads(self._spare.spare(), self._spare.cores, self._decode)
+        if self._set_to[worker] != want:
+            llama_cpp.llama_set_n_threads(self._contexts[worker].ctx, want, self._threads)
+            self._set_to[worker] = want
+
     def _one(self, llm, prompt_ids: list[int], start: np.ndarray, rng: np.random.Generator,
-             temperature: float, markers: Sequence[str], max_new_tokens: int) -> Continuation:
+             temperature: float, markers: Sequence[str], max_new_tokens: int,
+             pace: Callable[[], None] = lambda: None) -> Continuation:
         s = self.settings
         tok = self.tokenizer
         llm.n_tokens = len(prompt_ids)  # back to the prompt's end
@@ -221,6 +243,8 @@ class LlamaCppGenerator(Generator):
             if look and any(m in tok.decode(reply, skip_special_tokens=True) for m in markers):
                 break
             if step + 1 < max_new_tokens:
+                if step % _PACE_TOKENS == 0:
+                    pace()
                 llm.eval([token])
                 logits = self._last_logits(llm)
         text = tok.decode(reply, skip_special_tokens=True)
@@ -240,15 +264,19 @@ class LlamaCppGenerator(Generator):
             n = min(self.workers, len(prompts))
             while len(self._contexts) < n:
                 self._contexts.append(self._new_llama())
+                self._set_to.append(self._decode)
             out: list[list[Continuation] | None] = [None] * len(prompts)
 
             def run(worker: int) -> None:
                 llm = self._contexts[worker]
+
+                def pace() -> None:
+                    self._decode_threads(worker, alone=n == 1)
                 for i in range(worker, len(prompts), n):  # dealt in turn: the same split each time
                     ids = prompts[i].ids
                     limit = min(max_new_tokens, self.n_ctx - len(ids))
                     start = self._feed(llm, ids)
-                    out[i] = [self._one(llm, ids, start, rngs[i], temperature, markers, limit)
+                    out[i] = [self._one(llm, ids, start, rngs[i], temperature, markers, limit, pace)
                               for _ in range(k)]
 
             in_threads(run, n)
@@ -269,8 +297,12 @@ def load_llamacpp(settings, adapter_dir: Path | None, **kwargs) -> LlamaCppGener
         raise ModelError(f'generate.backend = "llamacpp" needs llama-cpp-python: {INSTALL_HINT}')
     threads = cpu_threads(settings.model.cpu_threads)
 
+    # cpu_threads set: that many, always; else a lone decode follows the spare cores, when
+    # threads spin briefly at a barrier (cpu.threads_wait_briefly)
+    spare = SpareCores(threads) if settings.model.cpu_threads <= 0 and threads_wait_briefly() else None
+
     def threads_for(base: Path) -> dict:
-        return {"threads": threads,
+        return {"threads": threads, "spare": spare,
                 "decode_threads": decode_threads(settings.model.cpu_threads, base.stat().st_size)}
     if adapter_dir is None:
         name = settings.model.base_model
