@@ -1,6 +1,6 @@
 """Generation backends on the test model: llamacpp vs torch ("local"), and CPU threading.
 
-    python bench/bench_backends.py [--adapter RUN_DIR] [--contexts 12] [--bot 6]
+    python bench/bench_backends.py [--adapter RUN_DIR] [--contexts 12] [--bot 6] [--busy 1]
     python bench/bench_backends.py --matrix [--burners 0,2]
 
 Default: for each backend, in one run: ms per generated token (sampled as the bot samples,
@@ -8,6 +8,8 @@ one context at a time), ms to first token (a fresh prompt: prompt + one token, n
 load time, and the bot's message -> draft over the Telegram double with that backend
 (tests/telegram_double: Telethon's own update loop and requests, the model real). Goal:
 llamacpp >= 10x faster per token. Without --adapter it trains the test model briefly first.
+--busy N: as much, with N other processes each keeping a core busy (a laptop at work); the
+line under the table says how many threads llama.cpp's lone decode took (cpu.SpareCores).
 llama.cpp runs --base-gguf (default q8_0, the demo's) with the adapter merged into it
 (--gguf-merge auto; "never": the adapter file applied at run time, as before).
 
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import json
 import os
 import platform
@@ -125,12 +128,42 @@ async def bot_latency(factory, n: int, work: Path) -> list[float]:
     return lat
 
 
+def _watch_decode_threads(gen) -> collections.Counter | None:
+    """How many threads llama.cpp's lone decode took at each look (cpu.SpareCores)."""
+    if not hasattr(gen, "_decode_threads"):
+        return None
+    seen: collections.Counter = collections.Counter()
+    choose = gen._decode_threads
+
+    def watched(worker: int, alone: bool) -> None:
+        choose(worker, alone)
+        seen[gen._set_to[worker]] += 1
+    gen._decode_threads = watched
+    return seen
+
+
 def compare(args) -> None:
+    work = Path(tempfile.mkdtemp(prefix="bench-backends-"))
+    adapter = args.adapter or tiny_adapter(work, args.steps)
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.busy)]
+    try:
+        rows, model = _compare_rows(args, adapter, work)
+    finally:
+        for p in busy:
+            p.kill()
+    print(f"test model (SmolLM2-135M + LoRA), {args.contexts} contexts x <= {args.max_new_tokens} "
+          f"new tokens (ms/token: each token after the first), threads {args.threads or os.cpu_count()}, "
+          f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(unset)')} "
+          f"GOMP_SPINCOUNT={os.environ.get('GOMP_SPINCOUNT', '(unset)')}, "
+          f"llama.cpp base {args.base_gguf or 'Q4_1 (shipped)'}, gguf_merge {args.gguf_merge}: {model}"
+          + (f", {args.busy} other process(es) keeping a core busy" if args.busy else ""))
+    _print_rows(args, rows)
+
+
+def _compare_rows(args, adapter: Path, work: Path) -> tuple[dict, str]:
     from clonebot.config import load_settings
     from clonebot.model import load_generator
 
-    work = Path(tempfile.mkdtemp(prefix="bench-backends-"))
-    adapter = args.adapter or tiny_adapter(work, args.steps)
     rows = {}
     for backend in ("llamacpp", "local"):
         s = load_settings(model={"base_model": "smollm2-135m", "cpu_threads": args.threads,
@@ -143,17 +176,20 @@ def compare(args) -> None:
             model = (f"{gen.base_gguf.name} (the adapter merged in)" if gen.adapter_gguf is None
                      else f"{gen.base_gguf.name} + {gen.adapter_gguf.name} at run time")
         per_token(gen, 2, 8)  # warm-up
+        decode_threads = _watch_decode_threads(gen)
         row = {"load_s": load_wall, **per_token(gen, args.contexts, args.max_new_tokens)}
+        if decode_threads:
+            row["decode_threads"] = dict(sorted(decode_threads.items()))
         if args.bot:
             lat = asyncio.run(bot_latency(lambda path, g=gen: g, args.bot, work / f"bot-{backend}"))
             row["bot_p50_s"] = statistics.median(lat)
             row["bot_max_s"] = max(lat)
         rows[backend] = row
         del gen
-    print(f"test model (SmolLM2-135M + LoRA), {args.contexts} contexts x <= {args.max_new_tokens} "
-          f"new tokens (ms/token: each token after the first), threads {args.threads or os.cpu_count()}, "
-          f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(unset)')}, "
-          f"llama.cpp base {args.base_gguf or 'Q4_1 (shipped)'}, gguf_merge {args.gguf_merge}: {model}")
+    return rows, model
+
+
+def _print_rows(args, rows: dict) -> None:
     head = (f"{'backend':10} {'ms/token':>9} {'cpu ms/tok':>10} {'ms/tok all':>10} {'1st token ms':>12} "
             f"{'(cpu)':>6} {'load s':>7}")
     if args.bot:
@@ -166,6 +202,9 @@ def compare(args) -> None:
         if args.bot:
             line += f" {r['bot_p50_s']:9.2f} {r['bot_max_s']:9.2f}"
         print(line)
+    if "decode_threads" in rows["llamacpp"]:
+        seen = ", ".join(f"{t} thread{'s' * (t > 1)} {n}x" for t, n in rows["llamacpp"]["decode_threads"].items())
+        print(f"(llama.cpp's decode threads, looked at every few tokens: {seen})")
     ratio = rows["local"]["ms_per_token"] / rows["llamacpp"]["ms_per_token"]
     cpu_ratio = rows["local"]["cpu_ms_per_token"] / rows["llamacpp"]["cpu_ms_per_token"]
     whole = rows["local"]["ms_per_token_whole"] / rows["llamacpp"]["ms_per_token_whole"]
@@ -284,6 +323,8 @@ def main() -> None:
     ap.add_argument("--gguf-merge", default="auto", choices=("auto", "always", "never"),
                     help="model.gguf_merge: the adapter folded into the base (auto: when it is 8-bit or finer)")
     ap.add_argument("--bot", type=int, default=6, help="bot messages per backend (0 = skip)")
+    ap.add_argument("--busy", type=int, default=0,
+                    help="processes keeping a core busy while the backends are compared")
     ap.add_argument("--matrix", action="store_true")
     ap.add_argument("--burners", default="0,2")
     ap.add_argument("--threads-list", default="1,2")
