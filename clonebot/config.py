@@ -59,9 +59,9 @@ class ModelSettings(_Section):
     # clear refusal instead of silence.
     allow_large_on_cpu: bool = False
     # CPU threads for torch and llama.cpp; 0 = all cores, except llama.cpp writing a reply
-    # token by token: one thread per GiB of weights (a small model is fastest on one). Idle
-    # threads sleep rather than spin (OMP_WAIT_POLICY=PASSIVE, see clonebot/model/cpu.py),
-    # so all cores stay a good choice on a busy machine too; lower it to leave cores to other work.
+    # token by token alone: the cores other processes leave idle (cpu.SpareCores). Idle
+    # threads spin ~3 us, then sleep (see clonebot/model/cpu.py), so all cores stay a good
+    # choice on a busy machine too; lower it to leave cores to other work.
     cpu_threads: int = Field(0, ge=0)
     # The base model as a GGUF file, for the llamacpp backend and `export gguf`'s Modelfile.
     # Empty: the test model's own file (smollm2-135m only); "f32" / "f16": that file
