@@ -8,10 +8,11 @@ llama.cpp with 2 threads ran 12x slower per token than with 1 (bench/bench_backe
 Threads that sleep at once (``OMP_WAIT_POLICY=PASSIVE``) cost little on a busy machine but
 pay a wake-up at every op's barrier: llama.cpp's token on 2 threads took 25 ms against 9
 on one. So clonebot has idle threads spin briefly, then sleep: ``GOMP_SPINCOUNT=300``
-(~3 us; a barrier of a small op is served without a wake-up), which measured as fast as
-PASSIVE or faster with 1 and 2 busy neighbours and 1.1-3x faster on a quiet machine
-(docs/benchmarks.md). OpenMP reads these when the library loads, so the CLI sets them
-before torch or llama.cpp is imported; a wait policy the user set is kept, as is.
+(~3 us; a barrier of a small op is served without a wake-up), which measured a little slower
+than PASSIVE beside one busy neighbour (a training step 3-8%), faster beside two, and 1.1-3x
+faster on a quiet machine (docs/benchmarks.md). OpenMP reads these when the library loads,
+so the CLI sets them before torch or llama.cpp is imported; a wait policy the user set is
+kept, as is.
 """
 
 from __future__ import annotations
