@@ -93,6 +93,14 @@ def test_spare_cores_read_the_real_machine():
     assert got is not None and 0.0 <= got <= spare.cores
 
 
+def _wait_env(monkeypatch, env: dict) -> None:
+    """The OpenMP wait variables exactly as ``env`` has them (the others unset)."""
+    for key in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+
+
 @pytest.mark.parametrize("env, want", [
     ({}, {"OMP_WAIT_POLICY": "PASSIVE", "GOMP_SPINCOUNT": "300"}),  # a brief spin, then sleep
     ({"OMP_WAIT_POLICY": "ACTIVE"}, {"OMP_WAIT_POLICY": "ACTIVE"}),  # the owner's, as is
@@ -101,10 +109,7 @@ def test_spare_cores_read_the_real_machine():
 def test_openmp_defaults_leave_a_wait_policy_of_the_owners_alone(monkeypatch, env, want):
     from clonebot.model.cpu import apply_openmp_defaults
 
-    for key in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT"):
-        monkeypatch.delenv(key, raising=False)
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
+    _wait_env(monkeypatch, env)
     apply_openmp_defaults()
     assert {k: os.environ[k] for k in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT") if k in os.environ} == want
 
@@ -119,8 +124,5 @@ def test_openmp_defaults_leave_a_wait_policy_of_the_owners_alone(monkeypatch, en
 def test_more_decode_threads_only_when_idle_threads_spin(monkeypatch, env, brief):
     from clonebot.model.cpu import threads_wait_briefly
 
-    for key in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT"):
-        monkeypatch.delenv(key, raising=False)
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
+    _wait_env(monkeypatch, env)
     assert threads_wait_briefly() is brief
